@@ -1,0 +1,51 @@
+/**
+ * The `AgentRuntime` port: where coding agents run (T3 Code). Every id is minted by the caller from the
+ * run id, so a repeated call after a crash or a dropped connection adopts what exists instead of
+ * creating a second thread or turn.
+ */
+import * as Context from "effect/Context"
+import type * as Effect from "effect/Effect"
+import * as Schema from "effect/Schema"
+import type { IssueRef, TurnStatus } from "./Domain.js"
+import * as PortError from "./PortError.js"
+
+export class AgentRuntimeError extends Schema.TaggedError<AgentRuntimeError>()("AgentRuntimeError", PortError.fields) {
+  override get message(): string {
+    return PortError.message("AgentRuntime", this)
+  }
+}
+
+export interface DispatchRequest {
+  /** Deterministic run id (UUID v5 of `owner/repo#n#ordinal`); every other id derives from it. */
+  readonly runId: string
+  /** Deterministic thread id for this run. */
+  readonly threadId: string
+  readonly issue: IssueRef
+  /** Thread title shown in the agent UI. */
+  readonly title: string
+  /** The whole first-turn text (preamble + fenced issue). */
+  readonly prompt: string
+}
+
+export interface FollowUpRequest {
+  readonly runId: string
+  readonly threadId: string
+  /** Names the turn, e.g. `fix-forward-2`; the command id derives from run id + step. */
+  readonly step: string
+  readonly text: string
+}
+
+export interface Service {
+  /** Creates the run's thread (and project if needed) and starts the first turn; adopts them if they exist. */
+  readonly dispatch: (request: DispatchRequest) => Effect.Effect<void, AgentRuntimeError>
+  /** Starts another turn on the same thread. */
+  readonly followUp: (request: FollowUpRequest) => Effect.Effect<void, AgentRuntimeError>
+  /** The thread's turn state and final assistant text. An unreachable runtime is `unknown`, not an error. */
+  readonly status: (threadId: string) => Effect.Effect<TurnStatus, AgentRuntimeError>
+  /** Interrupts the active turn of the thread, if any. */
+  readonly interrupt: (runId: string, threadId: string) => Effect.Effect<void, AgentRuntimeError>
+  /** A link a person can open to watch the thread, when the runtime has one. */
+  readonly threadUrl: (threadId: string) => string | undefined
+}
+
+export class AgentRuntime extends Context.Tag("afk-core/AgentRuntime")<AgentRuntime, Service>() {}

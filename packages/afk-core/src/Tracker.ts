@@ -1,0 +1,42 @@
+/**
+ * The `Tracker` port: where issues, labels, comments and trust live (GitHub, Forgejo, or an integrator's
+ * own forge). Every list is read in full — an adapter never returns page 1 only.
+ */
+import * as Context from "effect/Context"
+import type * as Effect from "effect/Effect"
+import * as Schema from "effect/Schema"
+import type { Comment, Issue, LabelEvent, Repo } from "./Domain.js"
+import * as PortError from "./PortError.js"
+
+export class TrackerError extends Schema.TaggedError<TrackerError>()("TrackerError", PortError.fields) {
+  override get message(): string {
+    return PortError.message("Tracker", this)
+  }
+}
+
+export interface Service {
+  /** Every open issue (not pull request) in `repo` carrying `label`, all pages. */
+  readonly listOpenIssues: (repo: Repo, label: string) => Effect.Effect<ReadonlyArray<Issue>, TrackerError>
+  /** One issue, open or closed. */
+  readonly getIssue: (repo: Repo, number: number) => Effect.Effect<Issue, TrackerError>
+  /** Every label addition and removal on the issue, oldest first, with its actor. */
+  readonly labelEvents: (repo: Repo, number: number) => Effect.Effect<ReadonlyArray<LabelEvent>, TrackerError>
+  /** Every comment on the issue, oldest first, with author and creation time. */
+  readonly listComments: (repo: Repo, number: number) => Effect.Effect<ReadonlyArray<Comment>, TrackerError>
+  /** Adds `label` to the issue, creating the label in the repo if it does not exist; a no-op if present. */
+  readonly addLabel: (repo: Repo, number: number, label: string) => Effect.Effect<void, TrackerError>
+  /** Removes `label` from the issue; a no-op if it is already gone. */
+  readonly removeLabel: (repo: Repo, number: number, label: string) => Effect.Effect<void, TrackerError>
+  /** Posts a comment as the bot and returns it. */
+  readonly postComment: (repo: Repo, number: number, body: string) => Effect.Effect<Comment, TrackerError>
+  /** Replaces the body of one of the bot's comments. */
+  readonly editComment: (repo: Repo, commentId: string, body: string) => Effect.Effect<void, TrackerError>
+  /** Closes the issue as completed; a no-op if already closed. */
+  readonly closeIssue: (repo: Repo, number: number) => Effect.Effect<void, TrackerError>
+  /** Whether `login` may trigger runs in `repo`: owner, member or collaborator with write access. Fails closed. */
+  readonly isTrusted: (repo: Repo, login: string) => Effect.Effect<boolean, TrackerError>
+  /** The login of the identity the adapter acts as (the bot). */
+  readonly whoami: Effect.Effect<string, TrackerError>
+}
+
+export class Tracker extends Context.Tag("afk-core/Tracker")<Tracker, Service>() {}

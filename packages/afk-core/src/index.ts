@@ -1,0 +1,8 @@
+export * as AgentRuntime from "./AgentRuntime.js"
+export * as Ci from "./Ci.js"
+export * as Domain from "./Domain.js"
+export * as HttpKit from "./HttpKit.js"
+export * as Ids from "./Ids.js"
+export * as Notifier from "./Notifier.js"
+export * as PortError from "./PortError.js"
+export * as Tracker from "./Tracker.js"
