@@ -1,0 +1,82 @@
+/**
+ * Dry-run mode: wraps the ports so that every read happens and every write is recorded instead of made.
+ * The programs do not know they are in a dry run — they decide exactly as they would, and the recorded
+ * writes say what a real pass would have changed.
+ */
+import * as Context from "effect/Context"
+import * as DateTime from "effect/DateTime"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import { AgentRuntime } from "./AgentRuntime.js"
+import { Comment } from "./Domain.js"
+import { Notifier } from "./Notifier.js"
+import { Tracker } from "./Tracker.js"
+
+export interface Write {
+  readonly port: "tracker" | "agent" | "notifier"
+  readonly op: string
+  readonly target: string
+  readonly detail: string
+}
+
+/** The writes a dry run would have made, in order. */
+export class Writes extends Context.Tag("afk-core/DryRun/Writes")<
+  Writes,
+  { readonly list: () => ReadonlyArray<Write> }
+>() {}
+
+const oneLine = (text: string) => {
+  const flat = text.replace(/\s+/g, " ").trim()
+  return flat.length > 120 ? `${flat.slice(0, 120)}…` : flat
+}
+
+/**
+ * Replaces Tracker and AgentRuntime by recording wrappers around the real ones, and the Notifier by a
+ * recorder (nothing is sent). Provide the real
+ * layers below it: `DryRun.layer.pipe(Layer.provide(real))`.
+ */
+export const layer: Layer.Layer<Tracker | AgentRuntime | Notifier | Writes, never, Tracker | AgentRuntime> =
+  Layer.effectContext(
+    Effect.gen(function* () {
+      const tracker = yield* Tracker
+      const agent = yield* AgentRuntime
+      const writes: Array<Write> = []
+      let fakeId = 0
+      const record = (port: Write["port"], op: string, target: string, detail: string) =>
+        Effect.zipRight(
+          Effect.sync(() => writes.push({ port, op, target, detail: oneLine(detail) })),
+          Effect.logInfo(`dry-run: would ${op} ${target}${detail === "" ? "" : `: ${oneLine(detail)}`}`)
+        )
+      return Context.make(Writes, { list: () => [...writes] })
+        .pipe(
+          Context.add(Tracker, {
+            ...tracker,
+            addLabel: (repo, n, label) => record("tracker", "add label", `${repo}#${n}`, label),
+            removeLabel: (repo, n, label) => record("tracker", "remove label", `${repo}#${n}`, label),
+            postComment: (repo, n, body) =>
+              Effect.zipRight(
+                record("tracker", "post comment", `${repo}#${n}`, body),
+                Effect.map(
+                  DateTime.now,
+                  (now) => new Comment({ id: `dry-run-${++fakeId}`, author: "dry-run", body, createdAt: now })
+                )
+              ),
+            editComment: (repo, id, body) => record("tracker", "edit comment", `${repo} comment ${id}`, body),
+            closeIssue: (repo, n) => record("tracker", "close", `${repo}#${n}`, "")
+          })
+        )
+        .pipe(
+          Context.add(AgentRuntime, {
+            ...agent,
+            dispatch: (request) => record("agent", "dispatch", String(request.issue), `thread ${request.threadId}`),
+            followUp: (request) => record("agent", "follow up", `thread ${request.threadId}`, request.step),
+            interrupt: (_runId, threadId) => record("agent", "interrupt", `thread ${threadId}`, "")
+          })
+        )
+        .pipe(
+          Context.add(Notifier, {
+            notify: (n) => Effect.as(record("notifier", `notify ${n.kind}`, String(n.issue), n.headline), {})
+          })
+        )
+    })
+  )

@@ -1,0 +1,85 @@
+/**
+ * What one pass (poll or watch) did and decided: one line per decision, the failures that were isolated to
+ * one issue or repo, and why nothing happened when the loop is disarmed. Shared by the programs, the CLI
+ * and the demo, so every surface prints the same thing.
+ */
+import * as Cause from "effect/Cause"
+import * as Effect from "effect/Effect"
+import * as Ref from "effect/Ref"
+
+export interface Decision {
+  /** `owner/repo#n`, or `owner/repo` for repo-level decisions. */
+  readonly subject: string
+  readonly action: string
+  readonly reason: string
+}
+
+export interface Failure {
+  readonly subject: string
+  readonly message: string
+}
+
+export interface Report {
+  readonly pass: "poll" | "watch"
+  /** Present when the loop is disarmed: why, and then nothing else happened. */
+  readonly disarmed?: ReadonlyArray<string> | undefined
+  readonly decisions: ReadonlyArray<Decision>
+  readonly failures: ReadonlyArray<Failure>
+}
+
+/** The mutable journal one pass writes into. */
+export interface Journal {
+  readonly decide: (subject: string, action: string, reason: string) => Effect.Effect<void>
+  readonly fail: (subject: string, message: string) => Effect.Effect<void>
+  readonly report: Effect.Effect<Report>
+}
+
+export const journal = (pass: Report["pass"]): Effect.Effect<Journal> =>
+  Effect.map(
+    Ref.make<{ decisions: ReadonlyArray<Decision>; failures: ReadonlyArray<Failure> }>({ decisions: [], failures: [] }),
+    (ref) => ({
+      decide: (subject, action, reason) =>
+        Ref.update(ref, (s) => ({ ...s, decisions: [...s.decisions, { subject, action, reason }] })).pipe(
+          Effect.zipRight(
+            Effect.logInfo(`${subject}: ${action} (${reason})`).pipe(Effect.annotateLogs({ pass, subject, action }))
+          )
+        ),
+      fail: (subject, message) =>
+        Ref.update(ref, (s) => ({ ...s, failures: [...s.failures, { subject, message }] })).pipe(
+          Effect.zipRight(
+            Effect.logWarning(`${subject}: failed (${message})`).pipe(Effect.annotateLogs({ pass, subject }))
+          )
+        ),
+      report: Effect.map(Ref.get(ref), (s) => ({ pass, decisions: s.decisions, failures: s.failures }))
+    })
+  )
+
+/**
+ * Runs `effect` for one subject so that its failure (or defect) is recorded and never stops the others.
+ * Interruption is not caught: a stopped tick stops.
+ */
+export const isolate =
+  (journal: Journal, subject: string) =>
+  <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<void, never, R> =>
+    effect.pipe(
+      Effect.asVoid,
+      Effect.catchAllCause((cause) =>
+        Cause.isInterruptedOnly(cause)
+          ? Effect.failCause(cause as Cause.Cause<never>)
+          : journal.fail(
+              subject,
+              Cause.squash(cause) instanceof Error ? (Cause.squash(cause) as Error).message : Cause.pretty(cause)
+            )
+      )
+    )
+
+/** The report of a pass that did nothing because the loop is disarmed (decided before any I/O). */
+export const disarmed = (pass: Report["pass"], reasons: ReadonlyArray<string>): Report => ({
+  pass,
+  disarmed: reasons,
+  decisions: [],
+  failures: []
+})
+
+/** Whether the pass failed somewhere (a repo or an issue it could not handle). */
+export const failed = (report: Report): boolean => report.failures.length > 0

@@ -1,0 +1,151 @@
+/**
+ * `poll`: queues new work. Reads the ready and locked issues of every allowlisted repo, works out trust
+ * (who applied the ready label last) and blockers, asks the pure `DispatchPolicy` what may start, and
+ * claims each decision through `Run.claim`. Disarmed: no I/O at all, decided first.
+ */
+import * as Arr from "effect/Array"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import * as Config from "./Config.js"
+import * as DispatchPolicy from "./DispatchPolicy.js"
+import type { Issue, Repo } from "./Domain.js"
+import * as Pass from "./Pass.js"
+import * as Run from "./Run.js"
+import { Tracker, type TrackerError } from "./Tracker.js"
+
+interface RepoView {
+  readonly repo: Repo
+  readonly ready: ReadonlyArray<Issue>
+  readonly locked: ReadonlyArray<Issue>
+}
+
+/** Per-pass caches: trust per (repo, actor) and blocker states, each read once. */
+const makeCandidate = Effect.gen(function* () {
+  const tracker = yield* Tracker
+  const trust = new Map<string, Effect.Effect<boolean, TrackerError>>()
+  const states = new Map<string, Effect.Effect<DispatchPolicy.Blocker["state"], TrackerError>>()
+  const memo = <A>(
+    cache: Map<string, Effect.Effect<A, TrackerError>>,
+    key: string,
+    make: () => Effect.Effect<A, TrackerError>
+  ) => {
+    let cached = cache.get(key)
+    if (cached === undefined) {
+      cached = once(make())
+      cache.set(key, cached)
+    }
+    return cached
+  }
+  const stateOf = (ref: DispatchPolicy.Blocker["ref"]) =>
+    memo(states, String(ref), () =>
+      tracker.getIssue(ref.repo, ref.number).pipe(
+        Effect.map((issue): DispatchPolicy.Blocker["state"] => issue.state),
+        Effect.catchIf(
+          (error) => error.status === 404,
+          () => Effect.succeed("missing" as const)
+        )
+      )
+    )
+  return (config: Config.AfkConfig, issue: Issue): Effect.Effect<DispatchPolicy.Candidate, TrackerError> =>
+    Effect.gen(function* () {
+      if (issue.labels.includes(config.humanLabel) || issue.labels.includes(config.pausedLabel)) {
+        return { issue, trusted: false, blockers: [] }
+      }
+      const events = yield* tracker.labelEvents(issue.repo, issue.number)
+      const applied = events.filter((e) => e.label === config.readyLabel && e.action === "added").at(-1)
+      const trusted =
+        applied === undefined
+          ? false
+          : yield* memo(trust, `${issue.repo} ${applied.actor}`, () => tracker.isTrusted(issue.repo, applied.actor))
+      const blockers = yield* Effect.forEach(DispatchPolicy.blockersOf(issue), (ref) =>
+        Effect.map(stateOf(ref), (state) => ({ ref, state }))
+      )
+      return { issue, trusted, blockers }
+    })
+})
+
+/** Memoises an effect's first success for the rest of the pass (a failure is not cached). */
+const once = <A, E>(effect: Effect.Effect<A, E>): Effect.Effect<A, E> => {
+  let value: { readonly a: A } | undefined
+  return Effect.suspend(() =>
+    value !== undefined
+      ? Effect.succeed(value.a)
+      : Effect.tap(effect, (a) =>
+          Effect.sync(() => {
+            value = { a }
+          })
+        )
+  )
+}
+
+/** One poll pass. */
+export const run = (config: Config.AfkConfig) =>
+  Effect.gen(function* () {
+    const arming = Config.describeArming(config)
+    if (!arming.armed) return Pass.disarmed("poll", arming.reasons)
+    const tracker = yield* Tracker
+    const journal = yield* Pass.journal("poll")
+    const bot = yield* Effect.either(tracker.whoami)
+    if (bot._tag === "Left") {
+      yield* journal.fail("tracker", bot.left.message)
+      return yield* journal.report
+    }
+    const ctx: Run.Context = { config, bot: bot.right, journal }
+    const candidate = yield* makeCandidate
+    const views: Array<RepoView> = []
+    yield* Effect.forEach(
+      config.allowlist,
+      (repo) =>
+        Pass.isolate(
+          journal,
+          repo
+        )(
+          Effect.map(
+            Effect.all([
+              tracker.listOpenIssues(repo, config.readyLabel),
+              tracker.listOpenIssues(repo, config.lockLabel)
+            ]),
+            ([ready, locked]) => views.push({ repo, ready, locked })
+          )
+        ),
+      { concurrency: 8, discard: true }
+    )
+    const unsettled = new Set<Repo>()
+    const read = yield* Effect.forEach(
+      views.flatMap((view) => view.ready),
+      (issue) =>
+        candidate(config, issue).pipe(
+          Effect.map(Option.some),
+          Effect.catchAll((error) =>
+            Effect.sync(() => unsettled.add(issue.repo)).pipe(
+              Effect.zipRight(journal.fail(String(issue.ref), error.message)),
+              Effect.as(Option.none<DispatchPolicy.Candidate>())
+            )
+          )
+        ),
+      { concurrency: 8 }
+    )
+    for (const repo of unsettled) {
+      yield* journal.decide(repo, "wait", "an issue of this repo could not be read; no dispatch here this pass")
+    }
+    const decision = DispatchPolicy.decide({
+      candidates: Arr.getSomes(read).filter((c) => !unsettled.has(c.issue.repo)),
+      lockedRepos: new Set(views.filter((view) => view.locked.length > 0).map((view) => view.repo)),
+      inFlight: views.reduce((sum, view) => sum + view.locked.length, 0),
+      config
+    })
+    for (const refusal of decision.refused) {
+      yield* journal.decide(String(refusal.issue.ref), "refuse", `${refusal.reason}: ${refusal.detail}`)
+    }
+    yield* Effect.forEach(
+      Object.values(Arr.groupBy(decision.dispatch, (d) => d.issue.repo)),
+      (decisions) =>
+        Effect.forEach(
+          decisions,
+          (d) => Pass.isolate(journal, String(d.issue.ref))(Run.claim(ctx, d.issue, d.reason)),
+          { discard: true }
+        ),
+      { concurrency: 8, discard: true }
+    )
+    return yield* journal.report
+  }).pipe(Effect.withSpan("afk.poll"))

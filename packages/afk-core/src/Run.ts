@@ -1,0 +1,260 @@
+/**
+ * The steps of one run, each idempotent, in the order that keeps a crash at any point convergent
+ * (PRODUCT §6–7): claim (lock → record `claimed` → settle contention → dispatch → record `dispatched`),
+ * and the terminal steps (decisive state → terminal record → notify → release the lock). Poll and watch
+ * both call these; neither holds state between passes — everything lives on the issue.
+ */
+import * as DateTime from "effect/DateTime"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import { AgentRuntime } from "./AgentRuntime.js"
+import * as Checklist from "./Checklist.js"
+import type { AfkConfig } from "./Config.js"
+import * as DispatchPolicy from "./DispatchPolicy.js"
+import { type Check, type Comment, type Issue, Notification } from "./Domain.js"
+import * as Ids from "./Ids.js"
+import { Notifier, type NotifierError } from "./Notifier.js"
+import type * as Pass from "./Pass.js"
+import * as Prompt from "./Prompt.js"
+import * as RunRecord from "./RunRecord.js"
+import { Tracker, type TrackerError } from "./Tracker.js"
+
+export interface Context {
+  readonly config: AfkConfig
+  readonly bot: string
+  readonly journal: Pass.Journal
+}
+
+/** What the checklist shows besides the record itself. */
+export interface View {
+  readonly reached: Checklist.Step
+  readonly status: string
+  readonly checks?: ReadonlyArray<Check>
+  readonly outcome?: { readonly kind: "done" | "needs-human" | "frozen"; readonly reason: string }
+}
+
+/** The body of the run comment: the checklist, then the hidden record. */
+export const body = (
+  ctx: Context,
+  issue: Issue,
+  record: RunRecord.RunRecord,
+  view: View,
+  threadUrl: Option.Option<string>
+) =>
+  `${Checklist.render({
+    issue: issue.ref,
+    title: issue.title,
+    ordinal: record.ordinal,
+    reached: view.reached,
+    threadUrl,
+    commit: Option.fromNullable(record.commit),
+    checks: view.checks ?? [],
+    attempts: record.attempts,
+    maxAttempts: ctx.config.fixForwardMaxAttempts,
+    showDeployed: ctx.config.deployChecks.length > 0,
+    status: view.status,
+    outcome: Option.fromNullable(view.outcome)
+  })}\n\n${RunRecord.footer(record)}`
+
+/** Writes the run comment (edit in place; a no-op when nothing changed). */
+export const save = (ctx: Context, issue: Issue, found: RunRecord.Found, record: RunRecord.RunRecord, view: View) =>
+  Effect.gen(function* () {
+    const tracker = yield* Tracker
+    const agent = yield* AgentRuntime
+    const next = body(ctx, issue, record, view, Option.fromNullable(agent.threadUrl(record.threadId)))
+    if (next === found.comment.body) return found
+    yield* tracker.editComment(issue.repo, found.comment.id, next)
+    return { record, comment: { ...found.comment, body: next } as Comment } satisfies RunRecord.Found
+  })
+
+const newRecord = (issue: Issue, ordinal: number, now: DateTime.Utc) => {
+  const runId = Ids.runId(issue.ref, ordinal)
+  return new RunRecord.RunRecord({
+    v: 1,
+    runId,
+    ordinal,
+    phase: "claimed",
+    threadId: Ids.threadId(runId),
+    startedAt: now,
+    turnStartedAt: now,
+    attempts: 0,
+    redispatches: 0
+  })
+}
+
+/** Whether my claim stands against another locked issue of the same repo (and its latest record). */
+const outranks = (
+  ctx: Context,
+  mine: { readonly issue: Issue; readonly found: RunRecord.Found },
+  other: { readonly issue: Issue; readonly found: Option.Option<RunRecord.Found> }
+) => {
+  if (Option.isNone(other.found)) return true
+  const theirs = other.found.value
+  if (RunRecord.isTerminal(theirs.record)) return true
+  if (theirs.record.phase === "dispatched") return false
+  const a = mine.found.comment.createdAt.epochMillis
+  const b = theirs.comment.createdAt.epochMillis
+  if (a !== b) return a < b
+  return DispatchPolicy.compare(mine.issue, other.issue, ctx.config.defaultPriority) < 0
+}
+
+/**
+ * Claims `issue` for a run and dispatches it, adopting whatever an earlier (crashed or concurrent) attempt
+ * already wrote. The lock label must already be on the issue or is added first. Returns without
+ * dispatching when another issue of the repo holds an older claim (that claim wins; this lock is released).
+ */
+export const claim = (ctx: Context, issue: Issue, reason: string) =>
+  Effect.gen(function* () {
+    const tracker = yield* Tracker
+    const agent = yield* AgentRuntime
+    const subject = String(issue.ref)
+    if (!issue.labels.includes(ctx.config.lockLabel))
+      yield* tracker.addLabel(issue.repo, issue.number, ctx.config.lockLabel)
+    const comments = yield* tracker.listComments(issue.repo, issue.number)
+    const ordinal = RunRecord.terminalRuns(comments, ctx.bot) + 1
+    const now = yield* DateTime.now
+    const fresh = newRecord(issue, ordinal, now)
+    let found = yield* Option.match(RunRecord.forRun(comments, ctx.bot, fresh.runId), {
+      onSome: Effect.succeed,
+      onNone: () =>
+        Effect.map(
+          tracker.postComment(
+            issue.repo,
+            issue.number,
+            body(ctx, issue, fresh, { reached: "claimed", status: "claimed; dispatching the agent" }, Option.none())
+          ),
+          (comment) => ({ record: fresh, comment })
+        )
+    })
+    if (found.record.phase === "claimed") {
+      const locked = yield* tracker.listOpenIssues(issue.repo, ctx.config.lockLabel)
+      for (const other of locked) {
+        if (other.number === issue.number) continue
+        const theirs = RunRecord.latest(yield* tracker.listComments(other.repo, other.number), ctx.bot)
+        if (!outranks(ctx, { issue, found }, { issue: other, found: theirs })) {
+          yield* tracker.removeLabel(issue.repo, issue.number, ctx.config.lockLabel)
+          yield* ctx.journal.decide(
+            subject,
+            "yield",
+            `${other.repo}#${other.number} holds an earlier claim on the repo`
+          )
+          return false
+        }
+      }
+    }
+    const record = found.record
+    yield* agent.dispatch({
+      runId: record.runId,
+      threadId: record.threadId,
+      issue: issue.ref,
+      title: `${issue.repo}#${issue.number}: ${issue.title}`.slice(0, 200),
+      prompt: Prompt.firstTurn({ issue, preamble: ctx.config.preamble })
+    })
+    const dispatched = new RunRecord.RunRecord({ ...record, phase: "dispatched" })
+    found = yield* save(ctx, issue, found, dispatched, { reached: "dispatched", status: "the agent is working" })
+    yield* ctx.journal.decide(subject, "dispatch", reason)
+    if (ctx.config.notifyDispatched) {
+      const notifier = yield* Notifier
+      const receipt = yield* notifier.notify(
+        notification(
+          issue,
+          found.record,
+          "dispatched",
+          "An agent picked up the issue.",
+          [reason],
+          Option.fromNullable(agent.threadUrl(record.threadId))
+        )
+      )
+      if (receipt.thread !== undefined && receipt.thread !== found.record.notifyThread) {
+        yield* save(ctx, issue, found, new RunRecord.RunRecord({ ...found.record, notifyThread: receipt.thread }), {
+          reached: "dispatched",
+          status: "the agent is working"
+        })
+      }
+    }
+    return true
+  })
+
+export const notification = (
+  issue: Issue,
+  record: RunRecord.RunRecord,
+  kind: Notification["kind"],
+  headline: string,
+  details: ReadonlyArray<string>,
+  threadUrl: Option.Option<string>,
+  checks: ReadonlyArray<Check> = []
+) =>
+  new Notification({
+    kind,
+    issue: issue.ref,
+    title: issue.title,
+    issueUrl: issue.url,
+    headline,
+    details: [...details],
+    threadUrl: Option.getOrUndefined(threadUrl),
+    commit: record.commit,
+    checks: [...checks],
+    thread: record.notifyThread
+  })
+
+/**
+ * Finishes a run whose terminal record is written: notify, close (for `done`), release the lock. Safe to
+ * repeat; a notification that cannot be delivered keeps the lock (and so the step) for the next pass when
+ * the failure is transient, and is recorded on the issue when it is not.
+ */
+export const finish = (ctx: Context, issue: Issue, found: RunRecord.Found, checks: ReadonlyArray<Check> = []) =>
+  Effect.gen(function* () {
+    const tracker = yield* Tracker
+    const notifier = yield* Notifier
+    const agent = yield* AgentRuntime
+    const record = found.record
+    const done = record.phase === "done"
+    const kind = done ? "done" : record.outcome?.startsWith("frozen") ? "frozen" : "needs-human"
+    const headline = done
+      ? `Closed with proof: ${record.commit?.slice(0, 12) ?? "commit"} is green.`
+      : `Handed to a human: ${record.outcome ?? "the run stopped"}.`
+    const sent = yield* notifier
+      .notify(
+        notification(
+          issue,
+          record,
+          kind,
+          headline,
+          [record.outcome ?? ""].filter((l) => l !== ""),
+          Option.fromNullable(agent.threadUrl(record.threadId)),
+          checks
+        )
+      )
+      .pipe(
+        Effect.as(true),
+        Effect.catchAll(
+          (error): Effect.Effect<boolean, NotifierError | TrackerError, Tracker | AgentRuntime> =>
+            error.transient
+              ? Effect.fail(error)
+              : Effect.as(
+                  save(
+                    ctx,
+                    issue,
+                    found,
+                    new RunRecord.RunRecord({
+                      ...record,
+                      outcome: `${record.outcome ?? ""} (notification failed: ${error.message})`
+                    }),
+                    {
+                      reached: done ? "done" : "dispatched",
+                      status: "the notification could not be delivered",
+                      outcome: { kind, reason: record.outcome ?? "" }
+                    }
+                  ),
+                  false
+                )
+        )
+      )
+    if (done && issue.state === "open") yield* tracker.closeIssue(issue.repo, issue.number)
+    yield* tracker.removeLabel(issue.repo, issue.number, ctx.config.lockLabel)
+    yield* ctx.journal.decide(
+      String(issue.ref),
+      "release",
+      sent ? `${kind} notified; lock released` : `${kind}; notification lost and recorded; lock released`
+    )
+  })

@@ -1,0 +1,215 @@
+/**
+ * A scriptable in-memory `AgentRuntime`: each turn follows a behaviour (push after k polls, finish without
+ * a push, fail, vanish, block on user input, hang), and the whole runtime can be made unreachable. Threads
+ * are keyed by the caller's deterministic ids, so a repeated dispatch adopts the existing thread exactly as
+ * T3 does — `threadsCreated` counts real creations, which the crash and overlap suites assert on.
+ */
+import { createHash } from "node:crypto"
+import * as Effect from "effect/Effect"
+import { AgentRuntimeError, type Service } from "../AgentRuntime.js"
+import { type IssueRef, TurnStatus } from "../Domain.js"
+
+export type Behaviour =
+  | { readonly _tag: "push"; readonly afterPolls: number; readonly sha?: string }
+  | { readonly _tag: "noPush"; readonly afterPolls: number; readonly text?: string }
+  | { readonly _tag: "fail"; readonly afterPolls: number; readonly detail?: string }
+  | { readonly _tag: "vanish"; readonly afterPolls: number }
+  | { readonly _tag: "block"; readonly afterPolls: number }
+  | { readonly _tag: "interrupt"; readonly afterPolls: number }
+  | { readonly _tag: "hang" }
+
+export interface TurnContext {
+  readonly issue: IssueRef
+  readonly threadId: string
+  /** 1 for the first turn of a thread, 2 for the first follow-up, … */
+  readonly turnIndex: number
+  /** How many threads this issue had before this one (0 for the first, 1 after a redispatch). */
+  readonly threadIndex: number
+  readonly text: string
+}
+
+interface Turn {
+  readonly behaviour: Behaviour
+  readonly context: TurnContext
+  polls: number
+  interrupted: boolean
+}
+
+interface Thread {
+  readonly issue: IssueRef
+  readonly turns: Array<Turn>
+  readonly steps: Set<string>
+  deleted: boolean
+}
+
+export interface MemoryAgent {
+  readonly service: Service
+  readonly threads: () => ReadonlyArray<{
+    readonly id: string
+    readonly issue: IssueRef
+    readonly turns: number
+    readonly deleted: boolean
+  }>
+  /** Threads actually created (a repeated dispatch of the same thread is adopted, not counted). */
+  readonly threadsCreated: () => number
+  readonly turnsStarted: () => number
+  /** Interrupts received for a turn that existed. */
+  readonly interrupts: () => number
+  behaviour: (turn: TurnContext) => Behaviour
+  unreachable: boolean
+  hook: (op: string, isWrite: boolean) => Effect.Effect<void, AgentRuntimeError>
+  afterWrite: (op: string) => Effect.Effect<void>
+}
+
+/** The commit a scripted agent pushes for a turn: deterministic, 40 hex. */
+export const shaFor = (threadId: string, turnIndex: number): string =>
+  createHash("sha1").update(`${threadId}:${turnIndex}`).digest("hex")
+
+export const make = (behaviour: (turn: TurnContext) => Behaviour = () => ({ _tag: "push", afterPolls: 1 })) =>
+  Effect.sync(() => {
+    const threads = new Map<string, Thread>()
+    const threadsPerIssue = new Map<string, number>()
+    let created = 0
+    let started = 0
+    let interrupts = 0
+
+    const call = <A>(op: string, isWrite: boolean, effect: Effect.Effect<A, AgentRuntimeError>) =>
+      Effect.suspend(() => agent.hook(op, isWrite)).pipe(
+        Effect.zipRight(
+          Effect.suspend(() =>
+            agent.unreachable
+              ? Effect.fail(
+                  new AgentRuntimeError({ operation: op, detail: "agent runtime unreachable", transient: true })
+                )
+              : effect
+          )
+        ),
+        Effect.tap(() => (isWrite ? agent.afterWrite(op) : Effect.void))
+      )
+
+    const startTurn = (threadId: string, thread: Thread, text: string) => {
+      const issueKey = String(thread.issue)
+      const context: TurnContext = {
+        issue: thread.issue,
+        threadId,
+        turnIndex: thread.turns.length + 1,
+        threadIndex: (threadsPerIssue.get(issueKey) ?? 1) - 1,
+        text
+      }
+      thread.turns.push({ behaviour: agent.behaviour(context), context, polls: 0, interrupted: false })
+      started++
+    }
+
+    const statusOf = (threadId: string, thread: Thread | undefined): TurnStatus => {
+      const turn = thread?.turns.at(-1)
+      if (thread === undefined || thread.deleted || turn === undefined) {
+        return new TurnStatus({ state: "vanished", detail: "the runtime has no such thread" })
+      }
+      turn.polls++
+      const b = turn.behaviour
+      const due = b._tag !== "hang" && turn.polls > b.afterPolls
+      if (turn.interrupted) return new TurnStatus({ state: "interrupted", detail: "interrupted" })
+      if (!due) return new TurnStatus({ state: "running", activeTurnId: `${threadId}/${turn.context.turnIndex}` })
+      switch (b._tag) {
+        case "push": {
+          const sha = b.sha ?? shaFor(threadId, turn.context.turnIndex)
+          return new TurnStatus({
+            state: "succeeded",
+            lastAssistantText: `Fixed it and pushed.\n\nPushed-Commit: ${sha}`
+          })
+        }
+        case "noPush":
+          return new TurnStatus({
+            state: "succeeded",
+            lastAssistantText: b.text ?? "Nothing was pushed: the issue is unclear."
+          })
+        case "fail":
+          return new TurnStatus({ state: "failed", detail: b.detail ?? "provider.turn.start.failed" })
+        case "vanish":
+          thread.deleted = true
+          return new TurnStatus({ state: "vanished", detail: "the runtime has no such thread" })
+        case "block":
+          return new TurnStatus({
+            state: "blocked",
+            detail: "waiting for user input",
+            activeTurnId: `${threadId}/${turn.context.turnIndex}`
+          })
+        case "interrupt":
+          return new TurnStatus({ state: "interrupted", detail: "interrupted" })
+      }
+    }
+
+    const service: Service = {
+      dispatch: (request) =>
+        call(
+          "dispatch",
+          true,
+          Effect.sync(() => {
+            if (threads.has(request.threadId)) return
+            const key = String(request.issue)
+            threadsPerIssue.set(key, (threadsPerIssue.get(key) ?? 0) + 1)
+            const thread: Thread = { issue: request.issue, turns: [], steps: new Set(["turn-1"]), deleted: false }
+            threads.set(request.threadId, thread)
+            created++
+            startTurn(request.threadId, thread, request.prompt)
+          })
+        ),
+      followUp: (request) =>
+        call(
+          "followUp",
+          true,
+          Effect.suspend(() => {
+            const thread = threads.get(request.threadId)
+            if (thread === undefined || thread.deleted) {
+              return Effect.fail(
+                new AgentRuntimeError({
+                  operation: "followUp",
+                  detail: "thread not found",
+                  transient: false,
+                  status: 404
+                })
+              )
+            }
+            if (!thread.steps.has(request.step)) {
+              thread.steps.add(request.step)
+              startTurn(request.threadId, thread, request.text)
+            }
+            return Effect.void
+          })
+        ),
+      status: (threadId) =>
+        agent.unreachable
+          ? Effect.succeed(new TurnStatus({ state: "unknown", detail: "agent runtime unreachable" }))
+          : call(
+              "status",
+              false,
+              Effect.sync(() => statusOf(threadId, threads.get(threadId)))
+            ),
+      interrupt: (_runId, threadId) =>
+        call(
+          "interrupt",
+          true,
+          Effect.sync(() => {
+            const turn = threads.get(threadId)?.turns.at(-1)
+            if (turn !== undefined && !turn.interrupted) {
+              turn.interrupted = true
+              interrupts++
+            }
+          })
+        ),
+      threadUrl: (threadId) => `https://agent.example/?thread=${threadId}`
+    }
+
+    const agent: MemoryAgent = {
+      service,
+      threads: () => [...threads].map(([id, t]) => ({ id, issue: t.issue, turns: t.turns.length, deleted: t.deleted })),
+      threadsCreated: () => created,
+      turnsStarted: () => started,
+      interrupts: () => interrupts,
+      behaviour,
+      unreachable: false,
+      hook: () => Effect.void,
+      afterWrite: () => Effect.void
+    }
+    return agent
+  })

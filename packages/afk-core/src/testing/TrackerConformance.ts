@@ -1,0 +1,246 @@
+/**
+ * The adapter conformance suite: the behavioural checks every `Tracker` must pass, whatever forge it
+ * speaks to. An adapter's test file calls `run(name, build)` where `build(seed)` starts a fake of its forge
+ * (speaking the real wire format) holding exactly `seed`, and returns the adapter's Tracker over it.
+ *
+ * Import it from `afk-core/conformance` (it needs vitest; `afk-core/testing` does not).
+ */
+import { describe, expect, it } from "@effect/vitest"
+import * as Effect from "effect/Effect"
+import type * as Scope from "effect/Scope"
+import { type Repo, repo as parseRepo, repoOwner } from "../Domain.js"
+import type { Service } from "../Tracker.js"
+
+export interface SeedIssue {
+  readonly number: number
+  readonly title: string
+  readonly body: string
+  readonly labels: ReadonlyArray<string>
+  readonly state: "open" | "closed"
+  readonly author: string
+  readonly isPullRequest?: boolean
+  readonly events: ReadonlyArray<{
+    readonly label: string
+    readonly action: "added" | "removed"
+    readonly actor: string
+    readonly at: string
+  }>
+  readonly comments: ReadonlyArray<{ readonly author: string; readonly body: string; readonly createdAt: string }>
+}
+
+export interface Seed {
+  readonly repo: Repo
+  /** The login the adapter authenticates as. */
+  readonly bot: string
+  /** Logins with write (or higher) access; the repo owner is trusted too. */
+  readonly trusted: ReadonlyArray<string>
+  readonly labels: ReadonlyArray<string>
+  readonly issues: ReadonlyArray<SeedIssue>
+}
+
+export type Build = (seed: Seed) => Effect.Effect<Service, never, Scope.Scope>
+
+const at = (minute: number) => new Date(Date.UTC(2026, 5, 1, 0, minute)).toISOString()
+
+const issue = (number: number, overrides: Partial<SeedIssue> = {}): SeedIssue => ({
+  number,
+  title: `Issue ${number}`,
+  body: `Body of ${number}`,
+  labels: [],
+  state: "open",
+  author: "reporter",
+  events: [],
+  comments: [],
+  ...overrides
+})
+
+/** A seed with enough items that a forge paging at ≤ 100 must serve several pages. */
+export const standardSeed = (): Seed => {
+  const repo = parseRepo("acme/widgets")
+  const ready = Array.from({ length: 130 }, (_, i) =>
+    issue(i + 1, {
+      labels: ["ready-for-agent"],
+      events: [{ label: "ready-for-agent", action: "added", actor: "maintainer", at: at(i % 50) }]
+    })
+  )
+  return {
+    repo,
+    bot: "afk-bot",
+    trusted: ["maintainer"],
+    labels: ["ready-for-agent", "bug", "agent-in-progress"],
+    issues: [
+      ...ready,
+      issue(200, { labels: ["ready-for-agent"], state: "closed" }),
+      issue(201, { labels: ["ready-for-agent"], isPullRequest: true, title: "A pull request" }),
+      issue(202, { labels: ["bug"] }),
+      issue(203, {
+        title: "History",
+        body: "Has a label history.\nBlocked by #202",
+        labels: ["ready-for-agent", "bug"],
+        author: "stranger",
+        events: [
+          { label: "ready-for-agent", action: "added", actor: "stranger", at: at(1) },
+          { label: "ready-for-agent", action: "removed", actor: "maintainer", at: at(2) },
+          { label: "bug", action: "added", actor: "stranger", at: at(3) },
+          { label: "ready-for-agent", action: "added", actor: "maintainer", at: at(4) }
+        ],
+        comments: Array.from({ length: 120 }, (_, i) => ({
+          author: i % 3 === 0 ? "afk-bot" : `user${i % 5}`,
+          body: `comment ${i}`,
+          createdAt: at(i % 59)
+        }))
+      })
+    ]
+  }
+}
+
+/** Registers the suite under `describe(name)`. */
+export const run = (name: string, build: Build): void => {
+  describe(`${name}: Tracker conformance`, () => {
+    const withTracker = <A, E>(f: (tracker: Service, seed: Seed) => Effect.Effect<A, E>) =>
+      Effect.scoped(
+        Effect.gen(function* () {
+          const seed = standardSeed()
+          const tracker = yield* build(seed)
+          return yield* f(tracker, seed)
+        })
+      )
+
+    it.effect("lists every open issue with the label across pages, without pull requests or closed issues", () =>
+      withTracker((tracker, seed) =>
+        Effect.gen(function* () {
+          const listed = yield* tracker.listOpenIssues(seed.repo, "ready-for-agent")
+          const numbers = listed.map((i) => i.number).sort((a, b) => a - b)
+          const expected = [...Array.from({ length: 130 }, (_, i) => i + 1), 203]
+          expect(numbers).toEqual(expected)
+          expect(listed.every((i) => i.state === "open" && i.repo === seed.repo)).toBe(true)
+        })
+      )
+    )
+
+    it.effect("reads one issue with its title, body, labels, state and author", () =>
+      withTracker((tracker, seed) =>
+        Effect.gen(function* () {
+          const one = yield* tracker.getIssue(seed.repo, 203)
+          expect(one.title).toBe("History")
+          expect(one.body).toContain("Blocked by #202")
+          expect([...one.labels].sort()).toEqual(["bug", "ready-for-agent"])
+          expect(one.state).toBe("open")
+          expect(one.author).toBe("stranger")
+          expect(one.url).not.toBe("")
+          const closed = yield* tracker.getIssue(seed.repo, 200)
+          expect(closed.state).toBe("closed")
+        })
+      )
+    )
+
+    it.effect("a missing issue fails with a 404 TrackerError", () =>
+      withTracker((tracker, seed) =>
+        Effect.gen(function* () {
+          const error = yield* Effect.flip(tracker.getIssue(seed.repo, 9999))
+          expect(error._tag).toBe("TrackerError")
+          expect(error.status).toBe(404)
+          expect(error.transient).toBe(false)
+        })
+      )
+    )
+
+    it.effect("reads the label history oldest first, with actors", () =>
+      withTracker((tracker, seed) =>
+        Effect.gen(function* () {
+          const events = yield* tracker.labelEvents(seed.repo, 203)
+          expect(events.map((e) => [e.label, e.action, e.actor])).toEqual([
+            ["ready-for-agent", "added", "stranger"],
+            ["ready-for-agent", "removed", "maintainer"],
+            ["bug", "added", "stranger"],
+            ["ready-for-agent", "added", "maintainer"]
+          ])
+        })
+      )
+    )
+
+    it.effect("reads every comment oldest first, with author and time", () =>
+      withTracker((tracker, seed) =>
+        Effect.gen(function* () {
+          const comments = yield* tracker.listComments(seed.repo, 203)
+          expect(comments).toHaveLength(120)
+          expect(comments.map((c) => c.body)).toEqual(Array.from({ length: 120 }, (_, i) => `comment ${i}`))
+          expect(comments[0]?.author).toBe("afk-bot")
+          expect(comments[1]?.author).toBe("user1")
+        })
+      )
+    )
+
+    it.effect("adds a label (idempotently) and creates a label the repo does not have", () =>
+      withTracker((tracker, seed) =>
+        Effect.gen(function* () {
+          yield* tracker.addLabel(seed.repo, 202, "agent-in-progress")
+          yield* tracker.addLabel(seed.repo, 202, "agent-in-progress")
+          yield* tracker.addLabel(seed.repo, 202, "brand-new-label")
+          const after = yield* tracker.getIssue(seed.repo, 202)
+          expect([...after.labels].sort()).toEqual(["agent-in-progress", "brand-new-label", "bug"])
+          const locked = yield* tracker.listOpenIssues(seed.repo, "agent-in-progress")
+          expect(locked.map((i) => i.number)).toEqual([202])
+          const events = yield* tracker.labelEvents(seed.repo, 202)
+          const added = events.filter((e) => e.label === "agent-in-progress" && e.action === "added")
+          expect(added.map((e) => e.actor)).toEqual([seed.bot])
+        })
+      )
+    )
+
+    it.effect("removes a label, and removing an absent label is not an error", () =>
+      withTracker((tracker, seed) =>
+        Effect.gen(function* () {
+          yield* tracker.removeLabel(seed.repo, 203, "bug")
+          yield* tracker.removeLabel(seed.repo, 203, "bug")
+          yield* tracker.removeLabel(seed.repo, 203, "never-existed")
+          const after = yield* tracker.getIssue(seed.repo, 203)
+          expect(after.labels).toEqual(["ready-for-agent"])
+        })
+      )
+    )
+
+    it.effect("posts a comment as the bot and edits it in place", () =>
+      withTracker((tracker, seed) =>
+        Effect.gen(function* () {
+          const posted = yield* tracker.postComment(seed.repo, 202, "first <!-- marker -->")
+          expect(posted.author).toBe(seed.bot)
+          expect(posted.body).toBe("first <!-- marker -->")
+          yield* tracker.editComment(seed.repo, posted.id, "edited <!-- marker -->")
+          const comments = yield* tracker.listComments(seed.repo, 202)
+          expect(comments).toHaveLength(1)
+          expect(comments[0]?.id).toBe(posted.id)
+          expect(comments[0]?.body).toBe("edited <!-- marker -->")
+          expect(comments[0]?.author).toBe(seed.bot)
+        })
+      )
+    )
+
+    it.effect("closes an issue, and closing again is not an error", () =>
+      withTracker((tracker, seed) =>
+        Effect.gen(function* () {
+          yield* tracker.closeIssue(seed.repo, 5)
+          yield* tracker.closeIssue(seed.repo, 5)
+          expect((yield* tracker.getIssue(seed.repo, 5)).state).toBe("closed")
+          const listed = yield* tracker.listOpenIssues(seed.repo, "ready-for-agent")
+          expect(listed.some((i) => i.number === 5)).toBe(false)
+        })
+      )
+    )
+
+    it.effect("trusts the owner and write collaborators, and nobody else", () =>
+      withTracker((tracker, seed) =>
+        Effect.gen(function* () {
+          expect(yield* tracker.isTrusted(seed.repo, repoOwner(seed.repo))).toBe(true)
+          expect(yield* tracker.isTrusted(seed.repo, "maintainer")).toBe(true)
+          expect(yield* tracker.isTrusted(seed.repo, "stranger")).toBe(false)
+          expect(yield* tracker.isTrusted(seed.repo, "nobody-at-all")).toBe(false)
+        })
+      )
+    )
+
+    it.effect("knows its own identity", () =>
+      withTracker((tracker, seed) => Effect.map(tracker.whoami, (login) => expect(login).toBe(seed.bot)))
+    )
+  })
+}

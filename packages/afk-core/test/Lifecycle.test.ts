@@ -1,0 +1,293 @@
+import { describe, expect, it } from "@effect/vitest"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import { AgentRuntimeError } from "../src/AgentRuntime.js"
+import * as Checklist from "../src/Checklist.js"
+import * as Config from "../src/Config.js"
+import type { Repo } from "../src/Domain.js"
+import * as RunRecord from "../src/RunRecord.js"
+import * as MemoryCi from "../src/testing/MemoryCi.js"
+import * as World from "./support/world.js"
+
+const { app, lib, bot, armed, ready } = World
+
+const record = (world: World.World, repo: Repo, n: number) =>
+  Option.getOrThrow(RunRecord.latest(world.tracker.comments(repo, n), bot)).record
+
+const checklists = (world: World.World, repo: Repo, n: number) =>
+  world.tracker.comments(repo, n).filter((c) => Checklist.isChecklist(c.body))
+
+describe("lifecycle on the in-memory fakes", () => {
+  it.effect("ready → dispatched → pushed → CI green → closed with proof and a done notification", () =>
+    Effect.gen(function* () {
+      const world = yield* World.make({ issues: { [app]: [ready(1)] } })
+      yield* world.settle(armed())
+      const issue = world.tracker.issue(app, 1)
+      expect(issue.state).toBe("closed")
+      expect(issue.labels).not.toContain("agent-in-progress")
+      expect(world.agent.threadsCreated()).toBe(1)
+      expect(world.notifier.sent.map((n) => n.kind)).toEqual(["done"])
+      expect(world.notifier.sent[0]?.commit).toBe(record(world, app, 1).commit)
+      expect(record(world, app, 1).phase).toBe("done")
+      expect(checklists(world, app, 1)).toHaveLength(1)
+    })
+  )
+
+  it.effect("red CI → fix-forward on the same thread → green → closed", () =>
+    Effect.gen(function* () {
+      const world = yield* World.make({ issues: { [app]: [ready(1)] }, ci: MemoryCi.scripts.redThenGreen(1) })
+      yield* world.settle(armed())
+      expect(world.tracker.issue(app, 1).state).toBe("closed")
+      expect(world.agent.threadsCreated()).toBe(1)
+      expect(world.agent.threads()[0]?.turns).toBe(2)
+      expect(record(world, app, 1).attempts).toBe(1)
+      expect(world.notifier.sent.map((n) => n.kind)).toEqual(["done"])
+    })
+  )
+
+  it.effect("the same failure twice freezes the run and hands it to a human", () =>
+    Effect.gen(function* () {
+      const world = yield* World.make({ issues: { [app]: [ready(1)] }, ci: MemoryCi.scripts.alwaysRed() })
+      yield* world.settle(armed())
+      const issue = world.tracker.issue(app, 1)
+      expect(issue.state).toBe("open")
+      expect(issue.labels).toContain("ready-for-human")
+      expect(issue.labels).not.toContain("agent-in-progress")
+      expect(world.agent.threads()[0]?.turns).toBe(2)
+      expect(world.notifier.sent.map((n) => n.kind)).toEqual(["frozen"])
+    })
+  )
+
+  it.effect("a turn that ends without a push escalates", () =>
+    Effect.gen(function* () {
+      const world = yield* World.make({
+        issues: { [app]: [ready(1)] },
+        behaviour: () => ({ _tag: "noPush", afterPolls: 1 })
+      })
+      yield* world.settle(armed())
+      expect(world.tracker.issue(app, 1).labels).toContain("ready-for-human")
+      expect(world.notifier.sent.map((n) => n.kind)).toEqual(["needs-human"])
+      expect(record(world, app, 1).phase).toBe("escalated")
+    })
+  )
+
+  it.effect("§8.14 a vanished thread is redispatched once, then escalated", () =>
+    Effect.gen(function* () {
+      const world = yield* World.make({
+        issues: { [app]: [ready(1)] },
+        behaviour: () => ({ _tag: "vanish", afterPolls: 0 })
+      })
+      yield* world.settle(armed())
+      expect(world.agent.threadsCreated()).toBe(2)
+      expect(record(world, app, 1).redispatches).toBe(1)
+      expect(world.tracker.issue(app, 1).labels).toContain("ready-for-human")
+      expect(world.notifier.sent.map((n) => n.kind)).toEqual(["needs-human"])
+    })
+  )
+
+  it.effect("a turn blocked past turnMax is interrupted and escalated", () =>
+    Effect.gen(function* () {
+      const world = yield* World.make({
+        issues: { [app]: [ready(1)] },
+        behaviour: () => ({ _tag: "block", afterPolls: 0 })
+      })
+      const config = armed({ turnMaxSeconds: 3600 })
+      yield* world.tick(config)
+      for (let i = 0; i < 5; i++) yield* world.tick(config, 10)
+      expect(world.tracker.issue(app, 1).labels).toContain("agent-in-progress")
+      expect(world.agent.interrupts()).toBe(0)
+      for (let i = 0; i < 4; i++) yield* world.tick(config, 10)
+      expect(world.agent.interrupts()).toBe(1)
+      expect(world.tracker.issue(app, 1).labels).toContain("ready-for-human")
+      expect(world.notifier.sent.map((n) => n.kind)).toEqual(["needs-human"])
+    })
+  )
+
+  it.effect("§8.24 CI that never reports escalates noVerdict, counted from the declaration", () =>
+    Effect.gen(function* () {
+      const world = yield* World.make({
+        issues: { [app]: [ready(1)] },
+        behaviour: () => ({ _tag: "push", afterPolls: 3 }),
+        ci: MemoryCi.scripts.silent()
+      })
+      const config = armed({ noVerdictMaxSeconds: 6 * 3600 })
+      for (let i = 0; i < 5; i++) yield* world.tick(config, 60)
+      const declared = record(world, app, 1)
+      expect(declared.commit).toBeDefined()
+      const declaredAt = declared.commitDeclaredAt?.epochMillis ?? 0
+      expect(declaredAt - declared.startedAt.epochMillis).toBeGreaterThanOrEqual(3 * 3600_000)
+      for (let i = 0; i < 5; i++) yield* world.tick(config, 60)
+      expect(world.tracker.issue(app, 1).labels).toContain("agent-in-progress")
+      yield* world.tick(config, 60)
+      expect(world.tracker.issue(app, 1).labels).toContain("ready-for-human")
+      expect(world.tracker.issue(app, 1).state).toBe("open")
+      expect(world.notifier.sent.map((n) => n.kind)).toEqual(["needs-human"])
+    })
+  )
+
+  it.effect("§8.12 escalation is final: the issue is never dispatched again while it carries the human label", () =>
+    Effect.gen(function* () {
+      const world = yield* World.make({
+        issues: { [app]: [ready(1)] },
+        behaviour: () => ({ _tag: "noPush", afterPolls: 0 })
+      })
+      yield* world.settle(armed())
+      expect(world.tracker.issue(app, 1).labels).toEqual(expect.arrayContaining(["ready-for-agent", "ready-for-human"]))
+      for (let i = 0; i < 10; i++) yield* world.tick(armed())
+      expect(world.agent.threadsCreated()).toBe(1)
+    })
+  )
+
+  it.effect("a person removing the human label re-queues the issue as a second run", () =>
+    Effect.gen(function* () {
+      let run = 0
+      const world = yield* World.make({
+        issues: { [app]: [ready(1)] },
+        behaviour: (turn) =>
+          turn.threadIndex === 0 && run++ === 0 ? { _tag: "noPush", afterPolls: 0 } : { _tag: "push", afterPolls: 0 }
+      })
+      yield* world.settle(armed())
+      world.tracker.actAs("maintainer").removeLabel(app, 1, "ready-for-human")
+      yield* world.settle(armed())
+      expect(world.tracker.issue(app, 1).state).toBe("closed")
+      expect(world.agent.threadsCreated()).toBe(2)
+      expect(record(world, app, 1).ordinal).toBe(2)
+    })
+  )
+
+  it.effect("§8.13 an unreachable runtime waits and the run resumes when it is back", () =>
+    Effect.gen(function* () {
+      const world = yield* World.make({
+        issues: { [app]: [ready(1)] },
+        behaviour: () => ({ _tag: "push", afterPolls: 2 })
+      })
+      yield* world.tick(armed())
+      world.agent.unreachable = true
+      for (let i = 0; i < 20; i++) yield* world.tick(armed(), 5)
+      expect(world.tracker.issue(app, 1).labels).toContain("agent-in-progress")
+      expect(world.tracker.issue(app, 1).labels).not.toContain("ready-for-human")
+      expect(world.notifier.sent).toHaveLength(0)
+      world.agent.unreachable = false
+      yield* world.settle(armed())
+      expect(world.tracker.issue(app, 1).state).toBe("closed")
+    })
+  )
+
+  it.effect("§8.19 never closes under a live turn until the close-defer ceiling", () =>
+    Effect.gen(function* () {
+      const world = yield* World.make({ issues: { [app]: [ready(1)] }, behaviour: () => ({ _tag: "hang" }) })
+      const config = armed({ closeDeferMaxSeconds: 3600 })
+      yield* world.tick(config)
+      world.tracker.actAs(bot).comment(app, 1, "Pushed-Commit: 0123456789abcdef0123456789abcdef01234567")
+      for (let i = 0; i < 5; i++) yield* world.tick(config, 10)
+      expect(world.tracker.issue(app, 1).state).toBe("open")
+      for (let i = 0; i < 2; i++) yield* world.tick(config, 10)
+      expect(world.tracker.issue(app, 1).state).toBe("closed")
+    })
+  )
+
+  it.effect("§8.23 removing the ready label does not unlock the repo", () =>
+    Effect.gen(function* () {
+      const world = yield* World.make({
+        issues: { [app]: [ready(1), ready(2)] },
+        behaviour: () => ({ _tag: "hang" })
+      })
+      yield* world.tick(armed())
+      world.tracker.actAs("maintainer").removeLabel(app, 1, "ready-for-agent")
+      for (let i = 0; i < 3; i++) yield* world.tick(armed())
+      expect(world.agent.threadsCreated()).toBe(1)
+      expect(world.tracker.issue(app, 2).labels).not.toContain("agent-in-progress")
+    })
+  )
+
+  it.effect("one run per repo, lowest priority first, and the next runs after the first closes", () =>
+    Effect.gen(function* () {
+      const world = yield* World.make({
+        issues: {
+          [app]: [
+            ready(1),
+            ready(2, { labels: ["ready-for-agent", "priority:-1"], labeledBy: { "ready-for-agent": "maintainer" } })
+          ]
+        }
+      })
+      yield* world.tick(armed())
+      expect(world.tracker.issue(app, 2).labels).toContain("agent-in-progress")
+      expect(world.tracker.issue(app, 1).labels).not.toContain("agent-in-progress")
+      yield* world.settle(armed())
+      expect(world.tracker.issue(app, 1).state).toBe("closed")
+      expect(world.tracker.issue(app, 2).state).toBe("closed")
+      expect(world.agent.threadsCreated()).toBe(2)
+    })
+  )
+
+  it.effect("the global cap holds across repos", () =>
+    Effect.gen(function* () {
+      const world = yield* World.make({
+        issues: { [app]: [ready(1)], [lib]: [ready(1)] },
+        behaviour: () => ({ _tag: "hang" })
+      })
+      yield* world.tick(armed({ maxConcurrentRuns: 1 }))
+      expect(world.agent.threadsCreated()).toBe(1)
+    })
+  )
+
+  it.effect(
+    "refuses an issue labelled by an untrusted user, a paused one and a blocked one until its blocker closes",
+    () =>
+      Effect.gen(function* () {
+        const world = yield* World.make({
+          issues: {
+            [app]: [ready(1, { labeledBy: { "ready-for-agent": "stranger" } })],
+            [lib]: [
+              ready(1, { labels: ["ready-for-agent", "paused"] }),
+              ready(2, { body: "Blocked by #3" }),
+              { number: 3, title: "The blocker" }
+            ]
+          }
+        })
+        const report = yield* world.tick(armed())
+        expect(world.agent.threadsCreated()).toBe(0)
+        const refusals = report.poll.decisions
+          .filter((d) => d.action === "refuse")
+          .map((d) => `${d.subject} ${d.reason.split(":")[0]}`)
+        expect(refusals).toEqual(
+          expect.arrayContaining(["acme/app#1 untrusted", "acme/lib#1 paused", "acme/lib#2 blocked"])
+        )
+        yield* world.tracker.service.closeIssue(lib, 3)
+        yield* world.tick(armed())
+        expect(world.tracker.issue(lib, 2).labels).toContain("agent-in-progress")
+      })
+  )
+
+  it.effect("disarmed by default: poll and watch make zero port calls", () =>
+    Effect.gen(function* () {
+      const world = yield* World.make({ issues: { [app]: [ready(1)] } })
+      const report = yield* world.tick(Config.defaults)
+      expect(report.poll.disarmed).toBeDefined()
+      expect(report.watch.disarmed).toBeDefined()
+      expect(Object.values(world.tracker.reads).reduce((a, b) => a + b, 0)).toBe(0)
+      expect(world.tracker.writes).toHaveLength(0)
+      expect(world.ci.reads()).toBe(0)
+      expect(world.agent.threadsCreated()).toBe(0)
+    })
+  )
+
+  it.effect("§8.22 a failing agent runtime fails poll but watch still drives the runs in flight", () =>
+    Effect.gen(function* () {
+      const world = yield* World.make({
+        issues: { [app]: [ready(1)], [lib]: [ready(1)] },
+        behaviour: () => ({ _tag: "push", afterPolls: 1 })
+      })
+      yield* world.tick(armed({ allowlist: [app] }))
+      world.agent.hook = (op) =>
+        op === "dispatch"
+          ? Effect.fail(new AgentRuntimeError({ operation: op, detail: "T3 is down", transient: true }))
+          : Effect.void
+      const report = yield* world.tick(armed())
+      expect(report.poll.failures.length).toBeGreaterThan(0)
+      expect(report.failed).toBe(false)
+      yield* world.tick(armed())
+      expect(world.tracker.issue(app, 1).state).toBe("closed")
+    })
+  )
+})

@@ -1,0 +1,164 @@
+/**
+ * quality.md R1 (crash-point sweep) and R3 (overlapping ticks) over the in-memory fakes.
+ */
+import { describe, expect, it } from "@effect/vitest"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import { AgentRuntimeError } from "../src/AgentRuntime.js"
+import { CiError } from "../src/Ci.js"
+import type { Repo } from "../src/Domain.js"
+import { NotifierError } from "../src/Notifier.js"
+import * as RunRecord from "../src/RunRecord.js"
+import { TrackerError } from "../src/Tracker.js"
+import * as MemoryCi from "../src/testing/MemoryCi.js"
+import * as World from "./support/world.js"
+
+const { app, lib, bot, armed, ready } = World
+
+const issues: ReadonlyArray<readonly [Repo, number]> = [
+  [app, 1],
+  [app, 2],
+  [lib, 1],
+  [lib, 2]
+]
+
+const scenario = () =>
+  World.make({
+    issues: { [app]: [ready(1), ready(2)], [lib]: [ready(1), ready(2)] },
+    behaviour: (turn) =>
+      turn.issue.repo === lib && turn.issue.number === 1
+        ? { _tag: "noPush", afterPolls: 1 }
+        : { _tag: "push", afterPolls: 1 },
+    ci: MemoryCi.scripts.redThenGreen(1)
+  })
+
+/** Invariants that must hold after every tick, crashed or not. */
+const checkInvariants = (world: World.World, label: string) => {
+  for (const [repo, n] of issues) {
+    const issue = world.tracker.issue(repo, n)
+    const latest = RunRecord.latest(world.tracker.comments(repo, n), bot)
+    const threads = world.agent.threads().filter((t) => t.issue.repo === repo && t.issue.number === n)
+    expect(threads.length, `${label}: ${repo}#${n} has one thread at most`).toBeLessThanOrEqual(1)
+    if (issue.state === "closed") {
+      const record = Option.getOrThrow(latest).record
+      expect(record.phase, `${label}: ${repo}#${n} closed only by a done run`).toBe("done")
+      expect(world.ci.greens.has(record.commit ?? ""), `${label}: ${repo}#${n} closed only on green CI`).toBe(true)
+    }
+    const escalated = Option.isSome(latest) && latest.value.record.phase === "escalated"
+    if (escalated && issue.state === "open" && !issue.labels.includes("agent-in-progress")) {
+      expect(issue.labels, `${label}: ${repo}#${n} escalated and unlocked must carry the human label`).toContain(
+        "ready-for-human"
+      )
+    }
+  }
+}
+
+const checkFinal = (world: World.World, label: string) => {
+  for (const [repo, n] of issues) {
+    const issue = world.tracker.issue(repo, n)
+    if (issue.state === "open") {
+      expect(issue.labels, `${label}: ${repo}#${n} lock released`).not.toContain("agent-in-progress")
+    }
+    const threads = world.agent.threads().filter((t) => t.issue.repo === repo && t.issue.number === n)
+    expect(threads.length, `${label}: ${repo}#${n} dispatched exactly once`).toBe(1)
+  }
+  expect(world.tracker.issue(app, 1).state).toBe("closed")
+  expect(world.tracker.issue(app, 2).state).toBe("closed")
+  expect(world.tracker.issue(lib, 2).state).toBe("closed")
+  expect(world.tracker.issue(lib, 1).labels).toContain("ready-for-human")
+  const kinds = world.notifier.sent.map((n) => `${n.issue} ${n.kind}`)
+  for (const expected of ["acme/app#1 done", "acme/app#2 done", "acme/lib#1 needs-human", "acme/lib#2 done"]) {
+    const count = kinds.filter((k) => k === expected).length
+    expect(count, `${label}: ${expected} notified`).toBeGreaterThanOrEqual(1)
+    expect(
+      count,
+      `${label}: ${expected} notified at most twice (a crash between notify and release)`
+    ).toBeLessThanOrEqual(2)
+  }
+}
+
+/** After the k-th write anywhere, every port call fails: the process is gone, nothing more is written. */
+const crashAfter = (world: World.World, k: number) => {
+  let writes = 0
+  let crashed = false
+  const after = () =>
+    Effect.sync(() => {
+      writes++
+      if (writes === k) crashed = true
+    })
+  world.tracker.afterWrite = after
+  world.agent.afterWrite = after
+  world.notifier.afterWrite = after
+  world.tracker.hook = (op) =>
+    crashed ? Effect.fail(new TrackerError({ operation: op, detail: "crashed", transient: true })) : Effect.void
+  world.agent.hook = (op) =>
+    crashed ? Effect.fail(new AgentRuntimeError({ operation: op, detail: "crashed", transient: true })) : Effect.void
+  world.notifier.hook = (op) =>
+    crashed ? Effect.fail(new NotifierError({ operation: op, detail: "crashed", transient: true })) : Effect.void
+  world.ci.hook = (op) =>
+    crashed ? Effect.fail(new CiError({ operation: op, detail: "crashed", transient: true })) : Effect.void
+  return {
+    crashed: () => crashed,
+    restart: () => {
+      crashed = false
+      writes = Number.NEGATIVE_INFINITY
+    }
+  }
+}
+
+describe("R1 crash-point sweep", () => {
+  it.effect(
+    "every write of poll and watch, crashed right after, converges with the invariants intact",
+    () =>
+      Effect.gen(function* () {
+        const clean = yield* scenario()
+        yield* clean.settle(armed())
+        checkFinal(clean, "clean run")
+        const points = clean.tracker.writes.length + clean.agent.turnsStarted() + clean.notifier.sent.length
+        expect(points).toBeGreaterThan(30)
+        let covered = 0
+        for (let k = 1; k <= points; k++) {
+          const world = yield* scenario()
+          const crash = crashAfter(world, k)
+          let ticks = 0
+          while (!crash.crashed() && ticks < 80) {
+            yield* world.tick(armed())
+            checkInvariants(world, `crash after write ${k}, tick ${++ticks}`)
+          }
+          if (!crash.crashed()) continue
+          covered++
+          crash.restart()
+          for (let t = 0; t < 60; t++) {
+            yield* world.tick(armed())
+            checkInvariants(world, `crash after write ${k}, recovery tick ${t}`)
+          }
+          checkFinal(world, `crash after write ${k}`)
+        }
+        console.info(`R1: ${covered} crash points covered (of ${points} writes in a clean run)`)
+        expect(covered).toBeGreaterThanOrEqual(points - 2)
+      }),
+    120_000
+  )
+})
+
+describe("R3 overlapping ticks", () => {
+  for (const overlap of [2, 4, 8]) {
+    it.effect(`${overlap} ticks at once never dispatch an issue twice`, () =>
+      Effect.gen(function* () {
+        const world = yield* scenario()
+        world.tracker.hook = () => Effect.yieldNow()
+        world.agent.hook = () => Effect.yieldNow()
+        for (let round = 0; round < 30; round++) {
+          yield* Effect.all(
+            Array.from({ length: overlap }, () => world.tick(armed(), 0)),
+            { concurrency: "unbounded", discard: true }
+          )
+          yield* world.tick(armed(), 2)
+          checkInvariants(world, `overlap ${overlap}, round ${round}`)
+        }
+        yield* world.settle(armed())
+        checkFinal(world, `overlap ${overlap}`)
+      })
+    )
+  }
+})

@@ -1,0 +1,90 @@
+/**
+ * A small simulated world over the in-memory fakes, for the lifecycle, crash-point and overlap tests:
+ * one armed config, the four ports as layers, `tick` and `settle` (tick until nothing changes).
+ */
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as TestClock from "effect/TestClock"
+import { AgentRuntime } from "../../src/AgentRuntime.js"
+import { Ci } from "../../src/Ci.js"
+import * as Config from "../../src/Config.js"
+import { type Repo, repo } from "../../src/Domain.js"
+import { Notifier } from "../../src/Notifier.js"
+import * as Tick from "../../src/Tick.js"
+import { Tracker } from "../../src/Tracker.js"
+import * as MemoryAgent from "../../src/testing/MemoryAgent.js"
+import * as MemoryCi from "../../src/testing/MemoryCi.js"
+import * as MemoryNotifier from "../../src/testing/MemoryNotifier.js"
+import * as MemoryTracker from "../../src/testing/MemoryTracker.js"
+
+export const app = repo("acme/app")
+export const lib = repo("acme/lib")
+export const bot = "afk-bot"
+
+export const armed = (overrides: Partial<Config.AfkConfig> = {}): Config.AfkConfig => ({
+  ...Config.defaults,
+  killSwitch: false,
+  allowlist: [app, lib],
+  ...overrides
+})
+
+/** An issue a trusted maintainer labelled ready. */
+export const ready = (number: number, extra: Partial<MemoryTracker.SeedIssue> = {}): MemoryTracker.SeedIssue => ({
+  number,
+  title: `Fix bug ${number}`,
+  body: `Steps to reproduce bug ${number}.`,
+  labels: ["ready-for-agent"],
+  labeledBy: { "ready-for-agent": "maintainer" },
+  ...extra
+})
+
+export interface WorldOptions {
+  readonly issues?: Readonly<Partial<Record<Repo, ReadonlyArray<MemoryTracker.SeedIssue>>>>
+  readonly behaviour?: (turn: MemoryAgent.TurnContext) => MemoryAgent.Behaviour
+  readonly ci?: MemoryCi.Script
+}
+
+export interface World {
+  readonly tracker: MemoryTracker.MemoryTracker
+  readonly agent: MemoryAgent.MemoryAgent
+  readonly ci: MemoryCi.MemoryCi
+  readonly notifier: MemoryNotifier.MemoryNotifier
+  readonly layer: Layer.Layer<Tracker | AgentRuntime | Ci | Notifier>
+  /** One tick after advancing the clock by `minutes` (default 2). */
+  readonly tick: (config: Config.AfkConfig, minutes?: number) => Effect.Effect<Tick.Report>
+  /** Ticks until a tick makes no write (or `max` ticks); returns the number of ticks run. */
+  readonly settle: (config: Config.AfkConfig, max?: number) => Effect.Effect<number>
+}
+
+export const make = (options: WorldOptions = {}) =>
+  Effect.gen(function* () {
+    yield* TestClock.setTime(Date.UTC(2026, 5, 1))
+    const tracker = yield* MemoryTracker.make({
+      bot,
+      repos: [app, lib].map((r) => ({ repo: r, trusted: ["maintainer"], issues: options.issues?.[r] ?? [] }))
+    })
+    const agent = yield* MemoryAgent.make(options.behaviour)
+    const ci = yield* MemoryCi.make(options.ci)
+    const notifier = yield* MemoryNotifier.make
+    const layer = Layer.mergeAll(
+      Layer.succeed(Tracker, tracker.service),
+      Layer.succeed(AgentRuntime, agent.service),
+      Layer.succeed(Ci, ci.service),
+      Layer.succeed(Notifier, notifier.service)
+    )
+    const writeCount = () => tracker.writes.length + agent.turnsStarted() + notifier.sent.length
+    const tick = (config: Config.AfkConfig, minutes = 2) =>
+      TestClock.adjust(`${minutes} minutes`).pipe(Effect.zipRight(Effect.provide(Tick.run(config), layer)))
+    const settle = (config: Config.AfkConfig, max = 60) =>
+      Effect.gen(function* () {
+        let quiet = 0
+        for (let n = 1; n <= max; n++) {
+          const before = writeCount()
+          yield* tick(config)
+          quiet = writeCount() === before ? quiet + 1 : 0
+          if (quiet >= 3) return n
+        }
+        return max
+      })
+    return { tracker, agent, ci, notifier, layer, tick, settle } satisfies World
+  })
