@@ -16,7 +16,10 @@ export class AgentRuntimeError extends Schema.TaggedError<AgentRuntimeError>()("
 }
 
 export interface DispatchRequest {
-  /** Deterministic run id (UUID v5 of `owner/repo#n#ordinal`); every other id derives from it. */
+  /**
+   * The id every command id of this dispatch derives from: the run id (UUID v5 of `owner/repo#n#ordinal`),
+   * or an id derived from it for a redispatch onto a new thread, so no two threads share a command id.
+   */
   readonly runId: string
   /** Deterministic thread id for this run. */
   readonly threadId: string

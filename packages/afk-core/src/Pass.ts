@@ -5,6 +5,7 @@
  */
 import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
+import * as Metric from "effect/Metric"
 import * as Ref from "effect/Ref"
 
 export interface Decision {
@@ -27,6 +28,12 @@ export interface Report {
   readonly failures: ReadonlyArray<Failure>
 }
 
+/** Decisions taken, by pass and action (`dispatch`, `Close`, `Escalate`, `refuse`, …). */
+export const decisions = Metric.counter("afk_decisions_total", { description: "decisions taken by poll and watch" })
+
+/** Failures isolated to one issue or repo. */
+export const failures = Metric.counter("afk_failures_total", { description: "failures isolated to one issue or repo" })
+
 /** The mutable journal one pass writes into. */
 export interface Journal {
   readonly decide: (subject: string, action: string, reason: string) => Effect.Effect<void>
@@ -41,11 +48,15 @@ export const journal = (pass: Report["pass"]): Effect.Effect<Journal> =>
       decide: (subject, action, reason) =>
         Ref.update(ref, (s) => ({ ...s, decisions: [...s.decisions, { subject, action, reason }] })).pipe(
           Effect.zipRight(
+            Metric.increment(decisions.pipe(Metric.tagged("pass", pass), Metric.tagged("action", action)))
+          ),
+          Effect.zipRight(
             Effect.logInfo(`${subject}: ${action} (${reason})`).pipe(Effect.annotateLogs({ pass, subject, action }))
           )
         ),
       fail: (subject, message) =>
         Ref.update(ref, (s) => ({ ...s, failures: [...s.failures, { subject, message }] })).pipe(
+          Effect.zipRight(Metric.increment(failures.pipe(Metric.tagged("pass", pass)))),
           Effect.zipRight(
             Effect.logWarning(`${subject}: failed (${message})`).pipe(Effect.annotateLogs({ pass, subject }))
           )

@@ -206,9 +206,10 @@ const drive = (ctx: Run.Context, issue: Issue, found: RunRecord.Found, comments:
       }
       case "Redispatch": {
         const redispatches = record.redispatches + 1
-        const threadId = Ids.derive(record.runId, `thread-${redispatches + 1}`)
+        const dispatchId = Ids.derive(record.runId, `redispatch-${redispatches}`)
+        const threadId = Ids.threadId(dispatchId)
         yield* agent.dispatch({
-          runId: record.runId,
+          runId: dispatchId,
           threadId,
           issue: issue.ref,
           title: `${issue.repo}#${issue.number}: ${issue.title}`.slice(0, 200),

@@ -1,11 +1,14 @@
 import { describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import { AgentRuntimeError } from "../src/AgentRuntime.js"
 import * as Checklist from "../src/Checklist.js"
 import * as Config from "../src/Config.js"
+import * as DryRun from "../src/DryRun.js"
 import type { Repo } from "../src/Domain.js"
 import * as RunRecord from "../src/RunRecord.js"
+import * as Tick from "../src/Tick.js"
 import * as MemoryCi from "../src/testing/MemoryCi.js"
 import * as World from "./support/world.js"
 
@@ -257,6 +260,22 @@ describe("lifecycle on the in-memory fakes", () => {
         yield* world.tick(armed())
         expect(world.tracker.issue(lib, 2).labels).toContain("agent-in-progress")
       })
+  )
+
+  it.effect("dry run: every read happens, every write is recorded and none is made", () =>
+    Effect.gen(function* () {
+      const world = yield* World.make({ issues: { [app]: [ready(1)] } })
+      const writes = yield* Effect.gen(function* () {
+        yield* Tick.run(armed())
+        return (yield* DryRun.Writes).list()
+      }).pipe(Effect.provide(DryRun.layer.pipe(Layer.provideMerge(world.layer))))
+      expect(world.tracker.writes).toHaveLength(0)
+      expect(world.agent.threadsCreated()).toBe(0)
+      expect(world.tracker.reads.listOpenIssues).toBeGreaterThan(0)
+      expect(writes.map((w) => `${w.op} ${w.target}`)).toEqual(
+        expect.arrayContaining(["add label acme/app#1", "post comment acme/app#1", "dispatch acme/app#1"])
+      )
+    })
   )
 
   it.effect("disarmed by default: poll and watch make zero port calls", () =>
