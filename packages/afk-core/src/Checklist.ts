@@ -1,0 +1,152 @@
+/**
+ * The run's progress comment (PRODUCT §6): one bot comment per run, found by a hidden marker and edited
+ * in place on every pass. Rendering is pure. Everything that comes from outside (the issue title, check
+ * names and URLs, the status and outcome text) is flattened to one line and escaped, so it cannot add
+ * list items, close or open an HTML comment, start a fence, or ping anyone (quality R4).
+ */
+import * as Option from "effect/Option"
+import * as Schema from "effect/Schema"
+import type { Check, IssueRef } from "./Domain.js"
+
+/** The hidden first line of every checklist comment. */
+export const marker = "<!-- afk-checklist -->"
+
+/** The steps of a run, in order; `deployed` is listed only when deploy checks are configured. */
+export const Step = Schema.Literal("claimed", "dispatched", "pushed", "ci", "deployed", "done")
+export type Step = typeof Step.Type
+
+export interface Input {
+  readonly issue: IssueRef
+  readonly title: string
+  readonly ordinal: number
+  /** The last step completed. */
+  readonly reached: Step
+  readonly threadUrl: Option.Option<string>
+  readonly commit: Option.Option<string>
+  readonly checks: ReadonlyArray<Check>
+  readonly attempts: number
+  readonly maxAttempts: number
+  /** List the deployed step (only when deploy checks are configured). */
+  readonly showDeployed: boolean
+  /** One line: what is happening now, e.g. "waiting for CI on abc1234". */
+  readonly status: string
+  readonly outcome: Option.Option<{ readonly kind: "done" | "needs-human" | "frozen"; readonly reason: string }>
+}
+
+const invisible = /[\p{Bidi_Control}\u200b\u2060\ufeff]/gu
+const breaking = /[\p{Cc}\p{Zl}\p{Zp}\s]+/gu
+const markdownSpecial = /[\\`*_[\]|~#]/g
+const htmlSpecial: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" }
+
+/**
+ * Untrusted text as one inline markdown run: control characters and line breaks become spaces,
+ * invisible formatting characters are dropped, markup is escaped, `@` cannot mention, at most `max`
+ * characters (an ellipsis marks a cut).
+ */
+export const inline = (text: string, max = 200): string => {
+  const flat = text.replace(invisible, "").replace(breaking, " ").trim()
+  const chars = Array.from(flat)
+  const cut = chars.length > max ? `${chars.slice(0, Math.max(0, max - 1)).join("")}…` : flat
+  return cut
+    .replace(/[&<>"]/g, (c) => htmlSpecial[c]!)
+    .replace(markdownSpecial, (c) => `\\${c}`)
+    .replace(/@/g, "@\u2060")
+}
+
+const percent = (c: string): string => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, "0")}`
+
+/** An http(s) URL safe to put in a markdown link target, or none. */
+export const safeUrl = (raw: string): Option.Option<string> => {
+  if (raw.length > 2048) return Option.none()
+  try {
+    const url = new URL(raw.trim())
+    if (url.protocol !== "https:" && url.protocol !== "http:") return Option.none()
+    return Option.some(url.href.replace(/[()<>\s"'`[\]\\]/g, percent))
+  } catch {
+    return Option.none()
+  }
+}
+
+const link = (text: string, url: string | undefined): string =>
+  Option.match(url === undefined ? Option.none() : safeUrl(url), {
+    onNone: () => text,
+    onSome: (href) => `[${text}](${href})`
+  })
+
+const shortCommit = (commit: string): string =>
+  /^[0-9a-f]{7,40}$/i.test(commit) ? `\`${commit.slice(0, 7).toLowerCase()}\`` : inline(commit, 40)
+
+const order: ReadonlyArray<Step> = ["claimed", "dispatched", "pushed", "ci", "deployed", "done"]
+const maxListedChecks = 10
+
+const ciSummary = (checks: ReadonlyArray<Check>): string => {
+  if (checks.length === 0) return "no checks reported yet"
+  const count = (state: Check["state"]) => checks.filter((check) => check.state === state).length
+  return `${count("success")} passed, ${count("failure")} failing, ${count("pending")} pending`
+}
+
+const failingLines = (checks: ReadonlyArray<Check>): ReadonlyArray<string> => {
+  const failing = checks.filter((check) => check.state === "failure")
+  const listed = failing
+    .slice(0, maxListedChecks)
+    .map((check) => `  - failing: ${link(inline(check.name, 120), check.url)}`)
+  const more = failing.length - listed.length
+  return more > 0 ? [...listed, `  - and ${more} more failing`] : listed
+}
+
+const stepLine = (step: Step, done: boolean, input: Input): ReadonlyArray<string> => {
+  const box = done ? "- [x]" : "- [ ]"
+  const commit = Option.map(input.commit, shortCommit)
+  switch (step) {
+    case "claimed":
+      return [`${box} Claimed (lock taken)`]
+    case "dispatched":
+      return [
+        `${box} Agent at work${Option.match(input.threadUrl, { onNone: () => "", onSome: (url) => ` (${link("open the thread", url)})` })}`
+      ]
+    case "pushed":
+      return [`${box} Pushed${Option.match(commit, { onNone: () => "", onSome: (sha) => ` ${sha}` })}`]
+    case "ci":
+      return [
+        `${box} CI green${Option.match(commit, { onNone: () => "", onSome: (sha) => ` on ${sha}` })}: ${ciSummary(input.checks)}`,
+        ...failingLines(input.checks)
+      ]
+    case "deployed":
+      return [`${box} Deployed`]
+    case "done":
+      return [`${box} Done: issue closed`]
+  }
+}
+
+const outcomeLabel = { done: "Done", "needs-human": "Needs a human", frozen: "Frozen" } as const
+
+/**
+ * The checklist markdown, starting with the marker: a heading, the task list of steps (completed up to
+ * `reached`), the current status, the fix-forward count and the outcome. The run comment AFK writes is
+ * `render(input) + "\n\n" + RunRecord.footer(record)`.
+ */
+export const render = (input: Input): string => {
+  const reachedAt = order.indexOf(input.reached)
+  const steps = order
+    .filter((step) => step !== "deployed" || input.showDeployed)
+    .flatMap((step) => stepLine(step, order.indexOf(step) <= reachedAt, input))
+  const lines = [
+    marker,
+    `### AFK run ${Math.trunc(input.ordinal)} on ${inline(input.issue.toString(), 160)}: ${inline(input.title)}`,
+    "",
+    ...steps,
+    "",
+    `**Now:** ${inline(input.status, 300)}`
+  ]
+  if (input.attempts > 0) {
+    lines.push("", `**Fix-forward:** ${input.attempts} of ${input.maxAttempts} attempts used.`)
+  }
+  if (Option.isSome(input.outcome)) {
+    const { kind, reason } = input.outcome.value
+    lines.push("", `**${outcomeLabel[kind]}:** ${inline(reason, 500)}`)
+  }
+  return lines.join("\n")
+}
+
+/** Whether a comment body is an AFK checklist (check the author too: only the bot's count). */
+export const isChecklist = (body: string): boolean => body.trimStart().startsWith(marker)

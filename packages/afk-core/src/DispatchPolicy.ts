@@ -1,0 +1,217 @@
+/**
+ * The dispatch policy (PRODUCT §4): which ready issues start a run now, and why every other one does
+ * not. A pure function of the candidates, the locked repos, the runs in flight and the config: the kill
+ * switch decides first, an ineligible issue never takes a slot, at most one run per repo and
+ * `maxConcurrentRuns` overall, lowest `priority:<n>` then lowest number first, whatever the input order.
+ */
+import * as Option from "effect/Option"
+import * as Schema from "effect/Schema"
+import { type Issue, IssueRef, Repo } from "./Domain.js"
+
+/** The settings the policy reads (`AfkConfig` satisfies it). */
+export interface PolicyConfig {
+  readonly killSwitch: boolean
+  readonly allowlist: ReadonlyArray<Repo>
+  readonly readyLabel: string
+  readonly lockLabel: string
+  readonly humanLabel: string
+  readonly pausedLabel: string
+  readonly maxConcurrentRuns: number
+  readonly defaultPriority: number
+}
+
+/** An issue named as a blocker, with its state as read from the tracker. */
+export interface Blocker {
+  readonly ref: IssueRef
+  readonly state: "open" | "closed" | "missing"
+}
+
+/** An issue considered for dispatch; `trusted` = the latest ready label was applied by a trusted actor. */
+export interface Candidate {
+  readonly issue: Issue
+  readonly trusted: boolean
+  readonly blockers: ReadonlyArray<Blocker>
+}
+
+export interface Input {
+  readonly candidates: ReadonlyArray<Candidate>
+  /** Repos with an open issue carrying the lock label. */
+  readonly lockedRepos: ReadonlySet<Repo>
+  readonly inFlight: number
+  readonly config: PolicyConfig
+}
+
+export type RefusalReason =
+  | "kill-switch"
+  | "closed"
+  | "not-ready"
+  | "human"
+  | "paused"
+  | "untrusted"
+  | "not-allowlisted"
+  | "repo-locked"
+  | "blocked"
+  | "repo-busy"
+  | "at-capacity"
+
+export interface Decision {
+  readonly issue: Issue
+  readonly priority: number
+  readonly reason: string
+}
+
+export interface Refusal {
+  readonly issue: Issue
+  readonly reason: RefusalReason
+  readonly detail: string
+}
+
+const priorityLabel = /^priority:\s*(-?\d{1,9})$/i
+
+/** The lowest `priority:<n>` label (lower runs first), else the default; non-numeric values are ignored. */
+export const priorityOf = (labels: ReadonlyArray<string>, defaultPriority: number): number => {
+  const found = labels.flatMap((label) => {
+    const match = priorityLabel.exec(label.trim())
+    return match === null ? [] : [Number(match[1])]
+  })
+  return found.length === 0 ? defaultPriority : Math.min(...found)
+}
+
+/** Priority ascending, then issue number ascending, then repo (a total order; also settles claim contention). */
+export const compare = (a: Issue, b: Issue, defaultPriority: number): number =>
+  priorityOf(a.labels, defaultPriority) - priorityOf(b.labels, defaultPriority) ||
+  a.number - b.number ||
+  (a.repo < b.repo ? -1 : a.repo > b.repo ? 1 : 0)
+
+const blockedByLine = /\bblocked\s+by\b(.*)$/i
+const reference = /(?:^|[^\w./-])(?:([A-Za-z0-9][\w.-]*\/[\w.-]+))?#(\d{1,9})\b/g
+const decodeRepo = Schema.decodeUnknownOption(Repo)
+
+/**
+ * The issues an issue names in `Blocked by #N` or `Blocked by owner/name#N` lines (several refs per line
+ * allowed, any case), de-duplicated, in order of appearance; a reference to the issue itself is ignored.
+ */
+export const blockersOf = (issue: Issue): ReadonlyArray<IssueRef> => {
+  const refs = new Map<string, IssueRef>()
+  for (const line of issue.body.split(/\r\n|\r|\n/)) {
+    const lead = blockedByLine.exec(line)
+    if (lead === null) continue
+    for (const match of lead[1]!.matchAll(reference)) {
+      const repo = match[1] === undefined ? Option.some(issue.repo) : decodeRepo(match[1])
+      const number = Number(match[2])
+      if (Option.isNone(repo) || number < 1 || (repo.value === issue.repo && number === issue.number)) continue
+      const ref = new IssueRef({ repo: repo.value, number })
+      refs.set(ref.toString(), ref)
+    }
+  }
+  return [...refs.values()]
+}
+
+const hasLabel = (issue: Issue, label: string): boolean =>
+  issue.labels.some((each) => each.toLowerCase() === label.toLowerCase())
+
+const unresolved = (candidate: Candidate): ReadonlyArray<Blocker> => {
+  const known = new Map(candidate.blockers.map((blocker) => [blocker.ref.toString(), blocker]))
+  const named = blockersOf(candidate.issue).map(
+    (ref): Blocker => known.get(ref.toString()) ?? { ref, state: "missing" }
+  )
+  return [...candidate.blockers, ...named.filter((blocker) => !known.has(blocker.ref.toString()))].filter(
+    (blocker) => blocker.state !== "closed"
+  )
+}
+
+const ineligibility = (
+  candidate: Candidate,
+  locked: ReadonlySet<string>,
+  config: PolicyConfig
+): Option.Option<{ readonly reason: RefusalReason; readonly detail: string }> => {
+  const { issue } = candidate
+  const refuse = (reason: RefusalReason, detail: string) => Option.some({ reason, detail })
+  if (issue.state !== "open") return refuse("closed", `${issue.ref} is closed.`)
+  if (!hasLabel(issue, config.readyLabel)) {
+    return refuse("not-ready", `${issue.ref} does not carry the ${config.readyLabel} label.`)
+  }
+  if (hasLabel(issue, config.humanLabel)) {
+    return refuse("human", `${issue.ref} carries ${config.humanLabel}: it was handed to a human, who must remove it.`)
+  }
+  if (hasLabel(issue, config.pausedLabel)) return refuse("paused", `${issue.ref} carries ${config.pausedLabel}.`)
+  if (!candidate.trusted) {
+    return refuse(
+      "untrusted",
+      `The latest ${config.readyLabel} label on ${issue.ref} was not applied by a trusted actor.`
+    )
+  }
+  if (!config.allowlist.includes(issue.repo)) return refuse("not-allowlisted", `${issue.repo} is not in the allowlist.`)
+  if (locked.has(issue.repo)) {
+    return refuse("repo-locked", `${issue.repo} already has a run in flight (an issue carries ${config.lockLabel}).`)
+  }
+  const blocking = unresolved(candidate)
+  if (blocking.length > 0) {
+    const list = blocking.map((blocker) => `${blocker.ref} (${blocker.state})`).join(", ")
+    return refuse("blocked", `${issue.ref} is blocked by ${list}.`)
+  }
+  return Option.none()
+}
+
+/**
+ * Decides one pass: the issues to dispatch now, each with its priority and reason, and a refusal with a
+ * reason for every other candidate. Both lists come out in policy order, independent of input order.
+ */
+export const decide = (
+  input: Input
+): { readonly dispatch: ReadonlyArray<Decision>; readonly refused: ReadonlyArray<Refusal> } => {
+  const { config } = input
+  const ordered = [...input.candidates].sort((a, b) => compare(a.issue, b.issue, config.defaultPriority))
+  if (config.killSwitch) {
+    return {
+      dispatch: [],
+      refused: ordered.map(({ issue }) => ({
+        issue,
+        reason: "kill-switch",
+        detail: "The kill switch is on, so nothing is dispatched."
+      }))
+    }
+  }
+  const locked = new Set<string>(input.lockedRepos)
+  for (const { issue } of ordered) {
+    if (issue.state === "open" && hasLabel(issue, config.lockLabel)) locked.add(issue.repo)
+  }
+  const dispatch: Array<Decision> = []
+  const refused: Array<Refusal> = []
+  const taken = new Map<string, Issue>()
+  let slots = Math.max(0, config.maxConcurrentRuns - Math.max(0, input.inFlight))
+  for (const candidate of ordered) {
+    const { issue } = candidate
+    const ineligible = ineligibility(candidate, locked, config)
+    if (Option.isSome(ineligible)) {
+      refused.push({ issue, ...ineligible.value })
+      continue
+    }
+    const winner = taken.get(issue.repo)
+    if (winner !== undefined) {
+      refused.push({
+        issue,
+        reason: "repo-busy",
+        detail: `${winner.ref} takes ${issue.repo}'s one slot this pass (it comes first by priority and number).`
+      })
+      continue
+    }
+    if (slots === 0) {
+      refused.push({
+        issue,
+        reason: "at-capacity",
+        detail: `The cap of ${config.maxConcurrentRuns} run(s) in flight is reached (${input.inFlight} were in flight before this pass).`
+      })
+      continue
+    }
+    const priority = priorityOf(issue.labels, config.defaultPriority)
+    taken.set(issue.repo, issue)
+    slots--
+    dispatch.push({
+      issue,
+      priority,
+      reason: `${issue.ref}: eligible (trusted, allowlisted, unblocked, repo free), priority ${priority}.`
+    })
+  }
+  return { dispatch, refused }
+}

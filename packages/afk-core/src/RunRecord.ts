@@ -1,0 +1,149 @@
+/**
+ * The run record: a run's state kept on the issue itself, as a hidden footer
+ * `<!-- afk-run: {compact JSON} -->` in a comment authored by the bot (PRODUCT §6). Only the bot's own
+ * comments count, so nobody else can forge a run's state (quality R4); the newest parseable record
+ * wins, unknown fields are tolerated and malformed footers are skipped.
+ */
+import * as Option from "effect/Option"
+import * as Schema from "effect/Schema"
+import type { Comment } from "./Domain.js"
+
+/** Where a run stands: claimed (lock taken), dispatched (agent working), or one of the two terminal phases. */
+export const Phase = Schema.Literal("claimed", "dispatched", "done", "escalated")
+export type Phase = typeof Phase.Type
+
+export class RunRecord extends Schema.Class<RunRecord>("RunRecord")({
+  v: Schema.Literal(1),
+  runId: Schema.String,
+  ordinal: Schema.Int,
+  phase: Phase,
+  threadId: Schema.String,
+  startedAt: Schema.DateTimeUtc,
+  turnStartedAt: Schema.DateTimeUtc,
+  commit: Schema.optional(Schema.String),
+  commitDeclaredAt: Schema.optional(Schema.DateTimeUtc),
+  /** Fix-forward attempts used. */
+  attempts: Schema.Int,
+  redispatches: Schema.Int,
+  lastFailure: Schema.optional(Schema.String),
+  notifyThread: Schema.optional(Schema.String),
+  /** Why the run ended, for terminal phases. */
+  outcome: Schema.optional(Schema.String)
+}) {}
+
+/** A run is over once it is done or escalated; the next run of the issue gets the next ordinal. */
+export const isTerminal = (record: RunRecord): boolean => record.phase === "done" || record.phase === "escalated"
+
+const openTag = /<!--\s*afk-run:/
+const closeTag = "-->"
+
+const escapeForComment = (json: string): string =>
+  json.replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`)
+
+/** The hidden footer for a record: `<!-- afk-run: {compact JSON} -->`, safe for any field content. */
+export const footer = (record: RunRecord): string =>
+  `<!-- afk-run: ${escapeForComment(JSON.stringify(Schema.encodeSync(RunRecord)(record)))} -->`
+
+interface Span {
+  readonly start: number
+  readonly end: number
+  readonly payload: string
+}
+
+const spans = (body: string): ReadonlyArray<Span> => {
+  const found: Array<Span> = []
+  const opener = new RegExp(openTag.source, "g")
+  for (let from = 0, close = body.indexOf(closeTag); close !== -1; close = body.indexOf(closeTag, from)) {
+    const segment = body.slice(from, close)
+    let last: RegExpExecArray | null = null
+    opener.lastIndex = 0
+    for (let open = opener.exec(segment); open !== null; open = opener.exec(segment)) last = open
+    if (last !== null) {
+      found.push({
+        start: from + last.index,
+        end: close + closeTag.length,
+        payload: segment.slice(last.index + last[0].length)
+      })
+    }
+    from = close + closeTag.length
+  }
+  return found
+}
+
+const decode = Schema.decodeUnknownOption(RunRecord)
+
+const decodePayload = (payload: string): Option.Option<RunRecord> => {
+  try {
+    return decode(JSON.parse(payload))
+  } catch {
+    return Option.none()
+  }
+}
+
+/** Every parseable record in a body, in order of appearance. */
+export const parseAll = (body: string): ReadonlyArray<RunRecord> =>
+  spans(body).flatMap((span) => Option.toArray(decodePayload(span.payload)))
+
+/** The last parseable footer in a body; unknown fields are tolerated, garbage is skipped. */
+export const parse = (body: string): Option.Option<RunRecord> => {
+  const all = parseAll(body)
+  return all.length === 0 ? Option.none() : Option.some(all[all.length - 1]!)
+}
+
+/** The body without any afk-run footer (trailing whitespace left by a removed footer is trimmed). */
+export const strip = (body: string): string => {
+  const found = spans(body)
+  if (found.length === 0) return body
+  let result = ""
+  let from = 0
+  for (const span of found) {
+    result += body.slice(from, span.start)
+    from = span.end
+  }
+  return (result + body.slice(from)).trimEnd()
+}
+
+/** A record together with the comment that holds it. */
+export interface Found {
+  readonly record: RunRecord
+  readonly comment: Comment
+}
+
+/** Whether a comment was written by the bot (forge logins compare case-insensitively). */
+export const isBy = (comment: Comment, bot: string): boolean => comment.author.toLowerCase() === bot.toLowerCase()
+
+const newestFirst = (comments: ReadonlyArray<Comment>, bot: string): ReadonlyArray<Comment> =>
+  comments.filter((comment) => isBy(comment, bot)).reverse()
+
+/**
+ * The newest bot-authored comment with a parseable footer (comments are given oldest first). Footers in
+ * anyone else's comments are ignored: they would let an outsider forge a run's state.
+ */
+export const latest = (comments: ReadonlyArray<Comment>, bot: string): Option.Option<Found> => {
+  for (const comment of newestFirst(comments, bot)) {
+    const record = parse(comment.body)
+    if (Option.isSome(record)) return Option.some({ record: record.value, comment })
+  }
+  return Option.none()
+}
+
+/** The newest bot-authored comment holding a record of the run `runId`, with that record. */
+export const forRun = (comments: ReadonlyArray<Comment>, bot: string, runId: string): Option.Option<Found> => {
+  for (const comment of newestFirst(comments, bot)) {
+    const records = parseAll(comment.body).filter((record) => record.runId === runId)
+    if (records.length > 0) return Option.some({ record: records[records.length - 1]!, comment })
+  }
+  return Option.none()
+}
+
+/** How many distinct runs of the issue have ended: runs whose newest bot-authored record is terminal. */
+export const terminalRuns = (comments: ReadonlyArray<Comment>, bot: string): number => {
+  const newest = new Map<string, RunRecord>()
+  for (const comment of comments) {
+    if (!isBy(comment, bot)) continue
+    for (const record of parseAll(comment.body)) newest.set(record.runId, record)
+  }
+  let count = 0
+  for (const record of newest.values()) if (isTerminal(record)) count++
+  return count
+}
