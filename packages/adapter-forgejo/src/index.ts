@@ -1,1 +1,8 @@
-export {}
+/**
+ * AFK's Forgejo / Gitea adapter: `ForgejoTracker` and `ForgejoCi` over one `ForgejoClient` (API v1).
+ */
+export * as ForgejoApi from "./ForgejoApi.js"
+export * as ForgejoCi from "./ForgejoCi.js"
+export * as ForgejoClient from "./ForgejoClient.js"
+export * as ForgejoTracker from "./ForgejoTracker.js"
+export * as ForgejoWire from "./ForgejoWire.js"

@@ -48,7 +48,7 @@ export const journal = (pass: Report["pass"]): Effect.Effect<Journal> =>
       decide: (subject, action, reason) =>
         Ref.update(ref, (s) => ({ ...s, decisions: [...s.decisions, { subject, action, reason }] })).pipe(
           Effect.zipRight(
-            Metric.increment(decisions.pipe(Metric.tagged("pass", pass), Metric.tagged("action", action)))
+            Metric.increment(Metric.tagged(Metric.tagged(decisions, "pass", pass), "action", action))
           ),
           Effect.zipRight(
             Effect.logInfo(`${subject}: ${action} (${reason})`).pipe(Effect.annotateLogs({ pass, subject, action }))
@@ -56,7 +56,7 @@ export const journal = (pass: Report["pass"]): Effect.Effect<Journal> =>
         ),
       fail: (subject, message) =>
         Ref.update(ref, (s) => ({ ...s, failures: [...s.failures, { subject, message }] })).pipe(
-          Effect.zipRight(Metric.increment(failures.pipe(Metric.tagged("pass", pass)))),
+          Effect.zipRight(Metric.increment(Metric.tagged(failures, "pass", pass))),
           Effect.zipRight(
             Effect.logWarning(`${subject}: failed (${message})`).pipe(Effect.annotateLogs({ pass, subject }))
           )

@@ -1,0 +1,182 @@
+/**
+ * The typed Forgejo / Gitea API v1 calls the adapter makes, one function per operation of
+ * `forgejo-v1.json`, each naming the token scope it needs. They return wire shapes (`ForgejoWire`); the
+ * ports turn those into AFK's domain.
+ */
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import * as Effect from "effect/Effect"
+import { identity } from "effect/Function"
+import * as Schema from "effect/Schema"
+import { type Call, type ForgejoError, repoPath, type Service } from "./ForgejoClient.js"
+import * as Wire from "./ForgejoWire.js"
+
+const repoCall = (operation: string, repo: string, scope: string, what?: string): Call => ({
+  operation,
+  scope,
+  subject: what === undefined ? `repository ${repo}` : `${what} in ${repo}`
+})
+
+const issueCall = (operation: string, repo: string, number: number, scope: string): Call =>
+  repoCall(operation, repo, scope, `issue #${number}`)
+
+const arrayOf = <A, I>(item: Schema.Schema<A, I>) => ({ page: Schema.Array(item), items: identity<ReadonlyArray<A>> })
+
+/** Open issues (not pull requests) the server files under `label`, every page. */
+export const openIssues = (
+  client: Service,
+  repo: string,
+  label: string
+): Effect.Effect<ReadonlyArray<Wire.Issue>, ForgejoError> =>
+  client.list(repoCall("GET /repos/{o}/{r}/issues", repo, "read:issue"), repoPath(repo, "issues"), {
+    query: { state: "open", labels: label, type: "issues" },
+    paging: "counted",
+    ...arrayOf(Wire.Issue)
+  })
+
+export const issue = (client: Service, repo: string, number: number): Effect.Effect<Wire.Issue, ForgejoError> =>
+  client.json(
+    issueCall("GET /repos/{o}/{r}/issues/{index}", repo, number, "read:issue"),
+    HttpClientRequest.get(repoPath(repo, "issues", number)),
+    Wire.Issue
+  )
+
+export const closeIssue = (client: Service, repo: string, number: number): Effect.Effect<void, ForgejoError> =>
+  client.send(
+    issueCall("PATCH /repos/{o}/{r}/issues/{index}", repo, number, "write:issue"),
+    HttpClientRequest.patch(repoPath(repo, "issues", number)).pipe(
+      HttpClientRequest.bodyUnsafeJson({ state: "closed" })
+    )
+  )
+
+/** Every timeline entry of the issue (comments, labels, state changes…), oldest first, every page. */
+export const timeline = (
+  client: Service,
+  repo: string,
+  number: number
+): Effect.Effect<ReadonlyArray<Wire.TimelineEvent>, ForgejoError> =>
+  client.list(
+    issueCall("GET /repos/{o}/{r}/issues/{index}/timeline", repo, number, "read:issue"),
+    repoPath(repo, "issues", number, "timeline"),
+    { paging: "untilEmpty", ...arrayOf(Wire.TimelineEvent) }
+  )
+
+export const comments = (
+  client: Service,
+  repo: string,
+  number: number
+): Effect.Effect<ReadonlyArray<Wire.Comment>, ForgejoError> =>
+  client.list(
+    issueCall("GET /repos/{o}/{r}/issues/{index}/comments", repo, number, "read:issue"),
+    repoPath(repo, "issues", number, "comments"),
+    { paging: "unpaged", ...arrayOf(Wire.Comment) }
+  )
+
+export const createComment = (
+  client: Service,
+  repo: string,
+  number: number,
+  body: string
+): Effect.Effect<Wire.Comment, ForgejoError> =>
+  client.json(
+    issueCall("POST /repos/{o}/{r}/issues/{index}/comments", repo, number, "write:issue"),
+    HttpClientRequest.post(repoPath(repo, "issues", number, "comments")).pipe(
+      HttpClientRequest.bodyUnsafeJson({ body })
+    ),
+    Wire.Comment
+  )
+
+export const editComment = (
+  client: Service,
+  repo: string,
+  id: number,
+  body: string
+): Effect.Effect<void, ForgejoError> =>
+  client.send(
+    repoCall("PATCH /repos/{o}/{r}/issues/comments/{id}", repo, "write:issue", `comment ${id}`),
+    HttpClientRequest.patch(repoPath(repo, "issues", "comments", id)).pipe(HttpClientRequest.bodyUnsafeJson({ body }))
+  )
+
+/** The repository's own labels, every page. */
+export const labels = (client: Service, repo: string): Effect.Effect<ReadonlyArray<Wire.Label>, ForgejoError> =>
+  client.list(repoCall("GET /repos/{o}/{r}/labels", repo, "read:issue"), repoPath(repo, "labels"), {
+    paging: "counted",
+    ...arrayOf(Wire.Label)
+  })
+
+export const createLabel = (
+  client: Service,
+  repo: string,
+  name: string,
+  color: string
+): Effect.Effect<Wire.Label, ForgejoError> =>
+  client.json(
+    repoCall("POST /repos/{o}/{r}/labels", repo, "write:issue"),
+    HttpClientRequest.post(repoPath(repo, "labels")).pipe(HttpClientRequest.bodyUnsafeJson({ name, color })),
+    Wire.Label
+  )
+
+/** Adds labels by id and answers the issue's labels; Forgejo silently skips ids it does not know. */
+export const addIssueLabels = (
+  client: Service,
+  repo: string,
+  number: number,
+  ids: ReadonlyArray<number>
+): Effect.Effect<ReadonlyArray<Wire.Label>, ForgejoError> =>
+  client.json(
+    issueCall("POST /repos/{o}/{r}/issues/{index}/labels", repo, number, "write:issue"),
+    HttpClientRequest.post(repoPath(repo, "issues", number, "labels")).pipe(
+      HttpClientRequest.bodyUnsafeJson({ labels: ids })
+    ),
+    Schema.Array(Wire.Label)
+  )
+
+/** Removes one label by id: 204 also when the issue did not carry it, 422 when no such label exists. */
+export const removeIssueLabel = (
+  client: Service,
+  repo: string,
+  number: number,
+  id: number
+): Effect.Effect<void, ForgejoError> =>
+  client.send(
+    issueCall("DELETE /repos/{o}/{r}/issues/{index}/labels/{identifier}", repo, number, "write:issue"),
+    HttpClientRequest.del(repoPath(repo, "issues", number, "labels", id))
+  )
+
+/** A user's permission on the repository; 403 unless the token's account administers it (or asks for itself). */
+export const permission = (client: Service, repo: string, login: string): Effect.Effect<string, ForgejoError> =>
+  Effect.map(
+    client.json(
+      repoCall("GET /repos/{o}/{r}/collaborators/{collaborator}/permission", repo, "read:repository", `user ${login}`),
+      HttpClientRequest.get(repoPath(repo, "collaborators", login, "permission")),
+      Wire.Permission
+    ),
+    (answer) => answer.permission
+  )
+
+/** The account the token belongs to. */
+export const currentUser = (client: Service): Effect.Effect<Wire.User, ForgejoError> =>
+  client.json({ operation: "GET /user", scope: "read:user" }, HttpClientRequest.get("/user"), Wire.User)
+
+/** Every status reported for `ref`, every page (history included; newest per context is the caller's). */
+export const statuses = (
+  client: Service,
+  repo: string,
+  ref: string
+): Effect.Effect<ReadonlyArray<Wire.CommitStatus>, ForgejoError> =>
+  client.list(
+    repoCall("GET /repos/{o}/{r}/commits/{ref}/statuses", repo, "read:repository", `commit ${ref}`),
+    repoPath(repo, "commits", ref, "statuses"),
+    { paging: "counted", ...arrayOf(Wire.CommitStatus) }
+  )
+
+/** The newest status per context for `ref`, every page of contexts. */
+export const combinedStatus = (
+  client: Service,
+  repo: string,
+  ref: string
+): Effect.Effect<ReadonlyArray<Wire.CommitStatus>, ForgejoError> =>
+  client.list(
+    repoCall("GET /repos/{o}/{r}/commits/{ref}/status", repo, "read:repository", `commit ${ref}`),
+    repoPath(repo, "commits", ref, "status"),
+    { paging: "counted", page: Wire.CombinedStatus, items: (combined) => combined.statuses }
+  )

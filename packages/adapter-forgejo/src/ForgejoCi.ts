@@ -1,0 +1,94 @@
+/**
+ * The `Ci` port over Forgejo / Gitea commit statuses — what Forgejo Actions, Woodpecker and other CI
+ * report into. The combined status (the server's newest status per context) and the full status list are
+ * both read to their last page and merged, the newest status per context winning (highest id), then folded
+ * with afk-core's `Ci.fold`, so required-context patterns such as `deploy/*` decide `deployed`.
+ *
+ * States: `pending` → pending; `success` → success; `warning` → success (Gitea's success-with-warning, the
+ * summary says so); `skipped` → success (a job the workflow chose not to run; the summary says so);
+ * `error` and `failure` → failure; anything else → pending, never success.
+ */
+import type * as HttpClient from "@effect/platform/HttpClient"
+import { Ci, Domain } from "afk-core"
+import * as Config from "effect/Config"
+import type * as ConfigError from "effect/ConfigError"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Api from "./ForgejoApi.js"
+import * as ForgejoClient from "./ForgejoClient.js"
+import type * as Wire from "./ForgejoWire.js"
+
+const toCiError =
+  (method: string) =>
+  (error: ForgejoClient.ForgejoError): Ci.CiError =>
+    new Ci.CiError({
+      operation: `${method} (${error.operation})`,
+      detail: error.detail,
+      transient: error.transient,
+      hint: error.hint,
+      status: error.status,
+      cause: error.cause
+    })
+
+/** The check state of a Forgejo commit-status state. */
+export const checkState = (state: string): Domain.CheckState => {
+  switch (state) {
+    case "success":
+    case "warning":
+    case "skipped":
+      return "success"
+    case "error":
+    case "failure":
+      return "failure"
+    default:
+      return "pending"
+  }
+}
+
+const summaryOf = (status: Wire.CommitStatus): string | undefined => {
+  const qualified = status.status === "warning" || status.status === "skipped"
+  if (status.description === "") return qualified ? status.status : undefined
+  return qualified ? `${status.status}: ${status.description}` : status.description
+}
+
+/** One `Check` per context: the newest status (highest id) of each, ordered by context. */
+export const newestPerContext = (statuses: ReadonlyArray<Wire.CommitStatus>): ReadonlyArray<Domain.Check> => {
+  const newest = new Map<string, Wire.CommitStatus>()
+  for (const status of statuses) {
+    const seen = newest.get(status.context)
+    if (seen === undefined || status.id > seen.id) newest.set(status.context, status)
+  }
+  return [...newest.values()]
+    .sort((a, b) => a.context.localeCompare(b.context))
+    .map((status) => {
+      const summary = summaryOf(status)
+      return new Domain.Check({
+        name: status.context,
+        state: checkState(status.status),
+        ...(status.target_url === "" ? {} : { url: status.target_url }),
+        ...(summary === undefined ? {} : { summary })
+      })
+    })
+}
+
+/** The Ci port over an existing client (share one client between `ForgejoTracker` and `ForgejoCi`). */
+export const fromClient = (client: ForgejoClient.Service): Ci.Service => ({
+  verdict: (repo, sha, requirements) =>
+    Effect.all([Api.combinedStatus(client, repo, sha), Api.statuses(client, repo, sha)], { concurrency: 2 }).pipe(
+      Effect.map(([combined, history]) => Ci.fold(newestPerContext([...combined, ...history]), requirements)),
+      Effect.mapError(toCiError("verdict"))
+    )
+})
+
+/** A Ci port with its own client over the ambient `HttpClient`. */
+export const make = (options: ForgejoClient.Options): Effect.Effect<Ci.Service, never, HttpClient.HttpClient> =>
+  Effect.map(ForgejoClient.make(options), fromClient)
+
+export const layer = (options: ForgejoClient.Options): Layer.Layer<Ci.Ci, never, HttpClient.HttpClient> =>
+  Layer.effect(Ci.Ci, make(options))
+
+/** The Ci port from configuration; the caller names the variables. */
+export const layerConfig = (
+  config: Config.Config.Wrap<ForgejoClient.Options>
+): Layer.Layer<Ci.Ci, ConfigError.ConfigError, HttpClient.HttpClient> =>
+  Layer.effect(Ci.Ci, Effect.flatMap(Config.unwrap(config), make))

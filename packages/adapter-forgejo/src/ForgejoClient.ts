@@ -1,0 +1,257 @@
+/**
+ * The Forgejo / Gitea API v1 client that `ForgejoTracker` and `ForgejoCi` stand on. One client serves both
+ * forges (they share API v1): `Authorization: token …`, an API root kept whole (so instances under a
+ * sub-path such as `https://host/git/api/v1` work), retries of 5xx / 429 honouring `Retry-After`, bounded
+ * concurrency per host, and every list read to its end. Page sizes honour the server's
+ * `max_response_items`; whether another page follows is read from `Link` and `X-Total-Count`, and the next
+ * URL is always built from the API root, never taken from `Link` (which names the server's `ROOT_URL`).
+ */
+import * as HttpClient from "@effect/platform/HttpClient"
+import type * as HttpClientError from "@effect/platform/HttpClientError"
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
+import { HttpKit, PortError } from "afk-core"
+import * as Config from "effect/Config"
+import type * as ConfigError from "effect/ConfigError"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as ParseResult from "effect/ParseResult"
+import * as Redacted from "effect/Redacted"
+import * as Schema from "effect/Schema"
+import * as Wire from "./ForgejoWire.js"
+
+/** Every Forgejo failure, before a port maps it into its own error. */
+export class ForgejoError extends Schema.TaggedError<ForgejoError>()("ForgejoError", PortError.fields) {
+  override get message(): string {
+    return PortError.message("Forgejo", this)
+  }
+}
+
+/** What a request is: its operation (path template), what it is about, and the token scope it needs. */
+export interface Call {
+  readonly operation: string
+  /** Named in 404 hints, e.g. `repository acme/widgets`. */
+  readonly subject?: string
+  /** Named in 403 hints: `read:issue`, `write:issue`, `read:repository`, `read:user`. */
+  readonly scope?: string
+}
+
+export interface Options {
+  /** The API root, kept whole: `https://codeberg.org/api/v1`, `https://host/git/api/v1`. */
+  readonly baseUrl: string
+  /** A personal access token, sent as `Authorization: token …`. */
+  readonly token: Redacted.Redacted<string>
+  /** `Forgejo` (default) or `Gitea`, for the wording of errors. */
+  readonly product?: string | undefined
+  /** Items asked per page, capped by the server's `max_response_items`; 50 by default. */
+  readonly pageSize?: number | undefined
+  /** Pages read before a list is declared runaway (an error, never a truncation); 1000 by default. */
+  readonly maxPages?: number | undefined
+  /** Requests in flight at once against this host; 8 by default. */
+  readonly concurrency?: number | undefined
+  /** Retries of 5xx / 429 / dropped connections; `HttpKit.defaultRetry` by default. */
+  readonly retry?: HttpKit.RetryOptions | undefined
+}
+
+/**
+ * How a list endpoint pages. `counted`: `page`/`limit`, more follow while `Link` has `rel="next"` or
+ * `X-Total-Count` exceeds what was read. `untilEmpty`: the timeline, whose `X-Total-Count` counts only the
+ * page and whose pages may be short after the server filters them, so it is read until a page is empty.
+ * `unpaged`: issue comments, answered whole without `page`/`limit`; pages on if the server ever says more.
+ */
+export type Paging = "counted" | "untilEmpty" | "unpaged"
+
+export type Query = Readonly<Record<string, string | number>>
+
+export interface Service {
+  readonly baseUrl: string
+  readonly product: string
+  /** One request; a non-2xx answer fails with its status and a hint. */
+  readonly send: (call: Call, request: HttpClientRequest.HttpClientRequest) => Effect.Effect<void, ForgejoError>
+  /** One request whose answer is decoded with `schema`. */
+  readonly json: <A, I>(
+    call: Call,
+    request: HttpClientRequest.HttpClientRequest,
+    schema: Schema.Schema<A, I>
+  ) => Effect.Effect<A, ForgejoError>
+  /** Every item of a list endpoint, all pages; `items` picks them out of a page. */
+  readonly list: <P, I, A>(
+    call: Call,
+    path: string,
+    options: {
+      readonly query?: Query
+      readonly paging: Paging
+      readonly page: Schema.Schema<P, I>
+      readonly items: (page: P) => ReadonlyArray<A>
+    }
+  ) => Effect.Effect<ReadonlyArray<A>, ForgejoError>
+  /** The page size used for lists: `pageSize` capped by `max_response_items` (read once). */
+  readonly pageSize: Effect.Effect<number>
+}
+
+export class ForgejoClient extends Context.Tag("afk-adapter-forgejo/ForgejoClient")<ForgejoClient, Service>() {}
+
+/** `/repos/{owner}/{name}/…`, each segment URL-encoded. */
+export const repoPath = (repo: string, ...segments: ReadonlyArray<string | number>): string =>
+  [
+    "/repos",
+    ...repo.split("/").map(encodeURIComponent),
+    ...segments.map((segment) => encodeURIComponent(String(segment)))
+  ].join("/")
+
+const withQuery = (path: string, query: Query): string => {
+  const entries = Object.entries(query).map(([key, value]) => [key, String(value)])
+  return entries.length === 0 ? path : `${path}?${new URLSearchParams(entries).toString()}`
+}
+
+const totalCount = (response: HttpClientResponse.HttpClientResponse): Option.Option<number> => {
+  const raw = response.headers["x-total-count"]
+  const total = raw === undefined ? Number.NaN : Number(raw)
+  return Number.isInteger(total) && total >= 0 ? Option.some(total) : Option.none()
+}
+
+const short = (text: string): string => (text.length > 300 ? `${text.slice(0, 300)}…` : text)
+
+const hintFor = (vendor: HttpKit.Vendor, call: Call, status: number): string | undefined => {
+  if (status === 403 && call.scope !== undefined) {
+    return `${vendor.name} refused the request: the access token needs the "${call.scope}" scope, or its account lacks permission on the repository`
+  }
+  if (status === 404 && call.subject !== undefined) {
+    return `${call.subject} not found on ${vendor.name}, or not visible to this access token`
+  }
+  if (status === 400)
+    return `${vendor.name} rejected the request as malformed: the server may run an API version AFK does not know`
+  return HttpKit.hintFor(vendor, status)
+}
+
+/** Builds a client over the ambient `HttpClient`. */
+export const make = (options: Options): Effect.Effect<Service, never, HttpClient.HttpClient> =>
+  Effect.gen(function* () {
+    const product = options.product ?? "Forgejo"
+    const vendor: HttpKit.Vendor = { name: product, credential: `${product} access token` }
+    const baseUrl = options.baseUrl.replace(/\/+$/, "")
+    const wanted = Math.max(1, options.pageSize ?? 50)
+    const maxPages = options.maxPages ?? 1000
+    const authorized = (yield* HttpClient.HttpClient).pipe(
+      HttpClient.mapRequest((request) =>
+        request.pipe(
+          HttpClientRequest.prependUrl(baseUrl),
+          HttpClientRequest.acceptJson,
+          HttpClientRequest.setHeader("authorization", `token ${Redacted.value(options.token)}`)
+        )
+      )
+    )
+    const bounded = yield* HttpKit.withConcurrency(options.concurrency ?? 8)(authorized)
+    const http = HttpKit.withRetries(options.retry ?? HttpKit.defaultRetry)(bounded)
+
+    const unreachable = (call: Call) => (error: HttpClientError.HttpClientError) =>
+      new ForgejoError(HttpKit.fromClientError(vendor, call.operation, error))
+
+    const execute = (call: Call, request: HttpClientRequest.HttpClientRequest) =>
+      http.execute(request).pipe(
+        Effect.mapError(unreachable(call)),
+        Effect.flatMap((response) =>
+          response.status >= 200 && response.status < 300
+            ? Effect.succeed(response)
+            : Effect.flatMap(HttpKit.fromResponse(vendor, call.operation, response), (fields) =>
+                Effect.fail(new ForgejoError({ ...fields, hint: hintFor(vendor, call, fields.status) }))
+              )
+        )
+      )
+
+    const decode =
+      <A, I>(call: Call, schema: Schema.Schema<A, I>) =>
+      (response: HttpClientResponse.HttpClientResponse) =>
+        response.json.pipe(
+          Effect.mapError(unreachable(call)),
+          Effect.flatMap((body) =>
+            Schema.decodeUnknown(schema)(body).pipe(
+              Effect.mapError(
+                (error) =>
+                  new ForgejoError({
+                    operation: call.operation,
+                    status: response.status,
+                    detail: `${product} answered HTTP ${response.status} with a body of an unexpected shape: ${short(
+                      ParseResult.TreeFormatter.formatErrorSync(error)
+                    )}`,
+                    transient: true,
+                    hint: `${product} sent a malformed answer; it will be retried on the next pass`,
+                    cause: error
+                  })
+              )
+            )
+          )
+        )
+
+    const send: Service["send"] = (call, request) =>
+      Effect.flatMap(execute(call, request), (response) => Effect.ignore(response.text))
+
+    const json: Service["json"] = (call, request, schema) =>
+      Effect.flatMap(execute(call, request), decode(call, schema))
+
+    const pageSize = yield* Effect.cached(
+      json({ operation: "GET /settings/api" }, HttpClientRequest.get("/settings/api"), Wire.ApiSettings).pipe(
+        Effect.map(({ max_response_items }) =>
+          max_response_items !== undefined && max_response_items > 0 ? Math.min(wanted, max_response_items) : wanted
+        ),
+        Effect.tapError((error) => Effect.logDebug(`${product} page size unknown, asking ${wanted}: ${error.detail}`)),
+        Effect.orElseSucceed(() => wanted)
+      )
+    )
+
+    const list: Service["list"] = (call, path, { items, page, paging, query = {} }) =>
+      Effect.gen(function* () {
+        const limit = yield* pageSize
+        let collected = 0
+        let number = 1
+        let unpagedLimit = limit
+        const urlFor = (n: number) =>
+          paging === "unpaged"
+            ? withQuery(path, n === 1 ? query : { ...query, page: n, limit: unpagedLimit })
+            : withQuery(path, { ...query, page: n, limit })
+        return yield* HttpKit.collectPages(
+          urlFor(1),
+          (url) =>
+            Effect.gen(function* () {
+              const response = yield* execute(call, HttpClientRequest.get(url))
+              const batch = items(yield* decode(call, page)(response))
+              if (number === 1 && paging === "unpaged" && batch.length > 0) unpagedLimit = batch.length
+              collected += batch.length
+              const linked = Option.isSome(HttpKit.nextLink(response.headers.link))
+              const total = totalCount(response)
+              const more =
+                batch.length > 0 &&
+                (paging === "untilEmpty" ||
+                  linked ||
+                  Option.match(total, {
+                    onSome: (count) => collected < count,
+                    onNone: () => paging === "counted" && batch.length >= limit
+                  }))
+              number++
+              return [batch, more ? Option.some(urlFor(number)) : Option.none()] as const
+            }),
+          (pages) =>
+            new ForgejoError({
+              operation: call.operation,
+              detail: `${product} still had more pages after ${pages}; refusing to return a partial list`,
+              transient: false,
+              hint: "raise maxPages if the list is really this long"
+            }),
+          maxPages
+        )
+      })
+
+    return { baseUrl, product, send, json, list, pageSize }
+  })
+
+/** The client as a layer. */
+export const layer = (options: Options): Layer.Layer<ForgejoClient, never, HttpClient.HttpClient> =>
+  Layer.effect(ForgejoClient, make(options))
+
+/** The client from configuration, e.g. `{ baseUrl: Config.string("FORGEJO_URL"), token: Config.redacted("FORGEJO_TOKEN") }`. */
+export const layerConfig = (
+  config: Config.Config.Wrap<Options>
+): Layer.Layer<ForgejoClient, ConfigError.ConfigError, HttpClient.HttpClient> =>
+  Layer.effect(ForgejoClient, Effect.flatMap(Config.unwrap(config), make))

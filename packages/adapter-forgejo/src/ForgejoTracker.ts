@@ -1,0 +1,330 @@
+/**
+ * The `Tracker` port over Forgejo / Gitea. Lists are read in full (issues, timeline, comments, labels);
+ * pull requests and issues the server returned without the label are dropped (Forgejo ignores a
+ * `labels=` filter naming no existing label and answers every issue). Labels are written by id through a
+ * per-repo name→id index, refreshed once on a miss; a missing label is created. Trust is the repository
+ * owner or a `write` / `admin` / `owner` permission, cached for a bounded time, and fails closed.
+ * History and comments come oldest first in creation (id) order.
+ */
+import type * as HttpClient from "@effect/platform/HttpClient"
+import { Domain, Tracker } from "afk-core"
+import * as Clock from "effect/Clock"
+import * as Config from "effect/Config"
+import type * as ConfigError from "effect/ConfigError"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as ParseResult from "effect/ParseResult"
+import * as Ref from "effect/Ref"
+import * as Schema from "effect/Schema"
+import * as Api from "./ForgejoApi.js"
+import * as ForgejoClient from "./ForgejoClient.js"
+import type * as Wire from "./ForgejoWire.js"
+
+export interface TrackerOptions {
+  /** How long a trust answer is reused; 5 minutes by default. */
+  readonly trustTtl?: Duration.DurationInput | undefined
+  /** The colour of labels the tracker creates; `#ededed` by default. */
+  readonly labelColor?: string | undefined
+}
+
+export interface Options extends ForgejoClient.Options, TrackerOptions {}
+
+const writers: ReadonlySet<string> = new Set(["write", "admin", "owner"])
+
+/** The login Forgejo shows for a deleted account. */
+const ghost = "Ghost"
+
+const toTrackerError =
+  (method: string) =>
+  (error: ForgejoClient.ForgejoError): Tracker.TrackerError =>
+    new Tracker.TrackerError({
+      operation: `${method} (${error.operation})`,
+      detail: error.detail,
+      transient: error.transient,
+      hint: error.hint,
+      status: error.status,
+      cause: error.cause
+    })
+
+const toDomain =
+  <A, I>(method: string, schema: Schema.Schema<A, I>) =>
+  (value: I): Effect.Effect<A, Tracker.TrackerError> =>
+    Schema.decode(schema)(value).pipe(
+      Effect.mapError(
+        (error) =>
+          new Tracker.TrackerError({
+            operation: method,
+            detail: `Forgejo sent a value AFK cannot use: ${ParseResult.TreeFormatter.formatErrorSync(error).slice(0, 300)}`,
+            transient: true,
+            hint: "the forge sent a malformed answer; it will be retried on the next pass",
+            cause: error
+          })
+      )
+    )
+
+/** Creation order: ids grow as comments and events are written, whatever timestamps migrations carried in. */
+const byId = <A extends { readonly id: number }>(items: ReadonlyArray<A>) => [...items].sort((a, b) => a.id - b.id)
+
+const toIssue = (method: string, repo: Domain.Repo, issue: Wire.Issue) =>
+  toDomain(
+    method,
+    Domain.Issue
+  )({
+    repo,
+    number: issue.number,
+    title: issue.title,
+    body: issue.body,
+    labels: issue.labels.map((label) => label.name),
+    state: issue.state === "closed" ? "closed" : "open",
+    author: issue.user?.login ?? ghost,
+    url: issue.html_url
+  })
+
+const toComment = (method: string) => (comment: Wire.Comment) =>
+  toDomain(
+    method,
+    Domain.Comment
+  )({
+    id: String(comment.id),
+    author: comment.user?.login ?? ghost,
+    body: comment.body,
+    createdAt: comment.created_at
+  })
+
+/** The tracker over an existing client (share one client between `ForgejoTracker` and `ForgejoCi`). */
+export const fromClient = (
+  client: ForgejoClient.Service,
+  options: TrackerOptions = {}
+): Effect.Effect<Tracker.Service> =>
+  Effect.gen(function* () {
+    const trustTtl = Duration.toMillis(Duration.decode(options.trustTtl ?? "5 minutes"))
+    const labelColor = options.labelColor ?? "#ededed"
+    const indexes = yield* Ref.make(new Map<string, ReadonlyMap<string, number>>())
+    const trust = yield* Ref.make(new Map<string, { readonly trusted: boolean; readonly until: number }>())
+    const bot = yield* Ref.make(Option.none<string>())
+    const labelLock = yield* Effect.makeSemaphore(1)
+
+    const loadIndex = (repo: Domain.Repo) =>
+      Effect.gen(function* () {
+        const labels = yield* Api.labels(client, repo)
+        const index = new Map<string, number>()
+        for (const label of labels) if (!index.has(label.name)) index.set(label.name, label.id)
+        yield* Ref.update(indexes, (all) => new Map(all).set(repo.toLowerCase(), index))
+        return index as ReadonlyMap<string, number>
+      })
+
+    const findLabel = (repo: Domain.Repo, name: string) =>
+      Effect.gen(function* () {
+        const known = (yield* Ref.get(indexes)).get(repo.toLowerCase())?.get(name)
+        if (known !== undefined) return Option.some(known)
+        return Option.fromNullable((yield* loadIndex(repo)).get(name))
+      })
+
+    const ensureLabel = (repo: Domain.Repo, name: string) =>
+      labelLock.withPermits(1)(
+        Effect.flatMap(
+          findLabel(repo, name),
+          Option.match({
+            onSome: Effect.succeed,
+            onNone: () =>
+              Effect.gen(function* () {
+                const created = yield* Api.createLabel(client, repo, name, labelColor)
+                yield* Ref.update(indexes, (all) => {
+                  const index = new Map(all.get(repo.toLowerCase()) ?? []).set(name, created.id)
+                  return new Map(all).set(repo.toLowerCase(), index)
+                })
+                return created.id
+              })
+          })
+        )
+      )
+
+    const forgetIndex = (repo: Domain.Repo) =>
+      Ref.update(indexes, (all) => {
+        const next = new Map(all)
+        next.delete(repo.toLowerCase())
+        return next
+      })
+
+    const permissionOf = (repo: Domain.Repo, login: string) =>
+      Api.permission(client, repo, login).pipe(
+        Effect.map((permission) => writers.has(permission)),
+        Effect.catchIf(
+          (error) => error.status === 403 || error.status === 404,
+          (error) =>
+            Effect.as(
+              error.status === 403
+                ? Effect.logWarning(
+                    `Forgejo refused to say whether ${login} may write to ${repo}; treating them as untrusted (the bot needs admin on the repository to read collaborators' permissions)`
+                  )
+                : Effect.void,
+              false
+            )
+        )
+      )
+
+    const listOpenIssues: Tracker.Service["listOpenIssues"] = (repo, label) =>
+      Api.openIssues(client, repo, label).pipe(
+        Effect.mapError(toTrackerError("listOpenIssues")),
+        Effect.flatMap((issues) => {
+          const kept = new Map<number, Wire.Issue>()
+          for (const issue of issues) {
+            const labelled = issue.labels.some((carried) => carried.name === label)
+            if (issue.pull_request == null && issue.state === "open" && labelled) kept.set(issue.number, issue)
+          }
+          const ordered = [...kept.values()].sort((a, b) => a.number - b.number)
+          return Effect.forEach(ordered, (issue) => toIssue("listOpenIssues", repo, issue))
+        })
+      )
+
+    const getIssue: Tracker.Service["getIssue"] = (repo, number) =>
+      Api.issue(client, repo, number).pipe(
+        Effect.mapError(toTrackerError("getIssue")),
+        Effect.flatMap((issue) => toIssue("getIssue", repo, issue))
+      )
+
+    const labelEvents: Tracker.Service["labelEvents"] = (repo, number) =>
+      Api.timeline(client, repo, number).pipe(
+        Effect.mapError(toTrackerError("labelEvents")),
+        Effect.flatMap((events) =>
+          Effect.forEach(
+            byId(events).filter((event) => event.type === "label" && event.label != null),
+            (event) =>
+              toDomain(
+                "labelEvents",
+                Domain.LabelEvent
+              )({
+                label: event.label?.name ?? "",
+                action: event.body === "1" ? "added" : "removed",
+                actor: event.user?.login ?? ghost,
+                at: event.created_at
+              })
+          )
+        )
+      )
+
+    const listComments: Tracker.Service["listComments"] = (repo, number) =>
+      Api.comments(client, repo, number).pipe(
+        Effect.mapError(toTrackerError("listComments")),
+        Effect.flatMap((comments) => Effect.forEach(byId(comments), toComment("listComments")))
+      )
+
+    const attach = (repo: Domain.Repo, number: number, label: string) =>
+      Effect.flatMap(ensureLabel(repo, label), (id) =>
+        Effect.map(Api.addIssueLabels(client, repo, number, [id]), (carried) =>
+          carried.some((held) => held.id === id || held.name === label)
+        )
+      )
+
+    const addLabel: Tracker.Service["addLabel"] = (repo, number, label) =>
+      attach(repo, number, label).pipe(
+        Effect.flatMap((attached) =>
+          attached ? Effect.succeed(true) : Effect.zipRight(forgetIndex(repo), attach(repo, number, label))
+        ),
+        Effect.flatMap((attached) =>
+          attached
+            ? Effect.void
+            : Effect.fail(
+                new ForgejoClient.ForgejoError({
+                  operation: "POST /repos/{o}/{r}/issues/{index}/labels",
+                  detail: `Forgejo did not attach "${label}" to ${repo}#${number}, even after re-reading the labels`,
+                  transient: true
+                })
+              )
+        ),
+        Effect.mapError(toTrackerError("addLabel"))
+      )
+
+    const detach = (
+      repo: Domain.Repo,
+      number: number,
+      label: string,
+      retry: boolean
+    ): Effect.Effect<void, ForgejoClient.ForgejoError> =>
+      Effect.flatMap(
+        labelLock.withPermits(1)(findLabel(repo, label)),
+        Option.match({
+          onNone: () => Effect.void,
+          onSome: (id) =>
+            Api.removeIssueLabel(client, repo, number, id).pipe(
+              Effect.catchIf(
+                (error) => error.status === 422,
+                () => Effect.zipRight(forgetIndex(repo), retry ? detach(repo, number, label, false) : Effect.void)
+              )
+            )
+        })
+      )
+
+    const removeLabel: Tracker.Service["removeLabel"] = (repo, number, label) =>
+      detach(repo, number, label, true).pipe(Effect.mapError(toTrackerError("removeLabel")))
+
+    const postComment: Tracker.Service["postComment"] = (repo, number, body) =>
+      Api.createComment(client, repo, number, body).pipe(
+        Effect.mapError(toTrackerError("postComment")),
+        Effect.flatMap(toComment("postComment"))
+      )
+
+    const editComment: Tracker.Service["editComment"] = (repo, commentId, body) =>
+      /^[1-9]\d*$/.test(commentId)
+        ? Api.editComment(client, repo, Number(commentId), body).pipe(Effect.mapError(toTrackerError("editComment")))
+        : Effect.fail(
+            new Tracker.TrackerError({
+              operation: "editComment",
+              detail: `"${commentId}" is not a Forgejo comment id`,
+              transient: false,
+              hint: "Forgejo comment ids are positive integers, as listComments returns them"
+            })
+          )
+
+    const closeIssue: Tracker.Service["closeIssue"] = (repo, number) =>
+      Api.closeIssue(client, repo, number).pipe(Effect.mapError(toTrackerError("closeIssue")))
+
+    const isTrusted: Tracker.Service["isTrusted"] = (repo, login) =>
+      Effect.gen(function* () {
+        if (login.toLowerCase() === Domain.repoOwner(repo).toLowerCase()) return true
+        const key = `${repo.toLowerCase()}|${login.toLowerCase()}`
+        const now = yield* Clock.currentTimeMillis
+        const cached = (yield* Ref.get(trust)).get(key)
+        if (cached !== undefined && cached.until > now) return cached.trusted
+        const trusted = yield* permissionOf(repo, login).pipe(Effect.mapError(toTrackerError("isTrusted")))
+        yield* Ref.update(trust, (all) => new Map(all).set(key, { trusted, until: now + trustTtl }))
+        return trusted
+      })
+
+    const whoami: Tracker.Service["whoami"] = Effect.gen(function* () {
+      const known = yield* Ref.get(bot)
+      if (Option.isSome(known)) return known.value
+      const user = yield* Api.currentUser(client).pipe(Effect.mapError(toTrackerError("whoami")))
+      yield* Ref.set(bot, Option.some(user.login))
+      return user.login
+    })
+
+    return {
+      listOpenIssues,
+      getIssue,
+      labelEvents,
+      listComments,
+      addLabel,
+      removeLabel,
+      postComment,
+      editComment,
+      closeIssue,
+      isTrusted,
+      whoami
+    }
+  })
+
+/** A tracker with its own client over the ambient `HttpClient`. */
+export const make = (options: Options): Effect.Effect<Tracker.Service, never, HttpClient.HttpClient> =>
+  Effect.flatMap(ForgejoClient.make(options), (client) => fromClient(client, options))
+
+export const layer = (options: Options): Layer.Layer<Tracker.Tracker, never, HttpClient.HttpClient> =>
+  Layer.effect(Tracker.Tracker, make(options))
+
+/** The tracker from configuration; the caller names the variables (`Config.redacted("FORGEJO_TOKEN")`…). */
+export const layerConfig = (
+  config: Config.Config.Wrap<Options>
+): Layer.Layer<Tracker.Tracker, ConfigError.ConfigError, HttpClient.HttpClient> =>
+  Layer.effect(Tracker.Tracker, Effect.flatMap(Config.unwrap(config), make))

@@ -1,0 +1,79 @@
+/**
+ * The JSON shapes of Forgejo / Gitea API v1 that the adapter reads (`forgejo-v1.json` definitions), as
+ * tolerant `effect/Schema` structs: unknown fields are ignored, fields Go may send as `null` or omit read
+ * as empty. Only what the ports need is named; nothing here encodes AFK's own meaning.
+ */
+import * as Schema from "effect/Schema"
+
+const text = Schema.optionalWith(Schema.String, { nullable: true, default: () => "" })
+
+/** `User`: only the login matters. */
+export const User = Schema.Struct({ login: Schema.String })
+export type User = typeof User.Type
+
+/** `Label`: addressed by id on writes, by name in AFK. */
+export const Label = Schema.Struct({ id: Schema.Number, name: Schema.String })
+export type Label = typeof Label.Type
+
+/** `Issue` (also a pull request when `pull_request` is set). */
+export const Issue = Schema.Struct({
+  number: Schema.Number,
+  title: text,
+  body: text,
+  state: text,
+  html_url: text,
+  user: Schema.optionalWith(User, { nullable: true }),
+  labels: Schema.optionalWith(Schema.Array(Label), { nullable: true, default: () => [] }),
+  pull_request: Schema.optional(Schema.Unknown)
+})
+export type Issue = typeof Issue.Type
+
+/** `TimelineComment`: one entry of an issue's timeline; `type: "label"` with `body: "1"` is an addition. */
+export const TimelineEvent = Schema.Struct({
+  id: Schema.Number,
+  type: text,
+  body: text,
+  created_at: text,
+  user: Schema.optionalWith(User, { nullable: true }),
+  label: Schema.optionalWith(Label, { nullable: true })
+})
+export type TimelineEvent = typeof TimelineEvent.Type
+
+/** `Comment` on an issue. */
+export const Comment = Schema.Struct({
+  id: Schema.Number,
+  body: text,
+  created_at: text,
+  user: Schema.optionalWith(User, { nullable: true })
+})
+export type Comment = typeof Comment.Type
+
+/** `CommitStatus`: note that its state is the field `status`. */
+export const CommitStatus = Schema.Struct({
+  id: Schema.Number,
+  context: text,
+  status: text,
+  target_url: text,
+  description: text,
+  created_at: text,
+  updated_at: text
+})
+export type CommitStatus = typeof CommitStatus.Type
+
+/** `CombinedStatus`: the newest status per context, one page of contexts at a time. */
+export const CombinedStatus = Schema.Struct({
+  state: text,
+  statuses: Schema.optionalWith(Schema.Array(CommitStatus), { nullable: true, default: () => [] })
+})
+export type CombinedStatus = typeof CombinedStatus.Type
+
+/** `RepoCollaboratorPermission`: `none`, `read`, `write`, `admin` or `owner`. */
+export const Permission = Schema.Struct({ permission: text })
+export type Permission = typeof Permission.Type
+
+/** `GeneralAPISettings`: `max_response_items` caps every page the server sends. */
+export const ApiSettings = Schema.Struct({
+  max_response_items: Schema.optionalWith(Schema.Number, { nullable: true }),
+  default_paging_num: Schema.optionalWith(Schema.Number, { nullable: true })
+})
+export type ApiSettings = typeof ApiSettings.Type

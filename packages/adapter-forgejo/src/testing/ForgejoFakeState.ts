@@ -1,0 +1,324 @@
+/**
+ * The state behind `ForgejoFake`: one repository with labels (by id), issues and pull requests, a timeline
+ * per issue in which comments and label changes share one id space (as in Forgejo's `comment` table),
+ * users with repository permissions, and commit statuses; plus the JSON Forgejo renders for each.
+ */
+
+/** The seed the adapter conformance suite hands over (structurally `TrackerConformance.Seed`). */
+export interface Seed {
+  readonly repo: string
+  /** The login the token belongs to. */
+  readonly bot: string
+  /** Logins with write access (the repo owner is trusted too). */
+  readonly trusted: ReadonlyArray<string>
+  readonly labels: ReadonlyArray<string>
+  readonly issues: ReadonlyArray<{
+    readonly number: number
+    readonly title: string
+    readonly body: string
+    readonly labels: ReadonlyArray<string>
+    readonly state: "open" | "closed"
+    readonly author: string
+    readonly isPullRequest?: boolean
+    readonly events: ReadonlyArray<{
+      readonly label: string
+      readonly action: "added" | "removed"
+      readonly actor: string
+      readonly at: string
+    }>
+    readonly comments: ReadonlyArray<{ readonly author: string; readonly body: string; readonly createdAt: string }>
+  }>
+}
+
+/** A commit status as CI reports it (`state`: pending, success, error, failure, warning, skipped). */
+export interface StatusSeed {
+  readonly context: string
+  readonly state: string
+  readonly targetUrl?: string
+  readonly description?: string
+}
+
+export interface Label {
+  readonly id: number
+  name: string
+  color: string
+}
+
+export interface Entry {
+  readonly id: number
+  readonly type: "comment" | "label" | "close"
+  body: string
+  readonly user: string
+  readonly createdAt: number
+  readonly labelId?: number
+}
+
+export interface Issue {
+  readonly number: number
+  readonly title: string
+  readonly body: string
+  state: "open" | "closed"
+  readonly author: string
+  readonly isPull: boolean
+  labelIds: Array<number>
+  readonly entries: Array<Entry>
+}
+
+export interface Status {
+  readonly id: number
+  readonly sha: string
+  readonly context: string
+  readonly state: string
+  readonly targetUrl: string
+  readonly description: string
+  readonly createdAt: number
+}
+
+export interface State {
+  readonly owner: string
+  readonly name: string
+  readonly bot: string
+  /** Lower-cased login → permission (`owner`, `admin`, `write`, `read`). */
+  readonly permissions: Map<string, string>
+  readonly labels: Array<Label>
+  readonly issues: Map<number, Issue>
+  readonly statuses: Array<Status>
+  nextId: number
+  /** The last timestamp handed out; new entries are never older than anything seeded. */
+  lastAt: number
+}
+
+const parseTime = (iso: string): number => {
+  const at = Date.parse(iso)
+  if (Number.isNaN(at)) throw new Error(`ForgejoFake: "${iso}" is not an ISO time`)
+  return at
+}
+
+export const labelNamed = (state: State, name: string): Label => {
+  const found = state.labels.find((label) => label.name === name)
+  if (found !== undefined) return found
+  const label = { id: state.nextId++, name, color: "ededed" }
+  state.labels.push(label)
+  return label
+}
+
+/** Seed order is creation order (ids); the two kinds are merged by time, each keeping its own order. */
+const interleave = (events: ReadonlyArray<Entry>, comments: ReadonlyArray<Entry>): Array<Entry> => {
+  const merged: Array<Entry> = []
+  let e = 0
+  let c = 0
+  while (e < events.length || c < comments.length) {
+    const event = events[e]
+    const comment = comments[c]
+    if (comment === undefined || (event !== undefined && event.createdAt <= comment.createdAt)) {
+      merged.push(event as Entry)
+      e++
+    } else {
+      merged.push(comment)
+      c++
+    }
+  }
+  return merged
+}
+
+/** Builds the state from a seed; `botIsRepoAdmin` lets the bot read others' permissions (Forgejo's rule). */
+export const fromSeed = (seed: Seed, botIsRepoAdmin: boolean): State => {
+  const [owner = "", name = ""] = seed.repo.split("/")
+  const state: State = {
+    owner,
+    name,
+    bot: seed.bot,
+    permissions: new Map(),
+    labels: [],
+    issues: new Map(),
+    statuses: [],
+    nextId: 1,
+    lastAt: 0
+  }
+  const know = (login: string, permission = "read") => {
+    const key = login.toLowerCase()
+    if (!state.permissions.has(key)) state.permissions.set(key, permission)
+  }
+  know(owner, "owner")
+  know(seed.bot, botIsRepoAdmin ? "admin" : "read")
+  for (const login of seed.trusted) know(login, "write")
+  for (const label of seed.labels) labelNamed(state, label)
+  for (const issue of seed.issues) {
+    know(issue.author)
+    const events: Array<Entry> = issue.events.map((event) => {
+      know(event.actor)
+      const labelId = labelNamed(state, event.label).id
+      const body = event.action === "added" ? "1" : ""
+      return { id: 0, type: "label", body, user: event.actor, createdAt: parseTime(event.at), labelId }
+    })
+    const comments: Array<Entry> = issue.comments.map((comment) => {
+      know(comment.author)
+      return {
+        id: 0,
+        type: "comment",
+        body: comment.body,
+        user: comment.author,
+        createdAt: parseTime(comment.createdAt)
+      }
+    })
+    const entries = interleave(events, comments).map((entry) => ({ ...entry, id: state.nextId++ }))
+    entries.sort((a, b) => a.createdAt - b.createdAt || a.id - b.id)
+    state.issues.set(issue.number, {
+      number: issue.number,
+      title: issue.title,
+      body: issue.body,
+      state: issue.state,
+      author: issue.author,
+      isPull: issue.isPullRequest ?? false,
+      labelIds: issue.labels.map((label) => labelNamed(state, label).id),
+      entries
+    })
+    state.lastAt = Math.max(state.lastAt, ...entries.map((entry) => entry.createdAt))
+  }
+  return state
+}
+
+/** A timestamp after everything seeded or handed out before, and not before `now`. */
+export const stamp = (state: State, now: number): number => {
+  state.lastAt = Math.max(now, state.lastAt + 1000)
+  return state.lastAt
+}
+
+export interface Paging {
+  /** The server's ROOT_URL, which `Link` headers name. */
+  readonly root: string
+  readonly maxItems: number
+  readonly defaultPaging: number
+}
+
+/** One page as Forgejo cuts it (`limit` capped, default when absent), with `X-Total-Count` and `Link`. */
+export const page = <A>(
+  paging: Paging,
+  items: ReadonlyArray<A>,
+  query: Readonly<Record<string, string>>,
+  rel: string,
+  link: boolean
+) => {
+  const asked = Number(query.limit)
+  const size = asked > 0 ? Math.min(asked, paging.maxItems) : paging.defaultPaging
+  const number = Math.max(1, Math.trunc(Number(query.page)) || 1)
+  const headers: Record<string, string> = { "x-total-count": String(items.length) }
+  const last = Math.ceil(items.length / size)
+  const at = (n: number) => `<${paging.root}api/v1${rel}?${new URLSearchParams({ ...query, page: String(n) })}>`
+  const links = [
+    ...(number < last ? [`${at(number + 1)}; rel="next"`, `${at(last)}; rel="last"`] : []),
+    ...(number > 1 ? [`${at(1)}; rel="first"`, `${at(number - 1)}; rel="prev"`] : [])
+  ]
+  if (link && links.length > 0) headers.link = links.join(",")
+  return { items: items.slice((number - 1) * size, number * size), headers }
+}
+
+const iso = (millis: number): string => new Date(millis).toISOString().replace(/\.\d{3}Z$/, "Z")
+
+export const userJson = (login: string) => ({
+  id: [...login].reduce((hash, char) => (hash * 31 + char.charCodeAt(0)) % 1_000_000, 7),
+  login,
+  login_name: "",
+  full_name: "",
+  email: `${login.toLowerCase()}@noreply.forgejo.test`,
+  avatar_url: "",
+  html_url: "",
+  is_admin: false,
+  active: true
+})
+
+export const labelJson = (root: string, state: State, label: Label) => ({
+  id: label.id,
+  name: label.name,
+  exclusive: false,
+  is_archived: false,
+  color: label.color,
+  description: "",
+  url: `${root}api/v1/repos/${state.owner}/${state.name}/labels/${label.id}`
+})
+
+export const issueJson = (root: string, state: State, issue: Issue) => {
+  const kind = issue.isPull ? "pulls" : "issues"
+  const htmlUrl = `${root}${state.owner}/${state.name}/${kind}/${issue.number}`
+  const first = issue.entries[0]?.createdAt ?? state.lastAt
+  return {
+    id: issue.number * 10 + 1,
+    url: `${root}api/v1/repos/${state.owner}/${state.name}/issues/${issue.number}`,
+    html_url: htmlUrl,
+    number: issue.number,
+    user: userJson(issue.author),
+    original_author: "",
+    original_author_id: 0,
+    title: issue.title,
+    body: issue.body,
+    ref: "",
+    assets: [],
+    labels: state.labels
+      .filter((label) => issue.labelIds.includes(label.id))
+      .map((label) => labelJson(root, state, label)),
+    milestone: null,
+    assignee: null,
+    assignees: null,
+    state: issue.state,
+    is_locked: false,
+    comments: issue.entries.filter((entry) => entry.type === "comment").length,
+    created_at: iso(first),
+    updated_at: iso(issue.entries.at(-1)?.createdAt ?? first),
+    closed_at: null,
+    due_date: null,
+    pull_request: issue.isPull ? { merged: false, merged_at: null, draft: false, html_url: htmlUrl } : null,
+    repository: { id: 1, name: state.name, owner: state.owner, full_name: `${state.owner}/${state.name}` },
+    pin_order: 0
+  }
+}
+
+export const commentJson = (root: string, state: State, issue: Issue, entry: Entry) => ({
+  id: entry.id,
+  html_url: `${root}${state.owner}/${state.name}/issues/${issue.number}#issuecomment-${entry.id}`,
+  pull_request_url: "",
+  issue_url: `${root}${state.owner}/${state.name}/issues/${issue.number}`,
+  user: userJson(entry.user),
+  original_author: "",
+  original_author_id: 0,
+  body: entry.body,
+  assets: [],
+  created_at: iso(entry.createdAt),
+  updated_at: iso(entry.createdAt)
+})
+
+export const timelineJson = (root: string, state: State, issue: Issue, entry: Entry) => {
+  const label = state.labels.find((candidate) => candidate.id === entry.labelId)
+  return {
+    ...commentJson(root, state, issue, entry),
+    type: entry.type,
+    label: entry.type === "label" && label !== undefined ? labelJson(root, state, label) : null
+  }
+}
+
+export const statusJson = (root: string, state: State, status: Status) => ({
+  id: status.id,
+  status: status.state,
+  target_url: status.targetUrl,
+  description: status.description,
+  url: `${root}api/v1/repos/${state.owner}/${state.name}/statuses/${status.sha}`,
+  context: status.context,
+  creator: userJson(state.bot),
+  created_at: iso(status.createdAt),
+  updated_at: iso(status.createdAt)
+})
+
+const priority: Readonly<Record<string, number>> = {
+  error: 0,
+  failure: 1,
+  warning: 2,
+  pending: 3,
+  success: 4,
+  skipped: 5
+}
+
+/** Forgejo's combined state: the worst of the statuses by its priority table. */
+export const combinedState = (statuses: ReadonlyArray<Status>): string =>
+  statuses.reduce<string>(
+    (worst, status) => ((priority[status.state] ?? 6) < (priority[worst] ?? 6) ? status.state : worst),
+    statuses[0]?.state ?? ""
+  )
