@@ -1,0 +1,2 @@
+export * as BlockKitRules from "./BlockKitRules.js"
+export * as SlackFake from "./SlackFake.js"
