@@ -1,1 +1,11 @@
-export {}
+/**
+ * AFK's GitHub adapter: the `Tracker` and `Ci` ports over the GitHub REST API (github.com or GitHub
+ * Enterprise Server), on one vendor client with auth, pagination, rate limits and conditional requests.
+ */
+export * as GithubAuth from "./GithubAuth.js"
+export * as GithubCache from "./GithubCache.js"
+export * as GithubCi from "./GithubCi.js"
+export * as GithubClient from "./GithubClient.js"
+export * as GithubError from "./GithubError.js"
+export * as GithubRateLimit from "./GithubRateLimit.js"
+export * as GithubTracker from "./GithubTracker.js"

@@ -1,0 +1,197 @@
+/**
+ * The `Ci` port over GitHub: the combined commit status and the check runs for a commit (every page of
+ * both), and optionally the latest deployment to one environment at that commit, mapped to checks and
+ * folded with afk-core's `Ci.fold`, so GitHub decides green, red and deployed like every other forge.
+ */
+import type * as HttpClient from "@effect/platform/HttpClient"
+import { Ci, Domain } from "afk-core"
+import * as Config from "effect/Config"
+import type * as ConfigError from "effect/ConfigError"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Schema from "effect/Schema"
+import * as GithubClient from "./GithubClient.js"
+import type * as GithubError from "./GithubError.js"
+
+export interface Options {
+  /** Verify deployment to this environment: its latest deployment at the sha becomes `deployment/<env>`. */
+  readonly deploymentEnvironment?: string | undefined
+}
+
+const NullableText = Schema.optional(Schema.NullOr(Schema.String))
+
+const StatusBody = Schema.Struct({
+  context: Schema.String,
+  state: Schema.String,
+  target_url: NullableText,
+  description: NullableText
+})
+
+const CheckRunBody = Schema.Struct({
+  name: Schema.String,
+  status: Schema.String,
+  conclusion: NullableText,
+  html_url: NullableText,
+  details_url: NullableText,
+  output: Schema.optional(Schema.Struct({ title: NullableText, summary: NullableText }))
+})
+
+const DeploymentBody = Schema.Struct({ id: Schema.Number, created_at: Schema.String })
+
+const DeploymentStatusBody = Schema.Struct({
+  id: Schema.Number,
+  state: Schema.String,
+  target_url: NullableText,
+  log_url: NullableText,
+  environment_url: NullableText,
+  description: NullableText
+})
+
+const failedConclusions: ReadonlySet<string> = new Set([
+  "failure",
+  "timed_out",
+  "cancelled",
+  "action_required",
+  "stale"
+])
+const passedConclusions: ReadonlySet<string> = new Set(["success", "neutral", "skipped"])
+
+const defined = <A extends Record<string, unknown>>(fields: A): A =>
+  Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined && value !== null)) as A
+
+/** A commit status: pending, success, failure or error (error counts as failure). */
+export const statusState = (state: string): Domain.CheckState =>
+  state === "success" ? "success" : state === "failure" || state === "error" ? "failure" : "pending"
+
+/** A check run: not completed is pending; success/neutral/skipped pass; failure, timeout, cancel, action required, stale fail. */
+export const checkRunState = (status: string, conclusion: string | null | undefined): Domain.CheckState => {
+  if (status !== "completed" || conclusion === null || conclusion === undefined) return "pending"
+  if (passedConclusions.has(conclusion)) return "success"
+  if (failedConclusions.has(conclusion)) return "failure"
+  return "pending"
+}
+
+/** A deployment's latest status: only `success` deploys; failure and error fail; anything else waits. */
+export const deploymentState = (state: string | undefined): Domain.CheckState =>
+  state === "success" ? "success" : state === "failure" || state === "error" ? "failure" : "pending"
+
+const toError = (error: GithubError.GithubError): Ci.CiError =>
+  new Ci.CiError({
+    operation: error.operation,
+    detail: error.detail,
+    transient: error.transient,
+    hint: error.hint,
+    status: error.status,
+    cause: error.cause
+  })
+
+/** A `Ci` over the ambient `GithubClient`. */
+export const make = (options: Options = {}): Effect.Effect<Ci.Service, never, GithubClient.GithubClient> =>
+  Effect.gen(function* () {
+    const client = yield* GithubClient.GithubClient
+    const statusCall: GithubClient.Call = { operation: "verdict", permission: "Commit statuses: read" }
+    const checksCall: GithubClient.Call = { operation: "verdict", permission: "Checks: read" }
+    const deployCall: GithubClient.Call = { operation: "verdict", permission: "Deployments: read" }
+
+    const statuses = (repo: Domain.Repo, sha: string) =>
+      client.listIn(statusCall, GithubClient.repoPath(repo, "commits", sha, "status"), "statuses", StatusBody).pipe(
+        Effect.map((items) =>
+          items.map(
+            (status) =>
+              new Domain.Check(
+                defined({
+                  name: status.context,
+                  state: statusState(status.state),
+                  url: status.target_url ?? undefined,
+                  summary: status.description ?? undefined
+                })
+              )
+          )
+        )
+      )
+
+    const checkRuns = (repo: Domain.Repo, sha: string) =>
+      client
+        .listIn(checksCall, GithubClient.repoPath(repo, "commits", sha, "check-runs"), "check_runs", CheckRunBody)
+        .pipe(
+          Effect.map((runs) =>
+            runs.map(
+              (run) =>
+                new Domain.Check(
+                  defined({
+                    name: run.name,
+                    state: checkRunState(run.status, run.conclusion),
+                    url: run.html_url ?? run.details_url ?? undefined,
+                    summary: run.output?.title ?? run.output?.summary ?? undefined
+                  })
+                )
+            )
+          )
+        )
+
+    const deployment = (repo: Domain.Repo, sha: string, environment: string) =>
+      Effect.gen(function* () {
+        const name = `deployment/${environment}`
+        const deployments = yield* client.get(
+          deployCall,
+          GithubClient.repoPath(repo, "deployments"),
+          Schema.Array(DeploymentBody),
+          { sha, environment, per_page: 100 }
+        )
+        const latest = [...deployments].sort((a, b) => b.created_at.localeCompare(a.created_at) || b.id - a.id)[0]
+        if (latest === undefined) {
+          return new Domain.Check({
+            name,
+            state: "pending",
+            summary: `no deployment to ${environment} for this commit yet`
+          })
+        }
+        const statuses = yield* client.get(
+          deployCall,
+          GithubClient.repoPath(repo, "deployments", latest.id, "statuses"),
+          Schema.Array(DeploymentStatusBody),
+          { per_page: 100 }
+        )
+        const newest = [...statuses].sort((a, b) => b.id - a.id)[0]
+        return new Domain.Check(
+          defined({
+            name,
+            state: deploymentState(newest?.state),
+            url: newest?.environment_url ?? newest?.target_url ?? newest?.log_url ?? undefined,
+            summary: newest?.description ?? (newest === undefined ? "deployment created, no status yet" : undefined)
+          })
+        )
+      })
+
+    return Ci.Ci.of({
+      verdict: (repo, sha, requirements) =>
+        Effect.all(
+          [
+            statuses(repo, sha),
+            checkRuns(repo, sha),
+            options.deploymentEnvironment === undefined
+              ? Effect.succeed([])
+              : Effect.map(deployment(repo, sha, options.deploymentEnvironment), (check) => [check])
+          ],
+          { concurrency: "unbounded" }
+        ).pipe(
+          Effect.map(([fromStatuses, fromRuns, fromDeployment]) =>
+            Ci.fold([...fromStatuses, ...fromRuns, ...fromDeployment], requirements)
+          ),
+          Effect.mapError(toError)
+        )
+    })
+  })
+
+/** A `Ci` with its own `GithubClient`. */
+export const layer = (options: GithubClient.Options & Options): Layer.Layer<Ci.Ci, never, HttpClient.HttpClient> =>
+  Layer.effect(Ci.Ci, make(options)).pipe(Layer.provide(GithubClient.layer(options)))
+
+/** A `Ci` over a `GithubClient` provided separately (so `GithubTracker` can share it). */
+export const layerWithClient = (options: Options = {}): Layer.Layer<Ci.Ci, never, GithubClient.GithubClient> =>
+  Layer.effect(Ci.Ci, make(options))
+
+export const layerConfig = (
+  config: Config.Config.Wrap<GithubClient.Options & Options>
+): Layer.Layer<Ci.Ci, ConfigError.ConfigError, HttpClient.HttpClient> =>
+  Layer.unwrapEffect(Effect.map(Config.unwrap(config), layer))

@@ -1,0 +1,362 @@
+/**
+ * The GitHub REST client the adapter's ports stand on: base URL (api.github.com or a GitHub Enterprise
+ * `https://host/api/v3`), token or GitHub App auth, GitHub's media type and API version headers, `Link`
+ * pagination at `per_page=100`, rate limits (waits GitHub asks for, within a bound), conditional GETs
+ * (`ETag` → `If-None-Match`, a 304 served from the cache for free), bounded concurrency, and the mapping
+ * of every failure into a `GithubError` with a hint. Bodies are decoded with Schema, unknown fields ignored.
+ */
+import * as HttpClient from "@effect/platform/HttpClient"
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
+import { HttpKit } from "afk-core"
+import * as Clock from "effect/Clock"
+import * as Config from "effect/Config"
+import type * as ConfigError from "effect/ConfigError"
+import * as Context from "effect/Context"
+import type * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as Redacted from "effect/Redacted"
+import * as Ref from "effect/Ref"
+import * as Schema from "effect/Schema"
+import * as GithubAuth from "./GithubAuth.js"
+import * as GithubCache from "./GithubCache.js"
+import * as GithubError from "./GithubError.js"
+import * as GithubRateLimit from "./GithubRateLimit.js"
+
+export type Call = GithubError.Call
+
+export interface Options {
+  readonly auth: GithubAuth.Auth
+  /** `https://api.github.com` (default) or GitHub Enterprise Server's `https://HOST/api/v3`. */
+  readonly baseUrl?: string | undefined
+  /** Defaults to `application/vnd.github+json`; contract tests against Prism send `application/json`. */
+  readonly accept?: string | undefined
+  readonly userAgent?: string | undefined
+  /** Page size for lists; GitHub's maximum, 100, by default. */
+  readonly perPage?: number | undefined
+  /** Requests in flight at once (the client has one host); 8 by default. */
+  readonly concurrency?: number | undefined
+  /** Retries of transient answers (5xx, 429, rate-limited 403); 4 by default. */
+  readonly retries?: number | undefined
+  /** The longest wait honoured when GitHub says when to retry; longer asks fail at once. 60 s by default. */
+  readonly maxWait?: Duration.DurationInput | undefined
+  /** A directory for the conditional-request cache, shared by short-lived CLI ticks; memory only if absent. */
+  readonly cacheDirectory?: string | undefined
+  /** Pages followed before a list is declared runaway (an error, never a truncation); 1000 by default. */
+  readonly maxPages?: number | undefined
+}
+
+export interface Stats {
+  /** Requests put on the wire, retries included. */
+  readonly requests: number
+  /** GETs answered `304 Not Modified` and served from the cache. */
+  readonly notModified: number
+  readonly rateLimit: Option.Option<GithubRateLimit.RateLimit>
+}
+
+export type Params = Readonly<Record<string, string | number | undefined>>
+
+export type WriteMethod = "POST" | "PATCH" | "PUT" | "DELETE"
+
+export interface Service {
+  readonly baseUrl: string
+  /** One GET, decoded (served from the cache when GitHub answers 304). */
+  readonly get: <A, I>(
+    call: Call,
+    path: string,
+    schema: Schema.Schema<A, I>,
+    params?: Params
+  ) => Effect.Effect<A, GithubError.GithubError>
+  /** Every item of a paginated array endpoint, following `Link: rel="next"` to the end. */
+  readonly list: <A, I>(
+    call: Call,
+    path: string,
+    item: Schema.Schema<A, I>,
+    params?: Params
+  ) => Effect.Effect<ReadonlyArray<A>, GithubError.GithubError>
+  /** Every item of a paginated endpoint whose pages are objects holding the items under `key`. */
+  readonly listIn: <A, I>(
+    call: Call,
+    path: string,
+    key: string,
+    item: Schema.Schema<A, I>,
+    params?: Params
+  ) => Effect.Effect<ReadonlyArray<A>, GithubError.GithubError>
+  /** A write with an optional JSON body, its answer decoded with `schema`. */
+  readonly send: <A, I>(
+    call: Call,
+    method: WriteMethod,
+    path: string,
+    body: unknown,
+    schema: Schema.Schema<A, I>
+  ) => Effect.Effect<A, GithubError.GithubError>
+  /** A write whose answer body is not needed. */
+  readonly sendVoid: (
+    call: Call,
+    method: WriteMethod,
+    path: string,
+    body?: unknown
+  ) => Effect.Effect<void, GithubError.GithubError>
+  /** The login this client acts as (`GET /user`; for a GitHub App, `<slug>[bot]` from `GET /app`), cached. */
+  readonly whoami: Effect.Effect<string, GithubError.GithubError>
+  readonly stats: Effect.Effect<Stats>
+}
+
+export class GithubClient extends Context.Tag("afk-adapter-github/GithubClient")<GithubClient, Service>() {}
+
+/** `/repos/{owner}/{name}/…`, each segment URL-encoded. */
+export const repoPath = (repo: string, ...segments: ReadonlyArray<string | number>): string =>
+  [
+    "/repos",
+    ...repo.split("/").map(encodeURIComponent),
+    ...segments.map((segment) => encodeURIComponent(String(segment)))
+  ].join("/")
+
+const InstallationTokenBody = Schema.Struct({ token: Schema.String, expires_at: Schema.String })
+const UserBody = Schema.Struct({ login: Schema.String })
+const AppBody = Schema.Struct({ slug: Schema.String })
+
+/** Builds a client over the ambient `HttpClient`. */
+export const make = (options: Options): Effect.Effect<Service, never, HttpClient.HttpClient> =>
+  Effect.gen(function* () {
+    const http = yield* HttpClient.HttpClient
+    const baseUrl = (options.baseUrl ?? "https://api.github.com").replace(/\/+$/, "")
+    const origin = new URL(baseUrl).origin
+    const perPage = options.perPage ?? 100
+    const maxWait = options.maxWait ?? "60 seconds"
+    const cache = yield* GithubCache.make({ directory: options.cacheDirectory })
+    const counters = yield* Ref.make<Stats>({ requests: 0, notModified: 0, rateLimit: Option.none() })
+
+    const metered = http.pipe(
+      HttpClient.mapRequest((request) =>
+        request.pipe(
+          HttpClientRequest.setHeader("accept", options.accept ?? "application/vnd.github+json"),
+          HttpClientRequest.setHeader("x-github-api-version", "2022-11-28"),
+          HttpClientRequest.setHeader("user-agent", options.userAgent ?? "afk-adapter-github")
+        )
+      ),
+      HttpClient.transform((execute) =>
+        Ref.update(counters, (stats) => ({ ...stats, requests: stats.requests + 1 })).pipe(
+          Effect.zipRight(execute),
+          Effect.tap((response) =>
+            Ref.update(counters, (stats) => ({
+              ...stats,
+              rateLimit: Option.orElse(GithubRateLimit.read(response), () => stats.rateLimit)
+            }))
+          )
+        )
+      ),
+      HttpKit.withRetries({
+        times: options.retries ?? 4,
+        base: "500 millis",
+        maxWait,
+        isTransient: GithubRateLimit.isRateLimited,
+        waitHint: GithubRateLimit.waitForReset
+      })
+    )
+    const wire = yield* HttpKit.withConcurrency(options.concurrency ?? 8)(metered)
+
+    const send = (call: Call, request: HttpClientRequest.HttpClientRequest) =>
+      wire.execute(request).pipe(
+        Effect.mapError((error) => GithubError.fromClientError(call, request, error)),
+        Effect.flatMap((response) =>
+          response.status < 300 || response.status === 304
+            ? Effect.succeed(response)
+            : GithubError.fromAnswer(call, request, response, maxWait)
+        )
+      )
+
+    const readText = (
+      call: Call,
+      request: HttpClientRequest.HttpClientRequest,
+      response: HttpClientResponse.HttpClientResponse
+    ) => Effect.mapError(response.text, (error) => GithubError.fromClientError(call, request, error))
+
+    const decode = <A, I>(
+      call: Call,
+      request: HttpClientRequest.HttpClientRequest,
+      text: string,
+      schema: Schema.Schema<A, I>
+    ) =>
+      Effect.mapError(Schema.decodeUnknown(Schema.parseJson(schema))(text), (error) =>
+        GithubError.malformed(call, request, error)
+      )
+
+    const decodeAnswer =
+      <A, I>(call: Call, request: HttpClientRequest.HttpClientRequest, schema: Schema.Schema<A, I>) =>
+      (response: HttpClientResponse.HttpClientResponse) =>
+        readText(call, request, response).pipe(Effect.flatMap((text) => decode(call, request, text, schema)))
+
+    const withJwt = (request: HttpClientRequest.HttpClientRequest, app: GithubAuth.App) =>
+      Clock.currentTimeMillis.pipe(
+        Effect.flatMap((now) => GithubAuth.appJwt(app.appId, app.privateKey, now)),
+        Effect.mapError(
+          (detail) =>
+            new GithubError.GithubError({
+              operation: "authenticate",
+              detail,
+              transient: false,
+              hint: "check the configured GitHub App private key"
+            })
+        ),
+        Effect.map((jwt) => HttpClientRequest.setHeader(request, "authorization", `Bearer ${jwt}`))
+      )
+
+    const installation = options.auth._tag === "App" ? options.auth : undefined
+    const tokens =
+      installation === undefined
+        ? undefined
+        : yield* GithubAuth.makeInstallationTokens(
+            Effect.gen(function* () {
+              const call = { operation: "authenticate", permission: "GitHub App installation access" }
+              const request = yield* withJwt(
+                HttpClientRequest.post(
+                  `${baseUrl}/app/installations/${encodeURIComponent(installation.installationId)}/access_tokens`
+                ),
+                installation
+              )
+              const body = yield* Effect.flatMap(
+                send(call, request),
+                decodeAnswer(call, request, InstallationTokenBody)
+              )
+              return { token: Redacted.make(body.token), expiresAtMillis: Date.parse(body.expires_at) }
+            })
+          )
+
+    const authorize = (request: HttpClientRequest.HttpClientRequest) =>
+      tokens === undefined
+        ? Effect.succeed(
+            HttpClientRequest.setHeader(
+              request,
+              "authorization",
+              `Bearer ${Redacted.value((options.auth as GithubAuth.Token).token)}`
+            )
+          )
+        : Effect.map(tokens.current, (token) =>
+            HttpClientRequest.setHeader(request, "authorization", `Bearer ${Redacted.value(token)}`)
+          )
+
+    const execute = (call: Call, request: HttpClientRequest.HttpClientRequest) =>
+      authorize(request).pipe(
+        Effect.flatMap((authorized) => send(call, authorized)),
+        Effect.tapError((error) => (error.status === 401 && tokens !== undefined ? tokens.invalidate : Effect.void))
+      )
+
+    const urlOf = (path: string, params: Params = {}): string => {
+      const url = new URL(`${baseUrl}${path}`)
+      for (const [key, value] of Object.entries(params))
+        if (value !== undefined) url.searchParams.set(key, String(value))
+      return url.toString()
+    }
+
+    const getPage = <A, I>(call: Call, url: string, schema: Schema.Schema<A, I>) =>
+      Effect.gen(function* () {
+        const cached = yield* cache.get(url)
+        const plain = HttpClientRequest.get(url)
+        const request = Option.match(cached, {
+          onNone: () => plain,
+          onSome: (entry) => HttpClientRequest.setHeader(plain, "if-none-match", entry.etag)
+        })
+        const response = yield* execute(call, request)
+        if (response.status === 304 && Option.isSome(cached)) {
+          yield* Ref.update(counters, (stats) => ({ ...stats, notModified: stats.notModified + 1 }))
+          const value = yield* decode(call, request, cached.value.body, schema)
+          return { value, link: cached.value.link }
+        }
+        const body = yield* readText(call, request, response)
+        const value = yield* decode(call, request, body, schema)
+        const etag = response.headers.etag
+        const link = response.headers.link
+        if (etag !== undefined && response.status === 200) {
+          yield* cache.set(link === undefined ? { url, etag, body } : { url, etag, body, link })
+        }
+        return { value, link }
+      })
+
+    const paginate = <P, I, A>(
+      call: Call,
+      path: string,
+      params: Params,
+      page: Schema.Schema<P, I>,
+      items: (page: P) => ReadonlyArray<A>
+    ) =>
+      HttpKit.collectPages(
+        urlOf(path, { ...params, per_page: perPage }),
+        (url) =>
+          getPage(call, url, page).pipe(
+            Effect.flatMap(({ value, link }) => {
+              const next = HttpKit.nextLink(link)
+              if (Option.isSome(next) && new URL(next.value, baseUrl).origin !== origin) {
+                return Effect.fail(
+                  new GithubError.GithubError({
+                    operation: call.operation,
+                    detail: `GET ${path}: GitHub's next-page link points at ${new URL(next.value, baseUrl).origin}, not ${origin}; the token is not sent there`,
+                    transient: false,
+                    hint: "check the configured GitHub base URL"
+                  })
+                )
+              }
+              return Effect.succeed([
+                items(value),
+                Option.map(next, (link) => new URL(link, baseUrl).toString())
+              ] as const)
+            })
+          ),
+        (pages) =>
+          new GithubError.GithubError({
+            operation: call.operation,
+            detail: `GET ${path}: more than ${pages} pages`,
+            transient: false,
+            hint: "GitHub kept returning next-page links; the list was not truncated silently"
+          }),
+        options.maxPages ?? 1000
+      )
+
+    const writeRequest = (method: WriteMethod, path: string, body: unknown) => {
+      const request = HttpClientRequest.make(method)(`${baseUrl}${path}`)
+      return body === undefined ? request : HttpClientRequest.bodyUnsafeJson(request, body)
+    }
+
+    const login = yield* Ref.make(Option.none<string>())
+    const whoamiCall = { operation: "whoami", permission: "Metadata: read" }
+    const fetchLogin =
+      installation === undefined
+        ? getPage(whoamiCall, `${baseUrl}/user`, UserBody).pipe(Effect.map(({ value }) => value.login))
+        : Effect.gen(function* () {
+            const request = yield* withJwt(HttpClientRequest.get(`${baseUrl}/app`), installation)
+            const body = yield* Effect.flatMap(send(whoamiCall, request), decodeAnswer(whoamiCall, request, AppBody))
+            return `${body.slug}[bot]`
+          })
+
+    return GithubClient.of({
+      baseUrl,
+      get: (call, path, schema, params) =>
+        getPage(call, urlOf(path, params), schema).pipe(Effect.map(({ value }) => value)),
+      list: (call, path, item, params = {}) => paginate(call, path, params, Schema.Array(item), (page) => page),
+      listIn: (call, path, key, item, params = {}) =>
+        paginate(call, path, params, Schema.Struct({ [key]: Schema.Array(item) }), (page) => page[key] ?? []),
+      send: (call, method, path, body, schema) => {
+        const request = writeRequest(method, path, body)
+        return Effect.flatMap(execute(call, request), decodeAnswer(call, request, schema))
+      },
+      sendVoid: (call, method, path, body) => Effect.asVoid(execute(call, writeRequest(method, path, body))),
+      whoami: Effect.flatMap(Ref.get(login), (known) =>
+        Option.match(known, {
+          onSome: Effect.succeed,
+          onNone: () => fetchLogin.pipe(Effect.tap((value) => Ref.set(login, Option.some(value))))
+        })
+      ),
+      stats: Ref.get(counters)
+    })
+  })
+
+export const layer = (options: Options): Layer.Layer<GithubClient, never, HttpClient.HttpClient> =>
+  Layer.effect(GithubClient, make(options))
+
+/** The client from configuration, e.g. `{ auth: Config.map(Config.redacted("GITHUB_TOKEN"), GithubAuth.token) }`. */
+export const layerConfig = (
+  config: Config.Config.Wrap<Options>
+): Layer.Layer<GithubClient, ConfigError.ConfigError, HttpClient.HttpClient> =>
+  Layer.effect(GithubClient, Config.unwrap(config).pipe(Effect.flatMap(make)))

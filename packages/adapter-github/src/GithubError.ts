@@ -1,0 +1,85 @@
+/**
+ * Every GitHub failure as one tagged error, before a port maps it into its own, with the hint that says
+ * what to do: an invalid or expired token (401), the permission a 403 names for the operation, a rate
+ * limit that outlasted the allowed wait, a repository not found or not visible (404), a malformed answer.
+ */
+import type * as HttpClientError from "@effect/platform/HttpClientError"
+import type * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
+import { HttpKit, PortError } from "afk-core"
+import type * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as ParseResult from "effect/ParseResult"
+import * as Schema from "effect/Schema"
+import * as GithubRateLimit from "./GithubRateLimit.js"
+
+export class GithubError extends Schema.TaggedError<GithubError>()("GithubError", PortError.fields) {
+  override get message(): string {
+    return PortError.message("GitHub", this)
+  }
+}
+
+/** What a request is for: the port operation, and the token permission it needs (named in 403 hints). */
+export interface Call {
+  readonly operation: string
+  readonly permission: string
+}
+
+export const vendor: HttpKit.Vendor = { name: "GitHub", credential: "token (or GitHub App installation)" }
+
+const where = (request: HttpClientRequest.HttpClientRequest): string =>
+  `${request.method} ${new URL(request.url).pathname}`
+
+const short = (text: string): string => (text.length > 300 ? `${text.slice(0, 300)}…` : text)
+
+/** An answer outside 2xx/304. */
+export const fromAnswer = (
+  call: Call,
+  request: HttpClientRequest.HttpClientRequest,
+  response: HttpClientResponse.HttpClientResponse,
+  maxWait: Duration.DurationInput
+): Effect.Effect<never, GithubError> =>
+  HttpKit.fromResponse(vendor, call.operation, response).pipe(
+    Effect.flatMap((fields) => {
+      const rateLimited = GithubRateLimit.isRateLimited(response)
+      const hint = rateLimited
+        ? GithubRateLimit.hint(response, maxWait)
+        : response.status === 403
+          ? `GitHub refused ${call.operation}: the token lacks the "${call.permission}" permission (fine-grained token or GitHub App), or the "repo" scope (classic token)`
+          : fields.hint
+      return Effect.fail(
+        new GithubError({
+          ...fields,
+          detail: `${where(request)}: ${fields.detail}`,
+          transient: fields.transient || rateLimited,
+          hint
+        })
+      )
+    })
+  )
+
+/** No usable answer: refused, reset, timed out, or a body that could not be read. */
+export const fromClientError = (
+  call: Call,
+  request: HttpClientRequest.HttpClientRequest,
+  error: HttpClientError.HttpClientError
+): GithubError => {
+  const fields = HttpKit.fromClientError(vendor, call.operation, error)
+  return new GithubError({ ...fields, detail: `${where(request)}: ${fields.detail}` })
+}
+
+/** A body that is not JSON, or not the shape the call expects. */
+export const malformed = (
+  call: Call,
+  request: HttpClientRequest.HttpClientRequest,
+  error: ParseResult.ParseError
+): GithubError =>
+  new GithubError({
+    operation: call.operation,
+    detail: `${where(request)}: GitHub answered with a malformed or unexpected body (${short(
+      ParseResult.TreeFormatter.formatErrorSync(error).replace(/\s+/g, " ")
+    )})`,
+    transient: true,
+    hint: "it will be retried on the next pass; if it persists, GitHub's answer changed shape",
+    cause: error
+  })

@@ -1,0 +1,272 @@
+/**
+ * The `Tracker` port over GitHub issues: open issues by label (pull requests left out), label history from
+ * the issue events, comments, label and comment writes, closing as completed, the bot's login, and trust
+ * from the collaborator permission endpoint (admin, maintain or write; anything else is untrusted), cached
+ * for a bounded time per tracker instance.
+ */
+import type * as HttpClient from "@effect/platform/HttpClient"
+import { Domain, Tracker } from "afk-core"
+import * as Clock from "effect/Clock"
+import * as Config from "effect/Config"
+import type * as ConfigError from "effect/ConfigError"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Schema from "effect/Schema"
+import * as GithubClient from "./GithubClient.js"
+import type * as GithubError from "./GithubError.js"
+
+export interface Options {
+  /** How long a trust answer is reused (about one tick); 60 s by default. */
+  readonly trustTtl?: Duration.DurationInput | undefined
+  /** The colour given to a label this adapter has to create; GitHub's grey by default. */
+  readonly labelColor?: string | undefined
+}
+
+const Login = Schema.Struct({ login: Schema.String })
+const Actor = Schema.NullOr(Login)
+
+const IssueBody = Schema.Struct({
+  number: Schema.Number,
+  title: Schema.String,
+  body: Schema.optional(Schema.NullOr(Schema.String)),
+  state: Schema.String,
+  html_url: Schema.String,
+  user: Actor,
+  labels: Schema.Array(Schema.Union(Schema.String, Schema.Struct({ name: Schema.optional(Schema.String) }))),
+  pull_request: Schema.optional(Schema.Unknown)
+})
+type IssueBody = typeof IssueBody.Type
+
+const EventBody = Schema.Struct({
+  event: Schema.String,
+  actor: Actor,
+  created_at: Schema.DateTimeUtc,
+  label: Schema.optional(Schema.Struct({ name: Schema.String }))
+})
+
+const CommentBody = Schema.Struct({
+  id: Schema.Number,
+  user: Actor,
+  body: Schema.optional(Schema.NullOr(Schema.String)),
+  created_at: Schema.DateTimeUtc
+})
+type CommentBody = typeof CommentBody.Type
+
+const PermissionBody = Schema.Struct({
+  permission: Schema.String,
+  role_name: Schema.optional(Schema.String)
+})
+
+/** What GitHub calls a user it no longer knows (deleted accounts). */
+const ghost = "ghost"
+
+const trustedRoles: ReadonlySet<string> = new Set(["admin", "maintain", "write"])
+
+const read = (operation: string): GithubClient.Call => ({ operation, permission: "Issues: read" })
+const write = (operation: string): GithubClient.Call => ({ operation, permission: "Issues: write" })
+
+const toError = (error: GithubError.GithubError): Tracker.TrackerError =>
+  new Tracker.TrackerError({
+    operation: error.operation,
+    detail: error.detail,
+    transient: error.transient,
+    hint: error.hint,
+    status: error.status,
+    cause: error.cause
+  })
+
+const toIssue = (repo: Domain.Repo, body: IssueBody): Domain.Issue =>
+  new Domain.Issue({
+    repo,
+    number: body.number,
+    title: body.title,
+    body: body.body ?? "",
+    labels: body.labels.flatMap((label) =>
+      typeof label === "string" ? [label] : label.name === undefined ? [] : [label.name]
+    ),
+    state: body.state === "closed" ? "closed" : "open",
+    author: body.user?.login ?? ghost,
+    url: body.html_url
+  })
+
+const toComment = (body: CommentBody): Domain.Comment =>
+  new Domain.Comment({
+    id: String(body.id),
+    author: body.user?.login ?? ghost,
+    body: body.body ?? "",
+    createdAt: body.created_at
+  })
+
+/** A `Tracker` over the ambient `GithubClient`. */
+export const make = (options: Options = {}): Effect.Effect<Tracker.Service, never, GithubClient.GithubClient> =>
+  Effect.gen(function* () {
+    const client = yield* GithubClient.GithubClient
+    const trustTtl = Duration.toMillis(Duration.decode(options.trustTtl ?? "60 seconds"))
+    const trust = new Map<string, { readonly trusted: boolean; readonly until: number }>()
+
+    const getIssue = (repo: Domain.Repo, number: number) =>
+      client
+        .get(read("getIssue"), GithubClient.repoPath(repo, "issues", number), IssueBody)
+        .pipe(Effect.map((body) => toIssue(repo, body)))
+
+    const createLabel = (repo: Domain.Repo, label: string) =>
+      client
+        .sendVoid(write("addLabel"), "POST", GithubClient.repoPath(repo, "labels"), {
+          name: label,
+          color: options.labelColor ?? "ededed"
+        })
+        .pipe(
+          Effect.catchIf(
+            (error) => error.status === 422,
+            () => Effect.void
+          )
+        )
+
+    const addLabels = (repo: Domain.Repo, number: number, label: string) =>
+      client.sendVoid(write("addLabel"), "POST", GithubClient.repoPath(repo, "issues", number, "labels"), {
+        labels: [label]
+      })
+
+    const permission = (repo: Domain.Repo, login: string) =>
+      client
+        .get(
+          { operation: "isTrusted", permission: "Metadata: read" },
+          GithubClient.repoPath(repo, "collaborators", login, "permission"),
+          PermissionBody
+        )
+        .pipe(
+          Effect.map(
+            (body) =>
+              trustedRoles.has(body.permission) || (body.role_name !== undefined && trustedRoles.has(body.role_name))
+          ),
+          Effect.catchIf(
+            (error) => error.status === 404,
+            () => Effect.succeed(false)
+          )
+        )
+
+    const service: Tracker.Service = {
+      listOpenIssues: (repo, label) =>
+        client
+          .list(read("listOpenIssues"), GithubClient.repoPath(repo, "issues"), IssueBody, {
+            labels: label,
+            state: "open"
+          })
+          .pipe(
+            Effect.map((bodies) =>
+              bodies.filter((body) => body.pull_request === undefined).map((body) => toIssue(repo, body))
+            ),
+            Effect.mapError(toError)
+          ),
+
+      getIssue: (repo, number) => getIssue(repo, number).pipe(Effect.mapError(toError)),
+
+      labelEvents: (repo, number) =>
+        client.list(read("labelEvents"), GithubClient.repoPath(repo, "issues", number, "events"), EventBody).pipe(
+          Effect.map((events) =>
+            events.flatMap((event) =>
+              (event.event === "labeled" || event.event === "unlabeled") && event.label !== undefined
+                ? [
+                    new Domain.LabelEvent({
+                      label: event.label.name,
+                      action: event.event === "labeled" ? "added" : "removed",
+                      actor: event.actor?.login ?? ghost,
+                      at: event.created_at
+                    })
+                  ]
+                : []
+            )
+          ),
+          Effect.mapError(toError)
+        ),
+
+      listComments: (repo, number) =>
+        client.list(read("listComments"), GithubClient.repoPath(repo, "issues", number, "comments"), CommentBody).pipe(
+          Effect.map((comments) => comments.map(toComment)),
+          Effect.mapError(toError)
+        ),
+
+      addLabel: (repo, number, label) =>
+        addLabels(repo, number, label).pipe(
+          Effect.catchIf(
+            (error) => error.status === 422,
+            () => createLabel(repo, label).pipe(Effect.zipRight(addLabels(repo, number, label)))
+          ),
+          Effect.mapError(toError)
+        ),
+
+      removeLabel: (repo, number, label) =>
+        client
+          .sendVoid(write("removeLabel"), "DELETE", GithubClient.repoPath(repo, "issues", number, "labels", label))
+          .pipe(
+            Effect.catchIf(
+              (error) => error.status === 404,
+              () => Effect.void
+            ),
+            Effect.mapError(toError)
+          ),
+
+      postComment: (repo, number, body) =>
+        client
+          .send(
+            write("postComment"),
+            "POST",
+            GithubClient.repoPath(repo, "issues", number, "comments"),
+            { body },
+            CommentBody
+          )
+          .pipe(Effect.map(toComment), Effect.mapError(toError)),
+
+      editComment: (repo, commentId, body) =>
+        client
+          .sendVoid(write("editComment"), "PATCH", GithubClient.repoPath(repo, "issues", "comments", commentId), {
+            body
+          })
+          .pipe(Effect.mapError(toError)),
+
+      closeIssue: (repo, number) =>
+        getIssue(repo, number).pipe(
+          Effect.flatMap((issue) =>
+            issue.state === "closed"
+              ? Effect.void
+              : client.sendVoid(write("closeIssue"), "PATCH", GithubClient.repoPath(repo, "issues", number), {
+                  state: "closed",
+                  state_reason: "completed"
+                })
+          ),
+          Effect.mapError(toError)
+        ),
+
+      isTrusted: (repo, login) =>
+        Effect.gen(function* () {
+          if (login.toLowerCase() === Domain.repoOwner(repo).toLowerCase()) return true
+          const key = `${repo.toLowerCase()} ${login.toLowerCase()}`
+          const now = yield* Clock.currentTimeMillis
+          const known = trust.get(key)
+          if (known !== undefined && known.until > now) return known.trusted
+          const trusted = yield* permission(repo, login)
+          trust.set(key, { trusted, until: now + trustTtl })
+          return trusted
+        }).pipe(Effect.mapError(toError)),
+
+      whoami: client.whoami.pipe(Effect.mapError(toError))
+    }
+    return Tracker.Tracker.of(service)
+  })
+
+/** A `Tracker` with its own `GithubClient`. */
+export const layer = (
+  options: GithubClient.Options & Options
+): Layer.Layer<Tracker.Tracker, never, HttpClient.HttpClient> =>
+  Layer.effect(Tracker.Tracker, make(options)).pipe(Layer.provide(GithubClient.layer(options)))
+
+/** A `Tracker` over a `GithubClient` provided separately (so `GithubCi` can share it). */
+export const layerWithClient = (
+  options: Options = {}
+): Layer.Layer<Tracker.Tracker, never, GithubClient.GithubClient> => Layer.effect(Tracker.Tracker, make(options))
+
+export const layerConfig = (
+  config: Config.Config.Wrap<GithubClient.Options & Options>
+): Layer.Layer<Tracker.Tracker, ConfigError.ConfigError, HttpClient.HttpClient> =>
+  Layer.unwrapEffect(Effect.map(Config.unwrap(config), layer))

@@ -1,0 +1,314 @@
+/**
+ * A GitHub-shaped HTTP fake: an in-process `HttpClient` that answers like api.github.com (or a GitHub
+ * Enterprise `/api/v3` base) over a seeded, stateful world. It speaks the real wire format: `Link`
+ * pagination with a small page size, `ETag` / `If-None-Match` → 304 (free of rate-limit points), the
+ * `x-ratelimit-*` headers with a budget that runs out (403), bearer auth including GitHub App installation
+ * tokens minted from a verified RS256 JWT, and injected faults (429 / secondary-limit 403 with
+ * `retry-after`, 5xx, malformed bodies). It counts requests and points for tests and benchmarks.
+ */
+import { createHash, type KeyObject, verify } from "node:crypto"
+import * as HttpClient from "@effect/platform/HttpClient"
+import type * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
+import * as Clock from "effect/Clock"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Routes from "./GithubFakeRoutes.js"
+import * as World from "./GithubFakeWorld.js"
+
+export type {
+  CheckRunSeed,
+  DeploymentSeed,
+  Seed,
+  SeedComment,
+  SeedEvent,
+  SeedIssue,
+  StatusSeed
+} from "./GithubFakeWorld.js"
+
+export interface AppOptions {
+  readonly appId: string
+  readonly installationId: string
+  /** Verifies the app JWT's RS256 signature. */
+  readonly publicKey: KeyObject | string
+  readonly slug: string
+  /** Lifetime of minted installation tokens; GitHub's hour by default. */
+  readonly tokenLifetimeSeconds?: number
+}
+
+export interface Options {
+  /** The most items on one page whatever `per_page` asks (small, so lists paginate); 10 by default. */
+  readonly pageSize?: number
+  /** `https://api.github.com` by default; a GitHub Enterprise base such as `https://ghe.test/api/v3` works too. */
+  readonly baseUrl?: string
+  /** The hourly budget of rate-limit points; 5000 by default. */
+  readonly rateLimit?: number
+  /** Bearer tokens accepted; when absent (and no app), any `Authorization` header is accepted. */
+  readonly tokens?: ReadonlyArray<string>
+  readonly app?: AppOptions
+  /** Whether adding a missing label creates it, as GitHub does; true by default. */
+  readonly autoCreateLabels?: boolean
+}
+
+/** A canned answer for the next matching requests, served before routing. */
+export interface Fault {
+  readonly status: number
+  readonly retryAfter?: number
+  /** Answer with `x-ratelimit-remaining: 0` (a primary rate limit). */
+  readonly exhausted?: boolean
+  /** The raw body; a JSON message by default. */
+  readonly body?: string
+  /** Only requests whose path contains this. */
+  readonly path?: string
+  /** How many requests it answers; 1 by default. */
+  readonly times?: number
+}
+
+export interface LogEntry {
+  readonly method: string
+  /** Path relative to the base URL, with the query. */
+  readonly path: string
+  readonly status: number
+  readonly conditional: boolean
+}
+
+export interface Counters {
+  readonly requests: number
+  /** Rate-limit points spent (every answer except a 304 to a conditional request). */
+  readonly points: number
+  readonly notModified: number
+}
+
+export interface GithubFake {
+  readonly client: HttpClient.HttpClient
+  readonly layer: Layer.Layer<HttpClient.HttpClient>
+  readonly baseUrl: string
+  readonly world: World.World
+  readonly seed: (seed: World.Seed) => void
+  readonly setChecks: (
+    repo: string,
+    sha: string,
+    checks: {
+      readonly statuses?: ReadonlyArray<World.StatusSeed>
+      readonly checkRuns?: ReadonlyArray<World.CheckRunSeed>
+    }
+  ) => void
+  readonly addDeployment: (repo: string, deployment: World.DeploymentSeed, createdAt: string) => void
+  readonly inject: (fault: Fault) => void
+  readonly log: ReadonlyArray<LogEntry>
+  readonly counters: () => Counters
+  readonly resetCounters: () => void
+}
+
+const json = (value: unknown): string => JSON.stringify(value)
+
+const decodeBody = (request: HttpClientRequest.HttpClientRequest): unknown => {
+  if (request.body._tag !== "Uint8Array") return undefined
+  try {
+    return JSON.parse(new TextDecoder().decode(request.body.body))
+  } catch {
+    return Symbol.for("malformed")
+  }
+}
+
+const verifyJwt = (jwt: string, app: AppOptions, nowSeconds: number): boolean => {
+  const [head, payload, signature] = jwt.split(".")
+  if (head === undefined || payload === undefined || signature === undefined) return false
+  const valid = verify(
+    "RSA-SHA256",
+    Buffer.from(`${head}.${payload}`),
+    app.publicKey,
+    Buffer.from(signature, "base64url")
+  )
+  if (!valid) return false
+  const claims = JSON.parse(Buffer.from(payload, "base64url").toString("utf8")) as Record<string, unknown>
+  return claims.iss === app.appId && typeof claims.exp === "number" && claims.exp > nowSeconds
+}
+
+interface Answer {
+  readonly status: number
+  readonly body?: string
+  readonly headers?: Record<string, string>
+}
+
+export const make = (options: Options = {}): GithubFake => {
+  const baseUrl = (options.baseUrl ?? "https://api.github.com").replace(/\/+$/, "")
+  const base = new URL(baseUrl)
+  const pageSize = options.pageSize ?? 10
+  const limit = options.rateLimit ?? 5000
+  const world = World.makeWorld()
+  world.autoCreateLabels = options.autoCreateLabels ?? true
+  const faults: Array<Fault & { remaining: number }> = []
+  const log: Array<LogEntry> = []
+  const minted = new Map<string, number>()
+  let counters: Counters = { requests: 0, points: 0, notModified: 0 }
+  let budget = { remaining: limit, resetSeconds: 0 }
+
+  const rateHeaders = (): Record<string, string> => ({
+    "x-ratelimit-limit": String(limit),
+    "x-ratelimit-remaining": String(budget.remaining),
+    "x-ratelimit-reset": String(budget.resetSeconds),
+    "x-ratelimit-used": String(limit - budget.remaining),
+    "x-ratelimit-resource": "core"
+  })
+
+  const authenticate = (authorization: string | undefined, nowSeconds: number): "token" | "jwt" | undefined => {
+    const token = /^(?:bearer|token)\s+(.+)$/i.exec(authorization ?? "")?.[1]
+    if (token === undefined) return undefined
+    if (options.app !== undefined && token.split(".").length === 3) {
+      return verifyJwt(token, options.app, nowSeconds) ? "jwt" : undefined
+    }
+    const expires = minted.get(token)
+    if (expires !== undefined) return expires > nowSeconds ? "token" : undefined
+    if (options.tokens !== undefined) return options.tokens.includes(token) ? "token" : undefined
+    return options.app === undefined ? "token" : undefined
+  }
+
+  const appRoute = (method: string, segments: ReadonlyArray<string>, nowSeconds: number): Answer | undefined => {
+    const app = options.app
+    if (app === undefined || segments[0] !== "app") return undefined
+    if (segments.length === 1 && method === "GET") {
+      return { status: 200, body: json({ id: Number(app.appId), slug: app.slug, name: app.slug }) }
+    }
+    if (segments[1] === "installations" && segments[3] === "access_tokens" && method === "POST") {
+      if (segments[2] !== app.installationId) return { status: 404, body: json({ message: "Not Found" }) }
+      const token = `ghs_fake${minted.size + 1}`
+      const expires = nowSeconds + (app.tokenLifetimeSeconds ?? 3600)
+      minted.set(token, expires)
+      return { status: 201, body: json({ token, expires_at: new Date(expires * 1000).toISOString() }) }
+    }
+    return { status: 404, body: json({ message: "Not Found" }) }
+  }
+
+  const page = (reply: Extract<Routes.Reply, { items: unknown }>, url: URL): Answer => {
+    const perPage = Math.max(1, Math.min(Number(url.searchParams.get("per_page") ?? 30) || 30, 100, pageSize))
+    const current = Math.max(1, Number(url.searchParams.get("page") ?? 1) || 1)
+    const last = Math.max(1, Math.ceil(reply.items.length / perPage))
+    const items = reply.items.slice((current - 1) * perPage, current * perPage)
+    const at = (n: number): string => {
+      const target = new URL(url)
+      target.searchParams.set("page", String(n))
+      return target.toString()
+    }
+    const links = [
+      ...(current > 1 ? [`<${at(current - 1)}>; rel="prev"`] : []),
+      ...(current < last ? [`<${at(current + 1)}>; rel="next"`, `<${at(last)}>; rel="last"`] : []),
+      ...(current > 1 ? [`<${at(1)}>; rel="first"`] : [])
+    ]
+    const body = reply.wrap === undefined ? items : reply.wrap(items, reply.items.length)
+    return { status: 200, body: json(body), headers: links.length > 0 ? { link: links.join(", ") } : {} }
+  }
+
+  const prefix = base.pathname.replace(/\/+$/, "")
+  const relativePath = (url: URL): string =>
+    prefix !== "" && url.pathname.startsWith(prefix) ? url.pathname.slice(prefix.length) || "/" : url.pathname
+
+  const answer = (request: HttpClientRequest.HttpClientRequest, url: URL, nowMillis: number): Answer => {
+    const nowSeconds = Math.floor(nowMillis / 1000)
+    const method = request.method
+    const relative = relativePath(url)
+    if (url.origin !== base.origin) return { status: 404, body: json({ message: `not a GitHub host: ${url.origin}` }) }
+    const fault = faults.find(
+      (f) => f.remaining > 0 && (f.path === undefined || `${relative}${url.search}`.includes(f.path))
+    )
+    if (fault !== undefined) {
+      fault.remaining--
+      return {
+        status: fault.status,
+        body:
+          fault.body ??
+          json({
+            message: fault.retryAfter !== undefined ? "You have exceeded a secondary rate limit." : "Injected fault"
+          }),
+        headers: {
+          ...(fault.retryAfter === undefined ? {} : { "retry-after": String(fault.retryAfter) }),
+          ...(fault.exhausted === true ? { "x-ratelimit-remaining": "0" } : {})
+        }
+      }
+    }
+    const auth = authenticate(request.headers.authorization, nowSeconds)
+    const segments = relative.split("/").filter((segment) => segment !== "")
+    if (auth === undefined) return { status: 401, body: json({ message: "Bad credentials" }) }
+    if (auth === "jwt")
+      return (
+        appRoute(method, segments, nowSeconds) ?? {
+          status: 401,
+          body: json({ message: "A JSON web token could not be decoded" })
+        }
+      )
+    if (budget.remaining <= 0) {
+      return { status: 403, body: json({ message: "API rate limit exceeded for user ID 1." }) }
+    }
+    const body = decodeBody(request)
+    if (body === Symbol.for("malformed")) return { status: 400, body: json({ message: "Problems parsing JSON" }) }
+    const reply = Routes.route(world, {
+      method,
+      path: relative,
+      query: url.searchParams,
+      body,
+      now: new Date(nowMillis).toISOString()
+    })
+    if ("items" in reply) return page(reply, url)
+    return reply.body === undefined ? { status: reply.status } : { status: reply.status, body: json(reply.body) }
+  }
+
+  const client = HttpClient.make((request, url) =>
+    Clock.currentTimeMillis.pipe(
+      Effect.map((nowMillis) => {
+        if (budget.resetSeconds === 0 || budget.resetSeconds * 1000 <= nowMillis) {
+          budget = { remaining: limit, resetSeconds: Math.floor(nowMillis / 1000) + 3600 }
+        }
+        counters = { ...counters, requests: counters.requests + 1 }
+        const result = answer(request, url, nowMillis)
+        const ifNoneMatch = request.headers["if-none-match"]
+        const etag =
+          result.body === undefined ? undefined : `W/"${createHash("sha1").update(result.body).digest("hex")}"`
+        const notModified =
+          request.method === "GET" && result.status === 200 && etag !== undefined && ifNoneMatch === etag
+        if (notModified) counters = { ...counters, notModified: counters.notModified + 1 }
+        else if (result.status !== 401) {
+          budget = { ...budget, remaining: Math.max(0, budget.remaining - 1) }
+          counters = { ...counters, points: counters.points + 1 }
+        }
+        const status = notModified ? 304 : result.status
+        log.push({
+          method: request.method,
+          path: `${relativePath(url)}${url.search}`,
+          status,
+          conditional: ifNoneMatch !== undefined
+        })
+        const headers = {
+          "content-type": "application/json; charset=utf-8",
+          "x-github-media-type": "github.v3; format=json",
+          ...rateHeaders(),
+          ...(etag !== undefined && request.method === "GET" && result.status === 200 ? { etag } : {}),
+          ...(notModified ? {} : result.headers)
+        }
+        const bodyless = status === 304 || status === 204 || result.body === undefined
+        return HttpClientResponse.fromWeb(
+          request,
+          new Response(bodyless ? null : (result.body ?? null), { status, headers })
+        )
+      })
+    )
+  )
+
+  return {
+    client,
+    layer: Layer.succeed(HttpClient.HttpClient, client),
+    baseUrl,
+    world,
+    seed: (seed) => World.addRepo(world, seed),
+    setChecks: (repo, sha, checks) => World.setChecks(world, repo, sha, checks),
+    addDeployment: (repo, deployment, createdAt) => World.addDeployment(world, repo, deployment, createdAt),
+    inject: (fault) => {
+      faults.push({ ...fault, remaining: fault.times ?? 1 })
+    },
+    log,
+    counters: () => counters,
+    resetCounters: () => {
+      counters = { requests: 0, points: 0, notModified: 0 }
+      log.length = 0
+    }
+  }
+}

@@ -1,0 +1,181 @@
+/**
+ * The state behind `GithubFake`: repositories with labels, issues (and pull requests), label events,
+ * comments, collaborators, commit statuses, check runs and deployments, seeded from plain data.
+ */
+
+export interface SeedEvent {
+  readonly label: string
+  readonly action: "added" | "removed"
+  readonly actor: string
+  readonly at: string
+}
+
+export interface SeedComment {
+  readonly author: string
+  readonly body: string
+  readonly createdAt: string
+}
+
+export interface SeedIssue {
+  readonly number: number
+  readonly title: string
+  readonly body: string
+  readonly labels: ReadonlyArray<string>
+  readonly state: "open" | "closed"
+  readonly author: string
+  readonly isPullRequest?: boolean | undefined
+  readonly events: ReadonlyArray<SeedEvent>
+  readonly comments: ReadonlyArray<SeedComment>
+}
+
+/** One repository's starting state (the shape of afk-core's `TrackerConformance.Seed`). */
+export interface Seed {
+  readonly repo: string
+  /** The login requests are made as (`GET /user`). */
+  readonly bot: string
+  /** Logins with write access; the owner is trusted too. */
+  readonly trusted: ReadonlyArray<string>
+  readonly labels: ReadonlyArray<string>
+  readonly issues: ReadonlyArray<SeedIssue>
+}
+
+export interface CheckRunSeed {
+  readonly name: string
+  readonly status: "queued" | "in_progress" | "completed"
+  readonly conclusion?: string | undefined
+  readonly url?: string | undefined
+}
+
+export interface StatusSeed {
+  readonly context: string
+  readonly state: "pending" | "success" | "failure" | "error"
+  readonly url?: string | undefined
+  readonly description?: string | undefined
+}
+
+export interface DeploymentSeed {
+  readonly sha: string
+  readonly environment: string
+  /** Oldest first; the last one is the deployment's current state. */
+  readonly statuses: ReadonlyArray<string>
+}
+
+export interface Event {
+  readonly id: number
+  readonly event: string
+  readonly actor: string
+  readonly at: string
+  readonly label?: string
+}
+
+export interface IssueState {
+  number: number
+  title: string
+  body: string
+  labels: Array<string>
+  state: "open" | "closed"
+  stateReason: string | null
+  author: string
+  isPullRequest: boolean
+  events: Array<Event>
+  commentIds: Array<number>
+}
+
+export interface CommentState {
+  readonly id: number
+  readonly repo: string
+  readonly issue: number
+  readonly author: string
+  body: string
+  readonly createdAt: string
+  updatedAt: string
+}
+
+export interface RepoState {
+  readonly slug: string
+  readonly owner: string
+  readonly labels: Map<string, string>
+  readonly issues: Map<number, IssueState>
+  readonly trusted: Set<string>
+  readonly statuses: Map<string, ReadonlyArray<StatusSeed>>
+  readonly checkRuns: Map<string, ReadonlyArray<CheckRunSeed>>
+  readonly deployments: Array<{ readonly id: number; readonly seed: DeploymentSeed; readonly createdAt: string }>
+}
+
+export interface World {
+  bot: string
+  readonly repos: Map<string, RepoState>
+  readonly comments: Map<number, CommentState>
+  nextId: number
+  autoCreateLabels: boolean
+}
+
+export const makeWorld = (): World => ({
+  bot: "afk-bot",
+  repos: new Map(),
+  comments: new Map(),
+  nextId: 1000,
+  autoCreateLabels: true
+})
+
+export const lower = (text: string): string => text.toLowerCase()
+
+export const addRepo = (world: World, seed: Seed): void => {
+  world.bot = seed.bot
+  const [owner = ""] = seed.repo.split("/")
+  const repo: RepoState = {
+    slug: seed.repo,
+    owner,
+    labels: new Map(seed.labels.map((label) => [lower(label), label])),
+    issues: new Map(),
+    trusted: new Set(seed.trusted.map(lower)),
+    statuses: new Map(),
+    checkRuns: new Map(),
+    deployments: []
+  }
+  for (const issue of seed.issues) {
+    for (const label of issue.labels) if (!repo.labels.has(lower(label))) repo.labels.set(lower(label), label)
+    const commentIds = issue.comments.map((comment) => {
+      const id = world.nextId++
+      world.comments.set(id, { id, repo: seed.repo, issue: issue.number, ...comment, updatedAt: comment.createdAt })
+      return id
+    })
+    repo.issues.set(issue.number, {
+      number: issue.number,
+      title: issue.title,
+      body: issue.body,
+      labels: [...issue.labels],
+      state: issue.state,
+      stateReason: issue.state === "closed" ? "completed" : null,
+      author: issue.author,
+      isPullRequest: issue.isPullRequest === true,
+      events: issue.events.map((event) => ({
+        id: world.nextId++,
+        event: event.action === "added" ? "labeled" : "unlabeled",
+        actor: event.actor,
+        at: event.at,
+        label: event.label
+      })),
+      commentIds
+    })
+  }
+  world.repos.set(lower(seed.repo), repo)
+}
+
+export const setChecks = (
+  world: World,
+  slug: string,
+  sha: string,
+  checks: { readonly statuses?: ReadonlyArray<StatusSeed>; readonly checkRuns?: ReadonlyArray<CheckRunSeed> }
+): void => {
+  const repo = world.repos.get(lower(slug))
+  if (repo === undefined) throw new Error(`GithubFake: no repository ${slug}`)
+  if (checks.statuses !== undefined) repo.statuses.set(sha, checks.statuses)
+  if (checks.checkRuns !== undefined) repo.checkRuns.set(sha, checks.checkRuns)
+}
+
+export const addDeployment = (world: World, slug: string, deployment: DeploymentSeed, createdAt: string): void => {
+  const repo = world.repos.get(lower(slug))
+  if (repo === undefined) throw new Error(`GithubFake: no repository ${slug}`)
+  repo.deployments.push({ id: world.nextId++, seed: deployment, createdAt })
+}

@@ -1,0 +1,222 @@
+import { generateKeyPairSync } from "node:crypto"
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import * as HttpClient from "@effect/platform/HttpClient"
+import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
+import { afterAll, describe, expect, it } from "@effect/vitest"
+import * as Config from "effect/Config"
+import * as ConfigProvider from "effect/ConfigProvider"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Redacted from "effect/Redacted"
+import * as Schema from "effect/Schema"
+import * as TestClock from "effect/TestClock"
+import { Tracker } from "afk-core"
+import * as GithubAuth from "../src/GithubAuth.js"
+import * as GithubClient from "../src/GithubClient.js"
+import * as GithubTracker from "../src/GithubTracker.js"
+import { GithubFake } from "../src/testing/index.js"
+import { repo, seed, sent, trackerOver } from "./support.js"
+
+const keys = generateKeyPairSync("rsa", { modulusLength: 2048 })
+const privateKey = Redacted.make(keys.privateKey.export({ type: "pkcs1", format: "pem" }).toString())
+const app = GithubAuth.app({ appId: "4242", privateKey, installationId: "77" })
+
+const appFake = () => {
+  const fake = GithubFake.make({
+    app: { appId: "4242", installationId: "77", publicKey: keys.publicKey, slug: "afk-app" }
+  })
+  fake.seed(seed(4))
+  return fake
+}
+
+const scratch = mkdtempSync(join(tmpdir(), "afk-gh-cache-"))
+afterAll(() => rmSync(scratch, { recursive: true, force: true }))
+
+describe("GithubClient", () => {
+  it.effect("sends GitHub's media type, API version, a User-Agent and the token as Bearer", () =>
+    Effect.gen(function* () {
+      const fake = GithubFake.make()
+      fake.seed(seed(1))
+      const seen: Array<Record<string, string>> = []
+      const spy = HttpClient.make((request) => {
+        seen.push({ ...request.headers })
+        return fake.client.execute(request)
+      })
+      yield* GithubTracker.make().pipe(
+        Effect.flatMap((tracker) => tracker.getIssue(repo, 1)),
+        Effect.provide(
+          GithubClient.layer({ auth: GithubAuth.token("ghp_secret") }).pipe(
+            Layer.provide(Layer.succeed(HttpClient.HttpClient, spy))
+          )
+        )
+      )
+      expect(seen[0]).toMatchObject({
+        accept: "application/vnd.github+json",
+        "x-github-api-version": "2022-11-28",
+        "user-agent": "afk-adapter-github",
+        authorization: "Bearer ghp_secret"
+      })
+    })
+  )
+
+  it.effect(
+    "a GitHub App mints an installation token with a signed JWT, reuses it, and refreshes it 5 minutes early",
+    () =>
+      Effect.gen(function* () {
+        const fake = appFake()
+        const tracker = yield* trackerOver(fake, { auth: app })
+        yield* tracker.getIssue(repo, 1)
+        yield* tracker.getIssue(repo, 2)
+        expect(sent(fake)).toEqual([
+          "POST /app/installations/77/access_tokens",
+          "GET /repos/octo/hello/issues/1",
+          "GET /repos/octo/hello/issues/2"
+        ])
+        yield* TestClock.adjust("54 minutes")
+        yield* tracker.getIssue(repo, 3)
+        expect(sent(fake).filter((line) => line.startsWith("POST"))).toHaveLength(1)
+        yield* TestClock.adjust("2 minutes")
+        yield* tracker.getIssue(repo, 4)
+        expect(sent(fake).filter((line) => line.startsWith("POST"))).toHaveLength(2)
+      })
+  )
+
+  it.effect("a GitHub App's identity is <slug>[bot], read with the app JWT", () =>
+    Effect.gen(function* () {
+      const fake = appFake()
+      const tracker = yield* trackerOver(fake, { auth: app })
+      expect(yield* tracker.whoami).toBe("afk-app[bot]")
+      expect(sent(fake)).toEqual(["GET /app"])
+    })
+  )
+
+  it.effect("an expired installation token (401) is dropped, so the next call mints a new one", () =>
+    Effect.gen(function* () {
+      const fake = appFake()
+      const tracker = yield* trackerOver(fake, { auth: app })
+      yield* tracker.getIssue(repo, 1)
+      fake.inject({ status: 401, path: "/issues/2" })
+      expect((yield* Effect.flip(tracker.getIssue(repo, 2))).status).toBe(401)
+      yield* tracker.getIssue(repo, 2)
+      expect(sent(fake).filter((line) => line.startsWith("POST"))).toHaveLength(2)
+    })
+  )
+
+  it.effect("an unusable private key fails with a hint and never quotes the key", () =>
+    Effect.gen(function* () {
+      const fake = appFake()
+      const broken = GithubAuth.app({
+        appId: "4242",
+        privateKey: Redacted.make("-----BEGIN NOT A KEY-----"),
+        installationId: "77"
+      })
+      const tracker = yield* trackerOver(fake, { auth: broken })
+      const error = yield* Effect.flip(tracker.getIssue(repo, 1))
+      expect(error.message).toMatch(/private key could not sign/)
+      expect(error.message).not.toContain("NOT A KEY")
+      expect(fake.log).toHaveLength(0)
+    })
+  )
+
+  it.effect("refuses to follow a next-page link to another host (the token is not sent there)", () =>
+    Effect.gen(function* () {
+      const fake = GithubFake.make()
+      const foreign = HttpClient.make((request) =>
+        fake.client.execute(request).pipe(
+          Effect.flatMap((response) =>
+            Effect.map(response.text, (text) =>
+              HttpClientResponse.fromWeb(
+                request,
+                new Response(text, {
+                  status: response.status,
+                  headers: {
+                    ...response.headers,
+                    link: '<https://evil.test/repos/octo/hello/issues?page=2>; rel="next"'
+                  }
+                })
+              )
+            )
+          ),
+          Effect.orDie
+        )
+      )
+      fake.seed(seed(1))
+      const client = yield* GithubClient.make({ auth: GithubAuth.token("t") }).pipe(
+        Effect.provide(Layer.succeed(HttpClient.HttpClient, foreign))
+      )
+      const error = yield* Effect.flip(
+        client.list({ operation: "list", permission: "Issues: read" }, "/repos/octo/hello/issues", Schema.Unknown)
+      )
+      expect(error.detail).toMatch(/points at https:\/\/evil\.test/)
+      expect(fake.log).toHaveLength(1)
+    })
+  )
+
+  it.effect("the on-disk cache lets a fresh client (the next CLI tick) revalidate for free", () =>
+    Effect.gen(function* () {
+      const fake = GithubFake.make({ pageSize: 3 })
+      fake.seed(seed())
+      const directory = join(scratch, "tick")
+      yield* Effect.flatMap(trackerOver(fake, { cacheDirectory: directory }), (t) => t.listOpenIssues(repo, "afk"))
+      fake.resetCounters()
+      const again = yield* Effect.flatMap(trackerOver(fake, { cacheDirectory: directory }), (t) =>
+        t.listOpenIssues(repo, "afk")
+      )
+      expect(again).toHaveLength(7)
+      expect(fake.counters()).toEqual({ requests: 3, points: 0, notModified: 3 })
+    })
+  )
+
+  it.effect("an unusable cache directory only costs the savings, never the answer", () =>
+    Effect.gen(function* () {
+      const fake = GithubFake.make({ pageSize: 3 })
+      fake.seed(seed())
+      const file = join(scratch, "not-a-directory")
+      writeFileSync(file, "x")
+      const tracker = yield* trackerOver(fake, { cacheDirectory: join(file, "cache") })
+      expect(yield* tracker.listOpenIssues(repo, "afk")).toHaveLength(7)
+      expect(yield* tracker.listOpenIssues(repo, "afk")).toHaveLength(7)
+      expect(fake.counters().notModified).toBe(3)
+    })
+  )
+
+  it.effect("stats count requests, 304s and the last rate-limit headers", () =>
+    Effect.gen(function* () {
+      const fake = GithubFake.make({ pageSize: 3, rateLimit: 100 })
+      fake.seed(seed())
+      const client = yield* GithubClient.make({ auth: GithubAuth.token("t") }).pipe(Effect.provide(fake.layer))
+      const call = { operation: "list", permission: "Issues: read" }
+      yield* client.list(call, "/repos/octo/hello/issues", Schema.Unknown, { labels: "afk" })
+      yield* client.list(call, "/repos/octo/hello/issues", Schema.Unknown, { labels: "afk" })
+      const stats = yield* client.stats
+      expect(stats.requests).toBe(6)
+      expect(stats.notModified).toBe(3)
+      expect(stats.rateLimit).toMatchObject({ _tag: "Some", value: { limit: 100, remaining: 97 } })
+    })
+  )
+
+  it.effect("layerConfig reads the token (Redacted) from configuration; a missing one names the key", () =>
+    Effect.gen(function* () {
+      const fake = GithubFake.make({ tokens: ["ghp_from_config"] })
+      fake.seed(seed(1))
+      const layer = GithubTracker.layerConfig({
+        auth: Config.map(Config.redacted("GITHUB_TOKEN"), GithubAuth.token),
+        baseUrl: Config.succeed(fake.baseUrl)
+      }).pipe(Layer.provide(fake.layer))
+      const login = yield* Effect.flatMap(Tracker.Tracker, (tracker) => tracker.whoami).pipe(
+        Effect.provide(layer),
+        Effect.withConfigProvider(ConfigProvider.fromMap(new Map([["GITHUB_TOKEN", "ghp_from_config"]])))
+      )
+      expect(login).toBe("afk-bot")
+      const missing = yield* Effect.flip(
+        Effect.flatMap(Tracker.Tracker, (tracker) => tracker.whoami).pipe(
+          Effect.provide(layer),
+          Effect.withConfigProvider(ConfigProvider.fromMap(new Map()))
+        )
+      )
+      expect(String(missing)).toContain("GITHUB_TOKEN")
+    })
+  )
+})

@@ -1,0 +1,207 @@
+/**
+ * Contract tests: every request the adapter sends is validated by Prism against GitHub's own OpenAPI
+ * description (a subset cut at test time). Prism reports any mismatch in the `sl-violations` header.
+ */
+import { generateKeyPairSync } from "node:crypto"
+import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
+import * as HttpClient from "@effect/platform/HttpClient"
+import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
+import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
+import { Domain } from "afk-core"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Redacted from "effect/Redacted"
+import * as Schema from "effect/Schema"
+import * as GithubAuth from "../src/GithubAuth.js"
+import * as GithubCi from "../src/GithubCi.js"
+import * as GithubClient from "../src/GithubClient.js"
+import * as GithubTracker from "../src/GithubTracker.js"
+import * as Prism from "./prism.js"
+
+interface Violation {
+  readonly location: ReadonlyArray<string>
+  readonly message: string
+}
+
+interface Seen {
+  readonly method: string
+  readonly path: string
+  readonly status: number
+  readonly violations: ReadonlyArray<Violation>
+}
+
+let prism: Prism.Prism
+const seen: Array<Seen> = []
+
+beforeAll(async () => {
+  prism = await Prism.start()
+  await fetch(`${prism.baseUrl}/repos/o/r/issues/1/events`, { headers: { accept: "application/json" } })
+}, 90_000)
+
+afterAll(async () => {
+  await prism?.stop()
+})
+
+/**
+ * Records Prism's verdict on each request, and drops Prism's `Link` header: it is the spec's static
+ * example (`https://api.github.com/resource?page=2`), which pagination must not follow (test-peers §1a.3).
+ */
+const recorder = Layer.effect(
+  HttpClient.HttpClient,
+  Effect.map(HttpClient.HttpClient, (inner) =>
+    HttpClient.make((request, url) =>
+      inner.execute(request).pipe(
+        Effect.flatMap((response) =>
+          Effect.map(response.text, (text) => {
+            seen.push({
+              method: request.method,
+              path: url.pathname,
+              status: response.status,
+              violations: JSON.parse(response.headers["sl-violations"] ?? "[]") as ReadonlyArray<Violation>
+            })
+            const { link: _link, ...headers } = response.headers
+            const bodyless = response.status === 204 || response.status === 304
+            return HttpClientResponse.fromWeb(
+              request,
+              new Response(bodyless ? null : text, { status: response.status, headers })
+            )
+          })
+        )
+      )
+    )
+  )
+).pipe(Layer.provide(FetchHttpClient.layer))
+
+const clientLayer = (auth: GithubAuth.Auth) =>
+  GithubClient.layer({ auth, baseUrl: prism.baseUrl, accept: "application/json", retries: 0 }).pipe(
+    Layer.provide(recorder)
+  )
+
+const violations = (from: number, side: "request" | "response") =>
+  seen
+    .slice(from)
+    .flatMap((entry) =>
+      entry.violations.filter((v) => v.location[0] === side).map((v) => `${entry.method} ${entry.path}: ${v.message}`)
+    )
+
+const requestViolations = (from: number) => violations(from, "request")
+
+const template = (path: string): string | undefined =>
+  Prism.paths.find((candidate) => new RegExp(`^${candidate.replace(/\{[^}]+\}/g, "[^/]+")}$`).test(path))
+
+const repo = Domain.repo("octo/hello")
+const token = GithubAuth.token("ghp_contract")
+
+describe("contract: the adapter's requests against GitHub's OpenAPI description (Prism)", () => {
+  // GitHub's only example issue in the list is a pull request, so the adapter's filter leaves nothing.
+  it.live("every Tracker operation sends requests the description accepts", () =>
+    Effect.gen(function* () {
+      const from = seen.length
+      const tracker = yield* GithubTracker.make().pipe(Effect.provide(clientLayer(token)))
+      expect(yield* tracker.listOpenIssues(repo, "afk")).toEqual([])
+      expect((yield* tracker.getIssue(repo, 1347)).title).toBe("Found a bug")
+      yield* tracker.labelEvents(repo, 1347)
+      expect((yield* tracker.listComments(repo, 1347))[0]?.body).toBe("Me too")
+      yield* tracker.addLabel(repo, 1347, "agent-in-progress")
+      yield* tracker.removeLabel(repo, 1347, "agent in progress/π")
+      const comment = yield* tracker.postComment(repo, 1347, "Picked this up")
+      yield* tracker.editComment(repo, comment.id, "Checklist")
+      yield* tracker.closeIssue(repo, 1347)
+      expect(yield* tracker.isTrusted(repo, "some-collaborator")).toBe(true)
+      expect(yield* tracker.whoami).toBe("octocat")
+      const calls = seen.slice(from)
+      expect(calls.map((c) => `${c.method} ${template(c.path)}`)).toEqual([
+        "GET /repos/{owner}/{repo}/issues",
+        "GET /repos/{owner}/{repo}/issues/{issue_number}",
+        "GET /repos/{owner}/{repo}/issues/{issue_number}/events",
+        "GET /repos/{owner}/{repo}/issues/{issue_number}/comments",
+        "POST /repos/{owner}/{repo}/issues/{issue_number}/labels",
+        "DELETE /repos/{owner}/{repo}/issues/{issue_number}/labels/{name}",
+        "POST /repos/{owner}/{repo}/issues/{issue_number}/comments",
+        "PATCH /repos/{owner}/{repo}/issues/comments/{comment_id}",
+        "GET /repos/{owner}/{repo}/issues/{issue_number}",
+        "PATCH /repos/{owner}/{repo}/issues/{issue_number}",
+        "GET /repos/{owner}/{repo}/collaborators/{username}/permission",
+        "GET /user"
+      ])
+      expect(calls.every((c) => c.status < 300)).toBe(true)
+      expect(requestViolations(from)).toEqual([])
+      // Prism also checks its own answers: GitHub's example for this endpoint lacks `user.role_name`.
+      expect(violations(from, "response")).toEqual([
+        "GET /repos/octo/hello/collaborators/some-collaborator/permission: Response body property user must have required property 'role_name'"
+      ])
+    })
+  )
+
+  it.live("the Ci operation (statuses, check runs, deployment and its statuses) sends valid requests", () =>
+    Effect.gen(function* () {
+      const from = seen.length
+      const ci = yield* GithubCi.make({ deploymentEnvironment: "production" }).pipe(Effect.provide(clientLayer(token)))
+      const verdict = yield* ci.verdict(repo, "6dcb09b5b57875f334f61aebed695e2e4193db5e", {
+        required: [],
+        deploy: ["deployment/production"]
+      })
+      expect(verdict.checks.map((c) => c.name)).toEqual([
+        "continuous-integration/jenkins",
+        "security/brakeman",
+        "mighty_readme",
+        "deployment/production"
+      ])
+      expect(verdict.state).toBe("green")
+      expect(verdict.deployed).toBe(true)
+      expect(
+        seen
+          .slice(from)
+          .map((c) => `${c.method} ${template(c.path)}`)
+          .sort()
+      ).toEqual([
+        "GET /repos/{owner}/{repo}/commits/{ref}/check-runs",
+        "GET /repos/{owner}/{repo}/commits/{ref}/status",
+        "GET /repos/{owner}/{repo}/deployments",
+        "GET /repos/{owner}/{repo}/deployments/{deployment_id}/statuses"
+      ])
+      expect(requestViolations(from)).toEqual([])
+    })
+  )
+
+  it.live("GitHub App auth (installation token exchange, app identity) sends valid requests", () =>
+    Effect.gen(function* () {
+      const from = seen.length
+      const { privateKey } = generateKeyPairSync("rsa", { modulusLength: 2048 })
+      const app = GithubAuth.app({
+        appId: "1",
+        installationId: "42",
+        privateKey: Redacted.make(privateKey.export({ type: "pkcs1", format: "pem" }).toString())
+      })
+      const tracker = yield* GithubTracker.make().pipe(Effect.provide(clientLayer(app)))
+      yield* tracker.getIssue(repo, 1347)
+      expect(yield* tracker.whoami).toBe("octoapp[bot]")
+      expect(seen.slice(from).map((c) => `${c.method} ${template(c.path)}`)).toEqual([
+        "POST /app/installations/{installation_id}/access_tokens",
+        "GET /repos/{owner}/{repo}/issues/{issue_number}",
+        "GET /app"
+      ])
+      expect(requestViolations(from)).toEqual([])
+    })
+  )
+
+  it.live("a malformed request is caught (422 with sl-violations) and sent only once", () =>
+    Effect.gen(function* () {
+      const from = seen.length
+      const client = yield* GithubClient.GithubClient.pipe(Effect.provide(clientLayer(token)))
+      const call = { operation: "addLabel", permission: "Issues: write" }
+      const error = yield* Effect.flip(
+        client.sendVoid(call, "POST", GithubClient.repoPath(repo, "issues", 5, "labels"), { labels: "bug" })
+      )
+      expect(error).toMatchObject({ status: 422, transient: false })
+      expect(requestViolations(from)).toContain(
+        "POST /repos/octo/hello/issues/5/labels: Request body property labels must be array"
+      )
+      const badQuery = yield* Effect.flip(
+        client.get(call, GithubClient.repoPath(repo, "issues"), Schema.Unknown, { state: "bogus" })
+      )
+      expect(badQuery.status).toBe(422)
+      expect(seen.slice(from)).toHaveLength(2)
+    })
+  )
+})
