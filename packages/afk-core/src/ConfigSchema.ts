@@ -1,0 +1,378 @@
+/**
+ * The one table of AFK's settings (file key, env name, kind, default, secret?, description) and the strict
+ * parsing derived from it. Internal to `Config`, which builds `describe`, `settings` and the JSON Schema of
+ * `afk.config.json` from the same table, so docs, schema, env parsing and `describe` cannot drift apart.
+ */
+import * as Either from "effect/Either"
+import * as JSONSchema from "effect/JSONSchema"
+import * as Option from "effect/Option"
+import * as Redacted from "effect/Redacted"
+import * as Schema from "effect/Schema"
+import type { AfkConfig } from "./Config.js"
+import { Repo } from "./Domain.js"
+
+/** A configuration value that was refused; `value` is never set for a secret. */
+export class ConfigError extends Schema.TaggedError<ConfigError>()("ConfigError", {
+  key: Schema.String,
+  value: Schema.optional(Schema.String),
+  source: Schema.String,
+  detail: Schema.String
+}) {
+  override get message(): string {
+    const value = this.value === undefined ? "" : `=${JSON.stringify(this.value)}`
+    return `Invalid configuration: ${this.key}${value} (${this.source}): ${this.detail}`
+  }
+}
+
+/** Where a raw value came from: the source (`env`, `file <path>`, `dir <path>`, `override`) and its key there. */
+export interface Origin {
+  readonly source: string
+  readonly key: string
+}
+
+interface Kind<A> {
+  /** What a value must look like, in words, for error messages. */
+  readonly accepts: string
+  /** Parses trimmed, non-blank text; `Left` is the problem, never containing the value. */
+  readonly decode: (text: string) => Either.Either<A, string>
+  /** The env-style text of a value found in `afk.config.json`; `Left` is the problem. */
+  readonly fromJson: (value: unknown) => Either.Either<string, string>
+  readonly json: Record<string, unknown>
+  toJson(value: A): unknown
+  show(value: A): string
+}
+
+/** One row of the settings table. */
+export interface Setting<A> extends Kind<A> {
+  readonly _tag: "Setting"
+  readonly env: string
+  readonly default: A
+  readonly secret: boolean
+  readonly description: string
+}
+
+const jsonString = (value: unknown): Either.Either<string, string> =>
+  typeof value === "string" ? Either.right(value) : Either.left("expected a JSON string")
+
+const boolean: Kind<boolean> = {
+  accepts: "1, true, yes, on, 0, false, no or off (trimmed, any case)",
+  decode: (text) => {
+    const lower = text.toLowerCase()
+    if (["1", "true", "yes", "on"].includes(lower)) return Either.right(true)
+    if (["0", "false", "no", "off"].includes(lower)) return Either.right(false)
+    return Either.left("is not a boolean")
+  },
+  fromJson: (value) => typeof value === "boolean" ? Either.right(String(value)) : Either.left("expected true or false"),
+  json: { type: "boolean" },
+  toJson: (value) => value,
+  show: String
+}
+
+const int = (minimum: number): Kind<number> => ({
+  accepts: minimum === Number.MIN_SAFE_INTEGER ? "a whole number" : `a whole number >= ${minimum}`,
+  decode: (text) => {
+    if (!/^[+-]?\d+$/.test(text)) {
+      return Either.left(Number.isFinite(Number(text)) ? "is not a whole number" : "is not a number")
+    }
+    const value = Number(text)
+    return Number.isSafeInteger(value) && value >= minimum ? Either.right(value) : Either.left("is out of range")
+  },
+  fromJson: (value) => typeof value === "number" ? Either.right(String(value)) : Either.left("expected a JSON number"),
+  json: minimum === Number.MIN_SAFE_INTEGER ? { type: "integer" } : { type: "integer", minimum },
+  toJson: (value) => value,
+  show: String
+})
+
+const text: Kind<string> = {
+  accepts: "any text",
+  decode: Either.right,
+  fromJson: jsonString,
+  json: { type: "string" },
+  toJson: (value) => value,
+  show: (value) => value
+}
+
+const isHttpUrl = (value: string): boolean => {
+  try {
+    const url = new URL(value)
+    return (url.protocol === "http:" || url.protocol === "https:") && url.host !== ""
+  } catch {
+    return false
+  }
+}
+
+const url: Kind<string> = {
+  ...text,
+  accepts: "an absolute http:// or https:// URL",
+  decode: (value) => (isHttpUrl(value) ? Either.right(value) : Either.left("is not an http(s) URL")),
+  json: { type: "string", format: "uri", pattern: "^https?://" }
+}
+
+const oneOf = <const L extends string>(...values: ReadonlyArray<L>): Kind<L> => ({
+  ...text,
+  accepts: `one of ${values.join(", ")}`,
+  decode: (value) => {
+    const found = values.find((literal) => literal === value)
+    return found === undefined ? Either.left("is not an accepted value") : Either.right(found)
+  },
+  json: { type: "string", enum: values },
+  toJson: (value) => value,
+  show: (value) => value
+})
+
+const splitList = (value: string): ReadonlyArray<string> =>
+  value
+    .split(",")
+    .map((item) => item.trim())
+    .filter((item) => item !== "")
+
+const fromJsonList = (value: unknown): Either.Either<string, string> => {
+  if (!Array.isArray(value) || !value.every((item) => typeof item === "string")) {
+    return Either.left("expected an array of strings")
+  }
+  const withComma = value.find((item) => item.includes(","))
+  return withComma === undefined
+    ? Either.right(value.join(","))
+    : Either.left(`item ${JSON.stringify(withComma)} contains ',' (lists are comma-separated; use a * wildcard)`)
+}
+
+const list: Kind<ReadonlyArray<string>> = {
+  accepts: "a comma-separated list (items trimmed, empty items dropped)",
+  decode: (value) => Either.right(splitList(value)),
+  fromJson: fromJsonList,
+  json: { type: "array", items: { type: "string", pattern: "^[^,]*$" } },
+  toJson: (value) => value,
+  show: (value) => (value.length === 0 ? "(empty)" : value.join(","))
+}
+
+const repoPattern = (JSONSchema.make(Repo) as { readonly pattern?: string }).pattern ?? "/"
+const decodeRepo = Schema.decodeUnknownOption(Repo)
+
+const repos: Kind<ReadonlyArray<Repo>> = {
+  ...list,
+  accepts: "a comma-separated list of owner/name repositories",
+  decode: (value) => {
+    const entries = splitList(value)
+    const parsed = entries.flatMap((entry) => Option.toArray(decodeRepo(entry)))
+    const bad = entries.find((entry) => Option.isNone(decodeRepo(entry)))
+    return bad === undefined ? Either.right(parsed) : Either.left(`entry ${JSON.stringify(bad)} is not owner/name`)
+  },
+  json: { type: "array", items: { type: "string", pattern: repoPattern } }
+}
+
+const optional = <A>(kind: Kind<A>): Kind<Option.Option<A>> => ({
+  ...kind,
+  decode: (value) => Either.map(kind.decode(value), Option.some),
+  toJson: Option.getOrUndefined,
+  show: Option.match({ onNone: () => "(unset)", onSome: (value) => kind.show(value) })
+})
+
+const secret = (kind: Kind<string>): Kind<Option.Option<Redacted.Redacted>> => ({
+  ...optional(kind),
+  decode: (value) => Either.map(kind.decode(value), (valid) => Option.some(Redacted.make(valid))),
+  fromJson: () => Either.left("secrets are not allowed in the config file"),
+  toJson: () => undefined,
+  show: Option.match({ onNone: () => "(unset)", onSome: () => "<redacted>" })
+})
+
+const setting = <A>(env: string, kind: Kind<A>, defaultValue: A, description: string): Setting<A> => ({
+  ...kind,
+  _tag: "Setting",
+  env,
+  default: defaultValue,
+  secret: false,
+  description
+})
+
+const secretSetting = (env: string, description: string, kind: Kind<string> = text) => ({
+  ...setting(env, secret(kind), Option.none(), description),
+  secret: true
+})
+
+const seconds = int(1)
+
+/** The settings table, nested exactly like `AfkConfig` and `afk.config.json`. */
+export const table = {
+  killSwitch: setting("AFK_KILL_SWITCH", boolean, true, "While true AFK dispatches nothing. Arming gate 1 of 2."),
+  allowlist: setting(
+    "AFK_ALLOWLIST",
+    repos,
+    [],
+    "Repositories (owner/name) AFK may work on; empty means none. Arming gate 2 of 2."
+  ),
+  readyLabel: setting("AFK_READY_LABEL", text, "ready-for-agent", "Label a trusted maintainer applies to hand over."),
+  lockLabel: setting("AFK_LOCK_LABEL", text, "agent-in-progress", "Label held while a run owns the issue."),
+  humanLabel: setting("AFK_HUMAN_LABEL", text, "ready-for-human", "Label AFK applies when it escalates."),
+  pausedLabel: setting("AFK_PAUSED_LABEL", text, "paused", "Label that stops AFK touching an issue."),
+  maxConcurrentRuns: setting("AFK_MAX_CONCURRENT_RUNS", int(1), 3, "Most runs in flight at once, all repos."),
+  fixForwardMaxAttempts: setting(
+    "AFK_FIX_FORWARD_MAX_ATTEMPTS",
+    int(0),
+    5,
+    "Corrective turns a run may spend on red CI before it freezes."
+  ),
+  closeDeferMaxSeconds: setting(
+    "AFK_CLOSE_DEFER_MAX_SECONDS",
+    seconds,
+    3600,
+    "Seconds a pushed run's verdict waits for a live turn; past it green closes and red freezes."
+  ),
+  noVerdictMaxSeconds: setting(
+    "AFK_NO_VERDICT_MAX_SECONDS",
+    seconds,
+    21600,
+    "Seconds a declared commit may go without a CI verdict before escalation."
+  ),
+  turnMaxSeconds: setting(
+    "AFK_TURN_MAX_SECONDS",
+    seconds,
+    14400,
+    "Seconds a turn may run or stay blocked before it is interrupted and escalated."
+  ),
+  claimGraceSeconds: setting(
+    "AFK_CLAIM_GRACE_SECONDS",
+    seconds,
+    900,
+    "Seconds a claim without an agent thread is kept before its lock may be released."
+  ),
+  maxRedispatches: setting(
+    "AFK_MAX_REDISPATCHES",
+    int(0),
+    1,
+    "Automatic redispatches of a run whose turn vanished before it pushed."
+  ),
+  defaultPriority: setting(
+    "AFK_DEFAULT_PRIORITY",
+    int(Number.MIN_SAFE_INTEGER),
+    0,
+    "Priority of an issue without a priority:<n> label; lower runs first."
+  ),
+  requiredChecks: setting(
+    "AFK_REQUIRED_CHECKS",
+    list,
+    [],
+    "Check name patterns (* wildcard) that must pass for green; empty means every reported check."
+  ),
+  deployChecks: setting(
+    "AFK_DEPLOY_CHECKS",
+    list,
+    [],
+    "Check name patterns whose success makes the deployed phase true, e.g. deploy/production."
+  ),
+  preamble: setting(
+    "AFK_PREAMBLE",
+    optional(text),
+    Option.none(),
+    "Standing rules for the first turn, replacing the built-in ones."
+  ),
+  notifyDispatched: setting("AFK_NOTIFY_DISPATCHED", boolean, false, "Also notify when a run is dispatched."),
+  t3: {
+    url: setting("AFK_T3_URL", url, "http://127.0.0.1:3773", "Base URL of the T3 Code server."),
+    token: secretSetting("AFK_T3_TOKEN", "Bearer token for the T3 server (secret)."),
+    model: setting("AFK_T3_MODEL", text, "claude-sonnet-5", "Model for new agent threads."),
+    workspaceRoot: setting(
+      "AFK_T3_WORKSPACE_ROOT",
+      text,
+      "/data/{owner}__{repo}",
+      "Checkout path template; {owner} and {repo} are substituted."
+    ),
+    webUrl: setting(
+      "AFK_T3_WEB_URL",
+      optional(url),
+      Option.none(),
+      "Base URL where people open threads; unset means the server URL."
+    )
+  },
+  tracker: {
+    kind: setting("AFK_TRACKER", oneOf("github", "forgejo"), "github", "Which forge hosts the issues."),
+    githubApi: setting("AFK_GITHUB_API", url, "https://api.github.com", "GitHub REST API base URL."),
+    githubToken: secretSetting("GITHUB_TOKEN", "GitHub token (secret)."),
+    forgejoApi: setting(
+      "AFK_FORGEJO_API",
+      optional(url),
+      Option.none(),
+      "Forgejo / Gitea API base URL, e.g. https://host/api/v1."
+    ),
+    forgejoToken: secretSetting("FORGEJO_TOKEN", "Forgejo / Gitea token (secret).")
+  },
+  slack: {
+    webhookUrl: secretSetting("SLACK_WEBHOOK_URL", "Slack incoming webhook URL (secret).", url),
+    botToken: secretSetting("SLACK_BOT_TOKEN", "Slack bot token for chat.postMessage (secret)."),
+    channel: setting("AFK_SLACK_CHANNEL", optional(text), Option.none(), "Channel for chat.postMessage."),
+    mention: setting(
+      "AFK_SLACK_MENTION",
+      optional(text),
+      Option.none(),
+      "Mention used on escalations, e.g. <!subteam^S123> or <@U123>."
+    )
+  }
+}
+
+type Values<T> = { readonly [K in keyof T]: T[K] extends Setting<infer A> ? A : Values<T[K]> }
+
+/** Every setting with its path in `AfkConfig` / `afk.config.json`, in table order. */
+export interface Entry {
+  readonly path: ReadonlyArray<string>
+  readonly setting: Setting<unknown>
+}
+
+export const isSetting = (node: unknown): node is Setting<unknown> =>
+  typeof node === "object" && node !== null && (node as { readonly _tag?: unknown })._tag === "Setting"
+
+const flatten = (node: object, path: ReadonlyArray<string>): ReadonlyArray<Entry> =>
+  Object.entries(node).flatMap(([key, child]) =>
+    isSetting(child) ? [{ path: [...path, key], setting: child }] : flatten(child as object, [...path, key])
+  )
+
+export const entries: ReadonlyArray<Entry> = flatten(table, [])
+
+export const byEnv: ReadonlyMap<string, Setting<unknown>> = new Map(entries.map((e) => [e.setting.env, e.setting]))
+
+const build = (node: object, value: (setting: Setting<unknown>) => unknown): unknown =>
+  Object.fromEntries(
+    Object.entries(node).map(([key, child]) => [key, isSetting(child) ? value(child) : build(child as object, value)])
+  )
+
+const assemble = (value: (setting: Setting<unknown>) => unknown): AfkConfig =>
+  build(table, value) as Values<typeof table>
+
+/** The built-in defaults: disarmed (kill switch on, empty allowlist). */
+export const defaults: AfkConfig = assemble((setting) => setting.default)
+
+const clip = (value: string): string => (value.length > 200 ? `${value.slice(0, 200)}…` : value)
+
+/** The refusal of `text` for `setting`: names the key, the value (never a secret's), the source and what is accepted. */
+export const refuse = (setting: Setting<unknown>, origin: Origin, text: string, problem: string): ConfigError =>
+  new ConfigError({
+    key: origin.key,
+    ...(setting.secret ? {} : { value: clip(text) }),
+    source: origin.source,
+    detail: `${problem}; accepted: ${setting.accepts}`
+  })
+
+/** Parses one raw value strictly; blank (after trimming) means unset, i.e. the default. */
+export const decodeValue = (
+  setting: Setting<unknown>,
+  raw: string | Redacted.Redacted,
+  origin: Origin
+): Either.Either<unknown, ConfigError> => {
+  const trimmed = (Redacted.isRedacted(raw) ? Redacted.value(raw) : raw).trim()
+  if (trimmed === "") return Either.right(setting.default)
+  return Either.mapLeft(setting.decode(trimmed), (problem) => refuse(setting, origin, trimmed, problem))
+}
+
+/** Builds a whole `AfkConfig` from raw env-style values, failing on the first refused value in table order. */
+export const decodeAll = (
+  raw: ReadonlyMap<string, string | Redacted.Redacted>,
+  originOf: (env: string) => Origin
+): Either.Either<AfkConfig, ConfigError> => {
+  const decoded = new Map<Setting<unknown>, unknown>()
+  for (const { setting } of entries) {
+    const value = raw.get(setting.env)
+    if (value === undefined) continue
+    const result = decodeValue(setting, value, originOf(setting.env))
+    if (Either.isLeft(result)) return Either.left(result.left)
+    decoded.set(setting, result.right)
+  }
+  return Either.right(assemble((setting) => (decoded.has(setting) ? decoded.get(setting) : setting.default)))
+}

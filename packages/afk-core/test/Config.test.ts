@@ -1,0 +1,245 @@
+import { describe, expect, it } from "@effect/vitest"
+import * as ConfigProvider from "effect/ConfigProvider"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Option from "effect/Option"
+import * as Redacted from "effect/Redacted"
+import * as Config from "../src/Config.js"
+import { repo } from "../src/Domain.js"
+
+const token = "tok-3f9a1c77-SECRET-never-print"
+
+/** The error of a load that must be refused; a load that succeeds fails the test with a short message. */
+const refused = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<E, never, R> =>
+  Effect.flatMap(
+    Effect.either(effect),
+    Either.match({
+      onLeft: Effect.succeed,
+      onRight: () => Effect.die(new Error("expected the configuration to be refused, but it loaded"))
+    })
+  )
+
+const fromMap = (values: Record<string, string>) => ConfigProvider.fromMap(new Map(Object.entries(values)))
+const loadWith = (values: Record<string, string>) => Effect.withConfigProvider(Config.load, fromMap(values))
+const refusal = (values: Record<string, string>) => refused(loadWith(values))
+
+const expectNamed = (error: Config.ConfigError, key: string, value: string | undefined) => {
+  expect(error.key).toBe(key)
+  expect(error.value).toBe(value)
+  expect(error.message).toContain(key)
+  if (value !== undefined) expect(error.message).toContain(JSON.stringify(value))
+  expect(error.message).toContain("accepted:")
+}
+
+const expectNoSecret = (...things: ReadonlyArray<unknown>) => {
+  for (const thing of things) {
+    expect(String(thing)).not.toContain(token)
+    expect(JSON.stringify(thing)).not.toContain(token)
+    if (thing instanceof Error) expect(`${thing.message} ${thing.stack}`).not.toContain(token)
+  }
+}
+
+describe("defaults and arming", () => {
+  it("defaults are disarmed with both gates named", () => {
+    expect(Config.describeArming(Config.defaults)).toEqual({
+      armed: false,
+      reasons: ["kill switch is on (AFK_KILL_SWITCH=true)", "allowlist is empty (AFK_ALLOWLIST)"]
+    })
+    expect(Config.isArmed(Config.defaults)).toBe(false)
+  })
+
+  it("defaults hold every documented value", () => {
+    expect(Config.defaults).toEqual({
+      killSwitch: true,
+      allowlist: [],
+      readyLabel: "ready-for-agent",
+      lockLabel: "agent-in-progress",
+      humanLabel: "ready-for-human",
+      pausedLabel: "paused",
+      maxConcurrentRuns: 3,
+      fixForwardMaxAttempts: 5,
+      closeDeferMaxSeconds: 3600,
+      noVerdictMaxSeconds: 21600,
+      turnMaxSeconds: 14400,
+      claimGraceSeconds: 900,
+      maxRedispatches: 1,
+      defaultPriority: 0,
+      requiredChecks: [],
+      deployChecks: [],
+      preamble: Option.none(),
+      notifyDispatched: false,
+      t3: {
+        url: "http://127.0.0.1:3773",
+        token: Option.none(),
+        model: "claude-sonnet-5",
+        workspaceRoot: "/data/{owner}__{repo}",
+        webUrl: Option.none()
+      },
+      tracker: {
+        kind: "github",
+        githubApi: "https://api.github.com",
+        githubToken: Option.none(),
+        forgejoApi: Option.none(),
+        forgejoToken: Option.none()
+      },
+      slack: { webhookUrl: Option.none(), botToken: Option.none(), channel: Option.none(), mention: Option.none() }
+    })
+  })
+
+  it.effect("an empty provider loads the disarmed defaults", () =>
+    Effect.gen(function*() {
+      expect(yield* loadWith({})).toEqual(Config.defaults)
+    }))
+
+  it("armed only with the kill switch off and a non-empty allowlist", () => {
+    const allowlist = [repo("o/r")]
+    expect(Config.describeArming({ ...Config.defaults, killSwitch: false })).toEqual({
+      armed: false,
+      reasons: ["allowlist is empty (AFK_ALLOWLIST)"]
+    })
+    expect(Config.describeArming({ ...Config.defaults, allowlist })).toEqual({
+      armed: false,
+      reasons: ["kill switch is on (AFK_KILL_SWITCH=true)"]
+    })
+    const armed = Config.describeArming({ ...Config.defaults, killSwitch: false, allowlist })
+    expect(armed.armed).toBe(true)
+    expect(armed.reasons).toEqual([
+      "kill switch is off (AFK_KILL_SWITCH=false)",
+      "allowlist names 1 repository (AFK_ALLOWLIST=o/r)"
+    ])
+    expect(Config.isArmed({ ...Config.defaults, killSwitch: false, allowlist })).toBe(true)
+  })
+})
+
+describe("strict values", () => {
+  it.effect("booleans accept 1 true yes on / 0 false no off, trimmed, any case", () =>
+    Effect.gen(function*() {
+      for (const text of ["1", "true", " YES ", "On"]) {
+        expect((yield* loadWith({ AFK_NOTIFY_DISPATCHED: text })).notifyDispatched).toBe(true)
+      }
+      for (const text of ["0", "FALSE", "no", " off\n"]) {
+        expect((yield* loadWith({ AFK_KILL_SWITCH: text })).killSwitch).toBe(false)
+      }
+    }))
+
+  it.effect("a kill switch is never guessed: anything else names the key and the value", () =>
+    Effect.gen(function*() {
+      for (const text of ["maybe", "2", "y", "disabled", "truee"]) {
+        const error = yield* refusal({ AFK_KILL_SWITCH: text })
+        expectNamed(error, "AFK_KILL_SWITCH", text)
+        expect(error.source).toBe("env")
+        expect(error.message).toContain("1, true, yes, on, 0, false, no or off")
+      }
+    }))
+
+  it.effect("blank values fall back to the default", () =>
+    Effect.gen(function*() {
+      const config = yield* loadWith({ AFK_KILL_SWITCH: "  ", AFK_READY_LABEL: "", AFK_MAX_CONCURRENT_RUNS: " " })
+      expect(config.killSwitch).toBe(true)
+      expect(config.readyLabel).toBe("ready-for-agent")
+      expect(config.maxConcurrentRuns).toBe(3)
+    }))
+
+  it.effect("ints refuse non-numbers, fractions and out-of-range values, naming key and value", () =>
+    Effect.gen(function*() {
+      const cases: ReadonlyArray<[string, string, string]> = [
+        ["AFK_MAX_CONCURRENT_RUNS", "three", "is not a number"],
+        ["AFK_MAX_CONCURRENT_RUNS", "2.5", "is not a whole number"],
+        ["AFK_MAX_CONCURRENT_RUNS", "0", "is out of range"],
+        ["AFK_FIX_FORWARD_MAX_ATTEMPTS", "-1", "is out of range"],
+        ["AFK_TURN_MAX_SECONDS", "99999999999999999999", "is out of range"],
+        ["AFK_DEFAULT_PRIORITY", "1e3", "is not a whole number"]
+      ]
+      for (const [key, value, problem] of cases) {
+        const error = yield* refusal({ [key]: value })
+        expectNamed(error, key, value)
+        expect(error.detail).toContain(problem)
+      }
+      const config = yield* loadWith({ AFK_FIX_FORWARD_MAX_ATTEMPTS: "0", AFK_DEFAULT_PRIORITY: "-2" })
+      expect([config.fixForwardMaxAttempts, config.defaultPriority]).toEqual([0, -2])
+    }))
+
+  it.effect("§8.20 a close-defer ceiling of 0 or below is refused, never disabled", () =>
+    Effect.gen(function*() {
+      for (const value of ["0", "-5"]) {
+        const error = yield* refusal({ AFK_CLOSE_DEFER_MAX_SECONDS: value })
+        expectNamed(error, "AFK_CLOSE_DEFER_MAX_SECONDS", value)
+        expect(error.detail).toContain(">= 1")
+      }
+    }))
+
+  it.effect("lists are comma-separated, trimmed, empty items dropped; a bad allowlist entry is named", () =>
+    Effect.gen(function*() {
+      const config = yield* loadWith({ AFK_ALLOWLIST: " o/r , ,acme/app.js,", AFK_REQUIRED_CHECKS: "ci/*, lint" })
+      expect(config.allowlist).toEqual(["o/r", "acme/app.js"])
+      expect(config.requiredChecks).toEqual(["ci/*", "lint"])
+      const error = yield* refusal({ AFK_ALLOWLIST: "o/r, not a repo ,x/y" })
+      expectNamed(error, "AFK_ALLOWLIST", "o/r, not a repo ,x/y")
+      expect(error.detail).toContain("entry \"not a repo\" is not owner/name")
+    }))
+
+  it.effect("URLs must be http(s) and the tracker kind github or forgejo", () =>
+    Effect.gen(function*() {
+      for (const value of ["ftp://host/x", "not a url", "http://"]) {
+        expectNamed(yield* refusal({ AFK_T3_URL: value }), "AFK_T3_URL", value)
+      }
+      expectNamed(yield* refusal({ AFK_FORGEJO_API: "host/api/v1" }), "AFK_FORGEJO_API", "host/api/v1")
+      const error = yield* refusal({ AFK_TRACKER: "gitlab" })
+      expectNamed(error, "AFK_TRACKER", "gitlab")
+      expect(error.message).toContain("one of github, forgejo")
+      const config = yield* loadWith({ AFK_TRACKER: "forgejo", AFK_FORGEJO_API: "https://git.example/api/v1" })
+      expect(config.tracker.kind).toBe("forgejo")
+      expect(config.tracker.forgejoApi).toEqual(Option.some("https://git.example/api/v1"))
+    }))
+
+  it.effect("the effect/Config descriptor reads the same keys and fails with the key's path", () =>
+    Effect.gen(function*() {
+      const config = yield* Effect.withConfigProvider(Config.config, fromMap({ AFK_ALLOWLIST: "o/r" }))
+      expect(config.allowlist).toEqual(["o/r"])
+      const error = yield* refused(Effect.withConfigProvider(Config.config, fromMap({ AFK_KILL_SWITCH: "eh" })))
+      expect(error._op).toBe("InvalidData")
+      expect("path" in error && error.path).toEqual(["AFK_KILL_SWITCH"])
+    }))
+})
+
+describe("secrets", () => {
+  it.effect("secrets stay Redacted and describe shows <redacted>", () =>
+    Effect.gen(function*() {
+      const config = yield* loadWith({ GITHUB_TOKEN: ` ${token}\n`, AFK_T3_TOKEN: token, SLACK_BOT_TOKEN: token })
+      expect(config.tracker.githubToken.pipe(Option.map(Redacted.value))).toEqual(Option.some(token))
+      const rows = Config.describe(config)
+      expect(rows).toContainEqual({ key: "GITHUB_TOKEN", value: "<redacted>" })
+      expect(rows).toContainEqual({ key: "SLACK_WEBHOOK_URL", value: "(unset)" })
+      expect(rows).toContainEqual({ key: "AFK_KILL_SWITCH", value: "true" })
+      expectNoSecret(rows, config)
+    }))
+
+  it.effect("a refused secret never carries its value", () =>
+    Effect.gen(function*() {
+      const error = yield* refusal({ SLACK_WEBHOOK_URL: token })
+      expect(error.key).toBe("SLACK_WEBHOOK_URL")
+      expect(error.value).toBeUndefined()
+      expect(error.message).toContain("is not an http(s) URL")
+      expectNoSecret(error)
+      const viaDescriptor = yield* refused(
+        Effect.withConfigProvider(Config.config, fromMap({ SLACK_WEBHOOK_URL: token }))
+      )
+      expectNoSecret(viaDescriptor)
+    }))
+})
+
+describe("settings table", () => {
+  it("every setting has a unique env name and a description", () => {
+    const names = Config.settings.map((s) => s.env)
+    expect(new Set(names).size).toBe(names.length)
+    expect(Config.settings.every((s) => s.description.length > 0)).toBe(true)
+    expect(Config.settings.filter((s) => s.secret).map((s) => s.env)).toEqual([
+      "AFK_T3_TOKEN",
+      "GITHUB_TOKEN",
+      "FORGEJO_TOKEN",
+      "SLACK_WEBHOOK_URL",
+      "SLACK_BOT_TOKEN"
+    ])
+    expect(Config.describe(Config.defaults).map((row) => row.key)).toEqual(names)
+  })
+})
