@@ -10,12 +10,12 @@ import { Ci } from "../../src/Ci.js"
 import * as Config from "../../src/Config.js"
 import { type Repo, repo } from "../../src/Domain.js"
 import { Notifier } from "../../src/Notifier.js"
-import * as Tick from "../../src/Tick.js"
-import { Tracker } from "../../src/Tracker.js"
 import * as MemoryAgent from "../../src/testing/MemoryAgent.js"
 import * as MemoryCi from "../../src/testing/MemoryCi.js"
 import * as MemoryNotifier from "../../src/testing/MemoryNotifier.js"
 import * as MemoryTracker from "../../src/testing/MemoryTracker.js"
+import * as Tick from "../../src/Tick.js"
+import { Tracker } from "../../src/Tracker.js"
 
 export const app = repo("acme/app")
 export const lib = repo("acme/lib")
@@ -42,6 +42,8 @@ export interface WorldOptions {
   readonly issues?: Readonly<Partial<Record<Repo, ReadonlyArray<MemoryTracker.SeedIssue>>>>
   readonly behaviour?: (turn: MemoryAgent.TurnContext) => MemoryAgent.Behaviour
   readonly ci?: MemoryCi.Script
+  /** Replaces the in-memory agent (e.g. by the T3 runtime over the T3 fake). */
+  readonly agentLayer?: Layer.Layer<AgentRuntime>
 }
 
 export interface World {
@@ -57,7 +59,7 @@ export interface World {
 }
 
 export const make = (options: WorldOptions = {}) =>
-  Effect.gen(function* () {
+  Effect.gen(function*() {
     yield* TestClock.setTime(Date.UTC(2026, 5, 1))
     const tracker = yield* MemoryTracker.make({
       bot,
@@ -68,7 +70,7 @@ export const make = (options: WorldOptions = {}) =>
     const notifier = yield* MemoryNotifier.make
     const layer = Layer.mergeAll(
       Layer.succeed(Tracker, tracker.service),
-      Layer.succeed(AgentRuntime, agent.service),
+      options.agentLayer ?? Layer.succeed(AgentRuntime, agent.service),
       Layer.succeed(Ci, ci.service),
       Layer.succeed(Notifier, notifier.service)
     )
@@ -76,7 +78,7 @@ export const make = (options: WorldOptions = {}) =>
     const tick = (config: Config.AfkConfig, minutes = 2) =>
       TestClock.adjust(`${minutes} minutes`).pipe(Effect.zipRight(Effect.provide(Tick.run(config), layer)))
     const settle = (config: Config.AfkConfig, max = 60) =>
-      Effect.gen(function* () {
+      Effect.gen(function*() {
         let quiet = 0
         for (let n = 1; n <= max; n++) {
           const before = writeCount()

@@ -1,0 +1,268 @@
+/**
+ * The T3 Code `AgentRuntime` (`t3-protocol.md`): a run's thread is created and its first turn started by
+ * two dispatches over plain HTTP, with every id minted from the run id, so a retried or crashed dispatch
+ * adopts what exists instead of duplicating it. Status is read from the per-thread endpoint through §6's
+ * table (`T3Status`); an unreachable or failing server reads as `unknown`, never as an error that
+ * escalates (prior-art §8.13).
+ */
+import type * as HttpClient from "@effect/platform/HttpClient"
+import * as Clock from "effect/Clock"
+import * as Config from "effect/Config"
+import type * as ConfigError from "effect/ConfigError"
+import type * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import type * as Redacted from "effect/Redacted"
+import * as Ref from "effect/Ref"
+import { posix } from "node:path"
+import * as AgentRuntime from "./AgentRuntime.js"
+import { type Repo, repoName, repoOwner, TurnStatus } from "./Domain.js"
+import type * as HttpKit from "./HttpKit.js"
+import * as Ids from "./Ids.js"
+import * as T3Client from "./T3Client.js"
+import * as T3Status from "./T3Status.js"
+import * as T3Wire from "./T3Wire.js"
+
+export interface Options {
+  /** The server's origin, e.g. `http://127.0.0.1:3773` (a trailing slash is tolerated). */
+  readonly url: string
+  /** The bearer access token (`t3 auth session issue --token-only`), read again for every request. */
+  readonly token: Effect.Effect<Redacted.Redacted>
+  /** The Claude model slug, e.g. `claude-sonnet-5`. */
+  readonly model: string
+  /** The workspace root template, e.g. `/data/{owner}__{repo}`; normalised like the server's `path.resolve`. */
+  readonly workspaceRoot: string
+  /** Base of the links people open to watch a thread (default: `url`). */
+  readonly webUrl?: string
+  /** How long an accepted turn may wait for the server to start it (§6 row 8; default 60 s). */
+  readonly queuedGrace?: Duration.DurationInput
+  /** The longest one HTTP attempt may take before it counts as a transport failure (default 30 s). */
+  readonly requestTimeout?: Duration.DurationInput
+  readonly retry?: HttpKit.RetryOptions
+}
+
+/** The options `layerConfig` reads from `Config`; the token is read again for every request. */
+export interface ConfigOptions {
+  readonly url: string
+  readonly token: Redacted.Redacted
+  readonly model: string
+  readonly workspaceRoot: string
+  readonly webUrl?: string | undefined
+  readonly queuedGrace?: Duration.Duration | undefined
+}
+
+/** `{owner}` and `{repo}` substituted, then resolved like the server does: absolute, no trailing slash. */
+export const workspaceRootFor = (template: string, repo: Repo): string =>
+  posix.resolve(template.replaceAll("{owner}", repoOwner(repo)).replaceAll("{repo}", repoName(repo)))
+
+/** Cuts a prompt to T3's input limit, ending with a note that says so; shorter prompts are unchanged. */
+export const truncatePrompt = (text: string, limit = T3Wire.maxInputChars): string => {
+  if (text.length <= limit) return text
+  const note =
+    `\n\n[AFK: this prompt was truncated from ${text.length} to ${limit} characters to fit T3 Code's input limit; the rest was not sent.]`
+  let cut = limit - note.length
+  if (/[\uD800-\uDBFF]/.test(text.charAt(cut - 1))) cut -= 1
+  return `${text.slice(0, cut)}${note}`
+}
+
+/** Builds the T3 `AgentRuntime` service on the ambient `HttpClient`. Nothing is sent until a method runs. */
+export const make = (options: Options): Effect.Effect<AgentRuntime.Service, never, HttpClient.HttpClient> =>
+  Effect.gen(function*() {
+    const webUrl = (options.webUrl ?? options.url).replace(/\/+$/, "")
+    const { readThread, send, snapshot } = yield* T3Client.make(options)
+
+    const ambiguous = (operation: string, what: string) =>
+      new AgentRuntime.AgentRuntimeError({
+        operation,
+        status: 500,
+        detail: `T3 Code answered HTTP 500 twice and ${what} is still not there`,
+        transient: true,
+        hint: "the server rejected the command or failed; its log has the reason (the next pass tries again)"
+      })
+
+    /**
+     * Sends `first`; after an ambiguous 500 re-reads state and adopts what `reread` finds, else retries
+     * once with `second` (a fresh id: a rejected command id fails forever). `Some` is what was adopted.
+     */
+    const sendOrAdopt = <B>(
+      first: T3Wire.Command,
+      second: T3Wire.Command,
+      reread: Effect.Effect<Option.Option<B>, AgentRuntime.AgentRuntimeError>,
+      what: string
+    ) =>
+      Effect.gen(function*() {
+        for (const command of [first, second]) {
+          if (yield* send(command)) return Option.none<B>()
+          const found = yield* reread
+          if (Option.isSome(found)) return found
+        }
+        return yield* ambiguous(`dispatch ${first.type}`, what)
+      })
+
+    const now = Effect.map(Clock.currentTimeMillis, (millis) => new Date(millis).toISOString())
+
+    const ensureProject = (request: AgentRuntime.DispatchRequest) =>
+      Effect.gen(function*() {
+        const workspaceRoot = workspaceRootFor(options.workspaceRoot, request.issue.repo)
+        const active = (projects: ReadonlyArray<T3Wire.Project>) =>
+          Option.fromNullable(projects.find((p) => p.deletedAt === null && p.workspaceRoot === workspaceRoot))
+        const { projects } = yield* snapshot
+        const found = active(projects)
+        if (Option.isSome(found)) return found.value.id
+        const preferred = Ids.projectId(request.issue.repo)
+        const projectId = projects.some((p) => p.id === preferred) ? Ids.derive(request.runId, "project-id") : preferred
+        const createdAt = yield* now
+        const command = (step: string): T3Wire.ProjectCreate => ({
+          type: "project.create",
+          commandId: Ids.derive(request.runId, step),
+          projectId,
+          title: request.issue.repo,
+          workspaceRoot,
+          createWorkspaceRootIfMissing: true,
+          createdAt
+        })
+        const reread = Effect.map(snapshot, (s) => active(s.projects))
+        const adopted = yield* sendOrAdopt(command("project"), command("project#retry"), reread, workspaceRoot)
+        return Option.match(adopted, { onNone: () => projectId, onSome: (project) => project.id })
+      })
+
+    const withMessage = (messageId: string) => (thread: Option.Option<T3Wire.Thread>) =>
+      Option.filter(thread, (t) => t.messages.some((m) => m.id === messageId))
+
+    const startTurn = (runId: string, threadId: string, step: string, text: string, known?: T3Wire.Thread) =>
+      Effect.gen(function*() {
+        const messageId = Ids.derive(runId, `${step}:message`)
+        if (Option.isSome(withMessage(messageId)(Option.fromNullable(known)))) return
+        const createdAt = yield* now
+        const command = (commandStep: string): T3Wire.ThreadTurnStart => ({
+          type: "thread.turn.start",
+          commandId: Ids.derive(runId, commandStep),
+          threadId,
+          message: { messageId, role: "user", text: truncatePrompt(text), attachments: [] },
+          runtimeMode: "full-access",
+          interactionMode: "default",
+          createdAt
+        })
+        const reread = Effect.map(readThread(threadId), withMessage(messageId))
+        yield* sendOrAdopt(command(step), command(`${step}#retry`), reread, `the turn ${step}`)
+      })
+
+    const dispatch = (request: AgentRuntime.DispatchRequest) =>
+      Effect.gen(function*() {
+        const projectId = yield* ensureProject(request)
+        const existing = yield* readThread(request.threadId)
+        if (Option.isNone(existing)) {
+          const createdAt = yield* now
+          const command = (step: string): T3Wire.ThreadCreate => ({
+            type: "thread.create",
+            commandId: Ids.derive(request.runId, step),
+            threadId: request.threadId,
+            projectId,
+            title: request.title.trim() === "" ? request.issue.toString() : request.title.trim(),
+            modelSelection: { instanceId: "claudeAgent", provider: "claudeAgent", model: options.model },
+            runtimeMode: "full-access",
+            interactionMode: "default",
+            branch: null,
+            worktreePath: null,
+            createdAt
+          })
+          const reread = readThread(request.threadId)
+          yield* sendOrAdopt(command("create"), command("create#retry"), reread, `thread ${request.threadId}`)
+        }
+        yield* startTurn(request.runId, request.threadId, "turn-1", request.prompt, Option.getOrUndefined(existing))
+      }).pipe(Effect.withSpan("T3.dispatch", { attributes: { threadId: request.threadId } }))
+
+    const followUp = (request: AgentRuntime.FollowUpRequest) =>
+      startTurn(request.runId, request.threadId, request.step, request.text).pipe(
+        Effect.withSpan("T3.followUp", { attributes: { threadId: request.threadId, step: request.step } })
+      )
+
+    const interrupt = (runId: string, threadId: string) =>
+      Effect.gen(function*() {
+        const activeTurn = (thread: Option.Option<T3Wire.Thread>) =>
+          Option.flatMapNullable(thread, (t) => t.session?.activeTurnId)
+        const turnId = activeTurn(yield* readThread(threadId))
+        if (Option.isNone(turnId)) return
+        const createdAt = yield* now
+        const step = `interrupt-${turnId.value}`
+        const command = (commandStep: string): T3Wire.ThreadTurnInterrupt => ({
+          type: "thread.turn.interrupt",
+          commandId: Ids.derive(runId, commandStep),
+          threadId,
+          turnId: turnId.value,
+          createdAt
+        })
+        const stopped = Effect.map(readThread(threadId), (thread) =>
+          Option.getOrUndefined(activeTurn(thread)) === turnId.value ? Option.none() : Option.some(thread))
+        yield* sendOrAdopt(command(step), command(`${step}#retry`), stopped, `the interrupt of ${turnId.value}`)
+      }).pipe(Effect.withSpan("T3.interrupt", { attributes: { threadId } }))
+
+    const queuedGrace = options.queuedGrace ?? T3Status.defaultQueuedGrace
+    const status = (threadId: string) =>
+      readThread(threadId, 1).pipe(
+        Effect.flatMap(
+          Option.match({
+            onNone: () =>
+              Effect.succeed(new TurnStatus({ state: "vanished", detail: "T3 Code answered 404 thread_not_found" })),
+            onSome: (thread) =>
+              Effect.map(Clock.currentTimeMillis, (millis) => T3Status.fromThread(thread, millis, queuedGrace))
+          })
+        ),
+        Effect.catchIf(
+          (error) => error.transient,
+          (error) => Effect.succeed(new TurnStatus({ state: "unknown", detail: error.message }))
+        ),
+        Effect.withSpan("T3.status", { attributes: { threadId } })
+      )
+
+    return AgentRuntime.AgentRuntime.of({
+      dispatch,
+      followUp,
+      interrupt,
+      status,
+      threadUrl: (threadId) => `${webUrl}/?thread=${encodeURIComponent(threadId)}`
+    })
+  })
+
+/** Provides `AgentRuntime` backed by T3 Code; requires an `HttpClient`. */
+export const layer = (options: Options): Layer.Layer<AgentRuntime.AgentRuntime, never, HttpClient.HttpClient> =>
+  Layer.effect(AgentRuntime.AgentRuntime, make(options))
+
+/**
+ * Like `layer`, reading the options from `Config` (e.g. `token: Config.redacted("AFK_T3_TOKEN")`). The
+ * config is read when the layer is built (failing it when invalid) and again for every request's token,
+ * so a rotated secret is picked up; a failed re-read keeps the last good token.
+ */
+export const layerConfig = (
+  config: Config.Config.Wrap<ConfigOptions>
+): Layer.Layer<AgentRuntime.AgentRuntime, ConfigError.ConfigError, HttpClient.HttpClient> =>
+  Layer.effect(
+    AgentRuntime.AgentRuntime,
+    Effect.gen(function*() {
+      const read = Config.unwrap(config)
+      const provider = yield* Effect.configProviderWith(Effect.succeed)
+      const initial = yield* read
+      const lastGood = yield* Ref.make(initial.token)
+      const token = read.pipe(
+        Effect.withConfigProvider(provider),
+        Effect.tap((fresh) => Ref.set(lastGood, fresh.token)),
+        Effect.map((fresh) => fresh.token),
+        Effect.orElse(() => Ref.get(lastGood))
+      )
+      return yield* make({
+        url: initial.url,
+        token,
+        model: initial.model,
+        workspaceRoot: initial.workspaceRoot,
+        ...(initial.webUrl === undefined ? {} : { webUrl: initial.webUrl }),
+        ...(initial.queuedGrace === undefined ? {} : { queuedGrace: initial.queuedGrace })
+      })
+    })
+  )
+
+/** What `probe` learns from `GET /.well-known/t3/environment`. */
+export type ProbeResult = T3Client.ProbeResult
+
+/** Checks that `url` is a reachable T3 Code server (no credential needed) and reads its version. */
+export const probe = T3Client.probe

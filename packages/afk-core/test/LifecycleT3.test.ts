@@ -1,0 +1,102 @@
+/**
+ * The lifecycle again, with the real T3 runtime over the strict T3 fake (loopback HTTP) in place of the
+ * in-memory agent: what the engine sends must be accepted by a server that enforces the wire contract.
+ */
+import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
+import { describe, expect, it } from "@effect/vitest"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as Redacted from "effect/Redacted"
+import { createHash } from "node:crypto"
+import { AgentRuntime } from "../src/AgentRuntime.js"
+import * as RunRecord from "../src/RunRecord.js"
+import * as T3 from "../src/T3.js"
+import * as MemoryCi from "../src/testing/MemoryCi.js"
+import * as T3Fake from "../src/testing/T3Fake.js"
+import * as World from "./support/world.js"
+
+const { app, bot, armed, ready } = World
+
+const sha = (threadId: string, turn: number) => createHash("sha1").update(`${threadId}:${turn}`).digest("hex")
+
+const pushes: T3Fake.Behaviour = (turn) =>
+  T3Fake.complete(`Fixed it.\n\nPushed-Commit: ${sha(turn.threadId, turn.turnIndex)}`)
+
+const withT3 = (behaviour: T3Fake.Behaviour, ci?: MemoryCi.Script) =>
+  Effect.gen(function*() {
+    const fake = yield* T3Fake.start({ behaviour })
+    const runtime = yield* T3.make({
+      url: fake.url,
+      token: Effect.sync(() => Redacted.make(fake.token())),
+      model: "claude-sonnet-5",
+      workspaceRoot: "/data/{owner}__{repo}",
+      retry: { times: 0, base: "1 millis", maxWait: "1 millis" }
+    }).pipe(Effect.provide(FetchHttpClient.layer))
+    const world = yield* World.make({
+      issues: { [app]: [ready(1)] },
+      agentLayer: Layer.succeed(AgentRuntime, runtime),
+      ...(ci === undefined ? {} : { ci })
+    })
+    return { fake, world }
+  })
+
+const latest = (world: World.World) => Option.getOrThrow(RunRecord.latest(world.tracker.comments(app, 1), bot)).record
+
+describe("lifecycle over the T3 runtime and the strict T3 fake", () => {
+  it.scoped("ready → one thread on the fake → pushed → green → closed", () =>
+    Effect.gen(function*() {
+      const { fake, world } = yield* withT3(pushes)
+      yield* world.settle(armed())
+      expect(world.tracker.issue(app, 1).state).toBe("closed")
+      expect(fake.threads()).toHaveLength(1)
+      expect(fake.projects().map((p) => p.workspaceRoot)).toEqual(["/data/acme__app"])
+      const commands = fake
+        .requests()
+        .filter((r) => r.method === "POST" && r.path === "/api/orchestration/dispatch")
+        .map((r) => (r.body as { readonly type: string }).type)
+      expect(commands).toEqual(["project.create", "thread.create", "thread.turn.start"])
+      expect(world.notifier.sent.map((n) => n.kind)).toEqual(["done"])
+    }))
+
+  it.scoped("red → fix-forward as a second turn on the same thread → green → closed", () =>
+    Effect.gen(function*() {
+      const { fake, world } = yield* withT3(pushes, MemoryCi.scripts.redThenGreen(1))
+      yield* world.settle(armed())
+      expect(world.tracker.issue(app, 1).state).toBe("closed")
+      expect(fake.threads()).toHaveLength(1)
+      expect(fake.threads()[0]?.messages.filter((m) => m.role === "user")).toHaveLength(2)
+      expect(latest(world).attempts).toBe(1)
+    }))
+
+  it.scoped("a turn that ends without a push is escalated", () =>
+    Effect.gen(function*() {
+      const { world } = yield* withT3(() => T3Fake.complete("I could not reproduce it; nothing was pushed."))
+      yield* world.settle(armed())
+      expect(world.tracker.issue(app, 1).labels).toContain("ready-for-human")
+      expect(world.notifier.sent.map((n) => n.kind)).toEqual(["needs-human"])
+    }))
+
+  it.scoped("§8.14 a vanished thread is redispatched once onto a new thread, then escalated", () =>
+    Effect.gen(function*() {
+      const { fake, world } = yield* withT3(() => T3Fake.vanish(1))
+      yield* world.settle(armed())
+      expect(fake.threads()).toHaveLength(2)
+      expect(latest(world).redispatches).toBe(1)
+      expect(world.tracker.issue(app, 1).labels).toContain("ready-for-human")
+    }))
+
+  it.scoped("§8.13 an unreachable agent server waits, then the run resumes", () =>
+    Effect.gen(function*() {
+      const { fake, world } = yield* withT3((turn) =>
+        T3Fake.complete(`Done.\n\nPushed-Commit: ${sha(turn.threadId, 1)}`, { afterPolls: 2 })
+      )
+      yield* world.tick(armed())
+      fake.setUnreachable(true)
+      for (let i = 0; i < 3; i++) yield* world.tick(armed())
+      expect(world.tracker.issue(app, 1).labels).not.toContain("ready-for-human")
+      fake.setUnreachable(false)
+      yield* world.settle(armed())
+      expect(world.tracker.issue(app, 1).state).toBe("closed")
+    }))
+})
