@@ -4,6 +4,8 @@ export default defineProject({
   test: {
     name: "afk-cli",
     include: ["test/**/*.test.ts"],
-    testTimeout: 60_000
+    globalSetup: ["test/support/build.ts"],
+    testTimeout: 120_000,
+    hookTimeout: 120_000
   }
 })

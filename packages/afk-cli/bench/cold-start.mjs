@@ -1,0 +1,56 @@
+/**
+ * quality.md P5: cold-start wall time of `afk-cli --help` and of a disarmed `afk-cli tick`, each as a
+ * ratio to `node -e 0` measured in the same run, interleaved round by round (goal: ≤ 4×). Also prints
+ * the size of the bundle. Run `npm run build -w afk-cli` first; usage: `node bench/cold-start.mjs [rounds]`.
+ */
+import { spawnSync } from "node:child_process"
+import { mkdtempSync, statSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { fileURLToPath } from "node:url"
+
+const bin = fileURLToPath(new URL("../bin/afk-cli.js", import.meta.url))
+const bundle = fileURLToPath(new URL("../dist/bin.js", import.meta.url))
+const rounds = Number(process.argv[2] ?? 10)
+const cwd = mkdtempSync(join(tmpdir(), "afk-cold-start-"))
+const env = { PATH: process.env.PATH ?? "", HOME: cwd, NO_COLOR: "1" }
+
+const subjects = [
+  { name: "node -e 0", args: ["-e", "0"] },
+  { name: "afk-cli --help", args: [bin, "--help"] },
+  { name: "afk-cli tick (disarmed)", args: [bin, "tick"] }
+]
+
+const time = (args) => {
+  const start = process.hrtime.bigint()
+  const result = spawnSync(process.execPath, args, { cwd, env, stdio: "ignore" })
+  const millis = Number(process.hrtime.bigint() - start) / 1e6
+  if (result.status !== 0) throw new Error(`${args.join(" ")} exited ${result.status}`)
+  return millis
+}
+
+const median = (values) => {
+  const sorted = [...values].sort((a, b) => a - b)
+  const mid = Math.floor(sorted.length / 2)
+  return sorted.length % 2 === 0 ? (sorted[mid - 1] + sorted[mid]) / 2 : sorted[mid]
+}
+
+for (const subject of subjects) time(subject.args)
+const samples = subjects.map(() => [])
+for (let round = 0; round < rounds; round++) {
+  for (const [i, subject] of subjects.entries()) samples[i].push(time(subject.args))
+}
+
+const floor = median(samples[0])
+const rows = subjects.map((subject, i) => {
+  const m = median(samples[i])
+  return [subject.name, `${m.toFixed(0)} ms`, `${(m / floor).toFixed(2)}×`]
+})
+const header = ["command", `median of ${rounds}`, "vs node -e 0"]
+const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c].length)))
+const line = (cells) => `| ${cells.map((cell, c) => cell.padEnd(widths[c])).join(" | ")} |`
+console.log(line(header))
+console.log(line(widths.map((w) => "-".repeat(w))))
+for (const row of rows) console.log(line(row))
+console.log(`\ndist/bin.js: ${(statSync(bundle).size / 1024).toFixed(1)} KiB (effect and @effect/* are external)`)
+console.log(`goal (quality.md P5): each afk-cli row ≤ 4.00× node -e 0`)

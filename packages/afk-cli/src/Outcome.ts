@@ -1,0 +1,45 @@
+/**
+ * How a command ends, as an exit code: 0 done (or disarmed), 1 something failed, 2 bad configuration or
+ * usage. Errors are printed here, once, as one readable line on stderr — never a stack, never a secret
+ * (the errors AFK raises carry none, and nothing else is printed).
+ */
+import * as ValidationError from "@effect/cli/ValidationError"
+import * as Cause from "effect/Cause"
+import * as Console from "effect/Console"
+import * as Data from "effect/Data"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Option from "effect/Option"
+
+/** A command that already said why it failed; `code` is the process exit code. */
+export class Failed extends Data.TaggedError("Failed")<{ readonly code: 1 | 2 }> {}
+
+const messageOf = (error: unknown): string =>
+  error instanceof Error ? error.message : typeof error === "string" ? error : "unexpected failure"
+
+/**
+ * Prints a failure and turns it into `Failed`: a `ConfigError` exits 2, anything else 1. Interruption
+ * (Ctrl-C) passes through.
+ */
+export const guard = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, Failed, R> =>
+  effect.pipe(
+    Effect.catchAllCause((cause) => {
+      if (Cause.isInterruptedOnly(cause)) return Effect.failCause(cause as Cause.Cause<never>)
+      const error = Cause.squash(cause)
+      if (error instanceof Failed) return Effect.fail(error)
+      const isConfig = typeof error === "object" && error !== null && "_tag" in error && error._tag === "ConfigError"
+      return Console.error(`error: ${messageOf(error)}`).pipe(Effect.zipRight(new Failed({ code: isConfig ? 2 : 1 })))
+    })
+  )
+
+/** The process exit code for how the program ended (usage errors are 2, as `@effect/cli` already printed them). */
+export const exitCode = (exit: Exit.Exit<unknown, unknown>): number => {
+  if (Exit.isSuccess(exit)) return 0
+  if (Cause.isInterruptedOnly(exit.cause)) return 130
+  const failure = Cause.failureOption(exit.cause)
+  if (Option.isSome(failure)) {
+    if (failure.value instanceof Failed) return failure.value.code
+    if (ValidationError.isValidationError(failure.value)) return 2
+  }
+  return 1
+}

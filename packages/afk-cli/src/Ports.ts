@@ -1,0 +1,111 @@
+/**
+ * Chooses the four ports from the configuration: GitHub or Forgejo for `Tracker` + `Ci` (one client
+ * shared by both), T3 Code for `AgentRuntime`, Slack (webhook, or bot token + channel) or the console for
+ * `Notifier`. Nothing is built, and so nothing is sent, until a command provides the layer; a credential
+ * the choice needs but does not have fails with a `ConfigError` naming its key.
+ */
+import type * as HttpClient from "@effect/platform/HttpClient"
+import { ForgejoCi, ForgejoClient, ForgejoTracker } from "afk-adapter-forgejo"
+import { GithubAuth, GithubCi, GithubClient, GithubTracker } from "afk-adapter-github"
+import { SlackNotifier } from "afk-adapter-slack"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import type * as Redacted from "effect/Redacted"
+import { type AgentRuntime, Ci, Config, ConsoleNotifier, DryRun, type Notifier, T3, Tracker } from "./Core.js"
+
+/** Everything the programs need. */
+export type Ports = Tracker.Tracker | AgentRuntime.AgentRuntime | Ci.Ci | Notifier.Notifier
+
+type Chosen<A> = Either.Either<A, Config.ConfigError>
+
+const missing = (key: string, why: string, where: string) =>
+  new Config.ConfigError({ key, source: "required", detail: `is not set, and ${why}; set it in ${where}` })
+
+const required = <A>(value: Option.Option<A>, key: string, why: string): Chosen<A> =>
+  Either.fromOption(value, () => missing(key, why, "the environment, the --config-dir directory or the config file"))
+
+const secretRequired = (value: Option.Option<Redacted.Redacted>, key: string, why: string) =>
+  Either.fromOption(value, () => missing(key, why, "the environment or the --config-dir directory"))
+
+/** `Tracker` + `Ci` for the configured forge. */
+export const forge = (
+  config: Config.AfkConfig
+): Chosen<Layer.Layer<Tracker.Tracker | Ci.Ci, never, HttpClient.HttpClient>> => {
+  const { tracker } = config
+  if (tracker.kind === "github") {
+    return Either.map(
+      secretRequired(tracker.githubToken, "GITHUB_TOKEN", "AFK_TRACKER=github needs it"),
+      (token) =>
+        Layer.merge(GithubTracker.layerWithClient(), GithubCi.layerWithClient()).pipe(
+          Layer.provide(GithubClient.layer({ auth: GithubAuth.token(token), baseUrl: tracker.githubApi }))
+        )
+    )
+  }
+  return Either.gen(function*() {
+    const baseUrl = yield* required(tracker.forgejoApi, "AFK_FORGEJO_API", "AFK_TRACKER=forgejo needs it")
+    const token = yield* secretRequired(tracker.forgejoToken, "FORGEJO_TOKEN", "AFK_TRACKER=forgejo needs it")
+    return Layer.effectContext(
+      Effect.gen(function*() {
+        const client = yield* ForgejoClient.make({ baseUrl, token })
+        const service = yield* ForgejoTracker.fromClient(client)
+        return Context.make(Tracker.Tracker, service).pipe(Context.add(Ci.Ci, ForgejoCi.fromClient(client)))
+      })
+    )
+  })
+}
+
+/** `AgentRuntime` on T3 Code. */
+export const agent = (
+  config: Config.AfkConfig
+): Chosen<Layer.Layer<AgentRuntime.AgentRuntime, never, HttpClient.HttpClient>> =>
+  Either.map(
+    secretRequired(config.t3.token, "AFK_T3_TOKEN", "the T3 Code server needs a bearer token"),
+    (token) =>
+      T3.layer({
+        url: config.t3.url,
+        token: Effect.succeed(token),
+        model: config.t3.model,
+        workspaceRoot: config.t3.workspaceRoot,
+        ...Option.match(config.t3.webUrl, { onNone: () => ({}), onSome: (webUrl) => ({ webUrl }) })
+      })
+  )
+
+/** Slack when configured (webhook first, else bot token + channel), otherwise the console. */
+export const notifier = (
+  config: Config.AfkConfig
+): Chosen<Layer.Layer<Notifier.Notifier, never, HttpClient.HttpClient>> => {
+  const { slack } = config
+  const mention = Option.getOrUndefined(slack.mention)
+  if (Option.isSome(slack.webhookUrl)) {
+    return Either.right(SlackNotifier.layer({ webhookUrl: slack.webhookUrl.value, mention }))
+  }
+  const botToken = slack.botToken
+  if (Option.isSome(botToken)) {
+    return Either.map(
+      required(slack.channel, "AFK_SLACK_CHANNEL", "SLACK_BOT_TOKEN posts into a channel"),
+      (channel) => SlackNotifier.layer({ token: botToken.value, channel, mention })
+    )
+  }
+  if (Option.isSome(slack.channel)) {
+    const why = "AFK_SLACK_CHANNEL is set, which needs a bot token (or set SLACK_WEBHOOK_URL instead)"
+    return Either.left(missing("SLACK_BOT_TOKEN", why, "the environment or the --config-dir directory"))
+  }
+  return Either.right(ConsoleNotifier.layer)
+}
+
+/** All four ports over `http`, chosen when the layer is built (`Layer.unwrapEffect`). */
+export const layer = (
+  config: Config.AfkConfig,
+  http: Layer.Layer<HttpClient.HttpClient>
+): Layer.Layer<Ports, Config.ConfigError> =>
+  Layer.unwrapEffect(
+    Effect.map(Either.all([forge(config), agent(config), notifier(config)]), ([tracker, runtime, notify]) =>
+      Layer.mergeAll(tracker, runtime, notify).pipe(Layer.provide(http)))
+  )
+
+/** The same ports for `--dry-run`: reads go through, writes are recorded (`DryRun.Writes`) and not made. */
+export const dryRun = <E>(ports: Layer.Layer<Ports, E>): Layer.Layer<Ports | DryRun.Writes, E> =>
+  Layer.merge(DryRun.layer, Layer.effect(Ci.Ci, Ci.Ci)).pipe(Layer.provide(ports))

@@ -1,0 +1,258 @@
+/**
+ * The network checks behind `doctor`: the tracker (who the token is, its scopes where the forge says,
+ * the server version, read access to each allowlisted repo), T3 Code (`/.well-known/t3/environment`, then
+ * whether the token is accepted) and Slack (a webhook is checked with an empty message Slack refuses to
+ * post; a bot token with `auth.test`). Each check ends in one line and a fix; none prints a secret —
+ * a webhook URL is shown by its origin only, and failures are reported by the adapters' own messages.
+ */
+import * as HttpClient from "@effect/platform/HttpClient"
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import { ForgejoClient } from "afk-adapter-forgejo"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as Redacted from "effect/Redacted"
+import * as Schema from "effect/Schema"
+import { AgentRuntime, type Config, T3, Tracker } from "./Core.js"
+import * as Ports from "./Ports.js"
+
+export type Level = "ok" | "warn" | "fail" | "skip"
+
+/** One line of the doctor's report; `fix` says what to do when it is not ok. */
+export interface Check {
+  readonly name: string
+  readonly level: Level
+  readonly summary: string
+  readonly fix?: string | undefined
+}
+
+const check = (name: string, level: Level, summary: string, fix?: string): Check => ({ name, level, summary, fix })
+
+const timeLimit = Duration.seconds(30)
+
+const limited = <R>(name: string, effect: Effect.Effect<ReadonlyArray<Check>, never, R>) =>
+  effect.pipe(
+    Effect.timeoutTo({
+      duration: timeLimit,
+      onSuccess: (checks) => checks,
+      onTimeout: () => [
+        check(
+          name,
+          "fail",
+          `no answer within ${Duration.format(timeLimit)}`,
+          "check that it is up and reachable from here"
+        )
+      ]
+    })
+  )
+
+const missingCredential = (name: string, error: Config.ConfigError, armed: boolean): Check =>
+  check(
+    name,
+    armed ? "fail" : "warn",
+    error.message,
+    armed ? "the loop is armed and cannot run without it" : "needed before the loop is armed"
+  )
+
+const recording = (http: Layer.Layer<HttpClient.HttpClient>, seen: Map<string, string>, names: ReadonlyArray<string>) =>
+  Layer.effect(
+    HttpClient.HttpClient,
+    Effect.map(HttpClient.HttpClient, (client) =>
+      client.pipe(
+        HttpClient.tap((response) =>
+          Effect.sync(() => {
+            for (const name of names) {
+              const value = response.headers[name]
+              if (value !== undefined) seen.set(name, value)
+            }
+          })
+        )
+      ))
+  ).pipe(Layer.provide(http))
+
+const githubDetails = (seen: ReadonlyMap<string, string>): string => {
+  const scopes = seen.get("x-oauth-scopes")
+  const version = seen.get("x-github-enterprise-version")
+  return [
+    version === undefined
+      ? "server: github.com or GHES without a version header"
+      : `GitHub Enterprise Server ${version}`,
+    scopes === undefined
+      ? "token scopes: not listed (fine-grained tokens and GitHub Apps have permissions, not scopes)"
+      : `token scopes: ${scopes === "" ? "(none)" : scopes}`,
+    ...(seen.has("x-ratelimit-remaining") ? [`rate limit left: ${seen.get("x-ratelimit-remaining")}`] : [])
+  ].join("; ")
+}
+
+const ForgejoVersion = Schema.Struct({ version: Schema.String })
+
+const forgejoVersion = (config: Config.AfkConfig) =>
+  Effect.gen(function*() {
+    const baseUrl = Option.getOrUndefined(config.tracker.forgejoApi)
+    const token = Option.getOrUndefined(config.tracker.forgejoToken)
+    if (baseUrl === undefined || token === undefined) return "version unknown"
+    const client = yield* ForgejoClient.make({
+      baseUrl,
+      token,
+      retry: { times: 0, base: "100 millis", maxWait: "1 second" }
+    })
+    return yield* client
+      .json({ operation: "GET /version" }, HttpClientRequest.get("/version"), ForgejoVersion)
+      .pipe(Effect.match({ onFailure: () => "version unknown", onSuccess: (body) => `version ${body.version}` }))
+  })
+
+/** Who the tracker token is, what it may do, and whether every allowlisted repo can be read. */
+export const tracker = (config: Config.AfkConfig, http: Layer.Layer<HttpClient.HttpClient>, armed: boolean) => {
+  const name = "tracker"
+  const chosen = Ports.forge(config)
+  if (Either.isLeft(chosen)) return Effect.succeed([missingCredential(name, chosen.left, armed)])
+  const where = config.tracker.kind === "github"
+    ? `GitHub at ${config.tracker.githubApi}`
+    : `Forgejo at ${Option.getOrElse(config.tracker.forgejoApi, () => "?")}`
+  const seen = new Map<string, string>()
+  const wire = recording(http, seen, ["x-oauth-scopes", "x-github-enterprise-version", "x-ratelimit-remaining"])
+  return Effect.gen(function*() {
+    const port = yield* Tracker.Tracker
+    const login = yield* Effect.either(port.whoami)
+    if (Either.isLeft(login)) {
+      return [
+        check(name, "fail", `${where}: ${login.left.message}`, "fix the token or the API URL, then run doctor again")
+      ]
+    }
+    const details = config.tracker.kind === "github"
+      ? githubDetails(seen)
+      : yield* Effect.provide(forgejoVersion(config), http)
+    const repos = yield* Effect.forEach(config.allowlist, (repo) =>
+      port.listOpenIssues(repo, config.readyLabel).pipe(
+        Effect.match({
+          onSuccess: (issues) =>
+            check(`  ${repo}`, "ok", `readable; ${issues.length} open issue(s) labelled ${config.readyLabel}`),
+          onFailure: (error) =>
+            check(`  ${repo}`, "fail", error.message, `give ${login.right} read and write access to ${repo}`)
+        })
+      ))
+    return [check(name, "ok", `${where}: authenticated as ${login.right}; ${details}`), ...repos]
+  }).pipe(Effect.provide(chosen.right.pipe(Layer.provide(wire))), (effect) => limited(name, effect))
+}
+
+/** Whether the T3 Code server answers, its version, and whether the token is accepted. */
+export const t3 = (config: Config.AfkConfig, http: Layer.Layer<HttpClient.HttpClient>, armed: boolean) => {
+  const name = "t3"
+  return Effect.gen(function*() {
+    const probed = yield* Effect.either(Effect.provide(T3.probe(config.t3.url), http))
+    if (Either.isLeft(probed)) {
+      return [
+        check(name, "fail", `T3 Code at ${config.t3.url}: ${probed.left.message}`, "start the server or fix AFK_T3_URL")
+      ]
+    }
+    const reached = `T3 Code ${probed.right.serverVersion} at ${config.t3.url}`
+    const chosen = Ports.agent(config)
+    if (Either.isLeft(chosen)) return [check(name, "ok", reached), missingCredential(name, chosen.left, armed)]
+    const probeThread = "00000000-0000-4000-8000-00000000d0c7"
+    const status = yield* Effect.either(
+      Effect.flatMap(AgentRuntime.AgentRuntime, (agent) => agent.status(probeThread)).pipe(
+        Effect.provide(chosen.right.pipe(Layer.provide(http)))
+      )
+    )
+    if (Either.isLeft(status)) {
+      return [
+        check(
+          name,
+          "fail",
+          `${reached}: ${status.left.message}`,
+          "issue a new token with `t3 auth session issue --token-only`"
+        )
+      ]
+    }
+    if (status.right.state === "unknown") {
+      return [check(name, "fail", `${reached}: ${status.right.detail ?? "no usable answer"}`, "check the server's log")]
+    }
+    return [check(name, "ok", `${reached}: the token is accepted`)]
+  }).pipe((effect) => limited(name, effect))
+}
+
+const SlackAuth = Schema.Struct({
+  ok: Schema.Boolean,
+  error: Schema.optional(Schema.String),
+  user: Schema.optional(Schema.String),
+  team: Schema.optional(Schema.String)
+})
+
+const slackApi = "https://slack.com/api"
+
+/** Slack: a webhook is sent an empty message (Slack refuses it without posting); a bot token is checked with `auth.test`. */
+export const slack = (config: Config.AfkConfig, http: Layer.Layer<HttpClient.HttpClient>) => {
+  const name = "slack"
+  const { slack } = config
+  const chosen = Ports.notifier(config)
+  if (Either.isLeft(chosen)) return Effect.succeed([check(name, "fail", chosen.left.message, "set both, or neither")])
+  const send = (request: HttpClientRequest.HttpClientRequest) =>
+    Effect.flatMap(HttpClient.HttpClient, (client) =>
+      Effect.flatMap(client.execute(request), (response) =>
+        Effect.map(
+          Effect.orElseSucceed(response.text, () => ""),
+          (body) => ({ status: response.status, body })
+        ))).pipe(
+        Effect.scoped,
+        Effect.provide(http),
+        Effect.mapError((error) => `Slack could not be reached (${error.reason})`)
+      )
+  if (Option.isSome(slack.webhookUrl)) {
+    const url = Redacted.value(slack.webhookUrl.value)
+    const origin = URL.canParse(url) ? new URL(url).origin : "the webhook host"
+    const request = HttpClientRequest.post(url).pipe(
+      HttpClientRequest.bodyText("{}", "application/json; charset=utf-8")
+    )
+    return send(request).pipe(
+      Effect.match({
+        onFailure: (detail) => [
+          check(name, "fail", `webhook at ${origin}: ${detail}`, "check that Slack is reachable from here")
+        ],
+        onSuccess: ({ status, body }) => {
+          const word = /^[a-z_]{1,40}$/.test(body.trim()) ? body.trim() : `HTTP ${status}`
+          return status === 400 && (word === "no_text" || word === "invalid_payload")
+            ? [check(name, "ok", `webhook at ${origin} is live (it refused an empty test message; nothing was posted)`)]
+            : [
+              check(
+                name,
+                "fail",
+                `webhook at ${origin} answered ${word}`,
+                "the webhook was revoked or mistyped: copy it again from the Slack app"
+              )
+            ]
+        }
+      }),
+      (effect) => limited(name, effect)
+    )
+  }
+  if (Option.isSome(slack.botToken)) {
+    const request = HttpClientRequest.post(`${slackApi}/auth.test`).pipe(
+      HttpClientRequest.bearerToken(slack.botToken.value)
+    )
+    return send(request).pipe(
+      Effect.match({
+        onFailure: (detail) => [check(name, "fail", detail, "check that slack.com is reachable from here")],
+        onSuccess: ({ body }) => {
+          const answer = Schema.decodeUnknownOption(Schema.parseJson(SlackAuth))(body)
+          if (Option.isSome(answer) && answer.value.ok) {
+            return [
+              check(
+                name,
+                "ok",
+                `bot token accepted: ${answer.value.user ?? "?"} in ${answer.value.team ?? "?"}; channel ${
+                  Option.getOrElse(slack.channel, () => "?")
+                }`
+              )
+            ]
+          }
+          const code = Option.isSome(answer) ? (answer.value.error ?? "not ok") : "an unreadable answer"
+          return [check(name, "fail", `auth.test answered ${code}`, "issue a new bot token with the chat:write scope")]
+        }
+      }),
+      (effect) => limited(name, effect)
+    )
+  }
+  return Effect.succeed([check(name, "skip", "not configured: notifications are printed on the console")])
+}

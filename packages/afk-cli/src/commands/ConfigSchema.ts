@@ -1,0 +1,16 @@
+/**
+ * `config schema`: prints the JSON Schema of `afk.config.json` (for editors and CI validation). Reads no
+ * configuration and makes no request.
+ */
+import * as Command from "@effect/cli/Command"
+import * as Console from "effect/Console"
+import { Config } from "../Core.js"
+
+const schema = Command.make("schema", {}, () => Console.log(JSON.stringify(Config.jsonSchema, null, 2))).pipe(
+  Command.withDescription("Print the JSON Schema of afk.config.json.")
+)
+
+export const command = Command.make("config").pipe(
+  Command.withDescription("Configuration helpers."),
+  Command.withSubcommands([schema])
+)

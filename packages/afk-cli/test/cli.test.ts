@@ -1,0 +1,79 @@
+import * as HelpDoc from "@effect/cli/HelpDoc"
+import * as ValidationError from "@effect/cli/ValidationError"
+import { describe, expect, it } from "@effect/vitest"
+import * as Cause from "effect/Cause"
+import * as Exit from "effect/Exit"
+import * as FiberId from "effect/FiberId"
+import * as Cli from "../src/Cli.js"
+import * as StatusCommand from "../src/commands/Status.js"
+import * as Outcome from "../src/Outcome.js"
+
+describe("argv and exit codes (in process)", () => {
+  it("moves --log-level to the front, where @effect/cli recognises it", () => {
+    const head = ["node", "afk-cli"]
+    expect(Cli.liftLogLevel([...head, "tick", "--dry-run", "--log-level", "debug"])).toEqual([
+      ...head,
+      "--log-level",
+      "debug",
+      "tick",
+      "--dry-run"
+    ])
+    expect(Cli.liftLogLevel([...head, "doctor", "--skip", "t3", "--log-level=all"])).toEqual([
+      ...head,
+      "--log-level=all",
+      "doctor",
+      "--skip",
+      "t3"
+    ])
+    expect(Cli.liftLogLevel([...head, "tick", "--dry-run"])).toEqual([...head, "tick", "--dry-run"])
+  })
+
+  it("maps how the program ended to 0, 1, 2 or 130", () => {
+    expect(Outcome.exitCode(Exit.void)).toBe(0)
+    expect(Outcome.exitCode(Exit.fail(new Outcome.Failed({ code: 2 })))).toBe(2)
+    expect(Outcome.exitCode(Exit.fail(new Outcome.Failed({ code: 1 })))).toBe(1)
+    expect(Outcome.exitCode(Exit.fail(ValidationError.invalidValue(HelpDoc.p("bad"))))).toBe(2)
+    expect(Outcome.exitCode(Exit.die(new Error("boom")))).toBe(1)
+    expect(Outcome.exitCode(Exit.failCause(Cause.interrupt(FiberId.none)))).toBe(130)
+  })
+
+  it("renders status as an aligned table with notes under their run", () => {
+    const lines = StatusCommand.table({
+      failures: [],
+      rows: [
+        {
+          issue: "acme/app#12",
+          title: "t",
+          url: "u",
+          phase: "pushed",
+          ageSeconds: 3_900,
+          attempts: 1,
+          maxAttempts: 5,
+          commit: "0123456789abcdef",
+          ci: "red",
+          threadUrl: "https://t3.example/?thread=x",
+          notes: ["paused: watch leaves it alone"]
+        },
+        {
+          issue: "acme/lib#3",
+          title: "t",
+          url: "u",
+          phase: "claiming",
+          ageSeconds: undefined,
+          attempts: 0,
+          maxAttempts: 5,
+          commit: undefined,
+          ci: undefined,
+          threadUrl: undefined,
+          notes: []
+        }
+      ]
+    })
+    expect(lines).toEqual([
+      "ISSUE        PHASE     AGE    ATTEMPTS  CI           THREAD",
+      "acme/app#12  pushed    1h 5m  1/5       red 0123456  https://t3.example/?thread=x",
+      "    note: paused: watch leaves it alone",
+      "acme/lib#3   claiming  -      0/5       -            -"
+    ])
+  })
+})

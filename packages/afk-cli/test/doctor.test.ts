@@ -1,0 +1,75 @@
+import { describe, expect, it } from "@effect/vitest"
+import { SlackFake } from "afk-adapter-slack/testing"
+import * as Effect from "effect/Effect"
+import * as Cli from "./support/Cli.js"
+import * as World from "./support/World.js"
+
+describe("doctor", () => {
+  it.scopedLive("shows sources, effective values with secrets redacted, why it is armed, and every check", () =>
+    Effect.gen(function*() {
+      const world = yield* World.make()
+      const slack = yield* SlackFake.make()
+      const result = yield* Cli.run(["doctor"], { ...world.env, SLACK_WEBHOOK_URL: slack.webhookUrl })
+      expect(result.stderr).toBe("")
+      expect(result.code).toBe(0)
+      const out = result.stdout
+      expect(out).toContain("read from: built-in defaults < environment variables (later wins)")
+      expect(out).toMatch(/GITHUB_TOKEN\s+<redacted>\s+\(set\)/)
+      expect(out).toMatch(/AFK_T3_TOKEN\s+<redacted>/)
+      expect(out).toMatch(/SLACK_WEBHOOK_URL\s+<redacted>/)
+      expect(out).toMatch(/AFK_READY_LABEL\s+ready-for-agent\n/)
+      expect(out).toContain("ARMED: kill switch is off (AFK_KILL_SWITCH=false)")
+      expect(out).toContain("authenticated as afk-bot")
+      expect(out).toContain("token scopes: repo, workflow")
+      expect(out).toContain("acme/app: readable; 2 open issue(s) labelled ready-for-agent")
+      expect(out).toContain("T3 Code 0.0.33")
+      expect(out).toContain("the token is accepted")
+      expect(out).toMatch(/slack: webhook at http:\/\/127\.0\.0\.1:\d+ is live/)
+      expect(out).toContain("No problems found.")
+      expect(yield* slack.posted).toEqual([])
+    }))
+
+  it.live("says exactly why the loop is disarmed and what arms it; a missing token is a warning then", () =>
+    Effect.gen(function*() {
+      const result = yield* Cli.run(["doctor", "--skip", "t3"])
+      expect(result.code).toBe(0)
+      expect(result.stdout).toContain(
+        "disarmed: kill switch is on (AFK_KILL_SWITCH=true); allowlist is empty (AFK_ALLOWLIST)."
+      )
+      expect(result.stdout).toContain("To arm it, set AFK_KILL_SWITCH=false and AFK_ALLOWLIST")
+      expect(result.stdout).toMatch(/warn {2}tracker: .*GITHUB_TOKEN/)
+      expect(result.stdout).toContain("skip  t3: skipped (--skip)")
+      expect(result.stdout).toContain("skip  slack: not configured")
+    }))
+
+  it.scopedLive("§8.7 exits 1 and says what to do when the T3 token is refused or the webhook is revoked", () =>
+    Effect.gen(function*() {
+      const world = yield* World.make({ t3Token: "t3_another_token" })
+      const slack = yield* SlackFake.make()
+      const result = yield* Cli.run(["doctor"], {
+        ...world.env,
+        SLACK_WEBHOOK_URL: `${slack.url}${World.secrets.webhookPath}`
+      })
+      expect(result.code).toBe(1)
+      expect(result.stdout).toMatch(/FAIL {2}t3: T3 Code 0\.0\.33 at .*401/)
+      expect(result.stdout).toContain("→ issue a new token")
+      expect(result.stdout).toMatch(/FAIL {2}slack: webhook at http:\/\/127\.0\.0\.1:\d+ answered no_service/)
+      expect(result.stdout).toContain("2 problems found")
+      expect(result.all).not.toContain("SECRET")
+    }))
+
+  it.live("exits 2 for an unknown check name in --skip", () =>
+    Effect.gen(function*() {
+      const result = yield* Cli.run(["doctor", "--skip", "t3,nope"])
+      expect(result.code).toBe(2)
+      expect(result.stderr).toContain("unknown check \"nope\"")
+    }))
+
+  it.scopedLive("exits 1 when the tracker rejects the token, naming the tracker", () =>
+    Effect.gen(function*() {
+      const world = yield* World.make({ githubTokens: ["ghp_someone_else"] })
+      const result = yield* Cli.run(["doctor", "--skip", "t3"], world.env)
+      expect(result.code).toBe(1)
+      expect(result.stdout).toMatch(/FAIL {2}tracker: GitHub at http:\/\/127\.0\.0\.1:\d+: .*401/)
+    }))
+})

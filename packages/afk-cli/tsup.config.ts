@@ -1,0 +1,16 @@
+import { defineConfig } from "tsup"
+
+/**
+ * One executable ESM file, `dist/bin.js` (shebang kept). The workspace packages are bundled in; `effect`
+ * and `@effect/*` stay external (they are this package's dependencies, so one copy is shared).
+ */
+export default defineConfig({
+  entry: ["src/bin.ts"],
+  format: ["esm"],
+  target: "node20",
+  platform: "node",
+  splitting: false,
+  clean: true,
+  noExternal: [/^afk-/],
+  external: ["@parcel/watcher"]
+})
