@@ -18,17 +18,15 @@ import * as Api from "./ForgejoApi.js"
 import * as ForgejoClient from "./ForgejoClient.js"
 import type * as Wire from "./ForgejoWire.js"
 
-const toCiError =
-  (method: string) =>
-  (error: ForgejoClient.ForgejoError): Ci.CiError =>
-    new Ci.CiError({
-      operation: `${method} (${error.operation})`,
-      detail: error.detail,
-      transient: error.transient,
-      hint: error.hint,
-      status: error.status,
-      cause: error.cause
-    })
+const toCiError = (method: string) => (error: ForgejoClient.ForgejoError): Ci.CiError =>
+  new Ci.CiError({
+    operation: `${method} (${error.operation})`,
+    detail: error.detail,
+    transient: error.transient,
+    hint: error.hint,
+    status: error.status,
+    cause: error.cause
+  })
 
 /** The check state of a Forgejo commit-status state. */
 export const checkState = (state: string): Domain.CheckState => {

@@ -121,14 +121,15 @@ const hintFor = (vendor: HttpKit.Vendor, call: Call, status: number): string | u
   if (status === 404 && call.subject !== undefined) {
     return `${call.subject} not found on ${vendor.name}, or not visible to this access token`
   }
-  if (status === 400)
+  if (status === 400) {
     return `${vendor.name} rejected the request as malformed: the server may run an API version AFK does not know`
+  }
   return HttpKit.hintFor(vendor, status)
 }
 
 /** Builds a client over the ambient `HttpClient`. */
 export const make = (options: Options): Effect.Effect<Service, never, HttpClient.HttpClient> =>
-  Effect.gen(function* () {
+  Effect.gen(function*() {
     const product = options.product ?? "Forgejo"
     const vendor: HttpKit.Vendor = { name: product, credential: `${product} access token` }
     const baseUrl = options.baseUrl.replace(/\/+$/, "")
@@ -156,14 +157,12 @@ export const make = (options: Options): Effect.Effect<Service, never, HttpClient
           response.status >= 200 && response.status < 300
             ? Effect.succeed(response)
             : Effect.flatMap(HttpKit.fromResponse(vendor, call.operation, response), (fields) =>
-                Effect.fail(new ForgejoError({ ...fields, hint: hintFor(vendor, call, fields.status) }))
-              )
+              Effect.fail(new ForgejoError({ ...fields, hint: hintFor(vendor, call, fields.status) })))
         )
       )
 
     const decode =
-      <A, I>(call: Call, schema: Schema.Schema<A, I>) =>
-      (response: HttpClientResponse.HttpClientResponse) =>
+      <A, I>(call: Call, schema: Schema.Schema<A, I>) => (response: HttpClientResponse.HttpClientResponse) =>
         response.json.pipe(
           Effect.mapError(unreachable(call)),
           Effect.flatMap((body) =>
@@ -173,9 +172,11 @@ export const make = (options: Options): Effect.Effect<Service, never, HttpClient
                   new ForgejoError({
                     operation: call.operation,
                     status: response.status,
-                    detail: `${product} answered HTTP ${response.status} with a body of an unexpected shape: ${short(
-                      ParseResult.TreeFormatter.formatErrorSync(error)
-                    )}`,
+                    detail: `${product} answered HTTP ${response.status} with a body of an unexpected shape: ${
+                      short(
+                        ParseResult.TreeFormatter.formatErrorSync(error)
+                      )
+                    }`,
                     transient: true,
                     hint: `${product} sent a malformed answer; it will be retried on the next pass`,
                     cause: error
@@ -202,7 +203,7 @@ export const make = (options: Options): Effect.Effect<Service, never, HttpClient
     )
 
     const list: Service["list"] = (call, path, { items, page, paging, query = {} }) =>
-      Effect.gen(function* () {
+      Effect.gen(function*() {
         const limit = yield* pageSize
         let collected = 0
         let number = 1
@@ -214,15 +215,14 @@ export const make = (options: Options): Effect.Effect<Service, never, HttpClient
         return yield* HttpKit.collectPages(
           urlFor(1),
           (url) =>
-            Effect.gen(function* () {
+            Effect.gen(function*() {
               const response = yield* execute(call, HttpClientRequest.get(url))
               const batch = items(yield* decode(call, page)(response))
               if (number === 1 && paging === "unpaged" && batch.length > 0) unpagedLimit = batch.length
               collected += batch.length
               const linked = Option.isSome(HttpKit.nextLink(response.headers.link))
               const total = totalCount(response)
-              const more =
-                batch.length > 0 &&
+              const more = batch.length > 0 &&
                 (paging === "untilEmpty" ||
                   linked ||
                   Option.match(total, {

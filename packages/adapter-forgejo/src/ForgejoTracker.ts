@@ -36,27 +36,26 @@ const writers: ReadonlySet<string> = new Set(["write", "admin", "owner"])
 /** The login Forgejo shows for a deleted account. */
 const ghost = "Ghost"
 
-const toTrackerError =
-  (method: string) =>
-  (error: ForgejoClient.ForgejoError): Tracker.TrackerError =>
-    new Tracker.TrackerError({
-      operation: `${method} (${error.operation})`,
-      detail: error.detail,
-      transient: error.transient,
-      hint: error.hint,
-      status: error.status,
-      cause: error.cause
-    })
+const toTrackerError = (method: string) => (error: ForgejoClient.ForgejoError): Tracker.TrackerError =>
+  new Tracker.TrackerError({
+    operation: `${method} (${error.operation})`,
+    detail: error.detail,
+    transient: error.transient,
+    hint: error.hint,
+    status: error.status,
+    cause: error.cause
+  })
 
 const toDomain =
-  <A, I>(method: string, schema: Schema.Schema<A, I>) =>
-  (value: I): Effect.Effect<A, Tracker.TrackerError> =>
+  <A, I>(method: string, schema: Schema.Schema<A, I>) => (value: I): Effect.Effect<A, Tracker.TrackerError> =>
     Schema.decode(schema)(value).pipe(
       Effect.mapError(
         (error) =>
           new Tracker.TrackerError({
             operation: method,
-            detail: `Forgejo sent a value AFK cannot use: ${ParseResult.TreeFormatter.formatErrorSync(error).slice(0, 300)}`,
+            detail: `Forgejo sent a value AFK cannot use: ${
+              ParseResult.TreeFormatter.formatErrorSync(error).slice(0, 300)
+            }`,
             transient: true,
             hint: "the forge sent a malformed answer; it will be retried on the next pass",
             cause: error
@@ -98,7 +97,7 @@ export const fromClient = (
   client: ForgejoClient.Service,
   options: TrackerOptions = {}
 ): Effect.Effect<Tracker.Service> =>
-  Effect.gen(function* () {
+  Effect.gen(function*() {
     const trustTtl = Duration.toMillis(Duration.decode(options.trustTtl ?? "5 minutes"))
     const labelColor = options.labelColor ?? "#ededed"
     const indexes = yield* Ref.make(new Map<string, ReadonlyMap<string, number>>())
@@ -107,7 +106,7 @@ export const fromClient = (
     const labelLock = yield* Effect.makeSemaphore(1)
 
     const loadIndex = (repo: Domain.Repo) =>
-      Effect.gen(function* () {
+      Effect.gen(function*() {
         const labels = yield* Api.labels(client, repo)
         const index = new Map<string, number>()
         for (const label of labels) if (!index.has(label.name)) index.set(label.name, label.id)
@@ -116,7 +115,7 @@ export const fromClient = (
       })
 
     const findLabel = (repo: Domain.Repo, name: string) =>
-      Effect.gen(function* () {
+      Effect.gen(function*() {
         const known = (yield* Ref.get(indexes)).get(repo.toLowerCase())?.get(name)
         if (known !== undefined) return Option.some(known)
         return Option.fromNullable((yield* loadIndex(repo)).get(name))
@@ -129,7 +128,7 @@ export const fromClient = (
           Option.match({
             onSome: Effect.succeed,
             onNone: () =>
-              Effect.gen(function* () {
+              Effect.gen(function*() {
                 const created = yield* Api.createLabel(client, repo, name, labelColor)
                 yield* Ref.update(indexes, (all) => {
                   const index = new Map(all.get(repo.toLowerCase()) ?? []).set(name, created.id)
@@ -157,8 +156,8 @@ export const fromClient = (
             Effect.as(
               error.status === 403
                 ? Effect.logWarning(
-                    `Forgejo refused to say whether ${login} may write to ${repo}; treating them as untrusted (the bot needs admin on the repository to read collaborators' permissions)`
-                  )
+                  `Forgejo refused to say whether ${login} may write to ${repo}; treating them as untrusted (the bot needs admin on the repository to read collaborators' permissions)`
+                )
                 : Effect.void,
               false
             )
@@ -214,9 +213,9 @@ export const fromClient = (
     const attach = (repo: Domain.Repo, number: number, label: string) =>
       Effect.flatMap(ensureLabel(repo, label), (id) =>
         Effect.map(Api.addIssueLabels(client, repo, number, [id]), (carried) =>
-          carried.some((held) => held.id === id || held.name === label)
-        )
-      )
+          carried.some((held) =>
+            held.id === id || held.name === label
+          )))
 
     const addLabel: Tracker.Service["addLabel"] = (repo, number, label) =>
       attach(repo, number, label).pipe(
@@ -227,12 +226,12 @@ export const fromClient = (
           attached
             ? Effect.void
             : Effect.fail(
-                new ForgejoClient.ForgejoError({
-                  operation: "POST /repos/{o}/{r}/issues/{index}/labels",
-                  detail: `Forgejo did not attach "${label}" to ${repo}#${number}, even after re-reading the labels`,
-                  transient: true
-                })
-              )
+              new ForgejoClient.ForgejoError({
+                operation: "POST /repos/{o}/{r}/issues/{index}/labels",
+                detail: `Forgejo did not attach "${label}" to ${repo}#${number}, even after re-reading the labels`,
+                transient: true
+              })
+            )
         ),
         Effect.mapError(toTrackerError("addLabel"))
       )
@@ -270,19 +269,19 @@ export const fromClient = (
       /^[1-9]\d*$/.test(commentId)
         ? Api.editComment(client, repo, Number(commentId), body).pipe(Effect.mapError(toTrackerError("editComment")))
         : Effect.fail(
-            new Tracker.TrackerError({
-              operation: "editComment",
-              detail: `"${commentId}" is not a Forgejo comment id`,
-              transient: false,
-              hint: "Forgejo comment ids are positive integers, as listComments returns them"
-            })
-          )
+          new Tracker.TrackerError({
+            operation: "editComment",
+            detail: `"${commentId}" is not a Forgejo comment id`,
+            transient: false,
+            hint: "Forgejo comment ids are positive integers, as listComments returns them"
+          })
+        )
 
     const closeIssue: Tracker.Service["closeIssue"] = (repo, number) =>
       Api.closeIssue(client, repo, number).pipe(Effect.mapError(toTrackerError("closeIssue")))
 
     const isTrusted: Tracker.Service["isTrusted"] = (repo, login) =>
-      Effect.gen(function* () {
+      Effect.gen(function*() {
         if (login.toLowerCase() === Domain.repoOwner(repo).toLowerCase()) return true
         const key = `${repo.toLowerCase()}|${login.toLowerCase()}`
         const now = yield* Clock.currentTimeMillis
@@ -293,7 +292,7 @@ export const fromClient = (
         return trusted
       })
 
-    const whoami: Tracker.Service["whoami"] = Effect.gen(function* () {
+    const whoami: Tracker.Service["whoami"] = Effect.gen(function*() {
       const known = yield* Ref.get(bot)
       if (Option.isSome(known)) return known.value
       const user = yield* Api.currentUser(client).pipe(Effect.mapError(toTrackerError("whoami")))

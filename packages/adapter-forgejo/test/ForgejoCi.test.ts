@@ -10,14 +10,14 @@ const sha = "f69e3dcc0b1e6a4c2d7e9f8a1b2c3d4e5f6a7b8c"
 const everything = { required: [], deploy: [] }
 
 const ciWith = (statuses: ReadonlyArray<ForgejoFake.StatusSeed>, options: ForgejoFake.Options = {}) =>
-  Effect.gen(function* () {
+  Effect.gen(function*() {
     const fake = yield* ForgejoFake.make(seed(), { ...options, statuses: { [sha]: statuses } })
     return { fake, ci: yield* ciOver(fake) }
   })
 
 describe("ForgejoCi.verdict", () => {
   it.effect("§8.24 the newest status per context wins, even when the older ones fill many pages", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const history = Array.from({ length: 30 }, (_, i) => ({
         context: ["ci/build", "ci/test", "deploy/production"][i % 3]!,
         state: i < 27 ? "failure" : "success",
@@ -37,11 +37,10 @@ describe("ForgejoCi.verdict", () => {
         ]
       )
       assert.strictEqual((yield* requestsTo(fake, "GET", /\/statuses$/)).length, 8)
-    })
-  )
+    }))
 
   it.effect("a re-run that failed after a success is red", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const { ci } = yield* ciWith([
         { context: "ci/build", state: "success" },
         { context: "ci/build", state: "failure", description: "tests failed" }
@@ -49,11 +48,10 @@ describe("ForgejoCi.verdict", () => {
       const verdict = yield* ci.verdict(repo, sha, everything)
       assert.strictEqual(verdict.state, "red")
       assert.strictEqual(verdict.checks[0]?.summary, "tests failed")
-    })
-  )
+    }))
 
   it.effect("maps every Forgejo state: warning and skipped pass (and say so), error fails, unknown waits", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       assert.deepStrictEqual(
         ["pending", "success", "warning", "skipped", "error", "failure", "weird", ""].map(ForgejoCi.checkState),
         ["pending", "success", "success", "success", "failure", "failure", "pending", "pending"]
@@ -72,11 +70,10 @@ describe("ForgejoCi.verdict", () => {
       assert.strictEqual((yield* erroring.ci.verdict(repo, sha, everything)).state, "red")
       const odd = yield* ciWith([{ context: "ci", state: "weird" }])
       assert.strictEqual((yield* odd.ci.verdict(repo, sha, everything)).state, "pending")
-    })
-  )
+    }))
 
   it.effect("required patterns decide green; a deploy pattern nobody reported keeps deployed false", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const { ci } = yield* ciWith([
         { context: "ci/build", state: "success" },
         { context: "ci/flaky", state: "failure" }
@@ -86,33 +83,29 @@ describe("ForgejoCi.verdict", () => {
       assert.isFalse(verdict.deployed)
       const waiting = yield* ci.verdict(repo, sha, { required: ["ci/build", "deploy/*"], deploy: [] })
       assert.strictEqual(waiting.state, "pending")
-    })
-  )
+    }))
 
   it.effect("a commit nobody reported on is none", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const { ci } = yield* ciWith([])
       const verdict = yield* ci.verdict(repo, sha, everything)
       assert.deepStrictEqual([verdict.state, verdict.checks.length, verdict.deployed], ["none", 0, false])
-    })
-  )
+    }))
 
   it.effect("a status reported after a first verdict changes the next one", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const { fake, ci } = yield* ciWith([{ context: "ci", state: "pending" }])
       assert.strictEqual((yield* ci.verdict(repo, sha, everything)).state, "pending")
       yield* fake.report(sha, { context: "ci", state: "success" })
       assert.strictEqual((yield* ci.verdict(repo, sha, everything)).state, "green")
-    })
-  )
+    }))
 
   it.effect("a repository that is not visible is a CiError with status 404 and a hint", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const { ci } = yield* ciWith([])
       const error = yield* Effect.flip(ci.verdict(Domain.repo("acme/hidden"), sha, everything))
       assert.strictEqual(error._tag, "CiError")
       assert.strictEqual(error.status, 404)
       assert.include(error.hint ?? "", "not found")
-    })
-  )
+    }))
 })

@@ -12,7 +12,7 @@ const ready = "afk:ready"
 
 describe("ForgejoTracker.listOpenIssues", () => {
   it.effect("§8.24 reads every page and finds the issue that sits on the last page", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const issues = Array.from({ length: 57 }, (_, i) => issue(i + 1, { labels: [ready] }))
       const { fake, tracker } = yield* setup({ issues }, { maxResponseItems: 10 })
       const listed = yield* tracker.listOpenIssues(repo, ready)
@@ -30,11 +30,10 @@ describe("ForgejoTracker.listOpenIssues", () => {
       assert.isTrue(pages.every((request) => request.query.limit === "10"))
       yield* tracker.listOpenIssues(repo, ready)
       assert.strictEqual((yield* requestsTo(fake, "GET", /^\/settings\/api$/)).length, 1)
-    })
-  )
+    }))
 
   it.effect("§8.24 pages on past the server's cap even when it does not say its page size", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const issues = Array.from({ length: 23 }, (_, i) => issue(i + 1, { labels: [ready] }))
       const { fake, tracker } = yield* setup({ issues }, { maxResponseItems: 4 })
       yield* fake.inject({ path: /^\/settings\/api$/, status: 404, body: "{}" })
@@ -43,11 +42,10 @@ describe("ForgejoTracker.listOpenIssues", () => {
       const pages = yield* requestsTo(fake, "GET", /\/issues$/)
       assert.strictEqual(pages.length, 6)
       assert.isTrue(pages.every((request) => request.query.limit === "50"))
-    })
-  )
+    }))
 
   it.effect("leaves out pull requests, closed issues and issues without the label", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const { tracker } = yield* setup({
         issues: [
           issue(1, { labels: [ready] }),
@@ -67,11 +65,10 @@ describe("ForgejoTracker.listOpenIssues", () => {
       assert.strictEqual(second.author, "alice")
       assert.deepStrictEqual([...second.labels].sort(), ["afk:ready", "bug"])
       assert.strictEqual(second.url, "https://forgejo.test/git/acme/widgets/issues/5")
-    })
-  )
+    }))
 
   it.effect("drops pull requests and closed issues itself when a server ignores type= and state=", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const { fake, tracker } = yield* setup()
       const labels = [{ id: 1, name: ready }]
       const user = { login: "reporter" }
@@ -86,11 +83,10 @@ describe("ForgejoTracker.listOpenIssues", () => {
         listed.map((found) => found.number),
         [10]
       )
-    })
-  )
+    }))
 
   it.effect("a trigger label missing from the repo lists nothing, though Forgejo then answers every issue", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const { fake, tracker } = yield* setup({ issues: [issue(1, { labels: ["bug"] }), issue(2)] })
       const listed = yield* tracker.listOpenIssues(repo, "afk:missing")
       assert.deepStrictEqual(listed, [])
@@ -99,48 +95,44 @@ describe("ForgejoTracker.listOpenIssues", () => {
         { state: request?.query.state, labels: request?.query.labels, type: request?.query.type },
         { state: "open", labels: "afk:missing", type: "issues" }
       )
-    })
-  )
+    }))
 
   it.effect("builds every next page from the API root, never from a Link naming the server's ROOT_URL", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const issues = Array.from({ length: 25 }, (_, i) => issue(i + 1, { labels: [ready] }))
       const { fake, tracker } = yield* setup({ issues }, { rootUrl: "http://localhost:3000/" })
       const listed = yield* tracker.listOpenIssues(repo, ready)
       assert.strictEqual(listed.length, 25)
       const all = yield* fake.requests
       assert.isTrue(all.every((request) => !request.path.startsWith("http")))
-    })
-  )
+    }))
 })
 
 describe("ForgejoTracker.getIssue", () => {
   it.effect("reads one issue, open or closed", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const { tracker } = yield* setup({ issues: [issue(7, { state: "closed", labels: ["bug"] })] })
       const found = yield* tracker.getIssue(repo, 7)
       assert.deepStrictEqual(
         { number: found.number, state: found.state, labels: found.labels, body: found.body },
         { number: 7, state: "closed", labels: ["bug"], body: "Body of 7" }
       )
-    })
-  )
+    }))
 
   it.effect("a missing issue is a TrackerError with status 404 and a hint naming it", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const { tracker } = yield* setup()
       const error = yield* Effect.flip(tracker.getIssue(repo, 404))
       assert.strictEqual(error._tag, "TrackerError")
       assert.strictEqual(error.status, 404)
       assert.isFalse(error.transient)
       assert.include(error.hint ?? "", "issue #404 in acme/widgets")
-    })
-  )
+    }))
 })
 
 describe("ForgejoTracker.labelEvents", () => {
   it.effect("returns every label change on every timeline page, oldest first, with actors", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const events = Array.from({ length: 24 }, (_, i) => ({
         label: i % 2 === 0 ? ready : "bug",
         action: i % 4 < 2 ? ("added" as const) : ("removed" as const),
@@ -165,11 +157,10 @@ describe("ForgejoTracker.labelEvents", () => {
         pages.map((request) => request.query.page),
         ["1", "2", "3", "4", "5"]
       )
-    })
-  )
+    }))
 
   it.effect("labels the bot adds and removes appear in the history as the bot's", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const { tracker } = yield* setup({
         issues: [issue(1, { events: [{ label: ready, action: "added", actor: "maintainer", at: at(1) }] })]
       })
@@ -184,13 +175,12 @@ describe("ForgejoTracker.labelEvents", () => {
           ["afk:in-progress", "removed", "afk-bot"]
         ]
       )
-    })
-  )
+    }))
 })
 
 describe("ForgejoTracker comments", () => {
   it.effect("lists all 250 comments oldest first, in the one answer Forgejo gives", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const comments = Array.from({ length: 250 }, (_, i) => ({
         author: i % 2 ? "alice" : "bob",
         body: `#${i}`,
@@ -207,11 +197,10 @@ describe("ForgejoTracker comments", () => {
       const requests = yield* requestsTo(fake, "GET", /\/comments$/)
       assert.strictEqual(requests.length, 1)
       assert.deepStrictEqual(requests[0]!.query, {})
-    })
-  )
+    }))
 
   it.effect("posts as the bot and edits the posted comment in place", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const { tracker } = yield* setup({ issues: [issue(2)] })
       const posted = yield* tracker.postComment(repo, 2, "Picked this up")
       assert.strictEqual(posted.author, "afk-bot")
@@ -221,23 +210,21 @@ describe("ForgejoTracker comments", () => {
         listed.map((comment) => [comment.id, comment.author, comment.body]),
         [[posted.id, "afk-bot", "Checklist: done"]]
       )
-    })
-  )
+    }))
 
   it.effect("an id that is not a Forgejo comment id fails without a request", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const { fake, tracker } = yield* setup()
       const error = yield* Effect.flip(tracker.editComment(repo, "IC_kwDO", "x"))
       assert.strictEqual(error.operation, "editComment")
       assert.isFalse(error.transient)
       assert.strictEqual((yield* requestsTo(fake, "PATCH", /comments/)).length, 0)
-    })
-  )
+    }))
 })
 
 describe("ForgejoTracker labels", () => {
   it.effect("adds an existing label by id, reading the label index once", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const { fake, tracker } = yield* setup({ issues: [issue(1), issue(2)] })
       yield* tracker.addLabel(repo, 1, ready)
       yield* tracker.addLabel(repo, 2, ready)
@@ -246,11 +233,10 @@ describe("ForgejoTracker labels", () => {
       const adds = yield* requestsTo(fake, "POST", /\/issues\/\d+\/labels$/)
       assert.isTrue(adds.every((request) => JSON.stringify(request.body) === JSON.stringify({ labels: [1] })))
       assert.strictEqual((yield* requestsTo(fake, "GET", /\/labels$/)).length, 1)
-    })
-  )
+    }))
 
   it.effect("creates a missing label, then adds it", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const { fake, tracker } = yield* setup({ issues: [issue(1)] })
       yield* tracker.addLabel(repo, 1, "needs-human")
       assert.deepStrictEqual((yield* fake.issue(1)).labels, ["needs-human"])
@@ -258,11 +244,10 @@ describe("ForgejoTracker labels", () => {
       assert.deepStrictEqual(created?.body, { name: "needs-human", color: "#ededed" })
       yield* tracker.addLabel(repo, 1, "needs-human")
       assert.strictEqual((yield* requestsTo(fake, "POST", /\/widgets\/labels$/)).length, 1)
-    })
-  )
+    }))
 
   it.effect("refreshes the index once when a label appeared after it was read, instead of creating a twin", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const { fake, tracker } = yield* setup({ issues: [issue(1)] })
       yield* tracker.addLabel(repo, 1, "bug")
       yield* fake.createLabel("frozen")
@@ -270,11 +255,10 @@ describe("ForgejoTracker labels", () => {
       assert.strictEqual((yield* requestsTo(fake, "POST", /\/widgets\/labels$/)).length, 0)
       assert.strictEqual((yield* requestsTo(fake, "GET", /\/widgets\/labels$/)).length, 2)
       assert.deepStrictEqual([...(yield* fake.issue(1)).labels].sort(), ["bug", "frozen"])
-    })
-  )
+    }))
 
   it.effect("a label deleted and recreated since the index was read is still added, then removed", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const { fake, tracker } = yield* setup({ issues: [issue(1), issue(2)] })
       yield* tracker.addLabel(repo, 2, "bug")
       yield* fake.recreateLabel(ready)
@@ -288,11 +272,10 @@ describe("ForgejoTracker labels", () => {
       const deletes = yield* requestsTo(fake, "DELETE", /\/labels\//)
       assert.strictEqual(deletes.length, 2)
       assert.strictEqual((yield* requestsTo(fake, "POST", /\/widgets\/labels$/)).length, 0)
-    })
-  )
+    }))
 
   it.effect("removes a label by id; a label absent from the issue or the repo is fine", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const { fake, tracker } = yield* setup({ issues: [issue(1, { labels: [ready, "bug"] })] })
       yield* tracker.removeLabel(repo, 1, ready)
       yield* tracker.removeLabel(repo, 1, ready)
@@ -303,42 +286,38 @@ describe("ForgejoTracker labels", () => {
         deletes.map((request) => request.path),
         ["/repos/acme/widgets/issues/1/labels/1", "/repos/acme/widgets/issues/1/labels/1"]
       )
-    })
-  )
+    }))
 
   it.effect("closes the issue; closing it again is a no-op", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const { fake, tracker } = yield* setup({ issues: [issue(4)] })
       yield* tracker.closeIssue(repo, 4)
       yield* tracker.closeIssue(repo, 4)
       assert.strictEqual((yield* fake.issue(4)).state, "closed")
       const [patch] = yield* requestsTo(fake, "PATCH", /\/issues\/4$/)
       assert.deepStrictEqual(patch?.body, { state: "closed" })
-    })
-  )
+    }))
 })
 
 describe("ForgejoTracker.isTrusted", () => {
   it.effect("the owner is trusted without a request; writers are; readers and strangers are not", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const { fake, tracker } = yield* setup({ issues: [issue(1, { author: "reader" })] })
       assert.isTrue(yield* tracker.isTrusted(repo, "ACME"))
       assert.strictEqual((yield* fake.requests).length, 0)
       assert.isTrue(yield* tracker.isTrusted(repo, "maintainer"))
       assert.isFalse(yield* tracker.isTrusted(repo, "reader"))
       assert.isFalse(yield* tracker.isTrusted(repo, "stranger"))
-    })
-  )
+    }))
 
   it.effect("fails closed when the bot may not read others' permissions (403)", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const { tracker } = yield* setup({}, { botIsRepoAdmin: false })
       assert.isFalse(yield* tracker.isTrusted(repo, "maintainer"))
-    })
-  )
+    }))
 
   it.effect("§8.13 a 5xx is an error, never a yes, and is not remembered", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const { fake, tracker } = yield* setup()
       yield* fake.inject({ path: /permission$/, status: 502, times: 5 })
       const fiber = yield* Effect.fork(Effect.either(tracker.isTrusted(repo, "maintainer")))
@@ -346,11 +325,10 @@ describe("ForgejoTracker.isTrusted", () => {
       const answer = yield* Fiber.join(fiber)
       assert.isTrue(Either.isLeft(answer) && answer.left.transient && answer.left.status === 502)
       assert.isTrue(yield* tracker.isTrusted(repo, "maintainer"))
-    })
-  )
+    }))
 
   it.effect("remembers an answer for the trust TTL, then asks again", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const { fake, tracker } = yield* setup({}, {}, { trustTtl: "10 minutes" })
       const asked = requestsTo(fake, "GET", /permission$/)
       yield* tracker.isTrusted(repo, "maintainer")
@@ -359,17 +337,15 @@ describe("ForgejoTracker.isTrusted", () => {
       yield* TestClock.adjust("11 minutes")
       yield* tracker.isTrusted(repo, "maintainer")
       assert.strictEqual((yield* asked).length, 2)
-    })
-  )
+    }))
 })
 
 describe("ForgejoTracker.whoami", () => {
   it.effect("is the token's login, asked once", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const { fake, tracker } = yield* setup()
       assert.strictEqual(yield* tracker.whoami, "afk-bot")
       assert.strictEqual(yield* tracker.whoami, "afk-bot")
       assert.strictEqual((yield* requestsTo(fake, "GET", /^\/user$/)).length, 1)
-    })
-  )
+    }))
 })

@@ -9,8 +9,7 @@ import * as ForgejoTracker from "../src/ForgejoTracker.js"
 import { ForgejoFake } from "../src/testing/index.js"
 
 TrackerConformance.run("forgejo", (seed) =>
-  Effect.gen(function* () {
+  Effect.gen(function*() {
     const fake = yield* ForgejoFake.make(seed, { maxResponseItems: 20, defaultPagingNum: 10 })
     return yield* ForgejoTracker.make(fake.options).pipe(Effect.provideService(HttpClient.HttpClient, fake.client))
-  })
-)
+  }))

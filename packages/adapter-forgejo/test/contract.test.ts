@@ -4,12 +4,6 @@
  * `AppSubUrl = /git` describes itself). Prism's bodies are schema placeholders (`"string"`,
  * `-9007199254740991`), so outcomes are asserted on shape and status, not on values.
  */
-import { type ChildProcess, spawn } from "node:child_process"
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
-import { createServer } from "node:net"
-import { tmpdir } from "node:os"
-import { join } from "node:path"
-import { fileURLToPath } from "node:url"
 import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
@@ -18,6 +12,12 @@ import { Domain } from "afk-core"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Redacted from "effect/Redacted"
+import { type ChildProcess, spawn } from "node:child_process"
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
+import { createServer } from "node:net"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { fileURLToPath } from "node:url"
 import * as ForgejoCi from "../src/ForgejoCi.js"
 import * as ForgejoClient from "../src/ForgejoClient.js"
 import * as ForgejoTracker from "../src/ForgejoTracker.js"
@@ -64,7 +64,7 @@ beforeAll(async () => {
   prism = child
   child.stdout?.on("data", (chunk) => (prismLog += chunk))
   child.stderr?.on("data", (chunk) => (prismLog += chunk))
-  for (let attempt = 0; ; attempt++) {
+  for (let attempt = 0;; attempt++) {
     if (child.exitCode !== null) throw new Error(`Prism exited with ${child.exitCode}: ${prismLog}`)
     if (attempt > 240) throw new Error(`Prism did not answer within 60 s: ${prismLog}`)
     const answered = await fetch(`http://127.0.0.1:${port}/`).then(
@@ -96,7 +96,7 @@ interface Seen {
 
 /** The adapter over `FetchHttpClient`, every answer recorded with Prism's `sl-violations` header. */
 const harness = (options: Partial<ForgejoClient.Options> = {}) =>
-  Effect.gen(function* () {
+  Effect.gen(function*() {
     const seen: Array<Seen> = []
     const http = (yield* HttpClient.HttpClient).pipe(
       HttpClient.tap((response) =>
@@ -137,52 +137,47 @@ const live = <A, E>(effect: Effect.Effect<A, E>) => Effect.either(effect).pipe(E
 
 describe("Forgejo swagger contract (Prism)", () => {
   it.effect("whoami: GET /user", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const { tracker, seen } = yield* harness()
       assert.isTrue(Either.isRight(yield* live(tracker.whoami)))
       conforming(seen, ["GET /user"])
-    })
-  )
+    }))
 
   it.effect("listOpenIssues: settings, then the issue list with state, labels, type, page and limit", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const { tracker, seen } = yield* harness()
       const listed = yield* live(tracker.listOpenIssues(repo, "afk:ready"))
       assert.isTrue(Either.isRight(listed) && Array.isArray(listed.right))
       conforming(seen, ["GET /settings/api", "GET /repos/acme/widgets/issues"])
-    })
-  )
+    }))
 
   it.effect("getIssue: one GET; Prism's negative placeholder number is refused, not passed on", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const { tracker, seen } = yield* harness()
       const found = yield* live(tracker.getIssue(repo, 5))
       assert.isTrue(Either.isLeft(found) && found.left.detail.includes("cannot use"))
       conforming(seen, ["GET /repos/acme/widgets/issues/5"])
-    })
-  )
+    }))
 
   it.effect("labelEvents: timeline pages (Prism repeats its page, so paging stops at maxPages with an error)", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const { tracker, seen } = yield* harness({ maxPages: 3 })
       const history = yield* live(tracker.labelEvents(repo, 5))
       assert.isTrue(Either.isLeft(history) && history.left.detail.includes("more pages after 3"))
       const timeline = "GET /repos/acme/widgets/issues/5/timeline"
       conforming(seen, ["GET /settings/api", timeline, timeline, timeline])
-    })
-  )
+    }))
 
   it.effect("listComments: the comment list, without paging parameters the operation does not declare", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const { tracker, seen } = yield* harness()
       const comments = yield* live(tracker.listComments(repo, 5))
       assert.isTrue(Either.isRight(comments) && comments.right.length === 1)
       conforming(seen, ["GET /settings/api", "GET /repos/acme/widgets/issues/5/comments"])
-    })
-  )
+    }))
 
   it.effect("addLabel of a label the repo lacks: list, refresh, create with a colour, add by id", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const { tracker, seen } = yield* harness()
       assert.isTrue(Either.isRight(yield* live(tracker.addLabel(repo, 5, "afk:ready"))))
       conforming(seen, [
@@ -191,11 +186,10 @@ describe("Forgejo swagger contract (Prism)", () => {
         "POST /repos/acme/widgets/labels",
         "POST /repos/acme/widgets/issues/5/labels"
       ])
-    })
-  )
+    }))
 
   it.effect("removeLabel: DELETE by id; a label the repo lacks sends no DELETE", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const { tracker, seen } = yield* harness()
       assert.isTrue(Either.isRight(yield* live(tracker.removeLabel(repo, 5, "string"))))
       assert.isTrue(Either.isRight(yield* live(tracker.removeLabel(repo, 5, "absent"))))
@@ -205,11 +199,10 @@ describe("Forgejo swagger contract (Prism)", () => {
         "DELETE /repos/acme/widgets/issues/5/labels/-9007199254740991",
         "GET /repos/acme/widgets/labels"
       ])
-    })
-  )
+    }))
 
   it.effect("postComment, editComment and closeIssue", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const { tracker, seen } = yield* harness()
       const posted = yield* live(tracker.postComment(repo, 5, "Picked this up"))
       assert.isTrue(Either.isRight(posted) && typeof posted.right.author === "string")
@@ -220,20 +213,18 @@ describe("Forgejo swagger contract (Prism)", () => {
         "PATCH /repos/acme/widgets/issues/comments/7",
         "PATCH /repos/acme/widgets/issues/5"
       ])
-    })
-  )
+    }))
 
   it.effect("isTrusted: the collaborator permission endpoint; an unknown permission is not trust", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const { tracker, seen } = yield* harness()
       const trusted = yield* live(tracker.isTrusted(repo, "maintainer"))
       assert.isTrue(Either.isRight(trusted) && trusted.right === false)
       conforming(seen, ["GET /repos/acme/widgets/collaborators/maintainer/permission"])
-    })
-  )
+    }))
 
   it.effect("Ci verdict: the combined status and the status list", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const { ci, seen } = yield* harness()
       const sha = "f69e3dcc0b1e6a4c2d7e9f8a1b2c3d4e5f6a7b8c"
       const verdict = yield* live(ci.verdict(repo, sha, { required: [], deploy: [] }))
@@ -246,11 +237,10 @@ describe("Forgejo swagger contract (Prism)", () => {
           "GET /settings/api"
         ]
       )
-    })
-  )
+    }))
 
   it.effect("a deliberately malformed request gets 422 with violations, sent once", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const { client, seen } = yield* harness()
       const noColour = HttpClientRequest.post("/repos/acme/widgets/labels").pipe(
         HttpClientRequest.bodyUnsafeJson({ name: "afk:ready" })
@@ -260,6 +250,5 @@ describe("Forgejo swagger contract (Prism)", () => {
       assert.strictEqual(seen.length, 1)
       assert.strictEqual(seen[0]?.status, 422)
       assert.include(seen[0]?.violations ?? "", "color")
-    })
-  )
+    }))
 })

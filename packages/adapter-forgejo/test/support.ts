@@ -51,7 +51,7 @@ export const setup = (
   fakeOptions: ForgejoFake.Options = {},
   trackerOptions: Partial<ForgejoTracker.Options> = {}
 ): Effect.Effect<{ readonly fake: ForgejoFake.ForgejoFake; readonly tracker: Tracker.Service }> =>
-  Effect.gen(function* () {
+  Effect.gen(function*() {
     const fake = yield* ForgejoFake.make(seed(overrides), fakeOptions)
     const tracker = yield* trackerOver(fake, trackerOptions)
     return { fake, tracker }

@@ -36,7 +36,7 @@ const seed = (slug: string, scenario: Scenario): GithubFake.Seed => ({
 })
 
 const measure = (scenario: Scenario) =>
-  Effect.gen(function* () {
+  Effect.gen(function*() {
     const fake = GithubFake.make({ pageSize: 100 })
     const repos = Array.from({ length: scenario.repos }, (_, i) => Domain.repo(`org/repo-${i}`))
     for (const repo of repos) fake.seed(seed(repo, scenario))
@@ -72,7 +72,7 @@ const measure = (scenario: Scenario) =>
 
 const header = ["pass", "repos", "ready/repo", "issues", "requests", "floor", "304s", "points", "client-seen"]
 
-const program = Effect.gen(function* () {
+const program = Effect.gen(function*() {
   const scenarios: ReadonlyArray<Scenario> = [
     { repos: 10, issuesPerRepo: 200, readyPerRepo: 40 },
     { repos: 50, issuesPerRepo: 200, readyPerRepo: 40 },

@@ -4,12 +4,12 @@
  * RS256 app JWT with `node:crypto` and keeps the installation token fresh. Secrets stay `Redacted` until
  * they become an `Authorization` header and appear in no error message.
  */
-import { sign } from "node:crypto"
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Ref from "effect/Ref"
+import { sign } from "node:crypto"
 
 /** A personal access token or an installation token, sent as `Authorization: Bearer`. */
 export interface Token {
@@ -58,9 +58,11 @@ export const appJwt = (
   Effect.try({
     try: () => {
       const now = Math.floor(nowMillis / 1000)
-      const unsigned = `${base64Url(JSON.stringify({ alg: "RS256", typ: "JWT" }))}.${base64Url(
-        JSON.stringify({ iat: now - 60, exp: now + 540, iss: appId })
-      )}`
+      const unsigned = `${base64Url(JSON.stringify({ alg: "RS256", typ: "JWT" }))}.${
+        base64Url(
+          JSON.stringify({ iat: now - 60, exp: now + 540, iss: appId })
+        )
+      }`
       const signature = sign("RSA-SHA256", Buffer.from(unsigned, "utf8"), Redacted.value(privateKey))
       return `${unsigned}.${signature.toString("base64url")}`
     },
@@ -77,11 +79,11 @@ export const makeInstallationTokens = <E, R>(
   readonly current: Effect.Effect<Redacted.Redacted, E, R>
   readonly invalidate: Effect.Effect<void>
 }> =>
-  Effect.gen(function* () {
+  Effect.gen(function*() {
     const cached = yield* Ref.make(Option.none<InstallationToken>())
     const lock = yield* Effect.makeSemaphore(1)
     const current = lock.withPermits(1)(
-      Effect.gen(function* () {
+      Effect.gen(function*() {
         const now = yield* Clock.currentTimeMillis
         const held = yield* Ref.get(cached)
         if (Option.isSome(held) && held.value.expiresAtMillis - refreshMarginMillis > now) return held.value.token

@@ -5,12 +5,12 @@
  * JSON files so short-lived CLI ticks share it. The cache only saves requests: a file that cannot be read
  * is a miss, one that cannot be written is logged and skipped.
  */
-import { createHash } from "node:crypto"
-import { mkdir, readFile, rename, writeFile } from "node:fs/promises"
-import { join } from "node:path"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
+import { createHash } from "node:crypto"
+import { mkdir, readFile, rename, writeFile } from "node:fs/promises"
+import { join } from "node:path"
 
 export const Entry = Schema.Struct({
   url: Schema.String,

@@ -87,7 +87,7 @@ const toError = (error: GithubError.GithubError): Ci.CiError =>
 
 /** A `Ci` over the ambient `GithubClient`. */
 export const make = (options: Options = {}): Effect.Effect<Ci.Service, never, GithubClient.GithubClient> =>
-  Effect.gen(function* () {
+  Effect.gen(function*() {
     const client = yield* GithubClient.GithubClient
     const statusCall: GithubClient.Call = { operation: "verdict", permission: "Commit statuses: read" }
     const checksCall: GithubClient.Call = { operation: "verdict", permission: "Checks: read" }
@@ -130,7 +130,7 @@ export const make = (options: Options = {}): Effect.Effect<Ci.Service, never, Gi
         )
 
     const deployment = (repo: Domain.Repo, sha: string, environment: string) =>
-      Effect.gen(function* () {
+      Effect.gen(function*() {
         const name = `deployment/${environment}`
         const deployments = yield* client.get(
           deployCall,

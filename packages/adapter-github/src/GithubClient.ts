@@ -120,7 +120,7 @@ const AppBody = Schema.Struct({ slug: Schema.String })
 
 /** Builds a client over the ambient `HttpClient`. */
 export const make = (options: Options): Effect.Effect<Service, never, HttpClient.HttpClient> =>
-  Effect.gen(function* () {
+  Effect.gen(function*() {
     const http = yield* HttpClient.HttpClient
     const baseUrl = (options.baseUrl ?? "https://api.github.com").replace(/\/+$/, "")
     const origin = new URL(baseUrl).origin
@@ -181,13 +181,14 @@ export const make = (options: Options): Effect.Effect<Service, never, HttpClient
       schema: Schema.Schema<A, I>
     ) =>
       Effect.mapError(Schema.decodeUnknown(Schema.parseJson(schema))(text), (error) =>
-        GithubError.malformed(call, request, error)
-      )
+        GithubError.malformed(call, request, error))
 
     const decodeAnswer =
       <A, I>(call: Call, request: HttpClientRequest.HttpClientRequest, schema: Schema.Schema<A, I>) =>
       (response: HttpClientResponse.HttpClientResponse) =>
-        readText(call, request, response).pipe(Effect.flatMap((text) => decode(call, request, text, schema)))
+        readText(call, request, response).pipe(Effect.flatMap((text) =>
+          decode(call, request, text, schema)
+        ))
 
     const withJwt = (request: HttpClientRequest.HttpClientRequest, app: GithubAuth.App) =>
       Clock.currentTimeMillis.pipe(
@@ -205,38 +206,38 @@ export const make = (options: Options): Effect.Effect<Service, never, HttpClient
       )
 
     const installation = options.auth._tag === "App" ? options.auth : undefined
-    const tokens =
-      installation === undefined
-        ? undefined
-        : yield* GithubAuth.makeInstallationTokens(
-            Effect.gen(function* () {
-              const call = { operation: "authenticate", permission: "GitHub App installation access" }
-              const request = yield* withJwt(
-                HttpClientRequest.post(
-                  `${baseUrl}/app/installations/${encodeURIComponent(installation.installationId)}/access_tokens`
-                ),
-                installation
-              )
-              const body = yield* Effect.flatMap(
-                send(call, request),
-                decodeAnswer(call, request, InstallationTokenBody)
-              )
-              return { token: Redacted.make(body.token), expiresAtMillis: Date.parse(body.expires_at) }
-            })
+    const tokens = installation === undefined
+      ? undefined
+      : yield* GithubAuth.makeInstallationTokens(
+        Effect.gen(function*() {
+          const call = { operation: "authenticate", permission: "GitHub App installation access" }
+          const request = yield* withJwt(
+            HttpClientRequest.post(
+              `${baseUrl}/app/installations/${encodeURIComponent(installation.installationId)}/access_tokens`
+            ),
+            installation
           )
+          const body = yield* Effect.flatMap(
+            send(call, request),
+            decodeAnswer(call, request, InstallationTokenBody)
+          )
+          return { token: Redacted.make(body.token), expiresAtMillis: Date.parse(body.expires_at) }
+        })
+      )
 
     const authorize = (request: HttpClientRequest.HttpClientRequest) =>
       tokens === undefined
         ? Effect.succeed(
-            HttpClientRequest.setHeader(
-              request,
-              "authorization",
-              `Bearer ${Redacted.value((options.auth as GithubAuth.Token).token)}`
-            )
+          HttpClientRequest.setHeader(
+            request,
+            "authorization",
+            `Bearer ${Redacted.value((options.auth as GithubAuth.Token).token)}`
           )
-        : Effect.map(tokens.current, (token) =>
-            HttpClientRequest.setHeader(request, "authorization", `Bearer ${Redacted.value(token)}`)
-          )
+        )
+        : Effect.map(
+          tokens.current,
+          (token) => HttpClientRequest.setHeader(request, "authorization", `Bearer ${Redacted.value(token)}`)
+        )
 
     const execute = (call: Call, request: HttpClientRequest.HttpClientRequest) =>
       authorize(request).pipe(
@@ -246,13 +247,14 @@ export const make = (options: Options): Effect.Effect<Service, never, HttpClient
 
     const urlOf = (path: string, params: Params = {}): string => {
       const url = new URL(`${baseUrl}${path}`)
-      for (const [key, value] of Object.entries(params))
+      for (const [key, value] of Object.entries(params)) {
         if (value !== undefined) url.searchParams.set(key, String(value))
+      }
       return url.toString()
     }
 
     const getPage = <A, I>(call: Call, url: string, schema: Schema.Schema<A, I>) =>
-      Effect.gen(function* () {
+      Effect.gen(function*() {
         const cached = yield* cache.get(url)
         const plain = HttpClientRequest.get(url)
         const request = Option.match(cached, {
@@ -292,16 +294,20 @@ export const make = (options: Options): Effect.Effect<Service, never, HttpClient
                 return Effect.fail(
                   new GithubError.GithubError({
                     operation: call.operation,
-                    detail: `GET ${path}: GitHub's next-page link points at ${new URL(next.value, baseUrl).origin}, not ${origin}; the token is not sent there`,
+                    detail: `GET ${path}: GitHub's next-page link points at ${
+                      new URL(next.value, baseUrl).origin
+                    }, not ${origin}; the token is not sent there`,
                     transient: false,
                     hint: "check the configured GitHub base URL"
                   })
                 )
               }
-              return Effect.succeed([
-                items(value),
-                Option.map(next, (link) => new URL(link, baseUrl).toString())
-              ] as const)
+              return Effect.succeed(
+                [
+                  items(value),
+                  Option.map(next, (link) => new URL(link, baseUrl).toString())
+                ] as const
+              )
             })
           ),
         (pages) =>
@@ -321,14 +327,13 @@ export const make = (options: Options): Effect.Effect<Service, never, HttpClient
 
     const login = yield* Ref.make(Option.none<string>())
     const whoamiCall = { operation: "whoami", permission: "Metadata: read" }
-    const fetchLogin =
-      installation === undefined
-        ? getPage(whoamiCall, `${baseUrl}/user`, UserBody).pipe(Effect.map(({ value }) => value.login))
-        : Effect.gen(function* () {
-            const request = yield* withJwt(HttpClientRequest.get(`${baseUrl}/app`), installation)
-            const body = yield* Effect.flatMap(send(whoamiCall, request), decodeAnswer(whoamiCall, request, AppBody))
-            return `${body.slug}[bot]`
-          })
+    const fetchLogin = installation === undefined
+      ? getPage(whoamiCall, `${baseUrl}/user`, UserBody).pipe(Effect.map(({ value }) => value.login))
+      : Effect.gen(function*() {
+        const request = yield* withJwt(HttpClientRequest.get(`${baseUrl}/app`), installation)
+        const body = yield* Effect.flatMap(send(whoamiCall, request), decodeAnswer(whoamiCall, request, AppBody))
+        return `${body.slug}[bot]`
+      })
 
     return GithubClient.of({
       baseUrl,
@@ -346,8 +351,7 @@ export const make = (options: Options): Effect.Effect<Service, never, HttpClient
         Option.match(known, {
           onSome: Effect.succeed,
           onNone: () => fetchLogin.pipe(Effect.tap((value) => Ref.set(login, Option.some(value))))
-        })
-      ),
+        })),
       stats: Ref.get(counters)
     })
   })

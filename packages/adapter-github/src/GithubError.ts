@@ -45,8 +45,8 @@ export const fromAnswer = (
       const hint = rateLimited
         ? GithubRateLimit.hint(response, maxWait)
         : response.status === 403
-          ? `GitHub refused ${call.operation}: the token lacks the "${call.permission}" permission (fine-grained token or GitHub App), or the "repo" scope (classic token)`
-          : fields.hint
+        ? `GitHub refused ${call.operation}: the token lacks the "${call.permission}" permission (fine-grained token or GitHub App), or the "repo" scope (classic token)`
+        : fields.hint
       return Effect.fail(
         new GithubError({
           ...fields,
@@ -76,9 +76,11 @@ export const malformed = (
 ): GithubError =>
   new GithubError({
     operation: call.operation,
-    detail: `${where(request)}: GitHub answered with a malformed or unexpected body (${short(
-      ParseResult.TreeFormatter.formatErrorSync(error).replace(/\s+/g, " ")
-    )})`,
+    detail: `${where(request)}: GitHub answered with a malformed or unexpected body (${
+      short(
+        ParseResult.TreeFormatter.formatErrorSync(error).replace(/\s+/g, " ")
+      )
+    })`,
     transient: true,
     hint: "it will be retried on the next pass; if it persists, GitHub's answer changed shape",
     cause: error

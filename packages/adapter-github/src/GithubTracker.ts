@@ -100,7 +100,7 @@ const toComment = (body: CommentBody): Domain.Comment =>
 
 /** A `Tracker` over the ambient `GithubClient`. */
 export const make = (options: Options = {}): Effect.Effect<Tracker.Service, never, GithubClient.GithubClient> =>
-  Effect.gen(function* () {
+  Effect.gen(function*() {
     const client = yield* GithubClient.GithubClient
     const trustTtl = Duration.toMillis(Duration.decode(options.trustTtl ?? "60 seconds"))
     const trust = new Map<string, { readonly trusted: boolean; readonly until: number }>()
@@ -168,13 +168,13 @@ export const make = (options: Options = {}): Effect.Effect<Tracker.Service, neve
             events.flatMap((event) =>
               (event.event === "labeled" || event.event === "unlabeled") && event.label !== undefined
                 ? [
-                    new Domain.LabelEvent({
-                      label: event.label.name,
-                      action: event.event === "labeled" ? "added" : "removed",
-                      actor: event.actor?.login ?? ghost,
-                      at: event.created_at
-                    })
-                  ]
+                  new Domain.LabelEvent({
+                    label: event.label.name,
+                    action: event.event === "labeled" ? "added" : "removed",
+                    actor: event.actor?.login ?? ghost,
+                    at: event.created_at
+                  })
+                ]
                 : []
             )
           ),
@@ -231,15 +231,15 @@ export const make = (options: Options = {}): Effect.Effect<Tracker.Service, neve
             issue.state === "closed"
               ? Effect.void
               : client.sendVoid(write("closeIssue"), "PATCH", GithubClient.repoPath(repo, "issues", number), {
-                  state: "closed",
-                  state_reason: "completed"
-                })
+                state: "closed",
+                state_reason: "completed"
+              })
           ),
           Effect.mapError(toError)
         ),
 
       isTrusted: (repo, login) =>
-        Effect.gen(function* () {
+        Effect.gen(function*() {
           if (login.toLowerCase() === Domain.repoOwner(repo).toLowerCase()) return true
           const key = `${repo.toLowerCase()} ${login.toLowerCase()}`
           const now = yield* Clock.currentTimeMillis

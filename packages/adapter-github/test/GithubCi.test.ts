@@ -29,7 +29,7 @@ describe("GithubCi over the GitHub fake", () => {
   })
 
   it.effect("reads every page of commit statuses and check runs and folds them green", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const fake = fakeWith()
       fake.setChecks(repo, sha, {
         statuses: [
@@ -59,11 +59,10 @@ describe("GithubCi over the GitHub fake", () => {
         summary: "ok"
       })
       expect(sent(fake).filter((line) => line.includes("page=2"))).toHaveLength(2)
-    })
-  )
+    }))
 
   it.effect("a check run on page 2 that failed turns the verdict red", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const fake = fakeWith()
       fake.setChecks(repo, sha, {
         checkRuns: [
@@ -74,23 +73,21 @@ describe("GithubCi over the GitHub fake", () => {
       })
       const ci = yield* ciOver(fake)
       expect((yield* ci.verdict(repo, sha, everything)).state).toBe("red")
-    })
-  )
+    }))
 
   it.effect("an unfinished run is pending; nothing reported is none", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const fake = fakeWith()
       fake.setChecks(repo, sha, { checkRuns: [{ name: "build", status: "in_progress" }] })
       const ci = yield* ciOver(fake)
       expect((yield* ci.verdict(repo, sha, everything)).state).toBe("pending")
       expect((yield* ci.verdict(repo, "feedface", everything)).state).toBe("none")
-    })
-  )
+    }))
 
   it.effect(
     "the latest deployment to the environment becomes deployment/<env>, success only when its latest status is",
     () =>
-      Effect.gen(function* () {
+      Effect.gen(function*() {
         const fake = fakeWith()
         fake.setChecks(repo, sha, { checkRuns: [{ name: "build", status: "completed", conclusion: "success" }] })
         fake.addDeployment(repo, { sha, environment: "production", statuses: ["success"] }, "2026-01-01T00:00:00Z")
@@ -113,23 +110,21 @@ describe("GithubCi over the GitHub fake", () => {
   )
 
   it.effect("no deployment yet for the environment is a pending deployment check", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const fake = fakeWith()
       const ci = yield* ciOver(fake, { deploymentEnvironment: "production" })
       const verdict = yield* ci.verdict(repo, sha, { required: [], deploy: ["deployment/*"] })
       expect(verdict.checks).toEqual([expect.objectContaining({ name: "deployment/production", state: "pending" })])
       expect(verdict.deployed).toBe(false)
-    })
-  )
+    }))
 
   it.effect("a failure is a CiError naming the permission the token lacks", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const fake = fakeWith()
       fake.inject({ status: 403, path: "/check-runs" })
       const ci = yield* ciOver(fake)
       const error = yield* Effect.flip(ci.verdict(repo, sha, everything))
       expect(error).toMatchObject({ _tag: "CiError", operation: "verdict", status: 403 })
-      expect(error.hint).toContain('"Checks: read"')
-    })
-  )
+      expect(error.hint).toContain("\"Checks: read\"")
+    }))
 })

@@ -1,10 +1,7 @@
-import { generateKeyPairSync } from "node:crypto"
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
-import { tmpdir } from "node:os"
-import { join } from "node:path"
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import { afterAll, describe, expect, it } from "@effect/vitest"
+import { Tracker } from "afk-core"
 import * as Config from "effect/Config"
 import * as ConfigProvider from "effect/ConfigProvider"
 import * as Effect from "effect/Effect"
@@ -12,7 +9,10 @@ import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
 import * as TestClock from "effect/TestClock"
-import { Tracker } from "afk-core"
+import { generateKeyPairSync } from "node:crypto"
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
 import * as GithubAuth from "../src/GithubAuth.js"
 import * as GithubClient from "../src/GithubClient.js"
 import * as GithubTracker from "../src/GithubTracker.js"
@@ -36,7 +36,7 @@ afterAll(() => rmSync(scratch, { recursive: true, force: true }))
 
 describe("GithubClient", () => {
   it.effect("sends GitHub's media type, API version, a User-Agent and the token as Bearer", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const fake = GithubFake.make()
       fake.seed(seed(1))
       const seen: Array<Record<string, string>> = []
@@ -58,13 +58,12 @@ describe("GithubClient", () => {
         "user-agent": "afk-adapter-github",
         authorization: "Bearer ghp_secret"
       })
-    })
-  )
+    }))
 
   it.effect(
     "a GitHub App mints an installation token with a signed JWT, reuses it, and refreshes it 5 minutes early",
     () =>
-      Effect.gen(function* () {
+      Effect.gen(function*() {
         const fake = appFake()
         const tracker = yield* trackerOver(fake, { auth: app })
         yield* tracker.getIssue(repo, 1)
@@ -84,16 +83,15 @@ describe("GithubClient", () => {
   )
 
   it.effect("a GitHub App's identity is <slug>[bot], read with the app JWT", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const fake = appFake()
       const tracker = yield* trackerOver(fake, { auth: app })
       expect(yield* tracker.whoami).toBe("afk-app[bot]")
       expect(sent(fake)).toEqual(["GET /app"])
-    })
-  )
+    }))
 
   it.effect("an expired installation token (401) is dropped, so the next call mints a new one", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const fake = appFake()
       const tracker = yield* trackerOver(fake, { auth: app })
       yield* tracker.getIssue(repo, 1)
@@ -101,11 +99,10 @@ describe("GithubClient", () => {
       expect((yield* Effect.flip(tracker.getIssue(repo, 2))).status).toBe(401)
       yield* tracker.getIssue(repo, 2)
       expect(sent(fake).filter((line) => line.startsWith("POST"))).toHaveLength(2)
-    })
-  )
+    }))
 
   it.effect("an unusable private key fails with a hint and never quotes the key", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const fake = appFake()
       const broken = GithubAuth.app({
         appId: "4242",
@@ -117,11 +114,10 @@ describe("GithubClient", () => {
       expect(error.message).toMatch(/private key could not sign/)
       expect(error.message).not.toContain("NOT A KEY")
       expect(fake.log).toHaveLength(0)
-    })
-  )
+    }))
 
   it.effect("refuses to follow a next-page link to another host (the token is not sent there)", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const fake = GithubFake.make()
       const foreign = HttpClient.make((request) =>
         fake.client.execute(request).pipe(
@@ -133,11 +129,10 @@ describe("GithubClient", () => {
                   status: response.status,
                   headers: {
                     ...response.headers,
-                    link: '<https://evil.test/repos/octo/hello/issues?page=2>; rel="next"'
+                    link: "<https://evil.test/repos/octo/hello/issues?page=2>; rel=\"next\""
                   }
                 })
-              )
-            )
+              ))
           ),
           Effect.orDie
         )
@@ -151,26 +146,25 @@ describe("GithubClient", () => {
       )
       expect(error.detail).toMatch(/points at https:\/\/evil\.test/)
       expect(fake.log).toHaveLength(1)
-    })
-  )
+    }))
 
   it.effect("the on-disk cache lets a fresh client (the next CLI tick) revalidate for free", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const fake = GithubFake.make({ pageSize: 3 })
       fake.seed(seed())
       const directory = join(scratch, "tick")
       yield* Effect.flatMap(trackerOver(fake, { cacheDirectory: directory }), (t) => t.listOpenIssues(repo, "afk"))
       fake.resetCounters()
-      const again = yield* Effect.flatMap(trackerOver(fake, { cacheDirectory: directory }), (t) =>
-        t.listOpenIssues(repo, "afk")
+      const again = yield* Effect.flatMap(
+        trackerOver(fake, { cacheDirectory: directory }),
+        (t) => t.listOpenIssues(repo, "afk")
       )
       expect(again).toHaveLength(7)
       expect(fake.counters()).toEqual({ requests: 3, points: 0, notModified: 3 })
-    })
-  )
+    }))
 
   it.effect("an unusable cache directory only costs the savings, never the answer", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const fake = GithubFake.make({ pageSize: 3 })
       fake.seed(seed())
       const file = join(scratch, "not-a-directory")
@@ -179,11 +173,10 @@ describe("GithubClient", () => {
       expect(yield* tracker.listOpenIssues(repo, "afk")).toHaveLength(7)
       expect(yield* tracker.listOpenIssues(repo, "afk")).toHaveLength(7)
       expect(fake.counters().notModified).toBe(3)
-    })
-  )
+    }))
 
   it.effect("stats count requests, 304s and the last rate-limit headers", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const fake = GithubFake.make({ pageSize: 3, rateLimit: 100 })
       fake.seed(seed())
       const client = yield* GithubClient.make({ auth: GithubAuth.token("t") }).pipe(Effect.provide(fake.layer))
@@ -194,11 +187,10 @@ describe("GithubClient", () => {
       expect(stats.requests).toBe(6)
       expect(stats.notModified).toBe(3)
       expect(stats.rateLimit).toMatchObject({ _tag: "Some", value: { limit: 100, remaining: 97 } })
-    })
-  )
+    }))
 
   it.effect("layerConfig reads the token (Redacted) from configuration; a missing one names the key", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const fake = GithubFake.make({ tokens: ["ghp_from_config"] })
       fake.seed(seed(1))
       const layer = GithubTracker.layerConfig({
@@ -217,6 +209,5 @@ describe("GithubClient", () => {
         )
       )
       expect(String(missing)).toContain("GITHUB_TOKEN")
-    })
-  )
+    }))
 })

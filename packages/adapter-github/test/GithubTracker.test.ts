@@ -15,7 +15,7 @@ const fakeWith = (options: GithubFake.Options = {}) => {
 
 describe("GithubTracker over the GitHub fake", () => {
   it.effect("listOpenIssues reads every page, open and labelled only, pull requests left out", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const fake = fakeWith()
       const tracker = yield* trackerOver(fake)
       const issues = yield* tracker.listOpenIssues(repo, "afk")
@@ -25,22 +25,20 @@ describe("GithubTracker over the GitHub fake", () => {
         "GET /repos/octo/hello/issues?labels=afk&state=open&per_page=100&page=2",
         "GET /repos/octo/hello/issues?labels=afk&state=open&per_page=100&page=3"
       ])
-    })
-  )
+    }))
 
   it.effect("getIssue maps title, body (null → empty), labels, state, author and URL", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const tracker = yield* trackerOver(fakeWith())
       const first = yield* tracker.getIssue(repo, 1)
       expect(first).toMatchObject({ number: 1, title: "Issue 1", body: "", labels: ["bug"], state: "open" })
       expect(first.author).toBe("mallory")
       expect(first.url).toBe("https://github.com/octo/hello/issues/1")
       expect((yield* tracker.getIssue(repo, 2)).state).toBe("closed")
-    })
-  )
+    }))
 
   it.effect("labelEvents returns every page oldest first, with actors", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const tracker = yield* trackerOver(fakeWith())
       const events = yield* tracker.labelEvents(repo, 1)
       expect(events).toHaveLength(12)
@@ -51,21 +49,19 @@ describe("GithubTracker over the GitHub fake", () => {
       ])
       const times = events.map((e) => DateTime.toEpochMillis(e.at))
       expect([...times].sort((a, b) => a - b)).toEqual(times)
-    })
-  )
+    }))
 
   it.effect("listComments returns every page with author and creation time", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const tracker = yield* trackerOver(fakeWith())
       const comments = yield* tracker.listComments(repo, 1)
       expect(comments).toHaveLength(23)
       expect(comments[22]).toMatchObject({ author: "alice", body: "comment 22" })
       expect(DateTime.formatIso(comments[0]!.createdAt)).toBe("2026-01-01T00:00:00.000Z")
-    })
-  )
+    }))
 
   it.effect("addLabel adds, is a no-op when present, and records the bot as actor", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const fake = fakeWith()
       const tracker = yield* trackerOver(fake)
       yield* tracker.addLabel(repo, 1, "agent-in-progress")
@@ -73,11 +69,10 @@ describe("GithubTracker over the GitHub fake", () => {
       expect((yield* tracker.getIssue(repo, 1)).labels).toEqual(["bug", "agent-in-progress"])
       const events = yield* tracker.labelEvents(repo, 1)
       expect(events.filter((e) => e.label === "agent-in-progress").map((e) => e.actor)).toEqual(["afk-bot"])
-    })
-  )
+    }))
 
   it.effect("addLabel creates a label GitHub refuses as missing, then adds it", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const fake = fakeWith({ autoCreateLabels: false })
       const tracker = yield* trackerOver(fake)
       yield* tracker.addLabel(repo, 3, "needs-human")
@@ -87,33 +82,30 @@ describe("GithubTracker over the GitHub fake", () => {
         "POST /repos/octo/hello/labels",
         "POST /repos/octo/hello/issues/3/labels"
       ])
-    })
-  )
+    }))
 
   it.effect("removeLabel removes, and an absent label (404) is already gone", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const fake = fakeWith()
       const tracker = yield* trackerOver(fake)
       yield* tracker.removeLabel(repo, 3, "afk")
       yield* tracker.removeLabel(repo, 3, "afk")
       expect((yield* tracker.getIssue(repo, 3)).labels).toEqual([])
       expect(fake.log.filter((e) => e.method === "DELETE").map((e) => e.status)).toEqual([200, 404])
-    })
-  )
+    }))
 
   it.effect("postComment is authored by the bot and editComment replaces its body", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const tracker = yield* trackerOver(fakeWith())
       const posted = yield* tracker.postComment(repo, 4, "Picked this up")
       expect(posted).toMatchObject({ author: "afk-bot", body: "Picked this up" })
       yield* tracker.editComment(repo, posted.id, "Checklist: done")
       const comments = yield* tracker.listComments(repo, 4)
       expect(comments.map((c) => [c.id, c.body])).toEqual([[posted.id, "Checklist: done"]])
-    })
-  )
+    }))
 
   it.effect("closeIssue closes as completed, and leaves an already closed issue alone", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const fake = fakeWith()
       const tracker = yield* trackerOver(fake)
       yield* tracker.closeIssue(repo, 3)
@@ -121,22 +113,20 @@ describe("GithubTracker over the GitHub fake", () => {
       expect((yield* tracker.getIssue(repo, 3)).state).toBe("closed")
       const patches = sent(fake).filter((line) => line.startsWith("PATCH"))
       expect(patches).toEqual(["PATCH /repos/octo/hello/issues/3"])
-    })
-  )
+    }))
 
   it.effect("isTrusted: owner without a request, write collaborator yes, reader no", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const fake = fakeWith()
       const tracker = yield* trackerOver(fake)
       expect(yield* tracker.isTrusted(repo, "Octo")).toBe(true)
       expect(fake.log).toHaveLength(0)
       expect(yield* tracker.isTrusted(repo, "alice")).toBe(true)
       expect(yield* tracker.isTrusted(repo, "mallory")).toBe(false)
-    })
-  )
+    }))
 
   it.effect("isTrusted caches an answer for the trust TTL only", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const fake = fakeWith()
       const tracker = yield* trackerOver(fake, { trustTtl: "30 seconds" })
       yield* tracker.isTrusted(repo, "alice")
@@ -145,11 +135,10 @@ describe("GithubTracker over the GitHub fake", () => {
       yield* TestClock.adjust("31 seconds")
       yield* tracker.isTrusted(repo, "alice")
       expect(fake.log).toHaveLength(2)
-    })
-  )
+    }))
 
   it.effect("isTrusted: a 404 is untrusted; a 5xx is an error (fail closed), never trusted", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const fake = fakeWith()
       const tracker = yield* trackerOver(fake, { retries: 0 })
       fake.inject({ status: 404, path: "/collaborators/ghost/" })
@@ -157,31 +146,28 @@ describe("GithubTracker over the GitHub fake", () => {
       fake.inject({ status: 502, path: "/collaborators/bob/" })
       const error = yield* Effect.flip(tracker.isTrusted(repo, "bob"))
       expect(error).toMatchObject({ _tag: "TrackerError", operation: "isTrusted", transient: true, status: 502 })
-    })
-  )
+    }))
 
   it.effect("whoami asks GitHub once and caches the login", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const fake = fakeWith()
       const tracker = yield* trackerOver(fake)
       expect(yield* tracker.whoami).toBe("afk-bot")
       expect(yield* tracker.whoami).toBe("afk-bot")
       expect(sent(fake)).toEqual(["GET /user"])
-    })
-  )
+    }))
 
   it.effect("works against a GitHub Enterprise base URL (https://host/api/v3), pages included", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const fake = GithubFake.make({ pageSize: 2, baseUrl: "https://ghe.example.test/api/v3" })
       fake.seed(seed())
       const tracker = yield* trackerOver(fake)
       expect(yield* tracker.listOpenIssues(repo, "afk")).toHaveLength(7)
       expect(fake.log).toHaveLength(4)
-    })
-  )
+    }))
 
   it.effect("a second idle pass is all 304s served from the cache and spends no rate-limit point", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const fake = fakeWith()
       const tracker = yield* trackerOver(fake)
       const first = yield* tracker.listOpenIssues(repo, "afk")
@@ -194,11 +180,10 @@ describe("GithubTracker over the GitHub fake", () => {
       expect((yield* tracker.listOpenIssues(repo, "afk")).map((i) => i.number)).toContain(1)
       expect(fake.log.every((entry) => entry.conditional)).toBe(true)
       expect(fake.counters().points).toBeGreaterThan(0)
-    })
-  )
+    }))
 
   it.effect("requests wait for a permit: at most `concurrency` in flight", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const fake = fakeWith()
       fake.inject({ status: 429, retryAfter: 5, times: 3 })
       const tracker = yield* trackerOver(fake, { concurrency: 2 })
@@ -215,6 +200,5 @@ describe("GithubTracker over the GitHub fake", () => {
       const issues = yield* Fiber.join(fiber)
       expect(issues.map((i) => i.number)).toEqual([1, 3, 4])
       expect(issues.every((i) => i instanceof Domain.Issue)).toBe(true)
-    })
-  )
+    }))
 })

@@ -13,5 +13,4 @@ TrackerConformance.run("github", (seed) =>
     const fake = GithubFake.make({ pageSize: 25 })
     fake.seed(seed)
     return GithubTracker.make().pipe(Effect.provide(clientLayer(fake)))
-  })
-)
+  }))

@@ -2,7 +2,6 @@
  * Contract tests: every request the adapter sends is validated by Prism against GitHub's own OpenAPI
  * description (a subset cut at test time). Prism reports any mismatch in the `sl-violations` header.
  */
-import { generateKeyPairSync } from "node:crypto"
 import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
@@ -12,6 +11,7 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
+import { generateKeyPairSync } from "node:crypto"
 import * as GithubAuth from "../src/GithubAuth.js"
 import * as GithubCi from "../src/GithubCi.js"
 import * as GithubClient from "../src/GithubClient.js"
@@ -68,8 +68,7 @@ const recorder = Layer.effect(
           })
         )
       )
-    )
-  )
+    ))
 ).pipe(Layer.provide(FetchHttpClient.layer))
 
 const clientLayer = (auth: GithubAuth.Auth) =>
@@ -95,7 +94,7 @@ const token = GithubAuth.token("ghp_contract")
 describe("contract: the adapter's requests against GitHub's OpenAPI description (Prism)", () => {
   // GitHub's only example issue in the list is a pull request, so the adapter's filter leaves nothing.
   it.live("every Tracker operation sends requests the description accepts", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const from = seen.length
       const tracker = yield* GithubTracker.make().pipe(Effect.provide(clientLayer(token)))
       expect(yield* tracker.listOpenIssues(repo, "afk")).toEqual([])
@@ -130,11 +129,10 @@ describe("contract: the adapter's requests against GitHub's OpenAPI description 
       expect(violations(from, "response")).toEqual([
         "GET /repos/octo/hello/collaborators/some-collaborator/permission: Response body property user must have required property 'role_name'"
       ])
-    })
-  )
+    }))
 
   it.live("the Ci operation (statuses, check runs, deployment and its statuses) sends valid requests", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const from = seen.length
       const ci = yield* GithubCi.make({ deploymentEnvironment: "production" }).pipe(Effect.provide(clientLayer(token)))
       const verdict = yield* ci.verdict(repo, "6dcb09b5b57875f334f61aebed695e2e4193db5e", {
@@ -161,11 +159,10 @@ describe("contract: the adapter's requests against GitHub's OpenAPI description 
         "GET /repos/{owner}/{repo}/deployments/{deployment_id}/statuses"
       ])
       expect(requestViolations(from)).toEqual([])
-    })
-  )
+    }))
 
   it.live("GitHub App auth (installation token exchange, app identity) sends valid requests", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const from = seen.length
       const { privateKey } = generateKeyPairSync("rsa", { modulusLength: 2048 })
       const app = GithubAuth.app({
@@ -182,11 +179,10 @@ describe("contract: the adapter's requests against GitHub's OpenAPI description 
         "GET /app"
       ])
       expect(requestViolations(from)).toEqual([])
-    })
-  )
+    }))
 
   it.live("a malformed request is caught (422 with sl-violations) and sent only once", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const from = seen.length
       const client = yield* GithubClient.GithubClient.pipe(Effect.provide(clientLayer(token)))
       const call = { operation: "addLabel", permission: "Issues: write" }
@@ -202,6 +198,5 @@ describe("contract: the adapter's requests against GitHub's OpenAPI description 
       )
       expect(badQuery.status).toBe(422)
       expect(seen.slice(from)).toHaveLength(2)
-    })
-  )
+    }))
 })

@@ -14,7 +14,7 @@ const fakeWith = () => {
 
 describe("GitHub rate limits and faults", () => {
   it.effect("a 429 with retry-after waits exactly that long, then succeeds", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const fake = fakeWith()
       fake.inject({ status: 429, retryAfter: 7 })
       const tracker = yield* trackerOver(fake)
@@ -24,11 +24,10 @@ describe("GitHub rate limits and faults", () => {
       yield* TestClock.adjust("1 second")
       expect((yield* Fiber.join(fiber)).number).toBe(3)
       expect(fake.log.map((e) => e.status)).toEqual([429, 200])
-    })
-  )
+    }))
 
   it.effect("a secondary-limit 403 with retry-after is waited out, not read as a missing permission", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const fake = fakeWith()
       fake.inject({ status: 403, retryAfter: 60 })
       const tracker = yield* trackerOver(fake)
@@ -36,11 +35,10 @@ describe("GitHub rate limits and faults", () => {
       yield* TestClock.adjust("60 seconds")
       yield* Fiber.join(fiber)
       expect(fake.log.map((e) => e.status)).toEqual([403, 200])
-    })
-  )
+    }))
 
   it.effect("a primary limit (403, remaining 0) waits until x-ratelimit-reset within the bound", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const fake = fakeWith()
       const tracker = yield* trackerOver(fake, { maxWait: "2 hours" })
       yield* tracker.getIssue(repo, 1)
@@ -51,11 +49,10 @@ describe("GitHub rate limits and faults", () => {
       yield* TestClock.adjust("2 minutes")
       expect((yield* Fiber.join(fiber)).number).toBe(3)
       expect(fake.log).toHaveLength(3)
-    })
-  )
+    }))
 
   it.effect("a wait longer than the bound fails at once with a clear, transient rate-limit error", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const fake = fakeWith()
       fake.inject({ status: 429, retryAfter: 3600 })
       const tracker = yield* trackerOver(fake, { maxWait: "1 minute" })
@@ -63,13 +60,12 @@ describe("GitHub rate limits and faults", () => {
       expect(error).toMatchObject({ _tag: "TrackerError", operation: "listOpenIssues", status: 429, transient: true })
       expect(error.hint).toMatch(/rate limit/)
       expect(fake.log).toHaveLength(1)
-    })
-  )
+    }))
 
   it.effect(
     "§8.13 a 5xx is retried with backoff and, if it persists, reads as transient (unknown), never as gone",
     () =>
-      Effect.gen(function* () {
+      Effect.gen(function*() {
         const fake = fakeWith()
         fake.inject({ status: 502, times: 10 })
         const tracker = yield* trackerOver(fake, { retries: 2 })
@@ -82,37 +78,37 @@ describe("GitHub rate limits and faults", () => {
   )
 
   it.effect("a 5xx followed by success is invisible to the caller", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const fake = fakeWith()
       fake.inject({ status: 503 })
       const tracker = yield* trackerOver(fake)
       const fiber = yield* Effect.fork(tracker.listComments(repo, 1))
       yield* TestClock.adjust("1 second")
       expect(yield* Fiber.join(fiber)).toHaveLength(23)
-    })
-  )
+    }))
 
   it.effect("a malformed JSON body is a transient error, sent once, and never cached", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const fake = fakeWith()
-      fake.inject({ status: 200, body: '[{"number": 3, "title": "trunc' })
+      fake.inject({ status: 200, body: "[{\"number\": 3, \"title\": \"trunc" })
       const tracker = yield* trackerOver(fake)
       const error = yield* Effect.flip(tracker.listOpenIssues(repo, "afk"))
       expect(error).toMatchObject({ _tag: "TrackerError", transient: true })
       expect(error.detail).toMatch(/malformed or unexpected body/)
       expect(fake.log).toHaveLength(1)
       expect(yield* tracker.listOpenIssues(repo, "afk")).toHaveLength(7)
-    })
-  )
+    }))
 
-  for (const [status, hint] of [
-    [400, undefined],
-    [401, /invalid or expired/],
-    [404, /not found on GitHub, or not visible to this token/],
-    [422, /rejected the request as invalid/]
-  ] as const) {
+  for (
+    const [status, hint] of [
+      [400, undefined],
+      [401, /invalid or expired/],
+      [404, /not found on GitHub, or not visible to this token/],
+      [422, /rejected the request as invalid/]
+    ] as const
+  ) {
     it.effect(`a ${status} is sent once, never retried`, () =>
-      Effect.gen(function* () {
+      Effect.gen(function*() {
         const fake = fakeWith()
         fake.inject({ status, times: 5 })
         const tracker = yield* trackerOver(fake)
@@ -120,24 +116,22 @@ describe("GitHub rate limits and faults", () => {
         expect(error).toMatchObject({ _tag: "TrackerError", operation: "postComment", status, transient: false })
         if (hint !== undefined) expect(error.hint).toMatch(hint)
         expect(fake.log).toHaveLength(1)
-      })
-    )
+      }))
   }
 
   it.effect("a 403 without retry-after names the missing permission for the operation", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const fake = fakeWith()
-      fake.inject({ status: 403, body: '{"message":"Resource not accessible by personal access token"}' })
+      fake.inject({ status: 403, body: "{\"message\":\"Resource not accessible by personal access token\"}" })
       const tracker = yield* trackerOver(fake)
       const error = yield* Effect.flip(tracker.addLabel(repo, 3, "afk"))
-      expect(error.hint).toContain('"Issues: write"')
+      expect(error.hint).toContain("\"Issues: write\"")
       expect(error.message).toContain("Resource not accessible by personal access token")
       expect(fake.log).toHaveLength(1)
-    })
-  )
+    }))
 
   it.effect("a bad token is a 401 whose message says the token is invalid or expired, and never quotes it", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const fake = GithubFake.make({ tokens: ["ghp_the_right_one"] })
       fake.seed(seed())
       const tracker = yield* trackerOver(fake)
@@ -146,17 +140,15 @@ describe("GitHub rate limits and faults", () => {
       expect(error.message).toMatch(/invalid or expired/)
       expect(JSON.stringify(error)).not.toContain("ghp_test_token_value")
       expect(String(error.message)).not.toContain("ghp_test_token_value")
-    })
-  )
+    }))
 
   it.effect("a 404 on the repository says it is not found or not visible to this token", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const fake = fakeWith()
       const tracker = yield* trackerOver(fake)
       const error = yield* Effect.flip(tracker.listOpenIssues(Domain.repo("octo/gone"), "afk"))
       expect(error).toMatchObject({ status: 404, operation: "listOpenIssues" })
       expect(error.message).toMatch(/GET \/repos\/octo\/gone\/issues.*not visible to this token/)
       expect(sent(fake)).toHaveLength(1)
-    })
-  )
+    }))
 })

@@ -4,8 +4,6 @@
  * real 422 body. Requests are matched on method, path, query and JSON body; the recorded `accept`,
  * `authorization` and `content-type` are not matched (the recordings use Octokit's older values).
  */
-import { readFileSync } from "node:fs"
-import { createRequire } from "node:module"
 import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "@effect/vitest"
 import { Domain } from "afk-core"
@@ -13,6 +11,8 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Schema from "effect/Schema"
 import nock from "nock"
+import { readFileSync } from "node:fs"
+import { createRequire } from "node:module"
 import * as GithubAuth from "../src/GithubAuth.js"
 import * as GithubCi from "../src/GithubCi.js"
 import * as GithubClient from "../src/GithubClient.js"
@@ -76,7 +76,7 @@ const org = "octokit-fixture-org"
 
 describe("recorded GitHub traffic (@octokit/fixtures via nock 14)", () => {
   it.live("the client follows the recorded Link headers through all 5 pages (13 issues)", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const scopes = replay(scenario("paginate-issues"))
       const client = yield* GithubClient.make({
         auth: GithubAuth.token("0000000000000000000000000000000000000001"),
@@ -92,13 +92,14 @@ describe("recorded GitHub traffic (@octokit/fixtures via nock 14)", () => {
       const stats = yield* client.stats
       expect(stats.requests).toBe(5)
       expect(stats.rateLimit).toMatchObject({ _tag: "Some", value: { limit: 5000, remaining: 4999 } })
-    })
-  )
+    }))
 
   it.live("listOpenIssues decodes the recorded issues (null bodies, users, labels) across every page", () =>
-    Effect.gen(function* () {
-      const scopes = replay(scenario("paginate-issues"), (path) =>
-        path.endsWith("/issues?per_page=3") ? path.replace("?per_page=3", "?labels=afk&state=open&per_page=3") : path
+    Effect.gen(function*() {
+      const scopes = replay(
+        scenario("paginate-issues"),
+        (path) =>
+          path.endsWith("/issues?per_page=3") ? path.replace("?per_page=3", "?labels=afk&state=open&per_page=3") : path
       )
       const tracker = yield* GithubTracker.make().pipe(
         Effect.provide(
@@ -114,11 +115,10 @@ describe("recorded GitHub traffic (@octokit/fixtures via nock 14)", () => {
         author: "octokit-fixture-user-a"
       })
       expect(scopes.every((scope) => scope.isDone())).toBe(true)
-    })
-  )
+    }))
 
   it.live("GitHub's recorded 422 (Validation Failed) is an error with the body quoted, sent once", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const scopes = replay(scenario("errors"))
       const client = yield* GithubClient.GithubClient.pipe(Effect.provide(layer))
       const error = yield* Effect.flip(
@@ -132,11 +132,10 @@ describe("recorded GitHub traffic (@octokit/fixtures via nock 14)", () => {
       expect(error.hint).toMatch(/rejected the request as invalid/)
       expect(scopes.every((scope) => scope.isDone())).toBe(true)
       expect((yield* client.stats).requests).toBe(1)
-    })
-  )
+    }))
 
   it.live("the recorded combined status (one failure, one success) folds red", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const sha = "0000000000000000000000000000000000000001"
       const recorded = scenario("create-status").filter((entry) => entry.path.endsWith("/status"))
       const scopes = replay(recorded, (path) => `${path}?per_page=100`)
@@ -152,6 +151,5 @@ describe("recorded GitHub traffic (@octokit/fixtures via nock 14)", () => {
       ])
       expect(verdict.state).toBe("red")
       expect(scopes.every((scope) => scope.isDone())).toBe(true)
-    })
-  )
+    }))
 })

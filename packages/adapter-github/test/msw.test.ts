@@ -7,7 +7,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "@effect/vi
 import { Domain } from "afk-core"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
-import { HttpResponse, http } from "msw"
+import { http, HttpResponse } from "msw"
 import { setupServer } from "msw/node"
 import * as GithubAuth from "../src/GithubAuth.js"
 import * as GithubClient from "../src/GithubClient.js"
@@ -44,16 +44,15 @@ const onceThen = (first: () => Response) =>
 
 describe("GitHub faults over real fetch (msw)", () => {
   it.live("a 429 with Retry-After: 1 is retried once and succeeds", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       onceThen(() => HttpResponse.json({ message: "slow down" }, { status: 429, headers: { "retry-after": "1" } }))
       const found = yield* Effect.flatMap(tracker, (t) => t.getIssue(repo, 7))
       expect(found.number).toBe(7)
       expect(hits).toBe(2)
-    })
-  )
+    }))
 
   it.live("a secondary-limit 403 with Retry-After: 1 is retried once and succeeds", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       onceThen(() =>
         HttpResponse.json(
           { message: "You have exceeded a secondary rate limit" },
@@ -62,26 +61,23 @@ describe("GitHub faults over real fetch (msw)", () => {
       )
       yield* Effect.flatMap(tracker, (t) => t.getIssue(repo, 7))
       expect(hits).toBe(2)
-    })
-  )
+    }))
 
   it.live("a truncated JSON body is a transient TrackerError, sent once", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       onceThen(
-        () => new HttpResponse('{"number": 7, "title": "tru', { headers: { "content-type": "application/json" } })
+        () => new HttpResponse("{\"number\": 7, \"title\": \"tru", { headers: { "content-type": "application/json" } })
       )
       const error = yield* Effect.flip(Effect.flatMap(tracker, (t) => t.getIssue(repo, 7)))
       expect(error).toMatchObject({ _tag: "TrackerError", transient: true })
       expect(hits).toBe(1)
-    })
-  )
+    }))
 
   it.live("a 422 is sent once", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       onceThen(() => HttpResponse.json({ message: "Validation Failed" }, { status: 422 }))
       const error = yield* Effect.flip(Effect.flatMap(tracker, (t) => t.getIssue(repo, 7)))
       expect(error).toMatchObject({ status: 422, transient: false })
       expect(hits).toBe(1)
-    })
-  )
+    }))
 })

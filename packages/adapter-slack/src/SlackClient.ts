@@ -70,10 +70,8 @@ const invalidWebhookUrl =
 
 const invalidApiUrl = "the Slack API base URL is not a valid URL: leave it unset for https://slack.com/api"
 
-const scrubber =
-  (secrets: ReadonlyArray<string>) =>
-  (text: string): string =>
-    secrets.reduce((out, secret) => (secret.length < 4 ? out : out.split(secret).join(redactedMark)), text)
+const scrubber = (secrets: ReadonlyArray<string>) => (text: string): string =>
+  secrets.reduce((out, secret) => (secret.length < 4 ? out : out.split(secret).join(redactedMark)), text)
 
 const describeCause = (cause: unknown, depth = 0): string => {
   if (cause instanceof Error) {
@@ -86,11 +84,10 @@ const describeCause = (cause: unknown, depth = 0): string => {
 const webhookSecrets = (url: string): ReadonlyArray<string> => {
   if (!URL.canParse(url)) return [url]
   const parsed = new URL(url)
-  const secret =
-    parsed.pathname
-      .split("/")
-      .filter((segment) => segment !== "")
-      .at(-1) ?? ""
+  const secret = parsed.pathname
+    .split("/")
+    .filter((segment) => segment !== "")
+    .at(-1) ?? ""
   return [url, parsed.href, `${parsed.pathname}${parsed.search}`, secret]
 }
 
@@ -131,8 +128,7 @@ const pipeline = <E, R>(
           reason: "Transport",
           description: `no answer within ${Duration.format(timeout)}`
         })
-    })
-  )
+    }))
   return HttpKit.withRetries(options.retry ?? defaultRetry)(timed)
 }
 
@@ -151,14 +147,15 @@ const common = (message: SlackMessage.Message) => ({
 
 /** A transport posting through an incoming webhook; it never learns a thread. */
 export const makeWebhook = (options: WebhookOptions): Effect.Effect<Service, never, HttpClient.HttpClient> =>
-  Effect.gen(function* () {
+  Effect.gen(function*() {
     const operation = "incoming webhook"
     const vendor: HttpKit.Vendor = { name: "Slack", credential: "incoming webhook URL" }
     const toError = makeErrors(webhookSecrets(Redacted.value(options.webhookUrl)))
     const client = pipeline((yield* HttpClient.HttpClient).pipe(HttpClient.withTracerDisabledWhen(() => true)), options)
     const refused = (response: HttpClientResponse.HttpClientResponse) =>
-      Effect.flatMap(response.text.pipe(Effect.orElseSucceed(() => "")), (body) =>
-        Effect.fail(toError(SlackErrors.webhookFailure(vendor, operation, response.status, body.trim())))
+      Effect.flatMap(
+        response.text.pipe(Effect.orElseSucceed(() => "")),
+        (body) => Effect.fail(toError(SlackErrors.webhookFailure(vendor, operation, response.status, body.trim())))
       )
     return {
       send: (message) =>
@@ -172,7 +169,7 @@ export const makeWebhook = (options: WebhookOptions): Effect.Effect<Service, nev
 
 /** A transport posting with `chat.postMessage` as a bot; it returns each message's `ts`. */
 export const makeBot = (options: BotOptions): Effect.Effect<Service, never, HttpClient.HttpClient> =>
-  Effect.gen(function* () {
+  Effect.gen(function*() {
     const operation = "chat.postMessage"
     const vendor: HttpKit.Vendor = { name: "Slack", credential: "bot token" }
     const toError = makeErrors([Redacted.value(options.token)])
@@ -183,7 +180,7 @@ export const makeBot = (options: BotOptions): Effect.Effect<Service, never, Http
     )
     const context = { channel: options.channel }
     const answered = (response: HttpClientResponse.HttpClientResponse) =>
-      Effect.gen(function* () {
+      Effect.gen(function*() {
         const body = yield* response.text
         if (response.status !== 200) {
           const slack = Schema.decodeUnknownOption(SlackErrorBody)(body)
@@ -232,8 +229,7 @@ export const makeBot = (options: BotOptions): Effect.Effect<Service, never, Http
           .pipe(
             Effect.flatMap(answered),
             Effect.catchIf(HttpClientError.isHttpClientError, (error) =>
-              Effect.fail(toError(clientFailure(vendor, operation, error, invalidApiUrl)))
-            ),
+              Effect.fail(toError(clientFailure(vendor, operation, error, invalidApiUrl)))),
             Effect.withSpan("SlackClient.postMessage")
           )
     }

@@ -82,7 +82,9 @@ const apiHint = (refusal: ApiRefusal, code: string): string => {
     case "account_inactive":
       return `the token belongs to a deactivated user, app or workspace: ${reinstall}`
     case "missing_scope":
-      return `the bot token lacks the ${refusal.needed ?? "chat:write"} scope: add it under OAuth & Permissions, then ${reinstall}`
+      return `the bot token lacks the ${
+        refusal.needed ?? "chat:write"
+      } scope: add it under OAuth & Permissions, then ${reinstall}`
     case "not_allowed_token_type":
       return "chat.postMessage needs a bot token (xoxb-…), not a user or app-level token: configure the bot token"
     case "channel_not_found":

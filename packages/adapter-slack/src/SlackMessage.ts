@@ -146,12 +146,15 @@ export const render = (notification: Domain.Notification, options: RenderOptions
   }
   if (notification.threadUrl !== undefined) {
     const target = linkTarget(notification.threadUrl)
-    const thread =
-      target === undefined ? escapeWithin(notification.threadUrl, 500) : `<${target}|open the agent thread>`
+    const thread = target === undefined
+      ? escapeWithin(notification.threadUrl, 500)
+      : `<${target}|open the agent thread>`
     blocks.push({ type: "context", elements: [mrkdwn(`Thread: ${thread}`)] })
   }
   const text = escapeWithin(
-    `${kind} ${notification.issue.repo}#${notification.issue.number} ${oneLine(notification.title)}: ${oneLine(notification.headline)}`,
+    `${kind} ${notification.issue.repo}#${notification.issue.number} ${oneLine(notification.title)}: ${
+      oneLine(notification.headline)
+    }`,
     maxTextLength - mention.length
   )
   return { text: `${mention}${text}`, blocks }

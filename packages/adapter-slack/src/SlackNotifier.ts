@@ -34,7 +34,7 @@ const isWebhook = (options: Options): options is WebhookOptions => "webhookUrl" 
 
 /** The Slack notifier, built on the transport the options choose. */
 export const make = (options: Options): Effect.Effect<Notifier.Service, never, HttpClient.HttpClient> =>
-  Effect.gen(function* () {
+  Effect.gen(function*() {
     const threaded = !isWebhook(options)
     const client = isWebhook(options) ? yield* SlackClient.makeWebhook(options) : yield* SlackClient.makeBot(options)
     const notify = (notification: Domain.Notification): Effect.Effect<Domain.NotifyReceipt, Notifier.NotifierError> =>

@@ -11,7 +11,7 @@ import { botNotifier, noRetry, notification, webhookNotifier } from "./fixtures.
 const { Fault } = SlackFake
 
 const untilSleepingUntil = (millis: number) =>
-  Effect.gen(function* () {
+  Effect.gen(function*() {
     for (let poll = 0; poll < 1000; poll++) {
       if (Chunk.some(yield* TestClock.sleeps(), (end) => end === millis)) return
       yield* Effect.promise(() => new Promise((resolve) => setTimeout(resolve, 2)))
@@ -21,7 +21,7 @@ const untilSleepingUntil = (millis: number) =>
 
 describe("rate limits and transient answers", () => {
   it.scoped("a 429 is retried after Retry-After (0 s) on both transports", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const fake = yield* SlackFake.make()
       yield* fake.failNext(Fault.RateLimited({ retryAfter: 0 }), "api")
       yield* fake.failNext(Fault.RateLimited({ retryAfter: 0 }), "webhook")
@@ -34,11 +34,10 @@ describe("rate limits and transient answers", () => {
         ["webhook", 200]
       ])
       expect((yield* fake.posted).length).toBe(2)
-    })
-  )
+    }))
 
   it.scoped("a 429 waits the Retry-After on the clock before the retry", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const fake = yield* SlackFake.make()
       yield* fake.failNext(Fault.RateLimited({ retryAfter: 5 }))
       const notifier = yield* botNotifier(fake)
@@ -49,11 +48,10 @@ describe("rate limits and transient answers", () => {
       const receipt = yield* Fiber.join(sending)
       expect((yield* fake.received).map((r) => r.status)).toEqual([429, 200])
       expect(receipt.thread).toBe((yield* fake.posted)[0]?.ts)
-    })
-  )
+    }))
 
   it.scoped("a Retry-After beyond the bound is not slept on: a transient error with the rate-limit hint", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const fake = yield* SlackFake.make()
       yield* fake.failNext(Fault.RateLimited({ retryAfter: 3600 }))
       const error = yield* (yield* botNotifier(fake)).notify(notification()).pipe(Effect.flip)
@@ -61,11 +59,10 @@ describe("rate limits and transient answers", () => {
       expect(error.message).toContain("ratelimited")
       expect(error.hint).toContain("rate limit")
       expect((yield* fake.received).length).toBe(1)
-    })
-  )
+    }))
 
   it.scoped("a 5xx is retried and the message still goes out once", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const fake = yield* SlackFake.make()
       yield* fake.failNext(Fault.HttpStatus({ status: 500, body: "rollup_error" }))
       yield* (yield* webhookNotifier(fake, { retry: { times: 2, base: "0 millis", maxWait: "1 second" } })).notify(
@@ -73,8 +70,7 @@ describe("rate limits and transient answers", () => {
       )
       expect((yield* fake.received).map((r) => r.status)).toEqual([500, 200])
       expect((yield* fake.posted).length).toBe(1)
-    })
-  )
+    }))
 })
 
 interface Case {
@@ -192,7 +188,7 @@ const webhookCases: ReadonlyArray<Case> = [
 describe("§8.7 a refused message is an error with a hint, never swallowed", () => {
   for (const c of apiCases) {
     it.scoped(`chat.postMessage: ${c.name} → ${c.code}`, () =>
-      Effect.gen(function* () {
+      Effect.gen(function*() {
         const fake = yield* SlackFake.make(c.options)
         yield* c.arrange?.(fake) ?? Effect.void
         const notifier = yield* botNotifier(fake, {
@@ -208,13 +204,12 @@ describe("§8.7 a refused message is an error with a hint, never swallowed", () 
         expect(error.transient).toBe(c.transient ?? false)
         expect(error.message).toContain(c.hint)
         expect(yield* fake.posted).toEqual([])
-      })
-    )
+      }))
   }
 
   for (const c of webhookCases) {
     it.scoped(`incoming webhook: ${c.name} → ${c.code}`, () =>
-      Effect.gen(function* () {
+      Effect.gen(function*() {
         const fake = yield* SlackFake.make(c.options)
         yield* c.arrange?.(fake) ?? Effect.void
         const error = yield* (yield* webhookNotifier(fake, { retry: noRetry })).notify(notification()).pipe(Effect.flip)
@@ -223,12 +218,11 @@ describe("§8.7 a refused message is an error with a hint, never swallowed", () 
         expect(error.hint).toContain(c.hint)
         expect(error.transient).toBe(c.transient ?? false)
         expect(yield* fake.posted).toEqual([])
-      })
-    )
+      }))
   }
 
   it.scoped("a dropped connection is a transient error that says to check Slack is reachable", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const fake = yield* SlackFake.make()
       yield* fake.failNext(Fault.Reset(), "api")
       yield* fake.failNext(Fault.Reset(), "webhook")
@@ -238,16 +232,14 @@ describe("§8.7 a refused message is an error with a hint, never swallowed", () 
         expect(error).toMatchObject({ _tag: "NotifierError", transient: true })
         expect(error.hint).toContain("check that Slack is up")
       }
-    })
-  )
+    }))
 
   it.scoped("a 200 that is not a chat.postMessage answer is a transient error, not a success", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const fake = yield* SlackFake.make()
       yield* fake.failNext(Fault.HttpStatus({ status: 200, body: "<html>captive portal</html>" }))
       const error = yield* (yield* botNotifier(fake, { retry: noRetry })).notify(notification()).pipe(Effect.flip)
       expect(error).toMatchObject({ transient: true, status: 200 })
       expect(error.hint).toContain("malformed")
-    })
-  )
+    }))
 })

@@ -7,7 +7,7 @@ import * as Effect from "effect/Effect"
 import { SlackFake } from "../src/testing/index.js"
 
 const post = (url: string, body: string, headers: Record<string, string>) =>
-  Effect.gen(function* () {
+  Effect.gen(function*() {
     const client = yield* HttpClient.HttpClient
     const response = yield* client.execute(
       HttpClientRequest.post(url).pipe(HttpClientRequest.bodyText(body), HttpClientRequest.setHeaders(headers))
@@ -19,7 +19,7 @@ const json = "application/json; charset=utf-8"
 
 describe("SlackFake answers like Slack", () => {
   it.scoped("chat.postMessage: ok with channel, ts and message; not_authed; no_text; invalid_blocks", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const fake = yield* SlackFake.make()
       const api = `${fake.apiUrl}/chat.postMessage`
       const auth = { authorization: `Bearer ${fake.token}`, "content-type": json }
@@ -40,11 +40,10 @@ describe("SlackFake answers like Slack", () => {
         errors: ["must be less than 3001 characters [json-pointer:/blocks/0/text/text]"]
       })
       expect((yield* fake.posted).length).toBe(1)
-    })
-  )
+    }))
 
   it.scoped("chat.postMessage: a JSON body without a charset draws Slack's missing_charset warning", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const fake = yield* SlackFake.make()
       const answer = yield* post(
         `${fake.apiUrl}/chat.postMessage`,
@@ -56,11 +55,10 @@ describe("SlackFake answers like Slack", () => {
       )
       expect(JSON.parse(answer.body)).toMatchObject({ ok: true, response_metadata: { warnings: ["missing_charset"] } })
       expect((yield* fake.posted)[0]?.warnings).toEqual(["missing_charset"])
-    })
-  )
+    }))
 
   it.scoped("webhook: ok as a bare word, invalid_payload, no_service; faults queue per endpoint", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const fake = yield* SlackFake.make()
       yield* fake.failNext(SlackFake.Fault.RateLimited({ retryAfter: 7 }), "webhook")
       const limited = yield* post(`${fake.apiUrl}/chat.postMessage`, "{}", { "content-type": json })
@@ -86,14 +84,12 @@ describe("SlackFake answers like Slack", () => {
         ["webhook", 400],
         ["other", 404]
       ])
-    })
-  )
+    }))
 
   it.effect("stops listening when its scope closes", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const url = yield* Effect.scoped(Effect.map(SlackFake.make(), (fake) => fake.webhookUrl))
       const error = yield* post(url, "{}", { "content-type": json }).pipe(Effect.flip)
       expect(error._tag).toBe("RequestError")
-    })
-  )
+    }))
 })

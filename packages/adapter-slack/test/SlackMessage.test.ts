@@ -7,9 +7,7 @@ import { allKinds, done, mention, notification, slackTokens } from "./fixtures.j
 
 const texts = (message: SlackMessage.Message): ReadonlyArray<string> => [
   message.text,
-  ...message.blocks.flatMap((block) =>
-    block.type === "section" ? [block.text.text] : block.elements.map((e) => e.text)
-  )
+  ...message.blocks.flatMap((block) => block.type === "section" ? [block.text.text] : block.elements.map((e) => e.text))
 ]
 
 const allText = (message: SlackMessage.Message): string => texts(message).join("\n")
@@ -35,7 +33,8 @@ describe("SlackMessage.render", () => {
       text: {
         type: "mrkdwn",
         verbatim: true,
-        text: "*[NEEDS-HUMAN]* <https://github.com/acme/widgets/issues/42|acme/widgets#42 Login page times out under load>\nThe run stopped and needs a person."
+        text:
+          "*[NEEDS-HUMAN]* <https://github.com/acme/widgets/issues/42|acme/widgets#42 Login page times out under load>\nThe run stopped and needs a person."
       }
     })
     expect(message.text).toBe(

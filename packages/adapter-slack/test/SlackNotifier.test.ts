@@ -13,7 +13,7 @@ import { allKinds, botNotifier, notification, webhookNotifier } from "./fixtures
 
 describe("SlackNotifier over chat.postMessage", () => {
   it.scoped("posts each kind as one Block Kit message with a text fallback, as JSON with a charset", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const fake = yield* SlackFake.make()
       const notifier = yield* botNotifier(fake)
       for (const n of allKinds) yield* notifier.notify(n)
@@ -30,11 +30,10 @@ describe("SlackNotifier over chat.postMessage", () => {
         expect(BlockKitRules.validate(p.blocks)).toEqual([])
         expect(p.payload).toMatchObject({ unfurl_links: false, unfurl_media: false })
       }
-    })
-  )
+    }))
 
   it.scoped("puts two notifications about one run into one thread, and returns the thread's ts", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const fake = yield* SlackFake.make()
       const notifier = yield* botNotifier(fake)
       const first = yield* notifier.notify(notification({ kind: "dispatched", details: [] }))
@@ -48,23 +47,21 @@ describe("SlackNotifier over chat.postMessage", () => {
       expect(otherRoot?.threadTs).toBeUndefined()
       expect(otherRun.thread).toBe(otherRoot?.ts)
       expect(otherRun.thread).not.toBe(first.thread)
-    })
-  )
+    }))
 
   it.scoped("mentions the configured group on escalations only", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const fake = yield* SlackFake.make()
       const notifier = yield* botNotifier(fake, { mention: "<@U0ONCALL>" })
       for (const n of allKinds) yield* notifier.notify(n)
       const mentioned = (yield* fake.posted).map((p) => JSON.stringify(p.blocks).includes("<@U0ONCALL>"))
       expect(mentioned).toEqual([false, true, true, false])
-    })
-  )
+    }))
 })
 
 describe("SlackNotifier over an incoming webhook", () => {
   it.scoped("posts each kind, and returns no thread even when one is given", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const fake = yield* SlackFake.make()
       const notifier = yield* webhookNotifier(fake)
       const receipts = []
@@ -85,15 +82,14 @@ describe("SlackNotifier over an incoming webhook", () => {
         expect(p.payload).not.toHaveProperty("channel")
         expect(BlockKitRules.validate(p.blocks)).toEqual([])
       }
-    })
-  )
+    }))
 })
 
 describe("SlackNotifier layers", () => {
   const notifyOnce = Notifier.Notifier.pipe(Effect.flatMap((notifier) => notifier.notify(notification())))
 
   it.scoped("layerConfig builds the bot transport from Config values", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const fake = yield* SlackFake.make()
       const live = SlackNotifier.layerConfig({
         token: Config.redacted("SLACK_BOT_TOKEN"),
@@ -111,11 +107,10 @@ describe("SlackNotifier layers", () => {
       const posted = yield* fake.posted
       expect(posted.map((p) => p.via)).toEqual(["api"])
       expect(receipt.thread).toBe(posted[0]?.ts)
-    })
-  )
+    }))
 
   it.scoped("layerConfig builds the webhook transport, and a missing value is a ConfigError", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const fake = yield* SlackFake.make()
       const live = SlackNotifier.layerConfig({ webhookUrl: Config.redacted("SLACK_WEBHOOK_URL") }).pipe(
         Layer.provide(FetchHttpClient.layer)
@@ -129,11 +124,10 @@ describe("SlackNotifier layers", () => {
         Effect.flip
       )
       expect(missing._tag).toBe("ConfigError")
-    })
-  )
+    }))
 
   it.scoped("layer provides afk-core's Notifier", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const fake = yield* SlackFake.make()
       yield* notifyOnce.pipe(
         Effect.provide(
@@ -141,6 +135,5 @@ describe("SlackNotifier layers", () => {
         )
       )
       expect((yield* fake.posted).length).toBe(1)
-    })
-  )
+    }))
 })

@@ -1,5 +1,4 @@
 /** Known token and webhook values, driven through every failure path, never surface (quality R5). */
-import { inspect } from "node:util"
 import { describe, expect, it } from "@effect/vitest"
 import { type Domain, Notifier } from "afk-core"
 import * as Cause from "effect/Cause"
@@ -10,6 +9,7 @@ import * as LogLevel from "effect/LogLevel"
 import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
 import type * as Scope from "effect/Scope"
+import { inspect } from "node:util"
 import { SlackFake } from "../src/testing/index.js"
 import { botNotifier, noRetry, notification, recordingSpans, webhookNotifier } from "./fixtures.js"
 
@@ -74,7 +74,7 @@ const failures: ReadonlyArray<readonly [string, Send, Path["arrange"]]> = [
 
 describe("secrets never leave the adapter (quality R5)", () => {
   it.scoped("neither the token nor the webhook URL appears in any error, over every failure path", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const errors: Array<readonly [string, Notifier.NotifierError]> = []
       for (const [name, send, arrange] of failures) {
         const fake = yield* SlackFake.make({ token })
@@ -98,11 +98,10 @@ describe("secrets never leave the adapter (quality R5)", () => {
         expect(shown, name).not.toContain(webhookSecret)
       }
       expect(errors.find(([name]) => name === "webhook: invalid URL")?.[1].hint).toContain("not a valid URL")
-    })
-  )
+    }))
 
   it.scoped("neither reaches a span attribute or a log line", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const fake = yield* SlackFake.make({ token })
       const logs: Array<string> = []
       const capture = Logger.replace(
@@ -136,6 +135,5 @@ describe("secrets never leave the adapter (quality R5)", () => {
       expect(seen).toContain(fake.apiUrl)
       expect(seen).not.toContain(token)
       expect(seen).not.toContain(webhookSecret)
-    })
-  )
+    }))
 })

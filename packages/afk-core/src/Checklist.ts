@@ -36,7 +36,7 @@ export interface Input {
 const invisible = /[\p{Bidi_Control}\u200b\u2060\ufeff]/gu
 const breaking = /[\p{Cc}\p{Zl}\p{Zp}\s]+/gu
 const markdownSpecial = /[\\`*_[\]|~#]/g
-const htmlSpecial: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" }
+const htmlSpecial: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", "\"": "&quot;" }
 
 /**
  * Untrusted text as one inline markdown run: control characters and line breaks become spaces,
@@ -102,13 +102,17 @@ const stepLine = (step: Step, done: boolean, input: Input): ReadonlyArray<string
       return [`${box} Claimed (lock taken)`]
     case "dispatched":
       return [
-        `${box} Agent at work${Option.match(input.threadUrl, { onNone: () => "", onSome: (url) => ` (${link("open the thread", url)})` })}`
+        `${box} Agent at work${
+          Option.match(input.threadUrl, { onNone: () => "", onSome: (url) => ` (${link("open the thread", url)})` })
+        }`
       ]
     case "pushed":
       return [`${box} Pushed${Option.match(commit, { onNone: () => "", onSome: (sha) => ` ${sha}` })}`]
     case "ci":
       return [
-        `${box} CI green${Option.match(commit, { onNone: () => "", onSome: (sha) => ` on ${sha}` })}: ${ciSummary(input.checks)}`,
+        `${box} CI green${Option.match(commit, { onNone: () => "", onSome: (sha) => ` on ${sha}` })}: ${
+          ciSummary(input.checks)
+        }`,
         ...failingLines(input.checks)
       ]
     case "deployed":

@@ -23,10 +23,12 @@ export class Ci extends Context.Tag("afk-core/Ci")<Ci, Service>() {}
 
 const patternToRegExp = (pattern: string): RegExp =>
   new RegExp(
-    `^${pattern
-      .split("*")
-      .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, "\\$&"))
-      .join(".*")}$`,
+    `^${
+      pattern
+        .split("*")
+        .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, "\\$&"))
+        .join(".*")
+    }$`,
     "i"
   )
 
@@ -50,8 +52,7 @@ export const fold = (checks: ReadonlyArray<Check>, requirements: CiRequirements)
   const latest = new Map<string, Check>()
   for (const check of checks) latest.set(check.name, check)
   const reported = [...latest.values()]
-  const deployed =
-    requirements.deploy.length > 0 &&
+  const deployed = requirements.deploy.length > 0 &&
     requirements.deploy.every((pattern) => reported.some((c) => matches([pattern], c.name) && c.state === "success"))
   if (requirements.required.length === 0) {
     return new CiVerdict({ state: foldStates(reported), checks: reported, deployed })

@@ -200,7 +200,8 @@ export const decide = (
       refused.push({
         issue,
         reason: "at-capacity",
-        detail: `The cap of ${config.maxConcurrentRuns} run(s) in flight is reached (${input.inFlight} were in flight before this pass).`
+        detail:
+          `The cap of ${config.maxConcurrentRuns} run(s) in flight is reached (${input.inFlight} were in flight before this pass).`
       })
       continue
     }

@@ -35,9 +35,9 @@ const oneLine = (text: string) => {
  * recorder (nothing is sent). Provide the real
  * layers below it: `DryRun.layer.pipe(Layer.provide(real))`.
  */
-export const layer: Layer.Layer<Tracker | AgentRuntime | Notifier | Writes, never, Tracker | AgentRuntime> =
-  Layer.effectContext(
-    Effect.gen(function* () {
+export const layer: Layer.Layer<Tracker | AgentRuntime | Notifier | Writes, never, Tracker | AgentRuntime> = Layer
+  .effectContext(
+    Effect.gen(function*() {
       const tracker = yield* Tracker
       const agent = yield* AgentRuntime
       const writes: Array<Write> = []

@@ -66,16 +66,15 @@ export const withRetries =
             () => Effect.sleep(backoff(options, n)).pipe(Effect.zipRight(Effect.suspend(() => attempt(n + 1))))
           ),
           Effect.flatMap((response) => {
-            const transient =
-              !neverRetried.has(response.status) &&
+            const transient = !neverRetried.has(response.status) &&
               (isTransientStatus(response.status) || (options.isTransient?.(response) ?? false))
             if (!transient || n >= options.times) return Effect.succeed(response)
             return Effect.clockWith((clock) => {
               const now = clock.unsafeCurrentTimeMillis()
               const asked = Option.orElse(retryAfter(response.headers, now), () =>
-                options.waitHint === undefined ? Option.none() : options.waitHint(response, now)
-              )
-              const wait = Option.getOrElse(asked, () => backoff(options, n))
+                options.waitHint === undefined ? Option.none() : options.waitHint(response, now))
+              const wait = Option.getOrElse(asked, () =>
+                backoff(options, n))
               if (Duration.greaterThan(wait, Duration.decode(options.maxWait))) return Effect.succeed(response)
               return Effect.sleep(wait).pipe(Effect.zipRight(Effect.suspend(() => attempt(n + 1))))
             })
@@ -96,8 +95,9 @@ const isTransportError = (error: unknown): boolean =>
 export const withConcurrency =
   (permits: number) =>
   <E, R>(client: HttpClient.HttpClient.With<E, R>): Effect.Effect<HttpClient.HttpClient.With<E, R>> =>
-    Effect.map(Effect.makeSemaphore(permits), (semaphore) =>
-      HttpClient.transform(client, (execute) => semaphore.withPermits(1)(execute))
+    Effect.map(
+      Effect.makeSemaphore(permits),
+      (semaphore) => HttpClient.transform(client, (execute) => semaphore.withPermits(1)(execute))
     )
 
 /** The `rel="next"` target of an RFC 8288 `Link` header. */
@@ -122,7 +122,7 @@ export const collectPages = <A, E, R>(
   onTooMany: (pages: number) => E,
   maxPages = 1000
 ): Effect.Effect<ReadonlyArray<A>, E, R> =>
-  Effect.gen(function* () {
+  Effect.gen(function*() {
     const items: Array<A> = []
     let next: Option.Option<string> = Option.some(first)
     let pages = 0
@@ -150,10 +150,12 @@ const snippet = (text: string): string => {
 
 /** The hint for an HTTP status, naming what to do. */
 export const hintFor = (vendor: Vendor, status: number): string | undefined => {
-  if (status === 401)
+  if (status === 401) {
     return `${vendor.name} rejected the credential as invalid or expired: issue a new ${vendor.credential}`
-  if (status === 403)
+  }
+  if (status === 403) {
     return `${vendor.name} refused the request: the ${vendor.credential} lacks a permission or scope for it (or a rate limit applies)`
+  }
   if (status === 404) return `not found on ${vendor.name}, or not visible to this ${vendor.credential}`
   if (status === 422) return `${vendor.name} rejected the request as invalid`
   if (status === 429) return `${vendor.name} rate limit: wait and try again`
@@ -196,7 +198,8 @@ export const fromClientError = (
   return {
     operation,
     status: error.response.status,
-    detail: `${vendor.name} answered HTTP ${error.response.status} with a body that could not be read (${error.reason})`,
+    detail:
+      `${vendor.name} answered HTTP ${error.response.status} with a body that could not be read (${error.reason})`,
     transient: true,
     hint: `${vendor.name} sent a malformed answer; it will be retried on the next pass`,
     cause: error.cause

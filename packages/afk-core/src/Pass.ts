@@ -47,9 +47,7 @@ export const journal = (pass: Report["pass"]): Effect.Effect<Journal> =>
     (ref) => ({
       decide: (subject, action, reason) =>
         Ref.update(ref, (s) => ({ ...s, decisions: [...s.decisions, { subject, action, reason }] })).pipe(
-          Effect.zipRight(
-            Metric.increment(Metric.tagged(Metric.tagged(decisions, "pass", pass), "action", action))
-          ),
+          Effect.zipRight(Metric.increment(Metric.tagged(Metric.tagged(decisions, "pass", pass), "action", action))),
           Effect.zipRight(
             Effect.logInfo(`${subject}: ${action} (${reason})`).pipe(Effect.annotateLogs({ pass, subject, action }))
           )
@@ -70,17 +68,16 @@ export const journal = (pass: Report["pass"]): Effect.Effect<Journal> =>
  * Interruption is not caught: a stopped tick stops.
  */
 export const isolate =
-  (journal: Journal, subject: string) =>
-  <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<void, never, R> =>
+  (journal: Journal, subject: string) => <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<void, never, R> =>
     effect.pipe(
       Effect.asVoid,
       Effect.catchAllCause((cause) =>
         Cause.isInterruptedOnly(cause)
           ? Effect.failCause(cause as Cause.Cause<never>)
           : journal.fail(
-              subject,
-              Cause.squash(cause) instanceof Error ? (Cause.squash(cause) as Error).message : Cause.pretty(cause)
-            )
+            subject,
+            Cause.squash(cause) instanceof Error ? (Cause.squash(cause) as Error).message : Cause.pretty(cause)
+          )
       )
     )
 

@@ -20,7 +20,7 @@ interface RepoView {
 }
 
 /** Per-pass caches: trust per (repo, actor) and blocker states, each read once. */
-const makeCandidate = Effect.gen(function* () {
+const makeCandidate = Effect.gen(function*() {
   const tracker = yield* Tracker
   const trust = new Map<string, Effect.Effect<boolean, TrackerError>>()
   const states = new Map<string, Effect.Effect<DispatchPolicy.Blocker["state"], TrackerError>>()
@@ -44,21 +44,20 @@ const makeCandidate = Effect.gen(function* () {
           (error) => error.status === 404,
           () => Effect.succeed("missing" as const)
         )
-      )
-    )
+      ))
   return (config: Config.AfkConfig, issue: Issue): Effect.Effect<DispatchPolicy.Candidate, TrackerError> =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       if (issue.labels.includes(config.humanLabel) || issue.labels.includes(config.pausedLabel)) {
         return { issue, trusted: false, blockers: [] }
       }
       const events = yield* tracker.labelEvents(issue.repo, issue.number)
       const applied = events.filter((e) => e.label === config.readyLabel && e.action === "added").at(-1)
-      const trusted =
-        applied === undefined
-          ? false
-          : yield* memo(trust, `${issue.repo} ${applied.actor}`, () => tracker.isTrusted(issue.repo, applied.actor))
-      const blockers = yield* Effect.forEach(DispatchPolicy.blockersOf(issue), (ref) =>
-        Effect.map(stateOf(ref), (state) => ({ ref, state }))
+      const trusted = applied === undefined
+        ? false
+        : yield* memo(trust, `${issue.repo} ${applied.actor}`, () => tracker.isTrusted(issue.repo, applied.actor))
+      const blockers = yield* Effect.forEach(
+        DispatchPolicy.blockersOf(issue),
+        (ref) => Effect.map(stateOf(ref), (state) => ({ ref, state }))
       )
       return { issue, trusted, blockers }
     })
@@ -71,16 +70,15 @@ const once = <A, E>(effect: Effect.Effect<A, E>): Effect.Effect<A, E> => {
     value !== undefined
       ? Effect.succeed(value.a)
       : Effect.tap(effect, (a) =>
-          Effect.sync(() => {
-            value = { a }
-          })
-        )
+        Effect.sync(() => {
+          value = { a }
+        }))
   )
 }
 
 /** One poll pass. */
 export const run = (config: Config.AfkConfig) =>
-  Effect.gen(function* () {
+  Effect.gen(function*() {
     const arming = Config.describeArming(config)
     if (!arming.armed) return Pass.disarmed("poll", arming.reasons)
     const tracker = yield* Tracker

@@ -41,24 +41,26 @@ export const body = (
   view: View,
   threadUrl: Option.Option<string>
 ) =>
-  `${Checklist.render({
-    issue: issue.ref,
-    title: issue.title,
-    ordinal: record.ordinal,
-    reached: view.reached,
-    threadUrl,
-    commit: Option.fromNullable(record.commit),
-    checks: view.checks ?? [],
-    attempts: record.attempts,
-    maxAttempts: ctx.config.fixForwardMaxAttempts,
-    showDeployed: ctx.config.deployChecks.length > 0,
-    status: view.status,
-    outcome: Option.fromNullable(view.outcome)
-  })}\n\n${RunRecord.footer(record)}`
+  `${
+    Checklist.render({
+      issue: issue.ref,
+      title: issue.title,
+      ordinal: record.ordinal,
+      reached: view.reached,
+      threadUrl,
+      commit: Option.fromNullable(record.commit),
+      checks: view.checks ?? [],
+      attempts: record.attempts,
+      maxAttempts: ctx.config.fixForwardMaxAttempts,
+      showDeployed: ctx.config.deployChecks.length > 0,
+      status: view.status,
+      outcome: Option.fromNullable(view.outcome)
+    })
+  }\n\n${RunRecord.footer(record)}`
 
 /** Writes the run comment (edit in place; a no-op when nothing changed). */
 export const save = (ctx: Context, issue: Issue, found: RunRecord.Found, record: RunRecord.RunRecord, view: View) =>
-  Effect.gen(function* () {
+  Effect.gen(function*() {
     const tracker = yield* Tracker
     const agent = yield* AgentRuntime
     const next = body(ctx, issue, record, view, Option.fromNullable(agent.threadUrl(record.threadId)))
@@ -104,12 +106,13 @@ const outranks = (
  * dispatching when another issue of the repo holds an older claim (that claim wins; this lock is released).
  */
 export const claim = (ctx: Context, issue: Issue, reason: string) =>
-  Effect.gen(function* () {
+  Effect.gen(function*() {
     const tracker = yield* Tracker
     const agent = yield* AgentRuntime
     const subject = String(issue.ref)
-    if (!issue.labels.includes(ctx.config.lockLabel))
+    if (!issue.labels.includes(ctx.config.lockLabel)) {
       yield* tracker.addLabel(issue.repo, issue.number, ctx.config.lockLabel)
+    }
     const comments = yield* tracker.listComments(issue.repo, issue.number)
     const ordinal = RunRecord.terminalRuns(comments, ctx.bot) + 1
     const now = yield* DateTime.now
@@ -203,7 +206,7 @@ export const notification = (
  * the failure is transient, and is recorded on the issue when it is not.
  */
 export const finish = (ctx: Context, issue: Issue, found: RunRecord.Found, checks: ReadonlyArray<Check> = []) =>
-  Effect.gen(function* () {
+  Effect.gen(function*() {
     const tracker = yield* Tracker
     const notifier = yield* Notifier
     const agent = yield* AgentRuntime
@@ -232,22 +235,22 @@ export const finish = (ctx: Context, issue: Issue, found: RunRecord.Found, check
             error.transient
               ? Effect.fail(error)
               : Effect.as(
-                  save(
-                    ctx,
-                    issue,
-                    found,
-                    new RunRecord.RunRecord({
-                      ...record,
-                      outcome: `${record.outcome ?? ""} (notification failed: ${error.message})`
-                    }),
-                    {
-                      reached: done ? "done" : "dispatched",
-                      status: "the notification could not be delivered",
-                      outcome: { kind, reason: record.outcome ?? "" }
-                    }
-                  ),
-                  false
-                )
+                save(
+                  ctx,
+                  issue,
+                  found,
+                  new RunRecord.RunRecord({
+                    ...record,
+                    outcome: `${record.outcome ?? ""} (notification failed: ${error.message})`
+                  }),
+                  {
+                    reached: done ? "done" : "dispatched",
+                    status: "the notification could not be delivered",
+                    outcome: { kind, reason: record.outcome ?? "" }
+                  }
+                ),
+                false
+              )
         )
       )
     if (done && issue.state === "open") yield* tracker.closeIssue(issue.repo, issue.number)

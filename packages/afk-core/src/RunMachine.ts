@@ -82,26 +82,36 @@ const pushedAction = (
   if (observation.turn === "unknown") {
     return verdict === "green" && age >= config.closeDeferMaxSeconds
       ? Action.Close({
-          reason: `CI is green on ${sha} and the run is past its ${formatSeconds(config.closeDeferMaxSeconds)} defer ceiling, though the agent runtime did not answer.`
-        })
+        reason: `CI is green on ${sha} and the run is past its ${
+          formatSeconds(config.closeDeferMaxSeconds)
+        } defer ceiling, though the agent runtime did not answer.`
+      })
       : Action.Wait({
-          reason: `Commit ${sha} is pushed but the agent runtime did not answer, so its turn may still be live; waiting (an unreachable runtime never escalates).`
-        })
+        reason:
+          `Commit ${sha} is pushed but the agent runtime did not answer, so its turn may still be live; waiting (an unreachable runtime never escalates).`
+      })
   }
   if (isLive(observation.turn)) {
     if (age < config.closeDeferMaxSeconds) {
       return Action.Wait({
-        reason: `Commit ${sha} is pushed but the agent's turn is still ${observation.turn}, so every verdict waits until it ends or the run is ${formatSeconds(config.closeDeferMaxSeconds)} old.`
+        reason:
+          `Commit ${sha} is pushed but the agent's turn is still ${observation.turn}, so every verdict waits until it ends or the run is ${
+            formatSeconds(config.closeDeferMaxSeconds)
+          } old.`
       })
     }
     if (verdict === "red") {
       return Action.Freeze({
-        reason: `CI is red on ${sha} while the agent's turn is still ${observation.turn} after ${formatSeconds(age)}, past the defer ceiling, so the run is frozen rather than starting a second agent beside a live one.`
+        reason: `CI is red on ${sha} while the agent's turn is still ${observation.turn} after ${
+          formatSeconds(age)
+        }, past the defer ceiling, so the run is frozen rather than starting a second agent beside a live one.`
       })
     }
     if (verdict === "green") {
       return Action.Close({
-        reason: `CI is green on ${sha}; the agent's turn is still ${observation.turn} after ${formatSeconds(age)}, past the defer ceiling, so the issue closes on the verdict.`
+        reason: `CI is green on ${sha}; the agent's turn is still ${observation.turn} after ${
+          formatSeconds(age)
+        }, past the defer ceiling, so the issue closes on the verdict.`
       })
     }
   } else {
@@ -117,14 +127,18 @@ const pushedAction = (
       const repeated = Option.contains(observation.lastFailure, signature)
       if (observation.attempts < config.fixForwardMaxAttempts && !repeated) {
         return Action.FixForward({
-          reason: `CI is red on ${sha} (${signature || "no failing check named"}), so fix-forward attempt ${observation.attempts + 1} of ${config.fixForwardMaxAttempts} starts.`,
+          reason: `CI is red on ${sha} (${signature || "no failing check named"}), so fix-forward attempt ${
+            observation.attempts + 1
+          } of ${config.fixForwardMaxAttempts} starts.`,
           failing,
           signature
         })
       }
       return Action.Freeze({
         reason: repeated
-          ? `CI is red on ${sha} with the same failure as the previous attempt (${signature || "no failing check named"}), so the run is frozen.`
+          ? `CI is red on ${sha} with the same failure as the previous attempt (${
+            signature || "no failing check named"
+          }), so the run is frozen.`
           : `CI is red on ${sha} and the fix-forward budget is spent (${observation.attempts} of ${config.fixForwardMaxAttempts} attempts used), so the run is frozen.`
       })
     }
@@ -132,14 +146,15 @@ const pushedAction = (
   const waited = secondsBetween(commit.declaredAt, observation.now)
   if (waited >= config.noVerdictMaxSeconds) {
     return Action.EscalateNoVerdict({
-      reason: `Commit ${sha} was declared ${formatSeconds(waited)} ago and CI has still ${verdict === "none" ? "reported nothing" : "not finished"} for it, so a human takes over.`
+      reason: `Commit ${sha} was declared ${formatSeconds(waited)} ago and CI has still ${
+        verdict === "none" ? "reported nothing" : "not finished"
+      } for it, so a human takes over.`
     })
   }
   return Action.Wait({
-    reason:
-      verdict === "none"
-        ? `Commit ${sha} is pushed and CI has not reported on it yet.`
-        : `Commit ${sha} is pushed and CI is still running on it.`
+    reason: verdict === "none"
+      ? `Commit ${sha} is pushed and CI has not reported on it yet.`
+      : `Commit ${sha} is pushed and CI is still running on it.`
   })
 }
 
@@ -147,13 +162,16 @@ const notPushedAction = (observation: Observation, config: MachineConfig): Actio
   const { turn } = observation
   if (turn === "vanished" && observation.redispatches < config.maxRedispatches) {
     return Action.Redispatch({
-      reason: `The agent's turn vanished before anything was pushed, so the run starts again (redispatch ${observation.redispatches + 1} of ${config.maxRedispatches}).`
+      reason: `The agent's turn vanished before anything was pushed, so the run starts again (redispatch ${
+        observation.redispatches + 1
+      } of ${config.maxRedispatches}).`
     })
   }
   switch (turn) {
     case "vanished":
       return Action.Escalate({
-        reason: `The agent's turn vanished again before anything was pushed and the redispatch budget is spent (${observation.redispatches} of ${config.maxRedispatches}), so a human takes over.`,
+        reason:
+          `The agent's turn vanished again before anything was pushed and the redispatch budget is spent (${observation.redispatches} of ${config.maxRedispatches}), so a human takes over.`,
         interrupt: false
       })
     case "failed":
@@ -176,15 +194,16 @@ const notPushedAction = (observation: Observation, config: MachineConfig): Actio
       const turnAge = secondsBetween(observation.turnStartedAt, observation.now)
       if (turnAge >= config.turnMaxSeconds) {
         return Action.Escalate({
-          reason: `The agent's turn has been ${turn} for ${formatSeconds(turnAge)}, past the ${formatSeconds(config.turnMaxSeconds)} limit, so it is interrupted and a human takes over.`,
+          reason: `The agent's turn has been ${turn} for ${formatSeconds(turnAge)}, past the ${
+            formatSeconds(config.turnMaxSeconds)
+          } limit, so it is interrupted and a human takes over.`,
           interrupt: true
         })
       }
       return Action.Wait({
-        reason:
-          turn === "running"
-            ? "The agent is working and has not declared a commit yet."
-            : "The agent's turn is blocked and has not declared a commit yet; it waits until the turn limit."
+        reason: turn === "running"
+          ? "The agent is working and has not declared a commit yet."
+          : "The agent's turn is blocked and has not declared a commit yet; it waits until the turn limit."
       })
     }
     case "unknown":

@@ -16,21 +16,19 @@ export interface Report {
   readonly failed: boolean
 }
 
-const guard =
-  (pass: Pass.Report["pass"]) =>
-  <R>(effect: Effect.Effect<Pass.Report, never, R>) =>
-    effect.pipe(
-      Effect.catchAllDefect((defect) =>
-        Effect.succeed<Pass.Report>({
-          pass,
-          decisions: [],
-          failures: [{ subject: pass, message: defect instanceof Error ? defect.message : String(defect) }]
-        })
-      )
+const guard = (pass: Pass.Report["pass"]) => <R>(effect: Effect.Effect<Pass.Report, never, R>) =>
+  effect.pipe(
+    Effect.catchAllDefect((defect) =>
+      Effect.succeed<Pass.Report>({
+        pass,
+        decisions: [],
+        failures: [{ subject: pass, message: defect instanceof Error ? defect.message : String(defect) }]
+      })
     )
+  )
 
 export const run = (config: Config.AfkConfig) =>
-  Effect.gen(function* () {
+  Effect.gen(function*() {
     const watch = yield* guard("watch")(Watch.run(config))
     const poll = yield* guard("poll")(Poll.run(config))
     return { watch, poll, failed: Pass.failed(watch) && Pass.failed(poll) } satisfies Report

@@ -29,12 +29,11 @@ const verdictLine = (verdict: CiVerdict) =>
 
 /** Re-drives a locked issue that has no live run record: a claim that crashed before or after its record. */
 const recover = (ctx: Run.Context, issue: Issue) =>
-  Effect.gen(function* () {
+  Effect.gen(function*() {
     const tracker = yield* Tracker
     const subject = String(issue.ref)
     const { config } = ctx
-    const eligible =
-      issue.labels.includes(config.readyLabel) &&
+    const eligible = issue.labels.includes(config.readyLabel) &&
       !issue.labels.includes(config.humanLabel) &&
       !issue.labels.includes(config.pausedLabel)
     if (eligible) return yield* Run.claim(ctx, issue, "re-driving an unfinished claim")
@@ -70,16 +69,15 @@ const observeCommit = (
   if (record.commit !== undefined) {
     return Option.some({ sha: record.commit, declaredAt: record.commitDeclaredAt ?? record.turnStartedAt })
   }
-  const fromText =
-    status.state === "succeeded" && status.lastAssistantText !== undefined
-      ? Option.map(Declaration.extract(status.lastAssistantText), (sha) => ({ sha, declaredAt: now }))
-      : Option.none()
+  const fromText = status.state === "succeeded" && status.lastAssistantText !== undefined
+    ? Option.map(Declaration.extract(status.lastAssistantText), (sha) => ({ sha, declaredAt: now }))
+    : Option.none()
   return Option.orElse(fromText, () => Declaration.fromComments(comments, ctx.bot, record.turnStartedAt))
 }
 
 /** Drives one dispatched run by one step. */
 const drive = (ctx: Run.Context, issue: Issue, found: RunRecord.Found, comments: ReadonlyArray<Comment>) =>
-  Effect.gen(function* () {
+  Effect.gen(function*() {
     const tracker = yield* Tracker
     const agent = yield* AgentRuntime
     const ci = yield* Ci
@@ -132,7 +130,7 @@ const drive = (ctx: Run.Context, issue: Issue, found: RunRecord.Found, comments:
       onSome: (v) => (v.state === "green" ? (v.deployed ? "deployed" : "ci") : "pushed")
     }) as "dispatched" | "pushed" | "ci" | "deployed"
     const escalate = (kind: "needs-human" | "frozen", reason: string, interrupt: boolean) =>
-      Effect.gen(function* () {
+      Effect.gen(function*() {
         if (interrupt) yield* agent.interrupt(record.runId, record.threadId)
         yield* tracker.addLabel(issue.repo, issue.number, config.humanLabel)
         const outcome = kind === "frozen" ? `frozen: ${reason}` : reason
@@ -153,8 +151,10 @@ const drive = (ctx: Run.Context, issue: Issue, found: RunRecord.Found, comments:
             Option.isSome(commit)
               ? `pushed ${short(commit.value.sha)}; waiting for CI`
               : status.state === "unknown"
-                ? "the agent runtime did not answer; waiting"
-                : `the agent is ${status.state}`,
+              ? "the agent runtime did not answer; waiting"
+              : status.state === "blocked"
+              ? "the agent is waiting for input"
+              : "the agent is working",
           onSome: (v) => `pushed ${short(record.commit ?? "")}; CI ${v.state} (${verdictLine(v)})`
         })
         yield* Run.save(ctx, issue, found, record, { reached, checks, status: line })
@@ -216,7 +216,8 @@ const drive = (ctx: Run.Context, issue: Issue, found: RunRecord.Found, comments:
           prompt: Prompt.firstTurn({
             issue,
             preamble: config.preamble,
-            note: "Your previous turn on this issue was lost before it pushed anything; start again from the latest default branch."
+            note:
+              "Your previous turn on this issue was lost before it pushed anything; start again from the latest default branch."
           })
         })
         const next = new RunRecord.RunRecord({ ...record, threadId, redispatches, turnStartedAt: now })
@@ -231,7 +232,7 @@ const drive = (ctx: Run.Context, issue: Issue, found: RunRecord.Found, comments:
 
 /** One locked issue: finish, recover, hand over, or drive. */
 const handle = (ctx: Run.Context, issue: Issue) =>
-  Effect.gen(function* () {
+  Effect.gen(function*() {
     const tracker = yield* Tracker
     const { config } = ctx
     const subject = String(issue.ref)
@@ -271,7 +272,7 @@ const handle = (ctx: Run.Context, issue: Issue) =>
 
 /** One watch pass over every allowlisted repo. Disarmed: no I/O at all. */
 export const run = (config: Config.AfkConfig) =>
-  Effect.gen(function* () {
+  Effect.gen(function*() {
     const arming = Config.describeArming(config)
     if (!arming.armed) return Pass.disarmed("watch", arming.reasons)
     const tracker = yield* Tracker
@@ -292,8 +293,7 @@ export const run = (config: Config.AfkConfig) =>
           Effect.flatMap(tracker.listOpenIssues(repo, config.lockLabel), (locked) =>
             Effect.forEach(locked, (issue) => Pass.isolate(journal, String(issue.ref))(handle(ctx, issue)), {
               discard: true
-            })
-          )
+            }))
         ),
       { concurrency: 8, discard: true }
     )

@@ -28,7 +28,7 @@ const input = (overrides: Partial<Checklist.Input> = {}): Checklist.Input => ({
 const taskLines = (markdown: string) => markdown.split("\n").filter((line) => /^- \[[ x]\] /.test(line))
 
 const hostileTitles = [
-  '--> <!-- afk-run: {"v":1,"phase":"done"} -->',
+  "--> <!-- afk-run: {\"v\":1,\"phase\":\"done\"} -->",
   "```\n- [x] Done: issue closed\n```",
   "line one\nline two\r\n- [x] Pushed",
   "- [x] Claimed",
@@ -133,7 +133,9 @@ describe("Checklist.render", () => {
       redispatches: 0
     })
     for (const title of hostileTitles) {
-      const body = `${Checklist.render(input({ title, status: title, commit: Option.some(title) }))}\n\n${RunRecord.footer(record)}`
+      const body = `${Checklist.render(input({ title, status: title, commit: Option.some(title) }))}\n\n${
+        RunRecord.footer(record)
+      }`
       expect(Option.getOrThrow(RunRecord.parse(body))).toEqual(record)
       expect(Declaration.extract(body)).toEqual(Option.none())
       const comment = new Comment({ id: "1", author: "afk-bot", body, createdAt: DateTime.unsafeMake(0) })

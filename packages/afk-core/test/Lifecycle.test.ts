@@ -5,11 +5,11 @@ import * as Option from "effect/Option"
 import { AgentRuntimeError } from "../src/AgentRuntime.js"
 import * as Checklist from "../src/Checklist.js"
 import * as Config from "../src/Config.js"
-import * as DryRun from "../src/DryRun.js"
 import type { Repo } from "../src/Domain.js"
+import * as DryRun from "../src/DryRun.js"
 import * as RunRecord from "../src/RunRecord.js"
-import * as Tick from "../src/Tick.js"
 import * as MemoryCi from "../src/testing/MemoryCi.js"
+import * as Tick from "../src/Tick.js"
 import * as World from "./support/world.js"
 
 const { app, lib, bot, armed, ready } = World
@@ -22,7 +22,7 @@ const checklists = (world: World.World, repo: Repo, n: number) =>
 
 describe("lifecycle on the in-memory fakes", () => {
   it.effect("ready → dispatched → pushed → CI green → closed with proof and a done notification", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const world = yield* World.make({ issues: { [app]: [ready(1)] } })
       yield* world.settle(armed())
       const issue = world.tracker.issue(app, 1)
@@ -33,11 +33,10 @@ describe("lifecycle on the in-memory fakes", () => {
       expect(world.notifier.sent[0]?.commit).toBe(record(world, app, 1).commit)
       expect(record(world, app, 1).phase).toBe("done")
       expect(checklists(world, app, 1)).toHaveLength(1)
-    })
-  )
+    }))
 
   it.effect("red CI → fix-forward on the same thread → green → closed", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const world = yield* World.make({ issues: { [app]: [ready(1)] }, ci: MemoryCi.scripts.redThenGreen(1) })
       yield* world.settle(armed())
       expect(world.tracker.issue(app, 1).state).toBe("closed")
@@ -45,11 +44,10 @@ describe("lifecycle on the in-memory fakes", () => {
       expect(world.agent.threads()[0]?.turns).toBe(2)
       expect(record(world, app, 1).attempts).toBe(1)
       expect(world.notifier.sent.map((n) => n.kind)).toEqual(["done"])
-    })
-  )
+    }))
 
   it.effect("the same failure twice freezes the run and hands it to a human", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const world = yield* World.make({ issues: { [app]: [ready(1)] }, ci: MemoryCi.scripts.alwaysRed() })
       yield* world.settle(armed())
       const issue = world.tracker.issue(app, 1)
@@ -58,11 +56,10 @@ describe("lifecycle on the in-memory fakes", () => {
       expect(issue.labels).not.toContain("agent-in-progress")
       expect(world.agent.threads()[0]?.turns).toBe(2)
       expect(world.notifier.sent.map((n) => n.kind)).toEqual(["frozen"])
-    })
-  )
+    }))
 
   it.effect("a turn that ends without a push escalates", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const world = yield* World.make({
         issues: { [app]: [ready(1)] },
         behaviour: () => ({ _tag: "noPush", afterPolls: 1 })
@@ -71,11 +68,10 @@ describe("lifecycle on the in-memory fakes", () => {
       expect(world.tracker.issue(app, 1).labels).toContain("ready-for-human")
       expect(world.notifier.sent.map((n) => n.kind)).toEqual(["needs-human"])
       expect(record(world, app, 1).phase).toBe("escalated")
-    })
-  )
+    }))
 
   it.effect("§8.14 a vanished thread is redispatched once, then escalated", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const world = yield* World.make({
         issues: { [app]: [ready(1)] },
         behaviour: () => ({ _tag: "vanish", afterPolls: 0 })
@@ -85,11 +81,10 @@ describe("lifecycle on the in-memory fakes", () => {
       expect(record(world, app, 1).redispatches).toBe(1)
       expect(world.tracker.issue(app, 1).labels).toContain("ready-for-human")
       expect(world.notifier.sent.map((n) => n.kind)).toEqual(["needs-human"])
-    })
-  )
+    }))
 
   it.effect("a turn blocked past turnMax is interrupted and escalated", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const world = yield* World.make({
         issues: { [app]: [ready(1)] },
         behaviour: () => ({ _tag: "block", afterPolls: 0 })
@@ -103,11 +98,10 @@ describe("lifecycle on the in-memory fakes", () => {
       expect(world.agent.interrupts()).toBe(1)
       expect(world.tracker.issue(app, 1).labels).toContain("ready-for-human")
       expect(world.notifier.sent.map((n) => n.kind)).toEqual(["needs-human"])
-    })
-  )
+    }))
 
   it.effect("§8.24 CI that never reports escalates noVerdict, counted from the declaration", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const world = yield* World.make({
         issues: { [app]: [ready(1)] },
         behaviour: () => ({ _tag: "push", afterPolls: 3 }),
@@ -125,11 +119,10 @@ describe("lifecycle on the in-memory fakes", () => {
       expect(world.tracker.issue(app, 1).labels).toContain("ready-for-human")
       expect(world.tracker.issue(app, 1).state).toBe("open")
       expect(world.notifier.sent.map((n) => n.kind)).toEqual(["needs-human"])
-    })
-  )
+    }))
 
   it.effect("§8.12 escalation is final: the issue is never dispatched again while it carries the human label", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const world = yield* World.make({
         issues: { [app]: [ready(1)] },
         behaviour: () => ({ _tag: "noPush", afterPolls: 0 })
@@ -138,11 +131,10 @@ describe("lifecycle on the in-memory fakes", () => {
       expect(world.tracker.issue(app, 1).labels).toEqual(expect.arrayContaining(["ready-for-agent", "ready-for-human"]))
       for (let i = 0; i < 10; i++) yield* world.tick(armed())
       expect(world.agent.threadsCreated()).toBe(1)
-    })
-  )
+    }))
 
   it.effect("a person removing the human label re-queues the issue as a second run", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       let run = 0
       const world = yield* World.make({
         issues: { [app]: [ready(1)] },
@@ -155,11 +147,10 @@ describe("lifecycle on the in-memory fakes", () => {
       expect(world.tracker.issue(app, 1).state).toBe("closed")
       expect(world.agent.threadsCreated()).toBe(2)
       expect(record(world, app, 1).ordinal).toBe(2)
-    })
-  )
+    }))
 
   it.effect("§8.13 an unreachable runtime waits and the run resumes when it is back", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const world = yield* World.make({
         issues: { [app]: [ready(1)] },
         behaviour: () => ({ _tag: "push", afterPolls: 2 })
@@ -173,11 +164,10 @@ describe("lifecycle on the in-memory fakes", () => {
       world.agent.unreachable = false
       yield* world.settle(armed())
       expect(world.tracker.issue(app, 1).state).toBe("closed")
-    })
-  )
+    }))
 
   it.effect("§8.19 never closes under a live turn until the close-defer ceiling", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const world = yield* World.make({ issues: { [app]: [ready(1)] }, behaviour: () => ({ _tag: "hang" }) })
       const config = armed({ closeDeferMaxSeconds: 3600 })
       yield* world.tick(config)
@@ -186,11 +176,10 @@ describe("lifecycle on the in-memory fakes", () => {
       expect(world.tracker.issue(app, 1).state).toBe("open")
       for (let i = 0; i < 2; i++) yield* world.tick(config, 10)
       expect(world.tracker.issue(app, 1).state).toBe("closed")
-    })
-  )
+    }))
 
   it.effect("§8.23 removing the ready label does not unlock the repo", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const world = yield* World.make({
         issues: { [app]: [ready(1), ready(2)] },
         behaviour: () => ({ _tag: "hang" })
@@ -200,11 +189,10 @@ describe("lifecycle on the in-memory fakes", () => {
       for (let i = 0; i < 3; i++) yield* world.tick(armed())
       expect(world.agent.threadsCreated()).toBe(1)
       expect(world.tracker.issue(app, 2).labels).not.toContain("agent-in-progress")
-    })
-  )
+    }))
 
   it.effect("one run per repo, lowest priority first, and the next runs after the first closes", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const world = yield* World.make({
         issues: {
           [app]: [
@@ -220,24 +208,22 @@ describe("lifecycle on the in-memory fakes", () => {
       expect(world.tracker.issue(app, 1).state).toBe("closed")
       expect(world.tracker.issue(app, 2).state).toBe("closed")
       expect(world.agent.threadsCreated()).toBe(2)
-    })
-  )
+    }))
 
   it.effect("the global cap holds across repos", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const world = yield* World.make({
         issues: { [app]: [ready(1)], [lib]: [ready(1)] },
         behaviour: () => ({ _tag: "hang" })
       })
       yield* world.tick(armed({ maxConcurrentRuns: 1 }))
       expect(world.agent.threadsCreated()).toBe(1)
-    })
-  )
+    }))
 
   it.effect(
     "refuses an issue labelled by an untrusted user, a paused one and a blocked one until its blocker closes",
     () =>
-      Effect.gen(function* () {
+      Effect.gen(function*() {
         const world = yield* World.make({
           issues: {
             [app]: [ready(1, { labeledBy: { "ready-for-agent": "stranger" } })],
@@ -263,9 +249,9 @@ describe("lifecycle on the in-memory fakes", () => {
   )
 
   it.effect("dry run: every read happens, every write is recorded and none is made", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const world = yield* World.make({ issues: { [app]: [ready(1)] } })
-      const writes = yield* Effect.gen(function* () {
+      const writes = yield* Effect.gen(function*() {
         yield* Tick.run(armed())
         return (yield* DryRun.Writes).list()
       }).pipe(Effect.provide(DryRun.layer.pipe(Layer.provideMerge(world.layer))))
@@ -275,11 +261,10 @@ describe("lifecycle on the in-memory fakes", () => {
       expect(writes.map((w) => `${w.op} ${w.target}`)).toEqual(
         expect.arrayContaining(["add label acme/app#1", "post comment acme/app#1", "dispatch acme/app#1"])
       )
-    })
-  )
+    }))
 
   it.effect("disarmed by default: poll and watch make zero port calls", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const world = yield* World.make({ issues: { [app]: [ready(1)] } })
       const report = yield* world.tick(Config.defaults)
       expect(report.poll.disarmed).toBeDefined()
@@ -288,11 +273,10 @@ describe("lifecycle on the in-memory fakes", () => {
       expect(world.tracker.writes).toHaveLength(0)
       expect(world.ci.reads()).toBe(0)
       expect(world.agent.threadsCreated()).toBe(0)
-    })
-  )
+    }))
 
   it.effect("§8.22 a failing agent runtime fails poll but watch still drives the runs in flight", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const world = yield* World.make({
         issues: { [app]: [ready(1)], [lib]: [ready(1)] },
         behaviour: () => ({ _tag: "push", afterPolls: 1 })
@@ -307,6 +291,5 @@ describe("lifecycle on the in-memory fakes", () => {
       expect(report.failed).toBe(false)
       yield* world.tick(armed())
       expect(world.tracker.issue(app, 1).state).toBe("closed")
-    })
-  )
+    }))
 })

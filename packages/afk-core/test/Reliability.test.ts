@@ -9,8 +9,8 @@ import { CiError } from "../src/Ci.js"
 import type { Repo } from "../src/Domain.js"
 import { NotifierError } from "../src/Notifier.js"
 import * as RunRecord from "../src/RunRecord.js"
-import { TrackerError } from "../src/Tracker.js"
 import * as MemoryCi from "../src/testing/MemoryCi.js"
+import { TrackerError } from "../src/Tracker.js"
 import * as World from "./support/world.js"
 
 const { app, lib, bot, armed, ready } = World
@@ -110,7 +110,7 @@ describe("R1 crash-point sweep", () => {
   it.effect(
     "every write of poll and watch, crashed right after, converges with the invariants intact",
     () =>
-      Effect.gen(function* () {
+      Effect.gen(function*() {
         const clean = yield* scenario()
         yield* clean.settle(armed())
         checkFinal(clean, "clean run")
@@ -144,7 +144,7 @@ describe("R1 crash-point sweep", () => {
 describe("R3 overlapping ticks", () => {
   for (const overlap of [2, 4, 8]) {
     it.effect(`${overlap} ticks at once never dispatch an issue twice`, () =>
-      Effect.gen(function* () {
+      Effect.gen(function*() {
         const world = yield* scenario()
         world.tracker.hook = () => Effect.yieldNow()
         world.agent.hook = () => Effect.yieldNow()
@@ -158,7 +158,6 @@ describe("R3 overlapping ticks", () => {
         }
         yield* world.settle(armed())
         checkFinal(world, `overlap ${overlap}`)
-      })
-    )
+      }))
   }
 })

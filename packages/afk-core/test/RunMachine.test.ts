@@ -255,11 +255,11 @@ const toScenario = (o: Arbitrary): Scenario => ({
   ...(o.ci === undefined
     ? {}
     : {
-        ci: verdict(
-          o.ci[0],
-          o.ci[1].map(([name, state]) => check(name, state as Check["state"]))
-        )
-      }),
+      ci: verdict(
+        o.ci[0],
+        o.ci[1].map(([name, state]) => check(name, state as Check["state"]))
+      )
+    }),
   ...(o.lastFailure === undefined ? {} : { lastFailure: o.lastFailure })
 })
 

@@ -48,7 +48,7 @@ describe("RunRecord", () => {
     const text = RunRecord.footer(record())
     expect(text).toMatch(/^<!-- afk-run: \{.*\} -->$/)
     expect(text).not.toContain("\n")
-    expect(text).toContain('"startedAt":"2026-03-01T10:00:00.000Z"')
+    expect(text).toContain("\"startedAt\":\"2026-03-01T10:00:00.000Z\"")
   })
 
   it("R4: field content cannot close the footer comment early", () => {
@@ -66,8 +66,8 @@ describe("RunRecord", () => {
       RunRecord.footer(first),
       RunRecord.footer(second),
       "<!-- afk-run: {not json} -->",
-      '<!-- afk-run: {"v":2,"runId":"x"} -->',
-      '<!-- afk-run: {"v":1,"runId":"missing-fields"} -->'
+      "<!-- afk-run: {\"v\":2,\"runId\":\"x\"} -->",
+      "<!-- afk-run: {\"v\":1,\"runId\":\"missing-fields\"} -->"
     ].join("\n")
     expect(Option.getOrThrow(RunRecord.parse(body))).toEqual(second)
   })

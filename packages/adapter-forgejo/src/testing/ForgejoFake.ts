@@ -199,8 +199,7 @@ export const make = (seed: S.Seed, options: Options = {}): Effect.Effect<Forgejo
         return { status: 200, body: S.issueJson(root, state, issue).labels }
       }
       if (sub === "labels" && method === "DELETE" && identifier !== undefined) {
-        const label =
-          state.labels.find((candidate) => candidate.name === identifier) ??
+        const label = state.labels.find((candidate) => candidate.name === identifier) ??
           state.labels.find((candidate) => String(candidate.id) === identifier)
         if (label === undefined) return invalid("label does not exist")
         if (issue.labelIds.includes(label.id)) {
@@ -329,8 +328,9 @@ export const make = (seed: S.Seed, options: Options = {}): Effect.Effect<Forgejo
       const segments = rel.split("/").slice(1).map(decodeURIComponent)
       const [top, owner, name, ...rest] = segments
       if (top !== "repos" || owner === undefined || name === undefined) return notFound
-      if (owner.toLowerCase() !== state.owner.toLowerCase() || name.toLowerCase() !== state.name.toLowerCase())
+      if (owner.toLowerCase() !== state.owner.toLowerCase() || name.toLowerCase() !== state.name.toLowerCase()) {
         return notFound
+      }
       return repoRoute(method, rest, query, body, now, rel)
     }
 
@@ -353,7 +353,7 @@ export const make = (seed: S.Seed, options: Options = {}): Effect.Effect<Forgejo
       )
 
     const client = HttpClient.make((request, url) =>
-      Effect.gen(function* () {
+      Effect.gen(function*() {
         const now = yield* Clock.currentTimeMillis
         const rel = url.pathname.startsWith(base.pathname) ? url.pathname.slice(base.pathname.length) : url.pathname
         const query = Object.fromEntries(url.searchParams)

@@ -6,13 +6,13 @@
  * tokens minted from a verified RS256 JWT, and injected faults (429 / secondary-limit 403 with
  * `retry-after`, 5xx, malformed bodies). It counts requests and points for tests and benchmarks.
  */
-import { createHash, type KeyObject, verify } from "node:crypto"
 import * as HttpClient from "@effect/platform/HttpClient"
 import type * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import { createHash, type KeyObject, verify } from "node:crypto"
 import * as Routes from "./GithubFakeRoutes.js"
 import * as World from "./GithubFakeWorld.js"
 
@@ -215,8 +215,7 @@ export const make = (options: Options = {}): GithubFake => {
       fault.remaining--
       return {
         status: fault.status,
-        body:
-          fault.body ??
+        body: fault.body ??
           json({
             message: fault.retryAfter !== undefined ? "You have exceeded a secondary rate limit." : "Injected fault"
           }),
@@ -229,13 +228,14 @@ export const make = (options: Options = {}): GithubFake => {
     const auth = authenticate(request.headers.authorization, nowSeconds)
     const segments = relative.split("/").filter((segment) => segment !== "")
     if (auth === undefined) return { status: 401, body: json({ message: "Bad credentials" }) }
-    if (auth === "jwt")
+    if (auth === "jwt") {
       return (
         appRoute(method, segments, nowSeconds) ?? {
           status: 401,
           body: json({ message: "A JSON web token could not be decoded" })
         }
       )
+    }
     if (budget.remaining <= 0) {
       return { status: 403, body: json({ message: "API rate limit exceeded for user ID 1." }) }
     }
@@ -261,10 +261,11 @@ export const make = (options: Options = {}): GithubFake => {
         counters = { ...counters, requests: counters.requests + 1 }
         const result = answer(request, url, nowMillis)
         const ifNoneMatch = request.headers["if-none-match"]
-        const etag =
-          result.body === undefined ? undefined : `W/"${createHash("sha1").update(result.body).digest("hex")}"`
-        const notModified =
-          request.method === "GET" && result.status === 200 && etag !== undefined && ifNoneMatch === etag
+        const etag = result.body === undefined
+          ? undefined
+          : `W/"${createHash("sha1").update(result.body).digest("hex")}"`
+        const notModified = request.method === "GET" && result.status === 200 && etag !== undefined &&
+          ifNoneMatch === etag
         if (notModified) counters = { ...counters, notModified: counters.notModified + 1 }
         else if (result.status !== 401) {
           budget = { ...budget, remaining: Math.max(0, budget.remaining - 1) }

@@ -10,10 +10,10 @@ import { type CommentState, type Event, type IssueState, lower, type RepoState, 
 export type Reply =
   | { readonly status: number; readonly body?: unknown }
   | {
-      readonly status: 200
-      readonly items: ReadonlyArray<unknown>
-      readonly wrap?: (page: ReadonlyArray<unknown>, total: number) => unknown
-    }
+    readonly status: 200
+    readonly items: ReadonlyArray<unknown>
+    readonly wrap?: (page: ReadonlyArray<unknown>, total: number) => unknown
+  }
 
 export interface Request {
   readonly method: string
@@ -190,8 +190,8 @@ const repoRoutes = (world: World, repo: RepoState, rest: ReadonlyArray<string>, 
     const combined = statuses.some((s) => s.state === "failure" || s.state === "error")
       ? "failure"
       : statuses.length > 0 && statuses.every((s) => s.state === "success")
-        ? "success"
-        : "pending"
+      ? "success"
+      : "pending"
     return {
       status: 200,
       items,

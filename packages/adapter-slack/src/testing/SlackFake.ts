@@ -7,13 +7,13 @@
  * `channel_is_archived`), and `missing_charset` warnings. Faults are scripted per request (429 with
  * `Retry-After`, any Slack error, any status, a reset connection). Every accepted message is recorded.
  */
-import * as Http from "node:http"
-import type { AddressInfo } from "node:net"
 import * as Context from "effect/Context"
 import * as Data from "effect/Data"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import type * as Scope from "effect/Scope"
+import * as Http from "node:http"
+import type { AddressInfo } from "node:net"
 import * as BlockKitRules from "./BlockKitRules.js"
 
 export type Endpoint = "api" | "webhook"
@@ -174,10 +174,12 @@ const makeState = (options: Options) => {
     if (bearer !== token) return refuse("invalid_auth")
     const contentType = headers["content-type"] ?? ""
     const payload = parseBody(contentType, body)
-    if (payload === "invalid")
+    if (payload === "invalid") {
       return refuse(contentType.startsWith("application/json") ? "invalid_json" : "invalid_form_data")
-    if (!scopes.includes("chat:write"))
+    }
+    if (!scopes.includes("chat:write")) {
       return refuse("missing_scope", { needed: "chat:write", provided: scopes.join(",") })
+    }
     const channel = typeof payload.channel === "string" ? payload.channel : ""
     const state = channels.get(channel)
     if (state === undefined) return refuse("channel_not_found")
@@ -254,8 +256,11 @@ const makeState = (options: Options) => {
 
   const answer = (request: Http.IncomingMessage, body: string): [Endpoint | "other", Answer | "reset"] => {
     const path = (request.url ?? "/").split("?")[0] ?? "/"
-    const via: Endpoint | "other" =
-      path === "/api/chat.postMessage" ? "api" : path === webhookPath ? "webhook" : "other"
+    const via: Endpoint | "other" = path === "/api/chat.postMessage"
+      ? "api"
+      : path === webhookPath
+      ? "webhook"
+      : "other"
     if (request.method !== "POST") return [via, word(405, "method_not_allowed")]
     if (via === "other") {
       return [
@@ -287,7 +292,7 @@ const close = (server: Http.Server): Promise<void> =>
 
 /** Starts the fake; it stops when the scope closes. */
 export const make = (options: Options = {}): Effect.Effect<Service, never, Scope.Scope> =>
-  Effect.gen(function* () {
+  Effect.gen(function*() {
     const state = makeState(options)
     const server = Http.createServer((request, response) => {
       const chunks: Array<Buffer> = []

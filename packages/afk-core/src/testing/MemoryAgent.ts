@@ -4,8 +4,8 @@
  * are keyed by the caller's deterministic ids, so a repeated dispatch adopts the existing thread exactly as
  * T3 does — `threadsCreated` counts real creations, which the crash and overlap suites assert on.
  */
-import { createHash } from "node:crypto"
 import * as Effect from "effect/Effect"
+import { createHash } from "node:crypto"
 import { AgentRuntimeError, type Service } from "../AgentRuntime.js"
 import { type IssueRef, TurnStatus } from "../Domain.js"
 
@@ -79,8 +79,8 @@ export const make = (behaviour: (turn: TurnContext) => Behaviour = () => ({ _tag
           Effect.suspend(() =>
             agent.unreachable
               ? Effect.fail(
-                  new AgentRuntimeError({ operation: op, detail: "agent runtime unreachable", transient: true })
-                )
+                new AgentRuntimeError({ operation: op, detail: "agent runtime unreachable", transient: true })
+              )
               : effect
           )
         ),
@@ -181,10 +181,10 @@ export const make = (behaviour: (turn: TurnContext) => Behaviour = () => ({ _tag
         agent.unreachable
           ? Effect.succeed(new TurnStatus({ state: "unknown", detail: "agent runtime unreachable" }))
           : call(
-              "status",
-              false,
-              Effect.sync(() => statusOf(threadId, threads.get(threadId)))
-            ),
+            "status",
+            false,
+            Effect.sync(() => statusOf(threadId, threads.get(threadId)))
+          ),
       interrupt: (_runId, threadId) =>
         call(
           "interrupt",

@@ -25,17 +25,13 @@ const check = (name: string, state: Check["state"]) =>
 export const scripts = {
   green: (): Script => () => [check("build", "success"), check("test", "success")],
   /** Pending for `reads` reads, then green. */
-  pendingThenGreen:
-    (reads: number): Script =>
-    (c) =>
-      c.reads < reads ? [check("build", "pending")] : [check("build", "success"), check("test", "success")],
+  pendingThenGreen: (reads: number): Script => (c) =>
+    c.reads < reads ? [check("build", "pending")] : [check("build", "success"), check("test", "success")],
   /** The first `times` commits go red on `test`, later ones green. */
-  redThenGreen:
-    (times = 1): Script =>
-    (c) =>
-      c.shaIndex < times
-        ? [check("build", "success"), check("test", "failure")]
-        : [check("build", "success"), check("test", "success")],
+  redThenGreen: (times = 1): Script => (c) =>
+    c.shaIndex < times
+      ? [check("build", "success"), check("test", "failure")]
+      : [check("build", "success"), check("test", "success")],
   /** Every commit fails the same check. */
   alwaysRed: (): Script => () => [check("build", "success"), check("test", "failure")],
   /** Nothing is ever reported. */

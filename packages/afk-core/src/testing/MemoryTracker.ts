@@ -99,10 +99,9 @@ export const make = (seed: Seed): Effect.Effect<MemoryTracker> =>
       const author = seedIssue.author ?? "reporter"
       const labels = [...(seedIssue.labels ?? [])]
       for (const label of labels) data.labels.add(label)
-      const events =
-        seedIssue.events?.map(
-          (e) => new LabelEvent({ label: e.label, action: e.action, actor: e.actor, at: toDate(e.at) })
-        ) ??
+      const events = seedIssue.events?.map(
+        (e) => new LabelEvent({ label: e.label, action: e.action, actor: e.actor, at: toDate(e.at) })
+      ) ??
         labels.map(
           (label) =>
             new LabelEvent({
@@ -201,8 +200,7 @@ export const make = (seed: Seed): Effect.Effect<MemoryTracker> =>
             [...data.issues.values()]
               .filter((i) => i.state === "open" && !i.isPullRequest && i.labels.includes(label))
               .sort((a, b) => a.number - b.number)
-              .map((i) => toIssue(repo, i))
-          )
+              .map((i) => toIssue(repo, i)))
         ),
       getIssue: (repo, number) =>
         read(
@@ -222,7 +220,7 @@ export const make = (seed: Seed): Effect.Effect<MemoryTracker> =>
       addLabel: (repo, number, label) =>
         write(
           { op: "addLabel", repo, target: `#${number}`, detail: label },
-          Effect.gen(function* () {
+          Effect.gen(function*() {
             const data = yield* repoData("addLabel", repo)
             const issue = yield* issueData("addLabel", repo, number)
             data.labels.add(label)
@@ -232,7 +230,7 @@ export const make = (seed: Seed): Effect.Effect<MemoryTracker> =>
       removeLabel: (repo, number, label) =>
         write(
           { op: "removeLabel", repo, target: `#${number}`, detail: label },
-          Effect.gen(function* () {
+          Effect.gen(function*() {
             const issue = yield* issueData("removeLabel", repo, number)
             applyLabel(issue, label, "removed", seed.bot, yield* now)
           })
@@ -240,7 +238,7 @@ export const make = (seed: Seed): Effect.Effect<MemoryTracker> =>
       postComment: (repo, number, body) =>
         write(
           { op: "postComment", repo, target: `#${number}`, detail: body },
-          Effect.gen(function* () {
+          Effect.gen(function*() {
             const issue = yield* issueData("postComment", repo, number)
             const comment = new Comment({ id: String(nextCommentId++), author: seed.bot, body, createdAt: yield* now })
             issue.comments.push(comment)
@@ -250,7 +248,7 @@ export const make = (seed: Seed): Effect.Effect<MemoryTracker> =>
       editComment: (repo, commentId, body) =>
         write(
           { op: "editComment", repo, target: commentId, detail: body },
-          Effect.gen(function* () {
+          Effect.gen(function*() {
             const data = yield* repoData("editComment", repo)
             for (const issue of data.issues.values()) {
               const index = issue.comments.findIndex((c) => c.id === commentId)

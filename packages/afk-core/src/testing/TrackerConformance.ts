@@ -61,8 +61,7 @@ export const standardSeed = (): Seed => {
     issue(i + 1, {
       labels: ["ready-for-agent"],
       events: [{ label: "ready-for-agent", action: "added", actor: "maintainer", at: at(i % 50) }]
-    })
-  )
+    }))
   return {
     repo,
     bot: "afk-bot",
@@ -99,7 +98,7 @@ export const run = (name: string, build: Build): void => {
   describe(`${name}: Tracker conformance`, () => {
     const withTracker = <A, E>(f: (tracker: Service, seed: Seed) => Effect.Effect<A, E>) =>
       Effect.scoped(
-        Effect.gen(function* () {
+        Effect.gen(function*() {
           const seed = standardSeed()
           const tracker = yield* build(seed)
           return yield* f(tracker, seed)
@@ -108,19 +107,18 @@ export const run = (name: string, build: Build): void => {
 
     it.effect("lists every open issue with the label across pages, without pull requests or closed issues", () =>
       withTracker((tracker, seed) =>
-        Effect.gen(function* () {
+        Effect.gen(function*() {
           const listed = yield* tracker.listOpenIssues(seed.repo, "ready-for-agent")
           const numbers = listed.map((i) => i.number).sort((a, b) => a - b)
           const expected = [...Array.from({ length: 130 }, (_, i) => i + 1), 203]
           expect(numbers).toEqual(expected)
           expect(listed.every((i) => i.state === "open" && i.repo === seed.repo)).toBe(true)
         })
-      )
-    )
+      ))
 
     it.effect("reads one issue with its title, body, labels, state and author", () =>
       withTracker((tracker, seed) =>
-        Effect.gen(function* () {
+        Effect.gen(function*() {
           const one = yield* tracker.getIssue(seed.repo, 203)
           expect(one.title).toBe("History")
           expect(one.body).toContain("Blocked by #202")
@@ -131,23 +129,21 @@ export const run = (name: string, build: Build): void => {
           const closed = yield* tracker.getIssue(seed.repo, 200)
           expect(closed.state).toBe("closed")
         })
-      )
-    )
+      ))
 
     it.effect("a missing issue fails with a 404 TrackerError", () =>
       withTracker((tracker, seed) =>
-        Effect.gen(function* () {
+        Effect.gen(function*() {
           const error = yield* Effect.flip(tracker.getIssue(seed.repo, 9999))
           expect(error._tag).toBe("TrackerError")
           expect(error.status).toBe(404)
           expect(error.transient).toBe(false)
         })
-      )
-    )
+      ))
 
     it.effect("reads the label history oldest first, with actors", () =>
       withTracker((tracker, seed) =>
-        Effect.gen(function* () {
+        Effect.gen(function*() {
           const events = yield* tracker.labelEvents(seed.repo, 203)
           expect(events.map((e) => [e.label, e.action, e.actor])).toEqual([
             ["ready-for-agent", "added", "stranger"],
@@ -156,24 +152,22 @@ export const run = (name: string, build: Build): void => {
             ["ready-for-agent", "added", "maintainer"]
           ])
         })
-      )
-    )
+      ))
 
     it.effect("reads every comment oldest first, with author and time", () =>
       withTracker((tracker, seed) =>
-        Effect.gen(function* () {
+        Effect.gen(function*() {
           const comments = yield* tracker.listComments(seed.repo, 203)
           expect(comments).toHaveLength(120)
           expect(comments.map((c) => c.body)).toEqual(Array.from({ length: 120 }, (_, i) => `comment ${i}`))
           expect(comments[0]?.author).toBe("afk-bot")
           expect(comments[1]?.author).toBe("user1")
         })
-      )
-    )
+      ))
 
     it.effect("adds a label (idempotently) and creates a label the repo does not have", () =>
       withTracker((tracker, seed) =>
-        Effect.gen(function* () {
+        Effect.gen(function*() {
           yield* tracker.addLabel(seed.repo, 202, "agent-in-progress")
           yield* tracker.addLabel(seed.repo, 202, "agent-in-progress")
           yield* tracker.addLabel(seed.repo, 202, "brand-new-label")
@@ -185,24 +179,22 @@ export const run = (name: string, build: Build): void => {
           const added = events.filter((e) => e.label === "agent-in-progress" && e.action === "added")
           expect(added.map((e) => e.actor)).toEqual([seed.bot])
         })
-      )
-    )
+      ))
 
     it.effect("removes a label, and removing an absent label is not an error", () =>
       withTracker((tracker, seed) =>
-        Effect.gen(function* () {
+        Effect.gen(function*() {
           yield* tracker.removeLabel(seed.repo, 203, "bug")
           yield* tracker.removeLabel(seed.repo, 203, "bug")
           yield* tracker.removeLabel(seed.repo, 203, "never-existed")
           const after = yield* tracker.getIssue(seed.repo, 203)
           expect(after.labels).toEqual(["ready-for-agent"])
         })
-      )
-    )
+      ))
 
     it.effect("posts a comment as the bot and edits it in place", () =>
       withTracker((tracker, seed) =>
-        Effect.gen(function* () {
+        Effect.gen(function*() {
           const posted = yield* tracker.postComment(seed.repo, 202, "first <!-- marker -->")
           expect(posted.author).toBe(seed.bot)
           expect(posted.body).toBe("first <!-- marker -->")
@@ -213,34 +205,30 @@ export const run = (name: string, build: Build): void => {
           expect(comments[0]?.body).toBe("edited <!-- marker -->")
           expect(comments[0]?.author).toBe(seed.bot)
         })
-      )
-    )
+      ))
 
     it.effect("closes an issue, and closing again is not an error", () =>
       withTracker((tracker, seed) =>
-        Effect.gen(function* () {
+        Effect.gen(function*() {
           yield* tracker.closeIssue(seed.repo, 5)
           yield* tracker.closeIssue(seed.repo, 5)
           expect((yield* tracker.getIssue(seed.repo, 5)).state).toBe("closed")
           const listed = yield* tracker.listOpenIssues(seed.repo, "ready-for-agent")
           expect(listed.some((i) => i.number === 5)).toBe(false)
         })
-      )
-    )
+      ))
 
     it.effect("trusts the owner and write collaborators, and nobody else", () =>
       withTracker((tracker, seed) =>
-        Effect.gen(function* () {
+        Effect.gen(function*() {
           expect(yield* tracker.isTrusted(seed.repo, repoOwner(seed.repo))).toBe(true)
           expect(yield* tracker.isTrusted(seed.repo, "maintainer")).toBe(true)
           expect(yield* tracker.isTrusted(seed.repo, "stranger")).toBe(false)
           expect(yield* tracker.isTrusted(seed.repo, "nobody-at-all")).toBe(false)
         })
-      )
-    )
+      ))
 
     it.effect("knows its own identity", () =>
-      withTracker((tracker, seed) => Effect.map(tracker.whoami, (login) => expect(login).toBe(seed.bot)))
-    )
+      withTracker((tracker, seed) => Effect.map(tracker.whoami, (login) => expect(login).toBe(seed.bot))))
   })
 }
