@@ -9,7 +9,7 @@ import * as HttpClientError from "@effect/platform/HttpClientError"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import { HttpKit, Notifier, type PortError } from "afk-core"
-import * as Duration from "effect/Duration"
+import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
@@ -118,17 +118,7 @@ const pipeline = <E, R>(
   client: HttpClient.HttpClient.With<E, R>,
   options: TransportOptions
 ): HttpClient.HttpClient.With<E | HttpClientError.RequestError, R> => {
-  const timeout = Duration.decode(options.timeout ?? "30 seconds")
-  const timed = HttpClient.transform(client, (effect, request) =>
-    Effect.timeoutFail(effect, {
-      duration: timeout,
-      onTimeout: () =>
-        new HttpClientError.RequestError({
-          request,
-          reason: "Transport",
-          description: `no answer within ${Duration.format(timeout)}`
-        })
-    }))
+  const timed = HttpKit.withTimeout(options.timeout ?? "30 seconds")(client)
   return HttpKit.withRetries(options.retry ?? defaultRetry)(timed)
 }
 

@@ -4,7 +4,7 @@
  * the fields of a port error with a hint that says what to do. Adapters compose these; none copies them.
  */
 import * as HttpClient from "@effect/platform/HttpClient"
-import type * as HttpClientError from "@effect/platform/HttpClientError"
+import * as HttpClientError from "@effect/platform/HttpClientError"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -90,6 +90,21 @@ const isTransportError = (error: unknown): boolean =>
   error._tag === "RequestError" &&
   "reason" in error &&
   error.reason === "Transport"
+
+/** Bounds one attempt: no answer within `timeout` is a transport failure (so `withRetries` retries it). */
+export const withTimeout =
+  (timeout: Duration.DurationInput) =>
+  <E, R>(client: HttpClient.HttpClient.With<E, R>): HttpClient.HttpClient.With<E | HttpClientError.RequestError, R> =>
+    HttpClient.transform(client, (effect, request) =>
+      Effect.timeoutFail(effect, {
+        duration: timeout,
+        onTimeout: () =>
+          new HttpClientError.RequestError({
+            request,
+            reason: "Transport",
+            description: `no answer within ${Duration.format(timeout)}`
+          })
+      }))
 
 /** Limits how many requests one client has in flight at once (per host, since a client has one base URL). */
 export const withConcurrency =

@@ -6,7 +6,7 @@
 import * as Arr from "effect/Array"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
-import * as Config from "./Config.js"
+import type * as Config from "./Config.js"
 import * as DispatchPolicy from "./DispatchPolicy.js"
 import type { Issue, Repo } from "./Domain.js"
 import * as Pass from "./Pass.js"
@@ -79,16 +79,11 @@ const once = <A, E>(effect: Effect.Effect<A, E>): Effect.Effect<A, E> => {
 /** One poll pass. */
 export const run = (config: Config.AfkConfig) =>
   Effect.gen(function*() {
-    const arming = Config.describeArming(config)
-    if (!arming.armed) return Pass.disarmed("poll", arming.reasons)
+    const opened = yield* Run.open("poll", config)
+    if (opened._tag === "Left") return opened.left
+    const ctx = opened.right
+    const { journal } = ctx
     const tracker = yield* Tracker
-    const journal = yield* Pass.journal("poll")
-    const bot = yield* Effect.either(tracker.whoami)
-    if (bot._tag === "Left") {
-      yield* journal.fail("tracker", bot.left.message)
-      return yield* journal.report
-    }
-    const ctx: Run.Context = { config, bot: bot.right, journal }
     const candidate = yield* makeCandidate
     const views: Array<RepoView> = []
     yield* Effect.forEach(

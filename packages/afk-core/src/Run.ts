@@ -6,15 +6,16 @@
  */
 import * as DateTime from "effect/DateTime"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import * as Option from "effect/Option"
 import { AgentRuntime } from "./AgentRuntime.js"
 import * as Checklist from "./Checklist.js"
-import type { AfkConfig } from "./Config.js"
+import { type AfkConfig, describeArming } from "./Config.js"
 import * as DispatchPolicy from "./DispatchPolicy.js"
 import { type Check, type Comment, type Issue, Notification } from "./Domain.js"
 import * as Ids from "./Ids.js"
 import { Notifier, type NotifierError } from "./Notifier.js"
-import type * as Pass from "./Pass.js"
+import * as Pass from "./Pass.js"
 import * as Prompt from "./Prompt.js"
 import * as RunRecord from "./RunRecord.js"
 import { Tracker, type TrackerError } from "./Tracker.js"
@@ -24,6 +25,24 @@ export interface Context {
   readonly bot: string
   readonly journal: Pass.Journal
 }
+
+/**
+ * Opens a pass: when disarmed, the report saying why (decided before any I/O); otherwise the context with
+ * the bot identity, read once. A tracker that cannot say who we are fails the pass.
+ */
+export const open = (pass: Pass.Report["pass"], config: AfkConfig) =>
+  Effect.gen(function*() {
+    const arming = describeArming(config)
+    if (!arming.armed) return Either.left(Pass.disarmed(pass, arming.reasons))
+    const tracker = yield* Tracker
+    const journal = yield* Pass.journal(pass)
+    const bot = yield* Effect.either(tracker.whoami)
+    if (bot._tag === "Left") {
+      yield* journal.fail("tracker", bot.left.message)
+      return Either.left(yield* journal.report)
+    }
+    return Either.right<Context>({ config, bot: bot.right, journal })
+  })
 
 /** What the checklist shows besides the record itself. */
 export interface View {

@@ -5,10 +5,10 @@
  * `AgentRuntimeError`s that say what to do, and never carry the token.
  */
 import * as HttpClient from "@effect/platform/HttpClient"
-import * as HttpClientError from "@effect/platform/HttpClientError"
+import type * as HttpClientError from "@effect/platform/HttpClientError"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
-import * as Duration from "effect/Duration"
+import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import type * as Redacted from "effect/Redacted"
@@ -98,20 +98,6 @@ const fromParseError = (operation: string) => (error: unknown) =>
     cause: error
   })
 
-const withTimeout =
-  (timeout: Duration.DurationInput) =>
-  <E, R>(client: HttpClient.HttpClient.With<E, R>): HttpClient.HttpClient.With<E | HttpClientError.RequestError, R> =>
-    HttpClient.transform(client, (effect, request) =>
-      Effect.timeoutFail(effect, {
-        duration: timeout,
-        onTimeout: () =>
-          new HttpClientError.RequestError({
-            request,
-            reason: "Transport",
-            description: `no answer within ${Duration.format(timeout)}`
-          })
-      }))
-
 /** Builds the client on the ambient `HttpClient`; nothing is sent until a call runs. */
 export const make = (options: Options): Effect.Effect<T3Client, never, HttpClient.HttpClient> =>
   Effect.gen(function*() {
@@ -123,7 +109,7 @@ export const make = (options: Options): Effect.Effect<T3Client, never, HttpClien
       HttpClient.mapRequestEffect((request) =>
         Effect.map(options.token, (token) => HttpClientRequest.bearerToken(request, token))
       ),
-      withTimeout(options.requestTimeout ?? "30 seconds")
+      HttpKit.withTimeout(options.requestTimeout ?? "30 seconds")
     )
     const limited = yield* HttpKit.withConcurrency(8)(base)
     const reads = limited.pipe(HttpKit.withRetries(retry))
@@ -218,7 +204,7 @@ export const probe = (url: string): Effect.Effect<ProbeResult, AgentRuntime.Agen
   Effect.gen(function*() {
     const operation = "GET /.well-known/t3/environment"
     const client = (yield* HttpClient.HttpClient).pipe(
-      withTimeout("10 seconds"),
+      HttpKit.withTimeout("10 seconds"),
       HttpKit.withRetries({ times: 1, base: "200 millis", maxWait: "1 second" })
     )
     const response = yield* client

@@ -9,7 +9,7 @@ import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import { AgentRuntime } from "./AgentRuntime.js"
 import { Ci } from "./Ci.js"
-import * as Config from "./Config.js"
+import type * as Config from "./Config.js"
 import * as Declaration from "./Declaration.js"
 import { type CiVerdict, type Comment, type Issue, TurnStatus } from "./Domain.js"
 import * as Ids from "./Ids.js"
@@ -273,16 +273,11 @@ const handle = (ctx: Run.Context, issue: Issue) =>
 /** One watch pass over every allowlisted repo. Disarmed: no I/O at all. */
 export const run = (config: Config.AfkConfig) =>
   Effect.gen(function*() {
-    const arming = Config.describeArming(config)
-    if (!arming.armed) return Pass.disarmed("watch", arming.reasons)
+    const opened = yield* Run.open("watch", config)
+    if (opened._tag === "Left") return opened.left
+    const ctx = opened.right
+    const { journal } = ctx
     const tracker = yield* Tracker
-    const journal = yield* Pass.journal("watch")
-    const bot = yield* Effect.either(tracker.whoami)
-    if (bot._tag === "Left") {
-      yield* journal.fail("tracker", bot.left.message)
-      return yield* journal.report
-    }
-    const ctx: Run.Context = { config, bot: bot.right, journal }
     yield* Effect.forEach(
       config.allowlist,
       (repo) =>
