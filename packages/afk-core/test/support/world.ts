@@ -52,7 +52,7 @@ export interface World {
   readonly ci: MemoryCi.MemoryCi
   readonly notifier: MemoryNotifier.MemoryNotifier
   readonly layer: Layer.Layer<Tracker | AgentRuntime | Ci | Notifier>
-  /** One tick after advancing the clock by `minutes` (default 2). */
+  /** One tick after advancing the clock by `minutes` (default 2; 0 leaves the clock alone). */
   readonly tick: (config: Config.AfkConfig, minutes?: number) => Effect.Effect<Tick.Report>
   /** Ticks until a tick makes no write (or `max` ticks); returns the number of ticks run. */
   readonly settle: (config: Config.AfkConfig, max?: number) => Effect.Effect<number>
@@ -76,7 +76,9 @@ export const make = (options: WorldOptions = {}) =>
     )
     const writeCount = () => tracker.writes.length + agent.turnsStarted() + notifier.sent.length
     const tick = (config: Config.AfkConfig, minutes = 2) =>
-      TestClock.adjust(`${minutes} minutes`).pipe(Effect.zipRight(Effect.provide(Tick.run(config), layer)))
+      (minutes > 0 ? TestClock.adjust(`${minutes} minutes`) : Effect.void).pipe(
+        Effect.zipRight(Effect.provide(Tick.run(config), layer))
+      )
     const settle = (config: Config.AfkConfig, max = 60) =>
       Effect.gen(function*() {
         let quiet = 0
