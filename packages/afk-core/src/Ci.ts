@@ -5,7 +5,7 @@
 import * as Context from "effect/Context"
 import type * as Effect from "effect/Effect"
 import * as Schema from "effect/Schema"
-import { type Check, type CiRequirements, CiVerdict, type Repo } from "./Domain.js"
+import { type Check, type CiRequirements, CiVerdict, type Repo, type VerdictState } from "./Domain.js"
 import * as PortError from "./PortError.js"
 
 export class CiError extends Schema.TaggedError<CiError>()("CiError", PortError.fields) {
@@ -36,7 +36,7 @@ const patternToRegExp = (pattern: string): RegExp =>
 export const matches = (patterns: ReadonlyArray<string>, name: string): boolean =>
   patterns.some((pattern) => patternToRegExp(pattern).test(name))
 
-const foldStates = (checks: ReadonlyArray<Check>): "pending" | "green" | "red" | "none" => {
+const foldStates = (checks: ReadonlyArray<Check>): VerdictState => {
   if (checks.length === 0) return "none"
   if (checks.some((check) => check.state === "failure")) return "red"
   if (checks.some((check) => check.state === "pending")) return "pending"
@@ -44,9 +44,11 @@ const foldStates = (checks: ReadonlyArray<Check>): "pending" | "green" | "red" |
 }
 
 /**
- * Folds the checks reported for a commit. With required patterns, green needs every pattern matched by a
- * succeeded check; a required pattern nobody reported yet is pending (or none when nothing reported).
- * Red as soon as a required check failed. Deployed when every deploy pattern is matched by a success.
+ * Folds the checks reported for a commit. With required patterns, green needs every required (and deploy)
+ * pattern matched by a succeeded check; a pattern nobody reported yet is pending (none when nothing at all
+ * was reported). Red as soon as a deciding check failed. With deploy patterns configured, green also needs
+ * the deployment: CI that passed before the deploy check succeeded is still pending, so a run closes only
+ * once it is deployed.
  */
 export const fold = (checks: ReadonlyArray<Check>, requirements: CiRequirements): CiVerdict => {
   const latest = new Map<string, Check>()
@@ -54,12 +56,15 @@ export const fold = (checks: ReadonlyArray<Check>, requirements: CiRequirements)
   const reported = [...latest.values()]
   const deployed = requirements.deploy.length > 0 &&
     requirements.deploy.every((pattern) => reported.some((c) => matches([pattern], c.name) && c.state === "success"))
-  if (requirements.required.length === 0) {
-    return new CiVerdict({ state: foldStates(reported), checks: reported, deployed })
+  const deciding = (): VerdictState => {
+    if (requirements.required.length === 0) return foldStates(reported)
+    const gate = [...requirements.required, ...requirements.deploy]
+    const relevant = reported.filter((check) => matches(gate, check.name))
+    const state = foldStates(relevant)
+    const allPresent = gate.every((pattern) => relevant.some((c) => matches([pattern], c.name)))
+    return state === "none" || (state === "green" && !allPresent) ? "pending" : state
   }
-  const relevant = reported.filter((check) => matches(requirements.required, check.name))
-  const state = foldStates(relevant)
-  const allPresent = requirements.required.every((pattern) => relevant.some((c) => matches([pattern], c.name)))
-  const folded = state === "none" || (state === "green" && !allPresent) ? "pending" : state
-  return new CiVerdict({ state: reported.length === 0 ? "none" : folded, checks: reported, deployed })
+  const state = reported.length === 0 ? "none" : deciding()
+  const awaitingDeploy = state === "green" && requirements.deploy.length > 0 && !deployed
+  return new CiVerdict({ state: awaitingDeploy ? "pending" : state, checks: reported, deployed })
 }

@@ -102,13 +102,10 @@ const drive = (ctx: Run.Context, issue: Issue, found: RunRecord.Found, comments:
         ci.verdict(issue.repo, commit.value.sha, { required: config.requiredChecks, deploy: config.deployChecks })
       )
       if (read._tag === "Left") {
-        yield* Run.save(ctx, issue, found, record, {
-          reached: "pushed",
-          status: `pushed ${short(commit.value.sha)}; CI could not be read`
-        })
-        return yield* ctx.journal.decide(subject, "wait", `CI could not be read: ${read.left.message}`)
+        yield* Effect.logWarning(`${subject}: CI could not be read (${read.left.message}); counting it as no verdict`)
+      } else {
+        verdict = Option.some(read.right)
       }
-      verdict = Option.some(read.right)
     }
     const action = RunMachine.next(
       {

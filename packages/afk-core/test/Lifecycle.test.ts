@@ -5,7 +5,7 @@ import * as Option from "effect/Option"
 import { AgentRuntimeError } from "../src/AgentRuntime.js"
 import * as Checklist from "../src/Checklist.js"
 import * as Config from "../src/Config.js"
-import type { Repo } from "../src/Domain.js"
+import { Check, type Repo } from "../src/Domain.js"
 import * as DryRun from "../src/DryRun.js"
 import * as RunRecord from "../src/RunRecord.js"
 import * as MemoryCi from "../src/testing/MemoryCi.js"
@@ -119,6 +119,42 @@ describe("lifecycle on the in-memory fakes", () => {
       expect(world.tracker.issue(app, 1).labels).toContain("ready-for-human")
       expect(world.tracker.issue(app, 1).state).toBe("open")
       expect(world.notifier.sent.map((n) => n.kind)).toEqual(["needs-human"])
+    }))
+
+  it.effect("CI that cannot be read counts as no verdict: it waits, then escalates past noVerdict", () =>
+    Effect.gen(function*() {
+      const world = yield* World.make({
+        issues: { [app]: [ready(1)] },
+        behaviour: () => ({ _tag: "push", afterPolls: 0 })
+      })
+      const config = armed({ noVerdictMaxSeconds: 3 * 3600 })
+      world.ci.unreachable = true
+      for (let i = 0; i < 3; i++) yield* world.tick(config, 60)
+      expect(world.tracker.issue(app, 1).labels).toContain("agent-in-progress")
+      expect(world.tracker.issue(app, 1).labels).not.toContain("ready-for-human")
+      for (let i = 0; i < 3; i++) yield* world.tick(config, 60)
+      expect(world.tracker.issue(app, 1).labels).toContain("ready-for-human")
+      expect(world.tracker.issue(app, 1).state).toBe("open")
+    }))
+
+  it.effect("with deploy checks configured a run closes only once it is deployed", () =>
+    Effect.gen(function*() {
+      const world = yield* World.make({
+        issues: { [app]: [ready(1)] },
+        ci: (c) =>
+          c.reads < 3
+            ? [new Check({ name: "build", state: "success" })]
+            : [
+              new Check({ name: "build", state: "success" }),
+              new Check({ name: "deploy/production", state: "success" })
+            ]
+      })
+      const config = armed({ deployChecks: ["deploy/*"] })
+      for (let i = 0; i < 4; i++) yield* world.tick(config)
+      expect(world.tracker.issue(app, 1).state).toBe("open")
+      yield* world.settle(config)
+      expect(world.tracker.issue(app, 1).state).toBe("closed")
+      expect(world.ci.reads()).toBeGreaterThanOrEqual(4)
     }))
 
   it.effect("§8.12 escalation is final: the issue is never dispatched again while it carries the human label", () =>
