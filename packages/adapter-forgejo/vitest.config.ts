@@ -1,6 +1,8 @@
 import { defineProject } from "vitest/config"
 
 export default defineProject({
+  // Resolve the workspace packages to their sources (the "source" export condition), as tsc does.
+  ssr: { resolve: { conditions: ["source"] } },
   test: {
     name: "afk-adapter-forgejo",
     include: ["test/**/*.test.ts"],
