@@ -19,7 +19,10 @@ interface RepoView {
   readonly locked: ReadonlyArray<Issue>
 }
 
-/** Per-pass caches: trust per (repo, actor) and blocker states, each read once. */
+/**
+ * Per-pass caches: trust per (repo, actor) and blocker states, each read once — concurrent lookups share
+ * one request, and a failed read fails every issue that needed it this pass (they are retried next pass).
+ */
 const makeCandidate = Effect.gen(function*() {
   const tracker = yield* Tracker
   const trust = new Map<string, Effect.Effect<boolean, TrackerError>>()
@@ -28,14 +31,15 @@ const makeCandidate = Effect.gen(function*() {
     cache: Map<string, Effect.Effect<A, TrackerError>>,
     key: string,
     make: () => Effect.Effect<A, TrackerError>
-  ) => {
-    let cached = cache.get(key)
-    if (cached === undefined) {
-      cached = once(make())
-      cache.set(key, cached)
-    }
-    return cached
-  }
+  ): Effect.Effect<A, TrackerError> =>
+    Effect.suspend(() => {
+      const hit = cache.get(key)
+      if (hit !== undefined) return hit
+      return Effect.flatMap(Effect.cached(make()), (shared) => {
+        cache.set(key, shared)
+        return shared
+      })
+    })
   const stateOf = (ref: DispatchPolicy.Blocker["ref"]) =>
     memo(states, String(ref), () =>
       tracker.getIssue(ref.repo, ref.number).pipe(
@@ -62,19 +66,6 @@ const makeCandidate = Effect.gen(function*() {
       return { issue, trusted, blockers }
     })
 })
-
-/** Memoises an effect's first success for the rest of the pass (a failure is not cached). */
-const once = <A, E>(effect: Effect.Effect<A, E>): Effect.Effect<A, E> => {
-  let value: { readonly a: A } | undefined
-  return Effect.suspend(() =>
-    value !== undefined
-      ? Effect.succeed(value.a)
-      : Effect.tap(effect, (a) =>
-        Effect.sync(() => {
-          value = { a }
-        }))
-  )
-}
 
 /** One poll pass. */
 export const run = (config: Config.AfkConfig) =>

@@ -237,7 +237,9 @@ describe("lifecycle on the in-memory fakes", () => {
           ]
         }
       })
+      world.tracker.hook = () => Effect.yieldNow()
       yield* world.tick(armed())
+      expect(world.tracker.reads.isTrusted, "trust is read once per actor and repo in a pass").toBe(1)
       expect(world.tracker.issue(app, 2).labels).toContain("agent-in-progress")
       expect(world.tracker.issue(app, 1).labels).not.toContain("agent-in-progress")
       yield* world.settle(armed())
