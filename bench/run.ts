@@ -1,0 +1,114 @@
+/**
+ * `npm run bench`: builds `afk-cli`, runs P1–P6 one after another (each in its own process, so no figure
+ * inherits another's heap or warm JIT), and prints ONE table — figure, measured, floor / goal, ratio,
+ * pass / miss — with the machine it ran on. Each benchmark's full output goes to bench/results/<id>.txt and
+ * the table to bench/results/latest.md. Misses are reported, not failed on; a benchmark that cannot run
+ * makes the command fail.
+ *
+ * Run: npm run bench
+ */
+import { spawnSync } from "node:child_process"
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
+import * as os from "node:os"
+import { join } from "node:path"
+import { root } from "./cli.js"
+import * as Report from "./report.js"
+
+const results = join(root, "bench/results")
+const viteNode = join(root, "node_modules/.bin/vite-node")
+const viteConfig = ["--config", "bench/vite.config.ts"]
+
+interface Step {
+  readonly id: string
+  readonly title: string
+  readonly command: string
+  readonly args: ReadonlyArray<string>
+  /** Figures from the step's output (when it does not write them with `--json`). */
+  readonly parse?: (stdout: string) => ReadonlyArray<Report.Figure>
+}
+
+/** P5 from `cold-start.mjs`'s table: `| afk-cli --help | 312 ms | 2.91× |`, against `node -e 0`'s row. */
+const coldStart = (stdout: string): ReadonlyArray<Report.Figure> => {
+  const rows = [...stdout.matchAll(/^\| (.+?) +\| +([\d.]+) ms +\| +([\d.]+)× +\|$/gm)].map((m) => ({
+    name: (m[1] ?? "").trim(),
+    millis: Number(m[2])
+  }))
+  const node = rows.find((r) => r.name === "node -e 0")
+  if (node === undefined) throw new Error(`cold-start.mjs printed no node -e 0 row:\n${stdout}`)
+  return rows
+    .filter((r) => r !== node)
+    .map((r) => Report.ratio("P5", `${r.name}: cold start (median of 10)`, r.millis, "ms", node.millis, 4))
+}
+
+const steps: ReadonlyArray<Step> = [
+  { id: "build", title: "npm run build -w afk-cli", command: "npm", args: ["run", "build", "-w", "afk-cli"] },
+  { id: "p1", title: "P1 idle tick", command: viteNode, args: [...viteConfig, "bench/p1-idle.ts"] },
+  { id: "p2", title: "P2 dispatching tick", command: viteNode, args: [...viteConfig, "bench/p2-dispatch.ts"] },
+  { id: "p3", title: "P3 tick wall time", command: viteNode, args: [...viteConfig, "bench/p3-tick.ts"] },
+  { id: "p4", title: "P4 tick RSS (afk-cli)", command: viteNode, args: [...viteConfig, "bench/p4-rss.ts"] },
+  {
+    id: "p5",
+    title: "P5 cold start",
+    command: process.execPath,
+    args: ["packages/afk-cli/bench/cold-start.mjs", "10"],
+    parse: coldStart
+  },
+  { id: "p6", title: "P6 installed size", command: process.execPath, args: ["bench/p6-size.mjs"] }
+]
+
+const machine = () => {
+  const cpus = os.cpus()
+  const load = os.loadavg().map((n) => n.toFixed(2)).join(" ")
+  return `${os.availableParallelism()} CPUs (${cpus[0]?.model.trim() ?? "unknown"}), ` +
+    `${(os.totalmem() / 2 ** 30).toFixed(1)} GiB memory, Node ${process.version}, ${os.type()} ${os.release()}; ` +
+    `load average ${load}`
+}
+
+rmSync(results, { recursive: true, force: true })
+mkdirSync(results, { recursive: true })
+const started = new Date()
+const before = machine()
+const figures: Array<Report.Figure> = []
+const broken: Array<string> = []
+for (const step of steps) {
+  const json = join(results, `${step.id}.json`)
+  const args = step.parse === undefined && step.id !== "build" ? [...step.args, "--json", json] : step.args
+  const start = performance.now()
+  process.stderr.write(`bench: ${step.title} … `)
+  const ran = spawnSync(step.command, args, { cwd: root, encoding: "utf8", maxBuffer: 64 * 2 ** 20 })
+  const seconds = ((performance.now() - start) / 1000).toFixed(1)
+  const output = `${ran.stdout ?? ""}\n${ran.stderr ?? ""}${ran.error === undefined ? "" : `\n${String(ran.error)}`}`
+  writeFileSync(join(results, `${step.id}.txt`), `$ ${step.title}\n\n${output}`)
+  if (ran.status !== 0) {
+    process.stderr.write(`failed after ${seconds} s (bench/results/${step.id}.txt)\n`)
+    broken.push(`${step.title}: exit ${ran.status ?? ran.signal}\n${output.trim().slice(-1500)}`)
+    continue
+  }
+  process.stderr.write(`${seconds} s\n`)
+  if (step.id === "build") continue
+  try {
+    figures.push(
+      ...(step.parse === undefined
+        ? (JSON.parse(readFileSync(json, "utf8")) as ReadonlyArray<Report.Figure>)
+        : step.parse(ran.stdout))
+    )
+  } catch (error) {
+    broken.push(`${step.title}: ${String(error)}`)
+  }
+}
+
+const order = ["P1", "P2", "P3", "P4", "P5", "P6"]
+const sorted = [...figures].sort((a, b) => order.indexOf(a.id) - order.indexOf(b.id))
+const minutes = ((Date.now() - started.getTime()) / 60000).toFixed(1)
+const text = [
+  `AFK benchmarks (quality.md §2), ${started.toISOString()}, ${minutes} min`,
+  `Machine: ${before}`,
+  `After:   load average ${os.loadavg().map((n) => n.toFixed(2)).join(" ")}`,
+  "Command: npm run bench",
+  "",
+  Report.figures(sorted),
+  ...(broken.length > 0 ? ["", "Benchmarks that did not run:", ...broken] : [])
+].join("\n")
+writeFileSync(join(results, "latest.md"), `${text}\n`)
+console.log(text)
+if (broken.length > 0) process.exitCode = 1
