@@ -4,9 +4,11 @@
  * only when both did (prior-art §8.22).
  */
 import * as Effect from "effect/Effect"
-import type * as Config from "./Config.js"
+import * as Config from "./Config.js"
+import type { Issue, Repo } from "./Domain.js"
 import * as Pass from "./Pass.js"
 import * as Poll from "./Poll.js"
+import { Tracker, type TrackerError } from "./Tracker.js"
 import * as Watch from "./Watch.js"
 
 export interface Report {
@@ -27,9 +29,52 @@ const guard = (pass: Pass.Report["pass"]) => <R>(effect: Effect.Effect<Pass.Repo
     )
   )
 
+/**
+ * Within one tick a repo's issue lists and the bot identity are read once and shared by watch and poll.
+ * Any label change or close in a repo drops that repo's lists, so each pass still sees every change made
+ * before it (the claim's re-list after taking the lock is always fresh). A failed read is not kept.
+ */
+const sharedReads = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R | Tracker> =>
+  Effect.flatMap(Tracker, (tracker) => {
+    const lists = new Map<string, Effect.Effect<ReadonlyArray<Issue>, TrackerError>>()
+    const keep = <T>(
+      store: (e: Effect.Effect<T, TrackerError>) => void,
+      forget: () => void,
+      read: Effect.Effect<T, TrackerError>
+    ) =>
+      Effect.flatMap(Effect.cached(Effect.tapError(read, () => Effect.sync(forget))), (shared) => {
+        store(shared)
+        return shared
+      })
+    let bot: Effect.Effect<string, TrackerError> | undefined
+    const drop = (repo: Repo) => {
+      for (const key of lists.keys()) if (key.startsWith(`${repo}\u0000`)) lists.delete(key)
+    }
+    const dropping = <Args extends ReadonlyArray<unknown>>(
+      write: (repo: Repo, ...args: Args) => Effect.Effect<void, TrackerError>
+    ) =>
+    (repo: Repo, ...args: Args) => Effect.ensuring(write(repo, ...args), Effect.sync(() => drop(repo)))
+    return Effect.provideService(effect, Tracker, {
+      ...tracker,
+      whoami: Effect.suspend(() => bot ?? keep((e) => (bot = e), () => (bot = undefined), tracker.whoami)),
+      listOpenIssues: (repo, label) =>
+        Effect.suspend(() => {
+          const key = `${repo}\u0000${label}`
+          return lists.get(key) ??
+            keep((e) => lists.set(key, e), () => lists.delete(key), tracker.listOpenIssues(repo, label))
+        }),
+      addLabel: dropping(tracker.addLabel),
+      removeLabel: dropping(tracker.removeLabel),
+      closeIssue: dropping(tracker.closeIssue)
+    })
+  })
+
 export const run = (config: Config.AfkConfig) =>
   Effect.gen(function*() {
     const watch = yield* guard("watch")(Watch.run(config))
     const poll = yield* guard("poll")(Poll.run(config))
     return { watch, poll, failed: Pass.failed(watch) && Pass.failed(poll) } satisfies Report
-  }).pipe(Effect.withSpan("afk.tick"))
+  }).pipe(
+    (tick) => (Config.isArmed(config) ? sharedReads(tick) : tick),
+    Effect.withSpan("afk.tick")
+  )

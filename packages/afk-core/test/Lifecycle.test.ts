@@ -301,6 +301,14 @@ describe("lifecycle on the in-memory fakes", () => {
       )
     }))
 
+  it.effect("an idle tick reads each repo's lock list once for both passes, and who the bot is once", () =>
+    Effect.gen(function*() {
+      const world = yield* World.make({ issues: { [app]: [{ number: 9, title: "Not ready" }] } })
+      yield* world.tick(armed())
+      expect(world.tracker.reads).toEqual({ whoami: 1, listOpenIssues: 4 })
+      expect(world.tracker.writes).toHaveLength(0)
+    }))
+
   it.effect("disarmed by default: poll and watch make zero port calls", () =>
     Effect.gen(function*() {
       const world = yield* World.make({ issues: { [app]: [ready(1)] } })
