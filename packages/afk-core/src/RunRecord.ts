@@ -38,7 +38,7 @@ const openTag = /<!--\s*afk-run:/
 const closeTag = "-->"
 
 const escapeForComment = (json: string): string =>
-  json.replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`)
+  json.replace(/[<>&@\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`)
 
 /** The hidden footer for a record: `<!-- afk-run: {compact JSON} -->`, safe for any field content. */
 export const footer = (record: RunRecord): string =>
