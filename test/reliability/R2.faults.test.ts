@@ -1,0 +1,97 @@
+/**
+ * quality.md R2, fault injection: many ticks over a world of several repos, with a fifth of the calls to
+ * GitHub, T3 Code and Slack failing (5xx, 429 and secondary-limit 403 with `Retry-After`, truncated or
+ * malformed JSON, resets before and after the server applied the request, timeouts, a few 4xx), through
+ * the real adapters and the real T3 runtime over their fakes. After every tick the invariants hold; at
+ * the end every run reached its verdict; every `Retry-After` was waited out (virtual clock); no
+ * 400/401/404/422 was ever sent twice.
+ */
+import { describe, expect, it } from "@effect/vitest"
+import { Domain } from "afk-core"
+import * as Effect from "effect/Effect"
+import * as Faults from "./support/Faults.js"
+import * as Invariants from "./support/Invariants.js"
+import * as Random from "./support/Random.js"
+import * as Scale from "./support/Scale.js"
+import * as SimWorld from "./support/SimWorld.js"
+
+const ticks = Scale.pick(100, 1_000)
+const seed = Number(process.env.AFK_RELIABILITY_SEED ?? 20260601)
+const repos = ["acme/app", "acme/lib", "acme/web"].map(Domain.repo)
+
+const arrivals: Readonly<Record<SimWorld.Kind, number>> = {
+  green: 30,
+  slowGreen: 15,
+  redThenGreen: 15,
+  frozen: 8,
+  noPush: 10,
+  fail: 7,
+  untrusted: 6,
+  blocked: 5,
+  paused: 4
+}
+
+const ratio = (part: number, whole: number) => (whole === 0 ? 0 : part / whole)
+
+describe("R2 fault injection", () => {
+  it.scoped(
+    `${ticks} ticks with 20 % of calls failing keep every invariant, and every run reaches its verdict`,
+    () =>
+      Effect.gen(function*() {
+        const random = Random.make(seed)
+        const world = yield* SimWorld.make({ repos, random, faultRate: 0.2 })
+        for (const repo of repos) world.addIssue(repo, "paused")
+        const kinds = Object.keys(arrivals) as Array<SimWorld.Kind>
+        kinds.forEach((kind, i) => world.addIssue(repos[i % repos.length]!, kind))
+        const violations: Array<string> = []
+        for (let t = 1; t <= ticks && violations.length === 0; t++) {
+          if (random.chance(0.15)) world.addIssue(random.pick(repos), random.weighted(arrivals))
+          yield* world.tick
+          violations.push(...Invariants.afterTick(world, `tick ${t}`))
+        }
+        expect(violations, `seed ${seed}`).toEqual([])
+
+        world.controls.faultRate = 0
+        const drained = yield* world.settle(150)
+        const delivered = (yield* world.slack.posted).map((posted) => posted.text ?? "")
+        expect(Invariants.afterTick(world, "at rest"), `seed ${seed}`).toEqual([])
+        expect(Invariants.atRest(world, "at rest", delivered), `seed ${seed}`).toEqual([])
+
+        const github = Invariants.retries(world.journals.github, 4)
+        expect(github.violations, `seed ${seed}`).toEqual([])
+        expect(github.refusedOnce, "some 4xx answers were seen (the no-retry rule was exercised)").toBeGreaterThan(5)
+        expect(github.waited, "some Retry-After waits were seen").toBeGreaterThan(5)
+        const slack = Invariants.retries(world.journals.slack, 2, Faults.byRequest)
+        expect(slack.violations, `seed ${seed}`).toEqual([])
+        if (Scale.full) expect(slack.waited, "some Slack Retry-After waits were seen").toBeGreaterThan(0)
+
+        const counts = {
+          github: world.journals.github.counts(),
+          t3: world.journals.t3.counts(),
+          slack: world.journals.slack.counts()
+        }
+        const faulted = counts.github.faulted + counts.t3.faulted + counts.slack.faulted
+        const requests = counts.github.requests + counts.t3.requests + counts.slack.requests
+        const planned = world.planned()
+        console.info(
+          `R2 (seed ${seed}): ${ticks} ticks + ${drained} to drain; ${planned.length} issues ` +
+            `(${planned.filter((p) => p.eligible).length} eligible); requests ${JSON.stringify(counts)}; faulted ${
+              (100 * ratio(faulted, requests)).toFixed(1)
+            } %; ` +
+            `${github.waited} Retry-After waits honoured (max overshoot ${github.overshootMillis} ms), ` +
+            `${github.refusedOnce} 4xx never resent; ${slack.waited} Slack Retry-After waits; ${delivered.length} Slack messages; duplicate checklists from a resent POST: ${
+              Invariants.duplicateChecklists(world).join(", ") || "none"
+            }; escalation reasons lost to a fault after the human label: ${
+              Invariants.misattributed(world).join(", ") || "none"
+            }; fix-forwards sent but not counted: ${
+              Invariants.uncountedFixForwards(world).join(", ") || "none"
+            }; stale lock labels on closed issues: ${Invariants.staleLocks(world).join(", ") || "none"}`
+        )
+        const during = ratio(faulted, requests)
+        expect(during).toBeGreaterThan(0.1)
+        expect(during).toBeLessThan(0.25)
+        expect(planned.filter((p) => p.eligible).length).toBeGreaterThanOrEqual(6)
+      }),
+    Scale.pick(120_000, 3_600_000)
+  )
+})

@@ -1,0 +1,218 @@
+/**
+ * The invariants of quality.md R1–R3, read straight from the fakes' state (GitHub issues, labels and
+ * comments; T3 threads; Slack messages) for the fault-injection and chaos suites. Each check returns the
+ * violations it found, as sentences, so a failure says which issue broke which rule at which tick.
+ */
+import { RunRecord } from "afk-core"
+import * as Option from "effect/Option"
+import * as Faults from "./Faults.js"
+import * as SimWorld from "./SimWorld.js"
+
+const { bot, labels } = SimWorld
+
+/** What the GitHub fake holds for one planned issue. */
+export const view = (world: SimWorld.World, issue: SimWorld.Planned) => {
+  const repo = world.github.world.repos.get(issue.repo.toLowerCase())!
+  const state = repo.issues.get(issue.number)!
+  const botComments = state.commentIds
+    .flatMap((id) => world.github.world.comments.get(id) ?? [])
+    .filter((comment) => comment.author === bot)
+  const records = botComments.flatMap((comment) => Option.toArray(RunRecord.parse(comment.body)))
+  const isGreen = (sha: string | undefined) => {
+    const runs = sha === undefined ? undefined : repo.checkRuns.get(sha)
+    return runs !== undefined && runs.length > 0 &&
+      runs.every((run) => run.status === "completed" && run.conclusion === "success")
+  }
+  return {
+    open: state.state === "open",
+    labels: state.labels,
+    latest: records.at(-1),
+    checklists: botComments.filter((comment) => comment.body.startsWith("<!-- afk-checklist -->")).length,
+    isGreen
+  }
+}
+
+/**
+ * How many comments the GitHub client posted twice on `issue`: a POST the server applied, whose connection
+ * reset before the answer, sent again by the client's retry (`HttpKit.withRetries` retries transport
+ * failures whatever the method). Each makes one extra checklist comment; the run itself is unaffected
+ * (the newest record wins). Reported as a finding; any other duplicate still fails the invariant.
+ */
+export const resentComments = (world: SimWorld.World, issue: SimWorld.Planned): number => {
+  const path = `/repos/${issue.repo}/issues/${issue.number}/comments`
+  const { next } = Faults.neighbours(world.journals.github, Faults.byFiber)
+  return world.journals.github.entries.filter((entry) => {
+    if (entry.method !== "POST" || entry.fault !== "resetAfter" || !entry.url.endsWith(path)) return false
+    const after = next.get(entry.seq)
+    return after !== undefined && Faults.sameRequest(entry, after)
+  }).length
+}
+
+/** The rules that must hold after every tick, whatever failed during it. */
+export const afterTick = (world: SimWorld.World, label: string): ReadonlyArray<string> => {
+  const violations: Array<string> = []
+  const threads = world.t3.threads()
+  const known = new Set(world.planned().map((issue) => issue.threadId))
+  for (const thread of threads) {
+    if (!known.has(thread.id)) violations.push(`${label}: T3 has a thread no run should have made (${thread.title})`)
+  }
+  for (const issue of world.planned()) {
+    const v = view(world, issue)
+    const mine = threads.filter((thread) => thread.id === issue.threadId)
+    const say = (rule: string) => violations.push(`${label}: ${issue.ref} (${issue.kind}) ${rule}`)
+    if (mine.length > 1) say(`has ${mine.length} agent threads`)
+    if (v.checklists > 1 && v.checklists > 1 + resentComments(world, issue)) {
+      say(`has ${v.checklists} checklist comments (one per run, edited in place)`)
+    }
+    if (!issue.eligible) {
+      if (mine.length > 0) say("was dispatched although it is not eligible")
+      if (v.latest !== undefined) say("has a run record although it is not eligible")
+      if (!v.open) say("was closed although it is not eligible")
+      if (v.labels.includes(labels.lock)) say("was locked although it is not eligible")
+    }
+    if (!v.open && (v.latest?.phase !== "done" || !v.isGreen(v.latest.commit))) {
+      say(`was closed without a done run on green CI (record ${v.latest?.phase ?? "none"})`)
+    }
+    if (v.latest?.phase === "escalated" && v.open && !v.labels.includes(labels.lock)) {
+      if (!v.labels.includes(labels.human)) say("was escalated and unlocked without the human label")
+    }
+  }
+  return violations
+}
+
+/**
+ * The rules at quiescence: every run reached the verdict its behaviour calls for and was notified
+ * (`delivered` is the text of every Slack message), no open issue is locked, no lock is without a record.
+ * (A closed issue may keep a stale lock label when removing it failed after the close: watch lists open
+ * issues only, and a closed issue locks nothing — see `staleLocks`.)
+ */
+export const atRest = (
+  world: SimWorld.World,
+  label: string,
+  delivered: ReadonlyArray<string>
+): ReadonlyArray<string> => {
+  const violations: Array<string> = []
+  const threads = world.t3.threads()
+  for (const issue of world.planned()) {
+    const v = view(world, issue)
+    const say = (rule: string) => violations.push(`${label}: ${issue.ref} (${issue.kind}) ${rule}`)
+    if (v.labels.includes(labels.lock) && v.latest === undefined) say("carries the lock without a run record")
+    if (v.labels.includes(labels.lock) && v.open) say(`is open and still locked (record ${v.latest?.phase ?? "none"})`)
+    if (!issue.eligible) continue
+    const thread = threads.find((t) => t.id === issue.threadId)
+    if (thread === undefined) {
+      say("was never dispatched")
+      continue
+    }
+    const record = v.latest
+    if (record === undefined || !RunRecord.isTerminal(record)) {
+      say(`did not reach a verdict (record ${record?.phase ?? "none"})`)
+      continue
+    }
+    const turns = turnsOf(thread)
+    if (turns < 1 + record.attempts) say(`counts ${record.attempts} fix-forward attempts but had ${turns} turns`)
+    if (turns > 1 + world.config.fixForwardMaxAttempts) say(`had ${turns} turns, past the fix-forward budget`)
+    if (SimWorld.closingKinds.has(issue.kind)) {
+      if (record.phase !== "done" || v.open) say(`should be closed with proof, is ${record.phase}`)
+      if (issue.kind === "redThenGreen" && turns !== 2) say(`had ${turns} turns, not one fix-forward turn`)
+    } else {
+      if (record.phase !== "escalated" || !v.open) say(`should be escalated and open, is ${record.phase}`)
+      if (!v.labels.includes(labels.human)) say("was escalated without the human label")
+      const handover = record.outcome === handoverOutcome
+      if (issue.kind === "frozen" && !handover && !record.outcome?.startsWith("frozen")) {
+        say(`should be frozen: ${record.outcome}`)
+      }
+    }
+    if (!delivered.some((text) => text.includes(` ${issue.ref} `))) say("was never notified in Slack")
+  }
+  return violations
+}
+
+/** Issues with more than one checklist comment for their one run (each explained by `resentComments`). */
+export const duplicateChecklists = (world: SimWorld.World): ReadonlyArray<string> =>
+  world.planned().filter((issue) => view(world, issue).checklists > 1).map((issue) => issue.ref)
+
+const turnsOf = (thread: { readonly messages: ReadonlyArray<{ readonly role: string }> }) =>
+  thread.messages.filter((message) => message.role === "user").length
+
+/**
+ * Runs whose record counts fewer fix-forward attempts than the follow-up turns the agent got: watch sends
+ * the follow-up, then saves the record with the attempt counted; when that save fails, the turn happened
+ * and the count is lost. The budget still holds (checked in `atRest`). Reported as a finding.
+ */
+export const uncountedFixForwards = (world: SimWorld.World): ReadonlyArray<string> => {
+  const threads = world.t3.threads()
+  return world.planned().filter((issue) => {
+    const thread = threads.find((t) => t.id === issue.threadId)
+    const record = view(world, issue).latest
+    return thread !== undefined && record !== undefined && turnsOf(thread) > 1 + record.attempts
+  }).map((issue) => issue.ref)
+}
+
+/** The outcome watch records when it finds the human label on a run that is not over (a person's handover). */
+export const handoverOutcome = "a person handed the issue to a human"
+
+/**
+ * Escalations recorded as a person's handover although no person acts in these worlds: the human label was
+ * added, then writing the terminal record failed, and the next pass read the label as a person's. The
+ * issue is still handed over correctly; only the reason (e.g. "frozen: …") and the notification kind are
+ * lost. Reported as a finding.
+ */
+export const misattributed = (world: SimWorld.World): ReadonlyArray<string> =>
+  world.planned().filter((issue) => view(world, issue).latest?.outcome === handoverOutcome).map((issue) => issue.ref)
+
+/** Closed issues still carrying the lock label (cosmetic: they lock no repo, and watch never sees them). */
+export const staleLocks = (world: SimWorld.World): ReadonlyArray<string> =>
+  world.planned().filter((issue) => {
+    const v = view(world, issue)
+    return !v.open && v.labels.includes(labels.lock)
+  }).map((issue) => issue.ref)
+
+/** Retries: never of a 400/401/404/422, and after a 429 or a limited 403 only once `Retry-After` passed. */
+export const retries = (
+  journal: Faults.Journal,
+  maxRetries: number,
+  key: (entry: Faults.Entry) => string = Faults.byFiber
+) => {
+  const violations: Array<string> = []
+  const { next, previous } = Faults.neighbours(journal, key)
+  const transient = (e: Faults.Entry) =>
+    e.status === 0 || e.status >= 500 || e.status === 429 || (e.status === 403 && e.retryAfter !== undefined)
+  const attempt = (entry: Faults.Entry) => {
+    let n = 0
+    for (let p = previous.get(entry.seq), cur = entry; p !== undefined; cur = p, p = previous.get(p.seq)) {
+      if (!Faults.sameRequest(p, cur) || !transient(p)) break
+      n++
+    }
+    return n
+  }
+  let refusedOnce = 0
+  let waited = 0
+  let overshootMillis = 0
+  for (const entry of journal.entries) {
+    const after = next.get(entry.seq)
+    if ([400, 401, 404, 422].includes(entry.status)) {
+      refusedOnce++
+      if (after !== undefined && Faults.sameRequest(entry, after)) {
+        violations.push(`${entry.method} ${entry.url} answered ${entry.status} was sent again`)
+      }
+    }
+    const limited = entry.retryAfter !== undefined && (entry.status === 429 || entry.status === 403)
+    // No later request from the fiber: it ended there, or was interrupted mid-wait (a sibling of
+    // `Effect.all` failed), which is not a missing retry. Any other next request must be the retry.
+    if (limited && attempt(entry) < maxRetries && after !== undefined) {
+      if (!Faults.sameRequest(entry, after)) {
+        violations.push(`${entry.method} ${entry.url} answered ${entry.status} was not retried`)
+        continue
+      }
+      const asked = entry.retryAfter! * 1000
+      const taken = after.at - entry.at
+      waited++
+      overshootMillis = Math.max(overshootMillis, taken - asked)
+      if (taken < asked) {
+        violations.push(`${entry.method} ${entry.url}: asked to wait ${asked} ms, retried after ${taken}`)
+      }
+    }
+  }
+  return { violations, refusedOnce, waited, overshootMillis }
+}
