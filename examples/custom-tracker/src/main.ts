@@ -47,7 +47,7 @@ const seed = (root: string) =>
 
 const program = Effect.gen(function*() {
   const fs = yield* FileSystem.FileSystem
-  const root = process.argv[2] ?? (yield* fs.makeTempDirectory({ prefix: "afk-markdown-" }))
+  const root = process.argv[2] ?? (yield* fs.makeTempDirectoryScoped({ prefix: "afk-markdown-" }))
   yield* seed(root)
   const agent = yield* MemoryAgent.make()
   const ci = yield* MemoryCi.make()
@@ -73,4 +73,4 @@ const program = Effect.gen(function*() {
   }
 })
 
-program.pipe(Effect.provide(NodeFileSystem.layer), NodeRuntime.runMain)
+program.pipe(Effect.scoped, Effect.provide(NodeFileSystem.layer), NodeRuntime.runMain)

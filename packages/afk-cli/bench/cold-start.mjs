@@ -4,7 +4,7 @@
  * the size of the bundle. Run `npm run build -w afk-cli` first; usage: `node bench/cold-start.mjs [rounds]`.
  */
 import { spawnSync } from "node:child_process"
-import { mkdtempSync, statSync } from "node:fs"
+import { mkdtempSync, rmSync, statSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
@@ -54,3 +54,4 @@ console.log(line(widths.map((w) => "-".repeat(w))))
 for (const row of rows) console.log(line(row))
 console.log(`\ndist/bin.js: ${(statSync(bundle).size / 1024).toFixed(1)} KiB (effect and @effect/* are external)`)
 console.log(`goal (quality.md P5): each afk-cli row ≤ 4.00× node -e 0`)
+rmSync(cwd, { recursive: true, force: true })

@@ -4,7 +4,7 @@
  */
 import * as Effect from "effect/Effect"
 import { spawn } from "node:child_process"
-import { mkdtempSync } from "node:fs"
+import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
@@ -19,8 +19,17 @@ export interface Result {
   readonly all: string
 }
 
-/** A new empty directory (no afk.config.json in it). */
-export const scratch = (): string => mkdtempSync(join(tmpdir(), "afk-cli-test-"))
+const made: Array<string> = []
+process.once("exit", () => {
+  for (const dir of made) rmSync(dir, { recursive: true, force: true })
+})
+
+/** A new empty directory (no afk.config.json in it), removed when the test process exits. */
+export const scratch = (): string => {
+  const dir = mkdtempSync(join(tmpdir(), "afk-cli-test-"))
+  made.push(dir)
+  return dir
+}
 
 export const run = (
   args: ReadonlyArray<string>,
