@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
+import { afterAll } from "vitest"
 
 export const bin = fileURLToPath(new URL("../../bin/afk-cli.js", import.meta.url))
 
@@ -20,11 +21,11 @@ export interface Result {
 }
 
 const made: Array<string> = []
-process.once("exit", () => {
-  for (const dir of made) rmSync(dir, { recursive: true, force: true })
+afterAll(() => {
+  for (const dir of made.splice(0)) rmSync(dir, { recursive: true, force: true })
 })
 
-/** A new empty directory (no afk.config.json in it), removed when the test process exits. */
+/** A new empty directory (no afk.config.json in it), removed after the test file. */
 export const scratch = (): string => {
   const dir = mkdtempSync(join(tmpdir(), "afk-cli-test-"))
   made.push(dir)
