@@ -3,6 +3,7 @@
  * per issue in which comments and label changes share one id space (as in Forgejo's `comment` table),
  * users with repository permissions, and commit statuses; plus the JSON Forgejo renders for each.
  */
+import type { TrackerSeed } from "afk-core/testing"
 
 /** The seed the adapter conformance suite hands over (structurally `TrackerConformance.Seed`). */
 export interface Seed {
@@ -12,22 +13,7 @@ export interface Seed {
   /** Logins with write access (the repo owner is trusted too). */
   readonly trusted: ReadonlyArray<string>
   readonly labels: ReadonlyArray<string>
-  readonly issues: ReadonlyArray<{
-    readonly number: number
-    readonly title: string
-    readonly body: string
-    readonly labels: ReadonlyArray<string>
-    readonly state: "open" | "closed"
-    readonly author: string
-    readonly isPullRequest?: boolean
-    readonly events: ReadonlyArray<{
-      readonly label: string
-      readonly action: "added" | "removed"
-      readonly actor: string
-      readonly at: string
-    }>
-    readonly comments: ReadonlyArray<{ readonly author: string; readonly body: string; readonly createdAt: string }>
-  }>
+  readonly issues: ReadonlyArray<TrackerSeed.Issue>
 }
 
 /** A commit status as CI reports it (`state`: pending, success, error, failure, warning, skipped). */

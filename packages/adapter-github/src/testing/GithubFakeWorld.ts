@@ -2,31 +2,11 @@
  * The state behind `GithubFake`: repositories with labels, issues (and pull requests), label events,
  * comments, collaborators, commit statuses, check runs and deployments, seeded from plain data.
  */
+import type { TrackerSeed } from "afk-core/testing"
 
-export interface SeedEvent {
-  readonly label: string
-  readonly action: "added" | "removed"
-  readonly actor: string
-  readonly at: string
-}
-
-export interface SeedComment {
-  readonly author: string
-  readonly body: string
-  readonly createdAt: string
-}
-
-export interface SeedIssue {
-  readonly number: number
-  readonly title: string
-  readonly body: string
-  readonly labels: ReadonlyArray<string>
-  readonly state: "open" | "closed"
-  readonly author: string
-  readonly isPullRequest?: boolean | undefined
-  readonly events: ReadonlyArray<SeedEvent>
-  readonly comments: ReadonlyArray<SeedComment>
-}
+export type SeedEvent = TrackerSeed.Event
+export type SeedComment = TrackerSeed.Comment
+export type SeedIssue = TrackerSeed.Issue
 
 /** One repository's starting state (the shape of afk-core's `TrackerConformance.Seed`). */
 export interface Seed {

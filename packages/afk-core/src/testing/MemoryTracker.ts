@@ -16,7 +16,7 @@ export interface SeedIssue {
   readonly labels?: ReadonlyArray<string>
   readonly state?: "open" | "closed"
   readonly author?: string
-  readonly isPullRequest?: boolean
+  readonly isPullRequest?: boolean | undefined
   /** Who applied each initial label (default: the issue author). */
   readonly labeledBy?: Readonly<Record<string, string>>
   readonly events?: ReadonlyArray<{ label: string; action: "added" | "removed"; actor: string; at: string }>

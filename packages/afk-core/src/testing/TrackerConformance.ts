@@ -10,23 +10,9 @@ import * as Effect from "effect/Effect"
 import type * as Scope from "effect/Scope"
 import { type Repo, repo as parseRepo, repoOwner } from "../Domain.js"
 import type { Service } from "../Tracker.js"
+import type * as TrackerSeed from "./TrackerSeed.js"
 
-export interface SeedIssue {
-  readonly number: number
-  readonly title: string
-  readonly body: string
-  readonly labels: ReadonlyArray<string>
-  readonly state: "open" | "closed"
-  readonly author: string
-  readonly isPullRequest?: boolean
-  readonly events: ReadonlyArray<{
-    readonly label: string
-    readonly action: "added" | "removed"
-    readonly actor: string
-    readonly at: string
-  }>
-  readonly comments: ReadonlyArray<{ readonly author: string; readonly body: string; readonly createdAt: string }>
-}
+export type SeedIssue = TrackerSeed.Issue
 
 export interface Seed {
   readonly repo: Repo
