@@ -120,13 +120,16 @@ const unresolved = (candidate: Candidate): ReadonlyArray<Blocker> => {
   )
 }
 
-const ineligibility = (
-  candidate: Candidate,
-  locked: ReadonlySet<string>,
-  config: PolicyConfig
-): Option.Option<{ readonly reason: RefusalReason; readonly detail: string }> => {
-  const { issue } = candidate
-  const refuse = (reason: RefusalReason, detail: string) => Option.some({ reason, detail })
+type Verdict = Option.Option<{ readonly reason: RefusalReason; readonly detail: string }>
+
+const refuse = (reason: RefusalReason, detail: string): Verdict => Option.some({ reason, detail })
+
+/**
+ * The checks that need nothing but the issue and the locked repos (no tracker read): closed, not ready,
+ * handed to a human, paused, not allowlisted, repo locked. Poll screens with it before reading who applied
+ * the ready label, so a refused issue costs no request.
+ */
+export const screen = (issue: Issue, lockedRepos: ReadonlySet<string>, config: PolicyConfig): Verdict => {
   if (issue.state !== "open") return refuse("closed", `${issue.ref} is closed.`)
   if (!hasLabel(issue, config.readyLabel)) {
     return refuse("not-ready", `${issue.ref} does not carry the ${config.readyLabel} label.`)
@@ -135,15 +138,22 @@ const ineligibility = (
     return refuse("human", `${issue.ref} carries ${config.humanLabel}: it was handed to a human, who must remove it.`)
   }
   if (hasLabel(issue, config.pausedLabel)) return refuse("paused", `${issue.ref} carries ${config.pausedLabel}.`)
+  if (!config.allowlist.includes(issue.repo)) return refuse("not-allowlisted", `${issue.repo} is not in the allowlist.`)
+  if (lockedRepos.has(issue.repo) || hasLabel(issue, config.lockLabel)) {
+    return refuse("repo-locked", `${issue.repo} already has a run in flight (an issue carries ${config.lockLabel}).`)
+  }
+  return Option.none()
+}
+
+const ineligibility = (candidate: Candidate, locked: ReadonlySet<string>, config: PolicyConfig): Verdict => {
+  const screened = screen(candidate.issue, locked, config)
+  if (Option.isSome(screened)) return screened
+  const { issue } = candidate
   if (!candidate.trusted) {
     return refuse(
       "untrusted",
       `The latest ${config.readyLabel} label on ${issue.ref} was not applied by a trusted actor.`
     )
-  }
-  if (!config.allowlist.includes(issue.repo)) return refuse("not-allowlisted", `${issue.repo} is not in the allowlist.`)
-  if (locked.has(issue.repo)) {
-    return refuse("repo-locked", `${issue.repo} already has a run in flight (an issue carries ${config.lockLabel}).`)
   }
   const blocking = unresolved(candidate)
   if (blocking.length > 0) {
@@ -152,6 +162,31 @@ const ineligibility = (
   }
   return Option.none()
 }
+
+const busy = (issue: Issue, winner: Issue): Refusal => ({
+  issue,
+  reason: "repo-busy",
+  detail: `${winner.ref} takes ${issue.repo}'s one slot this pass (it comes first by priority and number).`
+})
+
+const full = (issue: Issue, config: PolicyConfig, inFlight: number, examined: boolean): Refusal => ({
+  issue,
+  reason: "at-capacity",
+  detail:
+    `The cap of ${config.maxConcurrentRuns} run(s) in flight is reached (${inFlight} were in flight before this pass)${
+      examined ? "" : "; not examined further this pass"
+    }.`
+})
+
+/**
+ * The refusal of an issue that passed `screen` but was not read because the pass was already decided: its
+ * repo's slot went to `winner` (an issue before it in policy order), or every slot is taken.
+ */
+export const unexamined = (
+  issue: Issue,
+  winner: Issue | undefined,
+  input: Pick<Input, "inFlight" | "config">
+): Refusal => winner !== undefined ? busy(issue, winner) : full(issue, input.config, input.inFlight, false)
 
 /**
  * Decides one pass: the issues to dispatch now, each with its priority and reason, and a refusal with a
@@ -189,20 +224,11 @@ export const decide = (
     }
     const winner = taken.get(issue.repo)
     if (winner !== undefined) {
-      refused.push({
-        issue,
-        reason: "repo-busy",
-        detail: `${winner.ref} takes ${issue.repo}'s one slot this pass (it comes first by priority and number).`
-      })
+      refused.push(busy(issue, winner))
       continue
     }
     if (slots === 0) {
-      refused.push({
-        issue,
-        reason: "at-capacity",
-        detail:
-          `The cap of ${config.maxConcurrentRuns} run(s) in flight is reached (${input.inFlight} were in flight before this pass).`
-      })
+      refused.push(full(issue, config, input.inFlight, true))
       continue
     }
     const priority = priorityOf(issue.labels, config.defaultPriority)

@@ -1,7 +1,8 @@
 /**
- * `poll`: queues new work. Reads the ready and locked issues of every allowlisted repo, works out trust
- * (who applied the ready label last) and blockers, asks the pure `DispatchPolicy` what may start, and
- * claims each decision through `Run.claim`. Disarmed: no I/O at all, decided first.
+ * `poll`: queues new work. Reads the ready and locked issues of every allowlisted repo, screens out what
+ * the labels alone refuse, then works out trust (who applied the ready label last) and blockers for the
+ * rest in policy order, only until every free slot is decided; asks the pure `DispatchPolicy` what may
+ * start, and claims each decision through `Run.claim`. Disarmed: no I/O at all, decided first.
  */
 import * as Arr from "effect/Array"
 import * as Effect from "effect/Effect"
@@ -12,6 +13,9 @@ import type { Issue, Repo } from "./Domain.js"
 import * as Pass from "./Pass.js"
 import * as Run from "./Run.js"
 import { Tracker, type TrackerError } from "./Tracker.js"
+
+/** How many candidates are read at once (their label events, trust and blockers). */
+const readBatch = 8
 
 interface RepoView {
   readonly repo: Repo
@@ -94,31 +98,69 @@ export const run = (config: Config.AfkConfig) =>
         ),
       { concurrency: 8, discard: true }
     )
-    const unsettled = new Set<Repo>()
-    const read = yield* Effect.forEach(
-      views.flatMap((view) => view.ready),
-      (issue) =>
-        candidate(config, issue).pipe(
-          Effect.map(Option.some),
-          Effect.catchAll((error) =>
-            Effect.sync(() => unsettled.add(issue.repo)).pipe(
-              Effect.zipRight(journal.fail(String(issue.ref), error.message)),
-              Effect.as(Option.none<DispatchPolicy.Candidate>())
-            )
-          )
-        ),
-      { concurrency: 8 }
+    const lockedRepos = new Set(views.filter((view) => view.locked.length > 0).map((view) => view.repo))
+    const inFlight = views.reduce((sum, view) => sum + view.locked.length, 0)
+    const slots = Math.max(0, config.maxConcurrentRuns - inFlight)
+    const ordered = views.flatMap((view) => view.ready).sort((a, b) =>
+      DispatchPolicy.compare(a, b, config.defaultPriority)
     )
+    const refused: Array<DispatchPolicy.Refusal> = []
+    const pending: Array<Issue> = []
+    for (const issue of ordered) {
+      const screened = DispatchPolicy.screen(issue, lockedRepos, config)
+      if (Option.isSome(screened)) refused.push({ issue, ...screened.value })
+      else pending.push(issue)
+    }
+    // Read candidates in policy order, a batch at a time, until every slot is decided: what is read is
+    // always a prefix of the order, so the policy decides exactly as it would with everything read.
+    const unsettled = new Set<Repo>()
+    const read: Array<DispatchPolicy.Candidate> = []
+    const policyInput = () => ({
+      candidates: read.filter((c) => !unsettled.has(c.issue.repo)),
+      lockedRepos,
+      inFlight,
+      config
+    })
+    let decision = DispatchPolicy.decide(policyInput())
+    const winnerIn = (repo: Repo) => decision.dispatch.find((d) => d.issue.repo === repo)?.issue
+    let next = 0
+    while (decision.dispatch.length < slots && next < pending.length) {
+      const batch: Array<Issue> = []
+      for (; next < pending.length && batch.length < readBatch; next++) {
+        const issue = pending[next]!
+        if (unsettled.has(issue.repo)) continue
+        if (winnerIn(issue.repo) !== undefined) {
+          refused.push(DispatchPolicy.unexamined(issue, winnerIn(issue.repo), { inFlight, config }))
+        } else batch.push(issue)
+      }
+      const results = yield* Effect.forEach(
+        batch,
+        (issue) =>
+          candidate(config, issue).pipe(
+            Effect.map(Option.some),
+            Effect.catchAll((error) =>
+              Effect.sync(() => unsettled.add(issue.repo)).pipe(
+                Effect.zipRight(journal.fail(String(issue.ref), error.message)),
+                Effect.as(Option.none<DispatchPolicy.Candidate>())
+              )
+            )
+          ),
+        { concurrency: readBatch }
+      )
+      read.push(...Arr.getSomes(results))
+      decision = DispatchPolicy.decide(policyInput())
+    }
+    for (const issue of pending.slice(next)) {
+      if (!unsettled.has(issue.repo)) {
+        refused.push(DispatchPolicy.unexamined(issue, winnerIn(issue.repo), { inFlight, config }))
+      }
+    }
     for (const repo of unsettled) {
       yield* journal.decide(repo, "wait", "an issue of this repo could not be read; no dispatch here this pass")
     }
-    const decision = DispatchPolicy.decide({
-      candidates: Arr.getSomes(read).filter((c) => !unsettled.has(c.issue.repo)),
-      lockedRepos: new Set(views.filter((view) => view.locked.length > 0).map((view) => view.repo)),
-      inFlight: views.reduce((sum, view) => sum + view.locked.length, 0),
-      config
-    })
-    for (const refusal of decision.refused) {
+    refused.push(...decision.refused)
+    refused.sort((a, b) => DispatchPolicy.compare(a.issue, b.issue, config.defaultPriority))
+    for (const refusal of refused) {
       yield* journal.decide(String(refusal.issue.ref), "refuse", `${refusal.reason}: ${refusal.detail}`)
     }
     yield* Effect.forEach(

@@ -1,0 +1,95 @@
+import { describe, expect, it } from "@effect/vitest"
+import * as Arr from "effect/Array"
+import * as Effect from "effect/Effect"
+import * as DispatchPolicy from "../src/DispatchPolicy.js"
+import { Issue, type Repo } from "../src/Domain.js"
+import type * as Pass from "../src/Pass.js"
+import * as World from "./support/world.js"
+
+const { app, lib, armed, ready } = World
+
+const many = (from: number, to: number, labeledBy = "maintainer") =>
+  Arr.range(from, to).map((n) => ready(n, { labeledBy: { "ready-for-agent": labeledBy } }))
+
+const decided = (report: Pass.Report) =>
+  new Map(report.decisions.map((d) => [d.subject, `${d.action} ${d.reason.split(":")[0]}`]))
+
+const locked = (world: World.World, repo: Repo, n: number) =>
+  world.tracker.issue(repo, n).labels.includes("agent-in-progress")
+
+describe("poll reads candidates in policy order only until every slot is decided", () => {
+  it.effect("one free slot and 40 ready issues: one batch is read, every issue still gets a decision", () =>
+    Effect.gen(function*() {
+      const world = yield* World.make({ issues: { [app]: many(1, 20), [lib]: many(1, 20) } })
+      const report = yield* world.tick(armed({ maxConcurrentRuns: 1 }))
+      expect(locked(world, app, 1)).toBe(true)
+      expect(world.agent.threadsCreated()).toBe(1)
+      expect(world.tracker.reads.labelEvents).toBeLessThanOrEqual(8)
+      const decisions = decided(report.poll)
+      expect(decisions.get("acme/app#1")).toBe("dispatch acme/app#1")
+      for (const n of Arr.range(2, 20)) {
+        expect(decisions.get(`acme/app#${n}`), `app#${n}`).toBe("refuse repo-busy")
+        expect(decisions.get(`acme/lib#${n}`), `lib#${n}`).toBe("refuse at-capacity")
+      }
+      expect(report.poll.decisions.find((d) => d.subject === "acme/lib#20")?.reason).toMatch(/not examined/)
+    }))
+
+  it.effect("refused candidates make the next batch be read, so a later eligible issue is still found", () =>
+    Effect.gen(function*() {
+      const world = yield* World.make({ issues: { [app]: [...many(1, 10, "stranger"), ready(11)] } })
+      const report = yield* world.tick(armed({ maxConcurrentRuns: 1 }))
+      expect(locked(world, app, 11)).toBe(true)
+      expect(world.tracker.reads.labelEvents).toBe(11)
+      expect(decided(report.poll).get("acme/app#3")).toBe("refuse untrusted")
+    }))
+
+  it.effect("the issues of a repo with a run in flight are refused without a read", () =>
+    Effect.gen(function*() {
+      const world = yield* World.make({
+        issues: {
+          [app]: [ready(1, { labels: ["ready-for-agent", "agent-in-progress"] }), ...many(2, 9)],
+          [lib]: [ready(1)]
+        },
+        behaviour: () => ({ _tag: "hang" })
+      })
+      const report = yield* world.tick(armed({ maxConcurrentRuns: 3 }))
+      expect(locked(world, lib, 1)).toBe(true)
+      expect(decided(report.poll).get("acme/app#5")).toBe("refuse repo-locked")
+      expect(world.tracker.reads.labelEvents).toBe(1)
+    }))
+
+  it.effect("decides as the policy does with every candidate read (same dispatches, same refusals)", () =>
+    Effect.gen(function*() {
+      const issues = {
+        [app]: [...many(1, 3, "stranger"), ready(4, { labels: ["ready-for-agent", "priority:-1"] }), ...many(5, 12)],
+        [lib]: [
+          ready(1, { body: "Blocked by #2" }),
+          { number: 2, title: "blocker" },
+          ...many(3, 12, "stranger"),
+          ready(13)
+        ]
+      }
+      const config = armed({ maxConcurrentRuns: 2 })
+      const world = yield* World.make({ issues, behaviour: () => ({ _tag: "hang" }) })
+      const report = yield* world.tick(config)
+      const dispatched = report.poll.decisions.filter((d) => d.action === "dispatch").map((d) => d.subject)
+      const everything = DispatchPolicy.decide({
+        candidates: [app, lib].flatMap((repo) =>
+          (issues[repo] ?? []).filter((seed) => seed.labels?.includes("ready-for-agent")).map((seed) => {
+            const issue = world.tracker.issue(repo, seed.number)
+            const trusted = seed.labeledBy?.["ready-for-agent"] === "maintainer"
+            return {
+              issue: new Issue({ ...issue, labels: issue.labels.filter((l) => l !== "agent-in-progress") }),
+              trusted,
+              blockers: DispatchPolicy.blockersOf(issue).map((ref) => ({ ref, state: "open" as const }))
+            }
+          })
+        ),
+        lockedRepos: new Set(),
+        inFlight: 0,
+        config
+      })
+      expect(dispatched).toEqual(everything.dispatch.map((d) => String(d.issue.ref)))
+      expect(dispatched).toEqual(["acme/app#4", "acme/lib#13"])
+    }))
+})
