@@ -28,6 +28,12 @@ export interface DispatchRequest {
   readonly title: string
   /** The whole first-turn text (preamble + fenced issue). */
   readonly prompt: string
+  /**
+   * True when the caller wrote this run's first record in the same pass, just before dispatching, so no
+   * earlier attempt can have created the thread: a runtime may skip looking for one. Still a hint only —
+   * a runtime must stay correct (adopt, never duplicate) if the thread exists after all.
+   */
+  readonly fresh?: boolean
 }
 
 export interface FollowUpRequest {

@@ -136,7 +136,8 @@ export const claim = (ctx: Context, issue: Issue, reason: string) =>
     const ordinal = RunRecord.terminalRuns(comments, ctx.bot) + 1
     const now = yield* DateTime.now
     const fresh = newRecord(issue, ordinal, now)
-    let found = yield* Option.match(RunRecord.forRun(comments, ctx.bot, fresh.runId), {
+    const earlier = RunRecord.forRun(comments, ctx.bot, fresh.runId)
+    let found = yield* Option.match(earlier, {
       onSome: Effect.succeed,
       onNone: () =>
         Effect.map(
@@ -170,7 +171,10 @@ export const claim = (ctx: Context, issue: Issue, reason: string) =>
       threadId: record.threadId,
       issue: issue.ref,
       title: `${issue.repo}#${issue.number}: ${issue.title}`.slice(0, 200),
-      prompt: Prompt.firstTurn({ issue, preamble: ctx.config.preamble })
+      prompt: Prompt.firstTurn({ issue, preamble: ctx.config.preamble }),
+      // The record was posted just now, so no earlier attempt dispatched this run (it dispatches only
+      // after its record exists): the runtime need not look for a thread.
+      fresh: Option.isNone(earlier)
     })
     const dispatched = new RunRecord.RunRecord({ ...record, phase: "dispatched" })
     found = yield* save(ctx, issue, found, dispatched, { reached: "dispatched", status: "the agent is working" })

@@ -9,7 +9,7 @@ import type * as HttpClient from "@effect/platform/HttpClient"
 import * as Clock from "effect/Clock"
 import * as Config from "effect/Config"
 import type * as ConfigError from "effect/ConfigError"
-import type * as Duration from "effect/Duration"
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
@@ -66,6 +66,9 @@ export const truncatePrompt = (text: string, limit = T3Wire.maxInputChars): stri
   return `${text.slice(0, cut)}${note}`
 }
 
+/** How long one snapshot read may answer "which project serves this workspace root" for other repos. */
+const snapshotTtl = Duration.seconds(30)
+
 /** Builds the T3 `AgentRuntime` service on the ambient `HttpClient`. Nothing is sent until a method runs. */
 export const make = (options: Options): Effect.Effect<AgentRuntime.Service, never, HttpClient.HttpClient> =>
   Effect.gen(function*() {
@@ -102,16 +105,23 @@ export const make = (options: Options): Effect.Effect<AgentRuntime.Service, neve
 
     const now = Effect.map(Clock.currentTimeMillis, (millis) => new Date(millis).toISOString())
 
-    const ensureProject = (request: AgentRuntime.DispatchRequest) =>
+    // Projects found or created, by workspace root: one snapshot read serves every repo dispatched within
+    // `snapshotTtl`, and a repo's later dispatches read nothing. A root is forgotten when a thread.create on
+    // it stays ambiguous (the project may have been deleted), so the next dispatch looks again.
+    const projects = new Map<string, string>()
+    const [recentSnapshot, refreshSnapshot] = yield* Effect.cachedInvalidateWithTTL(snapshot, snapshotTtl)
+
+    const ensureProject = (request: AgentRuntime.DispatchRequest, workspaceRoot: string) =>
       Effect.gen(function*() {
-        const workspaceRoot = workspaceRootFor(options.workspaceRoot, request.issue.repo)
-        const active = (projects: ReadonlyArray<T3Wire.Project>) =>
-          Option.fromNullable(projects.find((p) => p.deletedAt === null && p.workspaceRoot === workspaceRoot))
-        const { projects } = yield* snapshot
-        const found = active(projects)
+        const known = projects.get(workspaceRoot)
+        if (known !== undefined) return known
+        const active = (list: ReadonlyArray<T3Wire.Project>) =>
+          Option.fromNullable(list.find((p) => p.deletedAt === null && p.workspaceRoot === workspaceRoot))
+        const { projects: listed } = yield* recentSnapshot
+        const found = active(listed)
         if (Option.isSome(found)) return found.value.id
         const preferred = Ids.projectId(request.issue.repo)
-        const projectId = projects.some((p) => p.id === preferred) ? Ids.derive(request.runId, "project-id") : preferred
+        const projectId = listed.some((p) => p.id === preferred) ? Ids.derive(request.runId, "project-id") : preferred
         const createdAt = yield* now
         const command = (step: string): T3Wire.ProjectCreate => ({
           type: "project.create",
@@ -125,7 +135,7 @@ export const make = (options: Options): Effect.Effect<AgentRuntime.Service, neve
         const reread = Effect.map(snapshot, (s) => active(s.projects))
         const adopted = yield* sendOrAdopt(command("project"), command("project#retry"), reread, workspaceRoot)
         return Option.match(adopted, { onNone: () => projectId, onSome: (project) => project.id })
-      })
+      }).pipe(Effect.tap((projectId) => Effect.sync(() => projects.set(workspaceRoot, projectId))))
 
     const withMessage = (messageId: string) => (thread: Option.Option<T3Wire.Thread>) =>
       Option.filter(thread, (t) => t.messages.some((m) => m.id === messageId))
@@ -150,8 +160,9 @@ export const make = (options: Options): Effect.Effect<AgentRuntime.Service, neve
 
     const dispatch = (request: AgentRuntime.DispatchRequest) =>
       Effect.gen(function*() {
-        const projectId = yield* ensureProject(request)
-        const existing = yield* readThread(request.threadId)
+        const workspaceRoot = workspaceRootFor(options.workspaceRoot, request.issue.repo)
+        const projectId = yield* ensureProject(request, workspaceRoot)
+        const existing = request.fresh === true ? Option.none() : yield* readThread(request.threadId)
         if (Option.isNone(existing)) {
           const createdAt = yield* now
           const command = (step: string): T3Wire.ThreadCreate => ({
@@ -168,7 +179,9 @@ export const make = (options: Options): Effect.Effect<AgentRuntime.Service, neve
             createdAt
           })
           const reread = readThread(request.threadId)
-          yield* sendOrAdopt(command("create"), command("create#retry"), reread, `thread ${request.threadId}`)
+          yield* sendOrAdopt(command("create"), command("create#retry"), reread, `thread ${request.threadId}`).pipe(
+            Effect.tapError(() => Effect.zipRight(Effect.sync(() => projects.delete(workspaceRoot)), refreshSnapshot))
+          )
         }
         yield* startTurn(request.runId, request.threadId, "turn-1", request.prompt, Option.getOrUndefined(existing))
       }).pipe(Effect.withSpan("T3.dispatch", { attributes: { threadId: request.threadId } }))

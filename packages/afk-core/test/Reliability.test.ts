@@ -116,6 +116,7 @@ describe("R1 crash-point sweep", () => {
         const clean = yield* scenario()
         yield* clean.settle(armed())
         checkFinal(clean, "clean run")
+        expect(clean.agent.staleFresh()).toBe(0)
         const points = clean.tracker.writes.length + clean.agent.turnsStarted() + clean.notifier.sent.length
         expect(points).toBeGreaterThan(30)
         let covered = 0
@@ -135,6 +136,7 @@ describe("R1 crash-point sweep", () => {
             checkInvariants(world, `crash after write ${k}, recovery tick ${t}`)
           }
           checkFinal(world, `crash after write ${k}`)
+          expect(world.agent.staleFresh(), `crash after write ${k}: a dispatch marked fresh found a thread`).toBe(0)
         }
         console.info(`R1: ${covered} crash points covered (of ${points} writes in a clean run)`)
         expect(covered).toBeGreaterThanOrEqual(points - 2)

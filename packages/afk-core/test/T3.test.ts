@@ -106,6 +106,30 @@ describe("T3.dispatch", () => {
       expect(commands(fake)).toHaveLength(3)
     }))
 
+  it.scoped("P2: a fresh claim's dispatch reads no thread, and one snapshot serves every repo", () =>
+    Effect.gen(function*() {
+      const { fake, runtime } = yield* setup()
+      const other = new IssueRef({ repo: parseRepo("acme/gadgets"), number: 3 })
+      const second = new IssueRef({ repo, number: 8 })
+      for (const ref of [issue, other, second]) {
+        const id = Ids.runId(ref, 1)
+        yield* runtime.dispatch({ ...request, issue: ref, runId: id, threadId: Ids.threadId(id), fresh: true })
+      }
+      const reads = fake.requests().filter((r) => r.method === "GET").map((r) => r.path.split("/")[3])
+      expect(reads).toEqual(["snapshot"])
+      expect(commands(fake, "project.create")).toHaveLength(2)
+      expect(fake.threads()).toHaveLength(3)
+    }))
+
+  it.scoped("a dispatch marked fresh whose thread exists after all adopts it: one thread, one turn", () =>
+    Effect.gen(function*() {
+      const { fake, runtime } = yield* setup()
+      yield* runtime.dispatch(request)
+      yield* runtime.dispatch({ ...request, fresh: true })
+      expect(fake.threads()).toHaveLength(1)
+      expect(userMessages(fake)).toHaveLength(1)
+    }))
+
   it.scoped("a repeated dispatch after follow-ups still finds the first turn and sends nothing", () =>
     Effect.gen(function*() {
       const { fake, runtime } = yield* setup()

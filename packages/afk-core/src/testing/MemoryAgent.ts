@@ -53,6 +53,8 @@ export interface MemoryAgent {
   /** Threads actually created (a repeated dispatch of the same thread is adopted, not counted). */
   readonly threadsCreated: () => number
   readonly turnsStarted: () => number
+  /** Dispatches marked `fresh` whose thread existed already: the caller's hint was wrong. */
+  readonly staleFresh: () => number
   /** Interrupts received for a turn that existed. */
   readonly interrupts: () => number
   behaviour: (turn: TurnContext) => Behaviour
@@ -72,6 +74,7 @@ export const make = (behaviour: (turn: TurnContext) => Behaviour = () => ({ _tag
     let created = 0
     let started = 0
     let interrupts = 0
+    let staleFresh = 0
 
     const call = <A>(op: string, isWrite: boolean, effect: Effect.Effect<A, AgentRuntimeError>) =>
       Effect.suspend(() => agent.hook(op, isWrite)).pipe(
@@ -145,7 +148,10 @@ export const make = (behaviour: (turn: TurnContext) => Behaviour = () => ({ _tag
           "dispatch",
           true,
           Effect.sync(() => {
-            if (threads.has(request.threadId)) return
+            if (threads.has(request.threadId)) {
+              if (request.fresh === true) staleFresh++
+              return
+            }
             const key = String(request.issue)
             threadsPerIssue.set(key, (threadsPerIssue.get(key) ?? 0) + 1)
             const thread: Thread = { issue: request.issue, turns: [], steps: new Set(["turn-1"]), deleted: false }
@@ -205,6 +211,7 @@ export const make = (behaviour: (turn: TurnContext) => Behaviour = () => ({ _tag
       threads: () => [...threads].map(([id, t]) => ({ id, issue: t.issue, turns: t.turns.length, deleted: t.deleted })),
       threadsCreated: () => created,
       turnsStarted: () => started,
+      staleFresh: () => staleFresh,
       interrupts: () => interrupts,
       behaviour,
       unreachable: false,
