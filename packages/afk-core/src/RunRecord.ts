@@ -28,7 +28,12 @@ export class RunRecord extends Schema.Class<RunRecord>("RunRecord")({
   lastFailure: Schema.optional(Schema.String),
   notifyThread: Schema.optional(Schema.String),
   /** Why the run ended, for terminal phases. */
-  outcome: Schema.optional(Schema.String)
+  outcome: Schema.optional(Schema.String),
+  /**
+   * An escalation decided but not finished: the outcome its terminal record will carry, written before the
+   * human label is added, so a crash between the label and the terminal record keeps the reason.
+   */
+  handover: Schema.optional(Schema.String)
 }) {}
 
 /** A run is over once it is done or escalated; the next run of the issue gets the next ordinal. */

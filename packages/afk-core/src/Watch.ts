@@ -84,7 +84,9 @@ const drive = (ctx: Run.Context, issue: Issue, found: RunRecord.Found, comments:
     const { config } = ctx
     const subject = String(issue.ref)
     const now = yield* DateTime.now
-    let record = found.record
+    // A handover left by an escalation whose human label never landed is decided afresh below.
+    const { handover: _h, ...current } = found.record
+    let record = new RunRecord.RunRecord(current)
     const status = yield* agent
       .status(record.threadId)
       .pipe(Effect.catchAll((error) => Effect.succeed(new TurnStatus({ state: "unknown", detail: error.message }))))
@@ -129,15 +131,16 @@ const drive = (ctx: Run.Context, issue: Issue, found: RunRecord.Found, comments:
     const escalate = (kind: "needs-human" | "frozen", reason: string, interrupt: boolean) =>
       Effect.gen(function*() {
         if (interrupt) yield* agent.interrupt(record.runId, record.threadId)
-        yield* tracker.addLabel(issue.repo, issue.number, config.humanLabel)
         const outcome = kind === "frozen" ? `frozen: ${reason}` : reason
-        const terminal = new RunRecord.RunRecord({ ...record, phase: "escalated", outcome })
-        const saved = yield* Run.save(ctx, issue, found, terminal, {
-          reached,
-          checks,
-          status: "handed to a human",
-          outcome: { kind, reason }
+        const view = { reached, checks, status: "handed to a human", outcome: { kind, reason } }
+        const pending = yield* Run.save(ctx, issue, found, new RunRecord.RunRecord({ ...record, handover: outcome }), {
+          ...view,
+          status: "handing to a human"
         })
+        yield* tracker.addLabel(issue.repo, issue.number, config.humanLabel)
+        const { handover: _h, ...rest } = pending.record
+        const terminal = new RunRecord.RunRecord({ ...rest, phase: "escalated", outcome })
+        const saved = yield* Run.save(ctx, issue, pending, terminal, view)
         yield* Run.finish(ctx, issue, saved, checks)
       })
     yield* ctx.journal.decide(subject, action._tag, action.reason)
@@ -242,17 +245,20 @@ const handle = (ctx: Run.Context, issue: Issue) =>
       return yield* decisive ? Run.finish(ctx, issue, found) : recover(ctx, issue)
     }
     if (issue.labels.includes(config.humanLabel)) {
+      // Either AFK's own escalation that stopped after the label (its reason is in `handover`), or a person.
       const agent = yield* AgentRuntime
-      yield* agent.interrupt(found.record.runId, found.record.threadId)
-      const terminal = new RunRecord.RunRecord({
-        ...found.record,
-        phase: "escalated",
-        outcome: "a person handed the issue to a human"
-      })
+      const { handover, ...rest } = found.record
+      yield* agent.interrupt(rest.runId, rest.threadId)
+      const outcome = handover ?? "a person handed the issue to a human"
+      const frozen = outcome.startsWith("frozen: ")
+      const terminal = new RunRecord.RunRecord({ ...rest, phase: "escalated", outcome })
       const saved = yield* Run.save(ctx, issue, found, terminal, {
         reached: "dispatched",
         status: "handed to a human",
-        outcome: { kind: "needs-human", reason: "a person added the human label" }
+        outcome: {
+          kind: frozen ? "frozen" : "needs-human",
+          reason: handover === undefined ? "a person added the human label" : outcome.replace(/^frozen: /, "")
+        }
       })
       return yield* Run.finish(ctx, issue, saved)
     }

@@ -10,6 +10,7 @@ import * as DryRun from "../src/DryRun.js"
 import * as RunRecord from "../src/RunRecord.js"
 import * as MemoryCi from "../src/testing/MemoryCi.js"
 import * as Tick from "../src/Tick.js"
+import { TrackerError } from "../src/Tracker.js"
 import * as World from "./support/world.js"
 
 const { app, lib, bot, armed, ready } = World
@@ -68,6 +69,36 @@ describe("lifecycle on the in-memory fakes", () => {
       expect(world.tracker.issue(app, 1).labels).toContain("ready-for-human")
       expect(world.notifier.sent.map((n) => n.kind)).toEqual(["needs-human"])
       expect(record(world, app, 1).phase).toBe("escalated")
+    }))
+
+  it.effect("an escalation that stops between the human label and its terminal record keeps its reason", () =>
+    Effect.gen(function*() {
+      const world = yield* World.make({
+        issues: { [app]: [ready(1)] },
+        behaviour: () => ({ _tag: "noPush", afterPolls: 1 })
+      })
+      let failNextEdit = false
+      let failed = 0
+      world.tracker.afterWrite = (write) =>
+        Effect.sync(() => {
+          if (write.op === "addLabel" && write.detail === "ready-for-human") failNextEdit = true
+        })
+      world.tracker.hook = (op) =>
+        Effect.suspend(() => {
+          if (!failNextEdit || op !== "editComment") return Effect.void
+          failNextEdit = false
+          failed++
+          return Effect.fail(new TrackerError({ operation: op, detail: "connection reset", transient: true }))
+        })
+      yield* world.settle(armed())
+      expect(failed).toBe(1)
+      const final = record(world, app, 1)
+      expect(final.phase).toBe("escalated")
+      expect(final.outcome).toMatch(/ended without declaring a pushed commit/)
+      expect(final.handover).toBeUndefined()
+      expect(world.notifier.sent.map((n) => `${n.kind} ${n.details.join(" ")}`)).toEqual([
+        expect.stringMatching(/^needs-human .*ended without declaring a pushed commit/)
+      ])
     }))
 
   it.effect("§8.14 a vanished thread is redispatched once, then escalated", () =>
