@@ -129,10 +129,14 @@ export const claim = (ctx: Context, issue: Issue, reason: string) =>
     const tracker = yield* Tracker
     const agent = yield* AgentRuntime
     const subject = String(issue.ref)
-    if (!issue.labels.includes(ctx.config.lockLabel)) {
-      yield* tracker.addLabel(issue.repo, issue.number, ctx.config.lockLabel)
-    }
-    const comments = yield* tracker.listComments(issue.repo, issue.number)
+    // The lock and the read of this issue's own comments are independent; the record is posted only after
+    // both, and the contention re-list only after the record.
+    const [, comments] = yield* Effect.all([
+      issue.labels.includes(ctx.config.lockLabel)
+        ? Effect.void
+        : tracker.addLabel(issue.repo, issue.number, ctx.config.lockLabel),
+      tracker.listComments(issue.repo, issue.number)
+    ], { concurrency: 2 })
     const ordinal = RunRecord.terminalRuns(comments, ctx.bot) + 1
     const now = yield* DateTime.now
     const fresh = newRecord(issue, ordinal, now)
