@@ -8,12 +8,13 @@
  *
  * Run: npx vite-node --config bench/vite.config.ts bench/p1-idle.ts
  */
+import type * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
+import * as World from "../test/world/World.js"
 import * as Report from "./report.js"
-import * as World from "./world.js"
 
 const repos = 50
 const issuesPerRepo = 200
@@ -37,10 +38,9 @@ const kinds = (ticked: World.Ticked) => ticked.tally.kinds.map(([kind, n]) => ` 
 
 export const program = Effect.gen(function*() {
   const quiet = yield* World.make({ repos, issuesPerRepo, readyFraction: 0 })
-  const run = (ports: Parameters<typeof World.tick>[1]) => Effect.flatMap(World.tick(quiet, ports), checked)
-  const ports = yield* quiet.ports()
-  const first = yield* run(ports)
-  const second = yield* run(ports)
+  const run = (ports?: Context.Context<World.Ports>) => Effect.flatMap(quiet.tick(ports), checked)
+  const first = yield* run()
+  const second = yield* run()
   const cold = yield* run(yield* quiet.ports())
   const directory = mkdtempSync(join(tmpdir(), "afk-bench-cache-"))
   yield* Effect.addFinalizer(() => Effect.sync(() => rmSync(directory, { recursive: true, force: true })))
@@ -48,14 +48,12 @@ export const program = Effect.gen(function*() {
   const shared = yield* run(yield* quiet.ports({ cacheDirectory: directory }))
 
   const refused = yield* World.make({ repos, issuesPerRepo, readyFraction: 0.1, untrustedFraction: 1 })
-  const refusedPorts = yield* refused.ports()
-  const backlogFirst = yield* Effect.flatMap(World.tick(refused, refusedPorts), checked)
-  const backlogSecond = yield* Effect.flatMap(World.tick(refused, refusedPorts), checked)
+  const backlogFirst = yield* Effect.flatMap(refused.tick(), checked)
+  const backlogSecond = yield* Effect.flatMap(refused.tick(), checked)
 
   const forgejo = yield* World.make({ forge: "forgejo", repos, issuesPerRepo, readyFraction: 0 })
-  const forgejoPorts = yield* forgejo.ports()
-  const forgejoFirst = yield* Effect.flatMap(World.tick(forgejo, forgejoPorts), checked)
-  const forgejoSecond = yield* Effect.flatMap(World.tick(forgejo, forgejoPorts), checked)
+  const forgejoFirst = yield* Effect.flatMap(forgejo.tick(), checked)
+  const forgejoSecond = yield* Effect.flatMap(forgejo.tick(), checked)
 
   const floor = repos
   return {

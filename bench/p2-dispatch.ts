@@ -6,8 +6,8 @@
  * Run: npx vite-node --config bench/vite.config.ts bench/p2-dispatch.ts
  */
 import * as Effect from "effect/Effect"
+import * as World from "../test/world/World.js"
 import * as Report from "./report.js"
-import * as World from "./world.js"
 
 /** The protocol's minimum for a tick that dispatches `k` issues in `k` fresh repos (one ready issue each). */
 export const floor = (k: number) => {
@@ -36,7 +36,7 @@ const measure = (k: number) =>
       readyFraction: 1 / 20,
       config: { maxConcurrentRuns: k }
     })
-    const ticked = yield* World.tick(world, yield* world.ports())
+    const ticked = yield* world.tick()
     const dispatched = ticked.report.poll.decisions.filter((d) => d.action === "dispatch").length
     const failed = World.failures(ticked.report)
     if (dispatched !== k || world.t3.threads().length !== k || failed.length > 0) {

@@ -8,8 +8,8 @@
  * Run: npx vite-node --config bench/vite.config.ts bench/p3-tick.ts
  */
 import * as Effect from "effect/Effect"
+import * as World from "../test/world/World.js"
 import * as Report from "./report.js"
-import * as World from "./world.js"
 
 const latencyMillis = 50
 const concurrency = 8
@@ -19,7 +19,7 @@ const total = (tally: World.Tally) => tally.tracker + tally.t3 + tally.slack
 
 const once = Effect.scoped(Effect.gen(function*() {
   const world = yield* World.make(World.bigTick)
-  const ticked = yield* World.tick(world, yield* world.ports())
+  const ticked = yield* world.tick()
   const failed = World.failures(ticked.report)
   if (failed.length > 0) return yield* Effect.dieMessage(`the tick failed:\n${failed.join("\n")}`)
   const floor = (total(ticked.tally) / concurrency) * latencyMillis

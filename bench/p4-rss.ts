@@ -9,9 +9,9 @@
  * Run: npm run build -w afk-cli && npx vite-node --config bench/vite.config.ts bench/p4-rss.ts
  */
 import * as Effect from "effect/Effect"
+import * as World from "../test/world/World.js"
 import * as Cli from "./cli.js"
 import * as Report from "./report.js"
-import * as World from "./world.js"
 
 const rounds = 3
 const scenario = World.bigTick

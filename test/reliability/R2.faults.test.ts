@@ -9,17 +9,18 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Domain } from "afk-core"
 import * as Effect from "effect/Effect"
-import * as Faults from "./support/Faults.js"
+import * as Faults from "../world/Faults.js"
+import * as Random from "../world/Random.js"
+import type * as Script from "../world/Script.js"
+import * as World from "../world/World.js"
 import * as Invariants from "./support/Invariants.js"
-import * as Random from "./support/Random.js"
 import * as Scale from "./support/Scale.js"
-import * as SimWorld from "./support/SimWorld.js"
 
 const ticks = Scale.pick(100, 1_000)
 const seed = Number(process.env.AFK_RELIABILITY_SEED ?? 20260601)
 const repos = ["acme/app", "acme/lib", "acme/web"].map(Domain.repo)
 
-const arrivals: Readonly<Record<SimWorld.Kind, number>> = {
+const arrivals: Readonly<Record<Script.Kind, number>> = {
   green: 30,
   slowGreen: 15,
   redThenGreen: 15,
@@ -39,14 +40,14 @@ describe("R2 fault injection", () => {
     () =>
       Effect.gen(function*() {
         const random = Random.make(seed)
-        const world = yield* SimWorld.make({ repos, random, faultRate: 0.2 })
+        const world = yield* World.make({ ...World.reliability(repos), random, faults: { rate: 0.2 } })
         for (const repo of repos) world.addIssue(repo, "paused")
-        const kinds = Object.keys(arrivals) as Array<SimWorld.Kind>
+        const kinds = Object.keys(arrivals) as Array<Script.Kind>
         kinds.forEach((kind, i) => world.addIssue(repos[i % repos.length]!, kind))
         const violations: Array<string> = []
         for (let t = 1; t <= ticks && violations.length === 0; t++) {
           if (random.chance(0.15)) world.addIssue(random.pick(repos), random.weighted(arrivals))
-          yield* world.tick
+          yield* world.tick()
           violations.push(...Invariants.afterTick(world, `tick ${t}`))
         }
         expect(violations, `seed ${seed}`).toEqual([])
@@ -57,7 +58,7 @@ describe("R2 fault injection", () => {
         expect(Invariants.afterTick(world, "at rest"), `seed ${seed}`).toEqual([])
         expect(Invariants.atRest(world, "at rest", delivered), `seed ${seed}`).toEqual([])
 
-        const github = Invariants.retries(world.journals.github, 4)
+        const github = Invariants.retries(world.journals.tracker, 4)
         expect(github.violations, `seed ${seed}`).toEqual([])
         expect(github.refusedOnce, "some 4xx answers were seen (the no-retry rule was exercised)").toBeGreaterThan(5)
         expect(github.waited, "some Retry-After waits were seen").toBeGreaterThan(5)
@@ -66,7 +67,7 @@ describe("R2 fault injection", () => {
         if (Scale.full) expect(slack.waited, "some Slack Retry-After waits were seen").toBeGreaterThan(0)
 
         const counts = {
-          github: world.journals.github.counts(),
+          github: world.journals.tracker.counts(),
           t3: world.journals.t3.counts(),
           slack: world.journals.slack.counts()
         }
@@ -79,13 +80,9 @@ describe("R2 fault injection", () => {
               (100 * ratio(faulted, requests)).toFixed(1)
             } %; ` +
             `${github.waited} Retry-After waits honoured (max overshoot ${github.overshootMillis} ms), ` +
-            `${github.refusedOnce} 4xx never resent; ${slack.waited} Slack Retry-After waits; ${delivered.length} Slack messages; duplicate checklists from a resent POST: ${
-              Invariants.duplicateChecklists(world).join(", ") || "none"
-            }; escalation reasons lost to a fault after the human label: ${
-              Invariants.misattributed(world).join(", ") || "none"
-            }; fix-forwards sent but not counted: ${
-              Invariants.uncountedFixForwards(world).join(", ") || "none"
-            }; stale lock labels on closed issues: ${Invariants.staleLocks(world).join(", ") || "none"}`
+            `${github.refusedOnce} 4xx never resent; ${slack.waited} Slack Retry-After waits; ${delivered.length} Slack messages; ${
+              Invariants.findings(world)
+            }`
         )
         const during = ratio(faulted, requests)
         expect(during).toBeGreaterThan(0.1)

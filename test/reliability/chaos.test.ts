@@ -9,11 +9,13 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Domain, RunRecord } from "afk-core"
 import * as Effect from "effect/Effect"
-import * as Faults from "./support/Faults.js"
+import * as Faults from "../world/Faults.js"
+import * as Forge from "../world/Forge.js"
+import * as Random from "../world/Random.js"
+import type * as Script from "../world/Script.js"
+import * as World from "../world/World.js"
 import * as Invariants from "./support/Invariants.js"
-import * as Random from "./support/Random.js"
 import * as Scale from "./support/Scale.js"
-import * as SimWorld from "./support/SimWorld.js"
 
 const seed = Number(process.env.AFK_RELIABILITY_SEED ?? 424242)
 const repos = ["acme/app", "acme/lib", "acme/web"].map(Domain.repo)
@@ -39,7 +41,7 @@ const down = (t: number): ReadonlySet<Outage> => {
   return out
 }
 
-const arrivals: Readonly<Record<SimWorld.Kind, number>> = {
+const arrivals: Readonly<Record<Script.Kind, number>> = {
   green: 25,
   slowGreen: 10,
   redThenGreen: 15,
@@ -57,23 +59,23 @@ describe("chaos", () => {
     () =>
       Effect.gen(function*() {
         const random = Random.make(seed)
-        const world = yield* SimWorld.make({ repos: [...repos, ops], random, faultRate: 0.05 })
+        const world = yield* World.make({ ...World.reliability([...repos, ops]), random, faults: { rate: 0.05 } })
         for (const repo of repos) world.addIssue(repo, "paused")
         const violations: Array<string> = []
         const outageTicks: Record<Outage, number> = { t3: 0, github: 0, slack: 0 }
         let failedDuringTrackerOutage = 0
-        const terminal = (issue: SimWorld.Planned) => {
+        const terminal = (issue: World.Planned) => {
           const latest = Invariants.view(world, issue).latest
           return latest !== undefined && RunRecord.isTerminal(latest)
         }
-        const endedBefore = new Set<SimWorld.Planned>()
-        const endedWhileSlackDown = new Set<SimWorld.Planned>()
-        let heldForSlack: ReadonlyArray<SimWorld.Planned> = []
+        const endedBefore = new Set<World.Planned>()
+        const endedWhileSlackDown = new Set<World.Planned>()
+        let heldForSlack: ReadonlyArray<World.Planned> = []
         let postedBeforeSlackReturned = 0
         for (let t = 1; t <= ticks; t++) {
           const now = down(t)
           world.t3.setUnreachable(now.has("t3"))
-          world.controls.githubDown = now.has("github")
+          world.controls.trackerDown = now.has("github")
           world.controls.slackDown = now.has("slack")
           for (const service of now) outageTicks[service]++
           if (t === at(0.6)) world.addIssue(ops, random.pick(["noPush", "fail"]))
@@ -83,7 +85,7 @@ describe("chaos", () => {
             }
           }
           if (random.chance(0.2)) world.addIssue(random.pick(repos), random.weighted(arrivals))
-          const report = yield* world.tick
+          const { report } = yield* world.tick()
           if (now.has("github") && report.failed) failedDuringTrackerOutage++
           violations.push(...Invariants.afterTick(world, `tick ${t} (down: ${[...now].join(", ") || "none"})`))
           if (t === at(0.6) - 1) { for (const issue of world.planned().filter(terminal)) endedBefore.add(issue) }
@@ -94,7 +96,7 @@ describe("chaos", () => {
           }
           if (t === at(0.75) - 1) {
             heldForSlack = [...endedWhileSlackDown].filter((issue) =>
-              Invariants.view(world, issue).labels.includes(SimWorld.labels.lock)
+              Invariants.view(world, issue).labels.includes(Forge.labels.lock)
             )
             postedBeforeSlackReturned = (yield* world.slack.posted).length
           }
@@ -109,7 +111,7 @@ describe("chaos", () => {
 
         world.controls.faultRate = 0
         world.t3.setUnreachable(false)
-        world.controls.githubDown = false
+        world.controls.trackerDown = false
         world.controls.slackDown = false
         const drained = yield* world.settle(150)
         const posted = yield* world.slack.posted
@@ -123,9 +125,9 @@ describe("chaos", () => {
             afterOutage.some((text) => text.includes(` ${issue.ref} `)),
             `${issue.ref} (${issue.kind}), terminal while Slack was down, was notified once Slack was back`
           ).toBe(true)
-          expect(Invariants.view(world, issue).labels).not.toContain(SimWorld.labels.lock)
+          expect(Invariants.view(world, issue).labels).not.toContain(Forge.labels.lock)
         }
-        const github = Invariants.retries(world.journals.github, 4)
+        const github = Invariants.retries(world.journals.tracker, 4)
         expect(github.violations).toEqual([])
         expect(Invariants.retries(world.journals.slack, 2, Faults.byRequest).violations).toEqual([])
         const planned = world.planned()
@@ -134,13 +136,7 @@ describe("chaos", () => {
             planned.filter((p) => p.eligible).length
           } eligible); down for ${JSON.stringify(outageTicks)} ticks; ${endedWhileSlackDown.size} runs ended while ` +
             `Slack was down (${escalatedWhileSlackDown.length} escalations), each notified after it came back; ` +
-            `${posted.length} Slack messages; duplicate checklists from a resent POST: ${
-              Invariants.duplicateChecklists(world).join(", ") || "none"
-            }; escalation reasons lost to a fault after the human label: ${
-              Invariants.misattributed(world).join(", ") || "none"
-            }; fix-forwards sent but not counted: ${
-              Invariants.uncountedFixForwards(world).join(", ") || "none"
-            }; stale lock labels on closed issues: ${Invariants.staleLocks(world).join(", ") || "none"}`
+            `${posted.length} Slack messages; ${Invariants.findings(world)}`
         )
       }),
     120_000

@@ -1,21 +1,22 @@
 /**
- * The invariants of quality.md R1–R3, read straight from the fakes' state (GitHub issues, labels and
- * comments; T3 threads; Slack messages) for the fault-injection and chaos suites. Each check returns the
+ * The invariants of quality.md R1–R3, read straight from the simulated world's fakes (GitHub issues, labels
+ * and comments; T3 threads; Slack messages) for the fault-injection and chaos suites. Each check returns the
  * violations it found, as sentences, so a failure says which issue broke which rule at which tick.
  */
 import { RunRecord } from "afk-core"
 import * as Option from "effect/Option"
-import * as Faults from "./Faults.js"
-import * as SimWorld from "./SimWorld.js"
-
-const { bot, labels } = SimWorld
+import * as Faults from "../../world/Faults.js"
+import { bot, labels } from "../../world/Forge.js"
+import * as Script from "../../world/Script.js"
+import * as World from "../../world/World.js"
 
 /** What the GitHub fake holds for one planned issue. */
-export const view = (world: SimWorld.World, issue: SimWorld.Planned) => {
-  const repo = world.github.world.repos.get(issue.repo.toLowerCase())!
+export const view = (world: World.World, issue: World.Planned) => {
+  const github = World.github(world).world
+  const repo = github.repos.get(issue.repo.toLowerCase())!
   const state = repo.issues.get(issue.number)!
   const botComments = state.commentIds
-    .flatMap((id) => world.github.world.comments.get(id) ?? [])
+    .flatMap((id) => github.comments.get(id) ?? [])
     .filter((comment) => comment.author === bot)
   const records = botComments.flatMap((comment) => Option.toArray(RunRecord.parse(comment.body)))
   const isGreen = (sha: string | undefined) => {
@@ -38,10 +39,10 @@ export const view = (world: SimWorld.World, issue: SimWorld.Planned) => {
  * failures whatever the method). Each makes one extra checklist comment; the run itself is unaffected
  * (the newest record wins). Reported as a finding; any other duplicate still fails the invariant.
  */
-export const resentComments = (world: SimWorld.World, issue: SimWorld.Planned): number => {
+export const resentComments = (world: World.World, issue: World.Planned): number => {
   const path = `/repos/${issue.repo}/issues/${issue.number}/comments`
-  const { next } = Faults.neighbours(world.journals.github, Faults.byFiber)
-  return world.journals.github.entries.filter((entry) => {
+  const { next } = Faults.neighbours(world.journals.tracker, Faults.byFiber)
+  return world.journals.tracker.entries.filter((entry) => {
     if (entry.method !== "POST" || entry.fault !== "resetAfter" || !entry.url.endsWith(path)) return false
     const after = next.get(entry.seq)
     return after !== undefined && Faults.sameRequest(entry, after)
@@ -49,7 +50,7 @@ export const resentComments = (world: SimWorld.World, issue: SimWorld.Planned): 
 }
 
 /** The rules that must hold after every tick, whatever failed during it. */
-export const afterTick = (world: SimWorld.World, label: string): ReadonlyArray<string> => {
+export const afterTick = (world: World.World, label: string): ReadonlyArray<string> => {
   const violations: Array<string> = []
   const threads = world.t3.threads()
   const known = new Set(world.planned().map((issue) => issue.threadId))
@@ -87,7 +88,7 @@ export const afterTick = (world: SimWorld.World, label: string): ReadonlyArray<s
  * issues only, and a closed issue locks nothing — see `staleLocks`.)
  */
 export const atRest = (
-  world: SimWorld.World,
+  world: World.World,
   label: string,
   delivered: ReadonlyArray<string>
 ): ReadonlyArray<string> => {
@@ -112,7 +113,7 @@ export const atRest = (
     const turns = turnsOf(thread)
     if (turns < 1 + record.attempts) say(`counts ${record.attempts} fix-forward attempts but had ${turns} turns`)
     if (turns > 1 + world.config.fixForwardMaxAttempts) say(`had ${turns} turns, past the fix-forward budget`)
-    if (SimWorld.closingKinds.has(issue.kind)) {
+    if (Script.closingKinds.has(issue.kind)) {
       if (record.phase !== "done" || v.open) say(`should be closed with proof, is ${record.phase}`)
       if (issue.kind === "redThenGreen" && turns !== 2) say(`had ${turns} turns, not one fix-forward turn`)
     } else {
@@ -129,7 +130,7 @@ export const atRest = (
 }
 
 /** Issues with more than one checklist comment for their one run (each explained by `resentComments`). */
-export const duplicateChecklists = (world: SimWorld.World): ReadonlyArray<string> =>
+export const duplicateChecklists = (world: World.World): ReadonlyArray<string> =>
   world.planned().filter((issue) => view(world, issue).checklists > 1).map((issue) => issue.ref)
 
 const turnsOf = (thread: { readonly messages: ReadonlyArray<{ readonly role: string }> }) =>
@@ -140,7 +141,7 @@ const turnsOf = (thread: { readonly messages: ReadonlyArray<{ readonly role: str
  * the follow-up, then saves the record with the attempt counted; when that save fails, the turn happened
  * and the count is lost. The budget still holds (checked in `atRest`). Reported as a finding.
  */
-export const uncountedFixForwards = (world: SimWorld.World): ReadonlyArray<string> => {
+export const uncountedFixForwards = (world: World.World): ReadonlyArray<string> => {
   const threads = world.t3.threads()
   return world.planned().filter((issue) => {
     const thread = threads.find((t) => t.id === issue.threadId)
@@ -158,15 +159,24 @@ export const handoverOutcome = "a person handed the issue to a human"
  * issue is still handed over correctly; only the reason (e.g. "frozen: …") and the notification kind are
  * lost. Reported as a finding.
  */
-export const misattributed = (world: SimWorld.World): ReadonlyArray<string> =>
+export const misattributed = (world: World.World): ReadonlyArray<string> =>
   world.planned().filter((issue) => view(world, issue).latest?.outcome === handoverOutcome).map((issue) => issue.ref)
 
 /** Closed issues still carrying the lock label (cosmetic: they lock no repo, and watch never sees them). */
-export const staleLocks = (world: SimWorld.World): ReadonlyArray<string> =>
+export const staleLocks = (world: World.World): ReadonlyArray<string> =>
   world.planned().filter((issue) => {
     const v = view(world, issue)
     return !v.open && v.labels.includes(labels.lock)
   }).map((issue) => issue.ref)
+
+/** The findings above as one line for a suite's summary. */
+export const findings = (world: World.World): string =>
+  ([
+    ["duplicate checklists from a resent POST", duplicateChecklists(world)],
+    ["escalation reasons lost to a fault after the human label", misattributed(world)],
+    ["fix-forwards sent but not counted", uncountedFixForwards(world)],
+    ["stale lock labels on closed issues", staleLocks(world)]
+  ] as const).map(([finding, refs]) => `${finding}: ${refs.join(", ") || "none"}`).join("; ")
 
 /** Retries: never of a 400/401/404/422, and after a 429 or a limited 403 only once `Retry-After` passed. */
 export const retries = (

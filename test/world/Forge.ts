@@ -2,9 +2,11 @@
  * The tracker side of the simulated world: the seeded backlog (repos × issues, a share of them ready, some
  * of those labelled by an untrusted drive-by) on the adapters' own fakes — `GithubFake` (all repos in one
  * fake) or one `ForgejoFake` per repo behind a router — and the real adapters (`GithubTracker` +
- * `GithubCi`, or `ForgejoTracker` + `ForgejoCi`) sharing one client, as `afk-cli` wires them.
+ * `GithubCi`, or `ForgejoTracker` + `ForgejoCi`) sharing one client, as `afk-cli` wires them. CI is reported
+ * on the forge (check runs / commit statuses); faults are answered by the fake that owns the request.
  */
 import * as HttpClient from "@effect/platform/HttpClient"
+import type * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import { ForgejoCi, ForgejoClient, ForgejoTracker } from "afk-adapter-forgejo"
 import { ForgejoFake } from "afk-adapter-forgejo/testing"
 import { GithubAuth, GithubCi, GithubClient, GithubTracker } from "afk-adapter-github"
@@ -13,7 +15,6 @@ import { Ci, type Domain, Tracker } from "afk-core"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Redacted from "effect/Redacted"
-import type * as Wire from "./world-wire.js"
 
 export const bot = "afk-bot"
 export const maintainer = "maintainer"
@@ -24,7 +25,7 @@ export const labels = {
   human: "ready-for-human",
   paused: "paused",
   bug: "bug"
-}
+} as const
 
 export interface Backlog {
   readonly issuesPerRepo: number
@@ -71,13 +72,24 @@ export const seed = (repo: Domain.Repo, backlog: Backlog): ForgejoFake.Seed => {
   }
 }
 
+/** An answer the forge's fake gives instead of the real one. */
+export type Fault =
+  | { readonly _tag: "Status"; readonly status: number; readonly retryAfter?: number | undefined }
+  /** GitHub's secondary rate limit (403 with `Retry-After`); Forgejo has none and answers 503. */
+  | { readonly _tag: "SecondaryLimit"; readonly retryAfter: number }
+  /** 200 with a body cut off mid-JSON. */
+  | { readonly _tag: "Malformed" }
+
+/** What CI shows for a commit: `running` until it reports. */
+export type CiState = "success" | "failure" | "running"
+
 /** A forge of the world: its fake(s) as one in-process client, and the adapters over it. */
 export interface Forge {
   readonly kind: "github" | "forgejo"
   /** The fake(s), answering in process; requests under other paths are 404s. */
   readonly client: HttpClient.HttpClient
-  /** Makes the fake that owns the request's path answer it with a fault. */
-  readonly inject: Wire.Injector
+  /** Makes the fake that owns `url` answer its next request there with `fault`. */
+  readonly inject: (fault: Fault, request: HttpClientRequest.HttpClientRequest, url: URL) => Effect.Effect<void>
   /** The API root's path (`/api/v1` on Forgejo), elided from request kinds. */
   readonly prefix: string
   /** `Tracker` and `Ci` on one fresh client over `http` (which must reach `client`). */
@@ -85,33 +97,52 @@ export interface Forge {
     http: HttpClient.HttpClient,
     options: { readonly cacheDirectory?: string | undefined }
   ) => Effect.Effect<Context.Context<Tracker.Tracker | Ci.Ci>>
-  /** CI reports `state` for `sha` in `repo` (the agent pushed it). */
-  readonly report: (repo: Domain.Repo, sha: string, state: "success" | "failure") => void
+  /** CI shows `state` for `sha` in `repo` (the agent pushed it): a build that passes, a test in `state`. */
+  readonly report: (repo: Domain.Repo, sha: string, state: CiState) => void
   /** GitHub's rate-limit points and 304s since the last reset; Forgejo has neither. */
   readonly points: () => { readonly points: number; readonly notModified: number } | undefined
   readonly resetCounters: () => void
   /** The environment that points `afk-cli` at this forge through the loopback `url`. */
   readonly env: Record<string, string>
+  /** The GitHub fake, whose state the suites read and write directly (issues arriving, comments). */
   readonly github?: GithubFake.GithubFake
 }
 
 const token = "world-forge-token"
 
+export interface GithubOptions {
+  /** The most items on one page; 100 (GitHub's own) by default, small to make every list paginate. */
+  readonly pageSize?: number | undefined
+  /** The hourly budget of rate-limit points; GitHub's 5,000 by default. */
+  readonly rateLimit?: number | undefined
+}
+
 /** Every repo in one GitHub fake, at `url` (the loopback address that serves it to other processes). */
-export const github = (url: string, seeds: ReadonlyArray<ForgejoFake.Seed>): Forge => {
-  const fake = GithubFake.make({ baseUrl: url, pageSize: 100, tokens: [token] })
+export const github = (url: string, seeds: ReadonlyArray<ForgejoFake.Seed>, options: GithubOptions = {}): Forge => {
+  const fake = GithubFake.make({
+    baseUrl: url,
+    pageSize: options.pageSize ?? 100,
+    tokens: [token],
+    ...(options.rateLimit === undefined ? {} : { rateLimit: options.rateLimit })
+  })
   for (const s of seeds) fake.seed(s)
-  const faults: Record<Exclude<Wire.FaultKind, "reset">, GithubFake.Fault> = {
-    "5xx": { status: 502 },
-    "429": { status: 429, retryAfter: 1 },
-    "secondary-403": { status: 403, retryAfter: 1 },
-    malformed: { status: 200, body: "{\"number\": 1, \"tit" }
+  const answer = (fault: Fault): GithubFake.Fault => {
+    switch (fault._tag) {
+      case "Status":
+        return fault.retryAfter === undefined
+          ? { status: fault.status }
+          : { status: fault.status, retryAfter: fault.retryAfter }
+      case "SecondaryLimit":
+        return { status: 403, retryAfter: fault.retryAfter }
+      case "Malformed":
+        return { status: 200, body: "[{\"number\": 1, \"title\": \"trunc" }
+    }
   }
   return {
     kind: "github",
     client: fake.client,
-    inject: (kind, _request, target) =>
-      Effect.sync(() => fake.inject({ ...faults[kind], path: `${target.pathname}${target.search}` })),
+    inject: (fault, _request, target) =>
+      Effect.sync(() => fake.inject({ ...answer(fault), path: `${target.pathname}${target.search}` })),
     prefix: "",
     ports: (http, options) =>
       Effect.gen(function*() {
@@ -126,11 +157,12 @@ export const github = (url: string, seeds: ReadonlyArray<ForgejoFake.Seed>): For
       }),
     report: (repo, sha, state) =>
       fake.setChecks(repo, sha, {
-        checkRuns: [{ name: "build", status: "completed", conclusion: state }, {
-          name: "test",
-          status: "completed",
-          conclusion: state
-        }]
+        checkRuns: [
+          { name: "build", status: "completed", conclusion: "success" },
+          state === "running"
+            ? { name: "test", status: "in_progress" }
+            : { name: "test", status: "completed", conclusion: state, url: `https://ci.example/${sha}/test` }
+        ]
       }),
     points: () => ({ points: fake.counters().points, notModified: fake.counters().notModified }),
     resetCounters: fake.resetCounters,
@@ -156,18 +188,26 @@ export const forgejo = (url: string, seeds: ReadonlyArray<ForgejoFake.Seed>): Ef
       const [top, o, n] = target.pathname.slice(prefix.length).split("/").filter((s) => s !== "")
       return (top === "repos" ? fakes.get(`${o}/${n}`.toLowerCase()) : undefined) ?? first
     }
-    const faults: Record<Exclude<Wire.FaultKind, "reset">, Omit<ForgejoFake.Fault, "path">> = {
-      "5xx": { status: 502, body: "" },
-      "429": { status: 429, headers: { "retry-after": "1" }, body: "" },
-      "secondary-403": { status: 503, headers: { "retry-after": "1" }, body: "" },
-      malformed: { status: 200, body: "[{\"id\": 1, \"tit" }
+    const answer = (fault: Fault): Omit<ForgejoFake.Fault, "path"> => {
+      switch (fault._tag) {
+        case "Status":
+          return {
+            status: fault.status,
+            headers: fault.retryAfter === undefined ? {} : { "retry-after": String(fault.retryAfter) },
+            body: ""
+          }
+        case "SecondaryLimit":
+          return { status: 503, headers: { "retry-after": String(fault.retryAfter) }, body: "" }
+        case "Malformed":
+          return { status: 200, body: "[{\"id\": 1, \"tit" }
+      }
     }
     return {
       kind: "forgejo",
       client: HttpClient.make((request, target) => owner(target).client.execute(request)),
-      inject: (kind, request, target) =>
+      inject: (fault, request, target) =>
         owner(target).inject({
-          ...faults[kind],
+          ...answer(fault),
           method: request.method,
           path: new RegExp(`^${escape(target.pathname.slice(prefix.length))}$`)
         }),
@@ -183,10 +223,67 @@ export const forgejo = (url: string, seeds: ReadonlyArray<ForgejoFake.Seed>): Ef
       report: (repo, sha, state) => {
         const fake = fakes.get(repo.toLowerCase())
         if (fake === undefined) return
-        for (const context of ["build", "test"]) Effect.runSync(fake.report(sha, { context, state }))
+        const test = state === "running" ? "pending" : state
+        Effect.runSync(fake.report(sha, { context: "build", state: "success" }))
+        Effect.runSync(fake.report(sha, { context: "test", state: test }))
       },
       points: () => undefined,
       resetCounters: () => {},
       env: { AFK_TRACKER: "forgejo", AFK_FORGEJO_API: baseUrl, FORGEJO_TOKEN: token }
     }
   })
+
+/** What a suite writes on an issue that arrives while the world runs. */
+export interface Arrival {
+  readonly title: string
+  readonly body: string
+  readonly labels: ReadonlyArray<string>
+  /** Who applied each label, at `at` (ISO time). */
+  readonly labelledBy: (label: string) => string
+  readonly at: string
+}
+
+const githubOf = (forge: Forge): GithubFake.GithubFake => {
+  if (forge.github === undefined) throw new Error("issues arrive and comments are posted on GitHub worlds only")
+  return forge.github
+}
+
+const repoState = (fake: GithubFake.GithubFake, repo: Domain.Repo) => {
+  const state = fake.world.repos.get(repo.toLowerCase())
+  if (state === undefined) throw new Error(`the world has no repository ${repo}`)
+  return state
+}
+
+/** Opens the next issue of `repo` (its number is returned), by a reporter, labelled as `arrival` says. */
+export const addIssue = (forge: Forge, repo: Domain.Repo, arrival: Arrival): number => {
+  const fake = githubOf(forge)
+  const state = repoState(fake, repo)
+  const number = state.issues.size + 1
+  state.issues.set(number, {
+    number,
+    title: arrival.title,
+    body: arrival.body,
+    labels: [...arrival.labels],
+    state: "open",
+    stateReason: null,
+    author: "reporter",
+    isPullRequest: false,
+    events: arrival.labels.map((label) => ({
+      id: fake.world.nextId++,
+      event: "labeled",
+      actor: arrival.labelledBy(label),
+      at: arrival.at,
+      label
+    })),
+    commentIds: []
+  })
+  return number
+}
+
+/** A comment by `author` on `repo#number`, at `at` (ISO time). */
+export const comment = (forge: Forge, repo: Domain.Repo, number: number, author: string, body: string, at: string) => {
+  const fake = githubOf(forge)
+  const id = fake.world.nextId++
+  fake.world.comments.set(id, { id, repo, issue: number, author, body, createdAt: at, updatedAt: at })
+  repoState(fake, repo).issues.get(number)?.commentIds.push(id)
+}

@@ -1,10 +1,11 @@
 /**
- * Fault injection in front of an `HttpClient` (a fake's in-process client, or the fetch client that reaches
- * a loopback fake). For each request an injector decides what happens: pass it on; arm the fake's own
- * fault first (`GithubFake.inject`, `T3Fake.failNext`, `SlackFake.failNext`, …) and pass it on; reset the
- * connection before sending or after the server applied it; time out; or deliver a truncated body. Every
- * request is journalled with the fiber that sent it, the virtual time, the fault and the answer's
- * status, so a suite can tell a retry (the same request again from the same fiber) from a new call.
+ * The simulated world's wire: latency and fault injection in front of an `HttpClient` (a fake's in-process
+ * client, or the Node client that reaches a loopback fake). Each request first waits the latency, then a
+ * plan (`FaultPlan`) decides what happens: pass it on; arm the fake's own fault first (`GithubFake.inject`,
+ * `T3Fake.failNext`, `SlackFake.failNext`, …) and pass it on; reset the connection before sending or after
+ * the server applied it; time out; or deliver a truncated body. Every request is journalled with the fiber
+ * that sent it, the time (virtual under `TestClock`), the fault and the answer's status, so a suite can tell
+ * a retry (the same request again from the same fiber) from a new call, and a benchmark can count requests.
  */
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientError from "@effect/platform/HttpClientError"
@@ -19,7 +20,7 @@ import * as FiberId from "effect/FiberId"
 export type Action =
   | { readonly _tag: "Pass" }
   /** Run `arm` (the fake's own fault switch), then send: the fake answers with its fault. */
-  | { readonly _tag: "Armed"; readonly kind: string; readonly arm: () => void }
+  | { readonly _tag: "Armed"; readonly kind: string; readonly arm: Effect.Effect<void> }
   /** The connection drops before the request reaches the server. */
   | { readonly _tag: "ResetBefore"; readonly kind: string }
   /** The server applies the request, then the connection drops before the answer. */
@@ -38,8 +39,10 @@ export interface Entry {
   readonly method: string
   readonly url: string
   readonly body: string
-  /** Virtual time the request was sent. */
+  /** When the request was sent (before its latency), in clock milliseconds. */
   readonly at: number
+  /** When its answer (or failure) was back; undefined while it is in flight. */
+  answeredAt: number | undefined
   /** The injected fault, if any. */
   readonly fault: string | undefined
   /** The answer's status; 0 when no answer arrived. */
@@ -68,14 +71,17 @@ const bodyText = (request: HttpClientRequest.HttpClientRequest): string =>
 const transport = (request: HttpClientRequest.HttpClientRequest, description: string) =>
   new HttpClientError.RequestError({ request, reason: "Transport", description })
 
-/** `client` with `decide` consulted for every request, each one journalled in `into`. */
+/** `client` with `latency` before every request and `decide` consulted for it, each one journalled in `into`. */
 export const wrap = (
   client: HttpClient.HttpClient,
   decide: (request: HttpClientRequest.HttpClientRequest) => Action,
-  into: Journal
+  into: Journal,
+  latency: Duration.Duration = Duration.zero
 ): HttpClient.HttpClient =>
   HttpClient.transform(client, (send, request) =>
     Effect.gen(function*() {
+      const at = yield* Clock.currentTimeMillis
+      if (Duration.greaterThan(latency, Duration.zero)) yield* Effect.sleep(latency)
       const action = decide(request)
       const entry: Entry = {
         seq: into.entries.length,
@@ -83,50 +89,66 @@ export const wrap = (
         method: request.method,
         url: request.url,
         body: bodyText(request),
-        at: yield* Clock.currentTimeMillis,
+        at,
+        answeredAt: undefined,
         fault: action._tag === "Pass" ? undefined : action.kind,
         status: 0,
         retryAfter: undefined
       }
       into.entries.push(entry)
-      const answered = Effect.tap(send, (response) =>
-        Effect.sync(() => {
-          entry.status = response.status
-          const retryAfter = Number(response.headers["retry-after"])
-          entry.retryAfter = Number.isFinite(retryAfter) ? retryAfter : undefined
-        }))
-      switch (action._tag) {
-        case "Pass":
-          return yield* answered
-        case "Armed":
-          action.arm()
-          return yield* answered
-        case "ResetBefore":
-          return yield* Effect.fail(transport(request, "connection reset by peer (injected)"))
-        case "ResetAfter":
-          yield* answered
-          entry.status = 0
-          return yield* Effect.fail(transport(request, "connection reset before the answer (injected)"))
-        case "Timeout":
-          yield* Effect.sleep(action.after)
-          return yield* Effect.fail(
-            transport(request, `no answer within ${Duration.format(Duration.decode(action.after))} (injected)`)
-          )
-        case "Truncate": {
-          const response = yield* answered
-          const text = yield* Effect.orElseSucceed(response.text, () => "")
-          const cut = text.length > 1 ? text.slice(0, Math.floor(text.length / 2)) : "{\"trunc"
-          const bodyless = [204, 205, 304].includes(response.status)
-          return HttpClientResponse.fromWeb(
-            request,
-            new Response(bodyless ? null : cut, {
-              status: response.status,
-              headers: { "content-type": "application/json; charset=utf-8" }
-            })
-          )
-        }
-      }
+      return yield* Effect.ensuring(
+        attempt(send, request, action, entry),
+        Effect.map(Clock.currentTimeMillis, (now) => {
+          entry.answeredAt = now
+        })
+      )
     }))
+
+const attempt = (
+  send: Effect.Effect<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError>,
+  request: HttpClientRequest.HttpClientRequest,
+  action: Action,
+  entry: Entry
+): Effect.Effect<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError> =>
+  Effect.gen(function*() {
+    const answered = Effect.tap(send, (response) =>
+      Effect.sync(() => {
+        entry.status = response.status
+        const retryAfter = Number(response.headers["retry-after"])
+        entry.retryAfter = Number.isFinite(retryAfter) ? retryAfter : undefined
+      }))
+    switch (action._tag) {
+      case "Pass":
+        return yield* answered
+      case "Armed":
+        yield* action.arm
+        return yield* answered
+      case "ResetBefore":
+        return yield* Effect.fail(transport(request, "connection reset by peer (injected)"))
+      case "ResetAfter":
+        yield* answered
+        entry.status = 0
+        return yield* Effect.fail(transport(request, "connection reset before the answer (injected)"))
+      case "Timeout":
+        yield* Effect.sleep(action.after)
+        return yield* Effect.fail(
+          transport(request, `no answer within ${Duration.format(Duration.decode(action.after))} (injected)`)
+        )
+      case "Truncate": {
+        const response = yield* answered
+        const text = yield* Effect.orElseSucceed(response.text, () => "")
+        const cut = text.length > 1 ? text.slice(0, Math.floor(text.length / 2)) : "{\"trunc"
+        const bodyless = [204, 205, 304].includes(response.status)
+        return HttpClientResponse.fromWeb(
+          request,
+          new Response(bodyless ? null : cut, {
+            status: response.status,
+            headers: { "content-type": "application/json; charset=utf-8" }
+          })
+        )
+      }
+    }
+  })
 
 /**
  * Requests that belong together, keyed by `key`: `byFiber` (a retry is sent by the fiber that sent the

@@ -1,5 +1,6 @@
 /**
- * A small seeded pseudo-random generator (mulberry32), so a failing run can be replayed from its seed.
+ * A small seeded pseudo-random generator (mulberry32) for the simulated world's draws (faults, agent timings,
+ * arrivals), so a failing run can be replayed from its seed.
  */
 
 export interface Random {
