@@ -71,6 +71,7 @@ export const comments = (
     { paging: "unpaged", ...arrayOf(Wire.Comment) }
   )
 
+/** Posts a new comment, never twice: a failure after Forgejo may have acted on it is left to the next pass. */
 export const createComment = (
   client: Service,
   repo: string,
@@ -78,7 +79,7 @@ export const createComment = (
   body: string
 ): Effect.Effect<Wire.Comment, ForgejoError> =>
   client.json(
-    issueCall("POST /repos/{o}/{r}/issues/{index}/comments", repo, number, "write:issue"),
+    { ...issueCall("POST /repos/{o}/{r}/issues/{index}/comments", repo, number, "write:issue"), idempotent: false },
     HttpClientRequest.post(repoPath(repo, "issues", number, "comments")).pipe(
       HttpClientRequest.bodyUnsafeJson({ body })
     ),

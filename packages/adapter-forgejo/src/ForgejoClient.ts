@@ -1,8 +1,9 @@
 /**
  * The Forgejo / Gitea API v1 client that `ForgejoTracker` and `ForgejoCi` stand on. One client serves both
  * forges (they share API v1): `Authorization: token …`, an API root kept whole (so instances under a
- * sub-path such as `https://host/git/api/v1` work), retries of 5xx / 429 honouring `Retry-After`, bounded
- * concurrency per host, and every list read to its end. Page sizes honour the server's
+ * sub-path such as `https://host/git/api/v1` work), retries of 5xx / 429 honouring `Retry-After` (a new
+ * comment only after a refusal: never posted twice), bounded concurrency per host, error bodies quoted with
+ * the token redacted, and every list read to its end. Page sizes honour the server's
  * `max_response_items`; whether another page follows is read from `Link` and `X-Total-Count`, and the next
  * URL is always built from the API root, never taken from `Link` (which names the server's `ROOT_URL`).
  */
@@ -15,6 +16,7 @@ import * as Config from "effect/Config"
 import type * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
+import { identity } from "effect/Function"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as ParseResult from "effect/ParseResult"
@@ -36,6 +38,8 @@ export interface Call {
   readonly subject?: string
   /** Named in 403 hints: `read:issue`, `write:issue`, `read:repository`, `read:user`. */
   readonly scope?: string
+  /** `false` for a write that must not be applied twice (a new comment); see `HttpKit.nonIdempotent`. */
+  readonly idempotent?: boolean
 }
 
 export interface Options {
@@ -147,17 +151,28 @@ export const make = (options: Options): Effect.Effect<Service, never, HttpClient
     const bounded = yield* HttpKit.withConcurrency(options.concurrency ?? 8)(authorized)
     const http = HttpKit.withRetries(options.retry ?? HttpKit.defaultRetry)(bounded)
 
+    const secrets = [options.token]
+    const quoting = (call: Call): HttpKit.Quoting => ({ secrets, idempotent: call.idempotent })
+
     const unreachable = (call: Call) => (error: HttpClientError.HttpClientError) =>
-      new ForgejoError(HttpKit.fromClientError(vendor, call.operation, error))
+      new ForgejoError(HttpKit.fromClientError(vendor, call.operation, error, quoting(call)))
 
     const execute = (call: Call, request: HttpClientRequest.HttpClientRequest) =>
       http.execute(request).pipe(
+        call.idempotent === false ? HttpKit.nonIdempotent : identity,
         Effect.mapError(unreachable(call)),
         Effect.flatMap((response) =>
           response.status >= 200 && response.status < 300
             ? Effect.succeed(response)
-            : Effect.flatMap(HttpKit.fromResponse(vendor, call.operation, response), (fields) =>
-              Effect.fail(new ForgejoError({ ...fields, hint: hintFor(vendor, call, fields.status) })))
+            : Effect.flatMap(HttpKit.fromResponse(vendor, call.operation, response, quoting(call)), (fields) =>
+              Effect.fail(
+                new ForgejoError({
+                  ...fields,
+                  hint: call.idempotent === false && HttpKit.isUnsettledStatus(fields.status)
+                    ? fields.hint
+                    : hintFor(vendor, call, fields.status)
+                })
+              ))
         )
       )
 
@@ -167,21 +182,20 @@ export const make = (options: Options): Effect.Effect<Service, never, HttpClient
           Effect.mapError(unreachable(call)),
           Effect.flatMap((body) =>
             Schema.decodeUnknown(schema)(body).pipe(
-              Effect.mapError(
-                (error) =>
-                  new ForgejoError({
-                    operation: call.operation,
-                    status: response.status,
-                    detail: `${product} answered HTTP ${response.status} with a body of an unexpected shape: ${
-                      short(
-                        ParseResult.TreeFormatter.formatErrorSync(error)
-                      )
-                    }`,
-                    transient: true,
-                    hint: `${product} sent a malformed answer; it will be retried on the next pass`,
-                    cause: error
-                  })
-              )
+              Effect.mapError((error) => {
+                const shape = HttpKit.redact(secrets)(ParseResult.TreeFormatter.formatErrorSync(error))
+                const fields = HttpKit.redactFields(secrets)({
+                  operation: call.operation,
+                  status: response.status,
+                  detail: `${product} answered HTTP ${response.status} with a body of an unexpected shape: ${
+                    short(shape)
+                  }`,
+                  transient: true,
+                  hint: `${product} sent a malformed answer; it will be retried on the next pass`,
+                  cause: error
+                })
+                return new ForgejoError(call.idempotent === false ? HttpKit.mayHaveApplied(vendor, fields) : fields)
+              })
             )
           )
         )

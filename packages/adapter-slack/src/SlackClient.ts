@@ -1,8 +1,10 @@
 /**
  * The Slack transport: one HTTP pipeline per destination — an incoming webhook, or the Web API's
  * `chat.postMessage` with a bot token — with a per-attempt timeout and `HttpKit.withRetries` (429 waits
- * `Retry-After`, bounded). Every failure becomes a `NotifierError` whose hint says what to do; none is
- * swallowed (prior-art §8.7). The webhook URL and the token stay `Redacted` and are scrubbed from errors.
+ * `Retry-After`, bounded). A message is a non-idempotent write: after a 5xx, a reset or a timeout it is not
+ * sent again, since Slack may have posted it. Every failure becomes a `NotifierError` whose hint says what
+ * to do; none is swallowed (prior-art §8.7). The webhook URL and the token stay `Redacted` and are redacted
+ * from errors with `HttpKit.redactFields`.
  */
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientError from "@effect/platform/HttpClientError"
@@ -63,46 +65,36 @@ const PostMessageAnswer = Schema.parseJson(
 
 const SlackErrorBody = Schema.parseJson(Schema.Struct({ error: Schema.String }))
 
-const redactedMark = "<redacted>"
-
 const invalidWebhookUrl =
   "the incoming webhook URL is not a valid URL: copy it again from the Slack app's Incoming Webhooks page"
 
 const invalidApiUrl = "the Slack API base URL is not a valid URL: leave it unset for https://slack.com/api"
 
-const scrubber = (secrets: ReadonlyArray<string>) => (text: string): string =>
-  secrets.reduce((out, secret) => (secret.length < 4 ? out : out.split(secret).join(redactedMark)), text)
+/** What the next pass does about a message Slack may have posted: Slack offers no way to check. */
+const resentNextPass = "the next pass sends it again if the step is still pending (so it may show twice)"
 
-const describeCause = (cause: unknown, depth = 0): string => {
-  if (cause instanceof Error) {
-    const inner = cause.cause === undefined || depth >= 3 ? "" : ` (${describeCause(cause.cause, depth + 1)})`
-    return `${cause.name}: ${cause.message}${inner}`
-  }
-  return String(cause)
-}
-
-const webhookSecrets = (url: string): ReadonlyArray<string> => {
-  if (!URL.canParse(url)) return [url]
+const webhookSecrets = (url: string): ReadonlyArray<Redacted.Redacted<string>> => {
+  if (!URL.canParse(url)) return [Redacted.make(url)]
   const parsed = new URL(url)
   const secret = parsed.pathname
     .split("/")
     .filter((segment) => segment !== "")
     .at(-1) ?? ""
-  return [url, parsed.href, `${parsed.pathname}${parsed.search}`, secret]
+  return [url, parsed.href, `${parsed.pathname}${parsed.search}`, secret].map((value) => Redacted.make(value))
 }
 
-const makeErrors = (secrets: ReadonlyArray<string>) => {
-  const scrub = scrubber(secrets)
+/** Builds the `NotifierError` of a send, every secret value redacted. */
+const makeErrors = (secrets: ReadonlyArray<Redacted.Redacted<string>>) => {
+  const redact = HttpKit.redactFields(secrets)
   return (fields: PortError.Fields & { readonly cause?: unknown }): Notifier.NotifierError =>
-    new Notifier.NotifierError({
-      operation: fields.operation,
-      detail: scrub(fields.detail),
-      transient: fields.transient,
-      hint: fields.hint === undefined ? undefined : scrub(fields.hint),
-      status: fields.status,
-      cause: fields.cause === undefined ? undefined : scrub(describeCause(fields.cause))
-    })
+    new Notifier.NotifierError(redact(fields))
 }
+
+/** An answer that leaves unknown whether Slack posted the message (5xx, 408) says so. */
+const settled = (vendor: HttpKit.Vendor, fields: PortError.Fields): PortError.Fields =>
+  fields.status !== undefined && HttpKit.isUnsettledStatus(fields.status)
+    ? HttpKit.mayHaveApplied(vendor, fields, resentNextPass)
+    : fields
 
 const clientFailure = (
   vendor: HttpKit.Vendor,
@@ -110,7 +102,7 @@ const clientFailure = (
   error: HttpClientError.HttpClientError,
   invalidUrlHint: string
 ): PortError.Fields & { readonly cause: unknown } => {
-  const fields = HttpKit.fromClientError(vendor, operation, error)
+  const fields = HttpKit.fromClientError(vendor, operation, error, { idempotent: false, next: resentNextPass })
   return error._tag === "RequestError" && error.reason === "InvalidUrl" ? { ...fields, hint: invalidUrlHint } : fields
 }
 
@@ -140,16 +132,26 @@ export const makeWebhook = (options: WebhookOptions): Effect.Effect<Service, nev
   Effect.gen(function*() {
     const operation = "incoming webhook"
     const vendor: HttpKit.Vendor = { name: "Slack", credential: "incoming webhook URL" }
-    const toError = makeErrors(webhookSecrets(Redacted.value(options.webhookUrl)))
+    const secrets = webhookSecrets(Redacted.value(options.webhookUrl))
+    const toError = makeErrors(secrets)
     const client = pipeline((yield* HttpClient.HttpClient).pipe(HttpClient.withTracerDisabledWhen(() => true)), options)
     const refused = (response: HttpClientResponse.HttpClientResponse) =>
       Effect.flatMap(
         response.text.pipe(Effect.orElseSucceed(() => "")),
-        (body) => Effect.fail(toError(SlackErrors.webhookFailure(vendor, operation, response.status, body.trim())))
+        (body) =>
+          Effect.fail(
+            toError(
+              settled(
+                vendor,
+                SlackErrors.webhookFailure(vendor, operation, response.status, HttpKit.redact(secrets)(body.trim()))
+              )
+            )
+          )
       )
     return {
       send: (message) =>
         client.execute(jsonRequest(Redacted.value(options.webhookUrl), common(message))).pipe(
+          HttpKit.nonIdempotent,
           Effect.catchAll((error) => Effect.fail(toError(clientFailure(vendor, operation, error, invalidWebhookUrl)))),
           Effect.flatMap((response) => (response.status === 200 ? Effect.succeed({}) : refused(response))),
           Effect.withSpan("SlackClient.webhook")
@@ -162,7 +164,8 @@ export const makeBot = (options: BotOptions): Effect.Effect<Service, never, Http
   Effect.gen(function*() {
     const operation = "chat.postMessage"
     const vendor: HttpKit.Vendor = { name: "Slack", credential: "bot token" }
-    const toError = makeErrors([Redacted.value(options.token)])
+    const secrets = [options.token]
+    const toError = makeErrors(secrets)
     const url = `${(options.apiUrl ?? defaultApiUrl).replace(/\/+$/, "")}/chat.postMessage`
     const client = pipeline(
       (yield* HttpClient.HttpClient).pipe(HttpClient.mapRequest(HttpClientRequest.bearerToken(options.token))),
@@ -176,29 +179,42 @@ export const makeBot = (options: BotOptions): Effect.Effect<Service, never, Http
           const slack = Schema.decodeUnknownOption(SlackErrorBody)(body)
           if (slack._tag === "Some") {
             return yield* Effect.fail(
-              toError(SlackErrors.apiFailure(operation, { ...context, error: slack.value.error }, response.status))
+              toError(
+                settled(
+                  vendor,
+                  SlackErrors.apiFailure(operation, { ...context, error: slack.value.error }, response.status)
+                )
+              )
             )
           }
           return yield* Effect.fail(
-            toError({
-              operation,
-              status: response.status,
-              detail: `HTTP ${response.status} ${body.replace(/\s+/g, " ").slice(0, 300)}`.trim(),
-              transient: HttpKit.isTransientStatus(response.status),
-              hint: HttpKit.hintFor(vendor, response.status)
-            })
+            toError(
+              settled(vendor, {
+                operation,
+                status: response.status,
+                detail: `HTTP ${response.status} ${HttpKit.redact(secrets)(body).replace(/\s+/g, " ").slice(0, 300)}`
+                  .trim(),
+                transient: HttpKit.isTransientStatus(response.status),
+                hint: HttpKit.hintFor(vendor, response.status)
+              })
+            )
           )
         }
         const answer = yield* Schema.decodeUnknown(PostMessageAnswer)(body).pipe(
           Effect.mapError((cause) =>
-            toError({
-              operation,
-              status: 200,
-              detail: "Slack answered with a body that is not a chat.postMessage result",
-              transient: true,
-              hint: "Slack sent a malformed answer; it will be retried on the next pass",
-              cause
-            })
+            toError(
+              HttpKit.mayHaveApplied(
+                vendor,
+                {
+                  operation,
+                  status: 200,
+                  detail: "Slack answered with a body that is not a chat.postMessage result (a malformed answer)",
+                  transient: true,
+                  cause
+                },
+                resentNextPass
+              )
+            )
           )
         )
         if (!answer.ok) {
@@ -217,6 +233,7 @@ export const makeBot = (options: BotOptions): Effect.Effect<Service, never, Http
             })
           )
           .pipe(
+            HttpKit.nonIdempotent,
             Effect.flatMap(answered),
             Effect.catchIf(HttpClientError.isHttpClientError, (error) =>
               Effect.fail(toError(clientFailure(vendor, operation, error, invalidApiUrl)))),

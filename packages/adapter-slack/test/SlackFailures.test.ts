@@ -61,15 +61,38 @@ describe("rate limits and transient answers", () => {
       expect((yield* fake.received).length).toBe(1)
     }))
 
-  it.scoped("a 5xx is retried and the message still goes out once", () =>
+  const retrying = { retry: { times: 3, base: "0 millis", maxWait: "1 second" } } as const
+
+  for (
+    const [name, fault] of [
+      ["a 502", Fault.Lost({ status: 502 })],
+      ["a reset connection", Fault.Lost({})]
+    ] as const
+  ) {
+    it.scoped(`§8.7 a message Slack posted whose answer is lost to ${name} is sent once, never twice`, () =>
+      Effect.gen(function*() {
+        const fake = yield* SlackFake.make()
+        yield* fake.failNext(fault, "api")
+        yield* fake.failNext(fault, "webhook")
+        const viaBot = yield* (yield* botNotifier(fake, retrying)).notify(notification()).pipe(Effect.flip)
+        const viaHook = yield* (yield* webhookNotifier(fake, retrying)).notify(notification()).pipe(Effect.flip)
+        expect((yield* fake.received).map((r) => r.via)).toEqual(["api", "webhook"])
+        expect((yield* fake.posted).length).toBe(2)
+        for (const error of [viaBot, viaHook]) {
+          expect(error).toMatchObject({ _tag: "NotifierError", transient: true })
+          expect(error.detail).toContain("Slack may have applied the write")
+          expect(error.hint).toContain("not sent again")
+        }
+      }))
+  }
+
+  it.scoped("a 503 with Retry-After is not sent again either: Slack may have posted the message", () =>
     Effect.gen(function*() {
       const fake = yield* SlackFake.make()
-      yield* fake.failNext(Fault.HttpStatus({ status: 500, body: "rollup_error" }))
-      yield* (yield* webhookNotifier(fake, { retry: { times: 2, base: "0 millis", maxWait: "1 second" } })).notify(
-        notification()
-      )
-      expect((yield* fake.received).map((r) => r.status)).toEqual([500, 200])
-      expect((yield* fake.posted).length).toBe(1)
+      yield* fake.failNext(Fault.HttpStatus({ status: 503, body: "upstream connect error" }))
+      const error = yield* (yield* webhookNotifier(fake, retrying)).notify(notification()).pipe(Effect.flip)
+      expect(error).toMatchObject({ status: 503, transient: true })
+      expect((yield* fake.received).length).toBe(1)
     }))
 })
 
@@ -180,7 +203,7 @@ const webhookCases: ReadonlyArray<Case> = [
     name: "a Slack-side failure",
     arrange: (fake) => fake.failNext(Fault.HttpStatus({ status: 500, body: "rollup_error" })),
     code: "HTTP 500 rollup_error",
-    hint: "server error",
+    hint: "not sent again",
     transient: true
   }
 ]
@@ -221,7 +244,7 @@ describe("§8.7 a refused message is an error with a hint, never swallowed", () 
       }))
   }
 
-  it.scoped("a dropped connection is a transient error that says to check Slack is reachable", () =>
+  it.scoped("a dropped connection is a transient error that says the message may have gone out", () =>
     Effect.gen(function*() {
       const fake = yield* SlackFake.make()
       yield* fake.failNext(Fault.Reset(), "api")
@@ -230,7 +253,8 @@ describe("§8.7 a refused message is an error with a hint, never swallowed", () 
       const viaHook = yield* (yield* webhookNotifier(fake, { retry: noRetry })).notify(notification()).pipe(Effect.flip)
       for (const error of [viaBot, viaHook]) {
         expect(error).toMatchObject({ _tag: "NotifierError", transient: true })
-        expect(error.hint).toContain("check that Slack is up")
+        expect(error.detail).toContain("Slack may have applied the write")
+        expect(error.hint).toContain("the next pass sends it again")
       }
     }))
 
@@ -240,6 +264,7 @@ describe("§8.7 a refused message is an error with a hint, never swallowed", () 
       yield* fake.failNext(Fault.HttpStatus({ status: 200, body: "<html>captive portal</html>" }))
       const error = yield* (yield* botNotifier(fake, { retry: noRetry })).notify(notification()).pipe(Effect.flip)
       expect(error).toMatchObject({ transient: true, status: 200 })
-      expect(error.hint).toContain("malformed")
+      expect(error.detail).toContain("malformed")
+      expect(error.hint).toContain("not sent again")
     }))
 })

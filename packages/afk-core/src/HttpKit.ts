@@ -1,14 +1,19 @@
 /**
  * HTTP plumbing shared by every adapter (GitHub, Forgejo, Slack, T3): one retry policy that honours
- * `Retry-After`, `Link` pagination, bounded concurrency per client, and the mapping of HTTP failures into
- * the fields of a port error with a hint that says what to do. Adapters compose these; none copies them.
+ * `Retry-After` and never sends a non-idempotent write twice, `Link` pagination, bounded concurrency per
+ * client, the mapping of HTTP failures into the fields of a port error with a hint that says what to do,
+ * and the scrubbing of known secrets from whatever a server echoes. Adapters compose these; none copies them.
  */
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientError from "@effect/platform/HttpClientError"
+import type * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as FiberRef from "effect/FiberRef"
+import { globalValue } from "effect/GlobalValue"
 import * as Option from "effect/Option"
+import * as Redacted from "effect/Redacted"
 import type * as PortError from "./PortError.js"
 
 /** Statuses that are never retried: the request itself is wrong, or not allowed. */
@@ -36,7 +41,10 @@ export interface RetryOptions {
   readonly base: Duration.DurationInput
   /** The longest wait honoured; a server asking for longer gets its answer returned, not a sleep. */
   readonly maxWait: Duration.DurationInput
-  /** Extra statuses to treat as transient for this vendor (e.g. GitHub's 403 with `retry-after`). */
+  /**
+   * Extra answers to treat as transient for this vendor (e.g. GitHub's rate-limited 403). Those below 500
+   * are read as refusals the server did not act on, so a non-idempotent write is sent again after them too.
+   */
   readonly isTransient?: (response: HttpClientResponse.HttpClientResponse) => boolean
   /** A wait the vendor asks for beyond `Retry-After` (e.g. `x-ratelimit-reset`). */
   readonly waitHint?: (
@@ -50,38 +58,61 @@ export const defaultRetry: RetryOptions = { times: 4, base: "250 millis", maxWai
 const backoff = (options: RetryOptions, attempt: number): Duration.Duration =>
   Duration.times(Duration.decode(options.base), 2 ** attempt)
 
+const idempotentRequests = globalValue(
+  Symbol.for("afk-core/HttpKit/idempotentRequests"),
+  () => FiberRef.unsafeMake(true)
+)
+
+/**
+ * Marks the requests `effect` sends as non-idempotent writes (a new comment, a chat message): `withRetries`
+ * sends one again only when the server certainly did not act on it (a 429, a vendor's rate-limit refusal,
+ * a connection refused or a host name unresolved before anything was sent). After a 5xx, a reset or a
+ * timeout it returns the failure at once; the caller reports it with `mayHaveApplied`.
+ */
+export const nonIdempotent = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+  Effect.locally(effect, idempotentRequests, false)
+
+const isRetried = (options: RetryOptions, response: HttpClientResponse.HttpClientResponse, idempotent: boolean) => {
+  if (neverRetried.has(response.status)) return false
+  const vendor = options.isTransient?.(response) ?? false
+  return idempotent
+    ? isTransientStatus(response.status) || vendor
+    : response.status === 429 || (vendor && response.status < 500)
+}
+
 /**
  * Retries transport failures and transient answers (408, 429, 5xx, plus the vendor's own), waiting what
  * `Retry-After` says (bounded by `maxWait`) or an exponential backoff. Returns the last response, so the
- * caller maps a final 429 or 5xx into its own error. 400/401/404/410/422/451 are returned at once.
+ * caller maps a final 429 or 5xx into its own error. 400/401/404/410/422/451 are returned at once. Requests
+ * made under `nonIdempotent` are retried only after a refusal or a failure before sending.
  */
 export const withRetries =
   (options: RetryOptions = defaultRetry) =>
   <E, R>(client: HttpClient.HttpClient.With<E, R>): HttpClient.HttpClient.With<E, R> =>
-    HttpClient.transform(client, (execute) => {
-      const attempt = (n: number): Effect.Effect<HttpClientResponse.HttpClientResponse, E, R> =>
-        execute.pipe(
-          Effect.catchIf(
-            (error): error is E => n < options.times && isTransportError(error),
-            () => Effect.sleep(backoff(options, n)).pipe(Effect.zipRight(Effect.suspend(() => attempt(n + 1))))
-          ),
-          Effect.flatMap((response) => {
-            const transient = !neverRetried.has(response.status) &&
-              (isTransientStatus(response.status) || (options.isTransient?.(response) ?? false))
-            if (!transient || n >= options.times) return Effect.succeed(response)
-            return Effect.clockWith((clock) => {
-              const now = clock.unsafeCurrentTimeMillis()
-              const asked = Option.orElse(retryAfter(response.headers, now), () =>
-                options.waitHint === undefined ? Option.none() : options.waitHint(response, now))
-              const wait = Option.getOrElse(asked, () =>
-                backoff(options, n))
-              if (Duration.greaterThan(wait, Duration.decode(options.maxWait))) return Effect.succeed(response)
-              return Effect.sleep(wait).pipe(Effect.zipRight(Effect.suspend(() => attempt(n + 1))))
+    HttpClient.transform(client, (execute) =>
+      Effect.flatMap(FiberRef.get(idempotentRequests), (idempotent) => {
+        const attempt = (n: number): Effect.Effect<HttpClientResponse.HttpClientResponse, E, R> =>
+          execute.pipe(
+            Effect.catchIf(
+              (error): error is E => n < options.times && isTransportError(error) && (idempotent || isUnsent(error)),
+              () => Effect.sleep(backoff(options, n)).pipe(Effect.zipRight(Effect.suspend(() => attempt(n + 1))))
+            ),
+            Effect.flatMap((response) => {
+              if (!isRetried(options, response, idempotent) || n >= options.times) return Effect.succeed(response)
+              return Effect.clockWith((clock) => {
+                const now = clock.unsafeCurrentTimeMillis()
+                const asked = Option.orElse(
+                  retryAfter(response.headers, now),
+                  () => options.waitHint === undefined ? Option.none() : options.waitHint(response, now)
+                )
+                const wait = Option.getOrElse(asked, () => backoff(options, n))
+                if (Duration.greaterThan(wait, Duration.decode(options.maxWait))) return Effect.succeed(response)
+                return Effect.sleep(wait).pipe(Effect.zipRight(Effect.suspend(() => attempt(n + 1))))
+              })
             })
-          })
-        )
-      return attempt(0)
-    })
+          )
+        return attempt(0)
+      }))
 
 const isTransportError = (error: unknown): boolean =>
   typeof error === "object" &&
@@ -90,6 +121,42 @@ const isTransportError = (error: unknown): boolean =>
   error._tag === "RequestError" &&
   "reason" in error &&
   error.reason === "Transport"
+
+/** Errors that mean no connection was made: refused, unreachable, a name that did not resolve. */
+const unsentCodes: ReadonlySet<string> = new Set([
+  "ECONNREFUSED",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "ENETUNREACH",
+  "EHOSTUNREACH",
+  "UND_ERR_CONNECT_TIMEOUT"
+])
+
+const errorCodes = (cause: unknown, depth = 0): ReadonlyArray<string> => {
+  if (typeof cause !== "object" || cause === null || depth > 4) return []
+  const own = "code" in cause && typeof cause.code === "string" ? [cause.code] : []
+  const nested = "errors" in cause && Array.isArray(cause.errors) ? cause.errors : []
+  return [
+    ...own,
+    ...("cause" in cause ? errorCodes(cause.cause, depth + 1) : []),
+    ...nested.flatMap((inner: unknown) => errorCodes(inner, depth + 1))
+  ]
+}
+
+/**
+ * Whether a failed request certainly never reached the server: an invalid URL or body, a connection
+ * refused, a host unreachable or unresolved. A reset, a timeout or any answer may come after the server
+ * acted on the request.
+ */
+export const isUnsent = (error: unknown): boolean =>
+  typeof error === "object" &&
+  error !== null &&
+  "_tag" in error &&
+  error._tag === "RequestError" &&
+  (!isTransportError(error) || ("cause" in error && errorCodes(error.cause).some((code) => unsentCodes.has(code))))
+
+/** Whether an answer with this status leaves a non-idempotent write's outcome unknown (5xx, 408). */
+export const isUnsettledStatus = (status: number): boolean => status === 408 || status >= 500
 
 /** Bounds one attempt: no answer within `timeout` is a transport failure (so `withRetries` retries it). */
 export const withTimeout =
@@ -158,6 +225,81 @@ export interface Vendor {
   readonly credential: string
 }
 
+/** What replaces a secret value in anything an error shows. */
+export const redactedMark = "[redacted]"
+
+/** The few characters V8 quotes from text it could not parse as JSON, which may be a piece of a secret. */
+const parsedExcerpt = /(\.\.\.)?"[^\n]{0,64}?"(\.\.\.)? is not valid JSON/g
+
+/**
+ * Replaces every occurrence of the given secret values in `text` (values under 4 characters are left, as
+ * they would redact ordinary words), and elides the excerpt a JSON parse error quotes (a secret cut short
+ * there would not match). For quoting what a server sent back, which may echo a credential.
+ */
+export const redact = (secrets: ReadonlyArray<Redacted.Redacted<string>>) => (text: string): string => {
+  const known = secrets.reduce((out, secret) => {
+    const value = Redacted.value(secret)
+    return value.length < 4 ? out : out.split(value).join(redactedMark)
+  }, text)
+  return known.includes(" is not valid JSON") ? known.replace(parsedExcerpt, "(text elided) is not valid JSON") : known
+}
+
+/** The credential an `Authorization` header carries (`Bearer …`, `token …`), to redact from what echoes it. */
+export const credentialOf = (
+  request: HttpClientRequest.HttpClientRequest
+): ReadonlyArray<Redacted.Redacted<string>> => {
+  const value = /^\S+\s+(\S.*)$/.exec(request.headers.authorization ?? "")?.[1]?.trim()
+  return value === undefined ? [] : [Redacted.make(value)]
+}
+
+/** A cause in words, nested causes included, for an error that must not hold the raw object. */
+export const describeCause = (cause: unknown, depth = 0): string => {
+  if (cause instanceof Error) {
+    const inner = cause.cause === undefined || depth >= 3 ? "" : ` (${describeCause(cause.cause, depth + 1)})`
+    return `${cause.name}: ${cause.message}${inner}`
+  }
+  return typeof cause === "string" ? cause : String(cause)
+}
+
+/** Port-error fields with every secret value redacted from the detail, the hint and the cause (kept in words). */
+export const redactFields =
+  (secrets: ReadonlyArray<Redacted.Redacted<string>>) =>
+  <F extends PortError.Fields & { readonly cause?: unknown }>(fields: F): F => {
+    const scrub = redact(secrets)
+    return {
+      ...fields,
+      detail: scrub(fields.detail),
+      hint: fields.hint === undefined ? undefined : scrub(fields.hint),
+      cause: fields.cause === undefined ? undefined : scrub(describeCause(fields.cause))
+    }
+  }
+
+/**
+ * The fields for a non-idempotent write that failed after the server may have acted on it (a 5xx, a reset,
+ * a timeout, an unreadable answer): transient, and saying it was not sent again. `next` says what the next
+ * pass does about it.
+ */
+export const mayHaveApplied = <F extends PortError.Fields>(
+  vendor: Vendor,
+  fields: F,
+  next = "the next pass reconciles it (adopts it if it landed, sends it once if not)"
+): F => ({
+  ...fields,
+  detail: `${fields.detail}; ${vendor.name} may have applied the write`,
+  transient: true,
+  hint: `not sent again, since that could apply it twice: ${next}`
+})
+
+/** How an answer is quoted into an error. */
+export interface Quoting {
+  /** Secret values never to quote (the credentials the client holds); the request's own is always added. */
+  readonly secrets?: ReadonlyArray<Redacted.Redacted<string>> | undefined
+  /** `false` for a non-idempotent write: an unsettled failure then says it may have been applied. */
+  readonly idempotent?: boolean | undefined
+  /** What the next pass does about such a write, when not the default of `mayHaveApplied`. */
+  readonly next?: string | undefined
+}
+
 const snippet = (text: string): string => {
   const flat = text.replace(/\s+/g, " ").trim()
   return flat.length > 300 ? `${flat.slice(0, 300)}…` : flat
@@ -178,45 +320,61 @@ export const hintFor = (vendor: Vendor, status: number): string | undefined => {
   return undefined
 }
 
-/** The port-error fields for a non-success response (the body is quoted short; headers never). */
+/** The port-error fields for a non-success response (the body is quoted short and redacted; headers never). */
 export const fromResponse = (
   vendor: Vendor,
   operation: string,
-  response: HttpClientResponse.HttpClientResponse
+  response: HttpClientResponse.HttpClientResponse,
+  quoting: Quoting = {}
 ): Effect.Effect<PortError.Fields & { readonly status: number }> =>
   response.text.pipe(
     Effect.orElseSucceed(() => ""),
-    Effect.map((body) => ({
-      operation,
-      status: response.status,
-      detail: `HTTP ${response.status}${body === "" ? "" : ` ${snippet(body)}`}`,
-      transient: isTransientStatus(response.status),
-      hint: hintFor(vendor, response.status)
-    }))
+    Effect.map((text) => {
+      const body = redact([...(quoting.secrets ?? []), ...credentialOf(response.request)])(text)
+      const fields = {
+        operation,
+        status: response.status,
+        detail: `HTTP ${response.status}${body === "" ? "" : ` ${snippet(body)}`}`,
+        transient: isTransientStatus(response.status),
+        hint: hintFor(vendor, response.status)
+      }
+      return quoting.idempotent === false && isUnsettledStatus(response.status)
+        ? mayHaveApplied(vendor, fields, quoting.next)
+        : fields
+    })
   )
 
-/** The port-error fields for a request that got no usable answer (refused, reset, timed out, bad JSON). */
+/**
+ * The port-error fields for a request that got no usable answer (refused, reset, timed out, bad JSON). The
+ * cause is kept in words, redacted: a body that failed to parse may be quoted in it.
+ */
 export const fromClientError = (
   vendor: Vendor,
   operation: string,
-  error: HttpClientError.HttpClientError
+  error: HttpClientError.HttpClientError,
+  quoting: Quoting = {}
 ): PortError.Fields & { readonly cause: unknown } => {
-  if (error._tag === "RequestError") {
-    return {
+  const secrets = [...(quoting.secrets ?? []), ...credentialOf(error.request)]
+  const cause = error.cause === undefined ? undefined : redact(secrets)(describeCause(error.cause))
+  const fields = error._tag === "RequestError"
+    ? {
       operation,
       detail: `${vendor.name} could not be reached (${error.reason})`,
       transient: error.reason === "Transport",
       hint: error.reason === "Transport" ? `check that ${vendor.name} is up and reachable from here` : undefined,
-      cause: error.cause
+      cause
     }
-  }
-  return {
-    operation,
-    status: error.response.status,
-    detail:
-      `${vendor.name} answered HTTP ${error.response.status} with a body that could not be read (${error.reason})`,
-    transient: true,
-    hint: `${vendor.name} sent a malformed answer; it will be retried on the next pass`,
-    cause: error.cause
-  }
+    : {
+      operation,
+      status: error.response.status,
+      detail:
+        `${vendor.name} answered HTTP ${error.response.status} with a body that could not be read (${error.reason})`,
+      transient: true,
+      hint: `${vendor.name} sent a malformed answer; it will be retried on the next pass`,
+      cause
+    }
+  const unsettled = error._tag === "RequestError"
+    ? !isUnsent(error)
+    : error.reason !== "StatusCode" || isUnsettledStatus(error.response.status)
+  return quoting.idempotent === false && unsettled ? mayHaveApplied(vendor, fields, quoting.next) : fields
 }

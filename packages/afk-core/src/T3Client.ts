@@ -2,7 +2,7 @@
  * The T3 Code HTTP client (`t3-protocol.md` §1–3): base URL, bearer token read per request, a per-attempt
  * timeout, bounded concurrency, `HttpKit` retries, and the typed calls the runtime needs. A 500 on
  * dispatch is not retried blindly (§3.8): `send` reports it so the caller re-reads state. Failures become
- * `AgentRuntimeError`s that say what to do, and never carry the token.
+ * `AgentRuntimeError`s that say what to do, and never carry the token (redacted even where a body echoes it).
  */
 import * as HttpClient from "@effect/platform/HttpClient"
 import type * as HttpClientError from "@effect/platform/HttpClientError"
@@ -15,6 +15,7 @@ import type * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
 import * as AgentRuntime from "./AgentRuntime.js"
 import * as HttpKit from "./HttpKit.js"
+import type * as PortError from "./PortError.js"
 import * as T3Wire from "./T3Wire.js"
 
 export interface Options {
@@ -52,6 +53,12 @@ const summarise = (command: T3Wire.Command): string =>
 const errorBody = (body: string): T3Wire.ErrorBody =>
   Option.getOrElse(Schema.decodeUnknownOption(Schema.parseJson(T3Wire.ErrorBody))(body), () => ({}))
 
+/** The port error, with the bearer token the request carried redacted from whatever the server echoed. */
+const redacted = (
+  request: HttpClientRequest.HttpClientRequest,
+  fields: PortError.Fields & { readonly cause?: unknown }
+) => new AgentRuntime.AgentRuntimeError(HttpKit.redactFields(HttpKit.credentialOf(request))(fields))
+
 /** Maps an HTTP answer that is not a success into the port error; `sent` is the command, never the token. */
 const fromResponse = (operation: string, response: HttpClientResponse.HttpClientResponse, sent?: T3Wire.Command) =>
   Effect.gen(function*() {
@@ -59,38 +66,38 @@ const fromResponse = (operation: string, response: HttpClientResponse.HttpClient
     const body = errorBody(yield* Effect.orElseSucceed(response.text, () => ""))
     if (response.status === 401) {
       const missing = body.reason === "missing_credential"
-      return new AgentRuntime.AgentRuntimeError({
+      return {
         ...fields,
         detail: missing
           ? "T3 Code received no bearer token (401 missing_credential)"
           : `T3 Code rejected the bearer token as invalid or expired (401 ${body.reason ?? "auth_invalid"})`,
         hint: missing ? `configure a T3 token: ${reissue}` : `the token is wrong, expired or revoked: ${reissue}`
-      })
+      }
     }
     if (response.status === 403) {
       const scope = body.requiredScope ?? "orchestration:read and orchestration:operate"
-      return new AgentRuntime.AgentRuntimeError({
+      return {
         ...fields,
         detail: `the T3 bearer token lacks the scope ${scope} (403 ${body.code ?? "insufficient_scope"})`,
         hint: `issue a token with the scopes orchestration:read and orchestration:operate: ${reissue}`
-      })
+      }
     }
     if (response.status === 400 && sent !== undefined) {
       const answer = body.reason === undefined ? "an empty body (the command failed schema decoding)" : body.reason
-      return new AgentRuntime.AgentRuntimeError({
+      return {
         ...fields,
         detail: `T3 Code rejected the ${sent.type} command with HTTP 400 and ${answer}; sent: ${summarise(sent)}`,
         hint: "the command does not match the server's contract: check the server version against t3-protocol.md"
-      })
+      }
     }
-    return new AgentRuntime.AgentRuntimeError(fields)
-  })
+    return fields
+  }).pipe(Effect.map((fields) => redacted(response.request, fields)))
 
 const fromClientError = (operation: string) => (error: HttpClientError.HttpClientError) =>
   new AgentRuntime.AgentRuntimeError(HttpKit.fromClientError(vendor, operation, error))
 
-const fromParseError = (operation: string) => (error: unknown) =>
-  new AgentRuntime.AgentRuntimeError({
+const fromParseError = (operation: string, request: HttpClientRequest.HttpClientRequest) => (error: unknown) =>
+  redacted(request, {
     operation,
     detail: "T3 Code answered with a body that does not match the expected shape",
     transient: true,
@@ -125,7 +132,7 @@ export const make = (options: Options): Effect.Effect<T3Client, never, HttpClien
           response.status === 200
             ? response.json.pipe(
               Effect.flatMap(Schema.decodeUnknown(schema)),
-              Effect.mapError(fromParseError(operation))
+              Effect.mapError(fromParseError(operation, response.request))
             )
             : Effect.flatMap(fromResponse(operation, response), Effect.fail)
         )
@@ -142,7 +149,7 @@ export const make = (options: Options): Effect.Effect<T3Client, never, HttpClien
               const json = yield* Effect.mapError(response.json, fromClientError(operation))
               const detail = yield* Effect.mapError(
                 Schema.decodeUnknown(T3Wire.ThreadDetailSnapshot)(json),
-                fromParseError(operation)
+                fromParseError(operation, response.request)
               )
               return Option.some(detail.thread)
             }
@@ -213,7 +220,7 @@ export const probe = (url: string): Effect.Effect<ProbeResult, AgentRuntime.Agen
     if (response.status !== 200) return yield* Effect.flatMap(fromResponse(operation, response), Effect.fail)
     const descriptor = yield* response.json.pipe(
       Effect.flatMap(Schema.decodeUnknown(T3Wire.EnvironmentDescriptor)),
-      Effect.mapError(fromParseError(operation))
+      Effect.mapError(fromParseError(operation, response.request))
     )
     return {
       serverVersion: descriptor.serverVersion,

@@ -4,8 +4,10 @@
  * ROOT_URL) and `X-Total-Count` as each endpoint really sends them (the timeline counts only its page;
  * issue comments come whole), a `labels=` filter that is dropped when it names no existing label, timeline
  * label events (`body: "1"` added, `""` removed), labels written by id (names are refused, stricter than
- * Forgejo, to pin id addressing), permission checks that need repo admin, and commit statuses. Faults (5xx, 429 + `Retry-After`, malformed bodies, dropped connections) are
- * injected per request. For adapter tests and the afk-core conformance suite; nothing listens on a port.
+ * Forgejo, to pin id addressing), permission checks that need repo admin, and commit statuses. Faults
+ * (5xx, 429 + `Retry-After`, malformed bodies, dropped connections, answers lost after the write took
+ * effect) are injected per request. For adapter tests and the afk-core conformance suite; nothing listens
+ * on a port.
  */
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientError from "@effect/platform/HttpClientError"
@@ -44,6 +46,8 @@ export interface Fault {
   readonly body?: string
   /** Fail as a dropped connection instead of answering. */
   readonly transport?: boolean
+  /** Carry the request out first (a write takes effect), then answer with the fault: the answer is lost. */
+  readonly applied?: boolean
   /** How many requests it answers; 1 by default. */
   readonly times?: number
 }
@@ -360,6 +364,7 @@ export const make = (seed: S.Seed, options: Options = {}): Effect.Effect<Forgejo
         const body = readBody(request)
         recorded.push({ method: request.method, path: rel, query, headers: { ...request.headers }, body })
         const fault = takeFault(request.method, rel)
+        if (fault?.applied === true) route(request.method, rel, query, body, now)
         if (fault?.transport === true) {
           return yield* Effect.fail(
             new HttpClientError.RequestError({ request, reason: "Transport", cause: new Error("connection reset") })

@@ -5,7 +5,8 @@
  * with `needed`, `channel_not_found`, `not_in_channel`, `is_archived`, `no_text`, `invalid_blocks`), the
  * webhook's bare-word HTTP errors (`invalid_payload`, `no_service`, `channel_not_found`,
  * `channel_is_archived`), and `missing_charset` warnings. Faults are scripted per request (429 with
- * `Retry-After`, any Slack error, any status, a reset connection). Every accepted message is recorded.
+ * `Retry-After`, any Slack error, any status, a reset connection, a message posted whose answer is lost).
+ * Every accepted message is recorded.
  */
 import * as Context from "effect/Context"
 import * as Data from "effect/Data"
@@ -42,6 +43,8 @@ export type Fault = Data.TaggedEnum<{
   HttpStatus: { readonly status: number; readonly body: string }
   /** The connection is destroyed without an answer. */
   Reset: {}
+  /** The message is posted, then its answer is lost: the connection is destroyed, or `status` replaces it. */
+  Lost: { readonly status?: number }
 }>
 
 export const Fault = Data.taggedEnum<Fault>()
@@ -139,7 +142,8 @@ const faultAnswer = (fault: Fault, via: Endpoint): Answer | "reset" =>
         ? json(status ?? 200, { ok: false, error, ...(needed === undefined ? {} : { needed, provided: "" }) })
         : word(status ?? 400, error),
     HttpStatus: ({ status, body }) => word(status, body),
-    Reset: () => "reset" as const
+    Reset: () => "reset" as const,
+    Lost: () => "reset" as const
   })
 
 const makeState = (options: Options) => {
@@ -271,8 +275,13 @@ const makeState = (options: Options) => {
       ]
     }
     const fault = takeFault(via)
+    const normal = () => via === "api" ? postMessage(request.headers, body) : webhook(request.headers, body)
+    if (fault?._tag === "Lost") {
+      normal()
+      return [via, fault.status === undefined ? "reset" : word(fault.status, "upstream connect error")]
+    }
     if (fault !== undefined) return [via, faultAnswer(fault, via)]
-    return [via, via === "api" ? postMessage(request.headers, body) : webhook(request.headers, body)]
+    return [via, normal()]
   }
 
   return { channels, firstChannel, token, posted, received, faults, answer }
