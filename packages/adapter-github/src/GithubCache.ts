@@ -2,8 +2,10 @@
  * The conditional-request cache behind the GitHub client: the last `ETag`, body and `Link` of every GET
  * URL, so the next read of the same URL sends `If-None-Match` and a `304 Not Modified` (which costs no
  * rate-limit point) is served from here. In memory per client; optionally also in a directory of small
- * JSON files so short-lived CLI ticks share it. The cache only saves requests: a file that cannot be read
- * is a miss, one that cannot be written is logged and skipped.
+ * JSON files so short-lived CLI ticks share it. The client keeps its memos here too (`GithubChanges`: a
+ * label list under the change probe's `ETag`, label events under an issue's `updated_at`), under keys no
+ * URL can take. The cache only saves requests: a file that cannot be read is a miss, one that cannot be
+ * written is logged and skipped.
  */
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"

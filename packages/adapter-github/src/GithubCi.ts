@@ -36,16 +36,16 @@ const CheckRunBody = Schema.Struct({
   output: Schema.optional(Schema.Struct({ title: NullableText, summary: NullableText }))
 })
 
-const DeploymentBody = Schema.Struct({ id: Schema.Number, created_at: Schema.String })
+const Deployments = Schema.Array(Schema.Struct({ id: Schema.Number, created_at: Schema.String }))
 
-const DeploymentStatusBody = Schema.Struct({
+const DeploymentStatuses = Schema.Array(Schema.Struct({
   id: Schema.Number,
   state: Schema.String,
   target_url: NullableText,
   log_url: NullableText,
   environment_url: NullableText,
   description: NullableText
-})
+}))
 
 const failedConclusions: ReadonlySet<string> = new Set([
   "failure",
@@ -135,7 +135,7 @@ export const make = (options: Options = {}): Effect.Effect<Ci.Service, never, Gi
         const deployments = yield* client.get(
           deployCall,
           GithubClient.repoPath(repo, "deployments"),
-          Schema.Array(DeploymentBody),
+          Deployments,
           { sha, environment, per_page: 100 }
         )
         const latest = [...deployments].sort((a, b) => b.created_at.localeCompare(a.created_at) || b.id - a.id)[0]
@@ -149,7 +149,7 @@ export const make = (options: Options = {}): Effect.Effect<Ci.Service, never, Gi
         const statuses = yield* client.get(
           deployCall,
           GithubClient.repoPath(repo, "deployments", latest.id, "statuses"),
-          Schema.Array(DeploymentStatusBody),
+          DeploymentStatuses,
           { per_page: 100 }
         )
         const newest = [...statuses].sort((a, b) => b.id - a.id)[0]

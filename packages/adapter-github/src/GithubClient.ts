@@ -15,6 +15,7 @@ import type * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import { identity } from "effect/Function"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
@@ -22,6 +23,7 @@ import * as Ref from "effect/Ref"
 import * as Schema from "effect/Schema"
 import * as GithubAuth from "./GithubAuth.js"
 import * as GithubCache from "./GithubCache.js"
+import * as GithubCodec from "./GithubCodec.js"
 import * as GithubError from "./GithubError.js"
 import * as GithubRateLimit from "./GithubRateLimit.js"
 
@@ -69,6 +71,13 @@ export interface Service {
     schema: Schema.Schema<A, I>,
     params?: Params
   ) => Effect.Effect<A, GithubError.GithubError>
+  /** One GET like `get`, with the `ETag` of what it returns (absent when GitHub sent none). */
+  readonly getTagged: <A, I>(
+    call: Call,
+    path: string,
+    schema: Schema.Schema<A, I>,
+    params?: Params
+  ) => Effect.Effect<Tagged<A>, GithubError.GithubError>
   /** Every item of a paginated array endpoint, following `Link: rel="next"` to the end. */
   readonly list: <A, I>(
     call: Call,
@@ -102,6 +111,19 @@ export interface Service {
   /** The login this client acts as (`GET /user`; for a GitHub App, `<slug>[bot]` from `GET /app`), cached. */
   readonly whoami: Effect.Effect<string, GithubError.GithubError>
   readonly stats: Effect.Effect<Stats>
+  /** GitHub's clock (epoch ms) as the `Date` of its latest answer puts it, never ahead; the local clock before any. */
+  readonly serverTime: Effect.Effect<number>
+  /** Whether the cache holds the first page of this list: this client, or one sharing its directory, read it. */
+  readonly listed: (path: string, params?: Params) => Effect.Effect<boolean>
+  /** A value remembered under `key` while `tag` (an ETag, an `updated_at`) still holds; none otherwise. */
+  readonly recall: <A, I>(key: string, tag: string, schema: Schema.Schema<A, I>) => Effect.Effect<Option.Option<A>>
+  /** Remembers `value` under `key` for `tag`, in the response cache (and its directory, when it has one). */
+  readonly remember: <A, I>(key: string, tag: string, schema: Schema.Schema<A, I>, value: A) => Effect.Effect<void>
+}
+
+export interface Tagged<A> {
+  readonly value: A
+  readonly etag: Option.Option<string>
 }
 
 export class GithubClient extends Context.Tag("afk-adapter-github/GithubClient")<GithubClient, Service>() {}
@@ -113,6 +135,9 @@ export const repoPath = (repo: string, ...segments: ReadonlyArray<string | numbe
     ...repo.split("/").map(encodeURIComponent),
     ...segments.map((segment) => encodeURIComponent(String(segment)))
   ].join("/")
+
+/** Memos share the response cache under keys no URL can take. */
+const memoKey = (key: string): string => `afk-memo:${key}`
 
 const InstallationTokenBody = Schema.Struct({ token: Schema.String, expires_at: Schema.String })
 const UserBody = Schema.Struct({ login: Schema.String })
@@ -128,6 +153,7 @@ export const make = (options: Options): Effect.Effect<Service, never, HttpClient
     const maxWait = options.maxWait ?? "60 seconds"
     const cache = yield* GithubCache.make({ directory: options.cacheDirectory })
     const counters = yield* Ref.make<Stats>({ requests: 0, notModified: 0, rateLimit: Option.none() })
+    const clockOffset = yield* Ref.make(0)
 
     const metered = http.pipe(
       HttpClient.mapRequest((request) =>
@@ -145,7 +171,13 @@ export const make = (options: Options): Effect.Effect<Service, never, HttpClient
               ...stats,
               rateLimit: Option.orElse(GithubRateLimit.read(response), () => stats.rateLimit)
             }))
-          )
+          ),
+          Effect.tap((response) => {
+            const date = Date.parse(response.headers.date ?? "")
+            return Number.isNaN(date)
+              ? Effect.void
+              : Effect.flatMap(Clock.currentTimeMillis, (now) => Ref.set(clockOffset, Math.min(0, date - now)))
+          })
         )
       ),
       HttpKit.withRetries({
@@ -158,13 +190,15 @@ export const make = (options: Options): Effect.Effect<Service, never, HttpClient
     )
     const wire = yield* HttpKit.withConcurrency(options.concurrency ?? 8)(metered)
 
+    const secrets = [options.auth._tag === "Token" ? options.auth.token : options.auth.privateKey]
     const send = (call: Call, request: HttpClientRequest.HttpClientRequest) =>
       wire.execute(request).pipe(
-        Effect.mapError((error) => GithubError.fromClientError(call, request, error)),
+        call.idempotent === false ? HttpKit.nonIdempotent : identity,
+        Effect.mapError((error) => GithubError.fromClientError(call, request, error, secrets)),
         Effect.flatMap((response) =>
           response.status < 300 || response.status === 304
             ? Effect.succeed(response)
-            : GithubError.fromAnswer(call, request, response, maxWait)
+            : GithubError.fromAnswer(call, request, response, maxWait, secrets)
         )
       )
 
@@ -172,7 +206,7 @@ export const make = (options: Options): Effect.Effect<Service, never, HttpClient
       call: Call,
       request: HttpClientRequest.HttpClientRequest,
       response: HttpClientResponse.HttpClientResponse
-    ) => Effect.mapError(response.text, (error) => GithubError.fromClientError(call, request, error))
+    ) => Effect.mapError(response.text, (error) => GithubError.fromClientError(call, request, error, secrets))
 
     const decode = <A, I>(
       call: Call,
@@ -180,8 +214,8 @@ export const make = (options: Options): Effect.Effect<Service, never, HttpClient
       text: string,
       schema: Schema.Schema<A, I>
     ) =>
-      Effect.mapError(Schema.decodeUnknown(Schema.parseJson(schema))(text), (error) =>
-        GithubError.malformed(call, request, error))
+      Effect.mapError(GithubCodec.jsonDecoder(schema)(text), (error) =>
+        GithubError.malformed(call, request, error, secrets))
 
     const decodeAnswer =
       <A, I>(call: Call, request: HttpClientRequest.HttpClientRequest, schema: Schema.Schema<A, I>) =>
@@ -265,7 +299,7 @@ export const make = (options: Options): Effect.Effect<Service, never, HttpClient
         if (response.status === 304 && Option.isSome(cached)) {
           yield* Ref.update(counters, (stats) => ({ ...stats, notModified: stats.notModified + 1 }))
           const value = yield* decode(call, request, cached.value.body, schema)
-          return { value, link: cached.value.link }
+          return { value, link: cached.value.link, etag: Option.some(cached.value.etag) }
         }
         const body = yield* readText(call, request, response)
         const value = yield* decode(call, request, body, schema)
@@ -274,7 +308,7 @@ export const make = (options: Options): Effect.Effect<Service, never, HttpClient
         if (etag !== undefined && response.status === 200) {
           yield* cache.set(link === undefined ? { url, etag, body } : { url, etag, body, link })
         }
-        return { value, link }
+        return { value, link, etag: Option.fromNullable(etag) }
       })
 
     const paginate = <P, I, A>(
@@ -339,9 +373,11 @@ export const make = (options: Options): Effect.Effect<Service, never, HttpClient
       baseUrl,
       get: (call, path, schema, params) =>
         getPage(call, urlOf(path, params), schema).pipe(Effect.map(({ value }) => value)),
-      list: (call, path, item, params = {}) => paginate(call, path, params, Schema.Array(item), (page) => page),
+      getTagged: (call, path, schema, params) =>
+        getPage(call, urlOf(path, params), schema).pipe(Effect.map(({ etag, value }) => ({ value, etag }))),
+      list: (call, path, item, params = {}) => paginate(call, path, params, GithubCodec.arrayOf(item), (page) => page),
       listIn: (call, path, key, item, params = {}) =>
-        paginate(call, path, params, Schema.Struct({ [key]: Schema.Array(item) }), (page) => page[key] ?? []),
+        paginate(call, path, params, GithubCodec.pageOf(key, item), (page) => page[key] ?? []),
       send: (call, method, path, body, schema) => {
         const request = writeRequest(method, path, body)
         return Effect.flatMap(execute(call, request), decodeAnswer(call, request, schema))
@@ -352,7 +388,23 @@ export const make = (options: Options): Effect.Effect<Service, never, HttpClient
           onSome: Effect.succeed,
           onNone: () => fetchLogin.pipe(Effect.tap((value) => Ref.set(login, Option.some(value))))
         })),
-      stats: Ref.get(counters)
+      stats: Ref.get(counters),
+      serverTime: Effect.zipWith(Clock.currentTimeMillis, Ref.get(clockOffset), (now, offset) => now + offset),
+      listed: (path, params = {}) =>
+        Effect.map(cache.get(urlOf(path, { ...params, per_page: perPage })), Option.isSome),
+      recall: (key, tag, schema) =>
+        Effect.flatMap(
+          cache.get(memoKey(key)),
+          (entry) =>
+            Option.isSome(entry) && entry.value.etag === tag
+              ? Effect.option(GithubCodec.jsonDecoder(schema)(entry.value.body))
+              : Effect.succeedNone
+        ),
+      remember: (key, tag, schema, value) =>
+        GithubCodec.encoder(schema)(value).pipe(
+          Effect.flatMap((encoded) => cache.set({ url: memoKey(key), etag: tag, body: JSON.stringify(encoded) })),
+          Effect.catchAll((error) => Effect.logWarning("GitHub client: a value could not be remembered", key, error))
+        )
     })
   })
 

@@ -1,7 +1,9 @@
 /**
  * Every GitHub failure as one tagged error, before a port maps it into its own, with the hint that says
  * what to do: an invalid or expired token (401), the permission a 403 names for the operation, a rate
- * limit that outlasted the allowed wait, a repository not found or not visible (404), a malformed answer.
+ * limit that outlasted the allowed wait, a repository not found or not visible (404), a malformed answer, a
+ * new comment that may have been posted although the answer was lost. Whatever GitHub echoes is quoted with
+ * the client's credentials redacted.
  */
 import type * as HttpClientError from "@effect/platform/HttpClientError"
 import type * as HttpClientRequest from "@effect/platform/HttpClientRequest"
@@ -10,6 +12,7 @@ import { HttpKit, PortError } from "afk-core"
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as ParseResult from "effect/ParseResult"
+import type * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
 import * as GithubRateLimit from "./GithubRateLimit.js"
 
@@ -23,7 +26,15 @@ export class GithubError extends Schema.TaggedError<GithubError>()("GithubError"
 export interface Call {
   readonly operation: string
   readonly permission: string
+  /**
+   * `false` for a write that must not be applied twice (a new comment): it is sent again only after a
+   * refusal, and a failure after GitHub may have acted says so (`HttpKit.nonIdempotent`).
+   */
+  readonly idempotent?: boolean | undefined
 }
+
+/** The credentials the client holds, never quoted back. */
+export type Secrets = ReadonlyArray<Redacted.Redacted<string>>
 
 export const vendor: HttpKit.Vendor = { name: "GitHub", credential: "token (or GitHub App installation)" }
 
@@ -37,9 +48,10 @@ export const fromAnswer = (
   call: Call,
   request: HttpClientRequest.HttpClientRequest,
   response: HttpClientResponse.HttpClientResponse,
-  maxWait: Duration.DurationInput
+  maxWait: Duration.DurationInput,
+  secrets: Secrets = []
 ): Effect.Effect<never, GithubError> =>
-  HttpKit.fromResponse(vendor, call.operation, response).pipe(
+  HttpKit.fromResponse(vendor, call.operation, response, { secrets, idempotent: call.idempotent }).pipe(
     Effect.flatMap((fields) => {
       const rateLimited = GithubRateLimit.isRateLimited(response)
       const hint = rateLimited
@@ -62,26 +74,28 @@ export const fromAnswer = (
 export const fromClientError = (
   call: Call,
   request: HttpClientRequest.HttpClientRequest,
-  error: HttpClientError.HttpClientError
+  error: HttpClientError.HttpClientError,
+  secrets: Secrets = []
 ): GithubError => {
-  const fields = HttpKit.fromClientError(vendor, call.operation, error)
+  const fields = HttpKit.fromClientError(vendor, call.operation, error, { secrets, idempotent: call.idempotent })
   return new GithubError({ ...fields, detail: `${where(request)}: ${fields.detail}` })
 }
 
-/** A body that is not JSON, or not the shape the call expects. */
+/** A body that is not JSON, or not the shape the call expects (its values quoted with secrets redacted). */
 export const malformed = (
   call: Call,
   request: HttpClientRequest.HttpClientRequest,
-  error: ParseResult.ParseError
-): GithubError =>
-  new GithubError({
+  error: ParseResult.ParseError,
+  secrets: Secrets = []
+): GithubError => {
+  const known = [...secrets, ...HttpKit.credentialOf(request)]
+  const quoted = HttpKit.redact(known)(ParseResult.TreeFormatter.formatErrorSync(error).replace(/\s+/g, " "))
+  const fields = HttpKit.redactFields(known)({
     operation: call.operation,
-    detail: `${where(request)}: GitHub answered with a malformed or unexpected body (${
-      short(
-        ParseResult.TreeFormatter.formatErrorSync(error).replace(/\s+/g, " ")
-      )
-    })`,
+    detail: `${where(request)}: GitHub answered with a malformed or unexpected body (${short(quoted)})`,
     transient: true,
     hint: "it will be retried on the next pass; if it persists, GitHub's answer changed shape",
     cause: error
   })
+  return new GithubError(call.idempotent === false ? HttpKit.mayHaveApplied(vendor, fields) : fields)
+}

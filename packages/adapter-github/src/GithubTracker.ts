@@ -2,7 +2,8 @@
  * The `Tracker` port over GitHub issues: open issues by label (pull requests left out), label history from
  * the issue events, comments, label and comment writes, closing as completed, the bot's login, and trust
  * from the collaborator permission endpoint (admin, maintain or write; anything else is untrusted), cached
- * for a bounded time per tracker instance.
+ * for a bounded time per tracker instance. Label lists and label histories of unchanged repositories and
+ * issues are served from memos that `GithubChanges` keeps and invalidates.
  */
 import type * as HttpClient from "@effect/platform/HttpClient"
 import { Domain, Tracker } from "afk-core"
@@ -13,6 +14,7 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Schema from "effect/Schema"
+import * as GithubChanges from "./GithubChanges.js"
 import * as GithubClient from "./GithubClient.js"
 import type * as GithubError from "./GithubError.js"
 
@@ -21,6 +23,8 @@ export interface Options {
   readonly trustTtl?: Duration.DurationInput | undefined
   /** The colour given to a label this adapter has to create; GitHub's grey by default. */
   readonly labelColor?: string | undefined
+  /** When unchanged repositories and issues are served from memos (`GithubChanges`). */
+  readonly changes?: GithubChanges.Options | undefined
 }
 
 const Login = Schema.Struct({ login: Schema.String })
@@ -34,7 +38,8 @@ const IssueBody = Schema.Struct({
   html_url: Schema.String,
   user: Actor,
   labels: Schema.Array(Schema.Union(Schema.String, Schema.Struct({ name: Schema.optional(Schema.String) }))),
-  pull_request: Schema.optional(Schema.Unknown)
+  pull_request: Schema.optional(Schema.Unknown),
+  updated_at: Schema.optional(Schema.String)
 })
 type IssueBody = typeof IssueBody.Type
 
@@ -104,6 +109,7 @@ export const make = (options: Options = {}): Effect.Effect<Tracker.Service, neve
     const client = yield* GithubClient.GithubClient
     const trustTtl = Duration.toMillis(Duration.decode(options.trustTtl ?? "60 seconds"))
     const trust = new Map<string, { readonly trusted: boolean; readonly until: number }>()
+    const changes = GithubChanges.make(client, options.changes)
 
     const getIssue = (repo: Domain.Repo, number: number) =>
       client
@@ -148,11 +154,8 @@ export const make = (options: Options = {}): Effect.Effect<Tracker.Service, neve
 
     const service: Tracker.Service = {
       listOpenIssues: (repo, label) =>
-        client
-          .list(read("listOpenIssues"), GithubClient.repoPath(repo, "issues"), IssueBody, {
-            labels: label,
-            state: "open"
-          })
+        changes
+          .list(repo, label, IssueBody)
           .pipe(
             Effect.map((bodies) =>
               bodies.filter((body) => body.pull_request === undefined).map((body) => toIssue(repo, body))
@@ -163,10 +166,20 @@ export const make = (options: Options = {}): Effect.Effect<Tracker.Service, neve
       getIssue: (repo, number) => getIssue(repo, number).pipe(Effect.mapError(toError)),
 
       labelEvents: (repo, number) =>
-        client.list(read("labelEvents"), GithubClient.repoPath(repo, "issues", number, "events"), EventBody).pipe(
+        changes.read(
+          repo,
+          changes.events(
+            repo,
+            number,
+            EventBody,
+            client.list(read("labelEvents"), GithubClient.repoPath(repo, "issues", number, "events"), EventBody).pipe(
+              Effect.map((events) => events.filter((event) => event.event === "labeled" || event.event === "unlabeled"))
+            )
+          )
+        ).pipe(
           Effect.map((events) =>
             events.flatMap((event) =>
-              (event.event === "labeled" || event.event === "unlabeled") && event.label !== undefined
+              event.label !== undefined
                 ? [
                   new Domain.LabelEvent({
                     label: event.label.name,
@@ -182,60 +195,78 @@ export const make = (options: Options = {}): Effect.Effect<Tracker.Service, neve
         ),
 
       listComments: (repo, number) =>
-        client.list(read("listComments"), GithubClient.repoPath(repo, "issues", number, "comments"), CommentBody).pipe(
+        changes.read(
+          repo,
+          client.list(read("listComments"), GithubClient.repoPath(repo, "issues", number, "comments"), CommentBody)
+        ).pipe(
           Effect.map((comments) => comments.map(toComment)),
           Effect.mapError(toError)
         ),
 
       addLabel: (repo, number, label) =>
-        addLabels(repo, number, label).pipe(
-          Effect.catchIf(
-            (error) => error.status === 422,
-            () => createLabel(repo, label).pipe(Effect.zipRight(addLabels(repo, number, label)))
-          ),
-          Effect.mapError(toError)
+        changes.write(
+          repo,
+          addLabels(repo, number, label).pipe(
+            Effect.catchIf(
+              (error) => error.status === 422,
+              () => createLabel(repo, label).pipe(Effect.zipRight(addLabels(repo, number, label)))
+            ),
+            Effect.mapError(toError)
+          )
         ),
 
       removeLabel: (repo, number, label) =>
-        client
-          .sendVoid(write("removeLabel"), "DELETE", GithubClient.repoPath(repo, "issues", number, "labels", label))
-          .pipe(
-            Effect.catchIf(
-              (error) => error.status === 404,
-              () => Effect.void
-            ),
-            Effect.mapError(toError)
-          ),
+        changes.write(
+          repo,
+          client
+            .sendVoid(write("removeLabel"), "DELETE", GithubClient.repoPath(repo, "issues", number, "labels", label))
+            .pipe(
+              Effect.catchIf(
+                (error) => error.status === 404,
+                () => Effect.void
+              ),
+              Effect.mapError(toError)
+            )
+        ),
 
       postComment: (repo, number, body) =>
-        client
-          .send(
-            write("postComment"),
-            "POST",
-            GithubClient.repoPath(repo, "issues", number, "comments"),
-            { body },
-            CommentBody
-          )
-          .pipe(Effect.map(toComment), Effect.mapError(toError)),
+        changes.write(
+          repo,
+          client
+            .send(
+              { ...write("postComment"), idempotent: false },
+              "POST",
+              GithubClient.repoPath(repo, "issues", number, "comments"),
+              { body },
+              CommentBody
+            )
+            .pipe(Effect.map(toComment), Effect.mapError(toError))
+        ),
 
       editComment: (repo, commentId, body) =>
-        client
-          .sendVoid(write("editComment"), "PATCH", GithubClient.repoPath(repo, "issues", "comments", commentId), {
-            body
-          })
-          .pipe(Effect.mapError(toError)),
+        changes.write(
+          repo,
+          client
+            .sendVoid(write("editComment"), "PATCH", GithubClient.repoPath(repo, "issues", "comments", commentId), {
+              body
+            })
+            .pipe(Effect.mapError(toError))
+        ),
 
       closeIssue: (repo, number) =>
-        getIssue(repo, number).pipe(
-          Effect.flatMap((issue) =>
-            issue.state === "closed"
-              ? Effect.void
-              : client.sendVoid(write("closeIssue"), "PATCH", GithubClient.repoPath(repo, "issues", number), {
-                state: "closed",
-                state_reason: "completed"
-              })
-          ),
-          Effect.mapError(toError)
+        changes.write(
+          repo,
+          getIssue(repo, number).pipe(
+            Effect.flatMap((issue) =>
+              issue.state === "closed"
+                ? Effect.void
+                : client.sendVoid(write("closeIssue"), "PATCH", GithubClient.repoPath(repo, "issues", number), {
+                  state: "closed",
+                  state_reason: "completed"
+                })
+            ),
+            Effect.mapError(toError)
+          )
         ),
 
       isTrusted: (repo, login) =>

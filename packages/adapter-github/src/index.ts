@@ -4,6 +4,7 @@
  */
 export * as GithubAuth from "./GithubAuth.js"
 export * as GithubCache from "./GithubCache.js"
+export * as GithubChanges from "./GithubChanges.js"
 export * as GithubCi from "./GithubCi.js"
 export * as GithubClient from "./GithubClient.js"
 export * as GithubError from "./GithubError.js"

@@ -153,13 +153,16 @@ describe("GithubClient", () => {
       const fake = GithubFake.make({ pageSize: 3 })
       fake.seed(seed())
       const directory = join(scratch, "tick")
-      yield* Effect.flatMap(trackerOver(fake, { cacheDirectory: directory }), (t) => t.listOpenIssues(repo, "afk"))
-      fake.resetCounters()
-      const again = yield* Effect.flatMap(
-        trackerOver(fake, { cacheDirectory: directory }),
-        (t) => t.listOpenIssues(repo, "afk")
+      const call = { operation: "list", permission: "Issues: read" }
+      const list = Effect.flatMap(
+        GithubClient.make({ auth: GithubAuth.token("t"), cacheDirectory: directory }).pipe(Effect.provide(fake.layer)),
+        (client) => client.list(call, "/repos/octo/hello/issues", Schema.Unknown, { labels: "afk" })
       )
-      expect(again).toHaveLength(7)
+      const first = yield* list
+      fake.resetCounters()
+      const again = yield* list
+      expect(again).toEqual(first)
+      expect(again).toHaveLength(8)
       expect(fake.counters()).toEqual({ requests: 3, points: 0, notModified: 3 })
     }))
 

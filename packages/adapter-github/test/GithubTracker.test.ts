@@ -166,7 +166,7 @@ describe("GithubTracker over the GitHub fake", () => {
       expect(fake.log).toHaveLength(4)
     }))
 
-  it.effect("a second idle pass is all 304s served from the cache and spends no rate-limit point", () =>
+  it.effect("a second pass revalidates every page for free (304s); only its first change probe costs a point", () =>
     Effect.gen(function*() {
       const fake = fakeWith()
       const tracker = yield* trackerOver(fake)
@@ -174,7 +174,9 @@ describe("GithubTracker over the GitHub fake", () => {
       fake.resetCounters()
       const second = yield* tracker.listOpenIssues(repo, "afk")
       expect(second).toEqual(first)
-      expect(fake.counters()).toEqual({ requests: 3, points: 0, notModified: 3 })
+      const pages = fake.log.filter((entry) => entry.path.includes("labels=afk"))
+      expect(pages.map((entry) => entry.status)).toEqual([304, 304, 304])
+      expect(fake.counters()).toEqual({ requests: 4, points: 1, notModified: 3 })
       yield* tracker.addLabel(repo, 1, "afk")
       fake.resetCounters()
       expect((yield* tracker.listOpenIssues(repo, "afk")).map((i) => i.number)).toContain(1)

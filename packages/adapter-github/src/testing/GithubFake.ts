@@ -2,7 +2,8 @@
  * A GitHub-shaped HTTP fake: an in-process `HttpClient` that answers like api.github.com (or a GitHub
  * Enterprise `/api/v3` base) over a seeded, stateful world. It speaks the real wire format: `Link`
  * pagination with a small page size, `ETag` / `If-None-Match` → 304 (free of rate-limit points), the
- * `x-ratelimit-*` headers with a budget that runs out (403), bearer auth including GitHub App installation
+ * `x-ratelimit-*` headers with a budget that runs out (403), a `Date` header from the fake's clock (Effect's
+ * `Clock`, so `TestClock` moves it), bearer auth including GitHub App installation
  * tokens minted from a verified RS256 JWT, and injected faults (429 / secondary-limit 403 with
  * `retry-after`, 5xx, malformed bodies). It counts requests and points for tests and benchmarks.
  */
@@ -279,6 +280,7 @@ export const make = (options: Options = {}): GithubFake => {
           conditional: ifNoneMatch !== undefined
         })
         const headers = {
+          date: new Date(nowMillis).toUTCString(),
           "content-type": "application/json; charset=utf-8",
           "x-github-media-type": "github.v3; format=json",
           ...rateHeaders(),

@@ -1,10 +1,20 @@
 /**
  * The GitHub REST routes the fake answers, as plain functions over its world, in GitHub's JSON shapes:
- * the issues endpoint lists pull requests too (as GitHub does), adding a label GitHub does not know
+ * the issues endpoint lists pull requests too (as GitHub does) and sorts by creation or by `updated_at`
+ * (which every label, comment, edit, close and reopen moves to now), adding a label GitHub does not know
  * creates it (unless the world says otherwise), removing an absent label is a 404.
  * Paging, ETags, rate limits, auth and fault injection are `GithubFake`'s job.
  */
-import { type CommentState, type Event, type IssueState, lower, type RepoState, type World } from "./GithubFakeWorld.js"
+import {
+  type CommentState,
+  type Event,
+  type IssueState,
+  lower,
+  type RepoState,
+  touch,
+  updatedAt,
+  type World
+} from "./GithubFakeWorld.js"
 
 /** What a route answers: a body, or a list the fake pages (optionally wrapped in an object per page). */
 export type Reply =
@@ -36,7 +46,7 @@ const invalid = (resource: string, field: string, code = "invalid") => ({
 
 const labelJson = (name: string) => ({ id: 1, name, color: "ededed", default: false, description: null })
 
-const issueJson = (repo: RepoState, issue: IssueState) => ({
+const issueJson = (repo: RepoState, issue: IssueState, now: string) => ({
   id: issue.number,
   url: `https://api.github.com/repos/${repo.slug}/issues/${issue.number}`,
   html_url: `https://github.com/${repo.slug}/${issue.isPullRequest ? "pull" : "issues"}/${issue.number}`,
@@ -50,7 +60,7 @@ const issueJson = (repo: RepoState, issue: IssueState) => ({
   comments: issue.commentIds.length,
   locked: false,
   created_at: "2026-01-01T00:00:00Z",
-  updated_at: "2026-01-01T00:00:00Z",
+  updated_at: updatedAt(issue, now),
   closed_at: null,
   ...(issue.isPullRequest
     ? { pull_request: { url: `https://api.github.com/repos/${repo.slug}/pulls/${issue.number}` } }
@@ -86,14 +96,19 @@ const issueRoutes = (world: World, repo: RepoState, rest: ReadonlyArray<string>,
   const issue = repo.issues.get(Number(number))
   if (issue === undefined) return notFound
   const { method, body, now } = request
-  if (sub === undefined && method === "GET") return { status: 200, body: issueJson(repo, issue) }
+  if (sub === undefined && method === "GET") return { status: 200, body: issueJson(repo, issue, now) }
   if (sub === undefined && method === "PATCH") {
     const state = bodyField(body, "state")
     if (state === "closed" && issue.state === "open") record(world, issue, "closed", now)
+    if (state === "open" && issue.state === "closed") record(world, issue, "reopened", now)
     if (state === "open" || state === "closed") issue.state = state
     const reason = bodyField(body, "state_reason")
     issue.stateReason = issue.state === "closed" ? (typeof reason === "string" ? reason : "completed") : null
-    return { status: 200, body: issueJson(repo, issue) }
+    const [title, text] = [bodyField(body, "title"), bodyField(body, "body")]
+    if (typeof title === "string") issue.title = title
+    if (typeof text === "string" || text === null) issue.body = text ?? ""
+    touch(issue, now)
+    return { status: 200, body: issueJson(repo, issue, now) }
   }
   if (sub === "events" && method === "GET") return { status: 200, items: issue.events.map(eventJson) }
   if (sub === "comments" && method === "GET") {
@@ -113,6 +128,7 @@ const issueRoutes = (world: World, repo: RepoState, rest: ReadonlyArray<string>,
     }
     world.comments.set(comment.id, comment)
     issue.commentIds.push(comment.id)
+    touch(issue, now)
     return { status: 201, body: commentJson(comment) }
   }
   if (sub === "labels" && method === "POST" && name === undefined) {
@@ -127,6 +143,7 @@ const issueRoutes = (world: World, repo: RepoState, rest: ReadonlyArray<string>,
       if (!issue.labels.some((have) => lower(have) === lower(label))) {
         issue.labels.push(canonical)
         record(world, issue, "labeled", now, canonical)
+        touch(issue, now)
       }
     }
     return { status: 200, body: issue.labels.map(labelJson) }
@@ -136,6 +153,7 @@ const issueRoutes = (world: World, repo: RepoState, rest: ReadonlyArray<string>,
     if (index < 0) return { status: 404, body: { message: "Label does not exist" } }
     const [removed = name] = issue.labels.splice(index, 1)
     record(world, issue, "unlabeled", now, removed)
+    touch(issue, now)
     return { status: 200, body: issue.labels.map(labelJson) }
   }
   return notFound
@@ -143,18 +161,22 @@ const issueRoutes = (world: World, repo: RepoState, rest: ReadonlyArray<string>,
 
 const repoRoutes = (world: World, repo: RepoState, rest: ReadonlyArray<string>, request: Request): Reply => {
   const [section, ...tail] = rest
-  const { method, query, body } = request
+  const { method, query, body, now } = request
   if (section === "issues" && tail.length === 0 && method === "GET") {
     const state = query.get("state") ?? "open"
     const wanted = (query.get("labels") ?? "")
       .split(",")
       .filter((label) => label !== "")
       .map(lower)
+    const direction = query.get("direction") === "asc" ? -1 : 1
     const issues = [...repo.issues.values()]
       .filter((issue) => state === "all" || issue.state === state)
       .filter((issue) => wanted.every((label) => issue.labels.some((have) => lower(have) === label)))
-      .sort((a, b) => b.number - a.number)
-    return { status: 200, items: issues.map((issue) => issueJson(repo, issue)) }
+    const updated = new Map(issues.map((issue) => [issue, Date.parse(updatedAt(issue, now))]))
+    const newer = (a: IssueState, b: IssueState) =>
+      query.get("sort") === "updated" ? (updated.get(b) ?? 0) - (updated.get(a) ?? 0) : 0
+    issues.sort((a, b) => direction * (newer(a, b) || b.number - a.number))
+    return { status: 200, items: issues.map((issue) => issueJson(repo, issue, now)) }
   }
   if (section === "issues" && tail[0] === "comments" && tail[1] !== undefined && method === "PATCH") {
     const comment = world.comments.get(Number(tail[1]))
@@ -163,6 +185,8 @@ const repoRoutes = (world: World, repo: RepoState, rest: ReadonlyArray<string>, 
     if (typeof text !== "string") return invalid("IssueComment", "body", "missing_field")
     comment.body = text
     comment.updatedAt = request.now
+    const issue = repo.issues.get(comment.issue)
+    if (issue !== undefined) touch(issue, request.now)
     return { status: 200, body: commentJson(comment) }
   }
   if (section === "issues") return issueRoutes(world, repo, tail, request)

@@ -59,6 +59,24 @@ export interface IssueState {
   isPullRequest: boolean
   events: Array<Event>
   commentIds: Array<number>
+  /**
+   * GitHub's `updated_at` (second precision, never moving back): stamped by every change the routes make
+   * (labels, comments, edits, close, reopen) and by any change made to this state directly, when the fake
+   * next serves the issue. Absent on an issue added directly: stamped when first served.
+   */
+  updatedAt?: string
+  /** What the issue looked like when `updatedAt` was stamped. */
+  stamped?: Fingerprint
+}
+
+/** The parts of an issue whose change bumps `updated_at`. */
+export interface Fingerprint {
+  readonly title: string
+  readonly body: string
+  readonly labels: string
+  readonly state: string
+  readonly comments: number
+  readonly events: number
 }
 
 export interface CommentState {
@@ -100,6 +118,39 @@ export const makeWorld = (): World => ({
 
 export const lower = (text: string): string => text.toLowerCase()
 
+const fingerprint = (issue: IssueState): Fingerprint => ({
+  title: issue.title,
+  body: issue.body,
+  labels: issue.labels.join("\u0000"),
+  state: issue.state,
+  comments: issue.commentIds.length,
+  events: issue.events.length
+})
+
+const sameFingerprint = (a: Fingerprint, b: Fingerprint): boolean =>
+  a.title === b.title && a.body === b.body && a.labels === b.labels && a.state === b.state &&
+  a.comments === b.comments && a.events === b.events
+
+const seconds = (millis: number): string =>
+  new Date(Math.floor(millis / 1000) * 1000).toISOString().replace(".000Z", "Z")
+
+/** Stamps `updated_at` as GitHub does on a change: now, or where it already is if the fake's clock is behind it. */
+export const touch = (issue: IssueState, now: string): void => {
+  const previous = issue.updatedAt === undefined ? -Infinity : Date.parse(issue.updatedAt)
+  issue.updatedAt = seconds(Math.max(Date.parse(now), previous))
+  issue.stamped = fingerprint(issue)
+}
+
+/** The issue's `updated_at`, first stamping any change made to its state directly since the last stamp. */
+export const updatedAt = (issue: IssueState, now: string): string => {
+  if (
+    issue.updatedAt === undefined || issue.stamped === undefined || !sameFingerprint(issue.stamped, fingerprint(issue))
+  ) {
+    touch(issue, now)
+  }
+  return issue.updatedAt ?? now
+}
+
 export const addRepo = (world: World, seed: Seed): void => {
   world.bot = seed.bot
   const [owner = ""] = seed.repo.split("/")
@@ -120,7 +171,12 @@ export const addRepo = (world: World, seed: Seed): void => {
       world.comments.set(id, { id, repo: seed.repo, issue: issue.number, ...comment, updatedAt: comment.createdAt })
       return id
     })
-    repo.issues.set(issue.number, {
+    const latest = Math.max(
+      Date.parse("2026-01-01T00:00:00Z"),
+      ...issue.events.map((event) => Date.parse(event.at)),
+      ...issue.comments.map((comment) => Date.parse(comment.createdAt))
+    )
+    const state: IssueState = {
       number: issue.number,
       title: issue.title,
       body: issue.body,
@@ -137,7 +193,9 @@ export const addRepo = (world: World, seed: Seed): void => {
         label: event.label
       })),
       commentIds
-    })
+    }
+    touch(state, new Date(latest).toISOString())
+    repo.issues.set(issue.number, state)
   }
   world.repos.set(lower(seed.repo), repo)
 }

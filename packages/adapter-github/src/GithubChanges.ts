@@ -1,0 +1,259 @@
+/**
+ * What the GitHub tracker knows of each repository's changes, so that reading an unchanged repository
+ * costs one request (quality.md P1) and an unchanged issue's label history none.
+ *
+ * The change probe asks for the repository's most recently updated issue or pull request
+ * (`GET /repos/{o}/{r}/issues?state=all&sort=updated&direction=desc&per_page=1`, conditional, so an
+ * unchanged answer is a free 304). Every change to an issue — a label added or removed, a comment, an
+ * edit, a close, a reopen, a new issue — moves its `updated_at` to now and so to the top of that list: a
+ * probe whose `ETag` is unchanged proves every label list of the repository unchanged. A list read after a
+ * probe is remembered under the probe's `ETag` (in the client's cache, so on disk when it has a directory)
+ * and served, without a request, while the probe answers the same. An issue's label events are remembered
+ * under the `updated_at` its latest listing showed.
+ *
+ * Whatever is in doubt is read as before:
+ * - a memo is recorded only of a state that has been quiet for `quiet` (the newest change at least that
+ *   old on GitHub's clock), so GitHub's lists and events have caught up with it, and a change in the same
+ *   second as the newest one cannot hide behind an equal `updated_at`;
+ * - the probe is sent only for a list this client (or one sharing its cache directory) has read before, so
+ *   a client that never lists twice (a CLI tick without a cache directory) sends no probe at all;
+ * - one probe answers every list of the repository for `reuse` (both lists of a tick share it);
+ * - a write to the repository through this tracker (a label, a comment, an edit, a close), and a 404 or
+ *   410 on one of its issues, drops the probe, the `updated_at`s seen and every memo of the repository
+ *   recorded before it, so the next list is read from GitHub (the claim's contention re-list always is);
+ * - no probe is sent until the repository can be quiet again (`quiet` after this tracker's last write to it,
+ *   or after the newest change a probe showed): until then a probe could only cost a request;
+ * - a list memo is served for at most `maxAge`, which bounds what does not move `updated_at` (a label
+ *   renamed or deleted repository-wide, an issue deleted or transferred).
+ * Another client's writes (another process) are caught by the probe's `ETag` alone.
+ */
+import type { Domain } from "afk-core"
+import * as Clock from "effect/Clock"
+import * as Deferred from "effect/Deferred"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as FiberId from "effect/FiberId"
+import * as Option from "effect/Option"
+import * as Schema from "effect/Schema"
+import * as GithubClient from "./GithubClient.js"
+import * as GithubCodec from "./GithubCodec.js"
+import type * as GithubError from "./GithubError.js"
+
+export interface Options {
+  /** How long the newest change must be past before a memo is recorded; 60 s by default. */
+  readonly quiet?: Duration.DurationInput | undefined
+  /** How long one probe answers further lists of its repository; 10 s by default. */
+  readonly reuse?: Duration.DurationInput | undefined
+  /** The longest a list memo is served before the list is read again; 5 minutes by default. */
+  readonly maxAge?: Duration.DurationInput | undefined
+}
+
+export interface Changes {
+  /** The repository's open issues carrying `label` (pull requests included), from a memo or from GitHub. */
+  readonly list: <A extends Listed, I>(
+    repo: Domain.Repo,
+    label: string,
+    item: Schema.Schema<A, I>
+  ) => Effect.Effect<ReadonlyArray<A>, GithubError.GithubError>
+  /** An issue's label events, from a memo kept under its `updated_at` or from `read`. */
+  readonly events: <A, I>(
+    repo: Domain.Repo,
+    number: number,
+    item: Schema.Schema<A, I>,
+    read: Effect.Effect<ReadonlyArray<A>, GithubError.GithubError>
+  ) => Effect.Effect<ReadonlyArray<A>, GithubError.GithubError>
+  /** Runs a write to the repository, dropping what the write may change. */
+  readonly write: <A, E>(repo: Domain.Repo, effect: Effect.Effect<A, E>) => Effect.Effect<A, E>
+  /** Runs a read of a listed issue's details; a 404 or 410 (deleted, transferred) drops what is known of the repository. */
+  readonly read: <A>(
+    repo: Domain.Repo,
+    effect: Effect.Effect<A, GithubError.GithubError>
+  ) => Effect.Effect<A, GithubError.GithubError>
+}
+
+/** What a listed item must show: its number and `updated_at`. */
+export interface Listed {
+  readonly number: number
+  readonly updated_at?: string | undefined
+}
+
+interface Probed {
+  readonly etag: string
+  /** The newest change was at least `quiet` old when the probe was sent. */
+  readonly quiet: boolean
+  /** The repository's generation when the probe was sent. */
+  readonly generation: number
+}
+
+interface RepoState {
+  /** Moves at the start and end of every write, and on every doubt. */
+  generation: number
+  writing: number
+  /** GitHub's time before which the repository cannot be quiet: no probe is worth sending until then. */
+  quietFrom: number
+  probe: {
+    readonly generation: number
+    readonly sentAt: number
+    readonly answer: Deferred.Deferred<Option.Option<Probed>>
+  } | undefined
+  /** List memos recorded by this tracker, by label, with the generation they were recorded at. */
+  readonly recorded: Map<string, number>
+  /** The `updated_at` of each issue as the latest list read without a write in between showed it. */
+  readonly seen: Map<number, { readonly updatedAt: string; readonly quiet: boolean }>
+}
+
+const Newest = Schema.Array(Schema.Struct({ updated_at: Schema.String }))
+const listCall: GithubClient.Call = { operation: "listOpenIssues", permission: "Issues: read" }
+
+const memoOf = <A, I>(item: Schema.Schema<A, I>) =>
+  GithubCodec.derive(
+    item,
+    "list memo",
+    () => Schema.Struct({ savedAt: Schema.Number, items: GithubCodec.arrayOf(item) })
+  )
+
+/** Change tracking for one tracker over `client`. */
+export const make = (client: GithubClient.Service, options: Options = {}): Changes => {
+  const quiet = Duration.toMillis(Duration.decode(options.quiet ?? "60 seconds"))
+  const reuse = Duration.toMillis(Duration.decode(options.reuse ?? "10 seconds"))
+  const maxAge = Duration.toMillis(Duration.decode(options.maxAge ?? "5 minutes"))
+  const repos = new Map<string, RepoState>()
+  const stateOf = (repo: Domain.Repo): RepoState => {
+    const key = repo.toLowerCase()
+    const known = repos.get(key)
+    if (known !== undefined) return known
+    const created: RepoState = {
+      generation: 0,
+      writing: 0,
+      quietFrom: -Infinity,
+      probe: undefined,
+      recorded: new Map(),
+      seen: new Map()
+    }
+    repos.set(key, created)
+    return created
+  }
+  const drop = (state: RepoState) => {
+    state.generation++
+    state.probe = undefined
+    state.seen.clear()
+  }
+  const isQuiet = (updatedAt: string | undefined, now: number) =>
+    updatedAt !== undefined && Date.parse(updatedAt) <= now - quiet
+
+  const sendProbe = (repo: Domain.Repo, state: RepoState, generation: number) =>
+    Effect.gen(function*() {
+      const sentAt = yield* client.serverTime
+      const { etag, value } = yield* client.getTagged(listCall, GithubClient.repoPath(repo, "issues"), Newest, {
+        state: "all",
+        sort: "updated",
+        direction: "desc",
+        per_page: 1
+      })
+      const newest = value[0]
+      const quietFrom = newest === undefined ? -Infinity : Date.parse(newest.updated_at) + quiet
+      if (quietFrom > sentAt) state.quietFrom = Math.max(state.quietFrom, quietFrom)
+      return Option.map(etag, (etag): Probed => ({ etag, quiet: quietFrom <= sentAt, generation }))
+    }).pipe(Effect.orElseSucceed(() => Option.none<Probed>()))
+
+  /** The repository's current probe: shared while in flight and for `reuse`, none while a write runs. */
+  const probe = (repo: Domain.Repo): Effect.Effect<Option.Option<Probed>> =>
+    Effect.flatMap(Clock.currentTimeMillis, (now) =>
+      Effect.suspend(() => {
+        const state = stateOf(repo)
+        const known = state.probe
+        if (known !== undefined && known.generation === state.generation && now - known.sentAt < reuse) {
+          return Deferred.await(known.answer)
+        }
+        if (state.writing > 0) return Effect.succeedNone
+        const answer = Deferred.unsafeMake<Option.Option<Probed>>(FiberId.none)
+        state.probe = { generation: state.generation, sentAt: now, answer }
+        return sendProbe(repo, state, state.generation).pipe(
+          Effect.onExit((exit) => Deferred.succeed(answer, Exit.isSuccess(exit) ? exit.value : Option.none()))
+        )
+      }))
+
+  const note = (state: RepoState, items: ReadonlyArray<Listed>, now: number) => {
+    for (const item of items) {
+      if (item.updated_at === undefined) state.seen.delete(item.number)
+      else state.seen.set(item.number, { updatedAt: item.updated_at, quiet: isQuiet(item.updated_at, now) })
+    }
+  }
+
+  return {
+    list: (repo, label, item) =>
+      Effect.gen(function*() {
+        const state = stateOf(repo)
+        const key = `list ${repo.toLowerCase()} ${label}`
+        const schema = memoOf(item)
+        const path = GithubClient.repoPath(repo, "issues")
+        const params = { labels: label, state: "open" }
+        const generation = state.generation
+        const now = yield* client.serverTime
+        const worthProbing = now >= state.quietFrom && (yield* client.listed(path, params))
+        const probed = worthProbing ? yield* probe(repo) : Option.none<Probed>()
+        const current = Option.filter(
+          probed,
+          (answer) => answer.generation === state.generation && state.writing === 0
+        )
+        if (Option.isSome(current)) {
+          const memo = yield* client.recall(key, current.value.etag, schema)
+          const mine = state.generation === 0 || state.recorded.get(label) === state.generation
+          if (Option.isSome(memo) && mine && now - memo.value.savedAt <= maxAge) {
+            note(state, memo.value.items, now)
+            return memo.value.items
+          }
+        }
+        const items = yield* client.list(listCall, path, item, params)
+        const undisturbed = state.generation === generation && state.writing === 0
+        if (undisturbed) note(state, items, now)
+        if (Option.isSome(current) && current.value.quiet && current.value.generation === generation && undisturbed) {
+          yield* client.remember(key, current.value.etag, schema, { savedAt: now, items })
+          state.recorded.set(label, generation)
+        }
+        return items
+      }),
+
+    events: (repo, number, item, read) =>
+      Effect.gen(function*() {
+        const state = stateOf(repo)
+        const seen = state.seen.get(number)
+        const key = `events ${repo.toLowerCase()} ${number}`
+        const schema = GithubCodec.arrayOf(item)
+        if (seen === undefined || !seen.quiet) return yield* read
+        const memo = yield* client.recall(key, seen.updatedAt, schema)
+        if (Option.isSome(memo)) return memo.value
+        const generation = state.generation
+        const events = yield* read
+        if (state.generation === generation && state.writing === 0) {
+          yield* client.remember(key, seen.updatedAt, schema, events)
+        }
+        return events
+      }),
+
+    write: (repo, effect) =>
+      Effect.acquireUseRelease(
+        Effect.sync(() => {
+          const state = stateOf(repo)
+          drop(state)
+          state.writing++
+          return state
+        }),
+        () => effect,
+        (state) =>
+          Effect.flatMap(client.serverTime, (now) =>
+            Effect.sync(() => {
+              state.writing--
+              state.quietFrom = Math.max(state.quietFrom, now + quiet)
+              drop(state)
+            }))
+      ),
+
+    read: (repo, effect) =>
+      Effect.tapError(
+        effect,
+        (error) => error.status === 404 || error.status === 410 ? Effect.sync(() => drop(stateOf(repo))) : Effect.void
+      )
+  }
+}
