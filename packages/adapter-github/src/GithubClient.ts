@@ -21,6 +21,7 @@ import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Ref from "effect/Ref"
 import * as Schema from "effect/Schema"
+import { createHash } from "node:crypto"
 import * as GithubAuth from "./GithubAuth.js"
 import * as GithubCache from "./GithubCache.js"
 import * as GithubCodec from "./GithubCodec.js"
@@ -138,6 +139,9 @@ export const repoPath = (repo: string, ...segments: ReadonlyArray<string | numbe
 
 /** Memos share the response cache under keys no URL can take. */
 const memoKey = (key: string): string => `afk-memo:${key}`
+
+const identityTtlMillis = 60 * 60 * 1000
+const Identity = Schema.Struct({ login: Schema.String, until: Schema.Number })
 
 const InstallationTokenBody = Schema.Struct({ token: Schema.String, expires_at: Schema.String })
 const UserBody = Schema.Struct({ login: Schema.String })
@@ -359,6 +363,27 @@ export const make = (options: Options): Effect.Effect<Service, never, HttpClient
       return body === undefined ? request : HttpClientRequest.bodyUnsafeJson(request, body)
     }
 
+    const recall = <A, I>(key: string, tag: string, schema: Schema.Schema<A, I>) =>
+      Effect.flatMap(
+        cache.get(memoKey(key)),
+        (entry) =>
+          Option.isSome(entry) && entry.value.etag === tag
+            ? Effect.option(GithubCodec.jsonDecoder(schema)(entry.value.body))
+            : Effect.succeedNone
+      )
+    const remember = <A, I>(key: string, tag: string, schema: Schema.Schema<A, I>, value: A) =>
+      GithubCodec.encoder(schema)(value).pipe(
+        Effect.flatMap((encoded) => cache.set({ url: memoKey(key), etag: tag, body: JSON.stringify(encoded) })),
+        Effect.catchAll((error) => Effect.logWarning("GitHub client: a value could not be remembered", key, error))
+      )
+    // The bot's login, remembered (on disk with a cache directory) under the credential's fingerprint for an
+    // hour, so a CLI tick's fresh process does not ask again; a renamed account is picked up within the hour.
+    const identityKey = `whoami ${baseUrl} ${
+      options.auth._tag === "Token"
+        ? createHash("sha256").update(Redacted.value(options.auth.token)).digest("hex").slice(0, 24)
+        : `app ${options.auth.appId}`
+    }`
+
     const login = yield* Ref.make(Option.none<string>())
     const whoamiCall = { operation: "whoami", permission: "Metadata: read" }
     const fetchLogin = installation === undefined
@@ -386,25 +411,27 @@ export const make = (options: Options): Effect.Effect<Service, never, HttpClient
       whoami: Effect.flatMap(Ref.get(login), (known) =>
         Option.match(known, {
           onSome: Effect.succeed,
-          onNone: () => fetchLogin.pipe(Effect.tap((value) => Ref.set(login, Option.some(value))))
+          onNone: () =>
+            Effect.gen(function*() {
+              const now = yield* Clock.currentTimeMillis
+              const remembered = yield* recall(identityKey, "identity", Identity)
+              const value = Option.isSome(remembered) && remembered.value.until > now
+                ? remembered.value.login
+                : yield* fetchLogin.pipe(
+                  Effect.tap((fetched) =>
+                    remember(identityKey, "identity", Identity, { login: fetched, until: now + identityTtlMillis })
+                  )
+                )
+              yield* Ref.set(login, Option.some(value))
+              return value
+            })
         })),
       stats: Ref.get(counters),
       serverTime: Effect.zipWith(Clock.currentTimeMillis, Ref.get(clockOffset), (now, offset) => now + offset),
       listed: (path, params = {}) =>
         Effect.map(cache.get(urlOf(path, { ...params, per_page: perPage })), Option.isSome),
-      recall: (key, tag, schema) =>
-        Effect.flatMap(
-          cache.get(memoKey(key)),
-          (entry) =>
-            Option.isSome(entry) && entry.value.etag === tag
-              ? Effect.option(GithubCodec.jsonDecoder(schema)(entry.value.body))
-              : Effect.succeedNone
-        ),
-      remember: (key, tag, schema, value) =>
-        GithubCodec.encoder(schema)(value).pipe(
-          Effect.flatMap((encoded) => cache.set({ url: memoKey(key), etag: tag, body: JSON.stringify(encoded) })),
-          Effect.catchAll((error) => Effect.logWarning("GitHub client: a value could not be remembered", key, error))
-        )
+      recall,
+      remember
     })
   })
 

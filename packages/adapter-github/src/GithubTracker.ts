@@ -13,6 +13,7 @@ import type * as ConfigError from "effect/ConfigError"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 import * as GithubChanges from "./GithubChanges.js"
 import * as GithubClient from "./GithubClient.js"
@@ -21,6 +22,12 @@ import type * as GithubError from "./GithubError.js"
 export interface Options {
   /** How long a trust answer is reused (about one tick); 60 s by default. */
   readonly trustTtl?: Duration.DurationInput | undefined
+  /**
+   * How long an untrusted answer is remembered in the client's cache (on disk with a cache directory), so a
+   * backlog refused every tick does not ask again each time; 10 minutes by default. Only refusals are kept
+   * this long: a promoted collaborator's label counts within this time, a demoted one's within `trustTtl`.
+   */
+  readonly untrustedTtl?: Duration.DurationInput | undefined
   /** The colour given to a label this adapter has to create; GitHub's grey by default. */
   readonly labelColor?: string | undefined
   /** When unchanged repositories and issues are served from memos (`GithubChanges`). */
@@ -66,6 +73,9 @@ const PermissionBody = Schema.Struct({
 /** What GitHub calls a user it no longer knows (deleted accounts). */
 const ghost = "ghost"
 
+/** An untrusted answer and until when it stands (epoch ms). */
+const Refusal = Schema.Struct({ until: Schema.Number })
+
 const trustedRoles: ReadonlySet<string> = new Set(["admin", "maintain", "write"])
 
 const read = (operation: string): GithubClient.Call => ({ operation, permission: "Issues: read" })
@@ -108,6 +118,7 @@ export const make = (options: Options = {}): Effect.Effect<Tracker.Service, neve
   Effect.gen(function*() {
     const client = yield* GithubClient.GithubClient
     const trustTtl = Duration.toMillis(Duration.decode(options.trustTtl ?? "60 seconds"))
+    const untrustedTtl = Duration.toMillis(Duration.decode(options.untrustedTtl ?? "10 minutes"))
     const trust = new Map<string, { readonly trusted: boolean; readonly until: number }>()
     const changes = GithubChanges.make(client, options.changes)
 
@@ -276,8 +287,14 @@ export const make = (options: Options = {}): Effect.Effect<Tracker.Service, neve
           const now = yield* Clock.currentTimeMillis
           const known = trust.get(key)
           if (known !== undefined && known.until > now) return known.trusted
+          const refusalKey = `untrusted ${key}`
+          const refused = yield* client.recall(refusalKey, "untrusted", Refusal)
+          if (Option.isSome(refused) && refused.value.until > now) return false
           const trusted = yield* permission(repo, login)
           trust.set(key, { trusted, until: now + trustTtl })
+          if (!trusted || Option.isSome(refused)) {
+            yield* client.remember(refusalKey, "untrusted", Refusal, { until: trusted ? 0 : now + untrustedTtl })
+          }
           return trusted
         }).pipe(Effect.mapError(toError)),
 

@@ -4,8 +4,18 @@ import * as DateTime from "effect/DateTime"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
 import * as TestClock from "effect/TestClock"
+import { mkdtempSync, rmSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import * as GithubAuth from "../src/GithubAuth.js"
 import { GithubFake } from "../src/testing/index.js"
 import { repo, seed, sent, trackerOver } from "./support.js"
+
+/** A scratch cache directory, removed with the scope. */
+const scratch = Effect.acquireRelease(
+  Effect.sync(() => mkdtempSync(join(tmpdir(), "afk-github-test-"))),
+  (directory) => Effect.sync(() => rmSync(directory, { recursive: true, force: true }))
+)
 
 const fakeWith = (options: GithubFake.Options = {}) => {
   const fake = GithubFake.make({ pageSize: 3, ...options })
@@ -155,6 +165,40 @@ describe("GithubTracker over the GitHub fake", () => {
       expect(yield* tracker.whoami).toBe("afk-bot")
       expect(yield* tracker.whoami).toBe("afk-bot")
       expect(sent(fake)).toEqual(["GET /user"])
+    }))
+
+  it.scoped("P1: fresh clients sharing a cache directory ask who the bot is once an hour", () =>
+    Effect.gen(function*() {
+      const fake = fakeWith()
+      const cacheDirectory = yield* scratch
+      const whoami = Effect.flatMap(trackerOver(fake, { cacheDirectory }), (tracker) => tracker.whoami)
+      expect(yield* whoami).toBe("afk-bot")
+      expect(yield* whoami).toBe("afk-bot")
+      expect(sent(fake)).toEqual(["GET /user"])
+      yield* TestClock.adjust("61 minutes")
+      expect(yield* whoami).toBe("afk-bot")
+      expect(sent(fake)).toEqual(["GET /user", "GET /user"])
+      expect(yield* Effect.flatMap(trackerOver(fake, { auth: GithubAuth.token("ghp_another") }), (t) => t.whoami))
+        .toBe("afk-bot")
+      expect(sent(fake)).toHaveLength(3)
+    }))
+
+  it.scoped("P1: an untrusted answer is remembered across clients for untrustedTtl; a trusted one only per client", () =>
+    Effect.gen(function*() {
+      const fake = fakeWith()
+      const cacheDirectory = yield* scratch
+      const asks = (login: string) =>
+        Effect.flatMap(trackerOver(fake, { cacheDirectory }), (tracker) => tracker.isTrusted(repo, login))
+      const permissionReads = () => sent(fake).filter((line) => line.includes("/collaborators/")).length
+      expect(yield* asks("mallory")).toBe(false)
+      expect(yield* asks("mallory")).toBe(false)
+      expect(permissionReads()).toBe(1)
+      expect(yield* asks("alice")).toBe(true)
+      expect(yield* asks("alice")).toBe(true)
+      expect(permissionReads()).toBe(3)
+      yield* TestClock.adjust("11 minutes")
+      expect(yield* asks("mallory")).toBe(false)
+      expect(permissionReads()).toBe(4)
     }))
 
   it.effect("works against a GitHub Enterprise base URL (https://host/api/v3), pages included", () =>
