@@ -47,6 +47,12 @@ export interface FollowUpRequest {
 export interface Service {
   /** Creates the run's thread (and project if needed) and starts the first turn; adopts them if they exist. */
   readonly dispatch: (request: DispatchRequest) => Effect.Effect<void, AgentRuntimeError>
+  /**
+   * Optional: readies what a dispatch of this run needs before its claim is settled (T3: the repo's
+   * project), so the dispatch itself has less to do. Safe to call for a claim that then yields; a failure
+   * is ignored by the caller, since `dispatch` does the same work again.
+   */
+  readonly prepare?: (request: Pick<DispatchRequest, "runId" | "issue">) => Effect.Effect<void, AgentRuntimeError>
   /** Starts another turn on the same thread. */
   readonly followUp: (request: FollowUpRequest) => Effect.Effect<void, AgentRuntimeError>
   /** The thread's turn state and final assistant text. An unreachable runtime is `unknown`, not an error. */

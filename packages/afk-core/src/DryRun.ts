@@ -68,6 +68,8 @@ export const layer: Layer.Layer<Tracker | AgentRuntime | Notifier | Writes, neve
         .pipe(
           Context.add(AgentRuntime, {
             ...agent,
+            // Readying the runtime (a T3 project) is a write too; the recorded dispatch stands for it.
+            prepare: () => Effect.void,
             dispatch: (request) => record("agent", "dispatch", String(request.issue), `thread ${request.threadId}`),
             followUp: (request) => record("agent", "follow up", `thread ${request.threadId}`, request.step),
             interrupt: (_runId, threadId) => record("agent", "interrupt", `thread ${threadId}`, "")

@@ -7,6 +7,7 @@
 import * as DateTime from "effect/DateTime"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
+import * as Fiber from "effect/Fiber"
 import * as Option from "effect/Option"
 import { AgentRuntime } from "./AgentRuntime.js"
 import * as Checklist from "./Checklist.js"
@@ -141,6 +142,10 @@ export const claim = (ctx: Context, issue: Issue, reason: string) =>
     const now = yield* DateTime.now
     const fresh = newRecord(issue, ordinal, now)
     const earlier = RunRecord.forRun(comments, ctx.bot, fresh.runId)
+    // The runtime readies itself (T3: the repo's project) while the claim settles; joined before dispatch.
+    const prepared = yield* Effect.fork(
+      Effect.ignore(agent.prepare?.({ runId: fresh.runId, issue: issue.ref }) ?? Effect.void)
+    )
     let found = yield* Option.match(earlier, {
       onSome: Effect.succeed,
       onNone: () =>
@@ -159,6 +164,7 @@ export const claim = (ctx: Context, issue: Issue, reason: string) =>
         if (other.number === issue.number) continue
         const theirs = RunRecord.latest(yield* tracker.listComments(other.repo, other.number), ctx.bot)
         if (!outranks(ctx, { issue, found }, { issue: other, found: theirs })) {
+          yield* Fiber.interrupt(prepared)
           yield* tracker.removeLabel(issue.repo, issue.number, ctx.config.lockLabel)
           yield* ctx.journal.decide(
             subject,
@@ -170,6 +176,7 @@ export const claim = (ctx: Context, issue: Issue, reason: string) =>
       }
     }
     const record = found.record
+    yield* Fiber.join(prepared)
     yield* agent.dispatch({
       runId: record.runId,
       threadId: record.threadId,

@@ -111,7 +111,7 @@ export const make = (options: Options): Effect.Effect<AgentRuntime.Service, neve
     const projects = new Map<string, string>()
     const [recentSnapshot, refreshSnapshot] = yield* Effect.cachedInvalidateWithTTL(snapshot, snapshotTtl)
 
-    const ensureProject = (request: AgentRuntime.DispatchRequest, workspaceRoot: string) =>
+    const ensureProject = (request: Pick<AgentRuntime.DispatchRequest, "runId" | "issue">, workspaceRoot: string) =>
       Effect.gen(function*() {
         const known = projects.get(workspaceRoot)
         if (known !== undefined) return known
@@ -230,6 +230,10 @@ export const make = (options: Options): Effect.Effect<AgentRuntime.Service, neve
       )
 
     return AgentRuntime.AgentRuntime.of({
+      prepare: (request) =>
+        Effect.asVoid(ensureProject(request, workspaceRootFor(options.workspaceRoot, request.issue.repo))).pipe(
+          Effect.withSpan("T3.prepare")
+        ),
       dispatch,
       followUp,
       interrupt,

@@ -69,12 +69,33 @@ const sharedReads = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, 
     })
   })
 
+/**
+ * Starts every read both passes begin with — the bot identity and each repo's locked and ready lists — at
+ * once, so they share the per-host lanes instead of waiting for each other pass by pass. Nothing is
+ * decided here: the passes read the same shared entries (a failed read is forgotten and read again there).
+ */
+const prefetch = (config: Config.AfkConfig) =>
+  Effect.flatMap(Tracker, (tracker) =>
+    Effect.all(
+      [
+        Effect.ignore(tracker.whoami),
+        Effect.forEach(
+          config.allowlist.flatMap((repo) => [[repo, config.lockLabel], [repo, config.readyLabel]] as const),
+          ([repo, label]) => Effect.ignore(tracker.listOpenIssues(repo, label)),
+          { concurrency: 8, discard: true }
+        )
+      ],
+      { concurrency: "unbounded", discard: true }
+    ))
+
 export const run = (config: Config.AfkConfig) =>
   Effect.gen(function*() {
+    if (Config.isArmed(config)) yield* Effect.forkScoped(prefetch(config))
     const watch = yield* guard("watch")(Watch.run(config))
     const poll = yield* guard("poll")(Poll.run(config))
     return { watch, poll, failed: Pass.failed(watch) && Pass.failed(poll) } satisfies Report
   }).pipe(
+    Effect.scoped,
     (tick) => (Config.isArmed(config) ? sharedReads(tick) : tick),
     Effect.withSpan("afk.tick")
   )

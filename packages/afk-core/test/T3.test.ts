@@ -121,6 +121,16 @@ describe("T3.dispatch", () => {
       expect(fake.threads()).toHaveLength(3)
     }))
 
+  it.scoped("prepare readies the project ahead of the claim; the dispatch then creates only the thread and turn", () =>
+    Effect.gen(function*() {
+      const { fake, runtime } = yield* setup()
+      yield* runtime.prepare!({ runId, issue })
+      expect(commands(fake).map((c) => c.type)).toEqual(["project.create"])
+      yield* runtime.dispatch({ ...request, fresh: true })
+      expect(commands(fake).map((c) => c.type)).toEqual(["project.create", "thread.create", "thread.turn.start"])
+      expect(fake.requests().filter((r) => r.method === "GET")).toHaveLength(1)
+    }))
+
   it.scoped("a dispatch marked fresh whose thread exists after all adopts it: one thread, one turn", () =>
     Effect.gen(function*() {
       const { fake, runtime } = yield* setup()
