@@ -5,7 +5,7 @@
  * JSON files so short-lived CLI ticks share it. The client keeps its memos here too (`GithubChanges`: a
  * label list under the change probe's `ETag`, label events under an issue's `updated_at`), under keys no
  * URL can take. The cache only saves requests: a file that cannot be read is a miss, one that cannot be
- * written is logged and skipped.
+ * written is logged once, and the client keeps its cache in memory only from then on.
  */
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
@@ -45,18 +45,14 @@ const readDisk = (directory: string, url: string): Effect.Effect<Option.Option<E
     Effect.orElseSucceed(() => Option.none<Entry>())
   )
 
-const writeDisk = (directory: string, entry: Entry): Effect.Effect<void> =>
+const writeDisk = (directory: string, entry: Entry) =>
   Effect.tryPromise(async () => {
     await mkdir(directory, { recursive: true })
     const file = fileFor(directory, entry.url)
     const temporary = `${file}.${process.pid}.tmp`
     await writeFile(temporary, JSON.stringify(entry), "utf8")
     await rename(temporary, file)
-  }).pipe(
-    Effect.catchAll((error) =>
-      Effect.logWarning("GitHub response cache: could not write to the cache directory", directory, error.cause)
-    )
-  )
+  })
 
 /** A cache for one client instance. */
 export const make = (options: Options = {}): Effect.Effect<Cache> =>
@@ -72,6 +68,21 @@ export const make = (options: Options = {}): Effect.Effect<Cache> =>
       }
     }
     const directory = options.directory
+    // The first failed write is logged once and turns the disk copy off for this client (a read-only or
+    // full filesystem would fail every write of the tick); the cache goes on in memory.
+    let writable = true
+    const persist = (dir: string, entry: Entry) =>
+      writeDisk(dir, entry).pipe(
+        Effect.catchAll((error) => {
+          if (!writable) return Effect.void
+          writable = false
+          return Effect.logWarning(
+            "GitHub response cache: could not write to the cache directory; keeping the cache in memory only for this client",
+            dir,
+            error.cause
+          )
+        })
+      )
     return {
       get: (url) => {
         const hit = memory.get(url)
@@ -81,7 +92,7 @@ export const make = (options: Options = {}): Effect.Effect<Cache> =>
       set: (entry) =>
         Effect.suspend(() => {
           remember(entry)
-          return directory === undefined ? Effect.void : writeDisk(directory, entry)
+          return directory === undefined || !writable ? Effect.void : persist(directory, entry)
         })
     }
   })

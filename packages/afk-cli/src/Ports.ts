@@ -14,6 +14,7 @@ import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import type * as Redacted from "effect/Redacted"
+import { join } from "node:path"
 import { type AgentRuntime, Ci, Config, ConsoleNotifier, DryRun, type Notifier, T3, Tracker } from "./Core.js"
 
 /** Everything the programs need. */
@@ -30,7 +31,11 @@ const required = <A>(value: Option.Option<A>, key: string, why: string): Chosen<
 const secretRequired = (value: Option.Option<Redacted.Redacted>, key: string, why: string) =>
   Either.fromOption(value, () => missing(key, why, "the environment or the --config-dir directory"))
 
-/** `Tracker` + `Ci` for the configured forge. */
+/**
+ * `Tracker` + `Ci` for the configured forge. GitHub's conditional-request cache lives in `AFK_CACHE_DIR`/github,
+ * so each tick (a new process) reads unchanged lists as free 304s; a directory it cannot write only costs
+ * those savings (the adapter logs a warning and carries on).
+ */
 export const forge = (
   config: Config.AfkConfig
 ): Chosen<Layer.Layer<Tracker.Tracker | Ci.Ci, never, HttpClient.HttpClient>> => {
@@ -40,7 +45,13 @@ export const forge = (
       secretRequired(tracker.githubToken, "GITHUB_TOKEN", "AFK_TRACKER=github needs it"),
       (token) =>
         Layer.merge(GithubTracker.layerWithClient(), GithubCi.layerWithClient()).pipe(
-          Layer.provide(GithubClient.layer({ auth: GithubAuth.token(token), baseUrl: tracker.githubApi }))
+          Layer.provide(
+            GithubClient.layer({
+              auth: GithubAuth.token(token),
+              baseUrl: tracker.githubApi,
+              cacheDirectory: Option.getOrUndefined(Option.map(config.cacheDir, (dir) => join(dir, "github")))
+            })
+          )
         )
     )
   }

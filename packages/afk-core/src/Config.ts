@@ -40,6 +40,8 @@ export interface AfkConfig {
   readonly deployChecks: ReadonlyArray<string>
   readonly preamble: Option.Option<string>
   readonly notifyDispatched: boolean
+  /** Where short-lived processes keep tracker answers for conditional requests; `None` is off. */
+  readonly cacheDir: Option.Option<string>
   readonly t3: {
     readonly url: string
     readonly token: Option.Option<Redacted.Redacted>

@@ -167,6 +167,14 @@ const optional = <A>(kind: Kind<A>): Kind<Option.Option<A>> => ({
   show: Option.match({ onNone: () => "(unset)", onSome: (value) => kind.show(value) })
 })
 
+const directoryOrOff: Kind<Option.Option<string>> = {
+  ...optional(text),
+  accepts: "a directory path, or off",
+  decode: (value) => Either.right(value.toLowerCase() === "off" ? Option.none() : Option.some(value)),
+  toJson: Option.getOrElse(() => "off"),
+  show: Option.getOrElse(() => "off")
+}
+
 const secret = (kind: Kind<string>): Kind<Option.Option<Redacted.Redacted>> => ({
   ...optional(kind),
   decode: (value) => Either.map(kind.decode(value), (valid) => Option.some(Redacted.make(valid))),
@@ -266,6 +274,12 @@ export const table = {
     "Standing rules for the first turn, replacing the built-in ones."
   ),
   notifyDispatched: setting("AFK_NOTIFY_DISPATCHED", boolean, false, "Also notify when a run is dispatched."),
+  cacheDir: setting(
+    "AFK_CACHE_DIR",
+    directoryOrOff,
+    Option.some(".afk-cache"),
+    "Directory where afk-cli keeps GitHub's answers between runs, so unchanged reads are free 304s; relative to the working directory; off: in memory only."
+  ),
   t3: {
     url: setting("AFK_T3_URL", url, "http://127.0.0.1:3773", "Base URL of the T3 Code server."),
     token: secretSetting("AFK_T3_TOKEN", "Bearer token for the T3 server (secret)."),

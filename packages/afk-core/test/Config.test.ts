@@ -68,6 +68,7 @@ describe("defaults and arming", () => {
       deployChecks: [],
       preamble: Option.none(),
       notifyDispatched: false,
+      cacheDir: Option.some(".afk-cache"),
       t3: {
         url: "http://127.0.0.1:3773",
         token: Option.none(),

@@ -1,0 +1,92 @@
+/**
+ * AFK_CACHE_DIR: every `afk-cli tick` is a new process, hence a new GitHub client, so only a cache on disk lets
+ * the next tick ask conditionally (`If-None-Match`), and GitHub's 304s cost no rate-limit point (quality P1).
+ * Turned off, each tick pays again; unwritable, the tick still runs and says where it could not write.
+ */
+import { describe, expect, it } from "@effect/vitest"
+import type { GithubFake } from "afk-adapter-github/testing"
+import * as Effect from "effect/Effect"
+import { existsSync, readdirSync, writeFileSync } from "node:fs"
+import { join } from "node:path"
+import * as Cli from "./support/Cli.js"
+import * as Loopback from "./support/Loopback.js"
+import * as World from "./support/World.js"
+
+/** acme/app with one open issue and nothing ready or locked: an idle tick. */
+const idle: GithubFake.Seed = {
+  ...World.seed,
+  issues: [
+    {
+      number: 3,
+      title: "Nothing to do yet",
+      body: "",
+      labels: [],
+      state: "open",
+      author: "maintainer",
+      events: [],
+      comments: []
+    }
+  ]
+}
+
+/** The GitHub fake over loopback; T3 is a server that only counts what reaches it (an idle tick sends nothing). */
+const idleWorld = Effect.gen(function*() {
+  const github = yield* Loopback.github([idle], { tokens: [World.secrets.github] })
+  const t3 = yield* Loopback.counting
+  return { github, t3, env: World.armedEnv(github.url, t3.url) }
+})
+
+const ticks = (env: Record<string, string>, cwd: string) =>
+  Effect.gen(function*() {
+    const first = yield* Cli.run(["tick"], env, { cwd })
+    expect(first.code, first.all).toBe(0)
+    return first
+  })
+
+describe("AFK_CACHE_DIR: GitHub's answers kept between tick processes", () => {
+  it.scopedLive("P1: the next tick process asks again conditionally (free 304s); idle, it then spends no point", () =>
+    Effect.gen(function*() {
+      const world = yield* idleWorld
+      const cwd = Cli.scratch()
+      const log = world.github.fake.log
+      yield* ticks(world.env, cwd)
+      expect(readdirSync(join(cwd, ".afk-cache", "github")).length).toBeGreaterThan(0)
+      const asked = new Set(log.map((r) => r.path))
+      const seen = log.length
+      yield* ticks(world.env, cwd)
+      const again = log.slice(seen).filter((r) => asked.has(r.path))
+      expect(again.length).toBeGreaterThan(0)
+      expect(again.map((r) => `${r.method} ${r.path} ${r.conditional ? "conditional" : "plain"} ${r.status}`))
+        .toEqual(again.map((r) => `GET ${r.path} conditional 304`))
+      const points = world.github.fake.counters().points
+      const third = yield* ticks(world.env, cwd)
+      expect(third.stdout).toContain("poll: 0 decisions, 0 failures")
+      expect(world.github.fake.counters().points - points).toBe(0)
+      expect(world.t3.requests()).toBe(0)
+    }))
+
+  it.scopedLive("off: nothing is written, and the next tick pays rate-limit points again", () =>
+    Effect.gen(function*() {
+      const world = yield* idleWorld
+      const cwd = Cli.scratch()
+      const env = { ...world.env, AFK_CACHE_DIR: "off" }
+      yield* ticks(env, cwd)
+      const points = world.github.fake.counters().points
+      yield* ticks(env, cwd)
+      expect(world.github.fake.counters().points - points).toBeGreaterThan(0)
+      expect(existsSync(join(cwd, ".afk-cache"))).toBe(false)
+    }))
+
+  it.scopedLive("§8.18 a directory that cannot be written costs only the savings: the tick runs and names it once", () =>
+    Effect.gen(function*() {
+      const world = yield* idleWorld
+      const cwd = Cli.scratch()
+      const blocked = join(cwd, "a-file-not-a-directory")
+      writeFileSync(blocked, "")
+      const result = yield* ticks({ ...world.env, AFK_CACHE_DIR: blocked }, cwd)
+      expect(result.stdout).toContain("watch: 0 decisions, 0 failures")
+      expect(result.stdout).toContain("poll: 0 decisions, 0 failures")
+      expect(result.stderr.split("could not write to the cache directory")).toHaveLength(2)
+      expect(result.stderr).toContain(join(blocked, "github"))
+    }))
+})
