@@ -3,8 +3,9 @@
  * The packed-tarball check: does what an outside user does with the published packages, and fails loudly.
  *
  * 1. `npm pack` every package (after `npm run build`) into a temporary folder outside the repository, and
- *    check each tarball: ESM `dist/*.js` with `.d.ts`, README.md, LICENSE, no sources or tests, every `exports`
- *    target and `bin` present, and the manifest (`engines`, `sideEffects`, peers).
+ *    check each tarball: ESM `dist/*.js` with `.d.ts` (afk-cli: one self-contained bundle, no dependencies,
+ *    with the bundled packages' licences), README.md, LICENSE, no sources or tests, every `exports` target and
+ *    `bin` present, and the manifest (`engines`, `sideEffects`, peers).
  * 2. Create a fresh project there (no workspace, no links) and `npm install` the tarballs, plus `effect`,
  *    `@effect/platform` and `@effect/platform-node` from the registry at the repository's versions, and the
  *    tools the examples use (typescript, @types/node, vitest, @effect/vitest), also at the repository's
@@ -128,6 +129,10 @@ const checkTarball = (pkg, packed) => {
       expect(manifest.devDependencies?.[peer] !== undefined, `${peer} is not a dev dependency (tests need it)`)
       expect(manifest.dependencies?.[peer] === undefined, `${peer} is a dependency: the host would get two copies`)
     }
+  }
+  if (!pkg.library) {
+    expect(manifest.dependencies === undefined, "has dependencies, but dist/bin.js bundles everything it runs")
+    expect(files.has("dist/THIRD-PARTY-NOTICES.md"), "dist/THIRD-PARTY-NOTICES.md (the bundled licences) is missing")
   }
   if (problems.length > 0) fail(`${where}:\n  - ${problems.join("\n  - ")}`)
   console.log(`  ok  ${where}: ${files.size} files, ${(packed.size / 1024).toFixed(0)} kB`)

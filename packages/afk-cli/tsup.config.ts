@@ -1,19 +1,151 @@
+import type { Plugin } from "esbuild"
+import { mkdir, readdir, readFile, writeFile } from "node:fs/promises"
+import { dirname, join } from "node:path"
 import { defineConfig } from "tsup"
 
 /**
- * One executable ESM file, `dist/bin.js` (shebang kept). The workspace packages are bundled in, from their
- * sources (the `source` export condition), so the CLI builds without building them first; `effect` and
- * `@effect/*` stay external (they are this package's dependencies, so one copy is shared).
+ * Workspace sources import modules through barrels (`import { Config } from "afk-core"`, whose index is only
+ * `export * as Config from "./Config.js"` lines). Once a file is reachable from an `import()`, esbuild wraps
+ * it and everything it imports in lazy initialisers, and a wrapped barrel initialises every module it
+ * lists: `--help` would run all of afk-core and its testing fakes. This rewrites each such named import or
+ * re-export into one `* as` import of the module itself (the same namespace object, so nothing else
+ * changes), so a command initialises only the modules it uses.
+ */
+const unbarrel: Plugin = {
+  name: "afk-unbarrel",
+  setup(build) {
+    const barrels = new Map<string, Promise<ReadonlyMap<string, string> | undefined>>()
+    const reexports = /export \* as (\w+) from "([^"]+)"|export \{([^}]*)\} from "([^"]+)"/g
+
+    const resolved = async (specifier: string, importer: string) => {
+      const result = await build.resolve(specifier, { kind: "import-statement", resolveDir: dirname(importer) })
+      return result.external || result.errors.length > 0 ? undefined : result.path
+    }
+
+    /** The module behind each name a barrel (a file of re-exports only) exports, or `undefined`. */
+    const membersOf = (file: string | undefined): Promise<ReadonlyMap<string, string> | undefined> => {
+      if (file === undefined) return Promise.resolve(undefined)
+      const found = barrels.get(file) ?? readFile(file, "utf8").then(async (text) => {
+        const code = text.replace(/\/\*[\s\S]*?\*\//g, "").replace(/^\s*\/\/.*$/gm, "")
+        if (code.replace(reexports, "").trim() !== "" || code.trim() === "") return undefined
+        const members = new Map<string, string>()
+        for (const [, name, specifier, names, from] of code.matchAll(reexports)) {
+          if (name !== undefined) {
+            const target = await resolved(specifier!, file)
+            if (target === undefined) return undefined
+            members.set(name, target)
+          } else {
+            const inner = await membersOf(await resolved(from!, file))
+            for (const each of names!.split(",").map((n) => n.trim()).filter((n) => n !== "")) {
+              const target = inner?.get(each)
+              if (target === undefined) return undefined
+              members.set(each, target)
+            }
+          }
+        }
+        return members
+      })
+      barrels.set(file, found)
+      return found
+    }
+
+    build.onLoad({ filter: /[\\/]packages[\\/][^\\/]+[\\/]src[\\/].*\.ts$/ }, async (args) => {
+      const text = await readFile(args.path, "utf8")
+      let contents = text
+      for (
+        const [statement, keyword, names, specifier] of text.matchAll(/^(import|export) \{([^}]*)\} from "([^"]+)"/gm)
+      ) {
+        const members = await membersOf(await resolved(specifier!, args.path))
+        const wanted = names!.split(",").map((name) => name.trim()).filter((name) => name !== "")
+        const values = wanted.filter((name) => !name.startsWith("type "))
+        if (members === undefined || values.some((name) => !members.has(name))) continue
+        const direct = values.map((name) => `${keyword} * as ${name} from ${JSON.stringify(members.get(name))}`)
+        contents = contents.replace(statement, direct.join("\n"))
+      }
+      return { contents, loader: "ts" }
+    })
+  }
+}
+
+/**
+ * Node modules that a start need not pay for: `node:crypto` initialises OpenSSL when it loads (about a sixth
+ * of a disarmed tick's start), and `@effect/platform-node` imports it at the top of its file system for one
+ * rarely used function (temporary file names), as it does `node:readline` for its terminal (prompts only).
+ * A namespace import of either in a dependency becomes a proxy that loads the module on first use.
+ */
+const lazyBuiltins: Plugin = {
+  name: "afk-lazy-builtins",
+  setup(build) {
+    const namespaceImport = /^import \* as (\w+) from "(?:node:)?(crypto|readline)";?$/gm
+    build.onLoad({ filter: /[\\/]node_modules[\\/].*\.js$/ }, async (args) => {
+      const text = await readFile(args.path, "utf8")
+      const lazy = (_: string, name: string, module: string) =>
+        `let ${name}$loaded; ` +
+        `const ${name} = new Proxy({}, { get: (_, key) => (${name}$loaded ??= require("node:${module}"))[key] });`
+      const contents = text.replace(namespaceImport, lazy)
+      return contents === text ? undefined : { contents, loader: "js" }
+    })
+  }
+}
+
+/**
+ * The bundle carries code of other packages (Effect, undici, …), so it ships their licences:
+ * `dist/THIRD-PARTY-NOTICES.md` lists every package with code in `dist/bin.js`, with its licence text.
+ */
+const notices: Plugin = {
+  name: "afk-third-party-notices",
+  setup(build) {
+    build.initialOptions.metafile = true
+    build.onEnd(async (result) => {
+      if (result.metafile === undefined || build.initialOptions.outdir === undefined) return
+      const roots = new Set<string>()
+      for (const output of Object.values(result.metafile.outputs)) {
+        for (const [input, { bytesInOutput }] of Object.entries(output.inputs)) {
+          const root = /^(.*node_modules\/(?:@[^/]+\/)?[^/]+)\//.exec(input)?.[1]
+          if (root !== undefined && bytesInOutput > 0) roots.add(root)
+        }
+      }
+      const sections = await Promise.all(
+        [...roots].sort().map(async (root) => {
+          const manifest = JSON.parse(await readFile(join(root, "package.json"), "utf8")) as {
+            name: string
+            version: string
+            license?: string
+          }
+          const file = (await readdir(root)).find((name) => /^licen[cs]e/i.test(name))
+          const text = file === undefined
+            ? "(no licence file in the package)"
+            : await readFile(join(root, file), "utf8")
+          return `## ${manifest.name}@${manifest.version} (${manifest.license ?? "see below"})\n\n${text.trim()}\n`
+        })
+      )
+      const header = "# Third-party notices\n\n`dist/bin.js` includes code from these packages, under these licences.\n"
+      await mkdir(build.initialOptions.outdir, { recursive: true })
+      await writeFile(join(build.initialOptions.outdir, "THIRD-PARTY-NOTICES.md"), [header, ...sections].join("\n"))
+    })
+  }
+}
+
+/**
+ * One self-contained, minified CommonJS file, `dist/bin.js`: the workspace packages from their sources (the
+ * `source` export condition), `effect` and `@effect/*` included, so the published CLI has no dependencies.
+ * `bin/afk-cli.js` compiles it with a V8 code cache (a CommonJS script can be compiled by `vm.Script`, an ES
+ * module cannot), so a start is mostly running the modules the command needs; the commands' heavy parts are
+ * `import()`ed, which esbuild keeps in the same file, unevaluated until they run.
  */
 export default defineConfig({
   entry: ["src/bin.ts"],
-  format: ["esm"],
+  format: ["cjs"],
+  outExtension: () => ({ js: ".js" }),
   target: "node20",
   platform: "node",
   splitting: false,
   clean: true,
-  noExternal: [/^afk-/],
+  minify: true,
+  shims: true,
+  noExternal: [/./],
   external: ["@parcel/watcher"],
+  esbuildPlugins: [unbarrel, lazyBuiltins, notices],
   esbuildOptions(options) {
     options.conditions = ["source"]
   }

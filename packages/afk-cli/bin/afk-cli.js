@@ -1,12 +1,98 @@
 #!/usr/bin/env node
-// The installed `afk-cli` command. It only loads the bundle `dist/bin.js` (built by `npm run build -w
-// afk-cli`, which the repository's `prepare` script runs on `npm ci`). It is a committed file so that
-// npm links the command at install time, before the bundle exists.
-const bundle = new URL("../dist/bin.js", import.meta.url)
-import(bundle.href).catch((error) => {
-  if (error?.code === "ERR_MODULE_NOT_FOUND" && String(error.message).includes("dist/bin.js")) {
-    console.error("afk-cli is not built yet: run `npm run build -w afk-cli` (or `npm ci` at the repository root).")
-    process.exit(1)
+/* global require, __dirname, Buffer */
+/* eslint-disable @typescript-eslint/no-require-imports */
+// The installed `afk-cli` command. It runs the bundle `dist/bin.js` (built by `npm run build -w afk-cli`,
+// which the repository's `prepare` script runs on `npm ci`); it is a committed file so that npm links the
+// command at install time, before the bundle exists. CommonJS (bin/package.json), because Node starts a
+// CommonJS entry point faster than an ES module.
+//
+// The bundle is one CommonJS script, compiled here with a V8 code cache (Node 20 has no
+// `module.enableCompileCache`, and that would not cover `vm` anyway): compiled code is stored in a directory
+// of this user's own (mode 0700, checked) under the OS temp dir, so later starts skip most parsing and
+// compiling. It is keyed by the bundle's path, size and mtime and by Node's version (V8 also rejects data
+// that does not fit), and rewritten after the first run of each command, so it holds what each one
+// compiles. Any cache problem only costs speed and is ignored. NODE_DISABLE_COMPILE_CACHE=1 turns it off,
+// as it does Node's own.
+const { isAscii } = require("node:buffer")
+const { lstatSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } = require("node:fs")
+const { createRequire } = require("node:module")
+const { tmpdir } = require("node:os")
+const { join } = require("node:path")
+const { Script } = require("node:vm")
+
+const bundle = join(__dirname, "..", "dist", "bin.js")
+
+let source
+try {
+  const bytes = readFileSync(bundle)
+  source = bytes.toString(isAscii(bytes) ? "latin1" : "utf8")
+} catch (error) {
+  if (error?.code !== "ENOENT") throw error
+  console.error("afk-cli is not built yet: run `npm run build -w afk-cli` (or `npm ci` at the repository root).")
+  process.exit(1)
+}
+
+const command = process.argv.slice(2).find((arg) => !arg.startsWith("-")) ?? process.argv[2] ?? ""
+
+const cacheFile = () => {
+  if (process.env.NODE_DISABLE_COMPILE_CACHE === "1") return undefined
+  try {
+    const uid = process.getuid?.()
+    const dir = join(tmpdir(), uid === undefined ? "afk-cli-compile-cache" : `afk-cli-compile-cache-${uid}`)
+    mkdirSync(dir, { recursive: true, mode: 0o700 })
+    const info = lstatSync(dir)
+    if (!info.isDirectory() || (uid !== undefined && (info.uid !== uid || (info.mode & 0o077) !== 0))) return undefined
+    let hash = 0x811c9dc5
+    for (let i = 0; i < bundle.length; i++) hash = Math.imul(hash ^ bundle.charCodeAt(i), 0x01000193) >>> 0
+    const { size, mtimeMs } = statSync(bundle)
+    return { path: join(dir, `${hash.toString(16)}.v8cache`), key: `${bundle}|${size}|${mtimeMs}|${process.version}` }
+  } catch {
+    return undefined
   }
-  throw error
+}
+
+/** The cached data and the commands whose runs it holds, if the file is there and made for this bundle. */
+const readCache = (cache) => {
+  try {
+    const file = readFileSync(cache.path)
+    const keyEnd = file.indexOf(10)
+    const commandsEnd = file.indexOf(10, keyEnd + 1)
+    if (keyEnd < 0 || commandsEnd < 0 || file.toString("utf8", 0, keyEnd) !== cache.key) return undefined
+    return {
+      data: file.subarray(commandsEnd + 1),
+      commands: file.toString("utf8", keyEnd + 1, commandsEnd).split("\0")
+    }
+  } catch {
+    return undefined
+  }
+}
+
+const writeCache = (cache, commands, script) => {
+  try {
+    const temporary = `${cache.path}.${process.pid}`
+    const header = Buffer.from(`${cache.key}\n${commands.join("\0")}\n`)
+    writeFileSync(temporary, Buffer.concat([header, script.createCachedData()]), { mode: 0o600 })
+    renameSync(temporary, cache.path)
+  } catch {
+    // Only the next start's speed depends on it.
+  }
+}
+
+const cache = cacheFile()
+const cached = cache === undefined ? undefined : readCache(cache)
+const script = new Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, {
+  filename: bundle,
+  cachedData: cached?.data
 })
+if (
+  cache !== undefined &&
+  (cached === undefined || script.cachedDataRejected === true || !cached.commands.includes(command))
+) {
+  const commands = cached === undefined || script.cachedDataRejected === true
+    ? [command]
+    : [...cached.commands, command]
+  // At exit, so that the cache also holds the functions this command compiled on the way.
+  process.once("exit", () => writeCache(cache, commands, script))
+}
+const bundled = { exports: {} }
+script.runInThisContext()(bundled.exports, createRequire(bundle), bundled, bundle, join(__dirname, "..", "dist"))

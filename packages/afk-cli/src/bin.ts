@@ -1,26 +1,48 @@
-#!/usr/bin/env node
 /**
- * The `afk-cli` executable: wiring only. Node's file system, path and terminal for the command line; an
- * HTTP client (undici) loaded only when a command goes on the network; `process.env` as the environment;
- * exit codes 0 / 1 / 2 from `Outcome.exitCode`.
+ * The `afk-cli` executable: wiring only. Node's file system, path and terminal for the command line (the
+ * terminal opened only if a prompt uses it); Node's own `fetch` as the HTTP client, loaded only when a command
+ * goes on the network (it is what the adapters' contract tests use; the `undici` package would double the
+ * bundle and slow every start); `process.env` as the environment; exit codes 0 / 1 / 2 from `Outcome.exitCode`.
  */
 import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import * as NodePath from "@effect/platform-node/NodePath"
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import * as NodeTerminal from "@effect/platform-node/NodeTerminal"
+import * as Terminal from "@effect/platform/Terminal"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as Scope from "effect/Scope"
 import * as Cli from "./Cli.js"
 import * as Outcome from "./Outcome.js"
 
 const http = Layer.unwrapEffect(
   Effect.map(
-    Effect.promise(() => import("@effect/platform-node/NodeHttpClient")),
-    (NodeHttpClient) => NodeHttpClient.layerUndici
+    Effect.promise(() => import("@effect/platform/FetchHttpClient")),
+    (FetchHttpClient) => FetchHttpClient.layer
   )
 )
 
-const platform = Layer.mergeAll(NodeFileSystem.layer, NodePath.layer, NodeTerminal.layer)
+/**
+ * Node's terminal, made when first used: only `--wizard` and prompts read it, and opening stdin costs
+ * `--help` or a disarmed tick a noticeable part of its start.
+ */
+const terminal = Layer.scoped(
+  Terminal.Terminal,
+  Effect.gen(function*() {
+    const scope = yield* Effect.scope
+    const node = yield* Effect.cached(Scope.extend(NodeTerminal.make(), scope))
+    return Terminal.Terminal.of({
+      columns: Effect.flatMap(node, (t) => t.columns),
+      rows: Effect.flatMap(node, (t) => t.rows),
+      isTTY: Effect.flatMap(node, (t) => t.isTTY),
+      readInput: Effect.flatMap(node, (t) => t.readInput),
+      readLine: Effect.flatMap(node, (t) => t.readLine),
+      display: (text) => Effect.flatMap(node, (t) => t.display(text))
+    })
+  })
+)
+
+const platform = Layer.mergeAll(NodeFileSystem.layer, NodePath.layer, terminal)
 
 Cli.run({ http, env: process.env })(process.argv).pipe(
   Effect.provide(platform),

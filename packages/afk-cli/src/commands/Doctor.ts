@@ -2,7 +2,7 @@
  * `doctor`: where the configuration came from and what it says (secrets as `<redacted>`), exactly why the
  * loop is armed or not, and — because an operator asked for a diagnosis — the network checks of the
  * tracker, T3 Code and Slack. Exits 1 when a check fails (each says what to do), 2 when the
- * configuration itself is refused.
+ * configuration itself is refused. The probes (and with them the adapters) are loaded only when it runs.
  */
 import * as Command from "@effect/cli/Command"
 import * as HelpDoc from "@effect/cli/HelpDoc"
@@ -12,7 +12,7 @@ import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import { Config } from "../Core.js"
 import * as Outcome from "../Outcome.js"
-import * as Probes from "../Probes.js"
+import type * as Probes from "../Probes.js"
 import * as Settings from "../Settings.js"
 import type { Wiring } from "../Wiring.js"
 
@@ -74,15 +74,16 @@ export const command = (wiring: Wiring) =>
         Effect.gen(function*() {
           const { config, sources } = yield* Settings.load(options, wiring.env)
           const armed = Config.isArmed(config)
+          const probes = yield* Effect.promise(() => import("../Probes.js"))
           const skipped = new Set<string>(options.skip)
           const run = (name: "tracker" | "t3" | "slack", probe: () => Effect.Effect<ReadonlyArray<Probes.Check>>) =>
             skipped.has(name)
               ? Effect.succeed([{ name, level: "skip" as const, summary: "skipped (--skip)" }])
               : probe()
           const checks = [
-            ...(yield* run("tracker", () => Probes.tracker(config, wiring.http, armed))),
-            ...(yield* run("t3", () => Probes.t3(config, wiring.http, armed))),
-            ...(yield* run("slack", () => Probes.slack(config, wiring.http)))
+            ...(yield* run("tracker", () => probes.tracker(config, wiring.http, armed))),
+            ...(yield* run("t3", () => probes.t3(config, wiring.http, armed))),
+            ...(yield* run("slack", () => probes.slack(config, wiring.http)))
           ]
           const failed = checks.filter((c) => c.level === "fail").length
           yield* Console.log(

@@ -1,14 +1,14 @@
 /**
  * `status`: every run in flight across the allowlist — `owner/repo#n`, phase, age, fix-forward attempts,
- * CI verdict, thread link — as a table or, with `--json`, as one JSON document on stdout. Read-only.
+ * CI verdict, thread link — as a table or, with `--json`, as one JSON document on stdout. Read-only; the
+ * adapters are loaded only when there is an allowlist to read (`StatusRead`).
  */
 import * as Command from "@effect/cli/Command"
 import * as Options from "@effect/cli/Options"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
-import { RunMachine, Status } from "../Core.js"
+import { RunMachine, type Status } from "../Core.js"
 import * as Outcome from "../Outcome.js"
-import * as Ports from "../Ports.js"
 import * as Settings from "../Settings.js"
 import type { Wiring } from "../Wiring.js"
 
@@ -52,9 +52,12 @@ export const command = (wiring: Wiring) =>
           if (config.allowlist.length === 0 && !options.json) {
             return yield* Console.log("The allowlist is empty (AFK_ALLOWLIST): there are no runs to show.")
           }
-          const report = config.allowlist.length === 0
+          const report: Status.Report = config.allowlist.length === 0
             ? { rows: [], failures: [] }
-            : yield* Effect.provide(Status.run(config), Ports.layer(config, wiring.http))
+            : yield* Effect.flatMap(
+              Effect.promise(() => import("./StatusRead.js")),
+              (StatusRead) => StatusRead.read(config, wiring)
+            )
           yield* Console.log(options.json ? JSON.stringify(report, null, 2) : table(report).join("\n"))
           if (report.failures.length > 0) {
             if (!options.json) {

@@ -1,0 +1,60 @@
+/**
+ * `bin/afk-cli.js`, the launcher: it compiles the bundle with a V8 code cache kept in a directory of the user's
+ * own under the temp dir (quality P5). The cache may only ever cost speed: missing, corrupt or impossible, the
+ * command runs the same. Before the build, it says how to build.
+ */
+import { describe, expect, it } from "@effect/vitest"
+import * as Effect from "effect/Effect"
+import { spawnSync } from "node:child_process"
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs"
+import { createRequire } from "node:module"
+import { join } from "node:path"
+import * as Cli from "./support/Cli.js"
+
+const { version } = createRequire(import.meta.url)("../package.json") as { version: string }
+
+const cacheDirIn = (tmp: string) =>
+  join(tmp, process.getuid === undefined ? "afk-cli-compile-cache" : `afk-cli-compile-cache-${process.getuid()}`)
+
+const versionIn = (tmp: string, env: Record<string, string> = {}) =>
+  Effect.map(Cli.run(["--version"], { TMPDIR: tmp, ...env }), (result) => {
+    expect(result.code, result.all).toBe(0)
+    expect(result.stdout.trim()).toBe(version)
+  })
+
+describe("bin/afk-cli.js", () => {
+  it.live("keeps a compile cache, and a corrupt one only costs a recompile", () =>
+    Effect.gen(function*() {
+      const tmp = Cli.scratch()
+      yield* versionIn(tmp)
+      const dir = cacheDirIn(tmp)
+      const files = readdirSync(dir)
+      expect(files).toHaveLength(1)
+      const file = join(dir, files[0]!)
+      expect(readFileSync(file, "latin1")).toContain(join("dist", "bin.js"))
+      writeFileSync(file, "not a V8 code cache")
+      yield* versionIn(tmp)
+      expect(readFileSync(file).length).toBeGreaterThan(1000)
+    }))
+
+  it.live("runs the same when the cache directory cannot be made, or NODE_DISABLE_COMPILE_CACHE=1", () =>
+    Effect.gen(function*() {
+      const tmp = Cli.scratch()
+      const file = join(tmp, "a-file")
+      writeFileSync(file, "")
+      yield* versionIn(file)
+      yield* versionIn(tmp, { NODE_DISABLE_COMPILE_CACHE: "1" })
+      expect(existsSync(cacheDirIn(tmp))).toBe(false)
+    }))
+
+  it("before the build, says how to build and exits 1", () => {
+    const copy = Cli.scratch()
+    mkdirSync(join(copy, "bin"))
+    for (const name of ["afk-cli.js", "package.json"]) {
+      copyFileSync(new URL(`../bin/${name}`, import.meta.url), join(copy, "bin", name))
+    }
+    const result = spawnSync(process.execPath, [join(copy, "bin", "afk-cli.js"), "--help"], { encoding: "utf8" })
+    expect(result.status).toBe(1)
+    expect(result.stderr).toContain("afk-cli is not built yet: run `npm run build -w afk-cli`")
+  })
+})
