@@ -224,13 +224,16 @@ export const make = (options: Options): Effect.Effect<Service, never, HttpClient
     const decodeAnswer =
       <A, I>(call: Call, request: HttpClientRequest.HttpClientRequest, schema: Schema.Schema<A, I>) =>
       (response: HttpClientResponse.HttpClientResponse) =>
-        readText(call, request, response).pipe(Effect.flatMap((text) =>
-          decode(call, request, text, schema)
+        // The request as sent (with its credential, e.g. an App installation token), so errors redact it.
+        readText(call, response.request ?? request, response).pipe(Effect.flatMap((text) =>
+          decode(call, response.request ?? request, text, schema)
         ))
 
     const withJwt = (request: HttpClientRequest.HttpClientRequest, app: GithubAuth.App) =>
       Clock.currentTimeMillis.pipe(
-        Effect.flatMap((now) => GithubAuth.appJwt(app.appId, app.privateKey, now)),
+        Effect.flatMap((now) =>
+          GithubAuth.appJwt(app.appId, app.privateKey, now)
+        ),
         Effect.mapError(
           (detail) =>
             new GithubError.GithubError({
@@ -302,11 +305,11 @@ export const make = (options: Options): Effect.Effect<Service, never, HttpClient
         const response = yield* execute(call, request)
         if (response.status === 304 && Option.isSome(cached)) {
           yield* Ref.update(counters, (stats) => ({ ...stats, notModified: stats.notModified + 1 }))
-          const value = yield* decode(call, request, cached.value.body, schema)
+          const value = yield* decode(call, response.request, cached.value.body, schema)
           return { value, link: cached.value.link, etag: Option.some(cached.value.etag) }
         }
-        const body = yield* readText(call, request, response)
-        const value = yield* decode(call, request, body, schema)
+        const body = yield* readText(call, response.request, response)
+        const value = yield* decode(call, response.request, body, schema)
         const etag = response.headers.etag
         const link = response.headers.link
         if (etag !== undefined && response.status === 200) {

@@ -11,8 +11,10 @@ import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
+import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
 import * as TestClock from "effect/TestClock"
+import { generateKeyPairSync } from "node:crypto"
 import * as GithubAuth from "../src/GithubAuth.js"
 import * as GithubClient from "../src/GithubClient.js"
 import * as GithubTracker from "../src/GithubTracker.js"
@@ -145,4 +147,24 @@ describe("quality R5: a token GitHub echoes is never quoted", () => {
         expect(everyRendering(error)).not.toContain(token.slice(0, 10))
       }))
   }
+
+  it.effect("an App installation token echoed in a malformed 200 is redacted too", () =>
+    Effect.gen(function*() {
+      const keys = generateKeyPairSync("rsa", { modulusLength: 2048 })
+      const privateKey = Redacted.make(keys.privateKey.export({ type: "pkcs1", format: "pem" }).toString())
+      const fake = GithubFake.make({
+        app: { appId: "4242", installationId: "77", publicKey: keys.publicKey, slug: "afk-app" }
+      })
+      fake.seed(seed(4))
+      const installationToken = "ghs_fake1"
+      fake.inject({ status: 200, body: `{"number":"${installationToken}"}`, path: "/issues/3" })
+      const auth = GithubAuth.app({ appId: "4242", privateKey, installationId: "77" })
+      const tracker = yield* GithubTracker.make().pipe(
+        Effect.provide(GithubClient.layer({ auth }).pipe(Layer.provide(fake.layer)))
+      )
+      const error = yield* Effect.flip(tracker.getIssue(repo, 3))
+      expect(fake.log.some((entry) => entry.path.endsWith("/access_tokens"))).toBe(true)
+      expect(error.message).toMatch(/malformed or unexpected body/)
+      expect(everyRendering(error)).not.toContain(installationToken)
+    }))
 })
