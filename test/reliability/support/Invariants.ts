@@ -33,21 +33,8 @@ export const view = (world: World.World, issue: World.Planned) => {
   }
 }
 
-/**
- * How many comments the GitHub client posted twice on `issue`: a POST the server applied, whose connection
- * reset before the answer, sent again by the client's retry (`HttpKit.withRetries` retries transport
- * failures whatever the method). Each makes one extra checklist comment; the run itself is unaffected
- * (the newest record wins). Reported as a finding; any other duplicate still fails the invariant.
- */
-export const resentComments = (world: World.World, issue: World.Planned): number => {
-  const path = `/repos/${issue.repo}/issues/${issue.number}/comments`
-  const { next } = Faults.neighbours(world.journals.tracker, Faults.byFiber)
-  return world.journals.tracker.entries.filter((entry) => {
-    if (entry.method !== "POST" || entry.fault !== "resetAfter" || !entry.url.endsWith(path)) return false
-    const after = next.get(entry.seq)
-    return after !== undefined && Faults.sameRequest(entry, after)
-  }).length
-}
+/** The outcome watch records when it finds the human label on a run that is not over (a person's handover). */
+const handoverOutcome = "a person handed the issue to a human"
 
 /** The rules that must hold after every tick, whatever failed during it. */
 export const afterTick = (world: World.World, label: string): ReadonlyArray<string> => {
@@ -62,8 +49,9 @@ export const afterTick = (world: World.World, label: string): ReadonlyArray<stri
     const mine = threads.filter((thread) => thread.id === issue.threadId)
     const say = (rule: string) => violations.push(`${label}: ${issue.ref} (${issue.kind}) ${rule}`)
     if (mine.length > 1) say(`has ${mine.length} agent threads`)
-    if (v.checklists > 1 && v.checklists > 1 + resentComments(world, issue)) {
-      say(`has ${v.checklists} checklist comments (one per run, edited in place)`)
+    if (v.checklists > 1) say(`has ${v.checklists} checklist comments (one per run, edited in place)`)
+    if (v.latest?.outcome === handoverOutcome) {
+      say("has its escalation recorded as a person's handover: the reason was lost (no person acts here)")
     }
     if (!issue.eligible) {
       if (mine.length > 0) say("was dispatched although it is not eligible")
@@ -129,10 +117,6 @@ export const atRest = (
   return violations
 }
 
-/** Issues with more than one checklist comment for their one run (each explained by `resentComments`). */
-export const duplicateChecklists = (world: World.World): ReadonlyArray<string> =>
-  world.planned().filter((issue) => view(world, issue).checklists > 1).map((issue) => issue.ref)
-
 const turnsOf = (thread: { readonly messages: ReadonlyArray<{ readonly role: string }> }) =>
   thread.messages.filter((message) => message.role === "user").length
 
@@ -150,18 +134,6 @@ export const uncountedFixForwards = (world: World.World): ReadonlyArray<string> 
   }).map((issue) => issue.ref)
 }
 
-/** The outcome watch records when it finds the human label on a run that is not over (a person's handover). */
-export const handoverOutcome = "a person handed the issue to a human"
-
-/**
- * Escalations recorded as a person's handover although no person acts in these worlds: the human label was
- * added, then writing the terminal record failed, and the next pass read the label as a person's. The
- * issue is still handed over correctly; only the reason (e.g. "frozen: …") and the notification kind are
- * lost. Reported as a finding.
- */
-export const misattributed = (world: World.World): ReadonlyArray<string> =>
-  world.planned().filter((issue) => view(world, issue).latest?.outcome === handoverOutcome).map((issue) => issue.ref)
-
 /** Closed issues still carrying the lock label (cosmetic: they lock no repo, and watch never sees them). */
 export const staleLocks = (world: World.World): ReadonlyArray<string> =>
   world.planned().filter((issue) => {
@@ -172,8 +144,6 @@ export const staleLocks = (world: World.World): ReadonlyArray<string> =>
 /** The findings above as one line for a suite's summary. */
 export const findings = (world: World.World): string =>
   ([
-    ["duplicate checklists from a resent POST", duplicateChecklists(world)],
-    ["escalation reasons lost to a fault after the human label", misattributed(world)],
     ["fix-forwards sent but not counted", uncountedFixForwards(world)],
     ["stale lock labels on closed issues", staleLocks(world)]
   ] as const).map(([finding, refs]) => `${finding}: ${refs.join(", ") || "none"}`).join("; ")
