@@ -141,7 +141,8 @@ export default defineConfig({
   platform: "node",
   splitting: false,
   clean: true,
-  minify: true,
+  // AFK_NO_MINIFY=1 keeps names readable for a CPU profile (`node --cpu-prof bin/afk-cli.js …`).
+  minify: process.env.AFK_NO_MINIFY !== "1",
   shims: true,
   noExternal: [/./],
   external: ["@parcel/watcher"],

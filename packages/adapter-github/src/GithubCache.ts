@@ -45,9 +45,12 @@ const readDisk = (directory: string, url: string): Effect.Effect<Option.Option<E
     Effect.orElseSucceed(() => Option.none<Entry>())
   )
 
-const writeDisk = (directory: string, entry: Entry) =>
+const writeDisk = (directory: string, entry: Entry, made: { done: boolean }) =>
   Effect.tryPromise(async () => {
-    await mkdir(directory, { recursive: true })
+    if (!made.done) {
+      await mkdir(directory, { recursive: true })
+      made.done = true
+    }
     const file = fileFor(directory, entry.url)
     const temporary = `${file}.${process.pid}.tmp`
     await writeFile(temporary, JSON.stringify(entry), "utf8")
@@ -71,8 +74,9 @@ export const make = (options: Options = {}): Effect.Effect<Cache> =>
     // The first failed write is logged once and turns the disk copy off for this client (a read-only or
     // full filesystem would fail every write of the tick); the cache goes on in memory.
     let writable = true
+    const made = { done: false }
     const persist = (dir: string, entry: Entry) =>
-      writeDisk(dir, entry).pipe(
+      writeDisk(dir, entry, made).pipe(
         Effect.catchAll((error) => {
           if (!writable) return Effect.void
           writable = false

@@ -6,7 +6,6 @@
 import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
 import * as Metric from "effect/Metric"
-import * as Ref from "effect/Ref"
 
 export interface Decision {
   /** `owner/repo#n`, or `owner/repo` for repo-level decisions. */
@@ -36,32 +35,36 @@ export const failures = Metric.counter("afk_failures_total", { description: "fai
 
 /** The mutable journal one pass writes into. */
 export interface Journal {
-  readonly decide: (subject: string, action: string, reason: string) => Effect.Effect<void>
+  /** Records a decision; logged at info, or at debug for the routine ones a pass repeats for every issue. */
+  readonly decide: (subject: string, action: string, reason: string, level?: "info" | "debug") => Effect.Effect<void>
   readonly fail: (subject: string, message: string) => Effect.Effect<void>
   readonly report: Effect.Effect<Report>
 }
 
 export const journal = (pass: Report["pass"]): Effect.Effect<Journal> =>
-  Effect.map(
-    Ref.make<{ decisions: ReadonlyArray<Decision>; failures: ReadonlyArray<Failure> }>({ decisions: [], failures: [] }),
-    (ref) => ({
-      decide: (subject, action, reason) =>
-        Ref.update(ref, (s) => ({ ...s, decisions: [...s.decisions, { subject, action, reason }] })).pipe(
+  Effect.sync(() => {
+    const decided: Array<Decision> = []
+    const failed: Array<Failure> = []
+    return {
+      decide: (subject, action, reason, level = "info") =>
+        Effect.sync(() => decided.push({ subject, action, reason })).pipe(
           Effect.zipRight(Metric.increment(Metric.tagged(Metric.tagged(decisions, "pass", pass), "action", action))),
           Effect.zipRight(
-            Effect.logInfo(`${subject}: ${action} (${reason})`).pipe(Effect.annotateLogs({ pass, subject, action }))
+            (level === "debug" ? Effect.logDebug : Effect.logInfo)(`${subject}: ${action} (${reason})`).pipe(
+              Effect.annotateLogs({ pass, subject, action })
+            )
           )
         ),
       fail: (subject, message) =>
-        Ref.update(ref, (s) => ({ ...s, failures: [...s.failures, { subject, message }] })).pipe(
+        Effect.sync(() => failed.push({ subject, message })).pipe(
           Effect.zipRight(Metric.increment(Metric.tagged(failures, "pass", pass))),
           Effect.zipRight(
             Effect.logWarning(`${subject}: failed (${message})`).pipe(Effect.annotateLogs({ pass, subject }))
           )
         ),
-      report: Effect.map(Ref.get(ref), (s) => ({ pass, decisions: s.decisions, failures: s.failures }))
-    })
-  )
+      report: Effect.sync(() => ({ pass, decisions: [...decided], failures: [...failed] }))
+    }
+  })
 
 /**
  * Runs `effect` for one subject so that its failure (or defect) is recorded and never stops the others.

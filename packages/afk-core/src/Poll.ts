@@ -114,6 +114,7 @@ export const run = (config: Config.AfkConfig) =>
     // Read candidates in policy order, a batch at a time, until every slot is decided: what is read is
     // always a prefix of the order, so the policy decides exactly as it would with everything read.
     const unsettled = new Set<Repo>()
+    const unread = new Set<Issue>()
     const read: Array<DispatchPolicy.Candidate> = []
     const policyInput = () => ({
       candidates: read.filter((c) => !unsettled.has(c.issue.repo)),
@@ -129,9 +130,8 @@ export const run = (config: Config.AfkConfig) =>
       for (; next < pending.length && batch.length < readBatch; next++) {
         const issue = pending[next]!
         if (unsettled.has(issue.repo)) continue
-        if (winnerIn(issue.repo) !== undefined) {
-          refused.push(DispatchPolicy.unexamined(issue, winnerIn(issue.repo), { inFlight, config }))
-        } else batch.push(issue)
+        if (winnerIn(issue.repo) !== undefined) unread.add(issue)
+        else batch.push(issue)
       }
       const results = yield* Effect.forEach(
         batch,
@@ -150,7 +150,8 @@ export const run = (config: Config.AfkConfig) =>
       read.push(...Arr.getSomes(results))
       decision = DispatchPolicy.decide(policyInput())
     }
-    for (const issue of pending.slice(next)) {
+    for (const issue of pending.slice(next)) unread.add(issue)
+    for (const issue of unread) {
       if (!unsettled.has(issue.repo)) {
         refused.push(DispatchPolicy.unexamined(issue, winnerIn(issue.repo), { inFlight, config }))
       }
@@ -160,8 +161,10 @@ export const run = (config: Config.AfkConfig) =>
     }
     refused.push(...decision.refused)
     refused.sort((a, b) => DispatchPolicy.compare(a.issue, b.issue, config.defaultPriority))
+    // The issues left unread are refused the same way every pass while the slots stay full: debug, not info.
     for (const refusal of refused) {
-      yield* journal.decide(String(refusal.issue.ref), "refuse", `${refusal.reason}: ${refusal.detail}`)
+      const level = unread.has(refusal.issue) ? "debug" : "info"
+      yield* journal.decide(String(refusal.issue.ref), "refuse", `${refusal.reason}: ${refusal.detail}`, level)
     }
     yield* Effect.forEach(
       Object.values(Arr.groupBy(decision.dispatch, (d) => d.issue.repo)),

@@ -1,6 +1,8 @@
 import { describe, expect, it } from "@effect/vitest"
 import * as Arr from "effect/Array"
 import * as Effect from "effect/Effect"
+import * as Logger from "effect/Logger"
+import * as LogLevel from "effect/LogLevel"
 import * as DispatchPolicy from "../src/DispatchPolicy.js"
 import { Issue, type Repo } from "../src/Domain.js"
 import type * as Pass from "../src/Pass.js"
@@ -32,6 +34,24 @@ describe("poll reads candidates in policy order only until every slot is decided
         expect(decisions.get(`acme/lib#${n}`), `lib#${n}`).toBe("refuse at-capacity")
       }
       expect(report.poll.decisions.find((d) => d.subject === "acme/lib#20")?.reason).toMatch(/not examined/)
+    }))
+
+  it.effect("the issues left unread are logged at debug, the ones read at info", () =>
+    Effect.gen(function*() {
+      const world = yield* World.make({ issues: { [app]: many(1, 20, "stranger"), [lib]: many(1, 20) } })
+      const lines: Array<string> = []
+      const logger = Logger.make(({ logLevel, message }) => {
+        lines.push(`${logLevel.label} ${String(Array.isArray(message) ? message[0] : message)}`)
+      })
+      yield* world.tick(armed({ maxConcurrentRuns: 1 })).pipe(
+        Effect.provide(Logger.replace(Logger.defaultLogger, logger)),
+        Logger.withMinimumLogLevel(LogLevel.Debug)
+      )
+      expect(lines).toContain(
+        "INFO acme/app#1: refuse (untrusted: The latest ready-for-agent label on acme/app#1 was not applied by a trusted actor.)"
+      )
+      expect(lines.filter((l) => l.startsWith("DEBUG") && l.includes("not examined"))).not.toHaveLength(0)
+      expect(lines.filter((l) => l.startsWith("INFO") && l.includes("not examined"))).toEqual([])
     }))
 
   it.effect("refused candidates make the next batch be read, so a later eligible issue is still found", () =>
