@@ -34,8 +34,10 @@ try {
 
 const command = process.argv.slice(2).find((arg) => !arg.startsWith("-")) ?? process.argv[2] ?? ""
 
-const cacheFile = () => {
-  if (process.env.NODE_DISABLE_COMPILE_CACHE === "1") return undefined
+const disabled = process.env.NODE_DISABLE_COMPILE_CACHE === "1"
+
+const userCache = () => {
+  if (disabled) return undefined
   try {
     const uid = process.getuid?.()
     const dir = join(tmpdir(), uid === undefined ? "afk-cli-compile-cache" : `afk-cli-compile-cache-${uid}`)
@@ -46,6 +48,18 @@ const cacheFile = () => {
     for (let i = 0; i < bundle.length; i++) hash = Math.imul(hash ^ bundle.charCodeAt(i), 0x01000193) >>> 0
     const { size, mtimeMs } = statSync(bundle)
     return { path: join(dir, `${hash.toString(16)}.v8cache`), key: `${bundle}|${size}|${mtimeMs}|${process.version}` }
+  } catch {
+    return undefined
+  }
+}
+
+// The cache the build writes next to the bundle (`npm run build` runs --help and a disarmed tick with
+// AFK_CLI_BUILD_CACHE=1), so the first start on a machine — a fresh pod, a CI runner — is warm too when it
+// runs the Node version that built it; V8 rejects it otherwise, and the per-user cache takes over.
+const shippedCache = () => {
+  if (disabled) return undefined
+  try {
+    return { path: join(__dirname, "..", "dist", "bin.v8cache"), key: `${statSync(bundle).size}|${process.version}` }
   } catch {
     return undefined
   }
@@ -71,26 +85,30 @@ const writeCache = (cache, commands, script) => {
   try {
     const temporary = `${cache.path}.${process.pid}`
     const header = Buffer.from(`${cache.key}\n${commands.join("\0")}\n`)
-    writeFileSync(temporary, Buffer.concat([header, script.createCachedData()]), { mode: 0o600 })
+    // The shipped cache is read by whoever runs the installed CLI; a per-user one only by its owner.
+    const mode = cache === shipped ? 0o644 : 0o600
+    writeFileSync(temporary, Buffer.concat([header, script.createCachedData()]), { mode })
     renameSync(temporary, cache.path)
   } catch {
     // Only the next start's speed depends on it.
   }
 }
 
-const cache = cacheFile()
-const cached = cache === undefined ? undefined : readCache(cache)
+const shipped = shippedCache()
+const building = process.env.AFK_CLI_BUILD_CACHE === "1"
+delete process.env.AFK_CLI_BUILD_CACHE // the launcher's own switch, not a setting of the CLI
+const cache = building ? shipped : userCache()
+const own = cache === undefined ? undefined : readCache(cache)
+const cached = own ?? (shipped === undefined || shipped === cache ? undefined : readCache(shipped))
 const script = new Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, {
   filename: bundle,
   cachedData: cached?.data
 })
-if (
-  cache !== undefined &&
-  (cached === undefined || script.cachedDataRejected === true || !cached.commands.includes(command))
-) {
+const warm = cached !== undefined && script.cachedDataRejected !== true && cached.commands.includes(command)
+if (cache !== undefined && !warm) {
   const commands = cached === undefined || script.cachedDataRejected === true
     ? [command]
-    : [...cached.commands, command]
+    : [...new Set([...cached.commands, command])]
   // At exit, so that the cache also holds the functions this command compiled on the way.
   process.once("exit", () => writeCache(cache, commands, script))
 }

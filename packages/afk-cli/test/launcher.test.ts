@@ -1,6 +1,6 @@
 /**
  * `bin/afk-cli.js`, the launcher: it compiles the bundle with a V8 code cache kept in a directory of the user's
- * own under the temp dir (quality P5). The cache may only ever cost speed: missing, corrupt or impossible, the
+ * own under the temp dir, and starts from the one the build ships next to the bundle (quality P5). The cache may only ever cost speed: missing, corrupt or impossible, the
  * command runs the same. Before the build, it says how to build.
  */
 import { describe, expect, it } from "@effect/vitest"
@@ -35,6 +35,16 @@ describe("bin/afk-cli.js", () => {
       writeFileSync(file, "not a V8 code cache")
       yield* versionIn(tmp)
       expect(readFileSync(file).length).toBeGreaterThan(1000)
+    }))
+
+  it.live("P5: a first start uses the cache the build shipped (dist/bin.v8cache) and writes none of its own", () =>
+    Effect.gen(function*() {
+      expect(existsSync(new URL("../dist/bin.v8cache", import.meta.url))).toBe(true)
+      const tmp = Cli.scratch()
+      const result = yield* Cli.run(["--help"], { TMPDIR: tmp })
+      expect(result.code, result.all).toBe(0)
+      const dir = cacheDirIn(tmp)
+      expect(existsSync(dir) ? readdirSync(dir) : []).toEqual([])
     }))
 
   it.live("runs the same when the cache directory cannot be made, or NODE_DISABLE_COMPILE_CACHE=1", () =>

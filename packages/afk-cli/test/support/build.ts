@@ -1,5 +1,5 @@
 /**
- * Vitest global setup: builds `dist/bin.js` once, so the tests run the CLI exactly as a user does.
+ * Vitest global setup: builds `dist/bin.js` (and its code cache) once, so the tests run the CLI exactly as a user does.
  */
 import { execFileSync } from "node:child_process"
 import { createRequire } from "node:module"
@@ -7,5 +7,8 @@ import { fileURLToPath } from "node:url"
 
 export default function setup(): void {
   const tsup = createRequire(import.meta.url).resolve("tsup/dist/cli-default.js")
-  execFileSync(process.execPath, [tsup], { cwd: fileURLToPath(new URL("../..", import.meta.url)), stdio: "pipe" })
+  const cwd = fileURLToPath(new URL("../..", import.meta.url))
+  // As `npm run build -w afk-cli`: the bundle, then the code cache shipped next to it.
+  execFileSync(process.execPath, [tsup], { cwd, stdio: "pipe" })
+  execFileSync(process.execPath, ["scripts/warm-cache.mjs"], { cwd, stdio: "pipe" })
 }
