@@ -5,7 +5,7 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import { Domain } from "afk-core"
-import * as Cause from "effect/Cause"
+import { Renderings } from "afk-core/testing"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
 import * as TestClock from "effect/TestClock"
@@ -64,19 +64,6 @@ describe("a new comment is never posted twice", () => {
 })
 
 describe("quality R5: a token Forgejo echoes is never quoted", () => {
-  const everyRendering = (
-    error: { readonly message: string; readonly hint?: string | undefined; readonly cause?: unknown }
-  ) =>
-    [
-      String(error),
-      error.message,
-      error.hint ?? "",
-      String(error.cause),
-      JSON.stringify(error),
-      Cause.pretty(Cause.fail(error))
-    ]
-      .join("\n")
-
   for (
     const [name, fault] of [
       ["a 422 quoting the Authorization header", { status: 422, body: `{"message":"bad header: token ${token}"}` }],
@@ -92,8 +79,8 @@ describe("quality R5: a token Forgejo echoes is never quoted", () => {
         const fiber = yield* Effect.fork(Effect.flip(tracker.getIssue(repo, 1)))
         yield* TestClock.adjust("1 minute")
         const error = yield* Fiber.join(fiber)
-        assert.notInclude(everyRendering(error), token)
-        assert.notInclude(everyRendering(error), token.slice(0, 10))
+        assert.notInclude(Renderings.everyRendering(error), token)
+        assert.notInclude(Renderings.everyRendering(error), token.slice(0, 10))
       }))
   }
 })

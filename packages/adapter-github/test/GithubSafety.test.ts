@@ -7,7 +7,7 @@ import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientError from "@effect/platform/HttpClientError"
 import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import { describe, expect, it } from "@effect/vitest"
-import * as Cause from "effect/Cause"
+import { Renderings } from "afk-core/testing"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
@@ -111,19 +111,6 @@ describe("a new comment is never posted twice", () => {
 })
 
 describe("quality R5: a token GitHub echoes is never quoted", () => {
-  const everyRendering = (
-    error: { readonly message: string; readonly hint?: string | undefined; readonly cause?: unknown }
-  ) =>
-    [
-      String(error),
-      error.message,
-      error.hint ?? "",
-      String(error.cause),
-      JSON.stringify(error),
-      Cause.pretty(Cause.fail(error))
-    ]
-      .join("\n")
-
   for (
     const [name, fault] of [
       ["a 422 quoting the Authorization header", { status: 422, body: `{"message":"bad header: Bearer ${token}"}` }],
@@ -143,8 +130,8 @@ describe("quality R5: a token GitHub echoes is never quoted", () => {
         yield* TestClock.adjust("1 minute")
         const error = yield* Fiber.join(fiber)
         expect(error._tag).toBe("TrackerError")
-        expect(everyRendering(error)).not.toContain(token)
-        expect(everyRendering(error)).not.toContain(token.slice(0, 10))
+        expect(Renderings.everyRendering(error)).not.toContain(token)
+        expect(Renderings.everyRendering(error)).not.toContain(token.slice(0, 10))
       }))
   }
 
@@ -165,6 +152,6 @@ describe("quality R5: a token GitHub echoes is never quoted", () => {
       const error = yield* Effect.flip(tracker.getIssue(repo, 3))
       expect(fake.log.some((entry) => entry.path.endsWith("/access_tokens"))).toBe(true)
       expect(error.message).toMatch(/malformed or unexpected body/)
-      expect(everyRendering(error)).not.toContain(installationToken)
+      expect(Renderings.everyRendering(error)).not.toContain(installationToken)
     }))
 })

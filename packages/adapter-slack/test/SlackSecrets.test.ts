@@ -1,7 +1,7 @@
 /** Known token and webhook values, driven through every failure path, never surface (quality R5). */
 import { describe, expect, it } from "@effect/vitest"
 import { type Domain, Notifier } from "afk-core"
-import * as Cause from "effect/Cause"
+import { Renderings } from "afk-core/testing"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Logger from "effect/Logger"
@@ -20,15 +20,7 @@ const wrongToken = "xoxb-9999-8888-AnotherSecretTokenValue"
 const webhookSecret = "afkFakeWebhookSecret0000"
 
 const everyRendering = (error: Notifier.NotifierError): string =>
-  [
-    String(error),
-    error.message,
-    error.stack ?? "",
-    JSON.stringify(error),
-    JSON.stringify(Schema.encodeSync(Notifier.NotifierError)(error)),
-    Cause.pretty(Cause.fail(error)),
-    inspect(error, { depth: 20 })
-  ].join("\n")
+  [Renderings.everyRendering(error), JSON.stringify(Schema.encodeSync(Notifier.NotifierError)(error))].join("\n")
 
 type Send = (fake: SlackFake.Service) => Effect.Effect<Notifier.Service, never, Scope.Scope>
 

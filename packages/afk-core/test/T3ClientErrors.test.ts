@@ -5,13 +5,13 @@
  */
 import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import { describe, expect, it } from "@effect/vitest"
-import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
 import * as Redacted from "effect/Redacted"
 import * as http from "node:http"
 import type { AddressInfo } from "node:net"
 import type { AgentRuntimeError } from "../src/AgentRuntime.js"
 import * as T3Client from "../src/T3Client.js"
+import * as Renderings from "../src/testing/Renderings.js"
 
 const token = "t3-KnownSecretBearerValue-0123456789"
 
@@ -44,16 +44,6 @@ const interrupt = {
   threadId: "t-1",
   createdAt: "2026-01-01T00:00:00.000Z"
 } as const
-
-const everyRendering = (error: AgentRuntimeError): string =>
-  [
-    String(error),
-    error.message,
-    error.hint ?? "",
-    String(error.cause),
-    JSON.stringify(error),
-    Cause.pretty(Cause.fail(error))
-  ].join("\n")
 
 const cases: ReadonlyArray<
   readonly [
@@ -88,8 +78,8 @@ describe("quality R5: a T3 server echoing the bearer token", () => {
         })
         const error = yield* Effect.flip(call(client))
         expect(error._tag).toBe("AgentRuntimeError")
-        expect(everyRendering(error)).not.toContain(token)
-        expect(everyRendering(error)).not.toContain(token.slice(0, 10))
+        expect(Renderings.everyRendering(error)).not.toContain(token)
+        expect(Renderings.everyRendering(error)).not.toContain(token.slice(0, 10))
       }).pipe(Effect.provide(FetchHttpClient.layer)))
   }
 })
