@@ -180,6 +180,8 @@ export const make = (options: Options): Effect.Effect<Tracker.Service, never, Fi
 
       getIssue: (repo, number) => Effect.map(readIssue("getIssue", repo, number), (issue) => toIssue(repo, issue)),
 
+      // Interim (replaced on this branch before it lands): edits are not read yet.
+      lastEdit: () => Effect.succeed(Option.none()),
       labelEvents: (repo, number) =>
         Effect.flatMap(
           readIssue("labelEvents", repo, number),

@@ -304,6 +304,8 @@ export const fromClient = (
       listOpenIssues,
       getIssue,
       labelEvents,
+      // Interim (replaced on this branch before it lands): edits are not read yet.
+      lastEdit: () => Effect.succeed(Option.none()),
       listComments,
       addLabel,
       removeLabel,

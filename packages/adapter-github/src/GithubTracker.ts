@@ -176,6 +176,8 @@ export const make = (options: Options = {}): Effect.Effect<Tracker.Service, neve
 
       getIssue: (repo, number) => getIssue(repo, number).pipe(Effect.mapError(toError)),
 
+      // Interim (replaced on this branch before it lands): edits are not read yet.
+      lastEdit: () => Effect.succeed(Option.none()),
       labelEvents: (repo, number) =>
         changes.read(
           repo,

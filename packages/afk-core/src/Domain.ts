@@ -56,6 +56,15 @@ export class LabelEvent extends Schema.Class<LabelEvent>("LabelEvent")({
   at: Schema.DateTimeUtc
 }) {}
 
+/**
+ * The latest edit of an issue's title or body after it was opened. `editor` is absent when the forge cannot
+ * say who made it: such an edit counts as made by someone untrusted (fail closed).
+ */
+export class IssueEdit extends Schema.Class<IssueEdit>("IssueEdit")({
+  at: Schema.DateTimeUtc,
+  editor: Schema.optional(Schema.String)
+}) {}
+
 export class Comment extends Schema.Class<Comment>("Comment")({
   id: Schema.String,
   author: Schema.String,

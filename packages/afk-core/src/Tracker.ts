@@ -4,8 +4,9 @@
  */
 import * as Context from "effect/Context"
 import type * as Effect from "effect/Effect"
+import type * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
-import type { Comment, Issue, LabelEvent, Repo } from "./Domain.js"
+import type { Comment, Issue, IssueEdit, LabelEvent, Repo } from "./Domain.js"
 import * as PortError from "./PortError.js"
 
 export class TrackerError extends Schema.TaggedError<TrackerError>()("TrackerError", PortError.fields) {
@@ -21,6 +22,12 @@ export interface Service {
   readonly getIssue: (repo: Repo, number: number) => Effect.Effect<Issue, TrackerError>
   /** Every label addition and removal on the issue, oldest first, with its actor. */
   readonly labelEvents: (repo: Repo, number: number) => Effect.Effect<ReadonlyArray<LabelEvent>, TrackerError>
+  /**
+   * The latest edit of the issue's title or body, with its editor when the forge can tell; none when it was
+   * never edited. A forge that cannot tell returns an edit without an editor whenever the text may have
+   * changed, so the text AFK sends is never one nobody trusted approved (fail closed).
+   */
+  readonly lastEdit: (repo: Repo, number: number) => Effect.Effect<Option.Option<IssueEdit>, TrackerError>
   /** Every comment on the issue, oldest first, with author and creation time. */
   readonly listComments: (repo: Repo, number: number) => Effect.Effect<ReadonlyArray<Comment>, TrackerError>
   /** Adds `label` to the issue, creating the label in the repo if it does not exist; a no-op if present. */

@@ -6,7 +6,8 @@
  */
 import * as DateTime from "effect/DateTime"
 import * as Effect from "effect/Effect"
-import { Comment, Issue, LabelEvent, type Repo, repoOwner } from "../Domain.js"
+import * as Option from "effect/Option"
+import { Comment, Issue, IssueEdit, LabelEvent, type Repo, repoOwner } from "../Domain.js"
 import { type Service, TrackerError } from "../Tracker.js"
 
 export interface SeedIssue {
@@ -21,6 +22,8 @@ export interface SeedIssue {
   readonly labeledBy?: Readonly<Record<string, string>>
   readonly events?: ReadonlyArray<{ label: string; action: "added" | "removed"; actor: string; at: string }>
   readonly comments?: ReadonlyArray<{ author: string; body: string; createdAt?: string }>
+  /** Edits of the title or body after the issue was opened (`editor` absent: the forge cannot tell who). */
+  readonly edits?: ReadonlyArray<{ editor?: string; at: string }>
 }
 
 export interface Seed {
@@ -43,6 +46,7 @@ interface IssueData {
   isPullRequest: boolean
   events: Array<LabelEvent>
   comments: Array<Comment>
+  edits: Array<IssueEdit>
 }
 
 interface RepoData {
@@ -74,6 +78,10 @@ export interface MemoryTracker {
     addLabel: (repo: Repo, n: number, label: string) => void
     removeLabel: (repo: Repo, n: number, label: string) => void
     comment: (repo: Repo, n: number, body: string) => void
+    /** Edits the title and/or body as this person. */
+    edit: (repo: Repo, n: number, change: { readonly title?: string; readonly body?: string }) => void
+    close: (repo: Repo, n: number) => void
+    reopen: (repo: Repo, n: number) => void
   }
   readonly addIssue: (repo: Repo, issue: SeedIssue) => void
   /** Hook run before every call; a failing effect makes the call fail (fault injection). */
@@ -123,7 +131,8 @@ export const make = (seed: Seed): Effect.Effect<MemoryTracker> =>
         comments: (seedIssue.comments ?? []).map(
           (c) =>
             new Comment({ id: String(nextCommentId++), author: c.author, body: c.body, createdAt: toDate(c.createdAt) })
-        )
+        ),
+        edits: (seedIssue.edits ?? []).map((e) => new IssueEdit({ at: toDate(e.at), editor: e.editor }))
       })
       void repo
     }
@@ -211,6 +220,11 @@ export const make = (seed: Seed): Effect.Effect<MemoryTracker> =>
         read(
           "labelEvents",
           Effect.map(issueData("labelEvents", repo, number), (i) => [...i.events])
+        ),
+      lastEdit: (repo, number) =>
+        read(
+          "lastEdit",
+          Effect.map(issueData("lastEdit", repo, number), (i) => Option.fromNullable(i.edits.at(-1)))
         ),
       listComments: (repo, number) =>
         read(
@@ -317,6 +331,21 @@ export const make = (seed: Seed): Effect.Effect<MemoryTracker> =>
                 createdAt: stamp()
               })
             )
+        },
+        edit: (repo, n, change) => {
+          const issue = repos.get(repo)?.issues.get(n)
+          if (issue === undefined) return
+          if (change.title !== undefined) issue.title = change.title
+          if (change.body !== undefined) issue.body = change.body
+          issue.edits.push(new IssueEdit({ at: stamp(), editor: login }))
+        },
+        close: (repo, n) => {
+          const issue = repos.get(repo)?.issues.get(n)
+          if (issue !== undefined) issue.state = "closed"
+        },
+        reopen: (repo, n) => {
+          const issue = repos.get(repo)?.issues.get(n)
+          if (issue !== undefined) issue.state = "open"
         }
       }),
       addIssue: (repo, issue) => {
