@@ -178,6 +178,25 @@ export const make = (options: Options): Effect.Effect<Tracker.Service, never, Fi
             .map((issue) => toIssue(repo, issue))
         }),
 
+      listClosedIssues: (repo, label) =>
+        Effect.gen(function*() {
+          const names = yield* Effect.mapError(
+            fs.readDirectory(folder(root, repo)),
+            failure("listClosedIssues", `repository ${repo}`)
+          )
+          const numbers = names.flatMap((name) => {
+            const match = /^([1-9]\d*)\.md$/.exec(name)
+            return match === null ? [] : [Number(match[1])]
+          })
+          const issues = yield* Effect.forEach(numbers, (n) => readIssue("listClosedIssues", repo, n), {
+            concurrency: 16
+          })
+          return issues
+            .filter((issue) => issue.state === "closed" && !issue.pullRequest && issue.labels.includes(label))
+            .sort((a, b) => a.number - b.number)
+            .map((issue) => toIssue(repo, issue))
+        }),
+
       getIssue: (repo, number) => Effect.map(readIssue("getIssue", repo, number), (issue) => toIssue(repo, issue)),
 
       // Interim (replaced on this branch before it lands): edits are not read yet.

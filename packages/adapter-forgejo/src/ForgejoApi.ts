@@ -25,10 +25,11 @@ const arrayOf = <A, I>(item: Schema.Schema<A, I>) => ({ page: Schema.Array(item)
 export const openIssues = (
   client: Service,
   repo: string,
-  label: string
+  label: string,
+  state: "open" | "closed" = "open"
 ): Effect.Effect<ReadonlyArray<Wire.Issue>, ForgejoError> =>
   client.list(repoCall("GET /repos/{o}/{r}/issues", repo, "read:issue"), repoPath(repo, "issues"), {
-    query: { state: "open", labels: label, type: "issues" },
+    query: { state, labels: label, type: "issues" },
     paging: "counted",
     ...arrayOf(Wire.Issue)
   })

@@ -164,19 +164,21 @@ export const fromClient = (
         )
       )
 
-    const listOpenIssues: Tracker.Service["listOpenIssues"] = (repo, label) =>
-      Api.openIssues(client, repo, label).pipe(
-        Effect.mapError(toTrackerError("listOpenIssues")),
+    const listIssues = (operation: string, state: "open" | "closed") => (repo: Domain.Repo, label: string) =>
+      Api.openIssues(client, repo, label, state).pipe(
+        Effect.mapError(toTrackerError(operation)),
         Effect.flatMap((issues) => {
           const kept = new Map<number, Wire.Issue>()
           for (const issue of issues) {
-            const labelled = issue.labels.some((carried) => carried.name === label)
-            if (issue.pull_request == null && issue.state === "open" && labelled) kept.set(issue.number, issue)
+            const labelled = issue.labels.some((carried) => Domain.sameLabel(carried.name, label))
+            if (issue.pull_request == null && issue.state === state && labelled) kept.set(issue.number, issue)
           }
           const ordered = [...kept.values()].sort((a, b) => a.number - b.number)
-          return Effect.forEach(ordered, (issue) => toIssue("listOpenIssues", repo, issue))
+          return Effect.forEach(ordered, (issue) => toIssue(operation, repo, issue))
         })
       )
+    const listOpenIssues: Tracker.Service["listOpenIssues"] = listIssues("listOpenIssues", "open")
+    const listClosedIssues: Tracker.Service["listClosedIssues"] = listIssues("listClosedIssues", "closed")
 
     const getIssue: Tracker.Service["getIssue"] = (repo, number) =>
       Api.issue(client, repo, number).pipe(
@@ -302,6 +304,7 @@ export const fromClient = (
 
     return {
       listOpenIssues,
+      listClosedIssues,
       getIssue,
       labelEvents,
       // Interim (replaced on this branch before it lands): edits are not read yet.

@@ -50,11 +50,12 @@ export interface Options {
 }
 
 export interface Changes {
-  /** The repository's open issues carrying `label` (pull requests included), from a memo or from GitHub. */
+  /** The repository's open (or closed) issues carrying `label` (pull requests included), from a memo or from GitHub. */
   readonly list: <A extends Listed, I>(
     repo: Domain.Repo,
     label: string,
-    item: Schema.Schema<A, I>
+    item: Schema.Schema<A, I>,
+    state?: "open" | "closed"
   ) => Effect.Effect<ReadonlyArray<A>, GithubError.GithubError>
   /** An issue's label events, from a memo kept under its `updated_at` or from `read`. */
   readonly events: <A, I>(
@@ -182,13 +183,14 @@ export const make = (client: GithubClient.Service, options: Options = {}): Chang
   }
 
   return {
-    list: (repo, label, item) =>
+    list: (repo, label, item, issueState = "open") =>
       Effect.gen(function*() {
         const state = stateOf(repo)
-        const key = `list ${repo.toLowerCase()} ${label}`
+        const key = `list ${repo.toLowerCase()} ${issueState === "open" ? "" : "closed "}${label}`
+        const recordKey = `${issueState} ${label}`
         const schema = memoOf(item)
         const path = GithubClient.repoPath(repo, "issues")
-        const params = { labels: label, state: "open" }
+        const params = { labels: label, state: issueState }
         const generation = state.generation
         const now = yield* client.serverTime
         const worthProbing = now >= state.quietFrom && (yield* client.listed(path, params))
@@ -199,7 +201,7 @@ export const make = (client: GithubClient.Service, options: Options = {}): Chang
         )
         if (Option.isSome(current)) {
           const memo = yield* client.recall(key, current.value.etag, schema)
-          const mine = state.generation === 0 || state.recorded.get(label) === state.generation
+          const mine = state.generation === 0 || state.recorded.get(recordKey) === state.generation
           if (Option.isSome(memo) && mine && now - memo.value.savedAt <= maxAge) {
             note(state, memo.value.items, now)
             return memo.value.items
@@ -210,7 +212,7 @@ export const make = (client: GithubClient.Service, options: Options = {}): Chang
         if (undisturbed) note(state, items, now)
         if (Option.isSome(current) && current.value.quiet && current.value.generation === generation && undisturbed) {
           yield* client.remember(key, current.value.etag, schema, { savedAt: now, items })
-          state.recorded.set(label, generation)
+          state.recorded.set(recordKey, generation)
         }
         return items
       }),

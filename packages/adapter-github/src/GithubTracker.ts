@@ -174,6 +174,16 @@ export const make = (options: Options = {}): Effect.Effect<Tracker.Service, neve
             Effect.mapError(toError)
           ),
 
+      listClosedIssues: (repo, label) =>
+        changes
+          .list(repo, label, IssueBody, "closed")
+          .pipe(
+            Effect.map((bodies) =>
+              bodies.filter((body) => body.pull_request === undefined).map((body) => toIssue(repo, body))
+            ),
+            Effect.mapError(toError)
+          ),
+
       getIssue: (repo, number) => getIssue(repo, number).pipe(Effect.mapError(toError)),
 
       // Interim (replaced on this branch before it lands): edits are not read yet.

@@ -6,7 +6,8 @@
  */
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
-import { type Issue, IssueRef, Repo } from "./Domain.js"
+import type * as Approval from "./Approval.js"
+import { hasLabel, type Issue, IssueRef, Repo } from "./Domain.js"
 
 /** The settings the policy reads (`AfkConfig` satisfies it). */
 export interface PolicyConfig {
@@ -26,10 +27,14 @@ export interface Blocker {
   readonly state: "open" | "closed" | "missing"
 }
 
-/** An issue considered for dispatch; `trusted` = the latest ready label was applied by a trusted actor. */
+/**
+ * An issue considered for dispatch. `trusted` = its latest ready label approves a run (`Approval.prove`);
+ * when it does not, `unapproved` says why (else the refusal is `untrusted`).
+ */
 export interface Candidate {
   readonly issue: Issue
   readonly trusted: boolean
+  readonly unapproved?: Approval.Refusal | undefined
   readonly blockers: ReadonlyArray<Blocker>
 }
 
@@ -48,6 +53,8 @@ export type RefusalReason =
   | "human"
   | "paused"
   | "untrusted"
+  | "stale-approval"
+  | "edited"
   | "not-allowlisted"
   | "repo-locked"
   | "blocked"
@@ -107,8 +114,17 @@ export const blockersOf = (issue: Issue): ReadonlyArray<IssueRef> => {
   return [...refs.values()]
 }
 
-const hasLabel = (issue: Issue, label: string): boolean =>
-  issue.labels.some((each) => each.toLowerCase() === label.toLowerCase())
+const allowlists = new WeakMap<ReadonlyArray<string>, ReadonlySet<string>>()
+
+/** Whether `repo` is on the allowlist (compared case-insensitively, as the forges compare names). */
+export const allowlisted = (allowlist: ReadonlyArray<string>, repo: string): boolean => {
+  let set = allowlists.get(allowlist)
+  if (set === undefined) {
+    set = new Set(allowlist.map((entry) => entry.toLowerCase()))
+    allowlists.set(allowlist, set)
+  }
+  return set.has(repo.toLowerCase())
+}
 
 const unresolved = (candidate: Candidate): ReadonlyArray<Blocker> => {
   const known = new Map(candidate.blockers.map((blocker) => [blocker.ref.toString(), blocker]))
@@ -131,15 +147,17 @@ const refuse = (reason: RefusalReason, detail: string): Verdict => Option.some({
  */
 export const screen = (issue: Issue, lockedRepos: ReadonlySet<string>, config: PolicyConfig): Verdict => {
   if (issue.state !== "open") return refuse("closed", `${issue.ref} is closed.`)
-  if (!hasLabel(issue, config.readyLabel)) {
+  if (!hasLabel(issue.labels, config.readyLabel)) {
     return refuse("not-ready", `${issue.ref} does not carry the ${config.readyLabel} label.`)
   }
-  if (hasLabel(issue, config.humanLabel)) {
+  if (hasLabel(issue.labels, config.humanLabel)) {
     return refuse("human", `${issue.ref} carries ${config.humanLabel}: it was handed to a human, who must remove it.`)
   }
-  if (hasLabel(issue, config.pausedLabel)) return refuse("paused", `${issue.ref} carries ${config.pausedLabel}.`)
-  if (!config.allowlist.includes(issue.repo)) return refuse("not-allowlisted", `${issue.repo} is not in the allowlist.`)
-  if (lockedRepos.has(issue.repo) || hasLabel(issue, config.lockLabel)) {
+  if (hasLabel(issue.labels, config.pausedLabel)) return refuse("paused", `${issue.ref} carries ${config.pausedLabel}.`)
+  if (!allowlisted(config.allowlist, issue.repo)) {
+    return refuse("not-allowlisted", `${issue.repo} is not in the allowlist.`)
+  }
+  if (lockedRepos.has(issue.repo.toLowerCase()) || hasLabel(issue.labels, config.lockLabel)) {
     return refuse("repo-locked", `${issue.repo} already has a run in flight (an issue carries ${config.lockLabel}).`)
   }
   return Option.none()
@@ -150,6 +168,7 @@ const ineligibility = (candidate: Candidate, locked: ReadonlySet<string>, config
   if (Option.isSome(screened)) return screened
   const { issue } = candidate
   if (!candidate.trusted) {
+    if (candidate.unapproved !== undefined) return refuse(candidate.unapproved.reason, candidate.unapproved.detail)
     return refuse(
       "untrusted",
       `The latest ${config.readyLabel} label on ${issue.ref} was not applied by a trusted actor.`
@@ -207,9 +226,9 @@ export const decide = (
       }))
     }
   }
-  const locked = new Set<string>(input.lockedRepos)
+  const locked = new Set<string>([...input.lockedRepos].map((repo) => repo.toLowerCase()))
   for (const { issue } of ordered) {
-    if (issue.state === "open" && hasLabel(issue, config.lockLabel)) locked.add(issue.repo)
+    if (issue.state === "open" && hasLabel(issue.labels, config.lockLabel)) locked.add(issue.repo.toLowerCase())
   }
   const dispatch: Array<Decision> = []
   const refused: Array<Refusal> = []
@@ -222,7 +241,7 @@ export const decide = (
       refused.push({ issue, ...ineligible.value })
       continue
     }
-    const winner = taken.get(issue.repo)
+    const winner = taken.get(issue.repo.toLowerCase())
     if (winner !== undefined) {
       refused.push(busy(issue, winner))
       continue
@@ -232,7 +251,7 @@ export const decide = (
       continue
     }
     const priority = priorityOf(issue.labels, config.defaultPriority)
-    taken.set(issue.repo, issue)
+    taken.set(issue.repo.toLowerCase(), issue)
     slots--
     dispatch.push({
       issue,

@@ -20,6 +20,19 @@ export const repo = (slug: string): Repo => Schema.decodeSync(Repo)(slug)
 export const repoOwner = (repo: Repo): string => repo.slice(0, repo.indexOf("/"))
 export const repoName = (repo: Repo): string => repo.slice(repo.indexOf("/") + 1)
 
+/** Forges compare repository names case-insensitively; so does AFK. */
+export const sameRepo = (a: string, b: string): boolean => a.toLowerCase() === b.toLowerCase()
+
+/** Labels compare case-insensitively everywhere (events, lists, policy), as the forges match them. */
+export const sameLabel = (a: string, b: string): boolean => a.trim().toLowerCase() === b.trim().toLowerCase()
+
+/** Whether `labels` holds `label`, compared case-insensitively. */
+export const hasLabel = (labels: ReadonlyArray<string>, label: string): boolean =>
+  labels.some((each) => sameLabel(each, label))
+
+/** Forge logins compare case-insensitively. */
+export const sameLogin = (a: string, b: string): boolean => a.toLowerCase() === b.toLowerCase()
+
 /** One issue in one repository. */
 export class IssueRef extends Schema.Class<IssueRef>("IssueRef")({
   repo: Repo,

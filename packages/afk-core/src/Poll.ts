@@ -6,7 +6,9 @@
  */
 import * as Arr from "effect/Array"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import * as Option from "effect/Option"
+import * as Approval from "./Approval.js"
 import type * as Config from "./Config.js"
 import * as DispatchPolicy from "./DispatchPolicy.js"
 import type { Issue, Repo } from "./Domain.js"
@@ -24,12 +26,12 @@ interface RepoView {
 }
 
 /**
- * Per-pass caches: trust per (repo, actor) and blocker states, each read once — concurrent lookups share
- * one request, and a failed read fails every issue that needed it this pass (they are retried next pass).
+ * Reads one candidate: its approval (`Approval.prove`, trust asked once per pass through the context) and
+ * its blockers' states, each read once per pass — concurrent lookups share one request, and a failed read
+ * fails every issue that needed it this pass (they are retried next pass).
  */
 const makeCandidate = Effect.gen(function*() {
   const tracker = yield* Tracker
-  const trust = new Map<string, Effect.Effect<boolean, TrackerError>>()
   const states = new Map<string, Effect.Effect<DispatchPolicy.Blocker["state"], TrackerError>>()
   const memo = <A>(
     cache: Map<string, Effect.Effect<A, TrackerError>>,
@@ -53,21 +55,28 @@ const makeCandidate = Effect.gen(function*() {
           () => Effect.succeed("missing" as const)
         )
       ))
-  return (config: Config.AfkConfig, issue: Issue): Effect.Effect<DispatchPolicy.Candidate, TrackerError> =>
+  return (ctx: Run.Context, issue: Issue): Effect.Effect<DispatchPolicy.Candidate, TrackerError> =>
     Effect.gen(function*() {
-      if (issue.labels.includes(config.humanLabel) || issue.labels.includes(config.pausedLabel)) {
-        return { issue, trusted: false, blockers: [] }
-      }
-      const events = yield* tracker.labelEvents(issue.repo, issue.number)
-      const applied = events.filter((e) => e.label === config.readyLabel && e.action === "added").at(-1)
-      const trusted = applied === undefined
-        ? false
-        : yield* memo(trust, `${issue.repo} ${applied.actor}`, () => tracker.isTrusted(issue.repo, applied.actor))
+      const [events, edit] = yield* Effect.all([
+        tracker.labelEvents(issue.repo, issue.number),
+        tracker.lastEdit(issue.repo, issue.number)
+      ], { concurrency: 2 })
+      // Only an issue that ever carried the lock can have had a run: only then are its records read.
+      const comments = Approval.everAdded(events, ctx.config.lockLabel)
+        ? yield* tracker.listComments(issue.repo, issue.number)
+        : []
+      const proof = yield* Approval.prove(
+        { issue, events, edit, previousEnd: Approval.previousEnd(comments, ctx.bot) },
+        ctx.config,
+        ctx.bot,
+        (login) => ctx.isTrusted(issue.repo, login)
+      )
+      if (Either.isLeft(proof)) return { issue, trusted: false, unapproved: proof.left, blockers: [] }
       const blockers = yield* Effect.forEach(
         DispatchPolicy.blockersOf(issue),
         (ref) => Effect.map(stateOf(ref), (state) => ({ ref, state }))
       )
-      return { issue, trusted, blockers }
+      return { issue, trusted: true, blockers }
     })
 })
 
@@ -88,17 +97,23 @@ export const run = (config: Config.AfkConfig) =>
           journal,
           repo
         )(
-          Effect.map(
+          // Both lists run to their end even when one fails: they are shared with watch (see Watch.run).
+          Effect.flatMap(
             Effect.all([
               tracker.listOpenIssues(repo, config.readyLabel),
               tracker.listOpenIssues(repo, config.lockLabel)
-            ]),
-            ([ready, locked]) => views.push({ repo, ready, locked })
+            ], { concurrency: 2, mode: "either" }),
+            (lists) =>
+              Effect.map(Effect.all(lists), ([ready, locked]) => {
+                views.push({ repo, ready, locked })
+              })
           )
         ),
       { concurrency: 8, discard: true }
     )
-    const lockedRepos = new Set(views.filter((view) => view.locked.length > 0).map((view) => view.repo))
+    const lockedRepos = new Set(
+      views.filter((view) => view.locked.length > 0).map((view) => view.repo.toLowerCase() as Repo)
+    )
     const inFlight = views.reduce((sum, view) => sum + view.locked.length, 0)
     const slots = Math.max(0, config.maxConcurrentRuns - inFlight)
     const ordered = views.flatMap((view) => view.ready).sort((a, b) =>
@@ -136,7 +151,7 @@ export const run = (config: Config.AfkConfig) =>
       const results = yield* Effect.forEach(
         batch,
         (issue) =>
-          candidate(config, issue).pipe(
+          candidate(ctx, issue).pipe(
             Effect.map(Option.some),
             Effect.catchAll((error) =>
               Effect.sync(() => unsettled.add(issue.repo)).pipe(

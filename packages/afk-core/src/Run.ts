@@ -10,10 +10,20 @@ import * as Either from "effect/Either"
 import * as Fiber from "effect/Fiber"
 import * as Option from "effect/Option"
 import { AgentRuntime } from "./AgentRuntime.js"
+import * as Approval from "./Approval.js"
 import * as Checklist from "./Checklist.js"
 import { type AfkConfig, describeArming } from "./Config.js"
 import * as DispatchPolicy from "./DispatchPolicy.js"
-import { type Check, type Comment, type Issue, Notification } from "./Domain.js"
+import {
+  type Check,
+  type Comment,
+  hasLabel,
+  type Issue,
+  type IssueEdit,
+  type LabelEvent,
+  Notification,
+  type Repo
+} from "./Domain.js"
 import * as Ids from "./Ids.js"
 import { Notifier, type NotifierError } from "./Notifier.js"
 import * as Pass from "./Pass.js"
@@ -25,6 +35,11 @@ export interface Context {
   readonly config: AfkConfig
   readonly bot: string
   readonly journal: Pass.Journal
+  /**
+   * Whether `login` may approve runs in `repo`, asked of the tracker once per pass (concurrent asks share one
+   * request; a failure is not kept). Lives only as long as the pass, in memory.
+   */
+  readonly isTrusted: (repo: Repo, login: string) => Effect.Effect<boolean, TrackerError>
 }
 
 /**
@@ -42,7 +57,21 @@ export const open = (pass: Pass.Report["pass"], config: AfkConfig) =>
       yield* journal.fail("tracker", bot.left.message)
       return Either.left(yield* journal.report)
     }
-    return Either.right<Context>({ config, bot: bot.right, journal })
+    const asked = new Map<string, Effect.Effect<boolean, TrackerError>>()
+    const isTrusted = (repo: Repo, login: string) =>
+      Effect.suspend(() => {
+        const key = `${repo.toLowerCase()} ${login.toLowerCase()}`
+        const known = asked.get(key)
+        if (known !== undefined) return known
+        return Effect.flatMap(
+          Effect.cached(Effect.tapError(tracker.isTrusted(repo, login), () => Effect.sync(() => asked.delete(key)))),
+          (shared) => {
+            asked.set(key, shared)
+            return shared
+          }
+        )
+      })
+    return Either.right<Context>({ config, bot: bot.right, journal, isTrusted })
   })
 
 /** What the checklist shows besides the record itself. */
@@ -120,28 +149,84 @@ const outranks = (
   return DispatchPolicy.compare(mine.issue, other.issue, ctx.config.defaultPriority) < 0
 }
 
+/** How a claim ended. */
+export type Claimed =
+  /** The agent was dispatched (or an earlier attempt's dispatch adopted). */
+  | "dispatched"
+  /** Another issue of the repo holds an older claim; this lock was released. */
+  | "yielded"
+  /** What was read after the lock does not approve a run (see the decision line); nothing was created. */
+  | "refused"
+  /** Another pass already dispatched this run; watch drives it. */
+  | "in-flight"
+
+/**
+ * Why `issue`, as just re-read, may not start a run now (null when it may): it must be open, ready, neither
+ * handed to a human nor paused, and its latest ready label must approve a run (`Approval.prove`).
+ */
+const refusal = (
+  ctx: Context,
+  issue: Issue,
+  comments: ReadonlyArray<Comment>,
+  events: ReadonlyArray<LabelEvent>,
+  edit: Option.Option<IssueEdit>
+) =>
+  Effect.gen(function*() {
+    const { config } = ctx
+    if (issue.state !== "open") return `${issue.ref} is closed`
+    if (!hasLabel(issue.labels, config.readyLabel)) return `${issue.ref} no longer carries ${config.readyLabel}`
+    if (hasLabel(issue.labels, config.humanLabel)) return `${issue.ref} carries ${config.humanLabel}`
+    if (hasLabel(issue.labels, config.pausedLabel)) return `${issue.ref} carries ${config.pausedLabel}`
+    const proof = yield* Approval.prove(
+      { issue, events, edit, previousEnd: Approval.previousEnd(comments, ctx.bot) },
+      config,
+      ctx.bot,
+      (login) => ctx.isTrusted(issue.repo, login)
+    )
+    return Either.isLeft(proof) ? `${proof.left.reason}: ${proof.left.detail}` : null
+  })
+
 /**
  * Claims `issue` for a run and dispatches it, adopting whatever an earlier (crashed or concurrent) attempt
- * already wrote. The lock label must already be on the issue or is added first. Returns without
- * dispatching when another issue of the repo holds an older claim (that claim wins; this lock is released).
+ * already wrote. The lock label is added first unless the listing showed it; then the issue, its comments,
+ * its label history and its last edit are read again and the approval proved on what was read, before
+ * anything is created — a tick that stalled never acts on old reads, and the run ordinal comes from the
+ * fresh records. The prompt is built from the text that was proved. A refused claim releases the lock it
+ * added (a lock that was already there is the caller's to judge). Returns without dispatching when another
+ * issue of the repo holds an older claim (that claim wins; this lock is released).
  */
-export const claim = (ctx: Context, issue: Issue, reason: string) =>
+export const claim = (ctx: Context, listed: Issue, reason: string) =>
   Effect.gen(function*() {
     const tracker = yield* Tracker
     const agent = yield* AgentRuntime
-    const subject = String(issue.ref)
-    // The lock and the read of this issue's own comments are independent; the record is posted only after
-    // both, and the contention re-list only after the record.
-    const [, comments] = yield* Effect.all([
-      issue.labels.includes(ctx.config.lockLabel)
-        ? Effect.void
-        : tracker.addLabel(issue.repo, issue.number, ctx.config.lockLabel),
-      tracker.listComments(issue.repo, issue.number)
-    ], { concurrency: 2 })
+    const subject = String(listed.ref)
+    const { config } = ctx
+    const tookLock = !hasLabel(listed.labels, config.lockLabel)
+    if (tookLock) yield* tracker.addLabel(listed.repo, listed.number, config.lockLabel)
+    const [issue, comments, events, edit] = yield* Effect.all([
+      tracker.getIssue(listed.repo, listed.number),
+      tracker.listComments(listed.repo, listed.number),
+      tracker.labelEvents(listed.repo, listed.number),
+      tracker.lastEdit(listed.repo, listed.number)
+    ], { concurrency: 4 })
+    const refused = yield* refusal(ctx, issue, comments, events, edit)
+    if (refused !== null) {
+      if (tookLock) yield* tracker.removeLabel(issue.repo, issue.number, config.lockLabel)
+      yield* ctx.journal.decide(subject, "refuse", `${refused}${tookLock ? "; the lock taken for it is released" : ""}`)
+      return "refused" as Claimed
+    }
     const ordinal = RunRecord.terminalRuns(comments, ctx.bot) + 1
     const now = yield* DateTime.now
     const fresh = newRecord(issue, ordinal, now)
     const earlier = RunRecord.forRun(comments, ctx.bot, fresh.runId)
+    if (Option.isSome(earlier) && earlier.value.record.phase !== "claimed") {
+      yield* ctx.journal.decide(
+        subject,
+        "skip",
+        `run ${ordinal} is already ${earlier.value.record.phase}; watch drives it`
+      )
+      return "in-flight" as Claimed
+    }
     // The runtime readies itself (T3: the repo's project) while the claim settles; joined before dispatch.
     const prepared = yield* Effect.fork(
       Effect.ignore(agent.prepare?.({ runId: fresh.runId, issue: issue.ref }) ?? Effect.void)
@@ -158,21 +243,19 @@ export const claim = (ctx: Context, issue: Issue, reason: string) =>
           (comment) => ({ record: fresh, comment })
         )
     })
-    if (found.record.phase === "claimed") {
-      const locked = yield* tracker.listOpenIssues(issue.repo, ctx.config.lockLabel)
-      for (const other of locked) {
-        if (other.number === issue.number) continue
-        const theirs = RunRecord.latest(yield* tracker.listComments(other.repo, other.number), ctx.bot)
-        if (!outranks(ctx, { issue, found }, { issue: other, found: theirs })) {
-          yield* Fiber.interrupt(prepared)
-          yield* tracker.removeLabel(issue.repo, issue.number, ctx.config.lockLabel)
-          yield* ctx.journal.decide(
-            subject,
-            "yield",
-            `${other.repo}#${other.number} holds an earlier claim on the repo`
-          )
-          return false
-        }
+    const locked = yield* tracker.listOpenIssues(issue.repo, config.lockLabel)
+    for (const other of locked) {
+      if (other.number === issue.number) continue
+      const theirs = RunRecord.latest(yield* tracker.listComments(other.repo, other.number), ctx.bot)
+      if (!outranks(ctx, { issue, found }, { issue: other, found: theirs })) {
+        yield* Fiber.interrupt(prepared)
+        yield* tracker.removeLabel(issue.repo, issue.number, config.lockLabel)
+        yield* ctx.journal.decide(
+          subject,
+          "yield",
+          `${other.repo}#${other.number} holds an earlier claim on the repo`
+        )
+        return "yielded" as Claimed
       }
     }
     const record = found.record
@@ -182,7 +265,7 @@ export const claim = (ctx: Context, issue: Issue, reason: string) =>
       threadId: record.threadId,
       issue: issue.ref,
       title: `${issue.repo}#${issue.number}: ${issue.title}`.slice(0, 200),
-      prompt: Prompt.firstTurn({ issue, preamble: ctx.config.preamble }),
+      prompt: Prompt.firstTurn({ issue, preamble: config.preamble }),
       // The record was posted just now, so no earlier attempt dispatched this run (it dispatches only
       // after its record exists): the runtime need not look for a thread.
       fresh: Option.isNone(earlier)
@@ -190,7 +273,7 @@ export const claim = (ctx: Context, issue: Issue, reason: string) =>
     const dispatched = new RunRecord.RunRecord({ ...record, phase: "dispatched" })
     found = yield* save(ctx, issue, found, dispatched, { reached: "dispatched", status: "the agent is working" })
     yield* ctx.journal.decide(subject, "dispatch", reason)
-    if (ctx.config.notifyDispatched) {
+    if (config.notifyDispatched) {
       const notifier = yield* Notifier
       const receipt = yield* notifier.notify(
         notification(
@@ -209,7 +292,7 @@ export const claim = (ctx: Context, issue: Issue, reason: string) =>
         })
       }
     }
-    return true
+    return "dispatched" as Claimed
   })
 
 export const notification = (
@@ -235,18 +318,45 @@ export const notification = (
   })
 
 /**
- * Finishes a run whose terminal record is written: notify, close (for `done`), release the lock. Safe to
- * repeat; a notification that cannot be delivered keeps the lock (and so the step) for the next pass when
- * the failure is transient, and is recorded on the issue when it is not.
+ * Finishes a run whose terminal record is written: close (for `done`, once: the record then says when, so an
+ * issue a person reopens afterwards is never closed again on old proof), remove the ready label (a new run
+ * needs a fresh approval), notify, release the lock. Safe to repeat; a notification that cannot be delivered
+ * keeps the lock (and so the step) for the next pass when the failure is transient, and is recorded on the
+ * issue when it is not.
  */
-export const finish = (ctx: Context, issue: Issue, found: RunRecord.Found, checks: ReadonlyArray<Check> = []) =>
+export const finish = (ctx: Context, issue: Issue, terminal: RunRecord.Found, checks: ReadonlyArray<Check> = []) =>
   Effect.gen(function*() {
     const tracker = yield* Tracker
     const notifier = yield* Notifier
     const agent = yield* AgentRuntime
+    const { config } = ctx
+    let found = terminal
+    const done = found.record.phase === "done"
+    const kind = done ? "done" : found.record.outcome?.startsWith("frozen") ? "frozen" : "needs-human"
+    const view = (status: string): View => ({
+      reached: done ? "done" : "dispatched",
+      checks,
+      status,
+      outcome: { kind, reason: found.record.outcome ?? "" }
+    })
+    let reopened = false
+    if (done && found.record.closedAt === undefined) {
+      if (issue.state === "open") yield* tracker.closeIssue(issue.repo, issue.number)
+      const closedAt = yield* DateTime.now
+      found = yield* save(
+        ctx,
+        issue,
+        found,
+        new RunRecord.RunRecord({ ...found.record, closedAt }),
+        view("closed with proof")
+      )
+    } else if (done && issue.state === "open") {
+      reopened = true
+    }
+    if (hasLabel(issue.labels, config.readyLabel)) {
+      yield* tracker.removeLabel(issue.repo, issue.number, config.readyLabel)
+    }
     const record = found.record
-    const done = record.phase === "done"
-    const kind = done ? "done" : record.outcome?.startsWith("frozen") ? "frozen" : "needs-human"
     const headline = done
       ? `Closed with proof: ${record.commit?.slice(0, 12) ?? "commit"} is green.`
       : `Handed to a human: ${record.outcome ?? "the run stopped"}.`
@@ -277,21 +387,18 @@ export const finish = (ctx: Context, issue: Issue, found: RunRecord.Found, check
                     ...record,
                     outcome: `${record.outcome ?? ""} (notification failed: ${error.message})`
                   }),
-                  {
-                    reached: done ? "done" : "dispatched",
-                    status: "the notification could not be delivered",
-                    outcome: { kind, reason: record.outcome ?? "" }
-                  }
+                  view("the notification could not be delivered")
                 ),
                 false
               )
         )
       )
-    if (done && issue.state === "open") yield* tracker.closeIssue(issue.repo, issue.number)
-    yield* tracker.removeLabel(issue.repo, issue.number, ctx.config.lockLabel)
+    yield* tracker.removeLabel(issue.repo, issue.number, config.lockLabel)
     yield* ctx.journal.decide(
       String(issue.ref),
       "release",
-      sent ? `${kind} notified; lock released` : `${kind}; notification lost and recorded; lock released`
+      `${sent ? `${kind} notified` : `${kind}; notification lost and recorded`}; lock released${
+        reopened ? "; the issue was reopened after AFK closed it, so AFK leaves it open" : ""
+      }`
     )
   })

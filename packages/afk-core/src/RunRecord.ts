@@ -4,6 +4,7 @@
  * comments count, so nobody else can forge a run's state (quality R4); the newest parseable record
  * wins, unknown fields are tolerated and malformed footers are skipped.
  */
+import type * as DateTime from "effect/DateTime"
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 import type { Comment } from "./Domain.js"
@@ -29,6 +30,10 @@ export class RunRecord extends Schema.Class<RunRecord>("RunRecord")({
   notifyThread: Schema.optional(Schema.String),
   /** Why the run ended, for terminal phases. */
   outcome: Schema.optional(Schema.String),
+  /** When the run ended (terminal phases): a new run needs a ready label applied after it. */
+  endedAt: Schema.optional(Schema.DateTimeUtc),
+  /** When AFK closed the issue (done runs): an issue open again after this was reopened by a person. */
+  closedAt: Schema.optional(Schema.DateTimeUtc),
   /**
    * An escalation decided but not finished: the outcome its terminal record will carry, written before the
    * human label is added, so a crash between the label and the terminal record keeps the reason.
@@ -38,6 +43,9 @@ export class RunRecord extends Schema.Class<RunRecord>("RunRecord")({
 
 /** A run is over once it is done or escalated; the next run of the issue gets the next ordinal. */
 export const isTerminal = (record: RunRecord): boolean => record.phase === "done" || record.phase === "escalated"
+
+/** When a terminal run ended; a record written before `endedAt` existed counts from its start. */
+export const endedAt = (record: RunRecord): DateTime.Utc => record.endedAt ?? record.startedAt
 
 const openTag = /<!--\s*afk-run:/
 const closeTag = "-->"
@@ -141,14 +149,29 @@ export const forRun = (comments: ReadonlyArray<Comment>, bot: string, runId: str
   return Option.none()
 }
 
-/** How many distinct runs of the issue have ended: runs whose newest bot-authored record is terminal. */
-export const terminalRuns = (comments: ReadonlyArray<Comment>, bot: string): number => {
+/** The newest record of the newest run that ended (by its end time), among the bot's comments. */
+export const latestTerminal = (comments: ReadonlyArray<Comment>, bot: string): Option.Option<RunRecord> => {
+  let best: RunRecord | undefined
+  for (const record of newestByRun(comments, bot).values()) {
+    if (isTerminal(record) && (best === undefined || endedAt(record).epochMillis > endedAt(best).epochMillis)) {
+      best = record
+    }
+  }
+  return Option.fromNullable(best)
+}
+
+const newestByRun = (comments: ReadonlyArray<Comment>, bot: string): Map<string, RunRecord> => {
   const newest = new Map<string, RunRecord>()
   for (const comment of comments) {
     if (!isBy(comment, bot)) continue
     for (const record of parseAll(comment.body)) newest.set(record.runId, record)
   }
+  return newest
+}
+
+/** How many distinct runs of the issue have ended: runs whose newest bot-authored record is terminal. */
+export const terminalRuns = (comments: ReadonlyArray<Comment>, bot: string): number => {
   let count = 0
-  for (const record of newest.values()) if (isTerminal(record)) count++
+  for (const record of newestByRun(comments, bot).values()) if (isTerminal(record)) count++
   return count
 }

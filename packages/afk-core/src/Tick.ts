@@ -63,6 +63,12 @@ const sharedReads = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, 
           return lists.get(key) ??
             keep((e) => lists.set(key, e), () => lists.delete(key), tracker.listOpenIssues(repo, label))
         }),
+      listClosedIssues: (repo, label) =>
+        Effect.suspend(() => {
+          const key = `${repo}\u0000closed\u0000${label}`
+          return lists.get(key) ??
+            keep((e) => lists.set(key, e), () => lists.delete(key), tracker.listClosedIssues(repo, label))
+        }),
       addLabel: dropping(tracker.addLabel),
       removeLabel: dropping(tracker.removeLabel),
       closeIssue: dropping(tracker.closeIssue)
@@ -80,8 +86,13 @@ const prefetch = (config: Config.AfkConfig) =>
       [
         Effect.ignore(tracker.whoami),
         Effect.forEach(
-          config.allowlist.flatMap((repo) => [[repo, config.lockLabel], [repo, config.readyLabel]] as const),
-          ([repo, label]) => Effect.ignore(tracker.listOpenIssues(repo, label)),
+          config.allowlist.flatMap((repo) =>
+            [[repo, config.lockLabel], [repo, config.readyLabel], [repo, ""]] as const
+          ),
+          ([repo, label]) =>
+            Effect.ignore(
+              label === "" ? tracker.listClosedIssues(repo, config.lockLabel) : tracker.listOpenIssues(repo, label)
+            ),
           { concurrency: 8, discard: true }
         )
       ],

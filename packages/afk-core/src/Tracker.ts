@@ -18,6 +18,11 @@ export class TrackerError extends Schema.TaggedError<TrackerError>()("TrackerErr
 export interface Service {
   /** Every open issue (not pull request) in `repo` carrying `label`, all pages. */
   readonly listOpenIssues: (repo: Repo, label: string) => Effect.Effect<ReadonlyArray<Issue>, TrackerError>
+  /**
+   * Every closed issue (not pull request) in `repo` carrying `label`, all pages. AFK asks only for its lock
+   * label, which a closed issue keeps only while a terminal step is unfinished, so the list stays short.
+   */
+  readonly listClosedIssues: (repo: Repo, label: string) => Effect.Effect<ReadonlyArray<Issue>, TrackerError>
   /** One issue, open or closed. */
   readonly getIssue: (repo: Repo, number: number) => Effect.Effect<Issue, TrackerError>
   /** Every label addition and removal on the issue, oldest first, with its actor. */

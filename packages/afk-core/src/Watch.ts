@@ -6,12 +6,14 @@
  */
 import * as DateTime from "effect/DateTime"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import * as Option from "effect/Option"
 import { AgentRuntime } from "./AgentRuntime.js"
+import * as Approval from "./Approval.js"
 import { Ci } from "./Ci.js"
 import type * as Config from "./Config.js"
 import * as Declaration from "./Declaration.js"
-import { type CiVerdict, type Comment, type Issue, TurnStatus } from "./Domain.js"
+import { type CiVerdict, type Comment, hasLabel, type Issue, sameLogin, TurnStatus } from "./Domain.js"
 import * as Ids from "./Ids.js"
 import * as Pass from "./Pass.js"
 import * as Prompt from "./Prompt.js"
@@ -27,36 +29,46 @@ const verdictLine = (verdict: CiVerdict) =>
     ? "nothing reported yet"
     : verdict.checks.map((check) => `${check.name}: ${check.state}`).join(", ")
 
-/** Re-drives a locked issue that has no live run record: a claim that crashed before or after its record. */
-const recover = (ctx: Run.Context, issue: Issue) =>
+/**
+ * Re-drives a locked issue whose claim never finished (no record yet, or a `claimed` one). Only a lock the
+ * bot applied is adopted, only while the runs in flight stay within the cap, and only through `Run.claim`,
+ * which proves the approval again on what it reads. A refused claim keeps its lock while a concurrent claim
+ * may still be writing (the grace period), except on a closed issue; then the lock is released.
+ */
+const recover = (ctx: Run.Context, issue: Issue, inFlight: number) =>
   Effect.gen(function*() {
     const tracker = yield* Tracker
     const subject = String(issue.ref)
     const { config } = ctx
-    const eligible = issue.labels.includes(config.readyLabel) &&
-      !issue.labels.includes(config.humanLabel) &&
-      !issue.labels.includes(config.pausedLabel)
-    if (eligible) return yield* Run.claim(ctx, issue, "re-driving an unfinished claim")
     const events = yield* tracker.labelEvents(issue.repo, issue.number)
-    const lockedBy = events.filter((e) => e.label === config.lockLabel && e.action === "added").at(-1)
-    if (lockedBy !== undefined && lockedBy.actor !== ctx.bot) {
-      return yield* ctx.journal.decide(subject, "skip", `locked by ${lockedBy.actor}, not by AFK; leaving it alone`)
+    const lockedBy = Approval.latestAdded(events, config.lockLabel)
+    if (Option.isSome(lockedBy) && !sameLogin(lockedBy.value.actor, ctx.bot)) {
+      return yield* ctx.journal.decide(
+        subject,
+        "skip",
+        `${config.lockLabel} was applied by ${lockedBy.value.actor}, not by AFK: a lock nobody else may set is never adopted, and no run is started from it`
+      )
     }
-    const now = yield* DateTime.now
-    const age = lockedBy === undefined ? Infinity : DateTime.distance(lockedBy.at, now)
-    if (age < config.claimGraceSeconds * 1000) {
+    if (inFlight > config.maxConcurrentRuns) {
       return yield* ctx.journal.decide(
         subject,
         "wait",
-        "an unfinished claim of an issue that is no longer ready; within the grace period"
+        `an unfinished claim, but ${inFlight} issues carry ${config.lockLabel} and the cap is ${config.maxConcurrentRuns}`
+      )
+    }
+    const claimed = yield* Run.claim(ctx, issue, "re-driving an unfinished claim")
+    if (claimed !== "refused") return
+    const now = yield* DateTime.now
+    const age = Option.match(lockedBy, { onNone: () => Infinity, onSome: (e) => DateTime.distance(e.at, now) })
+    if (issue.state === "open" && age < config.claimGraceSeconds * 1000) {
+      return yield* ctx.journal.decide(
+        subject,
+        "wait",
+        "an unfinished claim that may not start; within the grace period"
       )
     }
     yield* tracker.removeLabel(issue.repo, issue.number, config.lockLabel)
-    yield* ctx.journal.decide(
-      subject,
-      "release",
-      "an abandoned claim of an issue that is no longer ready; no run was dispatched"
-    )
+    yield* ctx.journal.decide(subject, "release", "an unfinished claim that may not start; no run was dispatched")
   })
 
 const observeCommit = (
@@ -139,7 +151,7 @@ const drive = (ctx: Run.Context, issue: Issue, found: RunRecord.Found, comments:
         })
         yield* tracker.addLabel(issue.repo, issue.number, config.humanLabel)
         const { handover: _h, ...rest } = pending.record
-        const terminal = new RunRecord.RunRecord({ ...rest, phase: "escalated", outcome })
+        const terminal = new RunRecord.RunRecord({ ...rest, phase: "escalated", outcome, endedAt: yield* DateTime.now })
         const saved = yield* Run.save(ctx, issue, pending, terminal, view)
         yield* Run.finish(ctx, issue, saved, checks)
       })
@@ -161,7 +173,7 @@ const drive = (ctx: Run.Context, issue: Issue, found: RunRecord.Found, comments:
         return
       }
       case "Close": {
-        const terminal = new RunRecord.RunRecord({ ...record, phase: "done", outcome: action.reason })
+        const terminal = new RunRecord.RunRecord({ ...record, phase: "done", outcome: action.reason, endedAt: now })
         const saved = yield* Run.save(ctx, issue, found, terminal, {
           reached: "done",
           checks,
@@ -205,6 +217,25 @@ const drive = (ctx: Run.Context, issue: Issue, found: RunRecord.Found, comments:
         return
       }
       case "Redispatch": {
+        // A redispatch starts a new agent on the issue's text again: the approval is proved again first.
+        const [fresh, events, edit] = yield* Effect.all([
+          tracker.getIssue(issue.repo, issue.number),
+          tracker.labelEvents(issue.repo, issue.number),
+          tracker.lastEdit(issue.repo, issue.number)
+        ], { concurrency: 3 })
+        const proof = yield* Approval.prove(
+          { issue: fresh, events, edit, previousEnd: Approval.previousEnd(comments, ctx.bot) },
+          config,
+          ctx.bot,
+          (login) => ctx.isTrusted(issue.repo, login)
+        )
+        if (Either.isLeft(proof)) {
+          return yield* escalate(
+            "needs-human",
+            `the agent's thread vanished and the issue may not be redispatched: ${proof.left.detail}`,
+            false
+          )
+        }
         const redispatches = record.redispatches + 1
         const dispatchId = Ids.derive(record.runId, `redispatch-${redispatches}`)
         const threadId = Ids.threadId(dispatchId)
@@ -212,9 +243,9 @@ const drive = (ctx: Run.Context, issue: Issue, found: RunRecord.Found, comments:
           runId: dispatchId,
           threadId,
           issue: issue.ref,
-          title: `${issue.repo}#${issue.number}: ${issue.title}`.slice(0, 200),
+          title: `${fresh.repo}#${fresh.number}: ${fresh.title}`.slice(0, 200),
           prompt: Prompt.firstTurn({
-            issue,
+            issue: fresh,
             preamble: config.preamble,
             note:
               "Your previous turn on this issue was lost before it pushed anything; start again from the latest default branch."
@@ -230,46 +261,48 @@ const drive = (ctx: Run.Context, issue: Issue, found: RunRecord.Found, comments:
     }
   })
 
-/** One locked issue: finish, recover, hand over, or drive. */
-const handle = (ctx: Run.Context, issue: Issue) =>
+/** One locked issue: finish, recover, hand over, or drive. `inFlight`: open issues carrying the lock, all repos. */
+const handle = (ctx: Run.Context, issue: Issue, inFlight: number) =>
   Effect.gen(function*() {
     const tracker = yield* Tracker
     const { config } = ctx
     const subject = String(issue.ref)
     const comments = yield* tracker.listComments(issue.repo, issue.number)
     const latest = RunRecord.latest(comments, ctx.bot)
-    if (Option.isNone(latest)) return yield* recover(ctx, issue)
+    if (Option.isNone(latest)) return yield* recover(ctx, issue, inFlight)
     const found = latest.value
-    if (RunRecord.isTerminal(found.record)) {
-      const decisive = found.record.phase === "done" || issue.labels.includes(config.humanLabel)
-      return yield* decisive ? Run.finish(ctx, issue, found) : recover(ctx, issue)
-    }
-    if (issue.labels.includes(config.humanLabel)) {
-      // Either AFK's own escalation that stopped after the label (its reason is in `handover`), or a person.
+    // A run that ended is only ever finished: starting another one needs a fresh approval, through poll.
+    if (RunRecord.isTerminal(found.record)) return yield* Run.finish(ctx, issue, found)
+    if (issue.state === "closed" || hasLabel(issue.labels, config.humanLabel)) {
+      // AFK's own escalation that stopped after the label (its reason is in `handover`), or a person who
+      // closed the issue or handed it to a human: the turn is stopped and the run ends here.
       const agent = yield* AgentRuntime
       const { handover, ...rest } = found.record
       yield* agent.interrupt(rest.runId, rest.threadId)
-      const outcome = handover ?? "a person handed the issue to a human"
+      const byPerson = issue.state === "closed" ? "a person closed the issue" : "a person handed the issue to a human"
+      const outcome = handover ?? byPerson
       const frozen = outcome.startsWith("frozen: ")
-      const terminal = new RunRecord.RunRecord({ ...rest, phase: "escalated", outcome })
+      const terminal = new RunRecord.RunRecord({ ...rest, phase: "escalated", outcome, endedAt: yield* DateTime.now })
       const saved = yield* Run.save(ctx, issue, found, terminal, {
         reached: "dispatched",
         status: "handed to a human",
         outcome: {
           kind: frozen ? "frozen" : "needs-human",
-          reason: handover === undefined ? "a person added the human label" : outcome.replace(/^frozen: /, "")
+          reason: handover === undefined
+            ? issue.state === "closed" ? byPerson : "a person added the human label"
+            : outcome.replace(/^frozen: /, "")
         }
       })
       return yield* Run.finish(ctx, issue, saved)
     }
-    if (issue.labels.includes(config.pausedLabel)) {
+    if (hasLabel(issue.labels, config.pausedLabel)) {
       return yield* ctx.journal.decide(
         subject,
         "paused",
         `the ${config.pausedLabel} label is on the issue; not driving the run`
       )
     }
-    if (found.record.phase === "claimed") return yield* Run.claim(ctx, issue, "re-driving an unfinished claim")
+    if (found.record.phase === "claimed") return yield* recover(ctx, issue, inFlight)
     return yield* drive(ctx, issue, found, comments)
   })
 
@@ -281,18 +314,34 @@ export const run = (config: Config.AfkConfig) =>
     const ctx = opened.right
     const { journal } = ctx
     const tracker = yield* Tracker
+    const locked: Array<ReadonlyArray<Issue>> = []
     yield* Effect.forEach(
       config.allowlist,
       (repo) =>
-        Pass.isolate(
-          journal,
-          repo
-        )(
-          Effect.flatMap(tracker.listOpenIssues(repo, config.lockLabel), (locked) =>
-            Effect.forEach(locked, (issue) => Pass.isolate(journal, String(issue.ref))(handle(ctx, issue)), {
-              discard: true
-            }))
+        Pass.isolate(journal, repo)(
+          // Both lists run to their end even when one fails: they are shared with poll, and a read cut short
+          // would be shared as an interruption.
+          Effect.flatMap(
+            Effect.all([
+              tracker.listOpenIssues(repo, config.lockLabel),
+              tracker.listClosedIssues(repo, config.lockLabel)
+            ], { concurrency: 2, mode: "either" }),
+            (lists) =>
+              Effect.map(Effect.all(lists), ([open, closed]) => {
+                locked.push([...open, ...closed])
+              })
+          )
         ),
+      { concurrency: 8, discard: true }
+    )
+    // The cap counts every open issue carrying the lock, in every repo, before any of them is handled.
+    const inFlight = locked.reduce((sum, issues) => sum + issues.filter((issue) => issue.state === "open").length, 0)
+    yield* Effect.forEach(
+      locked,
+      (issues) =>
+        Effect.forEach(issues, (issue) => Pass.isolate(journal, String(issue.ref))(handle(ctx, issue, inFlight)), {
+          discard: true
+        }),
       { concurrency: 8, discard: true }
     )
     return yield* journal.report

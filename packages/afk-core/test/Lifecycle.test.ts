@@ -195,12 +195,15 @@ describe("lifecycle on the in-memory fakes", () => {
         behaviour: () => ({ _tag: "noPush", afterPolls: 0 })
       })
       yield* world.settle(armed())
-      expect(world.tracker.issue(app, 1).labels).toEqual(expect.arrayContaining(["ready-for-agent", "ready-for-human"]))
+      expect(world.tracker.issue(app, 1).labels).toContain("ready-for-human")
+      expect(world.tracker.issue(app, 1).labels, "a run that ended takes its approval with it").not.toContain(
+        "ready-for-agent"
+      )
       for (let i = 0; i < 10; i++) yield* world.tick(armed())
       expect(world.agent.threadsCreated()).toBe(1)
     }))
 
-  it.effect("a person removing the human label re-queues the issue as a second run", () =>
+  it.effect("removing the human label alone restarts nothing; a maintainer's fresh ready label starts run 2", () =>
     Effect.gen(function*() {
       let run = 0
       const world = yield* World.make({
@@ -210,6 +213,9 @@ describe("lifecycle on the in-memory fakes", () => {
       })
       yield* world.settle(armed())
       world.tracker.actAs("maintainer").removeLabel(app, 1, "ready-for-human")
+      yield* world.settle(armed())
+      expect(world.agent.threadsCreated()).toBe(1)
+      world.tracker.actAs("maintainer").addLabel(app, 1, "ready-for-agent")
       yield* world.settle(armed())
       expect(world.tracker.issue(app, 1).state).toBe("closed")
       expect(world.agent.threadsCreated()).toBe(2)
@@ -336,7 +342,7 @@ describe("lifecycle on the in-memory fakes", () => {
     Effect.gen(function*() {
       const world = yield* World.make({ issues: { [app]: [{ number: 9, title: "Not ready" }] } })
       yield* world.tick(armed())
-      expect(world.tracker.reads).toEqual({ whoami: 1, listOpenIssues: 4 })
+      expect(world.tracker.reads).toEqual({ whoami: 1, listOpenIssues: 4, listClosedIssues: 2 })
       expect(world.tracker.writes).toHaveLength(0)
     }))
 

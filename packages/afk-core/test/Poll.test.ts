@@ -26,7 +26,8 @@ describe("poll reads candidates in policy order only until every slot is decided
       const report = yield* world.tick(armed({ maxConcurrentRuns: 1 }))
       expect(locked(world, app, 1)).toBe(true)
       expect(world.agent.threadsCreated()).toBe(1)
-      expect(world.tracker.reads.labelEvents).toBeLessThanOrEqual(8)
+      // One batch of eight candidates, and the claim's own re-read of the winner after it took the lock.
+      expect(world.tracker.reads.labelEvents).toBeLessThanOrEqual(9)
       const decisions = decided(report.poll)
       expect(decisions.get("acme/app#1")).toBe("dispatch acme/app#1")
       for (const n of Arr.range(2, 20)) {
@@ -48,7 +49,7 @@ describe("poll reads candidates in policy order only until every slot is decided
         Logger.withMinimumLogLevel(LogLevel.Debug)
       )
       expect(lines).toContain(
-        "INFO acme/app#1: refuse (untrusted: The latest ready-for-agent label on acme/app#1 was not applied by a trusted actor.)"
+        "INFO acme/app#1: refuse (untrusted: The latest ready-for-agent label on acme/app#1 was applied by stranger, who is not a trusted actor.)"
       )
       expect(lines.filter((l) => l.startsWith("DEBUG") && l.includes("not examined"))).not.toHaveLength(0)
       expect(lines.filter((l) => l.startsWith("INFO") && l.includes("not examined"))).toEqual([])
@@ -59,7 +60,8 @@ describe("poll reads candidates in policy order only until every slot is decided
       const world = yield* World.make({ issues: { [app]: [...many(1, 10, "stranger"), ready(11)] } })
       const report = yield* world.tick(armed({ maxConcurrentRuns: 1 }))
       expect(locked(world, app, 11)).toBe(true)
-      expect(world.tracker.reads.labelEvents).toBe(11)
+      // Eleven candidates, and the claim's re-read of #11 after it took the lock.
+      expect(world.tracker.reads.labelEvents).toBe(12)
       expect(decided(report.poll).get("acme/app#3")).toBe("refuse untrusted")
     }))
 
@@ -75,7 +77,9 @@ describe("poll reads candidates in policy order only until every slot is decided
       const report = yield* world.tick(armed({ maxConcurrentRuns: 3 }))
       expect(locked(world, lib, 1)).toBe(true)
       expect(decided(report.poll).get("acme/app#5")).toBe("refuse repo-locked")
-      expect(world.tracker.reads.labelEvents).toBe(1)
+      // Watch asks who locked app#1 (not AFK: left alone); poll reads lib#1 as a candidate and again in its
+      // claim. None of app's other issues is read.
+      expect(world.tracker.reads.labelEvents).toBe(3)
     }))
 
   it.effect("decides as the policy does with every candidate read (same dispatches, same refusals)", () =>

@@ -7,7 +7,7 @@
 import * as DateTime from "effect/DateTime"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
-import { Comment, Issue, IssueEdit, LabelEvent, type Repo, repoOwner } from "../Domain.js"
+import { Comment, hasLabel, Issue, IssueEdit, LabelEvent, type Repo, repoOwner } from "../Domain.js"
 import { type Service, TrackerError } from "../Tracker.js"
 
 export interface SeedIssue {
@@ -207,7 +207,16 @@ export const make = (seed: Seed): Effect.Effect<MemoryTracker> =>
           "listOpenIssues",
           Effect.map(repoData("listOpenIssues", repo), (data) =>
             [...data.issues.values()]
-              .filter((i) => i.state === "open" && !i.isPullRequest && i.labels.includes(label))
+              .filter((i) => i.state === "open" && !i.isPullRequest && hasLabel(i.labels, label))
+              .sort((a, b) => a.number - b.number)
+              .map((i) => toIssue(repo, i)))
+        ),
+      listClosedIssues: (repo, label) =>
+        read(
+          "listClosedIssues",
+          Effect.map(repoData("listClosedIssues", repo), (data) =>
+            [...data.issues.values()]
+              .filter((i) => i.state === "closed" && !i.isPullRequest && hasLabel(i.labels, label))
               .sort((a, b) => a.number - b.number)
               .map((i) => toIssue(repo, i)))
         ),
