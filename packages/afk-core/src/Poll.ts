@@ -12,6 +12,7 @@ import * as Approval from "./Approval.js"
 import type * as Config from "./Config.js"
 import * as DispatchPolicy from "./DispatchPolicy.js"
 import type { Issue, Repo } from "./Domain.js"
+import * as IssueGuard from "./IssueGuard.js"
 import * as Pass from "./Pass.js"
 import * as Run from "./Run.js"
 import { Tracker, type TrackerError } from "./Tracker.js"
@@ -186,7 +187,11 @@ export const run = (config: Config.AfkConfig) =>
       (decisions) =>
         Effect.forEach(
           decisions,
-          (d) => Pass.isolate(journal, String(d.issue.ref))(Run.claim(ctx, d.issue, d.reason)),
+          (d) =>
+            Pass.isolate(journal, String(d.issue.ref))(
+              Effect.flatMap(IssueGuard.IssueGuard, (guard) =>
+                guard.exclusive(Run.guardKey(d.issue), () => Run.claim(ctx, d.issue, d.reason)))
+            ),
           { discard: true }
         ),
       { concurrency: 8, discard: true }

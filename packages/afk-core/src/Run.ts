@@ -149,6 +149,9 @@ const outranks = (
   return DispatchPolicy.compare(mine.issue, other.issue, ctx.config.defaultPriority) < 0
 }
 
+/** The key one pass of a process holds while it drives or claims an issue (`IssueGuard`). */
+export const guardKey = (issue: Issue): string => `${issue.repo.toLowerCase()}#${issue.number}`
+
 /** How a claim ended. */
 export type Claimed =
   /** The agent was dispatched (or an earlier attempt's dispatch adopted). */
@@ -211,8 +214,11 @@ export const claim = (ctx: Context, listed: Issue, reason: string) =>
     ], { concurrency: 4 })
     const refused = yield* refusal(ctx, issue, comments, events, edit)
     if (refused !== null) {
-      if (tookLock) yield* tracker.removeLabel(issue.repo, issue.number, config.lockLabel)
-      yield* ctx.journal.decide(subject, "refuse", `${refused}${tookLock ? "; the lock taken for it is released" : ""}`)
+      // The lock this claim added is released, unless a live run (another pass's claim) holds it.
+      const live = Option.exists(RunRecord.latest(comments, ctx.bot), (found) => !RunRecord.isTerminal(found.record))
+      const release = tookLock && !live
+      if (release) yield* tracker.removeLabel(issue.repo, issue.number, config.lockLabel)
+      yield* ctx.journal.decide(subject, "refuse", `${refused}${release ? "; the lock taken for it is released" : ""}`)
       return "refused" as Claimed
     }
     const ordinal = RunRecord.terminalRuns(comments, ctx.bot) + 1

@@ -15,6 +15,7 @@ import type * as Config from "./Config.js"
 import * as Declaration from "./Declaration.js"
 import { type CiVerdict, type Comment, hasLabel, type Issue, sameLogin, TurnStatus } from "./Domain.js"
 import * as Ids from "./Ids.js"
+import * as IssueGuard from "./IssueGuard.js"
 import * as Pass from "./Pass.js"
 import * as Prompt from "./Prompt.js"
 import * as Run from "./Run.js"
@@ -306,6 +307,26 @@ const handle = (ctx: Run.Context, issue: Issue, inFlight: number) =>
     return yield* drive(ctx, issue, found, comments)
   })
 
+/**
+ * `handle`, one pass of this process at a time per issue. A pass that waited for another re-reads the issue
+ * first: the other pass may have finished the run (and released the lock) meanwhile.
+ */
+const guarded = (ctx: Run.Context, listed: Issue, inFlight: number) =>
+  Effect.flatMap(
+    IssueGuard.IssueGuard,
+    (guard) =>
+      guard.exclusive(Run.guardKey(listed), (contended) =>
+        Effect.gen(function*() {
+          if (!contended) return yield* handle(ctx, listed, inFlight)
+          const tracker = yield* Tracker
+          const issue = yield* tracker.getIssue(listed.repo, listed.number)
+          if (!hasLabel(issue.labels, ctx.config.lockLabel)) {
+            return yield* ctx.journal.decide(String(issue.ref), "skip", "another pass of this process just handled it")
+          }
+          return yield* handle(ctx, issue, inFlight)
+        }))
+  )
+
 /** One watch pass over every allowlisted repo. Disarmed: no I/O at all. */
 export const run = (config: Config.AfkConfig) =>
   Effect.gen(function*() {
@@ -339,7 +360,7 @@ export const run = (config: Config.AfkConfig) =>
     yield* Effect.forEach(
       locked,
       (issues) =>
-        Effect.forEach(issues, (issue) => Pass.isolate(journal, String(issue.ref))(handle(ctx, issue, inFlight)), {
+        Effect.forEach(issues, (issue) => Pass.isolate(journal, String(issue.ref))(guarded(ctx, issue, inFlight)), {
           discard: true
         }),
       { concurrency: 8, discard: true }
