@@ -46,9 +46,13 @@ const recordComment = (
   return { author: bot, body: `### AFK run ${ordinal}\n\n${RunRecord.footer(record)}`, createdAt }
 }
 
-const world = (issues: ReadonlyArray<GithubFake.SeedIssue>, trusted: ReadonlyArray<string> = ["maintainer"]) =>
+const world = (
+  issues: ReadonlyArray<GithubFake.SeedIssue>,
+  others: ReadonlyArray<GithubFake.Seed> = [],
+  trusted: ReadonlyArray<string> = ["maintainer"]
+) =>
   Effect.gen(function*() {
-    const github = yield* Loopback.github([{ repo, bot, trusted, labels: [], issues }], {
+    const github = yield* Loopback.github([{ repo, bot, trusted, labels: [], issues }, ...others], {
       tokens: [CliWorld.secrets.github]
     })
     const t3 = yield* T3Fake.start({
@@ -56,7 +60,11 @@ const world = (issues: ReadonlyArray<GithubFake.SeedIssue>, trusted: ReadonlyArr
       behaviour: () => T3Fake.complete(`Fixed.\n\nPushed-Commit: ${pushed}`)
     })
     const issue = (number: number) => github.fake.world.repos.get(repo)!.issues.get(number)!
-    return { github, t3, issue, env: CliWorld.armedEnv(github.url, t3.url) }
+    const env = {
+      ...CliWorld.armedEnv(github.url, t3.url),
+      AFK_ALLOWLIST: [repo, ...others.map((o) => o.repo)].join(",")
+    }
+    return { github, t3, issue, env }
   })
 
 const tick = (env: Record<string, string>, extra: Record<string, string> = {}) =>
@@ -143,30 +151,36 @@ describe("R6 adversary: who may start a run", () => {
       expect(result.stderr).toContain("refuse (untrusted")
     }))
 
-  it.scopedLive("the cap holds for recovery: a bot lock without a record waits while the cap is full", () =>
+  it.scopedLive("the cap holds for recovery: a bot lock without a record in another repo waits while the cap is full", () =>
     Effect.gen(function*() {
+      const lib = "acme/lib"
       const w = yield* world([
         issue(1, {
           labels: ["agent-in-progress"],
           events: [
             event("ready-for-agent", "maintainer", "2026-06-01T00:00:00Z"),
             event("agent-in-progress", bot, "2026-06-01T00:00:01Z"),
-            event("ready-for-agent", "maintainer", "2026-06-01T00:00:02Z", "removed")
+            event("ready-for-agent", bot, "2026-06-01T00:00:02Z", "removed")
           ],
           comments: [recordComment(1, 1, { phase: "dispatched" }, "2026-06-01T00:00:02Z")]
-        }),
-        issue(2, {
-          labels: ["ready-for-agent", "agent-in-progress"],
-          events: [
-            event("ready-for-agent", "maintainer", "2026-06-01T00:00:00Z"),
-            event("agent-in-progress", bot, "2026-06-01T00:00:03Z")
-          ]
         })
-      ])
+      ], [{
+        repo: lib,
+        bot,
+        trusted: ["maintainer"],
+        labels: [],
+        issues: [
+          issue(1, {
+            labels: ["ready-for-agent", "agent-in-progress"],
+            events: [
+              event("ready-for-agent", "maintainer", "2026-06-01T00:00:00Z"),
+              event("agent-in-progress", bot, "2026-06-01T00:00:03Z")
+            ]
+          })
+        ]
+      }])
       const result = yield* tick(w.env, { AFK_MAX_CONCURRENT_RUNS: "1" })
-      expect(w.t3.threads().map((t) => t.id), result.stderr).not.toContain(
-        Ids.threadId(Ids.runId(new Domain.IssueRef({ repo: Domain.repo(repo), number: 2 }), 1))
-      )
+      expect(w.t3.threads().filter((t) => t.title.startsWith(lib)), result.stderr).toHaveLength(0)
       expect(result.stderr).toContain("the cap is 1")
     }))
 })

@@ -71,9 +71,8 @@ export const afterTick = (world: World.World, label: string): ReadonlyArray<stri
 
 /**
  * The rules at quiescence: every run reached the verdict its behaviour calls for and was notified
- * (`delivered` is the text of every Slack message), no open issue is locked, no lock is without a record.
- * (A closed issue may keep a stale lock label when removing it failed after the close: watch lists open
- * issues only, and a closed issue locks nothing — see `staleLocks`.)
+ * (`delivered` is the text of every Slack message), no issue is locked — open or closed (watch lists closed
+ * issues carrying the lock and finishes their terminal steps) — and no lock is without a record.
  */
 export const atRest = (
   world: World.World,
@@ -86,7 +85,9 @@ export const atRest = (
     const v = view(world, issue)
     const say = (rule: string) => violations.push(`${label}: ${issue.ref} (${issue.kind}) ${rule}`)
     if (v.labels.includes(labels.lock) && v.latest === undefined) say("carries the lock without a run record")
-    if (v.labels.includes(labels.lock) && v.open) say(`is open and still locked (record ${v.latest?.phase ?? "none"})`)
+    if (v.labels.includes(labels.lock)) {
+      say(`is ${v.open ? "open" : "closed"} and still locked (record ${v.latest?.phase ?? "none"})`)
+    }
     if (!issue.eligible) continue
     const thread = threads.find((t) => t.id === issue.threadId)
     if (thread === undefined) {
@@ -134,18 +135,10 @@ export const uncountedFixForwards = (world: World.World): ReadonlyArray<string> 
   }).map((issue) => issue.ref)
 }
 
-/** Closed issues still carrying the lock label (cosmetic: they lock no repo, and watch never sees them). */
-export const staleLocks = (world: World.World): ReadonlyArray<string> =>
-  world.planned().filter((issue) => {
-    const v = view(world, issue)
-    return !v.open && v.labels.includes(labels.lock)
-  }).map((issue) => issue.ref)
-
 /** The findings above as one line for a suite's summary. */
 export const findings = (world: World.World): string =>
   ([
-    ["fix-forwards sent but not counted", uncountedFixForwards(world)],
-    ["stale lock labels on closed issues", staleLocks(world)]
+    ["fix-forwards sent but not counted", uncountedFixForwards(world)]
   ] as const).map(([finding, refs]) => `${finding}: ${refs.join(", ") || "none"}`).join("; ")
 
 /** Retries: never of a 400/401/404/422, and after a 429 or a limited 403 only once `Retry-After` passed. */
