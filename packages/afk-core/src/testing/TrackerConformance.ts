@@ -102,6 +102,17 @@ export const run = (name: string, build: Build): void => {
         })
       ))
 
+    it.effect("lists the closed issues with a label, without open ones or pull requests; labels match in any case", () =>
+      withTracker((tracker, seed) =>
+        Effect.gen(function*() {
+          const closed = yield* tracker.listClosedIssues(seed.repo, "ready-for-agent")
+          expect(closed.map((i) => i.number)).toEqual([200])
+          expect(closed.every((i) => i.state === "closed")).toBe(true)
+          const anyCase = yield* tracker.listOpenIssues(seed.repo, "Ready-For-Agent")
+          expect(anyCase.length).toBe(131)
+        })
+      ))
+
     it.effect("reads one issue with its title, body, labels, state and author", () =>
       withTracker((tracker, seed) =>
         Effect.gen(function*() {
