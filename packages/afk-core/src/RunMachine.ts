@@ -43,6 +43,21 @@ export interface Observation {
   readonly startedAt: DateTime.Utc
   readonly turnStartedAt: DateTime.Utc
   readonly now: DateTime.Utc
+  /** The agent's final text of the turn, once it ended (a question in it is quoted on escalation). */
+  readonly finalText?: string | undefined
+}
+
+/**
+ * The question a final message ends on, if it asks one: the last sentence ending in `?` within its last
+ * non-empty lines, at most 300 characters. In full-access mode a question may not block the turn at all;
+ * the turn then ends, and a turn that ended asking is a question for a human, not a silent success.
+ */
+export const askedQuestion = (text: string): Option.Option<string> => {
+  const tail = text.split(/\r\n|\r|\n/).map((line) => line.trim()).filter((line) => line !== "").slice(-3).join(" ")
+  const sentences = tail.match(/[^.!?]*\?/g)
+  const last = sentences?.at(-1)?.trim()
+  if (last === undefined || last.length < 3) return Option.none()
+  return Option.some(last.length > 300 ? `…${last.slice(-299)}` : last)
 }
 
 /** The failing checks of a verdict, named once each, sorted: two attempts failing alike share it. */
@@ -179,11 +194,15 @@ const notPushedAction = (observation: Observation, config: MachineConfig): Actio
         reason: "The agent's turn failed before any commit was declared, so a human takes over.",
         interrupt: false
       })
-    case "succeeded":
+    case "succeeded": {
+      const question = askedQuestion(observation.finalText ?? "")
       return Action.Escalate({
-        reason: "The agent's turn ended without declaring a pushed commit, so a human takes over.",
+        reason: Option.isSome(question)
+          ? `The agent ended its turn asking a question and declared no pushed commit, so a human must answer it: "${question.value}"`
+          : "The agent's turn ended without declaring a pushed commit, so a human takes over.",
         interrupt: false
       })
+    }
     case "interrupted":
       return Action.Escalate({
         reason: "The agent's turn was interrupted before any commit was declared, so a human takes over.",

@@ -132,7 +132,8 @@ const drive = (ctx: Run.Context, issue: Issue, found: RunRecord.Found, comments:
         lastFailure: Option.fromNullable(record.lastFailure),
         startedAt: record.startedAt,
         turnStartedAt: record.turnStartedAt,
-        now
+        now,
+        finalText: status.state === "succeeded" ? status.lastAssistantText : undefined
       },
       config
     )
@@ -267,20 +268,24 @@ const handle = (ctx: Run.Context, issue: Issue, inFlight: number) =>
   Effect.gen(function*() {
     const tracker = yield* Tracker
     const { config } = ctx
-    const subject = String(issue.ref)
     const comments = yield* tracker.listComments(issue.repo, issue.number)
     const latest = RunRecord.latest(comments, ctx.bot)
     if (Option.isNone(latest)) return yield* recover(ctx, issue, inFlight)
     const found = latest.value
     // A run that ended is only ever finished: starting another one needs a fresh approval, through poll.
     if (RunRecord.isTerminal(found.record)) return yield* Run.finish(ctx, issue, found)
-    if (issue.state === "closed" || hasLabel(issue.labels, config.humanLabel)) {
+    const paused = hasLabel(issue.labels, config.pausedLabel)
+    if (issue.state === "closed" || hasLabel(issue.labels, config.humanLabel) || paused) {
       // AFK's own escalation that stopped after the label (its reason is in `handover`), or a person who
       // closed the issue or handed it to a human: the turn is stopped and the run ends here.
       const agent = yield* AgentRuntime
       const { handover, ...rest } = found.record
       yield* agent.interrupt(rest.runId, rest.threadId)
-      const byPerson = issue.state === "closed" ? "a person closed the issue" : "a person handed the issue to a human"
+      const byPerson = issue.state === "closed"
+        ? "a person closed the issue"
+        : hasLabel(issue.labels, config.humanLabel)
+        ? "a person handed the issue to a human"
+        : `a person paused the issue (${config.pausedLabel})`
       const outcome = handover ?? byPerson
       const frozen = outcome.startsWith("frozen: ")
       const terminal = new RunRecord.RunRecord({ ...rest, phase: "escalated", outcome, endedAt: yield* DateTime.now })
@@ -290,18 +295,11 @@ const handle = (ctx: Run.Context, issue: Issue, inFlight: number) =>
         outcome: {
           kind: frozen ? "frozen" : "needs-human",
           reason: handover === undefined
-            ? issue.state === "closed" ? byPerson : "a person added the human label"
+            ? byPerson === "a person handed the issue to a human" ? "a person added the human label" : byPerson
             : outcome.replace(/^frozen: /, "")
         }
       })
       return yield* Run.finish(ctx, issue, saved)
-    }
-    if (hasLabel(issue.labels, config.pausedLabel)) {
-      return yield* ctx.journal.decide(
-        subject,
-        "paused",
-        `the ${config.pausedLabel} label is on the issue; not driving the run`
-      )
     }
     if (found.record.phase === "claimed") return yield* recover(ctx, issue, inFlight)
     return yield* drive(ctx, issue, found, comments)
