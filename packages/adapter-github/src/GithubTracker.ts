@@ -2,8 +2,11 @@
  * The `Tracker` port over GitHub issues: open issues by label (pull requests left out), label history from
  * the issue events, comments, label and comment writes, closing as completed, the bot's login, and trust
  * from the collaborator permission endpoint (admin, maintain or write; anything else is untrusted), cached
- * for a bounded time per tracker instance. Label lists and label histories of unchanged repositories and
- * issues are served from memos that `GithubChanges` keeps and invalidates.
+ * for a bounded time per tracker instance. The last edit is the later of the last title change (the issue
+ * events' `renamed`, with its actor) and the last body edit (GraphQL `Issue.lastEditedAt` and `editor`: the
+ * REST issue says nothing of edits). Issues name their repository as GitHub spells it (`repository_url`).
+ * Label lists, issue histories and body edits of unchanged repositories and issues are served from memos
+ * that `GithubChanges` keeps and invalidates.
  */
 import type * as HttpClient from "@effect/platform/HttpClient"
 import { Domain, Tracker } from "afk-core"
@@ -17,7 +20,8 @@ import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 import * as GithubChanges from "./GithubChanges.js"
 import * as GithubClient from "./GithubClient.js"
-import type * as GithubError from "./GithubError.js"
+import * as GithubCodec from "./GithubCodec.js"
+import * as GithubError from "./GithubError.js"
 
 export interface Options {
   /** How long a trust answer is reused (about one tick); 60 s by default. */
@@ -46,7 +50,8 @@ const IssueBody = Schema.Struct({
   user: Actor,
   labels: Schema.Array(Schema.Union(Schema.String, Schema.Struct({ name: Schema.optional(Schema.String) }))),
   pull_request: Schema.optional(Schema.Unknown),
-  updated_at: Schema.optional(Schema.String)
+  updated_at: Schema.optional(Schema.String),
+  repository_url: Schema.String
 })
 type IssueBody = typeof IssueBody.Type
 
@@ -54,8 +59,26 @@ const EventBody = Schema.Struct({
   event: Schema.String,
   actor: Actor,
   created_at: Schema.DateTimeUtc,
-  label: Schema.optional(Schema.Struct({ name: Schema.String }))
+  label: Schema.optional(Schema.Struct({ name: Schema.String })),
+  rename: Schema.optional(Schema.Struct({ from: Schema.String, to: Schema.String }))
 })
+type EventBody = typeof EventBody.Type
+
+/** The events an issue's history keeps: label changes and title changes. */
+const kept: ReadonlySet<string> = new Set(["labeled", "unlabeled", "renamed"])
+
+/** The query for an issue's last body edit; GitHub's REST API has no field for it. */
+export const lastEditQuery =
+  "query($owner: String!, $name: String!, $number: Int!) { repository(owner: $owner, name: $name) { issue(number: $number) { lastEditedAt editor { login } } } }"
+
+const BodyEdit = Schema.Struct({
+  repository: Schema.NullOr(Schema.Struct({
+    issue: Schema.NullOr(Schema.Struct({ lastEditedAt: Schema.NullOr(Schema.String), editor: Actor }))
+  }))
+})
+
+const Edit = Schema.Struct({ at: Schema.DateTimeUtc, editor: Schema.optional(Schema.String) })
+const MaybeEdit = Schema.OptionFromNullOr(Edit)
 
 const CommentBody = Schema.Struct({
   id: Schema.Number,
@@ -91,9 +114,19 @@ const toError = (error: GithubError.GithubError): Tracker.TrackerError =>
     cause: error.cause
   })
 
-const toIssue = (repo: Domain.Repo, body: IssueBody): Domain.Issue =>
+const parseRepo = Schema.decodeUnknownOption(Domain.Repo)
+
+/** The repository as GitHub spells it, from the issue's `repository_url`; the one asked for if it cannot be read. */
+const repoOf = (asked: Domain.Repo, body: IssueBody): Domain.Repo => {
+  const match = /\/repos\/([^/]+)\/([^/]+)\/?$/.exec(body.repository_url)
+  if (match === null) return asked
+  const [owner = "", name = ""] = match.slice(1).map((part) => decodeURIComponent(part))
+  return Option.getOrElse(parseRepo(`${owner}/${name}`), () => asked)
+}
+
+const toIssue = (asked: Domain.Repo, body: IssueBody): Domain.Issue =>
   new Domain.Issue({
-    repo,
+    repo: repoOf(asked, body),
     number: body.number,
     title: body.title,
     body: body.body ?? "",
@@ -104,6 +137,26 @@ const toIssue = (repo: Domain.Repo, body: IssueBody): Domain.Issue =>
     author: body.user?.login ?? ghost,
     url: body.html_url
   })
+
+type Edit = typeof Edit.Type
+
+/** The later of two edits; at the same instant, one whose editor is unknown. */
+const later = (a: Option.Option<Edit>, b: Option.Option<Edit>): Option.Option<Edit> => {
+  if (Option.isNone(a)) return b
+  if (Option.isNone(b)) return a
+  const order = a.value.at.epochMillis - b.value.at.epochMillis
+  if (order !== 0) return order > 0 ? a : b
+  return a.value.editor === undefined ? a : b
+}
+
+const lastRename = (events: ReadonlyArray<EventBody>): Option.Option<Edit> =>
+  events.reduce(
+    (latest, event) =>
+      event.event === "renamed"
+        ? later(latest, Option.some({ at: event.created_at, editor: event.actor?.login }))
+        : latest,
+    Option.none<Edit>()
+  )
 
 const toComment = (body: CommentBody): Domain.Comment =>
   new Domain.Comment({
@@ -163,6 +216,63 @@ export const make = (options: Options = {}): Effect.Effect<Tracker.Service, neve
           )
         )
 
+    const history = (repo: Domain.Repo, number: number) =>
+      changes.read(
+        repo,
+        changes.perIssue(
+          repo,
+          number,
+          "history",
+          GithubCodec.arrayOf(EventBody),
+          client.list(read("issueEvents"), GithubClient.repoPath(repo, "issues", number, "events"), EventBody).pipe(
+            Effect.map((events) => events.filter((event) => kept.has(event.event)))
+          )
+        )
+      )
+
+    const bodyEdit = (repo: Domain.Repo, number: number) =>
+      changes.read(
+        repo,
+        changes.perIssue(
+          repo,
+          number,
+          "body edit",
+          MaybeEdit,
+          client.graphql(read("lastEdit"), lastEditQuery, {
+            owner: Domain.repoOwner(repo),
+            name: Domain.repoName(repo),
+            number
+          }, BodyEdit).pipe(
+            Effect.flatMap((data) => {
+              const issue = data.repository?.issue
+              if (issue === null || issue === undefined) {
+                return Effect.fail(
+                  new GithubError.GithubError({
+                    operation: "lastEdit",
+                    detail: `GitHub's GraphQL answer names no issue ${repo}#${number}`,
+                    transient: false,
+                    status: 404
+                  })
+                )
+              }
+              return issue.lastEditedAt === null
+                ? Effect.succeed(Option.none<Edit>())
+                : Effect.map(
+                  Schema.decode(Edit)({ at: issue.lastEditedAt, editor: issue.editor?.login }),
+                  Option.some
+                ).pipe(Effect.mapError((cause) =>
+                  new GithubError.GithubError({
+                    operation: "lastEdit",
+                    detail: `GitHub's lastEditedAt "${issue.lastEditedAt}" is not a time`,
+                    transient: true,
+                    cause
+                  })
+                ))
+            })
+          )
+        )
+      )
+
     const service: Tracker.Service = {
       listOpenIssues: (repo, label) =>
         changes
@@ -176,23 +286,19 @@ export const make = (options: Options = {}): Effect.Effect<Tracker.Service, neve
 
       getIssue: (repo, number) => getIssue(repo, number).pipe(Effect.mapError(toError)),
 
-      // Interim (replaced on this branch before it lands): edits are not read yet.
-      lastEdit: () => Effect.succeed(Option.none()),
+      lastEdit: (repo, number) =>
+        Effect.all([bodyEdit(repo, number), Effect.map(history(repo, number), lastRename)], {
+          concurrency: 2
+        }).pipe(
+          Effect.map(([body, title]) => Option.map(later(body, title), (edit) => new Domain.IssueEdit(edit))),
+          Effect.mapError(toError)
+        ),
+
       labelEvents: (repo, number) =>
-        changes.read(
-          repo,
-          changes.events(
-            repo,
-            number,
-            EventBody,
-            client.list(read("labelEvents"), GithubClient.repoPath(repo, "issues", number, "events"), EventBody).pipe(
-              Effect.map((events) => events.filter((event) => event.event === "labeled" || event.event === "unlabeled"))
-            )
-          )
-        ).pipe(
+        history(repo, number).pipe(
           Effect.map((events) =>
             events.flatMap((event) =>
-              event.label !== undefined
+              event.label !== undefined && event.event !== "renamed"
                 ? [
                   new Domain.LabelEvent({
                     label: event.label.name,

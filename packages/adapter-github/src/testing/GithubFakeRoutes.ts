@@ -7,6 +7,7 @@
  */
 import {
   type CommentState,
+  editIssue,
   type Event,
   type IssueState,
   lower,
@@ -49,6 +50,7 @@ const labelJson = (name: string) => ({ id: 1, name, color: "ededed", default: fa
 const issueJson = (repo: RepoState, issue: IssueState, now: string) => ({
   id: issue.number,
   url: `https://api.github.com/repos/${repo.slug}/issues/${issue.number}`,
+  repository_url: `https://api.github.com/repos/${repo.slug}`,
   html_url: `https://github.com/${repo.slug}/${issue.isPullRequest ? "pull" : "issues"}/${issue.number}`,
   number: issue.number,
   title: issue.title,
@@ -81,7 +83,8 @@ const eventJson = (event: Event) => ({
   event: event.event,
   actor: user(event.actor),
   created_at: event.at,
-  ...(event.label === undefined ? {} : { label: { name: event.label, color: "ededed" } })
+  ...(event.label === undefined ? {} : { label: { name: event.label, color: "ededed" } }),
+  ...(event.rename === undefined ? {} : { rename: event.rename })
 })
 
 const record = (world: World, issue: IssueState, event: string, now: string, label?: string): void => {
@@ -105,9 +108,10 @@ const issueRoutes = (world: World, repo: RepoState, rest: ReadonlyArray<string>,
     const reason = bodyField(body, "state_reason")
     issue.stateReason = issue.state === "closed" ? (typeof reason === "string" ? reason : "completed") : null
     const [title, text] = [bodyField(body, "title"), bodyField(body, "body")]
-    if (typeof title === "string") issue.title = title
-    if (typeof text === "string" || text === null) issue.body = text ?? ""
-    touch(issue, now)
+    editIssue(world, issue, world.bot, {
+      title: typeof title === "string" ? title : undefined,
+      body: typeof text === "string" || text === null ? (text ?? "") : undefined
+    }, now)
     return { status: 200, body: issueJson(repo, issue, now) }
   }
   if (sub === "events" && method === "GET") return { status: 200, items: issue.events.map(eventJson) }

@@ -1,8 +1,9 @@
 /**
- * The state behind `GithubFake`: repositories with labels, issues (and pull requests), label events,
- * comments, collaborators, commit statuses, check runs and deployments, seeded from plain data.
+ * The state behind `GithubFake`: repositories with labels, issues (and pull requests), label and title
+ * events, each issue's last body edit, comments, collaborators, commit statuses, check runs and
+ * deployments, seeded from plain data; and a person's edit of an issue, as GitHub records it.
  */
-import type { TrackerSeed } from "afk-core/testing"
+import { TrackerSeed } from "afk-core/testing"
 
 export type SeedEvent = TrackerSeed.Event
 export type SeedComment = TrackerSeed.Comment
@@ -46,6 +47,13 @@ export interface Event {
   readonly actor: string
   readonly at: string
   readonly label?: string
+  readonly rename?: { readonly from: string; readonly to: string }
+}
+
+/** A body edit as GraphQL shows it (`lastEditedAt`, `editor`); a deleted editor is `null`. */
+export interface BodyEdit {
+  readonly at: string
+  readonly editor: string | null
 }
 
 export interface IssueState {
@@ -59,6 +67,8 @@ export interface IssueState {
   isPullRequest: boolean
   events: Array<Event>
   commentIds: Array<number>
+  /** The last edit of the body, if any (GitHub keeps the whole history; GraphQL answers the last). */
+  bodyEdit?: BodyEdit
   /**
    * GitHub's `updated_at` (second precision, never moving back): stamped by every change the routes make
    * (labels, comments, edits, close, reopen) and by any change made to this state directly, when the fake
@@ -166,6 +176,7 @@ export const addRepo = (world: World, seed: Seed): void => {
   }
   for (const issue of seed.issues) {
     for (const label of issue.labels) if (!repo.labels.has(lower(label))) repo.labels.set(lower(label), label)
+    const edits = issue.edits ?? []
     const commentIds = issue.comments.map((comment) => {
       const id = world.nextId++
       world.comments.set(id, { id, repo: seed.repo, issue: issue.number, ...comment, updatedAt: comment.createdAt })
@@ -174,12 +185,14 @@ export const addRepo = (world: World, seed: Seed): void => {
     const latest = Math.max(
       Date.parse("2026-01-01T00:00:00Z"),
       ...issue.events.map((event) => Date.parse(event.at)),
-      ...issue.comments.map((comment) => Date.parse(comment.createdAt))
+      ...issue.comments.map((comment) => Date.parse(comment.createdAt)),
+      ...edits.map((edit) => Date.parse(edit.at))
     )
+    const text = TrackerSeed.edited(issue)
     const state: IssueState = {
       number: issue.number,
-      title: issue.title,
-      body: issue.body,
+      title: text.title,
+      body: text.body,
       labels: [...issue.labels],
       state: issue.state,
       stateReason: issue.state === "closed" ? "completed" : null,
@@ -194,10 +207,74 @@ export const addRepo = (world: World, seed: Seed): void => {
       })),
       commentIds
     }
+    let title = issue.title
+    for (const edit of edits) {
+      if (edit.title !== undefined && edit.title !== title) {
+        state.events.push(renamed(world, edit.editor, edit.at, title, edit.title))
+        title = edit.title
+      }
+      if (edit.body !== undefined || edit.title === undefined) state.bodyEdit = { at: edit.at, editor: edit.editor }
+    }
+    state.events.sort((a, b) => Date.parse(a.at) - Date.parse(b.at))
     touch(state, new Date(latest).toISOString())
     repo.issues.set(issue.number, state)
   }
   world.repos.set(lower(seed.repo), repo)
+}
+
+const renamed = (world: World, actor: string, at: string, from: string, to: string): Event => ({
+  id: world.nextId++,
+  event: "renamed",
+  actor,
+  at,
+  rename: { from, to }
+})
+
+/**
+ * `editor` changes the title and/or body at `now`, as GitHub records it: a `renamed` event for a new title,
+ * the body's last edit for a new body (an unchanged text records nothing), `updated_at` moved.
+ */
+export const editIssue = (
+  world: World,
+  issue: IssueState,
+  editor: string,
+  change: { readonly title?: string | undefined; readonly body?: string | undefined },
+  now: string
+): void => {
+  if (change.title !== undefined && change.title !== issue.title) {
+    issue.events.push(renamed(world, editor, seconds(Date.parse(now)), issue.title, change.title))
+    issue.title = change.title
+  }
+  if (change.body !== undefined && change.body !== issue.body) {
+    issue.body = change.body
+    issue.bodyEdit = { at: seconds(Date.parse(now)), editor }
+  }
+  touch(issue, now)
+}
+
+/** `actor` adds `label` (the repository's spelling, created if missing) at `now`; a label it has is left alone. */
+export const labelIssue = (
+  world: World,
+  slug: string,
+  issue: IssueState,
+  actor: string,
+  label: string,
+  now: string
+) => {
+  const repo = world.repos.get(lower(slug))
+  if (repo === undefined || issue.labels.some((have) => lower(have) === lower(label))) return
+  if (!repo.labels.has(lower(label))) repo.labels.set(lower(label), label)
+  const canonical = repo.labels.get(lower(label)) ?? label
+  issue.labels.push(canonical)
+  issue.events.push({ id: world.nextId++, event: "labeled", actor, at: seconds(Date.parse(now)), label: canonical })
+  touch(issue, now)
+}
+
+/** The issue, or an error naming what is missing (for test helpers acting on the world). */
+export const issueIn = (world: World, slug: string, number: number): IssueState => {
+  const issue = world.repos.get(lower(slug))?.issues.get(number)
+  if (issue === undefined) throw new Error(`GithubFake: no issue ${slug}#${number}`)
+  return issue
 }
 
 export const setChecks = (
