@@ -22,7 +22,9 @@ import * as World from "./GithubFakeWorld.js"
 
 export type {
   CheckRunSeed,
+  CheckSuiteSeed,
   DeploymentSeed,
+  RequiredChecksSeed,
   Seed,
   SeedComment,
   SeedEvent,
@@ -111,8 +113,11 @@ export interface GithubFake {
     checks: {
       readonly statuses?: ReadonlyArray<World.StatusSeed>
       readonly checkRuns?: ReadonlyArray<World.CheckRunSeed>
+      readonly checkSuites?: ReadonlyArray<World.CheckSuiteSeed>
     }
   ) => void
+  /** The status checks the repository's default branch (`main`) requires. */
+  readonly requireChecks: (repo: string, required: World.RequiredChecksSeed) => void
   readonly addDeployment: (repo: string, deployment: World.DeploymentSeed, createdAt: string) => void
   readonly actAs: (login: string) => Person
   readonly inject: (fault: Fault) => void
@@ -328,7 +333,12 @@ export const make = (options: Options = {}): GithubFake => {
     baseUrl,
     world,
     seed: (seed) => World.addRepo(world, seed),
-    setChecks: (repo, sha, checks) => World.setChecks(world, repo, sha, checks),
+    setChecks: (repo, sha, checks) => World.setChecks(world, repo, sha, checks, new Date().toISOString()),
+    requireChecks: (repo, required) => {
+      const state = world.repos.get(World.lower(repo))
+      if (state === undefined) throw new Error(`GithubFake: no repository ${repo}`)
+      state.required = required
+    },
     addDeployment: (repo, deployment, createdAt) => World.addDeployment(world, repo, deployment, createdAt),
     actAs: (login) => ({
       edit: (repo, number, change, at) =>

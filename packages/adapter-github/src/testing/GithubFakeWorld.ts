@@ -1,7 +1,8 @@
 /**
  * The state behind `GithubFake`: repositories with labels, issues (and pull requests), label and title
- * events, each issue's last body edit, comments, collaborators, commit statuses, check runs and
- * deployments, seeded from plain data; and a person's edit of an issue, as GitHub records it.
+ * events, each issue's last body edit, comments, collaborators, commit statuses, check runs and the check
+ * suites they belong to (plus suites with no run yet), deployments, the default branch and the status
+ * checks it requires, seeded from plain data; and a person's edit of an issue, as GitHub records it.
  */
 import { TrackerSeed } from "afk-core/testing"
 
@@ -25,6 +26,29 @@ export interface CheckRunSeed {
   readonly status: "queued" | "in_progress" | "completed"
   readonly conclusion?: string | undefined
   readonly url?: string | undefined
+  /** The app (and so the check suite) that reports it; `github-actions` by default. */
+  readonly app?: string | undefined
+}
+
+/**
+ * A check suite as GitHub creates one per app for a commit. The suites of the apps that reported check
+ * runs exist without being seeded; seed a suite to set its status, or for an app with no run yet.
+ */
+export interface CheckSuiteSeed {
+  readonly app: string
+  readonly status: "queued" | "in_progress" | "requested" | "waiting" | "pending" | "completed"
+  readonly conclusion?: string | undefined
+  /** ISO time; when the checks were set by default. */
+  readonly createdAt?: string | undefined
+}
+
+/** Status checks the default branch requires, and how a token may read them. */
+export interface RequiredChecksSeed {
+  readonly contexts: ReadonlyArray<string>
+  /** Branch protection (its endpoint needs administration read) or a ruleset; protection by default. */
+  readonly via?: "protection" | "rules" | undefined
+  /** Whether the token may read branch protection (403 otherwise); true by default. */
+  readonly readable?: boolean | undefined
 }
 
 export interface StatusSeed {
@@ -107,6 +131,9 @@ export interface RepoState {
   readonly trusted: Set<string>
   readonly statuses: Map<string, ReadonlyArray<StatusSeed>>
   readonly checkRuns: Map<string, ReadonlyArray<CheckRunSeed>>
+  readonly checkSuites: Map<string, ReadonlyArray<CheckSuiteSeed & { readonly createdAt: string }>>
+  defaultBranch: string
+  required: RequiredChecksSeed | undefined
   readonly deployments: Array<{ readonly id: number; readonly seed: DeploymentSeed; readonly createdAt: string }>
 }
 
@@ -172,6 +199,9 @@ export const addRepo = (world: World, seed: Seed): void => {
     trusted: new Set(seed.trusted.map(lower)),
     statuses: new Map(),
     checkRuns: new Map(),
+    checkSuites: new Map(),
+    defaultBranch: "main",
+    required: undefined,
     deployments: []
   }
   for (const issue of seed.issues) {
@@ -281,12 +311,60 @@ export const setChecks = (
   world: World,
   slug: string,
   sha: string,
-  checks: { readonly statuses?: ReadonlyArray<StatusSeed>; readonly checkRuns?: ReadonlyArray<CheckRunSeed> }
+  checks: {
+    readonly statuses?: ReadonlyArray<StatusSeed>
+    readonly checkRuns?: ReadonlyArray<CheckRunSeed>
+    readonly checkSuites?: ReadonlyArray<CheckSuiteSeed>
+  },
+  now: string
 ): void => {
   const repo = world.repos.get(lower(slug))
   if (repo === undefined) throw new Error(`GithubFake: no repository ${slug}`)
   if (checks.statuses !== undefined) repo.statuses.set(sha, checks.statuses)
   if (checks.checkRuns !== undefined) repo.checkRuns.set(sha, checks.checkRuns)
+  if (checks.checkSuites !== undefined) {
+    repo.checkSuites.set(sha, checks.checkSuites.map((suite) => ({ ...suite, createdAt: suite.createdAt ?? now })))
+  }
+}
+
+/** A check suite as GitHub lists it: one per app that reported runs or was seeded. */
+export interface Suite {
+  readonly app: string
+  readonly status: string
+  readonly conclusion: string | null
+  readonly runs: number
+  readonly createdAt: string
+}
+
+const rank = ["success", "skipped", "neutral", "stale", "cancelled", "timed_out", "action_required", "failure"]
+
+/** The check suites of a commit: the seeded ones, and one per app whose runs were not seeded a suite. */
+export const suitesOf = (repo: RepoState, sha: string, now: string): ReadonlyArray<Suite> => {
+  const runs = repo.checkRuns.get(sha) ?? []
+  const seeded = repo.checkSuites.get(sha) ?? []
+  const apps = [...new Set([...seeded.map((suite) => suite.app), ...runs.map((run) => run.app ?? "github-actions")])]
+  return apps.map((app) => {
+    const own = runs.filter((run) => (run.app ?? "github-actions") === app)
+    const suite = seeded.find((candidate) => candidate.app === app)
+    if (suite !== undefined) {
+      return {
+        app,
+        status: suite.status,
+        conclusion: suite.conclusion ?? null,
+        runs: own.length,
+        createdAt: suite.createdAt
+      }
+    }
+    const done = own.every((run) => run.status === "completed")
+    const worst = own.map((run) => run.conclusion ?? "neutral").sort((a, b) => rank.indexOf(b) - rank.indexOf(a))[0]
+    return {
+      app,
+      status: done ? "completed" : own.some((run) => run.status === "in_progress") ? "in_progress" : "queued",
+      conclusion: done ? (worst ?? "neutral") : null,
+      runs: own.length,
+      createdAt: now
+    }
+  })
 }
 
 export const addDeployment = (world: World, slug: string, deployment: DeploymentSeed, createdAt: string): void => {
