@@ -1,8 +1,8 @@
 /**
  * GitHub CI is green only on a complete picture (docs/safety.md): with no required checks configured, a
  * check suite still queued or running (another app, another workflow) keeps the verdict pending; a status
- * check the default branch requires and the commit has not reported keeps it pending too. §8 prior art:
- * closing on "every check reported" when only the fastest check had reported.
+ * check the default branch requires and the commit has not reported keeps it pending too. Without this,
+ * "every check reported passed" held as soon as the fastest check had reported.
  */
 import { describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
