@@ -21,7 +21,8 @@ import * as Schema from "effect/Schema"
 import * as GithubChanges from "./GithubChanges.js"
 import * as GithubClient from "./GithubClient.js"
 import * as GithubCodec from "./GithubCodec.js"
-import * as GithubError from "./GithubError.js"
+import * as GithubEdits from "./GithubEdits.js"
+import type * as GithubError from "./GithubError.js"
 
 export interface Options {
   /** How long a trust answer is reused (about one tick); 60 s by default. */
@@ -62,23 +63,9 @@ const EventBody = Schema.Struct({
   label: Schema.optional(Schema.Struct({ name: Schema.String })),
   rename: Schema.optional(Schema.Struct({ from: Schema.String, to: Schema.String }))
 })
-type EventBody = typeof EventBody.Type
 
 /** The events an issue's history keeps: label changes and title changes. */
 const kept: ReadonlySet<string> = new Set(["labeled", "unlabeled", "renamed"])
-
-/** The query for an issue's last body edit; GitHub's REST API has no field for it. */
-export const lastEditQuery =
-  "query($owner: String!, $name: String!, $number: Int!) { repository(owner: $owner, name: $name) { issue(number: $number) { lastEditedAt editor { login } } } }"
-
-const BodyEdit = Schema.Struct({
-  repository: Schema.NullOr(Schema.Struct({
-    issue: Schema.NullOr(Schema.Struct({ lastEditedAt: Schema.NullOr(Schema.String), editor: Actor }))
-  }))
-})
-
-const Edit = Schema.Struct({ at: Schema.DateTimeUtc, editor: Schema.optional(Schema.String) })
-const MaybeEdit = Schema.OptionFromNullOr(Edit)
 
 const CommentBody = Schema.Struct({
   id: Schema.Number,
@@ -137,26 +124,6 @@ const toIssue = (asked: Domain.Repo, body: IssueBody): Domain.Issue =>
     author: body.user?.login ?? ghost,
     url: body.html_url
   })
-
-type Edit = typeof Edit.Type
-
-/** The later of two edits; at the same instant, one whose editor is unknown. */
-const later = (a: Option.Option<Edit>, b: Option.Option<Edit>): Option.Option<Edit> => {
-  if (Option.isNone(a)) return b
-  if (Option.isNone(b)) return a
-  const order = a.value.at.epochMillis - b.value.at.epochMillis
-  if (order !== 0) return order > 0 ? a : b
-  return a.value.editor === undefined ? a : b
-}
-
-const lastRename = (events: ReadonlyArray<EventBody>): Option.Option<Edit> =>
-  events.reduce(
-    (latest, event) =>
-      event.event === "renamed"
-        ? later(latest, Option.some({ at: event.created_at, editor: event.actor?.login }))
-        : latest,
-    Option.none<Edit>()
-  )
 
 const toComment = (body: CommentBody): Domain.Comment =>
   new Domain.Comment({
@@ -233,44 +200,7 @@ export const make = (options: Options = {}): Effect.Effect<Tracker.Service, neve
     const bodyEdit = (repo: Domain.Repo, number: number) =>
       changes.read(
         repo,
-        changes.perIssue(
-          repo,
-          number,
-          "body edit",
-          MaybeEdit,
-          client.graphql(read("lastEdit"), lastEditQuery, {
-            owner: Domain.repoOwner(repo),
-            name: Domain.repoName(repo),
-            number
-          }, BodyEdit).pipe(
-            Effect.flatMap((data) => {
-              const issue = data.repository?.issue
-              if (issue === null || issue === undefined) {
-                return Effect.fail(
-                  new GithubError.GithubError({
-                    operation: "lastEdit",
-                    detail: `GitHub's GraphQL answer names no issue ${repo}#${number}`,
-                    transient: false,
-                    status: 404
-                  })
-                )
-              }
-              return issue.lastEditedAt === null
-                ? Effect.succeed(Option.none<Edit>())
-                : Effect.map(
-                  Schema.decode(Edit)({ at: issue.lastEditedAt, editor: issue.editor?.login }),
-                  Option.some
-                ).pipe(Effect.mapError((cause) =>
-                  new GithubError.GithubError({
-                    operation: "lastEdit",
-                    detail: `GitHub's lastEditedAt "${issue.lastEditedAt}" is not a time`,
-                    transient: true,
-                    cause
-                  })
-                ))
-            })
-          )
-        )
+        changes.perIssue(repo, number, "body edit", GithubEdits.MaybeEdit, GithubEdits.bodyEdit(client, repo, number))
       )
 
     const service: Tracker.Service = {
@@ -287,10 +217,12 @@ export const make = (options: Options = {}): Effect.Effect<Tracker.Service, neve
       getIssue: (repo, number) => getIssue(repo, number).pipe(Effect.mapError(toError)),
 
       lastEdit: (repo, number) =>
-        Effect.all([bodyEdit(repo, number), Effect.map(history(repo, number), lastRename)], {
+        Effect.all([bodyEdit(repo, number), Effect.map(history(repo, number), GithubEdits.lastRename)], {
           concurrency: 2
         }).pipe(
-          Effect.map(([body, title]) => Option.map(later(body, title), (edit) => new Domain.IssueEdit(edit))),
+          Effect.map(([body, title]) =>
+            Option.map(GithubEdits.later(body, title), (edit) => new Domain.IssueEdit(edit))
+          ),
           Effect.mapError(toError)
         ),
 

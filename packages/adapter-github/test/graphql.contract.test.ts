@@ -5,21 +5,21 @@
  */
 import { describe, expect, it } from "@effect/vitest"
 import { validate } from "@octokit/graphql-schema"
-import * as GithubTracker from "../src/GithubTracker.js"
+import * as GithubEdits from "../src/GithubEdits.js"
 import * as GithubFakeGraphql from "../src/testing/GithubFakeGraphql.js"
 
 describe("contract: the adapter's GraphQL query against GitHub's schema", () => {
   it("the last-edit query is valid against GitHub's schema", () => {
-    expect(validate(GithubTracker.lastEditQuery).map((error) => error.message)).toEqual([])
+    expect(validate(GithubEdits.lastEditQuery).map((error) => error.message)).toEqual([])
   })
 
   it("the fake answers exactly the query GitHub's schema accepts", () => {
     expect(validate(GithubFakeGraphql.acceptedQuery).map((error) => error.message)).toEqual([])
-    expect(GithubFakeGraphql.acceptedQuery).toBe(GithubTracker.lastEditQuery)
+    expect(GithubFakeGraphql.acceptedQuery).toBe(GithubEdits.lastEditQuery)
   })
 
   it("the schema check can fail: a field GitHub does not have is refused", () => {
-    const wrong = GithubTracker.lastEditQuery.replace("lastEditedAt", "lastEditedOn")
+    const wrong = GithubEdits.lastEditQuery.replace("lastEditedAt", "lastEditedOn")
     expect(validate(wrong).map((error) => error.message)).toEqual([
       "Cannot query field \"lastEditedOn\" on type \"Issue\". Did you mean \"lastEditedAt\"?"
     ])
