@@ -107,6 +107,12 @@ export const make = (seed: Seed): Effect.Effect<MemoryTracker> =>
       return DateTime.unsafeMake(lastStamp)
     }
     const toDate = (iso: string | undefined): DateTime.Utc => (iso === undefined ? stamp() : stamp(Date.parse(iso)))
+    /** A seeded edit keeps its own time (later stamps still come after it). */
+    const exactly = (iso: string): DateTime.Utc => {
+      const at = Date.parse(iso)
+      lastStamp = Math.max(lastStamp, at)
+      return DateTime.unsafeMake(at)
+    }
 
     const insertIssue = (data: RepoData, seedIssue: SeedIssue) => {
       const author = seedIssue.author ?? "reporter"
@@ -138,7 +144,7 @@ export const make = (seed: Seed): Effect.Effect<MemoryTracker> =>
           (c) =>
             new Comment({ id: String(nextCommentId++), author: c.author, body: c.body, createdAt: toDate(c.createdAt) })
         ),
-        edits: edits.map((e) => new IssueEdit({ at: toDate(e.at), editor: e.editor }))
+        edits: edits.map((e) => new IssueEdit({ at: exactly(e.at), editor: e.editor }))
       })
     }
 
