@@ -1,7 +1,7 @@
 /**
  * One issue as one Markdown file: a front matter of `key: <JSON value>` lines (also valid YAML), the body,
- * then an append-only log of label events and comments, each starting with an HTML comment (invisible
- * when the file is rendered):
+ * then an append-only log of label events, edits of the title or body, and comments, each starting with
+ * an HTML comment (invisible when the file is rendered):
  *
  * ```md
  * ---
@@ -11,6 +11,7 @@
  * labels: ["ready-for-agent"]
  * ---
  * The list endpoint drops the last item of every page.
+ * <!-- afk:edit {"editor":"reporter","at":"2026-05-31T23:50:00.000Z"} -->
  * <!-- afk:event {"label":"ready-for-agent","action":"added","actor":"maintainer","at":"2026-06-01T00:00:00.000Z"} -->
  * <!-- afk:comment {"id":"1-1","author":"maintainer","createdAt":"2026-06-01T00:05:00.000Z"} -->
  * Please keep the fix small.
@@ -23,6 +24,13 @@ export interface Event {
   readonly label: string
   readonly action: "added" | "removed"
   readonly actor: string
+  /** ISO 8601. */
+  readonly at: string
+}
+
+/** Someone changed the title and/or body (the front matter and body hold the text as it is now). */
+export interface Edit {
+  readonly editor: string
   /** ISO 8601. */
   readonly at: string
 }
@@ -44,13 +52,16 @@ export interface MarkdownIssue {
   readonly author: string
   readonly labels: ReadonlyArray<string>
   readonly pullRequest: boolean
-  /** Label events and comments, oldest first. */
-  readonly log: ReadonlyArray<
-    { readonly _tag: "event"; readonly event: Event } | { readonly _tag: "comment"; readonly comment: Comment }
-  >
+  /** Label events, edits and comments, oldest first. */
+  readonly log: ReadonlyArray<Entry>
 }
 
-const marker = /^<!-- afk:(event|comment) (.*) -->$/gm
+export type Entry =
+  | { readonly _tag: "event"; readonly event: Event }
+  | { readonly _tag: "edit"; readonly edit: Edit }
+  | { readonly _tag: "comment"; readonly comment: Comment }
+
+const marker = /^<!-- afk:(event|edit|comment) (.*) -->$/gm
 const escapable = /^(\\*)<!-- afk:/gm
 
 /** A text line that looks like a marker gets one more leading backslash, so it cannot be read as one. */
@@ -69,6 +80,8 @@ export const format = (issue: MarkdownIssue): string => {
   const log = issue.log.map((entry) =>
     entry._tag === "event"
       ? `<!-- afk:event ${JSON.stringify(entry.event)} -->\n`
+      : entry._tag === "edit"
+      ? `<!-- afk:edit ${JSON.stringify(entry.edit)} -->\n`
       : `<!-- afk:comment ${JSON.stringify({ ...entry.comment, body: undefined })} -->\n${escape(entry.comment.body)}\n`
   )
   return `---\n${front.join("")}---\n${escape(issue.body)}\n${log.join("")}`
@@ -109,6 +122,7 @@ export const parse = (number: number, text: string, file = `${number}.md`): Mark
   const log = markers.map((match, i) => {
     const data = json(match[2]!, `${file}: ${match[1]} marker`) as Record<string, unknown>
     if (match[1] === "event") return { _tag: "event" as const, event: data as unknown as Event }
+    if (match[1] === "edit") return { _tag: "edit" as const, edit: data as unknown as Edit }
     const start = match.index + match[0].length + 1
     const body = textUntil(start, markers[i + 1]?.index ?? rest.length)
     return { _tag: "comment" as const, comment: { ...(data as unknown as Omit<Comment, "body">), body } }
@@ -133,6 +147,9 @@ export const parse = (number: number, text: string, file = `${number}.md`): Mark
 
 export const events = (issue: MarkdownIssue): ReadonlyArray<Event> =>
   issue.log.flatMap((entry) => (entry._tag === "event" ? [entry.event] : []))
+
+export const edits = (issue: MarkdownIssue): ReadonlyArray<Edit> =>
+  issue.log.flatMap((entry) => (entry._tag === "edit" ? [entry.edit] : []))
 
 export const comments = (issue: MarkdownIssue): ReadonlyArray<Comment> =>
   issue.log.flatMap((entry) => (entry._tag === "comment" ? [entry.comment] : []))

@@ -6,6 +6,11 @@
  * This is what an integrator writes for a forge AFK does not ship: implement `Tracker.Service` over the
  * forge's API (here the file system, through `@effect/platform`'s `FileSystem`), map every failure to a
  * `TrackerError`, and prove it with afk-core's conformance suite (`test/conformance.test.ts`).
+ *
+ * A repository is found whatever case it is asked in, and issues name it as its folder is spelt. Edits of
+ * the title or body are `afk:edit` lines in the issue's log (`editIssue` writes one); `lastEdit` is the
+ * latest. The file is its own record: whoever can write it can write any line, so only people trusted with
+ * the whole folder may write to it.
  */
 import type { PlatformError } from "@effect/platform/Error"
 import * as FileSystem from "@effect/platform/FileSystem"
@@ -65,6 +70,34 @@ export const writeRepo = (root: string, repo: Domain.Repo, data: RepoFile) =>
     yield* replace(fs, repoPath(root, repo), formatRepo(data))
   })
 
+/**
+ * `editor` changes the title and/or body of an issue file, logging the edit (what `lastEdit` reads). A
+ * person editing by hand should add the same line: an edit without one cannot be seen.
+ */
+export const editIssue = (
+  root: string,
+  repo: Domain.Repo,
+  number: number,
+  editor: string,
+  change: { readonly title?: string; readonly body?: string }
+) =>
+  Effect.gen(function*() {
+    const fs = yield* FileSystem.FileSystem
+    const path = issuePath(root, repo, number)
+    const issue = MarkdownIssue.parse(number, yield* fs.readFileString(path), path)
+    const at = DateTime.formatIso(yield* DateTime.now)
+    yield* replace(
+      fs,
+      path,
+      MarkdownIssue.format({
+        ...issue,
+        title: change.title ?? issue.title,
+        body: change.body ?? issue.body,
+        log: [...issue.log, { _tag: "edit", edit: { editor, at } }]
+      })
+    )
+  })
+
 /** Creates (or replaces) one issue file. */
 export const writeIssue = (root: string, repo: Domain.Repo, issue: MarkdownIssue.MarkdownIssue) =>
   Effect.flatMap(
@@ -78,6 +111,18 @@ export const make = (options: Options): Effect.Effect<Tracker.Service, never, Fi
     // One writer at a time: every write reads the file, changes it and writes it back.
     const lock = yield* Effect.makeSemaphore(1)
     const { bot, root } = options
+
+    const named = (names: ReadonlyArray<string>, wanted: string) =>
+      names.find((name) => name === wanted) ?? names.find((name) => name.toLowerCase() === wanted.toLowerCase())
+
+    /** The repository as its folder is spelt, whatever case it is asked in; as asked when there is none. */
+    const canonical = (repo: Domain.Repo) =>
+      Effect.gen(function*() {
+        const owner = named(yield* fs.readDirectory(root), Domain.repoOwner(repo))
+        if (owner === undefined) return repo
+        const name = named(yield* fs.readDirectory(`${root}/${owner}`), Domain.repoName(repo))
+        return name === undefined ? repo : Domain.repo(`${owner}/${name}`)
+      }).pipe(Effect.orElseSucceed(() => repo))
 
     const readRepo = (operation: string, repo: Domain.Repo) =>
       fs.readFileString(repoPath(root, repo)).pipe(
@@ -199,8 +244,20 @@ export const make = (options: Options): Effect.Effect<Tracker.Service, never, Fi
 
       getIssue: (repo, number) => Effect.map(readIssue("getIssue", repo, number), (issue) => toIssue(repo, issue)),
 
-      // Interim (replaced on this branch before it lands): edits are not read yet.
-      lastEdit: () => Effect.succeed(Option.none()),
+      lastEdit: (repo, number) =>
+        Effect.flatMap(
+          readIssue("lastEdit", repo, number),
+          (issue) =>
+            Option.match(Option.fromNullable(MarkdownIssue.edits(issue).at(-1)), {
+              onNone: () => Effect.succeedNone,
+              onSome: (edit) =>
+                Effect.map(
+                  instant("lastEdit", edit.at),
+                  (at) => Option.some(new Domain.IssueEdit({ at, editor: edit.editor }))
+                )
+            })
+        ),
+
       labelEvents: (repo, number) =>
         Effect.flatMap(
           readIssue("labelEvents", repo, number),
@@ -285,7 +342,24 @@ export const make = (options: Options): Effect.Effect<Tracker.Service, never, Fi
 
       whoami: Effect.succeed(bot)
     }
-    return service
+    const resolved = <A extends ReadonlyArray<unknown>, B, E>(
+      f: (repo: Domain.Repo, ...rest: A) => Effect.Effect<B, E>
+    ) =>
+    (repo: Domain.Repo, ...rest: A) => Effect.flatMap(canonical(repo), (found) => f(found, ...rest))
+    return {
+      listOpenIssues: resolved(service.listOpenIssues),
+      getIssue: resolved(service.getIssue),
+      labelEvents: resolved(service.labelEvents),
+      lastEdit: resolved(service.lastEdit),
+      listComments: resolved(service.listComments),
+      addLabel: resolved(service.addLabel),
+      removeLabel: resolved(service.removeLabel),
+      postComment: resolved(service.postComment),
+      editComment: resolved(service.editComment),
+      closeIssue: resolved(service.closeIssue),
+      isTrusted: resolved(service.isTrusted),
+      whoami: service.whoami
+    }
   })
 
 /** The `Tracker` layer; provide a `FileSystem` (e.g. `NodeFileSystem.layer`). */

@@ -5,6 +5,7 @@
 import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import * as FileSystem from "@effect/platform/FileSystem"
 import * as TrackerConformance from "afk-core/conformance"
+import { TrackerSeed } from "afk-core/testing"
 import * as Effect from "effect/Effect"
 import * as MarkdownTracker from "../src/MarkdownTracker.js"
 
@@ -16,14 +17,14 @@ const fromSeed = (seed: TrackerConformance.Seed) =>
     yield* Effect.forEach(seed.issues, (issue) =>
       MarkdownTracker.writeIssue(root, seed.repo, {
         number: issue.number,
-        title: issue.title,
-        body: issue.body,
+        ...TrackerSeed.edited(issue),
         state: issue.state,
         author: issue.author,
         labels: issue.labels,
         pullRequest: issue.isPullRequest ?? false,
         log: [
           ...issue.events.map((event) => ({ _tag: "event" as const, event })),
+          ...(issue.edits ?? []).map(({ at, editor }) => ({ _tag: "edit" as const, edit: { editor, at } })),
           ...issue.comments.map((comment, i) => ({
             _tag: "comment" as const,
             comment: { id: `${issue.number}-${i + 1}`, ...comment }

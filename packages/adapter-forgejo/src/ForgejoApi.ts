@@ -171,14 +171,18 @@ export const statuses = (
     { paging: "counted", ...arrayOf(Wire.CommitStatus) }
   )
 
-/** The newest status per context for `ref`, every page of contexts. */
+/** The combined status of `ref`, every page of contexts: each page's state and its newest status per context. */
 export const combinedStatus = (
   client: Service,
   repo: string,
   ref: string
-): Effect.Effect<ReadonlyArray<Wire.CommitStatus>, ForgejoError> =>
+): Effect.Effect<ReadonlyArray<Wire.CombinedStatus>, ForgejoError> =>
   client.list(
     repoCall("GET /repos/{o}/{r}/commits/{ref}/status", repo, "read:repository", `commit ${ref}`),
     repoPath(repo, "commits", ref, "status"),
-    { paging: "counted", page: Wire.CombinedStatus, items: (combined) => combined.statuses }
+    {
+      paging: "counted",
+      page: Wire.CombinedStatus,
+      items: (combined) => (combined.statuses.length > 0 ? [combined] : [])
+    }
   )

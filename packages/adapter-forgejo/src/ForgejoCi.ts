@@ -2,7 +2,10 @@
  * The `Ci` port over Forgejo / Gitea commit statuses — what Forgejo Actions, Woodpecker and other CI
  * report into. The combined status (the server's newest status per context) and the full status list are
  * both read to their last page and merged, the newest status per context winning (highest id), then folded
- * with afk-core's `Ci.fold`, so required-context patterns such as `deploy/*` decide `deployed`.
+ * with afk-core's `Ci.fold`, so required-context patterns such as `deploy/*` decide `deployed`. The
+ * server's combined state is final: with no required contexts configured, a verdict is green only when the
+ * combined state of every page is a passing one too — a `pending` combined state keeps it pending (a check
+ * named `combined status`), a failing one makes it red, even when every listed status passed.
  *
  * States: `pending` → pending; `success` → success; `warning` → success (Gitea's success-with-warning, the
  * summary says so); `skipped` → success (a job the workflow chose not to run; the summary says so);
@@ -69,11 +72,31 @@ export const newestPerContext = (statuses: ReadonlyArray<Wire.CommitStatus>): Re
     })
 }
 
+/** The check a combined state adds to a green verdict: none when it passed too. */
+export const combinedCheck = (states: ReadonlyArray<string>): ReadonlyArray<Domain.Check> => {
+  const unsettled = states.find((state) => checkState(state) === "failure") ??
+    states.find((state) => checkState(state) !== "success")
+  return unsettled === undefined ? [] : [
+    new Domain.Check({
+      name: "combined status",
+      state: checkState(unsettled),
+      summary: `the server's combined state is "${unsettled}"`
+    })
+  ]
+}
+
 /** The Ci port over an existing client (share one client between `ForgejoTracker` and `ForgejoCi`). */
 export const fromClient = (client: ForgejoClient.Service): Ci.Service => ({
   verdict: (repo, sha, requirements) =>
     Effect.all([Api.combinedStatus(client, repo, sha), Api.statuses(client, repo, sha)], { concurrency: 2 }).pipe(
-      Effect.map(([combined, history]) => Ci.fold(newestPerContext([...combined, ...history]), requirements)),
+      Effect.map(([pages, history]) => {
+        const checks = newestPerContext([...pages.flatMap((page) => page.statuses), ...history])
+        const verdict = Ci.fold(checks, requirements)
+        const held = verdict.state === "green" && requirements.required.length === 0
+          ? combinedCheck(pages.map((page) => page.state))
+          : []
+        return held.length === 0 ? verdict : Ci.fold([...checks, ...held], requirements)
+      }),
       Effect.mapError(toCiError("verdict"))
     )
 })

@@ -1,7 +1,10 @@
 /**
  * The `Tracker` port over Forgejo / Gitea. Lists are read in full (issues, timeline, comments, labels);
- * pull requests and issues the server returned without the label are dropped (Forgejo ignores a
- * `labels=` filter naming no existing label and answers every issue). Labels are written by id through a
+ * pull requests and issues the server returned without the label (compared regardless of case) are dropped
+ * (Forgejo ignores a `labels=` filter naming no existing label and answers every issue; whether it matches
+ * a name's case depends on the server's database). Issues name their repository as the server spells it
+ * (`repository.full_name`). The last edit is inferred from the timeline and `updated_at`, failing closed
+ * (`ForgejoEdits`): API v1 has no record of body edits. Labels are written by id through a
  * per-repo name→id index, refreshed once on a miss; a missing label is created. Trust is the repository
  * owner or a `write` / `admin` / `owner` permission, cached for a bounded time, and fails closed.
  * History and comments come oldest first in creation (id) order.
@@ -20,6 +23,7 @@ import * as Ref from "effect/Ref"
 import * as Schema from "effect/Schema"
 import * as Api from "./ForgejoApi.js"
 import * as ForgejoClient from "./ForgejoClient.js"
+import * as ForgejoEdits from "./ForgejoEdits.js"
 import type * as Wire from "./ForgejoWire.js"
 
 export interface TrackerOptions {
@@ -66,12 +70,24 @@ const toDomain =
 /** Creation order: ids grow as comments and events are written, whatever timestamps migrations carried in. */
 const byId = <A extends { readonly id: number }>(items: ReadonlyArray<A>) => [...items].sort((a, b) => a.id - b.id)
 
-const toIssue = (method: string, repo: Domain.Repo, issue: Wire.Issue) =>
+const parseRepo = Schema.decodeUnknownOption(Domain.Repo)
+
+/** The repository as the server spells it (`full_name`, else `owner` and `name`); the one asked for if neither reads. */
+const repoOf = (asked: Domain.Repo, issue: Wire.Issue): Domain.Repo => {
+  const meta = issue.repository
+  if (meta === undefined) return asked
+  return Option.getOrElse(
+    Option.orElse(parseRepo(meta.full_name), () => parseRepo(`${meta.owner}/${meta.name}`)),
+    () => asked
+  )
+}
+
+const toIssue = (method: string, asked: Domain.Repo, issue: Wire.Issue) =>
   toDomain(
     method,
     Domain.Issue
   )({
-    repo,
+    repo: repoOf(asked, issue),
     number: issue.number,
     title: issue.title,
     body: issue.body,
@@ -206,6 +222,21 @@ export const fromClient = (
         )
       )
 
+    const lastEdit: Tracker.Service["lastEdit"] = (repo, number) =>
+      Effect.all([Api.issue(client, repo, number), Api.timeline(client, repo, number)], { concurrency: 2 }).pipe(
+        Effect.mapError(toTrackerError("lastEdit")),
+        Effect.flatMap(([issue, timeline]) =>
+          Option.match(ForgejoEdits.lastEdit(issue, timeline), {
+            onNone: () => Effect.succeedNone,
+            onSome: (edit) =>
+              Effect.map(
+                toDomain("lastEdit", Domain.IssueEdit)({ at: new Date(edit.at).toISOString(), editor: edit.editor }),
+                Option.some
+              )
+          })
+        )
+      )
+
     const listComments: Tracker.Service["listComments"] = (repo, number) =>
       Api.comments(client, repo, number).pipe(
         Effect.mapError(toTrackerError("listComments")),
@@ -307,8 +338,7 @@ export const fromClient = (
       listClosedIssues,
       getIssue,
       labelEvents,
-      // Interim (replaced on this branch before it lands): edits are not read yet.
-      lastEdit: () => Effect.succeed(Option.none()),
+      lastEdit,
       listComments,
       addLabel,
       removeLabel,

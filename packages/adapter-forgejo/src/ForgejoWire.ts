@@ -15,6 +15,10 @@ export type User = typeof User.Type
 export const Label = Schema.Struct({ id: Schema.Number, name: Schema.String })
 export type Label = typeof Label.Type
 
+/** `RepositoryMeta`: the repository an issue belongs to, as the server spells it. */
+export const RepositoryMeta = Schema.Struct({ full_name: text, owner: text, name: text })
+export type RepositoryMeta = typeof RepositoryMeta.Type
+
 /** `Issue` (also a pull request when `pull_request` is set). */
 export const Issue = Schema.Struct({
   number: Schema.Number,
@@ -24,11 +28,17 @@ export const Issue = Schema.Struct({
   html_url: text,
   user: Schema.optionalWith(User, { nullable: true }),
   labels: Schema.optionalWith(Schema.Array(Label), { nullable: true, default: () => [] }),
-  pull_request: Schema.optional(Schema.Unknown)
+  pull_request: Schema.optional(Schema.Unknown),
+  created_at: text,
+  updated_at: text,
+  repository: Schema.optionalWith(RepositoryMeta, { nullable: true })
 })
 export type Issue = typeof Issue.Type
 
-/** `TimelineComment`: one entry of an issue's timeline; `type: "label"` with `body: "1"` is an addition. */
+/**
+ * `TimelineComment`: one entry of an issue's timeline; `type: "label"` with `body: "1"` is an addition,
+ * `type: "change_title"` a title edit (`old_title`, `new_title`).
+ */
 export const TimelineEvent = Schema.Struct({
   id: Schema.Number,
   type: text,

@@ -16,6 +16,36 @@ const ciWith = (statuses: ReadonlyArray<ForgejoFake.StatusSeed>, options: Forgej
   })
 
 describe("ForgejoCi.verdict", () => {
+  it.effect("the combined state is final: pending keeps the verdict pending though every listed status passed", () =>
+    Effect.gen(function*() {
+      const { ci, fake } = yield* ciWith([{ context: "test", state: "success" }])
+      const combined = (state: string) =>
+        fake.inject({
+          path: new RegExp(`/commits/${sha}/status$`),
+          status: 200,
+          headers: { "content-type": "application/json", "x-total-count": "1" },
+          body: JSON.stringify({
+            state,
+            sha,
+            total_count: 1,
+            statuses: [{ id: 1, context: "test", status: "success", target_url: "", description: "" }]
+          })
+        })
+      yield* combined("pending")
+      const held = yield* ci.verdict(repo, sha, everything)
+      assert.strictEqual(held.state, "pending")
+      assert.deepStrictEqual(
+        held.checks.map((check) => [check.name, check.state]),
+        [["test", "success"], ["combined status", "pending"]]
+      )
+      yield* combined("failure")
+      assert.strictEqual((yield* ci.verdict(repo, sha, everything)).state, "red")
+      yield* combined("success")
+      assert.strictEqual((yield* ci.verdict(repo, sha, everything)).state, "green")
+      yield* combined("pending")
+      assert.strictEqual((yield* ci.verdict(repo, sha, { required: ["test"], deploy: [] })).state, "green")
+    }))
+
   it.effect("§8.24 the newest status per context wins, even when the older ones fill many pages", () =>
     Effect.gen(function*() {
       const history = Array.from({ length: 30 }, (_, i) => ({

@@ -11,6 +11,16 @@ const repo = Domain.repo(repoSlug)
 const ready = "afk:ready"
 
 describe("ForgejoTracker.listOpenIssues", () => {
+  it.effect("finds the label whatever its case, as GitHub does (Forgejo on SQLite or PostgreSQL matches it exactly)", () =>
+    Effect.gen(function*() {
+      const { tracker } = yield* setup({
+        labels: ["AFK:Ready"],
+        issues: [issue(1, { labels: ["AFK:Ready"] }), issue(2)]
+      })
+      const listed = yield* tracker.listOpenIssues(repo, ready)
+      assert.deepStrictEqual(listed.map((found) => [found.number, found.labels]), [[1, ["AFK:Ready"]]])
+    }))
+
   it.effect("§8.24 reads every page and finds the issue that sits on the last page", () =>
     Effect.gen(function*() {
       const issues = Array.from({ length: 57 }, (_, i) => issue(i + 1, { labels: [ready] }))

@@ -168,6 +168,20 @@ describe("Forgejo swagger contract (Prism)", () => {
       conforming(seen, ["GET /settings/api", timeline, timeline, timeline])
     }))
 
+  it.effect("lastEdit: the issue and its timeline pages (Prism repeats its page, so paging stops at maxPages)", () =>
+    Effect.gen(function*() {
+      const { tracker, seen } = yield* harness({ maxPages: 2 })
+      const edit = yield* live(tracker.lastEdit(repo, 5))
+      assert.isTrue(Either.isLeft(edit) && edit.left.detail.includes("more pages after 2"))
+      const timeline = "GET /repos/acme/widgets/issues/5/timeline"
+      conforming([...seen].sort((a, b) => a.path.localeCompare(b.path)), [
+        "GET /repos/acme/widgets/issues/5",
+        timeline,
+        timeline,
+        "GET /settings/api"
+      ])
+    }))
+
   it.effect("listComments: the comment list, without paging parameters the operation does not declare", () =>
     Effect.gen(function*() {
       const { tracker, seen } = yield* harness()

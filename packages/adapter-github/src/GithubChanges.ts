@@ -1,6 +1,7 @@
 /**
  * What the GitHub tracker knows of each repository's changes, so that reading an unchanged repository
- * costs one request (quality.md P1) and an unchanged issue's label history none.
+ * costs one request (quality.md P1) and an unchanged issue's history (label and title events, body edit)
+ * none.
  *
  * The change probe asks for the repository's most recently updated issue or pull request
  * (`GET /repos/{o}/{r}/issues?state=all&sort=updated&direction=desc&per_page=1`, conditional, so an
@@ -8,8 +9,8 @@
  * edit, a close, a reopen, a new issue — moves its `updated_at` to now and so to the top of that list: a
  * probe whose `ETag` is unchanged proves every label list of the repository unchanged. A list read after a
  * probe is remembered under the probe's `ETag` (in the client's cache, so on disk when it has a directory)
- * and served, without a request, while the probe answers the same. An issue's label events are remembered
- * under the `updated_at` its latest listing showed.
+ * and served, without a request, while the probe answers the same. What is read of one issue (its events,
+ * its last body edit) is remembered under the `updated_at` its latest listing showed.
  *
  * Whatever is in doubt is read as before:
  * - a memo is recorded only of a state that has been quiet for `quiet` (the newest change at least that
@@ -57,13 +58,14 @@ export interface Changes {
     item: Schema.Schema<A, I>,
     state?: "open" | "closed"
   ) => Effect.Effect<ReadonlyArray<A>, GithubError.GithubError>
-  /** An issue's label events, from a memo kept under its `updated_at` or from `read`. */
-  readonly events: <A, I>(
+  /** What `read` reads of one issue (named `kind`), from a memo kept under the issue's `updated_at`, or read. */
+  readonly perIssue: <A, I>(
     repo: Domain.Repo,
     number: number,
-    item: Schema.Schema<A, I>,
-    read: Effect.Effect<ReadonlyArray<A>, GithubError.GithubError>
-  ) => Effect.Effect<ReadonlyArray<A>, GithubError.GithubError>
+    kind: string,
+    schema: Schema.Schema<A, I>,
+    read: Effect.Effect<A, GithubError.GithubError>
+  ) => Effect.Effect<A, GithubError.GithubError>
   /** Runs a write to the repository, dropping what the write may change. */
   readonly write: <A, E>(repo: Domain.Repo, effect: Effect.Effect<A, E>) => Effect.Effect<A, E>
   /** Runs a read of a listed issue's details; a 404 or 410 (deleted, transferred) drops what is known of the repository. */
@@ -217,21 +219,20 @@ export const make = (client: GithubClient.Service, options: Options = {}): Chang
         return items
       }),
 
-    events: (repo, number, item, read) =>
+    perIssue: (repo, number, kind, schema, read) =>
       Effect.gen(function*() {
         const state = stateOf(repo)
         const seen = state.seen.get(number)
-        const key = `events ${repo.toLowerCase()} ${number}`
-        const schema = GithubCodec.arrayOf(item)
+        const key = `${kind} ${repo.toLowerCase()} ${number}`
         if (seen === undefined || !seen.quiet) return yield* read
         const memo = yield* client.recall(key, seen.updatedAt, schema)
         if (Option.isSome(memo)) return memo.value
         const generation = state.generation
-        const events = yield* read
+        const value = yield* read
         if (state.generation === generation && state.writing === 0) {
-          yield* client.remember(key, seen.updatedAt, schema, events)
+          yield* client.remember(key, seen.updatedAt, schema, value)
         }
-        return events
+        return value
       }),
 
     write: (repo, effect) =>

@@ -2,20 +2,36 @@
  * The `Ci` port over GitHub: the combined commit status and the check runs for a commit (every page of
  * both), and optionally the latest deployment to one environment at that commit, mapped to checks and
  * folded with afk-core's `Ci.fold`, so GitHub decides green, red and deployed like every other forge.
+ *
+ * Green is only said of a complete picture. Before it is, two more things are read (`GithubRequirements`):
+ * - with no required checks configured, the commit's check suites: a suite not yet completed (another app,
+ *   another workflow still queued or running) keeps the verdict pending, and a completed suite that failed
+ *   without a check run (a workflow that could not start) makes it red. GitHub creates a suite for every
+ *   installed app with checks permission, and an app that never reports leaves its suite queued forever
+ *   with no check run: such an empty suite counts as pending only for `emptySuiteGrace` after it was
+ *   created, while an app that does report has had time to create its first run;
+ * - the status checks the default branch requires (branch protection and rulesets, where the token may read
+ *   them): one not reported for the commit keeps the verdict pending.
  */
 import type * as HttpClient from "@effect/platform/HttpClient"
 import { Ci, Domain } from "afk-core"
 import * as Config from "effect/Config"
 import type * as ConfigError from "effect/ConfigError"
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Schema from "effect/Schema"
 import * as GithubClient from "./GithubClient.js"
 import type * as GithubError from "./GithubError.js"
+import * as GithubRequirements from "./GithubRequirements.js"
 
 export interface Options {
   /** Verify deployment to this environment: its latest deployment at the sha becomes `deployment/<env>`. */
   readonly deploymentEnvironment?: string | undefined
+  /** How long a check suite with no check run counts as pending after it was created; 10 minutes by default. */
+  readonly emptySuiteGrace?: Duration.DurationInput | undefined
+  /** How long the default branch's required status checks are reused; 5 minutes by default. */
+  readonly requirementsTtl?: Duration.DurationInput | undefined
 }
 
 const NullableText = Schema.optional(Schema.NullOr(Schema.String))
@@ -52,7 +68,8 @@ const failedConclusions: ReadonlySet<string> = new Set([
   "timed_out",
   "cancelled",
   "action_required",
-  "stale"
+  "stale",
+  "startup_failure"
 ])
 const passedConclusions: ReadonlySet<string> = new Set(["success", "neutral", "skipped"])
 
@@ -163,6 +180,26 @@ export const make = (options: Options = {}): Effect.Effect<Ci.Service, never, Gi
         )
       })
 
+    const requirementsOf = GithubRequirements.make(client, {
+      emptySuiteGrace: Duration.decode(options.emptySuiteGrace ?? "10 minutes"),
+      ttl: Duration.decode(options.requirementsTtl ?? "5 minutes")
+    })
+
+    /** Green only with every suite settled (when no check is required) and every required context reported. */
+    const complete =
+      (repo: Domain.Repo, sha: string, requirements: Domain.CiRequirements) => (verdict: Domain.CiVerdict) =>
+        verdict.state !== "green" ? Effect.succeed(verdict) : Effect.gen(function*() {
+          const suites = requirements.required.length === 0 ? yield* requirementsOf.suites(repo, sha) : []
+          const folded = suites.length === 0 ? verdict : Ci.fold([...verdict.checks, ...suites], requirements)
+          if (folded.state !== "green") return folded
+          const missing = yield* requirementsOf.missing(repo, folded.checks)
+          return missing.length === 0 ? folded : new Domain.CiVerdict({
+            state: "pending",
+            checks: [...folded.checks, ...missing],
+            deployed: folded.deployed
+          })
+        })
+
     return Ci.Ci.of({
       verdict: (repo, sha, requirements) =>
         Effect.all(
@@ -178,6 +215,7 @@ export const make = (options: Options = {}): Effect.Effect<Ci.Service, never, Gi
           Effect.map(([fromStatuses, fromRuns, fromDeployment]) =>
             Ci.fold([...fromStatuses, ...fromRuns, ...fromDeployment], requirements)
           ),
+          Effect.flatMap(complete(repo, sha, requirements)),
           Effect.mapError(toError)
         )
     })

@@ -4,6 +4,8 @@
  * pagination at `per_page=100`, rate limits (waits GitHub asks for, within a bound), conditional GETs
  * (`ETag` → `If-None-Match`, a 304 served from the cache for free), bounded concurrency, and the mapping
  * of every failure into a `GithubError` with a hint. Bodies are decoded with Schema, unknown fields ignored.
+ * GraphQL queries (`POST /graphql`, or `/api/graphql` beside a GitHub Enterprise `/api/v3`) go through the
+ * same pipeline: they are reads, retried like GETs, and an answer's `errors` fail like an HTTP error does.
  */
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
@@ -102,6 +104,13 @@ export interface Service {
     body: unknown,
     schema: Schema.Schema<A, I>
   ) => Effect.Effect<A, GithubError.GithubError>
+  /** A GraphQL query (a read, retried like a GET); its `data` decoded with `schema`, its `errors` a failure. */
+  readonly graphql: <A, I>(
+    call: Call,
+    query: string,
+    variables: Readonly<Record<string, string | number>>,
+    schema: Schema.Schema<A, I>
+  ) => Effect.Effect<A, GithubError.GithubError>
   /** A write whose answer body is not needed. */
   readonly sendVoid: (
     call: Call,
@@ -136,6 +145,12 @@ export const repoPath = (repo: string, ...segments: ReadonlyArray<string | numbe
     ...repo.split("/").map(encodeURIComponent),
     ...segments.map((segment) => encodeURIComponent(String(segment)))
   ].join("/")
+
+/** GitHub's GraphQL endpoint beside a REST base: `…/graphql`, or `https://HOST/api/graphql` for `https://HOST/api/v3`. */
+export const graphqlUrl = (baseUrl: string): string => {
+  const base = baseUrl.replace(/\/+$/, "")
+  return /\/api\/v3$/.test(base) ? base.replace(/\/api\/v3$/, "/api/graphql") : `${base}/graphql`
+}
 
 /** Memos share the response cache under keys no URL can take. */
 const memoKey = (key: string): string => `afk-memo:${key}`
@@ -366,6 +381,23 @@ export const make = (options: Options): Effect.Effect<Service, never, HttpClient
       return body === undefined ? request : HttpClientRequest.bodyUnsafeJson(request, body)
     }
 
+    const graphql: Service["graphql"] = (call, query, variables, schema) => {
+      const request = HttpClientRequest.bodyUnsafeJson(HttpClientRequest.post(graphqlUrl(baseUrl)), {
+        query,
+        variables
+      })
+      return Effect.flatMap(execute(call, request), (response) =>
+        decodeAnswer(call, request, GithubCodec.graphqlAnswer(schema))(response).pipe(
+          Effect.flatMap((answer) =>
+            answer.errors !== undefined && answer.errors.length > 0
+              ? Effect.fail(GithubError.fromGraphql(call, response.request ?? request, answer.errors, secrets))
+              : answer.data === undefined || answer.data === null
+              ? Effect.fail(GithubError.fromGraphql(call, response.request ?? request, [], secrets))
+              : Effect.succeed(answer.data)
+          )
+        ))
+    }
+
     const recall = <A, I>(key: string, tag: string, schema: Schema.Schema<A, I>) =>
       Effect.flatMap(
         cache.get(memoKey(key)),
@@ -376,7 +408,9 @@ export const make = (options: Options): Effect.Effect<Service, never, HttpClient
       )
     const remember = <A, I>(key: string, tag: string, schema: Schema.Schema<A, I>, value: A) =>
       GithubCodec.encoder(schema)(value).pipe(
-        Effect.flatMap((encoded) => cache.set({ url: memoKey(key), etag: tag, body: JSON.stringify(encoded) })),
+        Effect.flatMap((encoded) =>
+          cache.set({ url: memoKey(key), etag: tag, body: JSON.stringify(encoded) })
+        ),
         Effect.catchAll((error) => Effect.logWarning("GitHub client: a value could not be remembered", key, error))
       )
     // The bot's login, remembered (on disk with a cache directory) under the credential's fingerprint for an
@@ -410,6 +444,7 @@ export const make = (options: Options): Effect.Effect<Service, never, HttpClient
         const request = writeRequest(method, path, body)
         return Effect.flatMap(execute(call, request), decodeAnswer(call, request, schema))
       },
+      graphql,
       sendVoid: (call, method, path, body) => Effect.asVoid(execute(call, writeRequest(method, path, body))),
       whoami: Effect.flatMap(Ref.get(login), (known) =>
         Option.match(known, {

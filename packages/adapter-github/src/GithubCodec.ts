@@ -1,6 +1,6 @@
 /**
  * Schemas and codecs the GitHub client derives from the schemas its callers pass: the array of an item, a
- * page holding items under a key, the JSON decoder and the encoder. Building a decoder compiles a parser,
+ * page holding items under a key, a GraphQL answer around its data, the JSON decoder and the encoder. Building a decoder compiles a parser,
  * so each is built once per schema (and kept as long as the schema is) instead of once per request.
  */
 import type * as Effect from "effect/Effect"
@@ -39,3 +39,23 @@ export const pageOf = <A, I>(
   item: Schema.Schema<A, I>
 ): Schema.Schema<{ readonly [key: string]: ReadonlyArray<A> }, { readonly [key: string]: ReadonlyArray<I> }> =>
   derive(item, `page under ${key}`, () => Schema.Struct({ [key]: arrayOf(item) }))
+
+/** One entry of a GraphQL answer's `errors`: GitHub adds a `type` such as `NOT_FOUND` or `RATE_LIMITED`. */
+export const GraphqlError = Schema.Struct({
+  message: Schema.String,
+  type: Schema.optional(Schema.String),
+  path: Schema.optional(Schema.Array(Schema.Union(Schema.String, Schema.Number)))
+})
+export type GraphqlError = typeof GraphqlError.Type
+
+/** A GraphQL answer: `data` of `schema` (null or absent when the query failed whole), and any `errors`. */
+export const graphqlAnswer = <A, I>(schema: Schema.Schema<A, I>) =>
+  derive(
+    schema,
+    "graphql answer",
+    () =>
+      Schema.Struct({
+        data: Schema.optional(Schema.NullOr(schema)),
+        errors: Schema.optional(Schema.Array(GraphqlError))
+      })
+  )

@@ -2,7 +2,8 @@
  * Every GitHub failure as one tagged error, before a port maps it into its own, with the hint that says
  * what to do: an invalid or expired token (401), the permission a 403 names for the operation, a rate
  * limit that outlasted the allowed wait, a repository not found or not visible (404), a malformed answer, a
- * new comment that may have been posted although the answer was lost. Whatever GitHub echoes is quoted with
+ * new comment that may have been posted although the answer was lost, a GraphQL answer's `errors`. Whatever
+ * GitHub echoes is quoted with
  * the client's credentials redacted.
  */
 import type * as HttpClientError from "@effect/platform/HttpClientError"
@@ -14,6 +15,7 @@ import * as Effect from "effect/Effect"
 import * as ParseResult from "effect/ParseResult"
 import type * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
+import type * as GithubCodec from "./GithubCodec.js"
 import * as GithubRateLimit from "./GithubRateLimit.js"
 
 export class GithubError extends Schema.TaggedError<GithubError>()("GithubError", PortError.fields) {
@@ -98,4 +100,44 @@ export const malformed = (
     cause: error
   })
   return new GithubError(call.idempotent === false ? HttpKit.mayHaveApplied(vendor, fields) : fields)
+}
+
+const graphqlStatus: Readonly<Record<string, number>> = { NOT_FOUND: 404, FORBIDDEN: 403, RATE_LIMITED: 403 }
+
+/**
+ * A GraphQL answer whose `errors` say the query failed (HTTP 200 all the same), or that carried no data. A
+ * missing repository or issue is a 404 and a refusal a 403, as REST says them; a rate limit is transient.
+ */
+export const fromGraphql = (
+  call: Call,
+  request: HttpClientRequest.HttpClientRequest,
+  errors: ReadonlyArray<GithubCodec.GraphqlError>,
+  secrets: Secrets = []
+): GithubError => {
+  const known = [...secrets, ...HttpKit.credentialOf(request)]
+  const types = errors.flatMap((error) => (error.type === undefined ? [] : [error.type]))
+  const status = types.map((type) => graphqlStatus[type]).find((found) => found !== undefined)
+  const rateLimited = types.includes("RATE_LIMITED")
+  const said = errors.length === 0
+    ? "GitHub's GraphQL answer carried neither data nor errors"
+    : `GitHub's GraphQL answer has errors: ${
+      errors.map((error) => `${error.type ?? "ERROR"}: ${error.message}`).join("; ")
+    }`
+  return new GithubError(
+    HttpKit.redactFields(known)({
+      operation: call.operation,
+      detail: `${where(request)}: ${short(said)}`,
+      transient: rateLimited || errors.length === 0,
+      ...(status === undefined ? {} : { status }),
+      hint: rateLimited
+        ? "GitHub's GraphQL rate limit was reached; it will be retried on the next pass"
+        : status === 404
+        ? "the repository or issue was not found, or is not visible to this token"
+        : status === 403
+        ? `GitHub refused ${call.operation}: the token lacks the "${call.permission}" permission`
+        : errors.length === 0
+        ? "it will be retried on the next pass"
+        : "GitHub rejected the query; AFK's query and GitHub's schema disagree (report it)"
+    })
+  )
 }

@@ -2,8 +2,11 @@
  * The `Tracker` port over GitHub issues: open issues by label (pull requests left out), label history from
  * the issue events, comments, label and comment writes, closing as completed, the bot's login, and trust
  * from the collaborator permission endpoint (admin, maintain or write; anything else is untrusted), cached
- * for a bounded time per tracker instance. Label lists and label histories of unchanged repositories and
- * issues are served from memos that `GithubChanges` keeps and invalidates.
+ * for a bounded time per tracker instance. The last edit is the later of the last title change (the issue
+ * events' `renamed`, with its actor) and the last body edit (GraphQL `Issue.lastEditedAt` and `editor`: the
+ * REST issue says nothing of edits). Issues name their repository as GitHub spells it (`repository_url`).
+ * Label lists, issue histories and body edits of unchanged repositories and issues are served from memos
+ * that `GithubChanges` keeps and invalidates.
  */
 import type * as HttpClient from "@effect/platform/HttpClient"
 import { Domain, Tracker } from "afk-core"
@@ -17,6 +20,8 @@ import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 import * as GithubChanges from "./GithubChanges.js"
 import * as GithubClient from "./GithubClient.js"
+import * as GithubCodec from "./GithubCodec.js"
+import * as GithubEdits from "./GithubEdits.js"
 import type * as GithubError from "./GithubError.js"
 
 export interface Options {
@@ -46,7 +51,8 @@ const IssueBody = Schema.Struct({
   user: Actor,
   labels: Schema.Array(Schema.Union(Schema.String, Schema.Struct({ name: Schema.optional(Schema.String) }))),
   pull_request: Schema.optional(Schema.Unknown),
-  updated_at: Schema.optional(Schema.String)
+  updated_at: Schema.optional(Schema.String),
+  repository_url: Schema.String
 })
 type IssueBody = typeof IssueBody.Type
 
@@ -54,8 +60,12 @@ const EventBody = Schema.Struct({
   event: Schema.String,
   actor: Actor,
   created_at: Schema.DateTimeUtc,
-  label: Schema.optional(Schema.Struct({ name: Schema.String }))
+  label: Schema.optional(Schema.Struct({ name: Schema.String })),
+  rename: Schema.optional(Schema.Struct({ from: Schema.String, to: Schema.String }))
 })
+
+/** The events an issue's history keeps: label changes and title changes. */
+const kept: ReadonlySet<string> = new Set(["labeled", "unlabeled", "renamed"])
 
 const CommentBody = Schema.Struct({
   id: Schema.Number,
@@ -91,9 +101,19 @@ const toError = (error: GithubError.GithubError): Tracker.TrackerError =>
     cause: error.cause
   })
 
-const toIssue = (repo: Domain.Repo, body: IssueBody): Domain.Issue =>
+const parseRepo = Schema.decodeUnknownOption(Domain.Repo)
+
+/** The repository as GitHub spells it, from the issue's `repository_url`; the one asked for if it cannot be read. */
+const repoOf = (asked: Domain.Repo, body: IssueBody): Domain.Repo => {
+  const match = /\/repos\/([^/]+)\/([^/]+)\/?$/.exec(body.repository_url)
+  if (match === null) return asked
+  const [owner = "", name = ""] = match.slice(1).map((part) => decodeURIComponent(part))
+  return Option.getOrElse(parseRepo(`${owner}/${name}`), () => asked)
+}
+
+const toIssue = (asked: Domain.Repo, body: IssueBody): Domain.Issue =>
   new Domain.Issue({
-    repo,
+    repo: repoOf(asked, body),
     number: body.number,
     title: body.title,
     body: body.body ?? "",
@@ -163,6 +183,26 @@ export const make = (options: Options = {}): Effect.Effect<Tracker.Service, neve
           )
         )
 
+    const history = (repo: Domain.Repo, number: number) =>
+      changes.read(
+        repo,
+        changes.perIssue(
+          repo,
+          number,
+          "history",
+          GithubCodec.arrayOf(EventBody),
+          client.list(read("issueEvents"), GithubClient.repoPath(repo, "issues", number, "events"), EventBody).pipe(
+            Effect.map((events) => events.filter((event) => kept.has(event.event)))
+          )
+        )
+      )
+
+    const bodyEdit = (repo: Domain.Repo, number: number) =>
+      changes.read(
+        repo,
+        changes.perIssue(repo, number, "body edit", GithubEdits.MaybeEdit, GithubEdits.bodyEdit(client, repo, number))
+      )
+
     const service: Tracker.Service = {
       listOpenIssues: (repo, label) =>
         changes
@@ -186,23 +226,21 @@ export const make = (options: Options = {}): Effect.Effect<Tracker.Service, neve
 
       getIssue: (repo, number) => getIssue(repo, number).pipe(Effect.mapError(toError)),
 
-      // Interim (replaced on this branch before it lands): edits are not read yet.
-      lastEdit: () => Effect.succeed(Option.none()),
+      lastEdit: (repo, number) =>
+        Effect.all([bodyEdit(repo, number), Effect.map(history(repo, number), GithubEdits.lastRename)], {
+          concurrency: 2
+        }).pipe(
+          Effect.map(([body, title]) =>
+            Option.map(GithubEdits.later(body, title), (edit) => new Domain.IssueEdit(edit))
+          ),
+          Effect.mapError(toError)
+        ),
+
       labelEvents: (repo, number) =>
-        changes.read(
-          repo,
-          changes.events(
-            repo,
-            number,
-            EventBody,
-            client.list(read("labelEvents"), GithubClient.repoPath(repo, "issues", number, "events"), EventBody).pipe(
-              Effect.map((events) => events.filter((event) => event.event === "labeled" || event.event === "unlabeled"))
-            )
-          )
-        ).pipe(
+        history(repo, number).pipe(
           Effect.map((events) =>
             events.flatMap((event) =>
-              event.label !== undefined
+              event.label !== undefined && event.event !== "renamed"
                 ? [
                   new Domain.LabelEvent({
                     label: event.label.name,

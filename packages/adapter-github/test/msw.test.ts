@@ -25,7 +25,16 @@ afterAll(() => server.close())
 
 const url = "https://api.github.com/repos/octo/hello/issues/7"
 const repo = Domain.repo("octo/hello")
-const issue = { number: 7, title: "T", body: "B", state: "open", html_url: "u", user: { login: "a" }, labels: [] }
+const issue = {
+  number: 7,
+  title: "T",
+  body: "B",
+  state: "open",
+  html_url: "u",
+  repository_url: "https://api.github.com/repos/octo/hello",
+  user: { login: "a" },
+  labels: []
+}
 
 const tracker = GithubTracker.make().pipe(
   Effect.provide(

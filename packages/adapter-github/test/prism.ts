@@ -28,6 +28,10 @@ export const paths = [
   "/repos/{owner}/{repo}/collaborators/{username}/permission",
   "/repos/{owner}/{repo}/commits/{ref}/status",
   "/repos/{owner}/{repo}/commits/{ref}/check-runs",
+  "/repos/{owner}/{repo}/commits/{ref}/check-suites",
+  "/repos/{owner}/{repo}",
+  "/repos/{owner}/{repo}/branches/{branch}/protection/required_status_checks",
+  "/repos/{owner}/{repo}/rules/branches/{branch}",
   "/repos/{owner}/{repo}/deployments",
   "/repos/{owner}/{repo}/deployments/{deployment_id}/statuses"
 ] as const

@@ -1,6 +1,9 @@
 /**
  * The `Tracker` port: where issues, labels, comments and trust live (GitHub, Forgejo, or an integrator's
- * own forge). Every list is read in full — an adapter never returns page 1 only.
+ * own forge). Every list is read in full — an adapter never returns page 1 only. A repository is found
+ * whatever case it is asked in, as the forges do, and every `Issue.repo` is the forge's own spelling of it
+ * (from the forge's answer, never the string asked with), so run ids do not depend on how an allowlist
+ * spells a name; compare repositories regardless of case.
  */
 import * as Context from "effect/Context"
 import type * as Effect from "effect/Effect"

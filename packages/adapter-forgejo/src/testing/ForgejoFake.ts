@@ -2,7 +2,8 @@
  * An in-process Forgejo (API v1) as an `HttpClient`, speaking the real wire format: `Authorization: token`,
  * `page` / `limit` capped by `max_response_items` (`GET /settings/api`), `Link` (built from the server's
  * ROOT_URL) and `X-Total-Count` as each endpoint really sends them (the timeline counts only its page;
- * issue comments come whole), a `labels=` filter that is dropped when it names no existing label, timeline
+ * issue comments come whole), a `labels=` filter matched exactly, case included (Forgejo on SQLite or
+ * PostgreSQL; MySQL's default collation ignores case), and dropped when it names no existing label, timeline
  * label events (`body: "1"` added, `""` removed), labels written by id (names are refused, stricter than
  * Forgejo, to pin id addressing), permission checks that need repo admin, and commit statuses. Faults
  * (5xx, 429 + `Retry-After`, malformed bodies, dropped connections, answers lost after the write took
@@ -16,6 +17,7 @@ import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Redacted from "effect/Redacted"
+import * as Issues from "./ForgejoFakeIssues.js"
 import * as S from "./ForgejoFakeState.js"
 
 export type { Seed, StatusSeed } from "./ForgejoFakeState.js"
@@ -74,18 +76,22 @@ export interface ForgejoFake {
   readonly recreateLabel: (name: string) => Effect.Effect<number>
   /** The issue's current labels and state, as the server holds them. */
   readonly issue: (number: number) => Effect.Effect<{ readonly labels: ReadonlyArray<string>; readonly state: string }>
+  /** A person acting on the server between the adapter's requests (edits, labels, comments), now. */
+  readonly actAs: (login: string) => Person
   /** Reports a commit status, as CI would. */
   readonly report: (sha: string, status: S.StatusSeed) => Effect.Effect<void>
 }
 
-interface Reply {
-  readonly status: number
-  readonly body?: unknown
-  readonly headers?: Readonly<Record<string, string>>
+export interface Person {
+  /** Edits the title (a `change_title` entry) and/or the body (no entry; `updated_at` moves). */
+  readonly edit: (number: number, change: { readonly title?: string; readonly body?: string }) => Effect.Effect<void>
+  /** Adds a label (created in the repository if missing). */
+  readonly addLabel: (number: number, name: string) => Effect.Effect<void>
+  readonly comment: (number: number, body: string) => Effect.Effect<void>
 }
 
-const notFound: Reply = { status: 404, body: { message: "The target couldn't be found.", url: "", errors: [] } }
-const invalid = (message: string): Reply => ({ status: 422, body: { message, url: "" } })
+type Reply = Issues.Reply
+const { invalid, isObject, notFound } = Issues
 
 const readBody = (request: HttpClientRequest.HttpClientRequest): unknown => {
   if (request.body._tag !== "Uint8Array") return undefined
@@ -95,8 +101,6 @@ const readBody = (request: HttpClientRequest.HttpClientRequest): unknown => {
     return Symbol.for("malformed")
   }
 }
-
-const isObject = (value: unknown): value is Record<string, unknown> => typeof value === "object" && value !== null
 
 /** Builds a fake Forgejo holding `seed`. */
 export const make = (seed: S.Seed, options: Options = {}): Effect.Effect<ForgejoFake> =>
@@ -129,98 +133,6 @@ export const make = (seed: S.Seed, options: Options = {}): Effect.Effect<Forgejo
     const paging: S.Paging = { root, maxItems, defaultPaging }
     const page = <A>(items: ReadonlyArray<A>, query: Record<string, string>, rel: string, link: boolean) =>
       S.page(paging, items, query, rel, link)
-
-    const issueRoute = (
-      method: string,
-      rest: Array<string>,
-      query: Record<string, string>,
-      body: unknown,
-      now: number,
-      rel: string
-    ): Reply => {
-      const issue = state.issues.get(Number(rest[0]))
-      if (issue === undefined) return notFound
-      const [, sub, identifier] = rest
-      if (sub === undefined && method === "GET") return { status: 200, body: S.issueJson(root, state, issue) }
-      if (sub === undefined && method === "PATCH") {
-        if (!isObject(body)) return invalid("invalid body")
-        if (body.state === "closed" && issue.state === "open") {
-          issue.state = "closed"
-          issue.entries.push({
-            id: state.nextId++,
-            type: "close",
-            body: "",
-            user: state.bot,
-            createdAt: S.stamp(state, now)
-          })
-        }
-        return { status: 201, body: S.issueJson(root, state, issue) }
-      }
-      if (sub === "timeline" && method === "GET") {
-        const { items } = page(issue.entries, query, rel, false)
-        return {
-          status: 200,
-          body: items.map((entry) => S.timelineJson(root, state, issue, entry)),
-          headers: { "x-total-count": String(items.length) }
-        }
-      }
-      if (sub === "comments" && method === "GET") {
-        const comments = issue.entries.filter((entry) => entry.type === "comment")
-        return {
-          status: 200,
-          body: comments.map((entry) => S.commentJson(root, state, issue, entry)),
-          headers: { "x-total-count": String(comments.length) }
-        }
-      }
-      if (sub === "comments" && method === "POST") {
-        if (!isObject(body) || typeof body.body !== "string") return invalid("[Body]: Required")
-        const entry: S.Entry = {
-          id: state.nextId++,
-          type: "comment",
-          body: body.body,
-          user: state.bot,
-          createdAt: S.stamp(state, now)
-        }
-        issue.entries.push(entry)
-        return { status: 201, body: S.commentJson(root, state, issue, entry) }
-      }
-      if (sub === "labels" && method === "POST" && identifier === undefined) {
-        if (!isObject(body) || !Array.isArray(body.labels)) return invalid("[Labels]: Required")
-        const ids = body.labels.every((item) => typeof item === "number") ? (body.labels as Array<number>) : undefined
-        if (ids === undefined) return { status: 400, body: { message: "this fake accepts label ids only", url: "" } }
-        for (const label of state.labels.filter((candidate) => ids.includes(candidate.id))) {
-          if (issue.labelIds.includes(label.id)) continue
-          issue.labelIds.push(label.id)
-          issue.entries.push({
-            id: state.nextId++,
-            type: "label",
-            body: "1",
-            user: state.bot,
-            createdAt: S.stamp(state, now),
-            labelId: label.id
-          })
-        }
-        return { status: 200, body: S.issueJson(root, state, issue).labels }
-      }
-      if (sub === "labels" && method === "DELETE" && identifier !== undefined) {
-        const label = state.labels.find((candidate) => candidate.name === identifier) ??
-          state.labels.find((candidate) => String(candidate.id) === identifier)
-        if (label === undefined) return invalid("label does not exist")
-        if (issue.labelIds.includes(label.id)) {
-          issue.labelIds = issue.labelIds.filter((id) => id !== label.id)
-          issue.entries.push({
-            id: state.nextId++,
-            type: "label",
-            body: "",
-            user: state.bot,
-            createdAt: S.stamp(state, now),
-            labelId: label.id
-          })
-        }
-        return { status: 204 }
-      }
-      return notFound
-    }
 
     const repoRoute = (
       method: string,
@@ -260,7 +172,9 @@ export const make = (seed: S.Seed, options: Options = {}): Effect.Effect<Forgejo
         entry.body = body.body
         return { status: 200, body: S.commentJson(root, state, issue, entry) }
       }
-      if (head === "issues" && second !== undefined) return issueRoute(method, rest.slice(1), query, body, now, rel)
+      if (head === "issues" && second !== undefined) {
+        return Issues.route(state, paging, { method, rest: rest.slice(1), query, body, now, rel })
+      }
       if (head === "labels" && second === undefined && method === "GET") {
         const labels = [...state.labels].sort((a, b) => a.name.localeCompare(b.name) || a.id - b.id)
         const { items, headers } = page(labels, query, rel, false)
@@ -401,6 +315,22 @@ export const make = (seed: S.Seed, options: Options = {}): Effect.Effect<Forgejo
           const labels = state.labels.filter((label) => issue?.labelIds.includes(label.id)).map((label) => label.name)
           return { labels, state: issue?.state ?? "missing" }
         }),
+      actAs: (login) => {
+        const act = (number: number, f: (issue: S.Issue, now: number) => void) =>
+          Effect.flatMap(Clock.currentTimeMillis, (now) =>
+            Effect.sync(() => {
+              const issue = state.issues.get(number)
+              if (issue === undefined) throw new Error(`ForgejoFake: no issue #${number}`)
+              f(issue, now)
+            }))
+        return {
+          edit: (number, change) => act(number, (issue, now) => S.edit(state, issue, login, change, now)),
+          addLabel: (number, name) =>
+            act(number, (issue, now) => S.label(state, issue, S.labelNamed(state, name), "added", login, now)),
+          comment: (number, body) =>
+            act(number, (issue, now) => void S.record(state, issue, { type: "comment", body, user: login }, now))
+        }
+      },
       report: (sha, status) =>
         Effect.flatMap(Clock.currentTimeMillis, (now) => Effect.sync(() => report(sha, status, now)))
     }

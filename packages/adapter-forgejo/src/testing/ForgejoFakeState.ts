@@ -1,9 +1,11 @@
 /**
  * The state behind `ForgejoFake`: one repository with labels (by id), issues and pull requests, a timeline
- * per issue in which comments and label changes share one id space (as in Forgejo's `comment` table),
- * users with repository permissions, and commit statuses; plus the JSON Forgejo renders for each.
+ * per issue in which comments, label changes, title changes and closes share one id space (as in
+ * Forgejo's `comment` table), users with repository permissions, and commit statuses; plus the JSON
+ * Forgejo renders for each. As in Forgejo, every new timeline entry and every body edit moves the issue's
+ * `updated_at` to now, a body edit leaves no entry, and editing a comment does not touch the issue.
  */
-import type { TrackerSeed } from "afk-core/testing"
+import { TrackerSeed } from "afk-core/testing"
 
 /** The seed the adapter conformance suite hands over (structurally `TrackerConformance.Seed`). */
 export interface Seed {
@@ -32,17 +34,22 @@ export interface Label {
 
 export interface Entry {
   readonly id: number
-  readonly type: "comment" | "label" | "close"
+  readonly type: "comment" | "label" | "close" | "change_title"
   body: string
   readonly user: string
   readonly createdAt: number
   readonly labelId?: number
+  readonly oldTitle?: string
+  readonly newTitle?: string
 }
 
 export interface Issue {
   readonly number: number
-  readonly title: string
-  readonly body: string
+  title: string
+  body: string
+  readonly createdAt: number
+  /** Moved to now by every new timeline entry and body edit. */
+  updatedAt: number
   state: "open" | "closed"
   readonly author: string
   readonly isPull: boolean
@@ -147,27 +154,99 @@ export const fromSeed = (seed: Seed, botIsRepoAdmin: boolean): State => {
         createdAt: parseTime(comment.createdAt)
       }
     })
-    const entries = interleave(events, comments).map((entry) => ({ ...entry, id: state.nextId++ }))
+    const edits = issue.edits ?? []
+    let title = issue.title
+    const renames: Array<Entry> = []
+    for (const edit of edits) {
+      know(edit.editor)
+      if (edit.title === undefined || edit.title === title) continue
+      const at = parseTime(edit.at)
+      renames.push({
+        id: 0,
+        type: "change_title",
+        body: "",
+        user: edit.editor,
+        createdAt: at,
+        oldTitle: title,
+        newTitle: edit.title
+      })
+      title = edit.title
+    }
+    const entries = interleave(interleave(events, renames), comments).map((entry) => ({ ...entry, id: state.nextId++ }))
     entries.sort((a, b) => a.createdAt - b.createdAt || a.id - b.id)
+    const times = [...entries.map((entry) => entry.createdAt), ...edits.map((edit) => parseTime(edit.at))]
+    const createdAt = Math.min(opened, ...times)
+    const text = TrackerSeed.edited(issue)
     state.issues.set(issue.number, {
       number: issue.number,
-      title: issue.title,
-      body: issue.body,
+      title: text.title,
+      body: text.body,
+      createdAt,
+      updatedAt: Math.max(createdAt, ...times),
       state: issue.state,
       author: issue.author,
       isPull: issue.isPullRequest ?? false,
       labelIds: issue.labels.map((label) => labelNamed(state, label).id),
       entries
     })
-    state.lastAt = Math.max(state.lastAt, ...entries.map((entry) => entry.createdAt))
+    state.lastAt = Math.max(state.lastAt, ...times)
   }
   return state
 }
+
+/** When seeded issues were opened, unless something on them is older. */
+const opened = Date.parse("2026-01-01T00:00:00Z")
 
 /** A timestamp after everything seeded or handed out before, and not before `now`. */
 export const stamp = (state: State, now: number): number => {
   state.lastAt = Math.max(now, state.lastAt + 1000)
   return state.lastAt
+}
+
+/** Adds a timeline entry made by `user` now; the issue's `updated_at` moves with it. */
+export const record = (
+  state: State,
+  issue: Issue,
+  entry: Omit<Entry, "id" | "createdAt" | "body"> & { readonly body?: string },
+  now: number
+): Entry => {
+  const made: Entry = { ...entry, body: entry.body ?? "", id: state.nextId++, createdAt: stamp(state, now) }
+  issue.entries.push(made)
+  issue.updatedAt = made.createdAt
+  return made
+}
+
+/** `user` adds or removes `label` now (a `label` entry, `body` "1" for added); a no-op if nothing changes. */
+export const label = (
+  state: State,
+  issue: Issue,
+  which: Label,
+  action: "added" | "removed",
+  user: string,
+  now: number
+): void => {
+  const has = issue.labelIds.includes(which.id)
+  if (has === (action === "added")) return
+  issue.labelIds = action === "added" ? [...issue.labelIds, which.id] : issue.labelIds.filter((id) => id !== which.id)
+  record(state, issue, { type: "label", body: action === "added" ? "1" : "", user, labelId: which.id }, now)
+}
+
+/** `user` edits the title (a `change_title` entry) and/or the body (no entry; `updated_at` moves), now. */
+export const edit = (
+  state: State,
+  issue: Issue,
+  user: string,
+  change: { readonly title?: string | undefined; readonly body?: string | undefined },
+  now: number
+): void => {
+  if (change.title !== undefined && change.title !== issue.title) {
+    record(state, issue, { type: "change_title", user, oldTitle: issue.title, newTitle: change.title }, now)
+    issue.title = change.title
+  }
+  if (change.body !== undefined && change.body !== issue.body) {
+    issue.body = change.body
+    issue.updatedAt = stamp(state, now)
+  }
 }
 
 export interface Paging {
@@ -226,7 +305,6 @@ export const labelJson = (root: string, state: State, label: Label) => ({
 export const issueJson = (root: string, state: State, issue: Issue) => {
   const kind = issue.isPull ? "pulls" : "issues"
   const htmlUrl = `${root}${state.owner}/${state.name}/${kind}/${issue.number}`
-  const first = issue.entries[0]?.createdAt ?? state.lastAt
   return {
     id: issue.number * 10 + 1,
     url: `${root}api/v1/repos/${state.owner}/${state.name}/issues/${issue.number}`,
@@ -248,8 +326,8 @@ export const issueJson = (root: string, state: State, issue: Issue) => {
     state: issue.state,
     is_locked: false,
     comments: issue.entries.filter((entry) => entry.type === "comment").length,
-    created_at: iso(first),
-    updated_at: iso(issue.entries.at(-1)?.createdAt ?? first),
+    created_at: iso(issue.createdAt),
+    updated_at: iso(issue.updatedAt),
     closed_at: null,
     due_date: null,
     pull_request: issue.isPull ? { merged: false, merged_at: null, draft: false, html_url: htmlUrl } : null,
@@ -277,7 +355,9 @@ export const timelineJson = (root: string, state: State, issue: Issue, entry: En
   return {
     ...commentJson(root, state, issue, entry),
     type: entry.type,
-    label: entry.type === "label" && label !== undefined ? labelJson(root, state, label) : null
+    label: entry.type === "label" && label !== undefined ? labelJson(root, state, label) : null,
+    old_title: entry.oldTitle ?? "",
+    new_title: entry.newTitle ?? ""
   }
 }
 

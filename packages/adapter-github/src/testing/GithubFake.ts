@@ -5,7 +5,9 @@
  * `x-ratelimit-*` headers with a budget that runs out (403), a `Date` header from the fake's clock (Effect's
  * `Clock`, so `TestClock` moves it), bearer auth including GitHub App installation
  * tokens minted from a verified RS256 JWT, and injected faults (429 / secondary-limit 403 with
- * `retry-after`, 5xx, malformed bodies). It counts requests and points for tests and benchmarks.
+ * `retry-after`, 5xx, malformed bodies). GraphQL is answered for the one query the adapter sends
+ * (`GithubFakeGraphql`) at `/graphql`, or `/api/graphql` beside an Enterprise `/api/v3`. Tests act as a
+ * person through `actAs` (edit an issue, label it). It counts requests and points for tests and benchmarks.
  */
 import * as HttpClient from "@effect/platform/HttpClient"
 import type * as HttpClientRequest from "@effect/platform/HttpClientRequest"
@@ -14,18 +16,24 @@ import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import { createHash, type KeyObject, verify } from "node:crypto"
+import * as Graphql from "./GithubFakeGraphql.js"
 import * as Routes from "./GithubFakeRoutes.js"
 import * as World from "./GithubFakeWorld.js"
 
 export type {
   CheckRunSeed,
+  CheckSuiteSeed,
   DeploymentSeed,
+  RequiredChecksSeed,
   Seed,
   SeedComment,
   SeedEvent,
   SeedIssue,
   StatusSeed
 } from "./GithubFakeWorld.js"
+
+/** The one GraphQL query the fake answers. */
+export const lastEditQuery = Graphql.acceptedQuery
 
 export interface AppOptions {
   readonly appId: string
@@ -80,6 +88,19 @@ export interface Counters {
   readonly notModified: number
 }
 
+/** What a person does on GitHub, between the adapter's requests. */
+export interface Person {
+  /** Edits the title and/or body (at `at`, ISO; now by default). */
+  readonly edit: (
+    repo: string,
+    number: number,
+    change: { readonly title?: string; readonly body?: string },
+    at?: string
+  ) => void
+  /** Adds a label (the repository's spelling of it, created if missing), at `at` or now. */
+  readonly addLabel: (repo: string, number: number, label: string, at?: string) => void
+}
+
 export interface GithubFake {
   readonly client: HttpClient.HttpClient
   readonly layer: Layer.Layer<HttpClient.HttpClient>
@@ -92,9 +113,13 @@ export interface GithubFake {
     checks: {
       readonly statuses?: ReadonlyArray<World.StatusSeed>
       readonly checkRuns?: ReadonlyArray<World.CheckRunSeed>
+      readonly checkSuites?: ReadonlyArray<World.CheckSuiteSeed>
     }
   ) => void
+  /** The status checks the repository's default branch (`main`) requires. */
+  readonly requireChecks: (repo: string, required: World.RequiredChecksSeed) => void
   readonly addDeployment: (repo: string, deployment: World.DeploymentSeed, createdAt: string) => void
+  readonly actAs: (login: string) => Person
   readonly inject: (fault: Fault) => void
   readonly log: ReadonlyArray<LogEntry>
   readonly counters: () => Counters
@@ -201,6 +226,7 @@ export const make = (options: Options = {}): GithubFake => {
   }
 
   const prefix = base.pathname.replace(/\/+$/, "")
+  const graphqlPath = /\/api\/v3$/.test(prefix) ? prefix.replace(/\/api\/v3$/, "/api/graphql") : `${prefix}/graphql`
   const relativePath = (url: URL): string =>
     prefix !== "" && url.pathname.startsWith(prefix) ? url.pathname.slice(prefix.length) || "/" : url.pathname
 
@@ -242,6 +268,11 @@ export const make = (options: Options = {}): GithubFake => {
     }
     const body = decodeBody(request)
     if (body === Symbol.for("malformed")) return { status: 400, body: json({ message: "Problems parsing JSON" }) }
+    if (url.pathname === graphqlPath) {
+      if (method !== "POST") return { status: 404, body: json({ message: "Not Found" }) }
+      const reply = Graphql.answer(world, body)
+      return { status: reply.status, body: json(reply.body) }
+    }
     const reply = Routes.route(world, {
       method,
       path: relative,
@@ -302,8 +333,19 @@ export const make = (options: Options = {}): GithubFake => {
     baseUrl,
     world,
     seed: (seed) => World.addRepo(world, seed),
-    setChecks: (repo, sha, checks) => World.setChecks(world, repo, sha, checks),
+    setChecks: (repo, sha, checks) => World.setChecks(world, repo, sha, checks, new Date().toISOString()),
+    requireChecks: (repo, required) => {
+      const state = world.repos.get(World.lower(repo))
+      if (state === undefined) throw new Error(`GithubFake: no repository ${repo}`)
+      state.required = required
+    },
     addDeployment: (repo, deployment, createdAt) => World.addDeployment(world, repo, deployment, createdAt),
+    actAs: (login) => ({
+      edit: (repo, number, change, at) =>
+        World.editIssue(world, World.issueIn(world, repo, number), login, change, at ?? new Date().toISOString()),
+      addLabel: (repo, number, label, at) =>
+        World.labelIssue(world, repo, World.issueIn(world, repo, number), login, label, at ?? new Date().toISOString())
+    }),
     inject: (fault) => {
       faults.push({ ...fault, remaining: fault.times ?? 1 })
     },

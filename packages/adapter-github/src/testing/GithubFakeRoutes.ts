@@ -2,15 +2,19 @@
  * The GitHub REST routes the fake answers, as plain functions over its world, in GitHub's JSON shapes:
  * the issues endpoint lists pull requests too (as GitHub does) and sorts by creation or by `updated_at`
  * (which every label, comment, edit, close and reopen moves to now), adding a label GitHub does not know
- * creates it (unless the world says otherwise), removing an absent label is a 404.
+ * creates it (unless the world says otherwise), removing an absent label is a 404. A commit's check suites,
+ * the repository (its default branch) and the status checks that branch requires (branch protection: 404
+ * "Branch not protected" when there is none, 403 when the token may not read it; rulesets) are answered too.
  * Paging, ETags, rate limits, auth and fault injection are `GithubFake`'s job.
  */
 import {
   type CommentState,
+  editIssue,
   type Event,
   type IssueState,
   lower,
   type RepoState,
+  suitesOf,
   touch,
   updatedAt,
   type World
@@ -49,6 +53,7 @@ const labelJson = (name: string) => ({ id: 1, name, color: "ededed", default: fa
 const issueJson = (repo: RepoState, issue: IssueState, now: string) => ({
   id: issue.number,
   url: `https://api.github.com/repos/${repo.slug}/issues/${issue.number}`,
+  repository_url: `https://api.github.com/repos/${repo.slug}`,
   html_url: `https://github.com/${repo.slug}/${issue.isPullRequest ? "pull" : "issues"}/${issue.number}`,
   number: issue.number,
   title: issue.title,
@@ -81,7 +86,8 @@ const eventJson = (event: Event) => ({
   event: event.event,
   actor: user(event.actor),
   created_at: event.at,
-  ...(event.label === undefined ? {} : { label: { name: event.label, color: "ededed" } })
+  ...(event.label === undefined ? {} : { label: { name: event.label, color: "ededed" } }),
+  ...(event.rename === undefined ? {} : { rename: event.rename })
 })
 
 const record = (world: World, issue: IssueState, event: string, now: string, label?: string): void => {
@@ -105,9 +111,10 @@ const issueRoutes = (world: World, repo: RepoState, rest: ReadonlyArray<string>,
     const reason = bodyField(body, "state_reason")
     issue.stateReason = issue.state === "closed" ? (typeof reason === "string" ? reason : "completed") : null
     const [title, text] = [bodyField(body, "title"), bodyField(body, "body")]
-    if (typeof title === "string") issue.title = title
-    if (typeof text === "string" || text === null) issue.body = text ?? ""
-    touch(issue, now)
+    editIssue(world, issue, world.bot, {
+      title: typeof title === "string" ? title : undefined,
+      body: typeof text === "string" || text === null ? (text ?? "") : undefined
+    }, now)
     return { status: 200, body: issueJson(repo, issue, now) }
   }
   if (sub === "events" && method === "GET") return { status: 200, items: issue.events.map(eventJson) }
@@ -234,6 +241,60 @@ const repoRoutes = (world: World, repo: RepoState, rest: ReadonlyArray<string>, 
       output: { title: null, summary: null }
     }))
     return { status: 200, items: runs, wrap: (page, total) => ({ total_count: total, check_runs: page }) }
+  }
+  if (section === "commits" && tail[1] === "check-suites" && method === "GET") {
+    const suites = suitesOf(repo, tail[0] ?? "", request.now).map((suite, index) => ({
+      id: index + 1,
+      head_sha: tail[0],
+      head_branch: repo.defaultBranch,
+      status: suite.status,
+      conclusion: suite.conclusion,
+      app: { id: index + 1, slug: suite.app, name: suite.app },
+      created_at: suite.createdAt,
+      updated_at: suite.createdAt,
+      latest_check_runs_count: suite.runs
+    }))
+    return { status: 200, items: suites, wrap: (page, total) => ({ total_count: total, check_suites: page }) }
+  }
+  if (section === undefined && method === "GET") {
+    return {
+      status: 200,
+      body: {
+        id: 1,
+        name: repo.slug.split("/")[1],
+        full_name: repo.slug,
+        owner: user(repo.owner),
+        private: false,
+        default_branch: repo.defaultBranch
+      }
+    }
+  }
+  if (section === "branches" && tail[1] === "protection" && tail[2] === "required_status_checks" && method === "GET") {
+    const required = repo.required
+    if (tail[0] !== repo.defaultBranch) return { status: 404, body: { message: "Branch not found" } }
+    if (required !== undefined && required.readable === false) {
+      return { status: 403, body: { message: "Resource not accessible by integration" } }
+    }
+    if (required === undefined || (required.via ?? "protection") !== "protection") {
+      return { status: 404, body: { message: "Branch not protected" } }
+    }
+    return { status: 200, body: { strict: false, contexts: required.contexts, checks: [] } }
+  }
+  if (section === "rules" && tail[0] === "branches" && tail[1] !== undefined && method === "GET") {
+    const required = repo.required
+    const rules = required?.via === "rules" && tail[1] === repo.defaultBranch
+      ? [{
+        type: "required_status_checks",
+        ruleset_source_type: "Repository",
+        ruleset_source: repo.slug,
+        ruleset_id: 1,
+        parameters: {
+          strict_required_status_checks_policy: false,
+          required_status_checks: required.contexts.map((context) => ({ context }))
+        }
+      }]
+      : []
+    return { status: 200, items: rules }
   }
   if (section === "deployments" && tail.length === 0 && method === "GET") {
     const matching = repo.deployments.filter(

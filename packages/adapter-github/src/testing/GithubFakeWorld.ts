@@ -1,8 +1,10 @@
 /**
- * The state behind `GithubFake`: repositories with labels, issues (and pull requests), label events,
- * comments, collaborators, commit statuses, check runs and deployments, seeded from plain data.
+ * The state behind `GithubFake`: repositories with labels, issues (and pull requests), label and title
+ * events, each issue's last body edit, comments, collaborators, commit statuses, check runs and the check
+ * suites they belong to (plus suites with no run yet), deployments, the default branch and the status
+ * checks it requires, seeded from plain data; and a person's edit of an issue, as GitHub records it.
  */
-import type { TrackerSeed } from "afk-core/testing"
+import { TrackerSeed } from "afk-core/testing"
 
 export type SeedEvent = TrackerSeed.Event
 export type SeedComment = TrackerSeed.Comment
@@ -24,6 +26,29 @@ export interface CheckRunSeed {
   readonly status: "queued" | "in_progress" | "completed"
   readonly conclusion?: string | undefined
   readonly url?: string | undefined
+  /** The app (and so the check suite) that reports it; `github-actions` by default. */
+  readonly app?: string | undefined
+}
+
+/**
+ * A check suite as GitHub creates one per app for a commit. The suites of the apps that reported check
+ * runs exist without being seeded; seed a suite to set its status, or for an app with no run yet.
+ */
+export interface CheckSuiteSeed {
+  readonly app: string
+  readonly status: "queued" | "in_progress" | "requested" | "waiting" | "pending" | "completed"
+  readonly conclusion?: string | undefined
+  /** ISO time; when the checks were set by default. */
+  readonly createdAt?: string | undefined
+}
+
+/** Status checks the default branch requires, and how a token may read them. */
+export interface RequiredChecksSeed {
+  readonly contexts: ReadonlyArray<string>
+  /** Branch protection (its endpoint needs administration read) or a ruleset; protection by default. */
+  readonly via?: "protection" | "rules" | undefined
+  /** Whether the token may read branch protection (403 otherwise); true by default. */
+  readonly readable?: boolean | undefined
 }
 
 export interface StatusSeed {
@@ -46,6 +71,13 @@ export interface Event {
   readonly actor: string
   readonly at: string
   readonly label?: string
+  readonly rename?: { readonly from: string; readonly to: string }
+}
+
+/** A body edit as GraphQL shows it (`lastEditedAt`, `editor`); a deleted editor is `null`. */
+export interface BodyEdit {
+  readonly at: string
+  readonly editor: string | null
 }
 
 export interface IssueState {
@@ -59,6 +91,8 @@ export interface IssueState {
   isPullRequest: boolean
   events: Array<Event>
   commentIds: Array<number>
+  /** The last edit of the body, if any (GitHub keeps the whole history; GraphQL answers the last). */
+  bodyEdit?: BodyEdit
   /**
    * GitHub's `updated_at` (second precision, never moving back): stamped by every change the routes make
    * (labels, comments, edits, close, reopen) and by any change made to this state directly, when the fake
@@ -97,6 +131,9 @@ export interface RepoState {
   readonly trusted: Set<string>
   readonly statuses: Map<string, ReadonlyArray<StatusSeed>>
   readonly checkRuns: Map<string, ReadonlyArray<CheckRunSeed>>
+  readonly checkSuites: Map<string, ReadonlyArray<CheckSuiteSeed & { readonly createdAt: string }>>
+  defaultBranch: string
+  required: RequiredChecksSeed | undefined
   readonly deployments: Array<{ readonly id: number; readonly seed: DeploymentSeed; readonly createdAt: string }>
 }
 
@@ -162,10 +199,14 @@ export const addRepo = (world: World, seed: Seed): void => {
     trusted: new Set(seed.trusted.map(lower)),
     statuses: new Map(),
     checkRuns: new Map(),
+    checkSuites: new Map(),
+    defaultBranch: "main",
+    required: undefined,
     deployments: []
   }
   for (const issue of seed.issues) {
     for (const label of issue.labels) if (!repo.labels.has(lower(label))) repo.labels.set(lower(label), label)
+    const edits = issue.edits ?? []
     const commentIds = issue.comments.map((comment) => {
       const id = world.nextId++
       world.comments.set(id, { id, repo: seed.repo, issue: issue.number, ...comment, updatedAt: comment.createdAt })
@@ -174,12 +215,14 @@ export const addRepo = (world: World, seed: Seed): void => {
     const latest = Math.max(
       Date.parse("2026-01-01T00:00:00Z"),
       ...issue.events.map((event) => Date.parse(event.at)),
-      ...issue.comments.map((comment) => Date.parse(comment.createdAt))
+      ...issue.comments.map((comment) => Date.parse(comment.createdAt)),
+      ...edits.map((edit) => Date.parse(edit.at))
     )
+    const text = TrackerSeed.edited(issue)
     const state: IssueState = {
       number: issue.number,
-      title: issue.title,
-      body: issue.body,
+      title: text.title,
+      body: text.body,
       labels: [...issue.labels],
       state: issue.state,
       stateReason: issue.state === "closed" ? "completed" : null,
@@ -194,22 +237,134 @@ export const addRepo = (world: World, seed: Seed): void => {
       })),
       commentIds
     }
+    let title = issue.title
+    for (const edit of edits) {
+      if (edit.title !== undefined && edit.title !== title) {
+        state.events.push(renamed(world, edit.editor, edit.at, title, edit.title))
+        title = edit.title
+      }
+      if (edit.body !== undefined || edit.title === undefined) state.bodyEdit = { at: edit.at, editor: edit.editor }
+    }
+    state.events.sort((a, b) => Date.parse(a.at) - Date.parse(b.at))
     touch(state, new Date(latest).toISOString())
     repo.issues.set(issue.number, state)
   }
   world.repos.set(lower(seed.repo), repo)
 }
 
+const renamed = (world: World, actor: string, at: string, from: string, to: string): Event => ({
+  id: world.nextId++,
+  event: "renamed",
+  actor,
+  at,
+  rename: { from, to }
+})
+
+/**
+ * `editor` changes the title and/or body at `now`, as GitHub records it: a `renamed` event for a new title,
+ * the body's last edit for a new body (an unchanged text records nothing), `updated_at` moved.
+ */
+export const editIssue = (
+  world: World,
+  issue: IssueState,
+  editor: string,
+  change: { readonly title?: string | undefined; readonly body?: string | undefined },
+  now: string
+): void => {
+  if (change.title !== undefined && change.title !== issue.title) {
+    issue.events.push(renamed(world, editor, seconds(Date.parse(now)), issue.title, change.title))
+    issue.title = change.title
+  }
+  if (change.body !== undefined && change.body !== issue.body) {
+    issue.body = change.body
+    issue.bodyEdit = { at: seconds(Date.parse(now)), editor }
+  }
+  touch(issue, now)
+}
+
+/** `actor` adds `label` (the repository's spelling, created if missing) at `now`; a label it has is left alone. */
+export const labelIssue = (
+  world: World,
+  slug: string,
+  issue: IssueState,
+  actor: string,
+  label: string,
+  now: string
+) => {
+  const repo = world.repos.get(lower(slug))
+  if (repo === undefined || issue.labels.some((have) => lower(have) === lower(label))) return
+  if (!repo.labels.has(lower(label))) repo.labels.set(lower(label), label)
+  const canonical = repo.labels.get(lower(label)) ?? label
+  issue.labels.push(canonical)
+  issue.events.push({ id: world.nextId++, event: "labeled", actor, at: seconds(Date.parse(now)), label: canonical })
+  touch(issue, now)
+}
+
+/** The issue, or an error naming what is missing (for test helpers acting on the world). */
+export const issueIn = (world: World, slug: string, number: number): IssueState => {
+  const issue = world.repos.get(lower(slug))?.issues.get(number)
+  if (issue === undefined) throw new Error(`GithubFake: no issue ${slug}#${number}`)
+  return issue
+}
+
 export const setChecks = (
   world: World,
   slug: string,
   sha: string,
-  checks: { readonly statuses?: ReadonlyArray<StatusSeed>; readonly checkRuns?: ReadonlyArray<CheckRunSeed> }
+  checks: {
+    readonly statuses?: ReadonlyArray<StatusSeed>
+    readonly checkRuns?: ReadonlyArray<CheckRunSeed>
+    readonly checkSuites?: ReadonlyArray<CheckSuiteSeed>
+  },
+  now: string
 ): void => {
   const repo = world.repos.get(lower(slug))
   if (repo === undefined) throw new Error(`GithubFake: no repository ${slug}`)
   if (checks.statuses !== undefined) repo.statuses.set(sha, checks.statuses)
   if (checks.checkRuns !== undefined) repo.checkRuns.set(sha, checks.checkRuns)
+  if (checks.checkSuites !== undefined) {
+    repo.checkSuites.set(sha, checks.checkSuites.map((suite) => ({ ...suite, createdAt: suite.createdAt ?? now })))
+  }
+}
+
+/** A check suite as GitHub lists it: one per app that reported runs or was seeded. */
+export interface Suite {
+  readonly app: string
+  readonly status: string
+  readonly conclusion: string | null
+  readonly runs: number
+  readonly createdAt: string
+}
+
+const rank = ["success", "skipped", "neutral", "stale", "cancelled", "timed_out", "action_required", "failure"]
+
+/** The check suites of a commit: the seeded ones, and one per app whose runs were not seeded a suite. */
+export const suitesOf = (repo: RepoState, sha: string, now: string): ReadonlyArray<Suite> => {
+  const runs = repo.checkRuns.get(sha) ?? []
+  const seeded = repo.checkSuites.get(sha) ?? []
+  const apps = [...new Set([...seeded.map((suite) => suite.app), ...runs.map((run) => run.app ?? "github-actions")])]
+  return apps.map((app) => {
+    const own = runs.filter((run) => (run.app ?? "github-actions") === app)
+    const suite = seeded.find((candidate) => candidate.app === app)
+    if (suite !== undefined) {
+      return {
+        app,
+        status: suite.status,
+        conclusion: suite.conclusion ?? null,
+        runs: own.length,
+        createdAt: suite.createdAt
+      }
+    }
+    const done = own.every((run) => run.status === "completed")
+    const worst = own.map((run) => run.conclusion ?? "neutral").sort((a, b) => rank.indexOf(b) - rank.indexOf(a))[0]
+    return {
+      app,
+      status: done ? "completed" : own.some((run) => run.status === "in_progress") ? "in_progress" : "queued",
+      conclusion: done ? (worst ?? "neutral") : null,
+      runs: own.length,
+      createdAt: now
+    }
+  })
 }
 
 export const addDeployment = (world: World, slug: string, deployment: DeploymentSeed, createdAt: string): void => {

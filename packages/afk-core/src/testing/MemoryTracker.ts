@@ -22,8 +22,13 @@ export interface SeedIssue {
   readonly labeledBy?: Readonly<Record<string, string>>
   readonly events?: ReadonlyArray<{ label: string; action: "added" | "removed"; actor: string; at: string }>
   readonly comments?: ReadonlyArray<{ author: string; body: string; createdAt?: string }>
-  /** Edits of the title or body after the issue was opened (`editor` absent: the forge cannot tell who). */
-  readonly edits?: ReadonlyArray<{ editor?: string; at: string }>
+  /**
+   * Edits of the title or body after the issue was opened (`editor` absent: the forge cannot tell who), oldest
+   * first; each sets the `title` and/or `body` it gives, over the text the issue was opened with.
+   */
+  readonly edits?:
+    | ReadonlyArray<{ editor?: string; at: string; title?: string | undefined; body?: string | undefined }>
+    | undefined
 }
 
 export interface Seed {
@@ -102,8 +107,14 @@ export const make = (seed: Seed): Effect.Effect<MemoryTracker> =>
       return DateTime.unsafeMake(lastStamp)
     }
     const toDate = (iso: string | undefined): DateTime.Utc => (iso === undefined ? stamp() : stamp(Date.parse(iso)))
+    /** A seeded edit keeps its own time (later stamps still come after it). */
+    const exactly = (iso: string): DateTime.Utc => {
+      const at = Date.parse(iso)
+      lastStamp = Math.max(lastStamp, at)
+      return DateTime.unsafeMake(at)
+    }
 
-    const insertIssue = (data: RepoData, repo: Repo, seedIssue: SeedIssue) => {
+    const insertIssue = (data: RepoData, seedIssue: SeedIssue) => {
       const author = seedIssue.author ?? "reporter"
       const labels = [...(seedIssue.labels ?? [])]
       for (const label of labels) data.labels.add(label)
@@ -119,10 +130,11 @@ export const make = (seed: Seed): Effect.Effect<MemoryTracker> =>
               at: toDate(undefined)
             })
         )
+      const edits = seedIssue.edits ?? []
       data.issues.set(seedIssue.number, {
         number: seedIssue.number,
-        title: seedIssue.title,
-        body: seedIssue.body ?? "",
+        title: edits.reduce((title, edit) => edit.title ?? title, seedIssue.title),
+        body: edits.reduce((body, edit) => edit.body ?? body, seedIssue.body ?? ""),
         labels,
         state: seedIssue.state ?? "open",
         author,
@@ -132,9 +144,8 @@ export const make = (seed: Seed): Effect.Effect<MemoryTracker> =>
           (c) =>
             new Comment({ id: String(nextCommentId++), author: c.author, body: c.body, createdAt: toDate(c.createdAt) })
         ),
-        edits: (seedIssue.edits ?? []).map((e) => new IssueEdit({ at: toDate(e.at), editor: e.editor }))
+        edits: edits.map((e) => new IssueEdit({ at: exactly(e.at), editor: e.editor }))
       })
-      void repo
     }
 
     for (const entry of seed.repos) {
@@ -144,13 +155,16 @@ export const make = (seed: Seed): Effect.Effect<MemoryTracker> =>
         issues: new Map()
       }
       repos.set(entry.repo, data)
-      for (const issue of entry.issues ?? []) insertIssue(data, entry.repo, issue)
+      for (const issue of entry.issues ?? []) insertIssue(data, issue)
     }
 
     const notFound = (operation: string, what: string) =>
       new TrackerError({ operation, detail: `${what} not found`, transient: false, status: 404 })
+    /** The repository as seeded, whatever the case it is asked in (as forges resolve names). */
+    const canonical = (repo: Repo): Repo =>
+      [...repos.keys()].find((known) => known.toLowerCase() === repo.toLowerCase()) ?? repo
     const repoData = (operation: string, repo: Repo) => {
-      const data = repos.get(repo)
+      const data = repos.get(canonical(repo))
       return data === undefined ? Effect.fail(notFound(operation, `repository ${repo}`)) : Effect.succeed(data)
     }
     const issueData = (operation: string, repo: Repo, number: number) =>
@@ -158,8 +172,9 @@ export const make = (seed: Seed): Effect.Effect<MemoryTracker> =>
         const issue = data.issues.get(number)
         return issue === undefined ? Effect.fail(notFound(operation, `issue ${repo}#${number}`)) : Effect.succeed(issue)
       })
-    const toIssue = (repo: Repo, data: IssueData) =>
-      new Issue({
+    const toIssue = (asked: Repo, data: IssueData) => {
+      const repo = canonical(asked)
+      return new Issue({
         repo,
         number: data.number,
         title: data.title,
@@ -169,6 +184,7 @@ export const make = (seed: Seed): Effect.Effect<MemoryTracker> =>
         author: data.author,
         url: `https://tracker.example/${repo}/issues/${data.number}`
       })
+    }
 
     const now = Effect.map(DateTime.now, (d) => stamp(d.epochMillis))
     const read = <A, E>(op: string, effect: Effect.Effect<A, E>) =>
@@ -303,7 +319,10 @@ export const make = (seed: Seed): Effect.Effect<MemoryTracker> =>
       isTrusted: (repo, login) =>
         read(
           "isTrusted",
-          Effect.map(repoData("isTrusted", repo), (data) => login === repoOwner(repo) || data.trusted.has(login))
+          Effect.map(
+            repoData("isTrusted", repo),
+            (data) => login.toLowerCase() === repoOwner(repo).toLowerCase() || data.trusted.has(login)
+          )
         ),
       whoami: read("whoami", Effect.succeed(seed.bot))
     }
@@ -363,7 +382,7 @@ export const make = (seed: Seed): Effect.Effect<MemoryTracker> =>
           data = { trusted: new Set(), labels: new Set(), issues: new Map() }
           repos.set(repo, data)
         }
-        insertIssue(data, repo, issue)
+        insertIssue(data, issue)
       },
       hook: () => Effect.void,
       afterWrite: () => Effect.void

@@ -1,6 +1,6 @@
 /**
  * The plain-data shape of a tracker's issues, as the conformance suite seeds them and as every forge fake
- * (GithubFake, ForgejoFake, an integrator's own) accepts them. Types only; nothing here runs.
+ * (GithubFake, ForgejoFake, an integrator's own) accepts them, and the text an issue reads after its edits.
  */
 
 /** A label added to or removed from an issue, by whom and when (ISO time). */
@@ -17,6 +17,18 @@ export interface Comment {
   readonly createdAt: string
 }
 
+/**
+ * An edit of the issue after it was opened, by whom and when (ISO time). It sets `title` and/or `body` when
+ * given; an edit that gives neither changed the body without changing its text. Edits apply in order over
+ * the issue's `title` and `body`, which are the text it was opened with.
+ */
+export interface Edit {
+  readonly editor: string
+  readonly at: string
+  readonly title?: string | undefined
+  readonly body?: string | undefined
+}
+
 export interface Issue {
   readonly number: number
   readonly title: string
@@ -27,4 +39,13 @@ export interface Issue {
   readonly isPullRequest?: boolean | undefined
   readonly events: ReadonlyArray<Event>
   readonly comments: ReadonlyArray<Comment>
+  /** Edits after opening, oldest first; none when absent. */
+  readonly edits?: ReadonlyArray<Edit> | undefined
 }
+
+/** The title and body an issue reads after its seeded edits. */
+export const edited = (issue: Issue): { readonly title: string; readonly body: string } =>
+  (issue.edits ?? []).reduce(
+    (text, edit) => ({ title: edit.title ?? text.title, body: edit.body ?? text.body }),
+    { title: issue.title, body: issue.body }
+  )
