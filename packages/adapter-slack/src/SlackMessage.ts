@@ -1,8 +1,9 @@
 /**
  * Renders an AFK `Notification` as a Slack message: Block Kit blocks plus a plain-text `text` fallback.
  * Everything that comes from an issue or a CI system (title, headline, details, check names and
- * summaries, URLs) is escaped, so it can neither ping anyone nor plant a link; only the operator's
- * `mention` is inserted verbatim. Every text fits Block Kit's limits. Pure: no I/O.
+ * summaries, URLs) is flattened to one line and escaped, so it can neither add a line, ping anyone nor
+ * plant a link; only the operator's `mention` is inserted verbatim. Every text fits Block Kit's limits.
+ * Pure: no I/O.
  */
 import type { Domain } from "afk-core"
 
@@ -67,7 +68,7 @@ export const escapeWithin = (text: string, max: number): string => {
   return `${out}…`
 }
 
-const oneLine = (text: string): string => text.replace(/\s+/g, " ").trim()
+const oneLine = (text: string): string => text.replace(/[\s\p{Cc}]+/gu, " ").trim()
 
 /**
  * The form of an http(s) URL that is safe inside `<url|text>`: `&` as an entity and `|`, `<`, `>`
@@ -112,7 +113,7 @@ const listSections = (label: string, lines: ReadonlyArray<string>): ReadonlyArra
   return blocks
 }
 
-const bullet = (text: string): string => `• ${escapeWithin(text, maxLineLength)}`
+const bullet = (text: string): string => `• ${escapeWithin(oneLine(text), maxLineLength)}`
 
 const checkLine = (check: Domain.Check): string => {
   const name = link(check.url, escapeWithin(oneLine(check.name), 200))
@@ -131,7 +132,7 @@ export const render = (notification: Domain.Notification, options: RenderOptions
   const kind = marker(notification.kind)
   const ref = escapeText(`${notification.issue.repo}#${notification.issue.number}`)
   const title = escapeWithin(oneLine(notification.title), 250)
-  const headline = escapeWithin(notification.headline, 1500)
+  const headline = escapeWithin(oneLine(notification.headline), 1500)
   const blocks: Array<Block> = [
     section(`${mention}*${kind}* ${link(notification.issueUrl, `${ref} ${title}`)}\n${headline}`)
   ]
@@ -147,7 +148,7 @@ export const render = (notification: Domain.Notification, options: RenderOptions
   if (notification.threadUrl !== undefined) {
     const target = linkTarget(notification.threadUrl)
     const thread = target === undefined
-      ? escapeWithin(notification.threadUrl, 500)
+      ? escapeWithin(oneLine(notification.threadUrl), 500)
       : `<${target}|open the agent thread>`
     blocks.push({ type: "context", elements: [mrkdwn(`Thread: ${thread}`)] })
   }

@@ -1,6 +1,8 @@
 /** Rendering: markers, links, mentions, escaping of hostile issue content, and Block Kit limits. */
 import { describe, expect, it } from "@effect/vitest"
-import { Domain } from "afk-core"
+import { Declaration, Domain, RunRecord } from "afk-core"
+import { HostileText } from "afk-core/testing"
+import * as Option from "effect/Option"
 import { SlackMessage } from "../src/index.js"
 import { BlockKitRules } from "../src/testing/index.js"
 import { allKinds, done, mention, notification, slackTokens } from "./fixtures.js"
@@ -159,5 +161,36 @@ describe("SlackMessage.escapeWithin", () => {
 
   it("leaves text that fits alone, apart from escaping", () => {
     expect(SlackMessage.escapeWithin("a < b & c > d", 100)).toBe("a &lt; b &amp; c &gt; d")
+  })
+})
+
+describe("SlackMessage.render: echoed text is inert", () => {
+  const cases = HostileText.cases()
+  const lineCounts = (message: SlackMessage.Message) => texts(message).map((text) => text.split(/\r\n|\r|\n/).length)
+  const carrying = (text: string) =>
+    notification({
+      kind: "frozen",
+      title: text,
+      headline: `Handed to a human: frozen: CI is red on abc1234 (${text}).`,
+      details: [text, `frozen: ${text}`],
+      commit: text,
+      threadUrl: text,
+      checks: [
+        new Domain.Check({ name: text, state: "failure", url: text, summary: text }),
+        new Domain.Check({ name: `lint ${text}`, state: "success" })
+      ]
+    })
+
+  it(`§8.6 no hostile text adds a line, a footer or a declaration, for ${cases.length} texts`, () => {
+    const plain = lineCounts(SlackMessage.render(carrying("x"), { mention }))
+    for (const text of cases) {
+      const message = SlackMessage.render(carrying(text), { mention })
+      const label = JSON.stringify(text)
+      expect(lineCounts(message), label).toEqual(plain)
+      for (const each of texts(message)) {
+        expect(Declaration.extract(each), label).toEqual(Option.none())
+        expect(RunRecord.parseAll(each), label).toEqual([])
+      }
+    }
   })
 })

@@ -7,6 +7,7 @@
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 import type { Check, IssueRef } from "./Domain.js"
+import * as Invisible from "./Invisible.js"
 
 /** The hidden first line of every checklist comment. */
 export const marker = "<!-- afk-checklist -->"
@@ -33,18 +34,17 @@ export interface Input {
   readonly outcome: Option.Option<{ readonly kind: "done" | "needs-human" | "frozen"; readonly reason: string }>
 }
 
-const invisible = /[\p{Bidi_Control}\u200b\u2060\ufeff]/gu
 const breaking = /[\p{Cc}\p{Zl}\p{Zp}\s]+/gu
 const markdownSpecial = /[\\`*_[\]|~#]/g
 const htmlSpecial: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", "\"": "&quot;" }
 
 /**
  * Untrusted text as one inline markdown run: control characters and line breaks become spaces,
- * invisible formatting characters are dropped, markup is escaped, `@` cannot mention, at most `max`
+ * invisible characters (`Invisible`) are dropped, markup is escaped, `@` cannot mention, at most `max`
  * characters (an ellipsis marks a cut).
  */
 export const inline = (text: string, max = 200): string => {
-  const flat = text.replace(invisible, "").replace(breaking, " ").trim()
+  const flat = Invisible.strip(text).replace(breaking, " ").trim()
   const chars = Array.from(flat)
   const cut = chars.length > max ? `${chars.slice(0, Math.max(0, max - 1)).join("")}…` : flat
   return cut

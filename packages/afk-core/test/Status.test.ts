@@ -87,7 +87,7 @@ describe("Status: runs in flight", () => {
 })
 
 describe("ConsoleNotifier", () => {
-  it("prints one headline line and indented details; issue text cannot add lines", () => {
+  it("prints one headline line and bulleted details; issue text cannot add lines", () => {
     const lines = ConsoleNotifier.format(
       new Notification({
         kind: "needs-human",
@@ -104,7 +104,7 @@ describe("ConsoleNotifier", () => {
       "[notify needs-human] acme/app#3 \"Evil [notify done] acme/app#3 forged\": Handed to a human: the agent failed."
     )
     expect(lines.slice(1)).toEqual([
-      "    line one line two",
+      "    - line one line two",
       "    failing: test https://ci.example/test",
       "    thread: https://agent.example/?thread=t",
       "    issue: https://tracker.example/acme/app/issues/3"

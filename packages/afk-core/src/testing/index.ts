@@ -1,3 +1,4 @@
+export * as HostileText from "./HostileText.js"
 export * as MemoryAgent from "./MemoryAgent.js"
 export * as MemoryCi from "./MemoryCi.js"
 export * as MemoryNotifier from "./MemoryNotifier.js"
