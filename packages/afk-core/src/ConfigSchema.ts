@@ -148,16 +148,36 @@ const list: Kind<ReadonlyArray<string>> = {
 const repoPattern = (JSONSchema.make(Repo) as { readonly pattern?: string }).pattern ?? "/"
 const decodeRepo = Schema.decodeUnknownOption(Repo)
 
+/** The entry spelt like an earlier one once lower-cased, and that earlier spelling. */
+const repeated = (entries: ReadonlyArray<string>): Option.Option<readonly [string, string]> => {
+  const seen = new Map<string, string>()
+  for (const entry of entries) {
+    const earlier = seen.get(entry.toLowerCase())
+    if (earlier !== undefined) return Option.some([earlier, entry])
+    seen.set(entry.toLowerCase(), entry)
+  }
+  return Option.none()
+}
+
+/** Trimmed and lower-cased, as the forges compare `owner/name`; one repository named twice is refused. */
 const repos: Kind<ReadonlyArray<Repo>> = {
   ...list,
-  accepts: "a comma-separated list of owner/name repositories",
+  accepts: "a comma-separated list of owner/name repositories, each named once (any case)",
   decode: (value) => {
     const entries = splitList(value)
-    const parsed = entries.flatMap((entry) => Option.toArray(decodeRepo(entry)))
     const bad = entries.find((entry) => Option.isNone(decodeRepo(entry)))
-    return bad === undefined ? Either.right(parsed) : Either.left(`entry ${JSON.stringify(bad)} is not owner/name`)
+    if (bad !== undefined) return Either.left(`entry ${JSON.stringify(bad)} is not owner/name`)
+    return Option.match(repeated(entries), {
+      onNone: () => Either.right(entries.flatMap((entry) => Option.toArray(decodeRepo(entry.toLowerCase())))),
+      onSome: ([earlier, entry]) =>
+        Either.left(
+          `entry ${JSON.stringify(entry.toLowerCase())} appears twice (${JSON.stringify(earlier)} and ${
+            JSON.stringify(entry)
+          }); repositories compare case-insensitively, so name each once`
+        )
+    })
   },
-  json: { type: "array", items: { type: "string", pattern: repoPattern } }
+  json: { type: "array", uniqueItems: true, items: { type: "string", pattern: repoPattern } }
 }
 
 const optional = <A>(kind: Kind<A>): Kind<Option.Option<A>> => ({
@@ -206,7 +226,7 @@ export const table = {
     "AFK_ALLOWLIST",
     repos,
     [],
-    "Repositories (owner/name) AFK may work on; empty means none. Arming gate 2 of 2."
+    "Repositories (owner/name, any case, each once) AFK may work on; empty means none. Arming gate 2 of 2."
   ),
   readyLabel: setting("AFK_READY_LABEL", text, "ready-for-agent", "Label a trusted maintainer applies to hand over."),
   lockLabel: setting("AFK_LOCK_LABEL", text, "agent-in-progress", "Label held while a run owns the issue."),
@@ -375,18 +395,64 @@ export const decodeValue = (
   return Either.mapLeft(setting.decode(trimmed), (problem) => refuse(setting, origin, trimmed, problem))
 }
 
-/** Builds a whole `AfkConfig` from raw env-style values, failing on the first refused value in table order. */
+const labels: ReadonlyArray<Setting<string>> = [table.readyLabel, table.lockLabel, table.humanLabel, table.pausedLabel]
+
+const whence = (origin: Origin | undefined): string =>
+  origin === undefined
+    ? "built-in default"
+    : byEnv.has(origin.key)
+    ? origin.source
+    : `${origin.key} in ${origin.source}`
+
+/**
+ * The lock, ready, human and paused labels must be four different labels, compared as the forges and the
+ * policy compare them (trimmed, any case): one label in two roles would, say, make every claim a hand-over.
+ */
+const sameLabels = (
+  value: (setting: Setting<string>) => string,
+  originOf: (setting: Setting<string>) => Origin | undefined
+): Option.Option<ConfigError> => {
+  for (const [i, a] of labels.entries()) {
+    for (const b of labels.slice(i + 1)) {
+      const [first, second] = [value(a).trim(), value(b).trim()]
+      if (first.toLowerCase() !== second.toLowerCase()) continue
+      const both = first === second
+        ? JSON.stringify(first)
+        : `${JSON.stringify(first.toLowerCase())} once trimmed and lower-cased (${JSON.stringify(first)} and ${
+          JSON.stringify(second)
+        })`
+      return Option.some(
+        new ConfigError({
+          key: `${a.env} and ${b.env}`,
+          source: `${a.env}: ${whence(originOf(a))}; ${b.env}: ${whence(originOf(b))}`,
+          detail:
+            `are both ${both}; a label must name one thing, so give one of them another value (labels compare case-insensitively)`
+        })
+      )
+    }
+  }
+  return Option.none()
+}
+
+/**
+ * Builds a whole `AfkConfig` from raw env-style values, failing on the first refused value in table order, then
+ * on two roles given one label.
+ */
 export const decodeAll = (
   raw: ReadonlyMap<string, string | Redacted.Redacted>,
   originOf: (env: string) => Origin
 ): Either.Either<AfkConfig, ConfigError> => {
   const decoded = new Map<Setting<unknown>, unknown>()
+  const given = new Map<Setting<unknown>, Origin>()
   for (const { setting } of entries) {
     const value = raw.get(setting.env)
     if (value === undefined) continue
     const result = decodeValue(setting, value, originOf(setting.env))
     if (Either.isLeft(result)) return Either.left(result.left)
     decoded.set(setting, result.right)
+    if ((Redacted.isRedacted(value) ? "" : value).trim() !== "") given.set(setting, originOf(setting.env))
   }
-  return Either.right(assemble((setting) => (decoded.has(setting) ? decoded.get(setting) : setting.default)))
+  const valueOf = (setting: Setting<unknown>) => (decoded.has(setting) ? decoded.get(setting) : setting.default)
+  const clash = sameLabels((setting) => valueOf(setting) as string, (setting) => given.get(setting))
+  return Option.isSome(clash) ? Either.left(clash.value) : Either.right(assemble(valueOf))
 }

@@ -252,6 +252,21 @@ layer(NodeFileSystem.layer)("sources", (it) => {
       expect((yield* refusedFile([])).key).toBe("(top level)")
     }))
 
+  it.scoped("two labels spelt alike name where each came from: file key, directory, env, flag or default", () =>
+    Effect.gen(function*() {
+      const root = yield* tempDir
+      const file = `${root}/afk.config.json`
+      yield* write(file, JSON.stringify({ humanLabel: "Paused" }))
+      const fromFile = yield* refused(Config.loadFrom({ file }))
+      expect(fromFile.key).toBe("AFK_HUMAN_LABEL and AFK_PAUSED_LABEL")
+      expect(fromFile.source).toBe(`AFK_HUMAN_LABEL: humanLabel in file ${file}; AFK_PAUSED_LABEL: built-in default`)
+      const dir = yield* configDir(`${root}/cm`, { AFK_LOCK_LABEL: "go\n" })
+      const mixed = yield* refused(Config.loadFrom({ file, dir, overrides: { AFK_READY_LABEL: "GO" } }))
+      expect(mixed.source).toBe(`AFK_READY_LABEL: override; AFK_LOCK_LABEL: dir ${dir}`)
+      const fixed = yield* Config.loadFrom({ file, dir, env: { AFK_PAUSED_LABEL: "hold" } })
+      expect([fixed.lockLabel, fixed.humanLabel, fixed.pausedLabel]).toEqual(["go", "Paused", "hold"])
+    }))
+
   it.scoped("nothing half-loaded: a refused value anywhere, even overridden, fails the whole load", () =>
     Effect.gen(function*() {
       const root = yield* tempDir
