@@ -237,6 +237,31 @@ layer(NodeFileSystem.layer)("sources", (it) => {
       expectNoSecret(error)
     }))
 
+  it.scoped("a key twice in one object, at any depth, is refused with its path and position", () =>
+    Effect.gen(function*() {
+      const root = yield* tempDir
+      const file = `${root}/afk.config.json`
+      const refusedText = (text: string) => Effect.zipRight(write(file, text), refused(Config.loadFrom({ file })))
+      const top = yield* refusedText(`{"killSwitch": true,\n "killSwitch": false}`)
+      expect([top.key, top.source]).toEqual(["killSwitch", `file ${file}`])
+      expect(top.detail).toBe(
+        "appears more than once in one object (line 2, column 2); JSON would keep only the last one silently, so remove the other"
+      )
+      expect((yield* refusedText(`{"t3": {"url": "http://a", "model": "m", "url": "http://b"}}`)).key).toBe("t3.url")
+      expect((yield* refusedText(`{"killSwitch": true, "kill\\u0053witch": false}`)).key).toBe("killSwitch")
+      expect((yield* refusedText(`{"tracker": {}, "slack": {}, "tracker": {"kind": "github"}}`)).key).toBe("tracker")
+      expect((yield* refusedText(`{"allowlist": [{"a": 1, "a": 2}]}`)).key).toBe("allowlist.0.a")
+      const nested = `${"[".repeat(20_000)}${"]".repeat(20_000)}`
+      expect((yield* refusedText(`{"allowlist": ${nested}}`)).detail).toContain("expected an array of strings")
+      yield* write(file, `{"t3": {"url": "http://a"}, "tracker": {"url": 1}, "slack": {"channel": "x"}}`)
+      expect((yield* refused(Config.loadFrom({ file }))).key).toBe("tracker.url")
+      yield* write(
+        file,
+        `{"t3": {"url": "http://a", "model": "url"}, "allowlist": ["o/r", "o/s"], "preamble": "{\\"a\\":1,\\"a\\":2}"}`
+      )
+      expect((yield* Config.loadFrom({ file })).t3.model).toBe("url")
+    }))
+
   it.scoped("file values are typed and checked like env values, naming the file key", () =>
     Effect.gen(function*() {
       const root = yield* tempDir
