@@ -92,20 +92,57 @@ const text: Kind<string> = {
   show: (value) => value
 }
 
-const isHttpUrl = (value: string): boolean => {
+const httpUrl = (value: string): Option.Option<URL> => {
   try {
     const url = new URL(value)
-    return (url.protocol === "http:" || url.protocol === "https:") && url.host !== ""
+    return (url.protocol === "http:" || url.protocol === "https:") && url.host !== "" ? Option.some(url) : Option.none()
   } catch {
-    return false
+    return Option.none()
   }
 }
 
-const url: Kind<string> = {
+const credentialParameter = /^(.*token|.*secret|.*password|passwd|pwd|api[-_]?key|key|auth|sig|signature)$/i
+
+/** `text` with any `user:password@` and the value of any credential-like query parameter replaced by `***`. */
+const redactCredentials = (text: string): string =>
+  text
+    .replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/?#]*@/i, "$1***@")
+    .replace(
+      /([?&#;])([^=&#;]*)=([^&#;]*)/g,
+      (whole, lead: string, name: string) => (credentialParameter.test(name) ? `${lead}${name}=***` : whole)
+    )
+
+const carriesCredential = (url: URL): boolean =>
+  url.username !== "" || url.password !== "" ||
+  [...url.searchParams.keys()].some((name) => credentialParameter.test(name))
+
+/**
+ * An http(s) URL that is shown (in `doctor`, `status`, logs and errors), so it may not carry a credential:
+ * `tokenHome` says where the credential goes instead.
+ */
+const url = (tokenHome: string): Kind<string> => ({
+  ...text,
+  accepts: "an absolute http:// or https:// URL without a credential in it",
+  decode: (value) =>
+    Option.match(httpUrl(value), {
+      onNone: () => Either.left("is not an http(s) URL"),
+      onSome: (parsed) =>
+        carriesCredential(parsed)
+          ? Either.left(
+            `carries a credential (user:password@ or a token parameter), which doctor, status, logs and errors would show; ${tokenHome}`
+          )
+          : Either.right(value)
+    }),
+  json: { type: "string", format: "uri", pattern: "^https?://[^/?#@]+([/?#]|$)" },
+  show: redactCredentials
+})
+
+const tokenIn = (env: string) => `put the token in ${env} instead`
+
+const secretUrl: Kind<string> = {
   ...text,
   accepts: "an absolute http:// or https:// URL",
-  decode: (value) => (isHttpUrl(value) ? Either.right(value) : Either.left("is not an http(s) URL")),
-  json: { type: "string", format: "uri", pattern: "^https?://" }
+  decode: (value) => (Option.isSome(httpUrl(value)) ? Either.right(value) : Either.left("is not an http(s) URL"))
 }
 
 const oneOf = <const L extends string>(...values: ReadonlyArray<L>): Kind<L> => ({
@@ -301,7 +338,12 @@ export const table = {
     "Directory where afk-cli keeps GitHub's answers between runs, so unchanged reads are free 304s; relative to the working directory; off: in memory only."
   ),
   t3: {
-    url: setting("AFK_T3_URL", url, "http://127.0.0.1:3773", "Base URL of the T3 Code server."),
+    url: setting(
+      "AFK_T3_URL",
+      url(tokenIn("AFK_T3_TOKEN")),
+      "http://127.0.0.1:3773",
+      "Base URL of the T3 Code server."
+    ),
     token: secretSetting("AFK_T3_TOKEN", "Bearer token for the T3 server (secret)."),
     model: setting("AFK_T3_MODEL", text, "claude-sonnet-5", "Model for new agent threads."),
     workspaceRoot: setting(
@@ -312,25 +354,30 @@ export const table = {
     ),
     webUrl: setting(
       "AFK_T3_WEB_URL",
-      optional(url),
+      optional(url("remove it: people open this URL in a browser, where no credential belongs")),
       Option.none(),
       "Base URL where people open threads; unset means the server URL."
     )
   },
   tracker: {
     kind: setting("AFK_TRACKER", oneOf("github", "forgejo"), "github", "Which forge hosts the issues."),
-    githubApi: setting("AFK_GITHUB_API", url, "https://api.github.com", "GitHub REST API base URL."),
+    githubApi: setting(
+      "AFK_GITHUB_API",
+      url(tokenIn("GITHUB_TOKEN")),
+      "https://api.github.com",
+      "GitHub REST API base URL."
+    ),
     githubToken: secretSetting("GITHUB_TOKEN", "GitHub token (secret)."),
     forgejoApi: setting(
       "AFK_FORGEJO_API",
-      optional(url),
+      optional(url(tokenIn("FORGEJO_TOKEN"))),
       Option.none(),
       "Forgejo / Gitea API base URL, e.g. https://host/api/v1."
     ),
     forgejoToken: secretSetting("FORGEJO_TOKEN", "Forgejo / Gitea token (secret).")
   },
   slack: {
-    webhookUrl: secretSetting("SLACK_WEBHOOK_URL", "Slack incoming webhook URL (secret).", url),
+    webhookUrl: secretSetting("SLACK_WEBHOOK_URL", "Slack incoming webhook URL (secret).", secretUrl),
     botToken: secretSetting("SLACK_BOT_TOKEN", "Slack bot token for chat.postMessage (secret)."),
     channel: setting("AFK_SLACK_CHANNEL", optional(text), Option.none(), "Channel for chat.postMessage."),
     mention: setting(
@@ -375,11 +422,14 @@ export const defaults: AfkConfig = assemble((setting) => setting.default)
 
 const clip = (value: string): string => (value.length > 200 ? `${value.slice(0, 200)}…` : value)
 
-/** The refusal of `text` for `setting`: names the key, the value (never a secret's), the source and what is accepted. */
+/**
+ * The refusal of `text` for `setting`: names the key, the value (never a secret's, and without any credential a URL
+ * in it carries), the source and what is accepted.
+ */
 export const refuse = (setting: Setting<unknown>, origin: Origin, text: string, problem: string): ConfigError =>
   new ConfigError({
     key: origin.key,
-    ...(setting.secret ? {} : { value: clip(text) }),
+    ...(setting.secret ? {} : { value: clip(redactCredentials(text)) }),
     source: origin.source,
     detail: `${problem}; accepted: ${setting.accepts}`
   })

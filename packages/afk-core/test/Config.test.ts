@@ -202,6 +202,44 @@ describe("strict values", () => {
       expect(config.tracker.forgejoApi).toEqual(Option.some("https://git.example/api/v1"))
     }))
 
+  it.effect("a credential inside a URL setting is refused, never shown, pointing at the token variable", () =>
+    Effect.gen(function*() {
+      const settings = [
+        ["AFK_T3_URL", "AFK_T3_TOKEN"],
+        ["AFK_GITHUB_API", "GITHUB_TOKEN"],
+        ["AFK_FORGEJO_API", "FORGEJO_TOKEN"],
+        ["AFK_T3_WEB_URL", "in a browser"]
+      ] as const
+      const spellings = [
+        [`https://afk:${token}@host.example/api`, "https://***@host.example/api"],
+        [`https://${token}@host.example`, "https://***@host.example"],
+        [`https://host.example/api?access_token=${token}&page=2`, "https://host.example/api?access_token=***&page=2"],
+        [`https://host.example/?x=1&Token=${token}`, "https://host.example/?x=1&Token=***"],
+        [`https://host.example/?private_token=${token}`, "https://host.example/?private_token=***"]
+      ] as const
+      for (const [key, where] of settings) {
+        for (const [value, shown] of spellings) {
+          const error = yield* refusal({ [key]: value })
+          expectNamed(error, key, shown)
+          expect(error.detail).toContain("carries a credential")
+          expect(error.detail).toContain(where)
+          expectNoSecret(error)
+        }
+      }
+      const notHttp = yield* refusal({ AFK_T3_URL: `ftp://u:${token}@host.example/x` })
+      expectNamed(notHttp, "AFK_T3_URL", "ftp://***@host.example/x")
+      expectNoSecret(notHttp)
+      const plain = yield* loadWith({
+        AFK_T3_URL: "https://t3.example:8443/base?region=eu",
+        AFK_GITHUB_API: "https://ghe/api/v3"
+      })
+      expect(plain.t3.url).toBe("https://t3.example:8443/base?region=eu")
+      const webhook = yield* loadWith({ SLACK_WEBHOOK_URL: `https://u:${token}@hooks.example/x` })
+      expect(Option.map(webhook.slack.webhookUrl, Redacted.value)).toEqual(
+        Option.some(`https://u:${token}@hooks.example/x`)
+      )
+    }))
+
   it.effect("the effect/Config descriptor reads the same keys and fails with the key's path", () =>
     Effect.gen(function*() {
       const config = yield* Effect.withConfigProvider(Config.config, fromMap({ AFK_ALLOWLIST: "o/r" }))

@@ -106,6 +106,11 @@ describe("JSON Schema", () => {
     expect(validate(schema, { tracker: { kind: "gitlab" } })).toEqual(["/tracker/kind: not in enum"])
   })
 
+  it("refuses a URL with user:password@", () => {
+    expect(validate(schema, { t3: { url: `http://u:${token}@t3.internal` } })).toEqual(["/t3/url: no match"])
+    expect(validate(schema, { t3: { url: "http://t3.internal:3773/x?y=1" } })).toEqual([])
+  })
+
   it("documents every non-secret setting with its default and env name, and no secret", () => {
     for (const setting of Config.settings) {
       const property = setting.key.split(".").reduce<JsonSchema | undefined>((node, k) => node?.properties?.[k], schema)
@@ -223,6 +228,17 @@ layer(NodeFileSystem.layer)("sources", (it) => {
       const unknownEnv = yield* refused(Config.loadFrom({ env: { AFK_T3_TOKN: token } }))
       expect(unknownEnv.key).toBe("AFK_T3_TOKN")
       expectNoSecret(unknownEnv)
+    }))
+
+  it.scoped("a credential in a URL of the file is refused with the file key, the URL shown without it", () =>
+    Effect.gen(function*() {
+      const root = yield* tempDir
+      const file = `${root}/afk.config.json`
+      yield* write(file, JSON.stringify({ tracker: { githubApi: `https://x:${token}@ghe.example/api/v3` } }))
+      const error = yield* refused(Config.loadFrom({ file }))
+      expect([error.key, error.value]).toEqual(["tracker.githubApi", "https://***@ghe.example/api/v3"])
+      expect(error.detail).toContain("put the token in GITHUB_TOKEN")
+      expectNoSecret(error)
     }))
 
   it.scoped("malformed JSON names the file and the position, never echoing content", () =>
