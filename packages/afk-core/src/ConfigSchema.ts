@@ -70,6 +70,8 @@ const secretSetting = (env: string, description: string, kind: Kind<string> = te
 
 const seconds = int(1)
 
+const distinct = " Must differ from the other three labels (trimmed, any case)."
+
 /** The settings table, nested exactly like `AfkConfig` and `afk.config.json`. */
 export const table = {
   killSwitch: setting("AFK_KILL_SWITCH", boolean, true, "While true AFK dispatches nothing. Arming gate 1 of 2."),
@@ -79,10 +81,15 @@ export const table = {
     [],
     "Repositories (owner/name, any case, each once) AFK may work on; empty means none. Arming gate 2 of 2."
   ),
-  readyLabel: setting("AFK_READY_LABEL", text, "ready-for-agent", "Label a trusted maintainer applies to hand over."),
-  lockLabel: setting("AFK_LOCK_LABEL", text, "agent-in-progress", "Label held while a run owns the issue."),
-  humanLabel: setting("AFK_HUMAN_LABEL", text, "ready-for-human", "Label AFK applies when it escalates."),
-  pausedLabel: setting("AFK_PAUSED_LABEL", text, "paused", "Label that stops AFK touching an issue."),
+  readyLabel: setting(
+    "AFK_READY_LABEL",
+    text,
+    "ready-for-agent",
+    "Label a trusted maintainer applies to hand over." + distinct
+  ),
+  lockLabel: setting("AFK_LOCK_LABEL", text, "agent-in-progress", "Label held while a run owns the issue." + distinct),
+  humanLabel: setting("AFK_HUMAN_LABEL", text, "ready-for-human", "Label AFK applies when it escalates." + distinct),
+  pausedLabel: setting("AFK_PAUSED_LABEL", text, "paused", "Label that stops AFK touching an issue." + distinct),
   maxConcurrentRuns: setting("AFK_MAX_CONCURRENT_RUNS", int(1), 3, "Most runs in flight at once, all repos."),
   fixForwardMaxAttempts: setting(
     "AFK_FIX_FORWARD_MAX_ATTEMPTS",
@@ -149,7 +156,7 @@ export const table = {
     "AFK_CACHE_DIR",
     directoryOrOff,
     Option.some(".afk-cache"),
-    "Directory where afk-cli keeps GitHub's answers between runs, so unchanged reads are free 304s; relative to the working directory; off: in memory only."
+    "Directory where afk-cli keeps GitHub's answers between runs, so unchanged reads are free 304s; relative to the working directory; off: in memory only. Created private (0700); refused, with a warning, if another user could write to it."
   ),
   t3: {
     url: setting(
