@@ -8,16 +8,17 @@
  * unchanged answer is a free 304). Every change to an issue — a label added or removed, a comment, an
  * edit, a close, a reopen, a new issue — moves its `updated_at` to now and so to the top of that list: a
  * probe whose `ETag` is unchanged proves every label list of the repository unchanged. A list read after a
- * probe is remembered under the probe's `ETag` (in the client's cache, so on disk when it has a directory)
- * and served, without a request, while the probe answers the same. What is read of one issue (its events,
- * its last body edit) is remembered under the `updated_at` its latest listing showed.
+ * probe is remembered under the probe's `ETag` and served, without a request, while the probe answers the
+ * same. What is read of one issue (its events, its last body edit) is remembered under the `updated_at` its
+ * latest listing showed. Memos are decisions and live in the client's memory only, never in its cache
+ * directory.
  *
  * Whatever is in doubt is read as before:
  * - a memo is recorded only of a state that has been quiet for `quiet` (the newest change at least that
  *   old on GitHub's clock), so GitHub's lists and events have caught up with it, and a change in the same
  *   second as the newest one cannot hide behind an equal `updated_at`;
- * - the probe is sent only for a list this client (or one sharing its cache directory) has read before, so
- *   a client that never lists twice (a CLI tick without a cache directory) sends no probe at all;
+ * - the probe is sent only for a list this client has read before (only then can a memo answer), so a
+ *   client that never lists twice (a CLI tick) sends no probe at all;
  * - one probe answers every list of the repository for `reuse` (both lists of a tick share it);
  * - a write to the repository through this tracker (a label, a comment, an edit, a close), and a 404 or
  *   410 on one of its issues, drops the probe, the `updated_at`s seen and every memo of the repository

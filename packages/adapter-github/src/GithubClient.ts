@@ -23,7 +23,6 @@ import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Ref from "effect/Ref"
 import * as Schema from "effect/Schema"
-import { createHash } from "node:crypto"
 import * as GithubAuth from "./GithubAuth.js"
 import * as GithubCache from "./GithubCache.js"
 import * as GithubCodec from "./GithubCodec.js"
@@ -47,7 +46,11 @@ export interface Options {
   readonly retries?: number | undefined
   /** The longest wait honoured when GitHub says when to retry; longer asks fail at once. 60 s by default. */
   readonly maxWait?: Duration.DurationInput | undefined
-  /** A directory for the conditional-request cache, shared by short-lived CLI ticks; memory only if absent. */
+  /**
+   * A cache directory for conditional requests, shared by short-lived CLI ticks (files go in its `github`
+   * folder); memory only if absent. Private (0700) and refused unless only this user can write to it
+   * (`GithubCache`); answers that decide trust or identity and every memo stay in memory regardless.
+   */
   readonly cacheDirectory?: string | undefined
   /** Pages followed before a list is declared runaway (an error, never a truncation); 1000 by default. */
   readonly maxPages?: number | undefined
@@ -118,16 +121,22 @@ export interface Service {
     path: string,
     body?: unknown
   ) => Effect.Effect<void, GithubError.GithubError>
-  /** The login this client acts as (`GET /user`; for a GitHub App, `<slug>[bot]` from `GET /app`), cached. */
+  /**
+   * The login this client acts as (`GET /user`; for a GitHub App, `<slug>[bot]` from `GET /app`), asked once per
+   * client and never read from the cache directory.
+   */
   readonly whoami: Effect.Effect<string, GithubError.GithubError>
   readonly stats: Effect.Effect<Stats>
   /** GitHub's clock (epoch ms) as the `Date` of its latest answer puts it, never ahead; the local clock before any. */
   readonly serverTime: Effect.Effect<number>
-  /** Whether the cache holds the first page of this list: this client, or one sharing its directory, read it. */
+  /** Whether this client has read the first page of this list (its memos could then answer for it). */
   readonly listed: (path: string, params?: Params) => Effect.Effect<boolean>
-  /** A value remembered under `key` while `tag` (an ETag, an `updated_at`) still holds; none otherwise. */
+  /** A value this client remembered under `key` while `tag` (an ETag, an `updated_at`) still holds; none otherwise. */
   readonly recall: <A, I>(key: string, tag: string, schema: Schema.Schema<A, I>) => Effect.Effect<Option.Option<A>>
-  /** Remembers `value` under `key` for `tag`, in the response cache (and its directory, when it has one). */
+  /**
+   * Remembers `value` under `key` for `tag`, in this client's memory only: a memo is a decision (a label
+   * history, a refusal), and no file in the cache directory may make one.
+   */
   readonly remember: <A, I>(key: string, tag: string, schema: Schema.Schema<A, I>, value: A) => Effect.Effect<void>
 }
 
@@ -152,11 +161,8 @@ export const graphqlUrl = (baseUrl: string): string => {
   return /\/api\/v3$/.test(base) ? base.replace(/\/api\/v3$/, "/api/graphql") : `${base}/graphql`
 }
 
-/** Memos share the response cache under keys no URL can take. */
+/** Memos share the in-memory cache of trust answers under keys no URL can take. */
 const memoKey = (key: string): string => `afk-memo:${key}`
-
-const identityTtlMillis = 60 * 60 * 1000
-const Identity = Schema.Struct({ login: Schema.String, until: Schema.Number })
 
 const InstallationTokenBody = Schema.Struct({ token: Schema.String, expires_at: Schema.String })
 const UserBody = Schema.Struct({ login: Schema.String })
@@ -171,6 +177,7 @@ export const make = (options: Options): Effect.Effect<Service, never, HttpClient
     const perPage = options.perPage ?? 100
     const maxWait = options.maxWait ?? "60 seconds"
     const cache = yield* GithubCache.make({ directory: options.cacheDirectory })
+    const inMemory = yield* GithubCache.make()
     const counters = yield* Ref.make<Stats>({ requests: 0, notModified: 0, rateLimit: Option.none() })
     const clockOffset = yield* Ref.make(0)
 
@@ -311,7 +318,8 @@ export const make = (options: Options): Effect.Effect<Service, never, HttpClient
 
     const getPage = <A, I>(call: Call, url: string, schema: Schema.Schema<A, I>) =>
       Effect.gen(function*() {
-        const cached = yield* cache.get(url)
+        const store = call.decidesTrust === true ? inMemory : cache
+        const cached = yield* store.get(url)
         const plain = HttpClientRequest.get(url)
         const request = Option.match(cached, {
           onNone: () => plain,
@@ -328,7 +336,7 @@ export const make = (options: Options): Effect.Effect<Service, never, HttpClient
         const etag = response.headers.etag
         const link = response.headers.link
         if (etag !== undefined && response.status === 200) {
-          yield* cache.set(link === undefined ? { url, etag, body } : { url, etag, body, link })
+          yield* store.set(link === undefined ? { url, etag, body } : { url, etag, body, link })
         }
         return { value, link, etag: Option.fromNullable(etag) }
       })
@@ -400,7 +408,7 @@ export const make = (options: Options): Effect.Effect<Service, never, HttpClient
 
     const recall = <A, I>(key: string, tag: string, schema: Schema.Schema<A, I>) =>
       Effect.flatMap(
-        cache.get(memoKey(key)),
+        inMemory.get(memoKey(key)),
         (entry) =>
           Option.isSome(entry) && entry.value.etag === tag
             ? Effect.option(GithubCodec.jsonDecoder(schema)(entry.value.body))
@@ -408,21 +416,11 @@ export const make = (options: Options): Effect.Effect<Service, never, HttpClient
       )
     const remember = <A, I>(key: string, tag: string, schema: Schema.Schema<A, I>, value: A) =>
       GithubCodec.encoder(schema)(value).pipe(
-        Effect.flatMap((encoded) =>
-          cache.set({ url: memoKey(key), etag: tag, body: JSON.stringify(encoded) })
-        ),
+        Effect.flatMap((encoded) => inMemory.set({ url: memoKey(key), etag: tag, body: JSON.stringify(encoded) })),
         Effect.catchAll((error) => Effect.logWarning("GitHub client: a value could not be remembered", key, error))
       )
-    // The bot's login, remembered (on disk with a cache directory) under the credential's fingerprint for an
-    // hour, so a CLI tick's fresh process does not ask again; a renamed account is picked up within the hour.
-    const identityKey = `whoami ${baseUrl} ${
-      options.auth._tag === "Token"
-        ? createHash("sha256").update(Redacted.value(options.auth.token)).digest("hex").slice(0, 24)
-        : `app ${options.auth.appId}`
-    }`
-
     const login = yield* Ref.make(Option.none<string>())
-    const whoamiCall = { operation: "whoami", permission: "Metadata: read" }
+    const whoamiCall = { operation: "whoami", permission: "Metadata: read", decidesTrust: true }
     const fetchLogin = installation === undefined
       ? getPage(whoamiCall, `${baseUrl}/user`, UserBody).pipe(Effect.map(({ value }) => value.login))
       : Effect.gen(function*() {
@@ -449,25 +447,11 @@ export const make = (options: Options): Effect.Effect<Service, never, HttpClient
       whoami: Effect.flatMap(Ref.get(login), (known) =>
         Option.match(known, {
           onSome: Effect.succeed,
-          onNone: () =>
-            Effect.gen(function*() {
-              const now = yield* Clock.currentTimeMillis
-              const remembered = yield* recall(identityKey, "identity", Identity)
-              const value = Option.isSome(remembered) && remembered.value.until > now
-                ? remembered.value.login
-                : yield* fetchLogin.pipe(
-                  Effect.tap((fetched) =>
-                    remember(identityKey, "identity", Identity, { login: fetched, until: now + identityTtlMillis })
-                  )
-                )
-              yield* Ref.set(login, Option.some(value))
-              return value
-            })
+          onNone: () => Effect.tap(fetchLogin, (value) => Ref.set(login, Option.some(value)))
         })),
       stats: Ref.get(counters),
       serverTime: Effect.zipWith(Clock.currentTimeMillis, Ref.get(clockOffset), (now, offset) => now + offset),
-      listed: (path, params = {}) =>
-        Effect.map(cache.get(urlOf(path, { ...params, per_page: perPage })), Option.isSome),
+      listed: (path, params = {}) => cache.held(urlOf(path, { ...params, per_page: perPage })),
       recall,
       remember
     })

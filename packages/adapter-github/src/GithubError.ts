@@ -33,6 +33,11 @@ export interface Call {
    * refusal, and a failure after GitHub may have acted says so (`HttpKit.nonIdempotent`).
    */
   readonly idempotent?: boolean | undefined
+  /**
+   * `true` for a read whose answer decides trust or identity (a collaborator's permission, who the bot is): it
+   * is cached in memory only, never read from or written to the cache directory.
+   */
+  readonly decidesTrust?: boolean | undefined
 }
 
 /** The credentials the client holds, never quoted back. */

@@ -28,8 +28,8 @@ export interface Options {
   /** How long a trust answer is reused (about one tick); 60 s by default. */
   readonly trustTtl?: Duration.DurationInput | undefined
   /**
-   * How long an untrusted answer is remembered in the client's cache (on disk with a cache directory), so a
-   * backlog refused every tick does not ask again each time; 10 minutes by default. Only refusals are kept
+   * How long an untrusted answer is remembered (in the client's memory, never in its cache directory), so a
+   * backlog refused every pass does not ask again each time; 10 minutes by default. Only refusals are kept
    * this long: a promoted collaborator's label counts within this time, a demoted one's within `trustTtl`.
    */
   readonly untrustedTtl?: Duration.DurationInput | undefined
@@ -168,7 +168,7 @@ export const make = (options: Options = {}): Effect.Effect<Tracker.Service, neve
     const permission = (repo: Domain.Repo, login: string) =>
       client
         .get(
-          { operation: "isTrusted", permission: "Metadata: read" },
+          { operation: "isTrusted", permission: "Metadata: read", decidesTrust: true },
           GithubClient.repoPath(repo, "collaborators", login, "permission"),
           PermissionBody
         )

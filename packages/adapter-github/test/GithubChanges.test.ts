@@ -135,7 +135,7 @@ describe("GithubChanges: the change probe and its memos", () => {
       expect(sent(fake)).toEqual([probe, ...pages("afk")])
     }))
 
-  it.effect("a fresh client sharing the cache directory (the next CLI tick) reads an idle repository with one 304", () =>
+  it.effect("a fresh client sharing the cache directory (the next CLI tick) reads an idle repository free, no probe", () =>
     Effect.gen(function*() {
       const fake = yield* world
       const cacheDirectory = join(scratch, "shared")
@@ -149,8 +149,8 @@ describe("GithubChanges: the change probe and its memos", () => {
       fake.resetCounters()
       yield* nextPass
       expect(yield* tick).toEqual(first)
-      expect(sent(fake)).toEqual([probe])
-      expect(fake.counters().points).toBe(0)
+      expect(sent(fake)).toEqual(pages("afk"))
+      expect(fake.counters()).toEqual({ requests: 3, points: 0, notModified: 3 })
     }))
 
   it.effect("a client that never read a list sends no probe (a CLI tick without a cache directory)", () =>
@@ -202,7 +202,7 @@ describe("GithubChanges: the change probe and its memos", () => {
       expect(sent(fake)).toContain(events)
     }))
 
-  it.effect("label events are remembered across clients sharing the cache directory", () =>
+  it.effect("label events are remembered by their client only; a fresh one sharing the directory reads them free", () =>
     Effect.gen(function*() {
       const fake = yield* world
       const cacheDirectory = join(scratch, "events")
@@ -213,7 +213,8 @@ describe("GithubChanges: the change probe and its memos", () => {
       const first = yield* tick
       fake.resetCounters()
       expect(yield* tick).toEqual(first)
-      expect(sent(fake).filter((line) => line.includes("/events"))).toEqual([])
+      expect(fake.log.filter((e) => e.path.includes("/events")).map((e) => e.status)).toEqual([304])
+      expect(fake.counters().points).toBe(0)
     }))
 
   it.effect("the label events of an issue the adapter just labelled are read from GitHub, not remembered", () =>

@@ -7,7 +7,6 @@ import * as TestClock from "effect/TestClock"
 import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import * as GithubAuth from "../src/GithubAuth.js"
 import { GithubFake } from "../src/testing/index.js"
 import { repo, seed, sent, trackerOver } from "./support.js"
 
@@ -167,38 +166,39 @@ describe("GithubTracker over the GitHub fake", () => {
       expect(sent(fake)).toEqual(["GET /user"])
     }))
 
-  it.scoped("P1: fresh clients sharing a cache directory ask who the bot is once an hour", () =>
+  it.scoped("fresh clients sharing a cache directory each ask who the bot is: identity is never read from disk", () =>
     Effect.gen(function*() {
       const fake = fakeWith()
       const cacheDirectory = yield* scratch
       const whoami = Effect.flatMap(trackerOver(fake, { cacheDirectory }), (tracker) => tracker.whoami)
       expect(yield* whoami).toBe("afk-bot")
       expect(yield* whoami).toBe("afk-bot")
-      expect(sent(fake)).toEqual(["GET /user"])
-      yield* TestClock.adjust("61 minutes")
-      expect(yield* whoami).toBe("afk-bot")
-      expect(sent(fake)).toEqual(["GET /user", "GET /user"])
-      expect(yield* Effect.flatMap(trackerOver(fake, { auth: GithubAuth.token("ghp_another") }), (t) => t.whoami))
-        .toBe("afk-bot")
-      expect(sent(fake)).toHaveLength(3)
+      expect(fake.log.map((e) => `${e.method} ${e.path} ${e.conditional ? "conditional" : "plain"}`)).toEqual([
+        "GET /user plain",
+        "GET /user plain"
+      ])
     }))
 
-  it.scoped("P1: an untrusted answer is remembered across clients for untrustedTtl; a trusted one only per client", () =>
+  it.scoped("an untrusted answer is remembered for untrustedTtl by its client only; a trusted one for trustTtl", () =>
     Effect.gen(function*() {
       const fake = fakeWith()
       const cacheDirectory = yield* scratch
-      const asks = (login: string) =>
-        Effect.flatMap(trackerOver(fake, { cacheDirectory }), (tracker) => tracker.isTrusted(repo, login))
+      const tracker = yield* trackerOver(fake, { cacheDirectory })
+      const fresh = Effect.flatMap(trackerOver(fake, { cacheDirectory }), (t) => t.isTrusted(repo, "mallory"))
       const permissionReads = () => sent(fake).filter((line) => line.includes("/collaborators/")).length
-      expect(yield* asks("mallory")).toBe(false)
-      expect(yield* asks("mallory")).toBe(false)
+      expect(yield* tracker.isTrusted(repo, "mallory")).toBe(false)
+      yield* TestClock.adjust("2 minutes")
+      expect(yield* tracker.isTrusted(repo, "mallory")).toBe(false)
       expect(permissionReads()).toBe(1)
-      expect(yield* asks("alice")).toBe(true)
-      expect(yield* asks("alice")).toBe(true)
-      expect(permissionReads()).toBe(3)
-      yield* TestClock.adjust("11 minutes")
-      expect(yield* asks("mallory")).toBe(false)
+      expect(yield* fresh).toBe(false)
+      expect(permissionReads()).toBe(2)
+      expect(yield* tracker.isTrusted(repo, "alice")).toBe(true)
+      yield* TestClock.adjust("2 minutes")
+      expect(yield* tracker.isTrusted(repo, "alice")).toBe(true)
       expect(permissionReads()).toBe(4)
+      yield* TestClock.adjust("11 minutes")
+      expect(yield* tracker.isTrusted(repo, "mallory")).toBe(false)
+      expect(permissionReads()).toBe(5)
     }))
 
   it.effect("works against a GitHub Enterprise base URL (https://host/api/v3), pages included", () =>

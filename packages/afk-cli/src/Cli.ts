@@ -9,6 +9,7 @@ import * as Demo from "./commands/Demo.js"
 import * as Doctor from "./commands/Doctor.js"
 import * as Passes from "./commands/Passes.js"
 import * as Status from "./commands/Status.js"
+import * as Echo from "./Echo.js"
 import type { Wiring } from "./Wiring.js"
 
 /** The package version (read from package.json next to `src/` and `dist/`). */
@@ -19,15 +20,18 @@ export const command = (wiring: Wiring) =>
   Command.make("afk-cli").pipe(
     Command.withDescription("Run coding agents on an issue backlog, unattended and safely."),
     Command.withSubcommands([
-      Passes.tick(wiring),
-      Passes.poll(wiring),
-      Passes.watch(wiring),
-      Status.command(wiring),
-      Doctor.command(wiring),
-      Demo.command(wiring),
+      Echo.unmasked(Passes.tick(wiring)),
+      Echo.unmasked(Passes.poll(wiring)),
+      Echo.unmasked(Passes.watch(wiring)),
+      Echo.unmasked(Status.command(wiring)),
+      Echo.unmasked(Doctor.command(wiring)),
+      Echo.unmasked(Demo.command(wiring)),
       ConfigSchema.command
     ])
   )
+
+/** The words of the command tree, which an error may repeat (anything else typed may be a secret). */
+const words: ReadonlySet<string> = new Set(["tick", "poll", "watch", "status", "doctor", "demo", "config", "schema"])
 
 /**
  * `@effect/cli` recognises its built-in `--log-level` only right after a command name, so
@@ -40,8 +44,11 @@ export const liftLogLevel = (argv: ReadonlyArray<string>): ReadonlyArray<string>
   return [...argv.slice(0, 2), ...argv.slice(at, at + width), ...argv.slice(2, at), ...argv.slice(at + width)]
 }
 
-/** Parses `argv` (as `process.argv`) and runs the chosen command. */
+/**
+ * Parses `argv` (as `process.argv`) and runs the chosen command. A value or stray argument the parser refuses is
+ * never printed back (`Echo`): it may be a token typed in the wrong place.
+ */
 export const run = (wiring: Wiring) => {
   const cli = Command.run(command(wiring), { name: "afk-cli", version })
-  return (argv: ReadonlyArray<string>) => cli(liftLogLevel(argv))
+  return (argv: ReadonlyArray<string>) => Echo.guarded(argv, words, cli(liftLogLevel(argv)))
 }

@@ -14,7 +14,6 @@ import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import type * as Redacted from "effect/Redacted"
-import { join } from "node:path"
 import { type AgentRuntime, Ci, Config, ConsoleNotifier, DryRun, type Notifier, T3, Tracker } from "./Core.js"
 
 /** Everything the programs need. */
@@ -33,8 +32,9 @@ const secretRequired = (value: Option.Option<Redacted.Redacted>, key: string, wh
 
 /**
  * `Tracker` + `Ci` for the configured forge. GitHub's conditional-request cache lives in `AFK_CACHE_DIR`/github,
- * so each tick (a new process) reads unchanged lists as free 304s; a directory it cannot write only costs
- * those savings (the adapter logs a warning and carries on).
+ * so each tick (a new process) reads unchanged lists as free 304s; a directory it cannot write, or one another
+ * user could write to, only costs those savings (the adapter logs one warning and keeps the cache in memory).
+ * Who the bot is, who is trusted and every memo are never read from it.
  */
 export const forge = (
   config: Config.AfkConfig
@@ -49,7 +49,7 @@ export const forge = (
             GithubClient.layer({
               auth: GithubAuth.token(token),
               baseUrl: tracker.githubApi,
-              cacheDirectory: Option.getOrUndefined(Option.map(config.cacheDir, (dir) => join(dir, "github")))
+              cacheDirectory: Option.getOrUndefined(config.cacheDir)
             })
           )
         )

@@ -27,7 +27,10 @@ export const options = {
     Options.optional
   ),
   set: Options.keyValueMap("set").pipe(
-    Options.withDescription("Override one setting by its env name, e.g. --set AFK_ALLOWLIST=acme/app (repeatable)."),
+    Options.withDescription(
+      "Override one setting by its env name, e.g. --set AFK_ALLOWLIST=acme/app (repeatable). Not for tokens: " +
+        "flags show in the process list, so secrets go in the environment or --config-dir."
+    ),
     Options.optional
   ),
   logFormat: logFormat.pipe(Options.withDefault("pretty" as const))

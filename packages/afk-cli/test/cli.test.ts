@@ -6,6 +6,7 @@ import * as Exit from "effect/Exit"
 import * as FiberId from "effect/FiberId"
 import * as Cli from "../src/Cli.js"
 import * as StatusCommand from "../src/commands/Status.js"
+import * as Echo from "../src/Echo.js"
 import * as Outcome from "../src/Outcome.js"
 
 describe("argv and exit codes (in process)", () => {
@@ -26,6 +27,27 @@ describe("argv and exit codes (in process)", () => {
       "t3"
     ])
     expect(Cli.liftLogLevel([...head, "tick", "--dry-run"])).toEqual([...head, "tick", "--dry-run"])
+  })
+
+  it("what the command line an error repeats: flag names and command words, never a value or a stray argument", () => {
+    const token = "ghp_ECHOSECRET0123456789"
+    const argv = ["node", "afk-cli", "tick", "--dryrun", `--github-token=${token}`, "--skip", token, "jso"]
+    const mask = Echo.mask(argv, new Set(["tick"]))
+    expect(mask(`Received unknown argument: '--github-token=${token}'`)).toBe(
+      "Received unknown argument: '--github-token=<value not shown>'"
+    )
+    expect(mask(`Received unknown argument: '${token}'`)).toBe("Received unknown argument: '<value not shown>'")
+    expect(mask(`--skip: unknown check "${token}"; use tracker`)).toBe(
+      "--skip: unknown check \"<value not shown>\"; use tracker"
+    )
+    expect(mask(`a bare ${token}, twice: ${token}`)).toBe("a bare <value not shown>, twice: <value not shown>")
+    expect(mask("Received unknown argument: '--dryrun'")).toBe("Received unknown argument: '--dryrun'")
+    expect(mask("Invalid subcommand for afk-cli - use one of 'tick', 'poll'")).toBe(
+      "Invalid subcommand for afk-cli - use one of 'tick', 'poll'"
+    )
+    expect(mask("Expected one of the following cases: pretty, json; got 'jso'")).toBe(
+      "Expected one of the following cases: pretty, json; got '<value not shown>'"
+    )
   })
 
   it("maps how the program ended to 0, 1, 2 or 130", () => {

@@ -124,11 +124,14 @@ const fromProviderError = (error: EffectConfigError.ConfigError): ConfigError =>
   })
 }
 
+const loadWith = (originOf: (env: string) => ConfigSchema.Origin): Effect.Effect<AfkConfig, ConfigError> =>
+  raw.pipe(
+    Effect.mapError(fromProviderError),
+    Effect.flatMap((values) => ConfigSchema.decodeAll(values, originOf))
+  )
+
 /** Reads and validates the configuration through the current `ConfigProvider` (env vars unless replaced). */
-export const load: Effect.Effect<AfkConfig, ConfigError> = raw.pipe(
-  Effect.mapError(fromProviderError),
-  Effect.flatMap((values) => ConfigSchema.decodeAll(values, envOrigin))
-)
+export const load: Effect.Effect<AfkConfig, ConfigError> = loadWith(envOrigin)
 
 /** Where to read configuration from; every source is optional and checked strictly. */
 export interface Sources {
@@ -149,6 +152,9 @@ export interface Sources {
 export const provider = (
   sources: Sources
 ): Effect.Effect<ConfigProvider.ConfigProvider, ConfigError, FileSystem.FileSystem> =>
+  Effect.map(merged(sources), providerOf)
+
+const merged = (sources: Sources) =>
   Effect.gen(function*() {
     const layers = [
       sources.file === undefined ? [] : yield* ConfigSources.file(sources.file),
@@ -156,12 +162,19 @@ export const provider = (
       yield* ConfigSources.env(sources.env ?? {}),
       yield* ConfigSources.overrides(sources.overrides ?? {})
     ]
-    return ConfigProvider.fromMap(new Map(layers.flat().map((value) => [value.env, value.text])))
+    return new Map(layers.flat().map((value) => [value.env, value]))
   })
 
-/** `provider(sources)` then `load` through it. */
+const providerOf = (values: ReadonlyMap<string, ConfigSources.Value>) =>
+  ConfigProvider.fromMap(new Map([...values].map(([env, value]) => [env, value.text])))
+
+/** `provider(sources)` then `load` through it; an error naming two settings says where each came from. */
 export const loadFrom = (sources: Sources): Effect.Effect<AfkConfig, ConfigError, FileSystem.FileSystem> =>
-  Effect.flatMap(provider(sources), (configProvider) => Effect.withConfigProvider(load, configProvider))
+  Effect.flatMap(merged(sources), (values) =>
+    Effect.withConfigProvider(
+      loadWith((env) => values.get(env)?.origin ?? envOrigin(env)),
+      providerOf(values)
+    ))
 
 const groupDescriptions: Record<string, string> = {
   t3: "The T3 Code agent server.",

@@ -1,15 +1,30 @@
 /**
  * The one table of AFK's settings (file key, env name, kind, default, secret?, description) and the strict
  * parsing derived from it. Internal to `Config`, which builds `describe`, `settings` and the JSON Schema of
- * `afk.config.json` from the same table, so docs, schema, env parsing and `describe` cannot drift apart.
+ * `afk.config.json` from the same table, so docs, schema, env parsing and `describe` cannot drift apart. The kinds
+ * of value (how each parses, is shown and is schema-typed) are in `ConfigKinds`.
  */
 import * as Either from "effect/Either"
-import * as JSONSchema from "effect/JSONSchema"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
 import type { AfkConfig } from "./Config.js"
-import { Repo } from "./Domain.js"
+import {
+  boolean,
+  directoryOrOff,
+  int,
+  type Kind,
+  list,
+  oneOf,
+  optional,
+  redactCredentials,
+  repos,
+  secret,
+  secretUrl,
+  text,
+  tokenIn,
+  url
+} from "./ConfigKinds.js"
 
 /** A configuration value that was refused; `value` is never set for a secret. */
 export class ConfigError extends Schema.TaggedError<ConfigError>()("ConfigError", {
@@ -30,18 +45,6 @@ export interface Origin {
   readonly key: string
 }
 
-interface Kind<A> {
-  /** What a value must look like, in words, for error messages. */
-  readonly accepts: string
-  /** Parses trimmed, non-blank text; `Left` is the problem, never containing the value. */
-  readonly decode: (text: string) => Either.Either<A, string>
-  /** The env-style text of a value found in `afk.config.json`; `Left` is the problem. */
-  readonly fromJson: (value: unknown) => Either.Either<string, string>
-  readonly json: Record<string, unknown>
-  toJson(value: A): unknown
-  show(value: A): string
-}
-
 /** One row of the settings table. */
 export interface Setting<A> extends Kind<A> {
   readonly _tag: "Setting"
@@ -50,138 +53,6 @@ export interface Setting<A> extends Kind<A> {
   readonly secret: boolean
   readonly description: string
 }
-
-const jsonString = (value: unknown): Either.Either<string, string> =>
-  typeof value === "string" ? Either.right(value) : Either.left("expected a JSON string")
-
-const boolean: Kind<boolean> = {
-  accepts: "1, true, yes, on, 0, false, no or off (trimmed, any case)",
-  decode: (text) => {
-    const lower = text.toLowerCase()
-    if (["1", "true", "yes", "on"].includes(lower)) return Either.right(true)
-    if (["0", "false", "no", "off"].includes(lower)) return Either.right(false)
-    return Either.left("is not a boolean")
-  },
-  fromJson: (value) => typeof value === "boolean" ? Either.right(String(value)) : Either.left("expected true or false"),
-  json: { type: "boolean" },
-  toJson: (value) => value,
-  show: String
-}
-
-const int = (minimum: number): Kind<number> => ({
-  accepts: minimum === Number.MIN_SAFE_INTEGER ? "a whole number" : `a whole number >= ${minimum}`,
-  decode: (text) => {
-    if (!/^[+-]?\d+$/.test(text)) {
-      return Either.left(Number.isFinite(Number(text)) ? "is not a whole number" : "is not a number")
-    }
-    const value = Number(text)
-    return Number.isSafeInteger(value) && value >= minimum ? Either.right(value) : Either.left("is out of range")
-  },
-  fromJson: (value) => typeof value === "number" ? Either.right(String(value)) : Either.left("expected a JSON number"),
-  json: minimum === Number.MIN_SAFE_INTEGER ? { type: "integer" } : { type: "integer", minimum },
-  toJson: (value) => value,
-  show: String
-})
-
-const text: Kind<string> = {
-  accepts: "any text",
-  decode: Either.right,
-  fromJson: jsonString,
-  json: { type: "string" },
-  toJson: (value) => value,
-  show: (value) => value
-}
-
-const isHttpUrl = (value: string): boolean => {
-  try {
-    const url = new URL(value)
-    return (url.protocol === "http:" || url.protocol === "https:") && url.host !== ""
-  } catch {
-    return false
-  }
-}
-
-const url: Kind<string> = {
-  ...text,
-  accepts: "an absolute http:// or https:// URL",
-  decode: (value) => (isHttpUrl(value) ? Either.right(value) : Either.left("is not an http(s) URL")),
-  json: { type: "string", format: "uri", pattern: "^https?://" }
-}
-
-const oneOf = <const L extends string>(...values: ReadonlyArray<L>): Kind<L> => ({
-  ...text,
-  accepts: `one of ${values.join(", ")}`,
-  decode: (value) => {
-    const found = values.find((literal) => literal === value)
-    return found === undefined ? Either.left("is not an accepted value") : Either.right(found)
-  },
-  json: { type: "string", enum: values },
-  toJson: (value) => value,
-  show: (value) => value
-})
-
-const splitList = (value: string): ReadonlyArray<string> =>
-  value
-    .split(",")
-    .map((item) => item.trim())
-    .filter((item) => item !== "")
-
-const fromJsonList = (value: unknown): Either.Either<string, string> => {
-  if (!Array.isArray(value) || !value.every((item) => typeof item === "string")) {
-    return Either.left("expected an array of strings")
-  }
-  const withComma = value.find((item) => item.includes(","))
-  return withComma === undefined
-    ? Either.right(value.join(","))
-    : Either.left(`item ${JSON.stringify(withComma)} contains ',' (lists are comma-separated; use a * wildcard)`)
-}
-
-const list: Kind<ReadonlyArray<string>> = {
-  accepts: "a comma-separated list (items trimmed, empty items dropped)",
-  decode: (value) => Either.right(splitList(value)),
-  fromJson: fromJsonList,
-  json: { type: "array", items: { type: "string", pattern: "^[^,]*$" } },
-  toJson: (value) => value,
-  show: (value) => (value.length === 0 ? "(empty)" : value.join(","))
-}
-
-const repoPattern = (JSONSchema.make(Repo) as { readonly pattern?: string }).pattern ?? "/"
-const decodeRepo = Schema.decodeUnknownOption(Repo)
-
-const repos: Kind<ReadonlyArray<Repo>> = {
-  ...list,
-  accepts: "a comma-separated list of owner/name repositories",
-  decode: (value) => {
-    const entries = splitList(value)
-    const parsed = entries.flatMap((entry) => Option.toArray(decodeRepo(entry)))
-    const bad = entries.find((entry) => Option.isNone(decodeRepo(entry)))
-    return bad === undefined ? Either.right(parsed) : Either.left(`entry ${JSON.stringify(bad)} is not owner/name`)
-  },
-  json: { type: "array", items: { type: "string", pattern: repoPattern } }
-}
-
-const optional = <A>(kind: Kind<A>): Kind<Option.Option<A>> => ({
-  ...kind,
-  decode: (value) => Either.map(kind.decode(value), Option.some),
-  toJson: Option.getOrUndefined,
-  show: Option.match({ onNone: () => "(unset)", onSome: (value) => kind.show(value) })
-})
-
-const directoryOrOff: Kind<Option.Option<string>> = {
-  ...optional(text),
-  accepts: "a directory path, or off",
-  decode: (value) => Either.right(value.toLowerCase() === "off" ? Option.none() : Option.some(value)),
-  toJson: Option.getOrElse(() => "off"),
-  show: Option.getOrElse(() => "off")
-}
-
-const secret = (kind: Kind<string>): Kind<Option.Option<Redacted.Redacted>> => ({
-  ...optional(kind),
-  decode: (value) => Either.map(kind.decode(value), (valid) => Option.some(Redacted.make(valid))),
-  fromJson: () => Either.left("secrets are not allowed in the config file"),
-  toJson: () => undefined,
-  show: Option.match({ onNone: () => "(unset)", onSome: () => "<redacted>" })
-})
 
 const setting = <A>(env: string, kind: Kind<A>, defaultValue: A, description: string): Setting<A> => ({
   ...kind,
@@ -199,6 +70,8 @@ const secretSetting = (env: string, description: string, kind: Kind<string> = te
 
 const seconds = int(1)
 
+const distinct = " Must differ from the other three labels (trimmed, any case)."
+
 /** The settings table, nested exactly like `AfkConfig` and `afk.config.json`. */
 export const table = {
   killSwitch: setting("AFK_KILL_SWITCH", boolean, true, "While true AFK dispatches nothing. Arming gate 1 of 2."),
@@ -206,12 +79,17 @@ export const table = {
     "AFK_ALLOWLIST",
     repos,
     [],
-    "Repositories (owner/name) AFK may work on; empty means none. Arming gate 2 of 2."
+    "Repositories (owner/name, any case, each once) AFK may work on; empty means none. Arming gate 2 of 2."
   ),
-  readyLabel: setting("AFK_READY_LABEL", text, "ready-for-agent", "Label a trusted maintainer applies to hand over."),
-  lockLabel: setting("AFK_LOCK_LABEL", text, "agent-in-progress", "Label held while a run owns the issue."),
-  humanLabel: setting("AFK_HUMAN_LABEL", text, "ready-for-human", "Label AFK applies when it escalates."),
-  pausedLabel: setting("AFK_PAUSED_LABEL", text, "paused", "Label that stops AFK touching an issue."),
+  readyLabel: setting(
+    "AFK_READY_LABEL",
+    text,
+    "ready-for-agent",
+    "Label a trusted maintainer applies to hand over." + distinct
+  ),
+  lockLabel: setting("AFK_LOCK_LABEL", text, "agent-in-progress", "Label held while a run owns the issue." + distinct),
+  humanLabel: setting("AFK_HUMAN_LABEL", text, "ready-for-human", "Label AFK applies when it escalates." + distinct),
+  pausedLabel: setting("AFK_PAUSED_LABEL", text, "paused", "Label that stops AFK touching an issue." + distinct),
   maxConcurrentRuns: setting("AFK_MAX_CONCURRENT_RUNS", int(1), 3, "Most runs in flight at once, all repos."),
   fixForwardMaxAttempts: setting(
     "AFK_FIX_FORWARD_MAX_ATTEMPTS",
@@ -278,10 +156,15 @@ export const table = {
     "AFK_CACHE_DIR",
     directoryOrOff,
     Option.some(".afk-cache"),
-    "Directory where afk-cli keeps GitHub's answers between runs, so unchanged reads are free 304s; relative to the working directory; off: in memory only."
+    "Directory where afk-cli keeps GitHub's answers between runs, so unchanged reads are free 304s; relative to the working directory; off: in memory only. Created private (0700); refused, with a warning, if another user could write to it."
   ),
   t3: {
-    url: setting("AFK_T3_URL", url, "http://127.0.0.1:3773", "Base URL of the T3 Code server."),
+    url: setting(
+      "AFK_T3_URL",
+      url(tokenIn("AFK_T3_TOKEN")),
+      "http://127.0.0.1:3773",
+      "Base URL of the T3 Code server."
+    ),
     token: secretSetting("AFK_T3_TOKEN", "Bearer token for the T3 server (secret)."),
     model: setting("AFK_T3_MODEL", text, "claude-sonnet-5", "Model for new agent threads."),
     workspaceRoot: setting(
@@ -292,25 +175,30 @@ export const table = {
     ),
     webUrl: setting(
       "AFK_T3_WEB_URL",
-      optional(url),
+      optional(url("remove it: people open this URL in a browser, where no credential belongs")),
       Option.none(),
       "Base URL where people open threads; unset means the server URL."
     )
   },
   tracker: {
     kind: setting("AFK_TRACKER", oneOf("github", "forgejo"), "github", "Which forge hosts the issues."),
-    githubApi: setting("AFK_GITHUB_API", url, "https://api.github.com", "GitHub REST API base URL."),
+    githubApi: setting(
+      "AFK_GITHUB_API",
+      url(tokenIn("GITHUB_TOKEN")),
+      "https://api.github.com",
+      "GitHub REST API base URL."
+    ),
     githubToken: secretSetting("GITHUB_TOKEN", "GitHub token (secret)."),
     forgejoApi: setting(
       "AFK_FORGEJO_API",
-      optional(url),
+      optional(url(tokenIn("FORGEJO_TOKEN"))),
       Option.none(),
       "Forgejo / Gitea API base URL, e.g. https://host/api/v1."
     ),
     forgejoToken: secretSetting("FORGEJO_TOKEN", "Forgejo / Gitea token (secret).")
   },
   slack: {
-    webhookUrl: secretSetting("SLACK_WEBHOOK_URL", "Slack incoming webhook URL (secret).", url),
+    webhookUrl: secretSetting("SLACK_WEBHOOK_URL", "Slack incoming webhook URL (secret).", secretUrl),
     botToken: secretSetting("SLACK_BOT_TOKEN", "Slack bot token for chat.postMessage (secret)."),
     channel: setting("AFK_SLACK_CHANNEL", optional(text), Option.none(), "Channel for chat.postMessage."),
     mention: setting(
@@ -355,11 +243,14 @@ export const defaults: AfkConfig = assemble((setting) => setting.default)
 
 const clip = (value: string): string => (value.length > 200 ? `${value.slice(0, 200)}…` : value)
 
-/** The refusal of `text` for `setting`: names the key, the value (never a secret's), the source and what is accepted. */
+/**
+ * The refusal of `text` for `setting`: names the key, the value (never a secret's, and without any credential a URL
+ * in it carries), the source and what is accepted.
+ */
 export const refuse = (setting: Setting<unknown>, origin: Origin, text: string, problem: string): ConfigError =>
   new ConfigError({
     key: origin.key,
-    ...(setting.secret ? {} : { value: clip(text) }),
+    ...(setting.secret ? {} : { value: clip(redactCredentials(text)) }),
     source: origin.source,
     detail: `${problem}; accepted: ${setting.accepts}`
   })
@@ -375,18 +266,64 @@ export const decodeValue = (
   return Either.mapLeft(setting.decode(trimmed), (problem) => refuse(setting, origin, trimmed, problem))
 }
 
-/** Builds a whole `AfkConfig` from raw env-style values, failing on the first refused value in table order. */
+const labels: ReadonlyArray<Setting<string>> = [table.readyLabel, table.lockLabel, table.humanLabel, table.pausedLabel]
+
+const whence = (origin: Origin | undefined): string =>
+  origin === undefined
+    ? "built-in default"
+    : byEnv.has(origin.key)
+    ? origin.source
+    : `${origin.key} in ${origin.source}`
+
+/**
+ * The lock, ready, human and paused labels must be four different labels, compared as the forges and the
+ * policy compare them (trimmed, any case): one label in two roles would, say, make every claim a hand-over.
+ */
+const sameLabels = (
+  value: (setting: Setting<string>) => string,
+  originOf: (setting: Setting<string>) => Origin | undefined
+): Option.Option<ConfigError> => {
+  for (const [i, a] of labels.entries()) {
+    for (const b of labels.slice(i + 1)) {
+      const [first, second] = [value(a).trim(), value(b).trim()]
+      if (first.toLowerCase() !== second.toLowerCase()) continue
+      const both = first === second
+        ? JSON.stringify(first)
+        : `${JSON.stringify(first.toLowerCase())} once trimmed and lower-cased (${JSON.stringify(first)} and ${
+          JSON.stringify(second)
+        })`
+      return Option.some(
+        new ConfigError({
+          key: `${a.env} and ${b.env}`,
+          source: `${a.env}: ${whence(originOf(a))}; ${b.env}: ${whence(originOf(b))}`,
+          detail:
+            `are both ${both}; a label must name one thing, so give one of them another value (labels compare case-insensitively)`
+        })
+      )
+    }
+  }
+  return Option.none()
+}
+
+/**
+ * Builds a whole `AfkConfig` from raw env-style values, failing on the first refused value in table order, then
+ * on two roles given one label.
+ */
 export const decodeAll = (
   raw: ReadonlyMap<string, string | Redacted.Redacted>,
   originOf: (env: string) => Origin
 ): Either.Either<AfkConfig, ConfigError> => {
   const decoded = new Map<Setting<unknown>, unknown>()
+  const given = new Map<Setting<unknown>, Origin>()
   for (const { setting } of entries) {
     const value = raw.get(setting.env)
     if (value === undefined) continue
     const result = decodeValue(setting, value, originOf(setting.env))
     if (Either.isLeft(result)) return Either.left(result.left)
     decoded.set(setting, result.right)
+    if ((Redacted.isRedacted(value) ? "" : value).trim() !== "") given.set(setting, originOf(setting.env))
   }
-  return Either.right(assemble((setting) => (decoded.has(setting) ? decoded.get(setting) : setting.default)))
+  const valueOf = (setting: Setting<unknown>) => (decoded.has(setting) ? decoded.get(setting) : setting.default)
+  const clash = sameLabels((setting) => valueOf(setting) as string, (setting) => given.get(setting))
+  return Option.isSome(clash) ? Either.left(clash.value) : Either.right(assemble(valueOf))
 }

@@ -7,7 +7,9 @@ import type { PlatformError } from "@effect/platform/Error"
 import * as FileSystem from "@effect/platform/FileSystem"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
+import * as Option from "effect/Option"
 import { byEnv, ConfigError, decodeValue, isSetting, type Origin, refuse, type Setting, table } from "./ConfigSchema.js"
+import * as JsonKeys from "./JsonKeys.js"
 
 /** One accepted raw value: the env-style key it sets, its trimmed text, and where it came from. */
 export interface Value {
@@ -120,15 +122,27 @@ export const directory = (dir: string) =>
     return values
   })
 
-const position = (content: string, error: unknown): { line: number; column: number } => {
-  const match = /position (\d+)/.exec(error instanceof Error ? error.message : "")
-  const before = content.slice(0, match?.[1] === undefined ? content.length : Number(match[1]))
-  const lines = before.split("\n")
+const lineAndColumn = (content: string, offset: number): { line: number; column: number } => {
+  const lines = content.slice(0, offset).split("\n")
   return { line: lines.length, column: (lines.at(-1)?.length ?? 0) + 1 }
+}
+
+const position = (content: string, error: unknown) => {
+  const match = /position (\d+)/.exec(error instanceof Error ? error.message : "")
+  return lineAndColumn(content, match?.[1] === undefined ? content.length : Number(match[1]))
 }
 
 const isObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === "object" && value !== null && !Array.isArray(value)
+
+/** A file value as JSON text for an error; a value nested too deeply for `JSON.stringify` is described. */
+const shown = (value: unknown): string => {
+  try {
+    return JSON.stringify(value)
+  } catch {
+    return "(a value nested too deeply to show)"
+  }
+}
 
 const walk = (
   json: unknown,
@@ -165,7 +179,7 @@ const walk = (
     } else {
       const origin = { source, key }
       result = Either.flatMap(
-        Either.mapLeft(child.fromJson(value), (problem) => refuse(child, origin, JSON.stringify(value), problem)),
+        Either.mapLeft(child.fromJson(value), (problem) => refuse(child, origin, shown(value), problem)),
         (text) => accept(child, text, origin)
       )
     }
@@ -175,9 +189,26 @@ const walk = (
   return collect(results)
 }
 
+const duplicateKey = (content: string, source: string): Either.Either<void, ConfigError> =>
+  Option.match(JsonKeys.duplicate(content), {
+    onNone: () => Either.void,
+    onSome: ({ offset, path }) => {
+      const { column, line } = lineAndColumn(content, offset)
+      return Either.left(
+        new ConfigError({
+          key: path.join("."),
+          source,
+          detail:
+            `appears more than once in one object (line ${line}, column ${column}); JSON would keep only the last one silently, so remove the other`
+        })
+      )
+    }
+  })
+
 /**
  * `afk.config.json`: camelCase keys mirroring `AfkConfig`, checked against the table the JSON Schema is built
- * from. Unknown keys and secrets are errors; malformed JSON is reported with its line and column.
+ * from. Unknown keys, secrets and a key given twice in one object are errors; malformed JSON is reported with
+ * its line and column.
  */
 export const file = (path: string) =>
   Effect.gen(function*() {
@@ -192,5 +223,6 @@ export const file = (path: string) =>
         return new ConfigError({ key, source, detail: `is not valid JSON (line ${line}, column ${column})` })
       }
     })
+    yield* duplicateKey(content, source)
     return yield* walk(json, table, [], source)
   })

@@ -179,6 +179,15 @@ describe("strict values", () => {
       expect(error.detail).toContain("entry \"not a repo\" is not owner/name")
     }))
 
+  it.effect("allowlist entries are trimmed and lower-cased; one repository named twice is refused", () =>
+    Effect.gen(function*() {
+      const config = yield* loadWith({ AFK_ALLOWLIST: " Acme/App ,o/R" })
+      expect(config.allowlist).toEqual(["acme/app", "o/r"])
+      const error = yield* refusal({ AFK_ALLOWLIST: "Acme/App, o/r, acme/app " })
+      expectNamed(error, "AFK_ALLOWLIST", "Acme/App, o/r, acme/app")
+      expect(error.detail).toContain("entry \"acme/app\" appears twice (\"Acme/App\" and \"acme/app\")")
+    }))
+
   it.effect("URLs must be http(s) and the tracker kind github or forgejo", () =>
     Effect.gen(function*() {
       for (const value of ["ftp://host/x", "not a url", "http://"]) {
@@ -193,6 +202,44 @@ describe("strict values", () => {
       expect(config.tracker.forgejoApi).toEqual(Option.some("https://git.example/api/v1"))
     }))
 
+  it.effect("a credential inside a URL setting is refused, never shown, pointing at the token variable", () =>
+    Effect.gen(function*() {
+      const settings = [
+        ["AFK_T3_URL", "AFK_T3_TOKEN"],
+        ["AFK_GITHUB_API", "GITHUB_TOKEN"],
+        ["AFK_FORGEJO_API", "FORGEJO_TOKEN"],
+        ["AFK_T3_WEB_URL", "in a browser"]
+      ] as const
+      const spellings = [
+        [`https://afk:${token}@host.example/api`, "https://***@host.example/api"],
+        [`https://${token}@host.example`, "https://***@host.example"],
+        [`https://host.example/api?access_token=${token}&page=2`, "https://host.example/api?access_token=***&page=2"],
+        [`https://host.example/?x=1&Token=${token}`, "https://host.example/?x=1&Token=***"],
+        [`https://host.example/?private_token=${token}`, "https://host.example/?private_token=***"]
+      ] as const
+      for (const [key, where] of settings) {
+        for (const [value, shown] of spellings) {
+          const error = yield* refusal({ [key]: value })
+          expectNamed(error, key, shown)
+          expect(error.detail).toContain("carries a credential")
+          expect(error.detail).toContain(where)
+          expectNoSecret(error)
+        }
+      }
+      const notHttp = yield* refusal({ AFK_T3_URL: `ftp://u:${token}@host.example/x` })
+      expectNamed(notHttp, "AFK_T3_URL", "ftp://***@host.example/x")
+      expectNoSecret(notHttp)
+      const plain = yield* loadWith({
+        AFK_T3_URL: "https://t3.example:8443/base?region=eu",
+        AFK_GITHUB_API: "https://ghe/api/v3"
+      })
+      expect(plain.t3.url).toBe("https://t3.example:8443/base?region=eu")
+      const webhook = yield* loadWith({ SLACK_WEBHOOK_URL: `https://u:${token}@hooks.example/x` })
+      expect(Option.map(webhook.slack.webhookUrl, Redacted.value)).toEqual(
+        Option.some(`https://u:${token}@hooks.example/x`)
+      )
+    }))
+
   it.effect("the effect/Config descriptor reads the same keys and fails with the key's path", () =>
     Effect.gen(function*() {
       const config = yield* Effect.withConfigProvider(Config.config, fromMap({ AFK_ALLOWLIST: "o/r" }))
@@ -200,6 +247,35 @@ describe("strict values", () => {
       const error = yield* refused(Effect.withConfigProvider(Config.config, fromMap({ AFK_KILL_SWITCH: "eh" })))
       expect(error._op).toBe("InvalidData")
       expect("path" in error && error.path).toEqual(["AFK_KILL_SWITCH"])
+    }))
+})
+
+describe("one name, one thing: the four labels", () => {
+  const keys = ["AFK_READY_LABEL", "AFK_LOCK_LABEL", "AFK_HUMAN_LABEL", "AFK_PAUSED_LABEL"]
+  const pairs = keys.flatMap((a, i) => keys.slice(i + 1).map((b) => [a, b] as const))
+
+  it.effect("any two spelt alike (trimmed, any case) are refused, naming both keys and where each came from", () =>
+    Effect.gen(function*() {
+      for (const [a, b] of pairs) {
+        const error = yield* refusal({ [a]: " Same ", [b]: "same" })
+        expect(error.key).toBe(`${a} and ${b}`)
+        expect(error.value).toBeUndefined()
+        expect(error.message).toContain(`${a}: env; ${b}: env`)
+        expect(error.message).toContain("are both \"same\" once trimmed and lower-cased (\"Same\" and \"same\")")
+      }
+      const withDefault = yield* refusal({ AFK_LOCK_LABEL: "ready-for-agent" })
+      expect(withDefault.message).toBe(
+        "Invalid configuration: AFK_READY_LABEL and AFK_LOCK_LABEL (AFK_READY_LABEL: built-in default; " +
+          "AFK_LOCK_LABEL: env): are both \"ready-for-agent\"; a label must name one thing, so give one of " +
+          "them another value (labels compare case-insensitively)"
+      )
+    }))
+
+  it.effect("distinct labels load, and the defaults are distinct", () =>
+    Effect.gen(function*() {
+      const config = yield* loadWith({ AFK_READY_LABEL: "go", AFK_LOCK_LABEL: "go-busy" })
+      expect([config.readyLabel, config.lockLabel]).toEqual(["go", "go-busy"])
+      expect((yield* loadWith({})).lockLabel).toBe("agent-in-progress")
     }))
 })
 

@@ -106,6 +106,11 @@ describe("JSON Schema", () => {
     expect(validate(schema, { tracker: { kind: "gitlab" } })).toEqual(["/tracker/kind: not in enum"])
   })
 
+  it("refuses a URL with user:password@", () => {
+    expect(validate(schema, { t3: { url: `http://u:${token}@t3.internal` } })).toEqual(["/t3/url: no match"])
+    expect(validate(schema, { t3: { url: "http://t3.internal:3773/x?y=1" } })).toEqual([])
+  })
+
   it("documents every non-secret setting with its default and env name, and no secret", () => {
     for (const setting of Config.settings) {
       const property = setting.key.split(".").reduce<JsonSchema | undefined>((node, k) => node?.properties?.[k], schema)
@@ -225,6 +230,17 @@ layer(NodeFileSystem.layer)("sources", (it) => {
       expectNoSecret(unknownEnv)
     }))
 
+  it.scoped("a credential in a URL of the file is refused with the file key, the URL shown without it", () =>
+    Effect.gen(function*() {
+      const root = yield* tempDir
+      const file = `${root}/afk.config.json`
+      yield* write(file, JSON.stringify({ tracker: { githubApi: `https://x:${token}@ghe.example/api/v3` } }))
+      const error = yield* refused(Config.loadFrom({ file }))
+      expect([error.key, error.value]).toEqual(["tracker.githubApi", "https://***@ghe.example/api/v3"])
+      expect(error.detail).toContain("put the token in GITHUB_TOKEN")
+      expectNoSecret(error)
+    }))
+
   it.scoped("malformed JSON names the file and the position, never echoing content", () =>
     Effect.gen(function*() {
       const root = yield* tempDir
@@ -235,6 +251,31 @@ layer(NodeFileSystem.layer)("sources", (it) => {
       expect([error.key, error.source]).toEqual(["afk.config.json", `file ${file}`])
       expect(error.detail).toBe(`is not valid JSON (line 3, column ${bad.indexOf("oops") + 1})`)
       expectNoSecret(error)
+    }))
+
+  it.scoped("a key twice in one object, at any depth, is refused with its path and position", () =>
+    Effect.gen(function*() {
+      const root = yield* tempDir
+      const file = `${root}/afk.config.json`
+      const refusedText = (text: string) => Effect.zipRight(write(file, text), refused(Config.loadFrom({ file })))
+      const top = yield* refusedText(`{"killSwitch": true,\n "killSwitch": false}`)
+      expect([top.key, top.source]).toEqual(["killSwitch", `file ${file}`])
+      expect(top.detail).toBe(
+        "appears more than once in one object (line 2, column 2); JSON would keep only the last one silently, so remove the other"
+      )
+      expect((yield* refusedText(`{"t3": {"url": "http://a", "model": "m", "url": "http://b"}}`)).key).toBe("t3.url")
+      expect((yield* refusedText(`{"killSwitch": true, "kill\\u0053witch": false}`)).key).toBe("killSwitch")
+      expect((yield* refusedText(`{"tracker": {}, "slack": {}, "tracker": {"kind": "github"}}`)).key).toBe("tracker")
+      expect((yield* refusedText(`{"allowlist": [{"a": 1, "a": 2}]}`)).key).toBe("allowlist.0.a")
+      const nested = `${"[".repeat(20_000)}${"]".repeat(20_000)}`
+      expect((yield* refusedText(`{"allowlist": ${nested}}`)).detail).toContain("expected an array of strings")
+      yield* write(file, `{"t3": {"url": "http://a"}, "tracker": {"url": 1}, "slack": {"channel": "x"}}`)
+      expect((yield* refused(Config.loadFrom({ file }))).key).toBe("tracker.url")
+      yield* write(
+        file,
+        `{"t3": {"url": "http://a", "model": "url"}, "allowlist": ["o/r", "o/s"], "preamble": "{\\"a\\":1,\\"a\\":2}"}`
+      )
+      expect((yield* Config.loadFrom({ file })).t3.model).toBe("url")
     }))
 
   it.scoped("file values are typed and checked like env values, naming the file key", () =>
@@ -250,6 +291,21 @@ layer(NodeFileSystem.layer)("sources", (it) => {
       expect((yield* refusedFile({ requiredChecks: ["build (a, b)"] })).detail).toContain("use a * wildcard")
       expect((yield* refusedFile({ t3: "x" })).key).toBe("t3")
       expect((yield* refusedFile([])).key).toBe("(top level)")
+    }))
+
+  it.scoped("two labels spelt alike name where each came from: file key, directory, env, flag or default", () =>
+    Effect.gen(function*() {
+      const root = yield* tempDir
+      const file = `${root}/afk.config.json`
+      yield* write(file, JSON.stringify({ humanLabel: "Paused" }))
+      const fromFile = yield* refused(Config.loadFrom({ file }))
+      expect(fromFile.key).toBe("AFK_HUMAN_LABEL and AFK_PAUSED_LABEL")
+      expect(fromFile.source).toBe(`AFK_HUMAN_LABEL: humanLabel in file ${file}; AFK_PAUSED_LABEL: built-in default`)
+      const dir = yield* configDir(`${root}/cm`, { AFK_LOCK_LABEL: "go\n" })
+      const mixed = yield* refused(Config.loadFrom({ file, dir, overrides: { AFK_READY_LABEL: "GO" } }))
+      expect(mixed.source).toBe(`AFK_READY_LABEL: override; AFK_LOCK_LABEL: dir ${dir}`)
+      const fixed = yield* Config.loadFrom({ file, dir, env: { AFK_PAUSED_LABEL: "hold" } })
+      expect([fixed.lockLabel, fixed.humanLabel, fixed.pausedLabel]).toEqual(["go", "Paused", "hold"])
     }))
 
   it.scoped("nothing half-loaded: a refused value anywhere, even overridden, fails the whole load", () =>
