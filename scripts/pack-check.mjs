@@ -36,6 +36,9 @@ const packages = [
   { dir: "packages/afk-cli", library: false }
 ]
 
+/** Where the project lives: every manifest's repository, homepage and bugs point here. */
+const home = "https://github.com/afk-dev/afk"
+
 /** Scripts run per example after `build` and `test` (each must terminate on its own). */
 const extraScripts = { "custom-tracker": ["start"] }
 
@@ -113,6 +116,16 @@ const checkTarball = (pkg, packed) => {
   expect(manifest.sideEffects === false, "sideEffects is not false")
   expect(manifest.engines?.node === ">=20.19", "engines.node is not >=20.19")
   expect(manifest.license === "MIT", "license is not MIT")
+  const repository = manifest.repository ?? {}
+  expect(
+    repository.type === "git" && repository.url === `git+${home}.git` && repository.directory === pkg.dir,
+    `repository should be { type: git, url: git+${home}.git, directory: ${pkg.dir} }`
+  )
+  expect(
+    manifest.homepage === `${home}/tree/main/${pkg.dir}#readme`,
+    `homepage should be ${home}/tree/main/${pkg.dir}#readme`
+  )
+  expect(manifest.bugs?.url === `${home}/issues`, `bugs.url should be ${home}/issues`)
   if (pkg.library) {
     expect([...files].some((file) => /^dist\/.+\.d\.ts$/.test(file)), "no dist/*.d.ts")
     for (const [path, entry] of Object.entries(manifest.exports ?? {})) {

@@ -3,7 +3,11 @@
  *
  * - the workflow runs on a schedule, in one concurrency group that never cancels a tick in progress, with a
  *   time limit;
- * - its step runs `npx afk-cli tick`, pinned to the afk-cli version installed here;
+ * - it runs on Node 22 or later, with the `afk-cli` a step without secrets installed from the packed tarball
+ *   committed next to the workflow (the version installed here; install scripts off); no step runs `npx`,
+ *   which would fetch whatever the registry holds under a name, and the tick step runs `afk-cli tick`;
+ * - the checkout reads only the tarball's folder, keeps no credentials, and `contents: read` is the only
+ *   permission;
  * - every variable it sets is a setting afk-core's Config knows; secret settings come from `secrets.*`, and
  *   only they do;
  * - that step, run here with the installed afk-cli and every `${{ … }}` unset (a repository that set none),
@@ -35,12 +39,43 @@ if (jobs.length !== 1) fail(`one job, not ${jobs.length}: two jobs would tick si
 const job = jobs[0] ?? fail("no job")
 if (typeof job["timeout-minutes"] !== "number") fail("the job needs timeout-minutes")
 const steps = list(at(job, ["steps"]), "steps").map((step) => mapping(step, "step"))
-const step = steps.find((s) => typeof s["run"] === "string" && /\bafk-cli\b/.test(s["run"])) ?? fail("no afk-cli step")
-const run = /^npx (?:--yes )?(afk-cli@\S+) (tick(?: .*)?)$/.exec(text(step["run"], "run").trim())
-if (run === null) fail(`the step should run npx afk-cli@<version> tick, not ${step["run"]}`)
 const require = createRequire(import.meta.url)
 const installed = require("afk-cli/package.json").version
-if (run[1] !== `afk-cli@${installed}`) fail(`the step should pin afk-cli@${installed}, not ${run[1]}`)
+const tarball = `afk-cli-${installed}.tgz`
+/** @param {Record<string, unknown>} s */
+const runOf = (s) => (typeof s["run"] === "string" ? s["run"].trim() : "")
+for (const s of steps) if (/\bnpx\b/.test(runOf(s))) fail(`no step may run npx (it fetches by name): ${runOf(s)}`)
+
+/** @param {string} action */
+const uses = (action) => steps.findIndex((s) => typeof s["uses"] === "string" && s["uses"].startsWith(`${action}@`))
+const setupNode = steps[uses("actions/setup-node")] ?? fail("no actions/setup-node step")
+const nodeVersion = text(at(setupNode, ["with", "node-version"]), "node-version")
+if (!(Number.parseInt(nodeVersion, 10) >= 22)) fail(`node-version should be 22 or later, not ${nodeVersion}`)
+
+const install = steps.findIndex((s) => /\bnpm (install|i)\b/.test(runOf(s)))
+const installRun = runOf(steps[install] ?? {}).split(/\s+/)
+const path = installRun.find((word) => word.endsWith(`/${tarball}`))
+if (!installRun.includes("--global") || !installRun.includes("--ignore-scripts") || path === undefined) {
+  fail(`a step should run npm install --global --ignore-scripts ./<folder>/${tarball}, not: ${installRun.join(" ")}`)
+}
+if (steps[install]?.["env"] !== undefined) fail("the install step should have no env: no secret near an install")
+const checkout = steps[uses("actions/checkout")] ?? fail("no actions/checkout step (the tarball is in the repository)")
+const folder = path.replace(/^\.\//, "").split("/").slice(0, -1).join("/")
+if (text(at(checkout, ["with", "sparse-checkout"]), "sparse-checkout").trim() !== folder) {
+  fail(`the checkout should fetch only ${folder} (sparse-checkout)`)
+}
+if (at(checkout, ["with", "persist-credentials"]) !== false) fail("the checkout should set persist-credentials: false")
+const permissions = mapping(at(workflow, ["permissions"]), "permissions")
+if (JSON.stringify(permissions) !== JSON.stringify({ contents: "read" })) {
+  fail(`permissions should be { contents: read } only, not ${JSON.stringify(permissions)}`)
+}
+const tickAt = steps.findIndex((s) => /\bafk-cli\b/.test(runOf(s)) && !/\bnpm\b/.test(runOf(s)))
+const step = steps[tickAt] ?? fail("no afk-cli step")
+if (!(uses("actions/checkout") < install && uses("actions/setup-node") < install && install < tickAt)) {
+  fail("the steps should be: checkout and setup-node, install afk-cli, then the tick")
+}
+const run = /^afk-cli (tick(?: .*)?)$/.exec(runOf(step))
+if (run === null) fail(`the step should run afk-cli tick, not ${step["run"]}`)
 
 const settings = new Map(Config.settings.map((setting) => [setting.env, setting]))
 /** @type {Record<string, string>} */
@@ -61,7 +96,7 @@ for (const key of ["AFK_KILL_SWITCH", "AFK_ALLOWLIST", "GITHUB_TOKEN", "AFK_T3_T
 }
 
 const bin = join(dirname(require.resolve("afk-cli/package.json")), "bin", "afk-cli.js")
-const args = (run[2] ?? "").split(" ")
+const args = (run[1] ?? "").split(" ")
 const tick = spawnSync(process.execPath, [bin, ...args], {
   encoding: "utf8",
   env: { PATH: process.env["PATH"] ?? "", ...env },

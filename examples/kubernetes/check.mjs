@@ -5,8 +5,11 @@
  *   setting; every value is a string (Kubernetes refuses anything else);
  * - laid out as the CronJob mounts them (one file per key in one directory), they load strictly through
  *   `Config.loadFrom({ dir })`, and the example ships disarmed;
- * - the CronJob forbids overlapping runs, mounts that directory where its command reads it, and pins the
- *   afk-cli version installed here;
+ * - the CronJob forbids overlapping runs, mounts that directory where its command reads it, and runs the
+ *   image `Dockerfile` builds (`afk-cli:<the version installed here>`) with that image's own `afk-cli`;
+ *   nothing is fetched by name when a pod with the secrets starts (no `npx`, no `npm install`);
+ * - the Dockerfile starts from Node 22 or later, installs afk-cli from its packed tarball only (with install
+ *   scripts off) and runs as a user other than root;
  * - its command, run with the installed afk-cli on that directory, exits 0 and says it is disarmed (nothing
  *   is read or sent), and exits 2 once an unknown AFK_* key is added.
  */
@@ -14,7 +17,7 @@ import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import { Config } from "afk-core"
 import * as Effect from "effect/Effect"
 import { spawnSync } from "node:child_process"
-import { cpSync, existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs"
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { createRequire } from "node:module"
 import { tmpdir } from "node:os"
 import { dirname, join } from "node:path"
@@ -55,11 +58,46 @@ for (
 if (at(cronJob, ["spec", "concurrencyPolicy"]) !== "Forbid") fail("the CronJob must set concurrencyPolicy: Forbid")
 const pod = at(cronJob, ["spec", "jobTemplate", "spec", "template", "spec"])
 const command = list(at(pod, ["containers", 0, "command"]), "command").map((arg) => text(arg, "command"))
-const cli = command.findIndex((arg) => /^afk-cli(@|$)/.test(arg))
-if (cli < 0 || command[cli + 1] !== "tick") fail(`the command should run afk-cli tick: ${command.join(" ")}`)
+if (command.some((arg) => /\b(npx|npm)\b/.test(arg))) {
+  fail(`the command fetches a package while the pod holds the secrets: ${command.join(" ")}; run the image's afk-cli`)
+}
+const cli = 0
+if (command[cli] !== "afk-cli" || command[cli + 1] !== "tick") {
+  fail(`the command should run afk-cli tick: ${command.join(" ")}`)
+}
 const require = createRequire(import.meta.url)
 const installed = require("afk-cli/package.json").version
-if (command[cli] !== `afk-cli@${installed}`) fail(`the command should pin afk-cli@${installed}, not ${command[cli]}`)
+const image = text(at(pod, ["containers", 0, "image"]), "image")
+if (image !== `afk-cli:${installed}`) {
+  fail(`the CronJob should run the image Dockerfile builds, afk-cli:${installed}, not ${image}`)
+}
+
+// The image: Node 22+, afk-cli from its local tarball (never from the registry by name), not root.
+const instructions = readFileSync(new URL("Dockerfile", import.meta.url), "utf8")
+  .replaceAll(/\\\n/g, " ")
+  .split("\n")
+  .map((line) => line.trim().replaceAll(/\s+/g, " "))
+  .filter((line) => line !== "" && !line.startsWith("#"))
+const base = /^FROM node:(\d+)(?:\.[\d.]+)?-slim$/.exec(instructions[0] ?? "")
+if (base === null || Number(base[1]) < 22) {
+  fail(`the Dockerfile should start FROM node:22-slim or later, not ${instructions[0]}`)
+}
+const tarball = `afk-cli-${installed}.tgz`
+if (!instructions.some((line) => line.startsWith("COPY ") && line.split(" ")[1] === tarball)) {
+  fail(`the Dockerfile should COPY ${tarball} (from npm pack) into the image`)
+}
+const installs = instructions.filter((line) => /\bnpm (install|i)\b/.test(line))
+const installsTarball = (line = "") =>
+  ["--global", "--ignore-scripts"].every((flag) => line.split(" ").includes(flag)) &&
+  line.split(" ").some((word) => word.endsWith(`/${tarball}`))
+if (installs.length !== 1 || !installsTarball(installs[0])) {
+  fail(`the Dockerfile should install only the tarball, with scripts off: ${installs.join(" | ") || "no npm install"}`)
+}
+if (instructions.some((line) => /\bnpx\b|afk-cli@/.test(line))) fail("the Dockerfile should not fetch afk-cli by name")
+const user = instructions.filter((line) => line.startsWith("USER ")).at(-1)
+if (user === undefined || /^USER (root|0)\b/.test(user)) {
+  fail(`the image should run as a user other than root, not ${user}`)
+}
 const configDir = command.includes("--config-dir")
   ? text(command[command.indexOf("--config-dir") + 1] ?? null, "--config-dir")
   : fail("the command has no --config-dir")

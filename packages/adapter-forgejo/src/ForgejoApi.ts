@@ -1,6 +1,6 @@
 /**
  * The typed Forgejo / Gitea API v1 calls the adapter makes, one function per operation of
- * `forgejo-v1.json`, each naming the token scope it needs. They return wire shapes (`ForgejoWire`); the
+ * `contracts/forgejo-v1.json`, each naming the token scope it needs. They return wire shapes (`ForgejoWire`); the
  * ports turn those into AFK's domain.
  */
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"

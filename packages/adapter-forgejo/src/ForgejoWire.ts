@@ -1,5 +1,5 @@
 /**
- * The JSON shapes of Forgejo / Gitea API v1 that the adapter reads (`forgejo-v1.json` definitions), as
+ * The JSON shapes of Forgejo / Gitea API v1 that the adapter reads (`contracts/forgejo-v1.json` definitions), as
  * tolerant `effect/Schema` structs: unknown fields are ignored, fields Go may send as `null` or omit read
  * as empty. Only what the ports need is named; nothing here encodes AFK's own meaning.
  */

@@ -1,7 +1,7 @@
 /**
  * Contract tests: every request the adapter makes is validated by Prism against Forgejo's own swagger
- * (`forgejo-v1.json`, v15.0.3), served under a sub-path (`/git/api/v1`, as a Forgejo with
- * `AppSubUrl = /git` describes itself). Prism's bodies are schema placeholders (`"string"`,
+ * (`contracts/forgejo-v1.json` at the repository root, v15.0.3, provenance in `contracts/README.md`), served
+ * under a sub-path (`/git/api/v1`, as a Forgejo with `AppSubUrl = /git` describes itself). Prism's bodies are schema placeholders (`"string"`,
  * `-9007199254740991`), so outcomes are asserted on shape and status, not on values.
  */
 import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
@@ -23,11 +23,7 @@ import * as ForgejoClient from "../src/ForgejoClient.js"
 import * as ForgejoTracker from "../src/ForgejoTracker.js"
 
 const root = fileURLToPath(new URL("../../../", import.meta.url))
-const specCandidates = [
-  process.env.FORGEJO_SPEC,
-  join(root, "contracts/forgejo-v1.json"),
-  join(root, "../shared/contracts/forgejo-v1.json")
-]
+const spec = process.env.FORGEJO_SPEC ?? join(root, "contracts/forgejo-v1.json")
 const subPath = "/git"
 const repo = Domain.repo("acme/widgets")
 
@@ -47,8 +43,11 @@ const freePort = () =>
   })
 
 beforeAll(async () => {
-  const spec = specCandidates.find((path) => path !== undefined && existsSync(path))
-  if (spec === undefined) throw new Error(`forgejo-v1.json not found (set FORGEJO_SPEC); looked in ${specCandidates}`)
+  if (!existsSync(spec)) {
+    throw new Error(
+      `${spec} is missing: restore contracts/forgejo-v1.json (see contracts/README.md) or set FORGEJO_SPEC`
+    )
+  }
   const swagger = JSON.parse(readFileSync(spec, "utf8"))
   const prefix = subPath + (swagger.basePath ?? "")
   swagger.paths = Object.fromEntries(Object.entries(swagger.paths).map(([path, item]) => [prefix + path, item]))

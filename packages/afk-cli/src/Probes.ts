@@ -137,7 +137,7 @@ export const tracker = (config: Config.AfkConfig, http: Layer.Layer<HttpClient.H
   }).pipe(Effect.provide(chosen.right.pipe(Layer.provide(wire))), (effect) => limited(name, effect))
 }
 
-/** Whether the T3 Code server answers, its version, and whether the token is accepted. */
+/** Whether the T3 Code server answers, its version and orchestration protocol, and whether the token is accepted. */
 export const t3 = (config: Config.AfkConfig, http: Layer.Layer<HttpClient.HttpClient>, armed: boolean) => {
   const name = "t3"
   return Effect.gen(function*() {
@@ -147,7 +147,19 @@ export const t3 = (config: Config.AfkConfig, http: Layer.Layer<HttpClient.HttpCl
         check(name, "fail", `T3 Code at ${config.t3.url}: ${probed.left.message}`, "start the server or fix AFK_T3_URL")
       ]
     }
-    const reached = `T3 Code ${probed.right.serverVersion} at ${config.t3.url}`
+    const { orchestrationProtocol, serverVersion } = probed.right
+    if (orchestrationProtocol !== T3.orchestrationProtocol) {
+      return [
+        check(
+          name,
+          "fail",
+          `T3 Code ${serverVersion} at ${config.t3.url} speaks orchestration protocol ${orchestrationProtocol}; ` +
+            `AFK speaks protocol ${T3.orchestrationProtocol} only (T3 Code up to 0.0.45)`,
+          "run a T3 Code that speaks protocol 1 for AFK (see docs/t3.md in the AFK repository)"
+        )
+      ]
+    }
+    const reached = `T3 Code ${serverVersion} (orchestration protocol ${orchestrationProtocol}) at ${config.t3.url}`
     const chosen = Ports.agent(config)
     if (Either.isLeft(chosen)) return [check(name, "ok", reached), missingCredential(name, chosen.left, armed)]
     const probeThread = "00000000-0000-4000-8000-00000000d0c7"

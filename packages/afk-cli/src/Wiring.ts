@@ -10,4 +10,6 @@ export interface Wiring {
   readonly http: Layer.Layer<HttpClient.HttpClient>
   /** The environment variables configuration is read from (`process.env`). */
   readonly env: Record<string, string | undefined>
+  /** Whether stdout and stderr are terminals, where help may be coloured; absent means neither is. */
+  readonly terminal?: { readonly stdout: boolean; readonly stderr: boolean }
 }

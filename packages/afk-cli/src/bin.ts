@@ -2,7 +2,7 @@
  * The `afk-cli` executable: wiring only. Node's file system, path and terminal for the command line (the
  * terminal opened only if a prompt uses it); Node's own `fetch` as the HTTP client, loaded only when a command
  * goes on the network (it is what the adapters' contract tests use; the `undici` package would double the
- * bundle and slow every start); `process.env` as the environment; exit codes 0 / 1 / 2 from `Outcome.exitCode`.
+ * bundle and slow every start); `process.env` as the environment; whether stdout and stderr are terminals (colour); exit codes 0 / 1 / 2 from `Outcome.exitCode`.
  */
 import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import * as NodePath from "@effect/platform-node/NodePath"
@@ -44,7 +44,9 @@ const terminal = Layer.scoped(
 
 const platform = Layer.mergeAll(NodeFileSystem.layer, NodePath.layer, terminal)
 
-Cli.run({ http, env: process.env })(process.argv).pipe(
+const ttys = { stdout: process.stdout.isTTY === true, stderr: process.stderr.isTTY === true }
+
+Cli.run({ http, env: process.env, terminal: ttys })(process.argv).pipe(
   Effect.provide(platform),
   NodeRuntime.runMain({
     disableErrorReporting: true,

@@ -2,6 +2,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { SlackFake } from "afk-adapter-slack/testing"
 import * as Effect from "effect/Effect"
 import * as Cli from "./support/Cli.js"
+import * as Loopback from "./support/Loopback.js"
 import * as World from "./support/World.js"
 
 describe("doctor", () => {
@@ -22,7 +23,7 @@ describe("doctor", () => {
       expect(out).toContain("authenticated as afk-bot")
       expect(out).toContain("token scopes: repo, workflow")
       expect(out).toContain("acme/app: readable; 2 open issue(s) labelled ready-for-agent")
-      expect(out).toContain("T3 Code 0.0.33")
+      expect(out).toContain("T3 Code 0.0.33 (orchestration protocol 1)")
       expect(out).toContain("the token is accepted")
       expect(out).toMatch(/slack: webhook at http:\/\/127\.0\.0\.1:\d+ is live/)
       expect(out).toContain("No problems found.")
@@ -51,11 +52,27 @@ describe("doctor", () => {
         SLACK_WEBHOOK_URL: `${slack.url}${World.secrets.webhookPath}`
       })
       expect(result.code).toBe(1)
-      expect(result.stdout).toMatch(/FAIL {2}t3: T3 Code 0\.0\.33 at .*401/)
+      expect(result.stdout).toMatch(/FAIL {2}t3: T3 Code 0\.0\.33 \(orchestration protocol 1\) at .*401/)
       expect(result.stdout).toContain("→ issue a new token")
       expect(result.stdout).toMatch(/FAIL {2}slack: webhook at http:\/\/127\.0\.0\.1:\d+ answered no_service/)
       expect(result.stdout).toContain("2 problems found")
       expect(result.all).not.toContain("SECRET")
+    }))
+
+  it.scopedLive("exits 1 for a T3 Code server that speaks orchestration protocol 2, saying AFK speaks 1", () =>
+    Effect.gen(function*() {
+      const t3 = yield* Loopback.t3ProtocolTwo
+      const result = yield* Cli.run(["doctor", "--skip", "tracker,slack"], {
+        AFK_T3_URL: t3.url,
+        AFK_T3_TOKEN: World.secrets.t3
+      })
+      expect(result.code).toBe(1)
+      expect(result.stdout).toMatch(
+        /FAIL {2}t3: T3 Code 0\.0\.46-nightly\.20261003\.2610 at http:\/\/127\.0\.0\.1:\d+ /
+      )
+      expect(result.stdout).toContain("speaks orchestration protocol 2; AFK speaks protocol 1 only")
+      expect(result.stdout).toContain("docs/t3.md")
+      expect(t3.paths()).toEqual(["/.well-known/t3/environment"])
     }))
 
   it.live("exits 2 for an unknown check name in --skip", () =>

@@ -283,3 +283,9 @@ export type ProbeResult = T3Client.ProbeResult
 
 /** Checks that `url` is a reachable T3 Code server (no credential needed) and reads its version. */
 export const probe = T3Client.probe
+
+/**
+ * The T3 Code orchestration protocol this runtime speaks: 1, the HTTP API of T3 Code up to 0.0.45. Servers
+ * from 0.0.46 on speak protocol 2 (`ProbeResult.orchestrationProtocol`) and refuse its requests.
+ */
+export const orchestrationProtocol = 1

@@ -87,7 +87,7 @@ const fromResponse = (operation: string, response: HttpClientResponse.HttpClient
       return {
         ...fields,
         detail: `T3 Code rejected the ${sent.type} command with HTTP 400 and ${answer}; sent: ${summarise(sent)}`,
-        hint: "the command does not match the server's contract: check the server version against t3-protocol.md"
+        hint: "it does not match the server's contract: `afk-cli doctor` checks the server's version and protocol"
       }
     }
     return fields
@@ -101,7 +101,7 @@ const fromParseError = (operation: string, request: HttpClientRequest.HttpClient
     operation,
     detail: "T3 Code answered with a body that does not match the expected shape",
     transient: true,
-    hint: "check the server version against t3-protocol.md",
+    hint: "run `afk-cli doctor` to check the server's version and protocol (AFK speaks protocol 1)",
     cause: error
   })
 
@@ -201,6 +201,8 @@ export const make = (options: Options): Effect.Effect<T3Client, never, HttpClien
 /** What `probe` learns from `GET /.well-known/t3/environment`. */
 export interface ProbeResult {
   readonly serverVersion: string
+  /** The orchestration protocol the server speaks (1 when its descriptor does not say). */
+  readonly orchestrationProtocol: number
   readonly environmentId: string
   readonly label: string | undefined
   readonly capabilities: Readonly<Record<string, unknown>>
@@ -224,6 +226,7 @@ export const probe = (url: string): Effect.Effect<ProbeResult, AgentRuntime.Agen
     )
     return {
       serverVersion: descriptor.serverVersion,
+      orchestrationProtocol: descriptor.orchestrationProtocolVersion ?? 1,
       environmentId: descriptor.environmentId,
       label: descriptor.label,
       capabilities: descriptor.capabilities

@@ -236,6 +236,8 @@ export const EnvironmentDescriptor = Schema.Struct({
   label: Schema.optional(Schema.String),
   platform: Schema.optional(Schema.Struct({ os: Schema.String, arch: Schema.String })),
   serverVersion: Schema.String,
+  /** The orchestration protocol the server speaks; absent on servers from before it was negotiated (1). */
+  orchestrationProtocolVersion: Schema.optional(Schema.Int),
   capabilities: Schema.optionalWith(Schema.Record({ key: Schema.String, value: Schema.Unknown }), {
     default: () => ({})
   })
