@@ -416,7 +416,9 @@ export const make = (options: Options): Effect.Effect<Service, never, HttpClient
       )
     const remember = <A, I>(key: string, tag: string, schema: Schema.Schema<A, I>, value: A) =>
       GithubCodec.encoder(schema)(value).pipe(
-        Effect.flatMap((encoded) => inMemory.set({ url: memoKey(key), etag: tag, body: JSON.stringify(encoded) })),
+        Effect.flatMap((encoded) =>
+          inMemory.set({ url: memoKey(key), etag: tag, body: JSON.stringify(encoded) })
+        ),
         Effect.catchAll((error) => Effect.logWarning("GitHub client: a value could not be remembered", key, error))
       )
     const login = yield* Ref.make(Option.none<string>())

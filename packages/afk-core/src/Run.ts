@@ -270,7 +270,7 @@ export const claim = (ctx: Context, listed: Issue, reason: string) =>
       runId: record.runId,
       threadId: record.threadId,
       issue: issue.ref,
-      title: `${issue.repo}#${issue.number}: ${issue.title}`.slice(0, 200),
+      title: Prompt.threadTitle(issue),
       prompt: Prompt.firstTurn({ issue, preamble: config.preamble }),
       // The record was posted just now, so no earlier attempt dispatched this run (it dispatches only
       // after its record exists): the runtime need not look for a thread.

@@ -245,7 +245,7 @@ const drive = (ctx: Run.Context, issue: Issue, found: RunRecord.Found, comments:
           runId: dispatchId,
           threadId,
           issue: issue.ref,
-          title: `${fresh.repo}#${fresh.number}: ${fresh.title}`.slice(0, 200),
+          title: Prompt.threadTitle(fresh),
           prompt: Prompt.firstTurn({
             issue: fresh,
             preamble: config.preamble,
