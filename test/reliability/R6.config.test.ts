@@ -254,7 +254,7 @@ describe("R6 the cache never decides trust", () => {
       const control = yield* attackedWorld
       const clean = yield* Cli.run(["tick"], control.env)
       expect(clean.code, clean.all).toBe(0)
-      expect(clean.stderr).toContain("acme/app#3: skip (locked by mallory")
+      expect(clean.stderr).toContain("acme/app#3: skip (agent-in-progress was applied by mallory, not by AFK")
       expect(clean.stderr).toContain("acme/lib#4: refuse (untrusted")
 
       const world = yield* attackedWorld
@@ -282,7 +282,7 @@ describe("R6 the cache never decides trust", () => {
       const attack = yield* Cli.run(["tick"], world.env, { cwd })
       expect(attack.code, attack.all).toBe(0)
       expect(attack.stderr, attack.all).not.toContain("GitHub response cache")
-      expect(attack.stderr).toContain("acme/app#3: skip (locked by mallory")
+      expect(attack.stderr).toContain("acme/app#3: skip (agent-in-progress was applied by mallory, not by AFK")
       expect(attack.stderr).toContain("acme/lib#4: refuse (untrusted")
       expect(world.github.writes()).toEqual(control.github.writes())
       expect(world.github.writes()).toEqual([])

@@ -15,6 +15,7 @@ import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 import { createHash } from "node:crypto"
+import { randomUUID } from "node:crypto"
 import type { Stats } from "node:fs"
 import { lstat, mkdir, readdir, readFile, rename, stat, writeFile } from "node:fs/promises"
 import { join } from "node:path"
@@ -60,7 +61,8 @@ const readDisk = (directory: string, url: string): Effect.Effect<Option.Option<E
 const writeDisk = (directory: string, entry: Entry) =>
   Effect.tryPromise(async () => {
     const file = fileFor(directory, entry.url)
-    const temporary = `${file}.${process.pid}.tmp`
+    // Unique per write: two concurrent writes of one URL (one process, or two) must not share a temporary file.
+    const temporary = `${file}.${process.pid}.${randomUUID()}.tmp`
     await writeFile(temporary, JSON.stringify(entry), { encoding: "utf8", mode: 0o600 })
     await rename(temporary, file)
   })

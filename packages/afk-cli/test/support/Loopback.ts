@@ -52,7 +52,7 @@ export const counting: Effect.Effect<Counter, never, Scope.Scope> = Effect.gen(f
 export interface Github {
   readonly url: string
   readonly fake: GithubFake.GithubFake
-  /** Writes the fake received, as `METHOD path`. */
+  /** Writes the fake received, as `METHOD path` (GraphQL queries are reads). */
   readonly writes: () => ReadonlyArray<string>
 }
 
@@ -94,7 +94,11 @@ export const github = (
     return {
       url,
       fake: current,
-      writes: () => current.log.filter((entry) => entry.method !== "GET").map((e) => `${e.method} ${e.path}`)
+      // A GraphQL query is a read that travels as a POST.
+      writes: () =>
+        current.log.filter((entry) => entry.method !== "GET" && !entry.path.startsWith("/graphql")).map((e) =>
+          `${e.method} ${e.path}`
+        )
     }
   })
 
