@@ -348,6 +348,7 @@ export const make = (options: Options): Effect.Effect<Tracker.Service, never, Fi
     (repo: Domain.Repo, ...rest: A) => Effect.flatMap(canonical(repo), (found) => f(found, ...rest))
     return {
       listOpenIssues: resolved(service.listOpenIssues),
+      listClosedIssues: resolved(service.listClosedIssues),
       getIssue: resolved(service.getIssue),
       labelEvents: resolved(service.labelEvents),
       lastEdit: resolved(service.lastEdit),
