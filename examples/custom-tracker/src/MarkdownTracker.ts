@@ -203,44 +203,27 @@ export const make = (options: Options): Effect.Effect<Tracker.Service, never, Fi
         })
       }
 
+    /** Every issue in `state` carrying `label` (labels match in any case, as the forges match them). */
+    const list = (operation: string, state: "open" | "closed", repo: Domain.Repo, label: string) =>
+      Effect.gen(function*() {
+        const names = yield* Effect.mapError(
+          fs.readDirectory(folder(root, repo)),
+          failure(operation, `repository ${repo}`)
+        )
+        const numbers = names.flatMap((name) => {
+          const match = /^([1-9]\d*)\.md$/.exec(name)
+          return match === null ? [] : [Number(match[1])]
+        })
+        const issues = yield* Effect.forEach(numbers, (n) => readIssue(operation, repo, n), { concurrency: 16 })
+        return issues
+          .filter((issue) => issue.state === state && !issue.pullRequest && Domain.hasLabel(issue.labels, label))
+          .sort((a, b) => a.number - b.number)
+          .map((issue) => toIssue(repo, issue))
+      })
     const service: Tracker.Service = {
-      listOpenIssues: (repo, label) =>
-        Effect.gen(function*() {
-          const names = yield* Effect.mapError(
-            fs.readDirectory(folder(root, repo)),
-            failure("listOpenIssues", `repository ${repo}`)
-          )
-          const numbers = names.flatMap((name) => {
-            const match = /^([1-9]\d*)\.md$/.exec(name)
-            return match === null ? [] : [Number(match[1])]
-          })
-          const issues = yield* Effect.forEach(numbers, (n) => readIssue("listOpenIssues", repo, n), {
-            concurrency: 16
-          })
-          return issues
-            .filter((issue) => issue.state === "open" && !issue.pullRequest && issue.labels.includes(label))
-            .sort((a, b) => a.number - b.number)
-            .map((issue) => toIssue(repo, issue))
-        }),
+      listOpenIssues: (repo, label) => list("listOpenIssues", "open", repo, label),
 
-      listClosedIssues: (repo, label) =>
-        Effect.gen(function*() {
-          const names = yield* Effect.mapError(
-            fs.readDirectory(folder(root, repo)),
-            failure("listClosedIssues", `repository ${repo}`)
-          )
-          const numbers = names.flatMap((name) => {
-            const match = /^([1-9]\d*)\.md$/.exec(name)
-            return match === null ? [] : [Number(match[1])]
-          })
-          const issues = yield* Effect.forEach(numbers, (n) => readIssue("listClosedIssues", repo, n), {
-            concurrency: 16
-          })
-          return issues
-            .filter((issue) => issue.state === "closed" && !issue.pullRequest && issue.labels.includes(label))
-            .sort((a, b) => a.number - b.number)
-            .map((issue) => toIssue(repo, issue))
-        }),
+      listClosedIssues: (repo, label) => list("listClosedIssues", "closed", repo, label),
 
       getIssue: (repo, number) => Effect.map(readIssue("getIssue", repo, number), (issue) => toIssue(repo, issue)),
 
