@@ -46,6 +46,16 @@ const recordComment = (
   return { author: bot, body: `### AFK run ${ordinal}\n\n${RunRecord.footer(record)}`, createdAt }
 }
 
+/** Run 1 of #1, done: claimed at 00:01, green and ended at 01:59. */
+const doneRun = (fields: Partial<ConstructorParameters<typeof RunRecord.RunRecord>[0]> = {}) =>
+  recordComment(1, 1, {
+    phase: "done",
+    commit: pushed,
+    outcome: "CI is green",
+    endedAt: DateTime.unsafeMake("2026-06-01T01:59:00Z"),
+    ...fields
+  }, "2026-06-01T00:01:00Z")
+
 const world = (
   issues: ReadonlyArray<GithubFake.SeedIssue>,
   others: ReadonlyArray<GithubFake.Seed> = [],
@@ -223,13 +233,7 @@ describe("R6 adversary: a run that ended stays ended", () => {
             event("agent-in-progress", bot, "2026-06-01T02:00:00Z", "removed")
           ],
           comments: [
-            recordComment(1, 1, {
-              phase: "done",
-              commit: pushed,
-              outcome: "CI is green",
-              endedAt: DateTime.unsafeMake("2026-06-01T01:59:00Z"),
-              closedAt: DateTime.unsafeMake("2026-06-01T01:59:30Z")
-            }, "2026-06-01T00:01:00Z")
+            doneRun({ closedAt: DateTime.unsafeMake("2026-06-01T01:59:30Z") })
           ]
         })
       ])
@@ -249,13 +253,7 @@ describe("R6 adversary: a run that ended stays ended", () => {
             event("ready-for-agent", bot, "2026-06-01T01:59:40Z", "removed")
           ],
           comments: [
-            recordComment(1, 1, {
-              phase: "done",
-              commit: pushed,
-              outcome: "CI is green",
-              endedAt: DateTime.unsafeMake("2026-06-01T01:59:00Z"),
-              closedAt: DateTime.unsafeMake("2026-06-01T01:59:30Z")
-            }, "2026-06-01T00:01:00Z")
+            doneRun({ closedAt: DateTime.unsafeMake("2026-06-01T01:59:30Z") })
           ]
         })
       ])
@@ -280,12 +278,7 @@ describe("R6 adversary: a run that ended stays ended", () => {
             event("agent-in-progress", bot, "2026-06-01T00:01:00Z")
           ],
           comments: [
-            recordComment(1, 1, {
-              phase: "done",
-              commit: pushed,
-              outcome: "CI is green",
-              endedAt: DateTime.unsafeMake("2026-06-01T01:59:00Z")
-            }, "2026-06-01T00:01:00Z")
+            doneRun()
           ]
         })
       ])

@@ -63,14 +63,6 @@ const DeploymentStatuses = Schema.Array(Schema.Struct({
   description: NullableText
 }))
 
-const failedConclusions: ReadonlySet<string> = new Set([
-  "failure",
-  "timed_out",
-  "cancelled",
-  "action_required",
-  "stale",
-  "startup_failure"
-])
 const passedConclusions: ReadonlySet<string> = new Set(["success", "neutral", "skipped"])
 
 const defined = <A extends Record<string, unknown>>(fields: A): A =>
@@ -84,7 +76,7 @@ export const statusState = (state: string): Domain.CheckState =>
 export const checkRunState = (status: string, conclusion: string | null | undefined): Domain.CheckState => {
   if (status !== "completed" || conclusion === null || conclusion === undefined) return "pending"
   if (passedConclusions.has(conclusion)) return "success"
-  if (failedConclusions.has(conclusion)) return "failure"
+  if (GithubRequirements.failedConclusions.has(conclusion)) return "failure"
   return "pending"
 }
 

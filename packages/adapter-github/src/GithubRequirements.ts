@@ -64,7 +64,8 @@ const RulesBody = Schema.Array(Schema.Struct({
 
 const Remembered = Schema.Struct({ until: Schema.Number, branch: Schema.String, contexts: Schema.Array(Schema.String) })
 
-const failed: ReadonlySet<string> = new Set([
+/** Check-run and check-suite conclusions that count as a failure. */
+export const failedConclusions: ReadonlySet<string> = new Set([
   "failure",
   "timed_out",
   "cancelled",
@@ -83,7 +84,7 @@ export const suiteCheck = (suite: SuiteBody, now: number, grace: Duration.Durati
   if (suite.status === "completed") {
     if (runs > 0) return Option.none()
     const conclusion = suite.conclusion ?? "unknown"
-    return failed.has(conclusion)
+    return failedConclusions.has(conclusion)
       ? Option.some(
         new Domain.Check({ name, state: "failure", summary: `the suite concluded ${conclusion} without a check run` })
       )

@@ -217,25 +217,19 @@ export const make = (seed: Seed): Effect.Effect<MemoryTracker> =>
       if ((action === "added") !== has) issue.events.push(new LabelEvent({ label, action, actor, at }))
     }
 
+    const list = (operation: string, state: "open" | "closed", repo: Repo, label: string) =>
+      read(
+        operation,
+        Effect.map(repoData(operation, repo), (data) =>
+          [...data.issues.values()]
+            .filter((i) => i.state === state && !i.isPullRequest && hasLabel(i.labels, label))
+            .sort((a, b) => a.number - b.number)
+            .map((i) => toIssue(repo, i)))
+      )
+
     const service: Service = {
-      listOpenIssues: (repo, label) =>
-        read(
-          "listOpenIssues",
-          Effect.map(repoData("listOpenIssues", repo), (data) =>
-            [...data.issues.values()]
-              .filter((i) => i.state === "open" && !i.isPullRequest && hasLabel(i.labels, label))
-              .sort((a, b) => a.number - b.number)
-              .map((i) => toIssue(repo, i)))
-        ),
-      listClosedIssues: (repo, label) =>
-        read(
-          "listClosedIssues",
-          Effect.map(repoData("listClosedIssues", repo), (data) =>
-            [...data.issues.values()]
-              .filter((i) => i.state === "closed" && !i.isPullRequest && hasLabel(i.labels, label))
-              .sort((a, b) => a.number - b.number)
-              .map((i) => toIssue(repo, i)))
-        ),
+      listOpenIssues: (repo, label) => list("listOpenIssues", "open", repo, label),
+      listClosedIssues: (repo, label) => list("listClosedIssues", "closed", repo, label),
       getIssue: (repo, number) =>
         read(
           "getIssue",
