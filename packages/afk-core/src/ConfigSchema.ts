@@ -4,12 +4,23 @@
  * `afk.config.json` from the same table, so docs, schema, env parsing and `describe` cannot drift apart.
  */
 import * as Either from "effect/Either"
-import * as JSONSchema from "effect/JSONSchema"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
 import type { AfkConfig } from "./Config.js"
-import { Repo } from "./Domain.js"
+import {
+  boolean,
+  directoryOrOff,
+  int,
+  type Kind,
+  list,
+  oneOf,
+  optional,
+  repos,
+  secret,
+  text,
+  url
+} from "./ConfigKinds.js"
 
 /** A configuration value that was refused; `value` is never set for a secret. */
 export class ConfigError extends Schema.TaggedError<ConfigError>()("ConfigError", {
@@ -30,18 +41,6 @@ export interface Origin {
   readonly key: string
 }
 
-interface Kind<A> {
-  /** What a value must look like, in words, for error messages. */
-  readonly accepts: string
-  /** Parses trimmed, non-blank text; `Left` is the problem, never containing the value. */
-  readonly decode: (text: string) => Either.Either<A, string>
-  /** The env-style text of a value found in `afk.config.json`; `Left` is the problem. */
-  readonly fromJson: (value: unknown) => Either.Either<string, string>
-  readonly json: Record<string, unknown>
-  toJson(value: A): unknown
-  show(value: A): string
-}
-
 /** One row of the settings table. */
 export interface Setting<A> extends Kind<A> {
   readonly _tag: "Setting"
@@ -50,138 +49,6 @@ export interface Setting<A> extends Kind<A> {
   readonly secret: boolean
   readonly description: string
 }
-
-const jsonString = (value: unknown): Either.Either<string, string> =>
-  typeof value === "string" ? Either.right(value) : Either.left("expected a JSON string")
-
-const boolean: Kind<boolean> = {
-  accepts: "1, true, yes, on, 0, false, no or off (trimmed, any case)",
-  decode: (text) => {
-    const lower = text.toLowerCase()
-    if (["1", "true", "yes", "on"].includes(lower)) return Either.right(true)
-    if (["0", "false", "no", "off"].includes(lower)) return Either.right(false)
-    return Either.left("is not a boolean")
-  },
-  fromJson: (value) => typeof value === "boolean" ? Either.right(String(value)) : Either.left("expected true or false"),
-  json: { type: "boolean" },
-  toJson: (value) => value,
-  show: String
-}
-
-const int = (minimum: number): Kind<number> => ({
-  accepts: minimum === Number.MIN_SAFE_INTEGER ? "a whole number" : `a whole number >= ${minimum}`,
-  decode: (text) => {
-    if (!/^[+-]?\d+$/.test(text)) {
-      return Either.left(Number.isFinite(Number(text)) ? "is not a whole number" : "is not a number")
-    }
-    const value = Number(text)
-    return Number.isSafeInteger(value) && value >= minimum ? Either.right(value) : Either.left("is out of range")
-  },
-  fromJson: (value) => typeof value === "number" ? Either.right(String(value)) : Either.left("expected a JSON number"),
-  json: minimum === Number.MIN_SAFE_INTEGER ? { type: "integer" } : { type: "integer", minimum },
-  toJson: (value) => value,
-  show: String
-})
-
-const text: Kind<string> = {
-  accepts: "any text",
-  decode: Either.right,
-  fromJson: jsonString,
-  json: { type: "string" },
-  toJson: (value) => value,
-  show: (value) => value
-}
-
-const isHttpUrl = (value: string): boolean => {
-  try {
-    const url = new URL(value)
-    return (url.protocol === "http:" || url.protocol === "https:") && url.host !== ""
-  } catch {
-    return false
-  }
-}
-
-const url: Kind<string> = {
-  ...text,
-  accepts: "an absolute http:// or https:// URL",
-  decode: (value) => (isHttpUrl(value) ? Either.right(value) : Either.left("is not an http(s) URL")),
-  json: { type: "string", format: "uri", pattern: "^https?://" }
-}
-
-const oneOf = <const L extends string>(...values: ReadonlyArray<L>): Kind<L> => ({
-  ...text,
-  accepts: `one of ${values.join(", ")}`,
-  decode: (value) => {
-    const found = values.find((literal) => literal === value)
-    return found === undefined ? Either.left("is not an accepted value") : Either.right(found)
-  },
-  json: { type: "string", enum: values },
-  toJson: (value) => value,
-  show: (value) => value
-})
-
-const splitList = (value: string): ReadonlyArray<string> =>
-  value
-    .split(",")
-    .map((item) => item.trim())
-    .filter((item) => item !== "")
-
-const fromJsonList = (value: unknown): Either.Either<string, string> => {
-  if (!Array.isArray(value) || !value.every((item) => typeof item === "string")) {
-    return Either.left("expected an array of strings")
-  }
-  const withComma = value.find((item) => item.includes(","))
-  return withComma === undefined
-    ? Either.right(value.join(","))
-    : Either.left(`item ${JSON.stringify(withComma)} contains ',' (lists are comma-separated; use a * wildcard)`)
-}
-
-const list: Kind<ReadonlyArray<string>> = {
-  accepts: "a comma-separated list (items trimmed, empty items dropped)",
-  decode: (value) => Either.right(splitList(value)),
-  fromJson: fromJsonList,
-  json: { type: "array", items: { type: "string", pattern: "^[^,]*$" } },
-  toJson: (value) => value,
-  show: (value) => (value.length === 0 ? "(empty)" : value.join(","))
-}
-
-const repoPattern = (JSONSchema.make(Repo) as { readonly pattern?: string }).pattern ?? "/"
-const decodeRepo = Schema.decodeUnknownOption(Repo)
-
-const repos: Kind<ReadonlyArray<Repo>> = {
-  ...list,
-  accepts: "a comma-separated list of owner/name repositories",
-  decode: (value) => {
-    const entries = splitList(value)
-    const parsed = entries.flatMap((entry) => Option.toArray(decodeRepo(entry)))
-    const bad = entries.find((entry) => Option.isNone(decodeRepo(entry)))
-    return bad === undefined ? Either.right(parsed) : Either.left(`entry ${JSON.stringify(bad)} is not owner/name`)
-  },
-  json: { type: "array", items: { type: "string", pattern: repoPattern } }
-}
-
-const optional = <A>(kind: Kind<A>): Kind<Option.Option<A>> => ({
-  ...kind,
-  decode: (value) => Either.map(kind.decode(value), Option.some),
-  toJson: Option.getOrUndefined,
-  show: Option.match({ onNone: () => "(unset)", onSome: (value) => kind.show(value) })
-})
-
-const directoryOrOff: Kind<Option.Option<string>> = {
-  ...optional(text),
-  accepts: "a directory path, or off",
-  decode: (value) => Either.right(value.toLowerCase() === "off" ? Option.none() : Option.some(value)),
-  toJson: Option.getOrElse(() => "off"),
-  show: Option.getOrElse(() => "off")
-}
-
-const secret = (kind: Kind<string>): Kind<Option.Option<Redacted.Redacted>> => ({
-  ...optional(kind),
-  decode: (value) => Either.map(kind.decode(value), (valid) => Option.some(Redacted.make(valid))),
-  fromJson: () => Either.left("secrets are not allowed in the config file"),
-  toJson: () => undefined,
-  show: Option.match({ onNone: () => "(unset)", onSome: () => "<redacted>" })
-})
 
 const setting = <A>(env: string, kind: Kind<A>, defaultValue: A, description: string): Setting<A> => ({
   ...kind,
