@@ -18,6 +18,8 @@ export interface Info {
   readonly id: number
   readonly slug: string
   readonly name: string
+  /** The app's public page (`https://github.com/apps/<slug>`), where it is installed from. */
+  readonly htmlUrl: string
 }
 
 /** An installation of the app, as `GET /repos/{owner}/{repo}/installation` describes it. */
@@ -56,6 +58,18 @@ export const required: Readonly<Record<string, "read" | "write">> = {
 
 const levels = ["read", "write", "admin"]
 
+/** A permission as GitHub's App settings page titles it, e.g. `statuses` → `Commit statuses`. */
+export const title = (name: string): string =>
+  ({
+    issues: "Issues",
+    metadata: "Metadata",
+    checks: "Checks",
+    statuses: "Commit statuses",
+    deployments: "Deployments"
+  })[
+    name
+  ] ?? name
+
 /** What `granted` lacks of `needed`, as `name: level`, in the order of `needed`. */
 export const missing = (
   granted: Readonly<Record<string, string>>,
@@ -72,7 +86,7 @@ export type Json = <A, I>(
   schema: Schema.Schema<A, I>
 ) => Effect.Effect<A, GithubError.GithubError>
 
-const AppBody = Schema.Struct({ id: Schema.Number, slug: Schema.String, name: Schema.String })
+const AppBody = Schema.Struct({ id: Schema.Number, slug: Schema.String, name: Schema.String, html_url: Schema.String })
 const InstallationBody = Schema.Struct({
   id: Schema.Number,
   account: Schema.NullOr(
@@ -118,7 +132,7 @@ export const make = (
 
     const info = Effect.flatMap(signed(HttpClientRequest.get(`${baseUrl}/app`)), (request) =>
       json({ operation: "whoami", permission: "Metadata: read" }, request, AppBody)).pipe(
-        Effect.map(({ id, name, slug }): Info => ({ id, slug, name }))
+        Effect.map((body): Info => ({ id: body.id, slug: body.slug, name: body.name, htmlUrl: body.html_url }))
       )
 
     const installation = (repo: string) =>
@@ -154,6 +168,7 @@ export const make = (
     )
     const installationOf = yield* Ref.make(new Map<string, string>())
     const lock = yield* Effect.makeSemaphore(1)
+    const discovery = yield* Effect.makeSemaphore(1)
 
     const mint = (id: string) =>
       signed(HttpClientRequest.post(`${baseUrl}/app/installations/${encodeURIComponent(id)}/access_tokens`)).pipe(
@@ -186,9 +201,11 @@ export const make = (
         }
         const known = (yield* Ref.get(installationOf)).get(repo)
         if (known !== undefined) return known
-        const found = yield* installation(repo)
-        yield* Ref.update(installationOf, (map) => new Map(map).set(repo, found.id))
-        return found.id
+        return yield* discovery.withPermits(1)(Effect.gen(function*() {
+          const found = (yield* Ref.get(installationOf)).get(repo) ?? (yield* installation(repo)).id
+          yield* Ref.update(installationOf, (map) => new Map(map).set(repo, found))
+          return found
+        }))
       })
 
     return {

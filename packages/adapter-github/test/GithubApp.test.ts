@@ -67,6 +67,17 @@ describe("GithubClient as a GitHub App", () => {
       ])
     }))
 
+  it.effect("concurrent calls to one repository share one lookup of its installation and one token", () =>
+    Effect.gen(function*() {
+      const fake = fakeOf()
+      const tracker = yield* trackerOver(fake, { auth: discovering })
+      yield* Effect.all([tracker.getIssue(hello, 1), tracker.getIssue(hello, 2), tracker.getIssue(lib, 3)], {
+        concurrency: "unbounded"
+      })
+      expect(sent(fake).filter((line) => line.endsWith("/installation"))).toHaveLength(2)
+      expect(mints(fake)).toEqual(["POST /app/installations/77/access_tokens"])
+    }))
+
   it.effect("a repository the app is not installed on fails saying so and what to do", () =>
     Effect.gen(function*() {
       const fake = fakeOf()
@@ -114,7 +125,7 @@ describe("GithubClient as a GitHub App", () => {
         Effect.provide(fake.layer)
       )
       const app = Option.getOrThrow(client.app)
-      expect(yield* app.info).toEqual({ id: 4242, slug: "afk", name: "AFK" })
+      expect(yield* app.info).toEqual({ id: 4242, slug: "afk", name: "AFK", htmlUrl: "https://github.com/apps/afk" })
       const full = yield* app.installation(hello)
       expect(full).toEqual({
         id: "77",
