@@ -135,33 +135,29 @@ export const make = (
         Effect.map((body): Info => ({ id: body.id, slug: body.slug, name: body.name, htmlUrl: body.html_url }))
       )
 
+    const notInstalled = (repo: string, error: GithubError.GithubError) =>
+      new GithubError.GithubError({
+        operation: error.operation,
+        status: 404,
+        transient: false,
+        detail: `the GitHub App is not installed on ${repo} (${error.detail})`,
+        hint: `install the GitHub App on ${repo}, or add ${repo} to the repositories its installation may access`
+      })
+
     const installation = (repo: string) =>
-      signed(
-        HttpClientRequest.get(`${baseUrl}/repos/${repo.split("/").map(encodeURIComponent).join("/")}/installation`)
-      )
-        .pipe(
-          Effect.flatMap((request) =>
-            json(appCall, request, InstallationBody)
-          ),
-          Effect.map((body): Installation => ({
-            id: String(body.id),
-            account: body.account?.login ?? body.account?.slug ?? "?",
-            repositorySelection: body.repository_selection,
-            permissions: body.permissions
-          })),
-          Effect.catchIf(
-            (error) => error.status === 404,
-            (error) =>
-              new GithubError.GithubError({
-                operation: error.operation,
-                status: 404,
-                transient: false,
-                detail: `the GitHub App is not installed on ${repo} (${error.detail})`,
-                hint:
-                  `install the GitHub App on ${repo}, or add ${repo} to the repositories its installation may access`
-              })
-          )
+      Effect.gen(function*() {
+        const path = repo.split("/").map(encodeURIComponent).join("/")
+        const request = yield* signed(HttpClientRequest.get(`${baseUrl}/repos/${path}/installation`))
+        const body = yield* json(appCall, request, InstallationBody).pipe(
+          Effect.mapError((error) => (error.status === 404 ? notInstalled(repo, error) : error))
         )
+        return {
+          id: String(body.id),
+          account: body.account?.login ?? body.account?.slug ?? "?",
+          repositorySelection: body.repository_selection,
+          permissions: body.permissions
+        } satisfies Installation
+      })
 
     const tokensOf = yield* Ref.make(
       new Map<string, GithubAuth.InstallationTokens<GithubError.GithubError, never>>()
@@ -172,7 +168,9 @@ export const make = (
 
     const mint = (id: string) =>
       signed(HttpClientRequest.post(`${baseUrl}/app/installations/${encodeURIComponent(id)}/access_tokens`)).pipe(
-        Effect.flatMap((request) => json(appCall, request, TokenBody)),
+        Effect.flatMap((request) =>
+          json(appCall, request, TokenBody)
+        ),
         Effect.map((body) => ({ token: Redacted.make(body.token), expiresAtMillis: Date.parse(body.expires_at) }))
       )
 
@@ -190,11 +188,10 @@ export const make = (
         if (app.installationId !== undefined) return app.installationId
         const repo = repoOf(url, basePath)
         if (repo === undefined) {
+          const path = new URL(url).pathname
           return yield* new GithubError.GithubError({
             operation: "authenticate",
-            detail: `${
-              new URL(url).pathname
-            } is not a repository's; a GitHub App without an installation id cannot call it`,
+            detail: `${path} is not a repository's; a GitHub App without an installation id cannot call it`,
             transient: false,
             hint: "configure the GitHub App's installation id"
           })
