@@ -1,11 +1,12 @@
 /**
- * quality.md R5, secrets: with known values for every secret (GITHUB_TOKEN, FORGEJO_TOKEN, AFK_T3_TOKEN,
- * SLACK_BOT_TOKEN, SLACK_WEBHOOK_URL), every CLI command and every failure path we can provoke (a token
- * refused with 401, an unreachable T3 or Slack, Slack refusing or failing a notification, bad
- * configuration) runs at every log level and in both log formats, and no token value appears in stdout or
- * stderr. At the library level, every port error (message, JSON, `inspect`, `Cause.pretty`, its cause),
- * every log line at the most verbose level, every span attribute and the loaded configuration are searched
- * too. Extends the afk-cli secrets test (which uses the CLI's own known values at one log level).
+ * quality.md R5, secrets: with known values for every secret (GITHUB_TOKEN, a GitHub App's private key and
+ * installation tokens, FORGEJO_TOKEN, AFK_T3_TOKEN, SLACK_BOT_TOKEN, SLACK_WEBHOOK_URL), every CLI command
+ * and every failure path we can provoke (a token or an App's JWT refused with 401, an unreachable T3 or
+ * Slack, Slack refusing or failing a notification, bad configuration) runs at every log level and in both
+ * log formats, and no secret (nor any app JWT) appears in stdout or stderr. At the library level, every
+ * port error (message, JSON, `inspect`, `Cause.pretty`, its cause), every log line at the most verbose
+ * level, every span attribute and the loaded configuration are searched too. Extends the afk-cli secrets
+ * test (which uses the CLI's own known values at one log level).
  */
 import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import * as FetchHttpClient from "@effect/platform/FetchHttpClient"

@@ -17,13 +17,15 @@ import type * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import { identity } from "effect/Function"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Ref from "effect/Ref"
 import * as Schema from "effect/Schema"
-import * as GithubAuth from "./GithubAuth.js"
+import * as GithubApp from "./GithubApp.js"
+import type * as GithubAuth from "./GithubAuth.js"
 import * as GithubCache from "./GithubCache.js"
 import * as GithubCodec from "./GithubCodec.js"
 import * as GithubError from "./GithubError.js"
@@ -126,6 +128,8 @@ export interface Service {
    * client and never read from the cache directory.
    */
   readonly whoami: Effect.Effect<string, GithubError.GithubError>
+  /** The GitHub App the client authenticates as (none with a token): the app and its installations. */
+  readonly app: Option.Option<GithubApp.Service>
   readonly stats: Effect.Effect<Stats>
   /** GitHub's clock (epoch ms) as the `Date` of its latest answer puts it, never ahead; the local clock before any. */
   readonly serverTime: Effect.Effect<number>
@@ -164,9 +168,7 @@ export const graphqlUrl = (baseUrl: string): string => {
 /** Memos share the in-memory cache of trust answers under keys no URL can take. */
 const memoKey = (key: string): string => `afk-memo:${key}`
 
-const InstallationTokenBody = Schema.Struct({ token: Schema.String, expires_at: Schema.String })
 const UserBody = Schema.Struct({ login: Schema.String })
-const AppBody = Schema.Struct({ slug: Schema.String })
 
 /** Builds a client over the ambient `HttpClient`. */
 export const make = (options: Options): Effect.Effect<Service, never, HttpClient.HttpClient> =>
@@ -251,67 +253,36 @@ export const make = (options: Options): Effect.Effect<Service, never, HttpClient
           decode(call, response.request ?? request, text, schema)
         ))
 
-    const withJwt = (request: HttpClientRequest.HttpClientRequest, app: GithubAuth.App) =>
-      Clock.currentTimeMillis.pipe(
-        Effect.flatMap((now) =>
-          GithubAuth.appJwt(app.appId, app.privateKey, now)
-        ),
-        Effect.mapError(
-          (detail) =>
-            new GithubError.GithubError({
-              operation: "authenticate",
-              detail,
-              transient: false,
-              hint: "check the configured GitHub App private key"
-            })
-        ),
-        Effect.map((jwt) => HttpClientRequest.setHeader(request, "authorization", `Bearer ${jwt}`))
-      )
+    const json: GithubApp.Json = (call, request, schema) =>
+      Effect.flatMap(send(call, request), decodeAnswer(call, request, schema))
+    const app = options.auth._tag === "App" ? yield* GithubApp.make(options.auth, baseUrl, json) : undefined
 
-    const installation = options.auth._tag === "App" ? options.auth : undefined
-    const tokens = installation === undefined
-      ? undefined
-      : yield* GithubAuth.makeInstallationTokens(
-        Effect.gen(function*() {
-          const call = { operation: "authenticate", permission: "GitHub App installation access" }
-          const request = yield* withJwt(
-            HttpClientRequest.post(
-              `${baseUrl}/app/installations/${encodeURIComponent(installation.installationId)}/access_tokens`
-            ),
-            installation
-          )
-          const body = yield* Effect.flatMap(
-            send(call, request),
-            decodeAnswer(call, request, InstallationTokenBody)
-          )
-          return { token: Redacted.make(body.token), expiresAtMillis: Date.parse(body.expires_at) }
-        })
-      )
+    const bearer = (request: HttpClientRequest.HttpClientRequest, token: Redacted.Redacted) =>
+      HttpClientRequest.setHeader(request, "authorization", `Bearer ${Redacted.value(token)}`)
 
-    const authorize = (request: HttpClientRequest.HttpClientRequest) =>
-      tokens === undefined
-        ? Effect.succeed(
-          HttpClientRequest.setHeader(
-            request,
-            "authorization",
-            `Bearer ${Redacted.value((options.auth as GithubAuth.Token).token)}`
-          )
-        )
-        : Effect.map(
-          tokens.current,
-          (token) => HttpClientRequest.setHeader(request, "authorization", `Bearer ${Redacted.value(token)}`)
-        )
+    const asInstallation = (installation: GithubApp.Tokens, call: Call, request: HttpClientRequest.HttpClientRequest) =>
+      Effect.gen(function*() {
+        const scope = call.repo === undefined ? request.url : `${baseUrl}/repos/${call.repo}`
+        const token = yield* installation.token(scope)
+        const answer = yield* Effect.either(send(call, bearer(request, token)))
+        if (Either.isLeft(answer) && answer.left.status === 401) {
+          yield* installation.invalidate(scope, token)
+          return yield* send(call, bearer(request, yield* installation.token(scope)))
+        }
+        return yield* answer
+      })
 
     const execute = (call: Call, request: HttpClientRequest.HttpClientRequest) =>
-      authorize(request).pipe(
-        Effect.flatMap((authorized) => send(call, authorized)),
-        Effect.tapError((error) => (error.status === 401 && tokens !== undefined ? tokens.invalidate : Effect.void))
-      )
+      app === undefined
+        ? send(call, bearer(request, (options.auth as GithubAuth.Token).token))
+        : asInstallation(app, call, request)
 
     const urlOf = (path: string, params: Params = {}): string => {
       const url = new URL(`${baseUrl}${path}`)
       for (const [key, value] of Object.entries(params)) {
-        if (value !== undefined) url.searchParams.set(key, String(value))
+        if (value !== undefined) {
+          url.searchParams.set(key, String(value))
+        }
       }
       return url.toString()
     }
@@ -322,7 +293,8 @@ export const make = (options: Options): Effect.Effect<Service, never, HttpClient
         const cached = yield* store.get(url)
         const plain = HttpClientRequest.get(url)
         const request = Option.match(cached, {
-          onNone: () => plain,
+          onNone: () =>
+            plain,
           onSome: (entry) => HttpClientRequest.setHeader(plain, "if-none-match", entry.etag)
         })
         const response = yield* execute(call, request)
@@ -419,17 +391,15 @@ export const make = (options: Options): Effect.Effect<Service, never, HttpClient
         Effect.flatMap((encoded) =>
           inMemory.set({ url: memoKey(key), etag: tag, body: JSON.stringify(encoded) })
         ),
-        Effect.catchAll((error) => Effect.logWarning("GitHub client: a value could not be remembered", key, error))
+        Effect.catchAll((error) =>
+          Effect.logWarning("GitHub client: a value could not be remembered", key, error)
+        )
       )
     const login = yield* Ref.make(Option.none<string>())
     const whoamiCall = { operation: "whoami", permission: "Metadata: read", decidesTrust: true }
-    const fetchLogin = installation === undefined
+    const fetchLogin = app === undefined
       ? getPage(whoamiCall, `${baseUrl}/user`, UserBody).pipe(Effect.map(({ value }) => value.login))
-      : Effect.gen(function*() {
-        const request = yield* withJwt(HttpClientRequest.get(`${baseUrl}/app`), installation)
-        const body = yield* Effect.flatMap(send(whoamiCall, request), decodeAnswer(whoamiCall, request, AppBody))
-        return `${body.slug}[bot]`
-      })
+      : Effect.map(app.info, (info) => `${info.slug}[bot]`)
 
     return GithubClient.of({
       baseUrl,
@@ -451,6 +421,7 @@ export const make = (options: Options): Effect.Effect<Service, never, HttpClient
           onSome: Effect.succeed,
           onNone: () => Effect.tap(fetchLogin, (value) => Ref.set(login, Option.some(value)))
         })),
+      app: app === undefined ? Option.none() : Option.some({ info: app.info, installation: app.installation }),
       stats: Ref.get(counters),
       serverTime: Effect.zipWith(Clock.currentTimeMillis, Ref.get(clockOffset), (now, offset) => now + offset),
       listed: (path, params = {}) => cache.held(urlOf(path, { ...params, per_page: perPage })),

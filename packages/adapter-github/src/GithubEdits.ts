@@ -61,7 +61,7 @@ export const bodyEdit = (
   number: number
 ): Effect.Effect<Option.Option<Edit>, GithubError.GithubError> =>
   client.graphql(
-    { operation: "lastEdit", permission: "Issues: read" },
+    { operation: "lastEdit", permission: "Issues: read", repo },
     lastEditQuery,
     { owner: Domain.repoOwner(repo), name: Domain.repoName(repo), number },
     BodyEdit

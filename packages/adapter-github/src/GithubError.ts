@@ -38,6 +38,11 @@ export interface Call {
    * is cached in memory only, never read from or written to the cache directory.
    */
   readonly decidesTrust?: boolean | undefined
+  /**
+   * The repository (`owner/name`) a call is about when its URL does not say (a GraphQL query), so a GitHub App
+   * without a configured installation authenticates it as that repository's installation.
+   */
+  readonly repo?: string | undefined
 }
 
 /** The credentials the client holds, never quoted back. */

@@ -2,6 +2,7 @@
  * AFK's GitHub adapter: the `Tracker` and `Ci` ports over the GitHub REST API (github.com or GitHub
  * Enterprise Server), on one vendor client with auth, pagination, rate limits and conditional requests.
  */
+export * as GithubApp from "./GithubApp.js"
 export * as GithubAuth from "./GithubAuth.js"
 export * as GithubCache from "./GithubCache.js"
 export * as GithubChanges from "./GithubChanges.js"

@@ -90,17 +90,6 @@ describe("GithubClient", () => {
       expect(sent(fake)).toEqual(["GET /app"])
     }))
 
-  it.effect("an expired installation token (401) is dropped, so the next call mints a new one", () =>
-    Effect.gen(function*() {
-      const fake = appFake()
-      const tracker = yield* trackerOver(fake, { auth: app })
-      yield* tracker.getIssue(repo, 1)
-      fake.inject({ status: 401, path: "/issues/2" })
-      expect((yield* Effect.flip(tracker.getIssue(repo, 2))).status).toBe(401)
-      yield* tracker.getIssue(repo, 2)
-      expect(sent(fake).filter((line) => line.startsWith("POST"))).toHaveLength(2)
-    }))
-
   it.effect("an unusable private key fails with a hint and never quotes the key", () =>
     Effect.gen(function*() {
       const fake = appFake()

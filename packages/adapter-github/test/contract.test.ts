@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
 import { Domain } from "afk-core"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
 import { generateKeyPairSync } from "node:crypto"
@@ -183,6 +184,30 @@ describe("contract: the adapter's requests against GitHub's OpenAPI description 
       expect(seen.slice(from).map((c) => `${c.method} ${template(c.path)}`)).toEqual([
         "POST /app/installations/{installation_id}/access_tokens",
         "GET /repos/{owner}/{repo}/issues/{issue_number}",
+        "GET /app"
+      ])
+      expect(requestViolations(from)).toEqual([])
+    }))
+
+  it.live("a GitHub App without an installation id finds the repository's installation with valid requests", () =>
+    Effect.gen(function*() {
+      const from = seen.length
+      const { privateKey } = generateKeyPairSync("rsa", { modulusLength: 2048 })
+      const app = GithubAuth.app({
+        appId: "1",
+        privateKey: Redacted.make(privateKey.export({ type: "pkcs1", format: "pem" }).toString())
+      })
+      const client = yield* GithubClient.GithubClient.pipe(Effect.provide(clientLayer(app)))
+      const tracker = yield* GithubTracker.make().pipe(Effect.provideService(GithubClient.GithubClient, client))
+      yield* tracker.getIssue(repo, 1347)
+      const installation = yield* Option.getOrThrow(client.app).installation(repo)
+      expect(installation).toMatchObject({ id: "1", account: "github", repositorySelection: "all" })
+      expect(yield* Option.getOrThrow(client.app).info).toMatchObject({ id: 1, slug: "octoapp", name: "Octocat App" })
+      expect(seen.slice(from).map((c) => `${c.method} ${template(c.path)}`)).toEqual([
+        "GET /repos/{owner}/{repo}/installation",
+        "POST /app/installations/{installation_id}/access_tokens",
+        "GET /repos/{owner}/{repo}/issues/{issue_number}",
+        "GET /repos/{owner}/{repo}/installation",
         "GET /app"
       ])
       expect(requestViolations(from)).toEqual([])

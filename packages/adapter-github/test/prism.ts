@@ -17,6 +17,7 @@ export const paths = [
   "/user",
   "/app",
   "/app/installations/{installation_id}/access_tokens",
+  "/repos/{owner}/{repo}/installation",
   "/repos/{owner}/{repo}/issues",
   "/repos/{owner}/{repo}/issues/{issue_number}",
   "/repos/{owner}/{repo}/issues/{issue_number}/events",

@@ -1,7 +1,7 @@
 /**
- * Chooses the four ports from the configuration: GitHub or Forgejo for `Tracker` + `Ci` (one client
- * shared by both), T3 Code for `AgentRuntime`, Slack (webhook, or bot token + channel) or the console for
- * `Notifier`. Nothing is built, and so nothing is sent, until a command provides the layer; a credential
+ * Chooses the four ports from the configuration: GitHub (with a token, or as a GitHub App) or Forgejo for
+ * `Tracker` + `Ci` (one client shared by both), T3 Code for `AgentRuntime`, Slack (webhook, or bot token +
+ * channel) or the console for `Notifier`. Nothing is built, and so nothing is sent, until a command provides the layer; a credential
  * the choice needs but does not have fails with a `ConfigError` naming its key.
  */
 import type * as HttpClient from "@effect/platform/HttpClient"
@@ -14,6 +14,7 @@ import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import type * as Redacted from "effect/Redacted"
+import * as AppKey from "./AppKey.js"
 import { type AgentRuntime, Ci, Config, ConsoleNotifier, DryRun, type Notifier, T3, Tracker } from "./Core.js"
 
 /** Everything the programs need. */
@@ -30,31 +31,54 @@ const required = <A>(value: Option.Option<A>, key: string, why: string): Chosen<
 const secretRequired = (value: Option.Option<Redacted.Redacted>, key: string, why: string) =>
   Either.fromOption(value, () => missing(key, why, "the environment or the --config-dir directory"))
 
+/** How to authenticate to GitHub: as the configured GitHub App, or with `GITHUB_TOKEN`. */
+export const githubAuth = ({ tracker }: Config.AfkConfig): Chosen<GithubAuth.Auth> => {
+  const appId = tracker.githubAppId
+  if (Option.isNone(appId)) {
+    const why = "AFK_TRACKER=github needs it (or a GitHub App: AFK_GITHUB_APP_ID and its private key)"
+    return Either.map(secretRequired(tracker.githubToken, "GITHUB_TOKEN", why), GithubAuth.token)
+  }
+  return Either.flatMap(AppKey.read(tracker), (key) =>
+    Either.map(
+      secretRequired(key, "AFK_GITHUB_APP_PRIVATE_KEY", "AFK_GITHUB_APP_ID names a GitHub App, which needs it"),
+      (privateKey) =>
+        GithubAuth.app({
+          appId: appId.value,
+          privateKey,
+          installationId: Option.getOrUndefined(tracker.githubAppInstallationId)
+        })
+    ))
+}
+
 /**
- * `Tracker` + `Ci` for the configured forge. GitHub's conditional-request cache lives in `AFK_CACHE_DIR`/github,
+ * The GitHub client with `Tracker` + `Ci` over it. The conditional-request cache lives in `AFK_CACHE_DIR`/github,
  * so each tick (a new process) reads unchanged lists as free 304s; a directory it cannot write, or one another
  * user could write to, only costs those savings (the adapter logs one warning and keeps the cache in memory).
  * Who the bot is, who is trusted and every memo are never read from it.
  */
+export const github = (
+  config: Config.AfkConfig
+): Chosen<Layer.Layer<Tracker.Tracker | Ci.Ci | GithubClient.GithubClient, never, HttpClient.HttpClient>> =>
+  Either.map(
+    githubAuth(config),
+    (auth) =>
+      Layer.merge(GithubTracker.layerWithClient(), GithubCi.layerWithClient()).pipe(
+        Layer.provideMerge(
+          GithubClient.layer({
+            auth,
+            baseUrl: config.tracker.githubApi,
+            cacheDirectory: Option.getOrUndefined(config.cacheDir)
+          })
+        )
+      )
+  )
+
+/** `Tracker` + `Ci` for the configured forge. */
 export const forge = (
   config: Config.AfkConfig
 ): Chosen<Layer.Layer<Tracker.Tracker | Ci.Ci, never, HttpClient.HttpClient>> => {
   const { tracker } = config
-  if (tracker.kind === "github") {
-    return Either.map(
-      secretRequired(tracker.githubToken, "GITHUB_TOKEN", "AFK_TRACKER=github needs it"),
-      (token) =>
-        Layer.merge(GithubTracker.layerWithClient(), GithubCi.layerWithClient()).pipe(
-          Layer.provide(
-            GithubClient.layer({
-              auth: GithubAuth.token(token),
-              baseUrl: tracker.githubApi,
-              cacheDirectory: Option.getOrUndefined(config.cacheDir)
-            })
-          )
-        )
-    )
-  }
+  if (tracker.kind === "github") return github(config)
   return Either.gen(function*() {
     const baseUrl = yield* required(tracker.forgejoApi, "AFK_FORGEJO_API", "AFK_TRACKER=forgejo needs it")
     const token = yield* secretRequired(tracker.forgejoToken, "FORGEJO_TOKEN", "AFK_TRACKER=forgejo needs it")

@@ -1,6 +1,7 @@
 /**
  * The network checks behind `doctor`: the tracker (who the token is, its scopes where the forge says,
- * the server version, read access to each allowlisted repo), T3 Code (`/.well-known/t3/environment`, then
+ * the server version, read access to each allowlisted repo; for a GitHub App, the app, each repo's
+ * installation and whether it grants the permissions the loop needs), T3 Code (`/.well-known/t3/environment`, then
  * whether the token is accepted) and Slack (a webhook is checked with an empty message Slack refuses to
  * post; a bot token with `auth.test`). Each check ends in one line and a fix; none prints a secret —
  * a webhook URL is shown by its origin only, and failures are reported by the adapters' own messages.
@@ -8,6 +9,7 @@
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import { ForgejoClient } from "afk-adapter-forgejo"
+import { GithubApp, GithubClient } from "afk-adapter-github"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
@@ -72,19 +74,78 @@ const recording = (http: Layer.Layer<HttpClient.HttpClient>, seen: Map<string, s
       ))
   ).pipe(Layer.provide(http))
 
-const githubDetails = (seen: ReadonlyMap<string, string>): string => {
+const githubDetails = (seen: ReadonlyMap<string, string>, app: boolean): string => {
   const scopes = seen.get("x-oauth-scopes")
   const version = seen.get("x-github-enterprise-version")
   return [
     version === undefined
       ? "server: github.com or GHES without a version header"
       : `GitHub Enterprise Server ${version}`,
-    scopes === undefined
+    app
+      ? "as a GitHub App (its installations' permissions below)"
+      : scopes === undefined
       ? "token scopes: not listed (fine-grained tokens and GitHub Apps have permissions, not scopes)"
       : `token scopes: ${scopes === "" ? "(none)" : scopes}`,
     ...(seen.has("x-ratelimit-remaining") ? [`rate limit left: ${seen.get("x-ratelimit-remaining")}`] : [])
   ].join("; ")
 }
+
+const access = (level: string) => (level === "read" ? "Read-only" : "Read and write")
+
+/** For a GitHub App: the app, and each allowlisted repo's installation with what it lacks of the loop's needs. */
+const githubApp = (config: Config.AfkConfig) =>
+  Effect.gen(function*() {
+    const client = yield* Effect.serviceOption(GithubClient.GithubClient)
+    const found = Option.flatMap(client, (service) => service.app)
+    if (Option.isNone(found)) return []
+    const app = found.value
+    const info = yield* Effect.either(app.info)
+    if (Either.isLeft(info)) {
+      return [check("github app", "fail", info.left.message, "check AFK_GITHUB_APP_ID and its key")]
+    }
+    const configured = Option.getOrUndefined(config.tracker.githubAppInstallationId)
+    const installations = yield* Effect.forEach(config.allowlist, (repo) =>
+      Effect.match(app.installation(repo), {
+        onFailure: (error) =>
+          check(
+            `  ${repo}`,
+            "fail",
+            error.message,
+            `install the App on ${repo} from ${info.right.htmlUrl}/installations/new, or add ${repo} to its installation`
+          ),
+        onSuccess: (installation) => {
+          const where =
+            `installation ${installation.id} on ${installation.account} (${installation.repositorySelection} repositories)`
+          const lacking = GithubApp.missing(installation.permissions)
+          if (configured !== undefined && configured !== installation.id) {
+            return check(
+              `  ${repo}`,
+              "fail",
+              `${where}, not the configured AFK_GITHUB_APP_INSTALLATION_ID=${configured}`,
+              `set AFK_GITHUB_APP_INSTALLATION_ID=${installation.id}, or unset it so each repository's installation is found`
+            )
+          }
+          if (lacking.length > 0) {
+            const grant = Object.entries(GithubApp.required)
+              .filter(([name, level]) => lacking.includes(`${name}: ${level}`))
+              .map(([name, level]) => `${GithubApp.title(name)}: ${access(level)}`)
+            return check(
+              `  ${repo}`,
+              "fail",
+              `${where} lacks ${lacking.join(", ")}`,
+              `grant the App the repository permissions ${grant.join(", ")} (its settings → Permissions & events), ` +
+                `then accept them for the installation on ${installation.account}`
+            )
+          }
+          const granted = Object.entries(installation.permissions)
+            .sort(([a], [b]) => a.localeCompare(b))
+            .map(([name, level]) => `${name}: ${level}`)
+          return check(`  ${repo}`, "ok", `${where}; permissions: ${granted.join(", ")}`)
+        }
+      }))
+    const { id, name, slug } = info.right
+    return [check("github app", "ok", `${name} (${slug}, id ${id})`), ...installations]
+  })
 
 const ForgejoVersion = Schema.Struct({ version: Schema.String })
 
@@ -106,7 +167,9 @@ const forgejoVersion = (config: Config.AfkConfig) =>
 /** Who the tracker token is, what it may do, and whether every allowlisted repo can be read. */
 export const tracker = (config: Config.AfkConfig, http: Layer.Layer<HttpClient.HttpClient>, armed: boolean) => {
   const name = "tracker"
-  const chosen = Ports.forge(config)
+  const isGithub = config.tracker.kind === "github"
+  const isApp = isGithub && Option.isSome(config.tracker.githubAppId)
+  const chosen = isGithub ? Ports.github(config) : Ports.forge(config)
   if (Either.isLeft(chosen)) return Effect.succeed([missingCredential(name, chosen.left, armed)])
   const where = config.tracker.kind === "github"
     ? `GitHub at ${config.tracker.githubApi}`
@@ -117,13 +180,13 @@ export const tracker = (config: Config.AfkConfig, http: Layer.Layer<HttpClient.H
     const port = yield* Tracker.Tracker
     const login = yield* Effect.either(port.whoami)
     if (Either.isLeft(login)) {
-      return [
-        check(name, "fail", `${where}: ${login.left.message}`, "fix the token or the API URL, then run doctor again")
-      ]
+      const fix = isApp
+        ? "check AFK_GITHUB_APP_ID and its private key (a key of another App, or one deleted on GitHub, is refused) or the API URL"
+        : "fix the token or the API URL, then run doctor again"
+      return [check(name, "fail", `${where}: ${login.left.message}`, fix)]
     }
-    const details = config.tracker.kind === "github"
-      ? githubDetails(seen)
-      : yield* Effect.provide(forgejoVersion(config), http)
+    const details = isGithub ? githubDetails(seen, isApp) : yield* Effect.provide(forgejoVersion(config), http)
+    const app = isApp ? yield* githubApp(config) : []
     const repos = yield* Effect.forEach(config.allowlist, (repo) =>
       port.listOpenIssues(repo, config.readyLabel).pipe(
         Effect.match({
@@ -133,7 +196,7 @@ export const tracker = (config: Config.AfkConfig, http: Layer.Layer<HttpClient.H
             check(`  ${repo}`, "fail", error.message, `give ${login.right} read and write access to ${repo}`)
         })
       ))
-    return [check(name, "ok", `${where}: authenticated as ${login.right}; ${details}`), ...repos]
+    return [check(name, "ok", `${where}: authenticated as ${login.right}; ${details}`), ...app, ...repos]
   }).pipe(Effect.provide(chosen.right.pipe(Layer.provide(wire))), (effect) => limited(name, effect))
 }
 

@@ -9,6 +9,7 @@ import * as Effect from "effect/Effect"
 import * as HashMap from "effect/HashMap"
 import * as Logger from "effect/Logger"
 import * as Option from "effect/Option"
+import * as AppKey from "./AppKey.js"
 import { Config } from "./Core.js"
 
 /** `--log-format pretty|json`, without a default (the demo logs nothing unless asked). */
@@ -52,7 +53,10 @@ const secretEnvs = new Set(Config.settings.filter((s) => s.secret).map((s) => s.
 
 const defaultFile = "afk.config.json"
 
-/** Reads every source strictly; any refused value fails with a `ConfigError` naming its key. */
+/**
+ * Reads every source strictly; any refused value fails with a `ConfigError` naming its key. A GitHub App's
+ * private key is read and checked here too, so a broken one is refused before anything else happens.
+ */
 export const load = (
   parsed: Parsed,
   env: Record<string, string | undefined>
@@ -82,6 +86,7 @@ export const load = (
       env,
       overrides
     })
+    if (config.tracker.kind === "github") yield* AppKey.read(config.tracker)
     const sources = [
       "built-in defaults",
       ...(file === undefined ? [] : [`file ${file}`]),

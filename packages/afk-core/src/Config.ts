@@ -53,6 +53,10 @@ export interface AfkConfig {
     readonly kind: "github" | "forgejo"
     readonly githubApi: string
     readonly githubToken: Option.Option<Redacted.Redacted>
+    readonly githubAppId: Option.Option<string>
+    readonly githubAppPrivateKey: Option.Option<Redacted.Redacted>
+    readonly githubAppPrivateKeyFile: Option.Option<string>
+    readonly githubAppInstallationId: Option.Option<string>
     readonly forgejoApi: Option.Option<string>
     readonly forgejoToken: Option.Option<Redacted.Redacted>
   }

@@ -211,3 +211,28 @@ export const secret = (kind: Kind<string>): Kind<Option.Option<Redacted.Redacted
   toJson: () => undefined,
   show: Option.match({ onNone: () => "(unset)", onSome: () => "<redacted>" })
 })
+
+const pemShape = /^-----BEGIN (RSA )?PRIVATE KEY-----\r?\n[A-Za-z0-9+/=\s]+\r?\n-----END \1PRIVATE KEY-----$/
+
+/** A private key in PEM form (PKCS#1 as GitHub issues it, or PKCS#8); a one-line value's `\n` escapes are newlines. */
+export const pemPrivateKey: Kind<string> = {
+  ...text,
+  accepts: "a PEM private key (-----BEGIN RSA PRIVATE KEY----- … as GitHub issues it, or PKCS#8), with newlines or \\n",
+  decode: (value) => {
+    const pem = value.includes("\n") ? value : value.replaceAll("\\n", "\n")
+    return pemShape.test(pem) ? Either.right(pem) : Either.left("is not a PEM private key")
+  }
+}
+
+/** A GitHub id: digits, or (`clientId`) also a GitHub App's client id (`Iv…`), which GitHub accepts as its JWT issuer. */
+export const githubId = (clientId: boolean): Kind<string> => ({
+  ...text,
+  accepts: clientId ? "a GitHub App id (digits) or client id (Iv…)" : "a GitHub App installation id (digits)",
+  decode: (value) =>
+    /^\d+$/.test(value) || (clientId && /^Iv[0-9A-Za-z.]+$/.test(value))
+      ? Either.right(value)
+      : Either.left("is not a GitHub id"),
+  fromJson: (value) =>
+    typeof value === "number" && Number.isSafeInteger(value) ? Either.right(String(value)) : jsonString(value),
+  json: { anyOf: [{ type: "integer", minimum: 1 }, { type: "string" }] }
+})

@@ -12,11 +12,13 @@ import type { AfkConfig } from "./Config.js"
 import {
   boolean,
   directoryOrOff,
+  githubId,
   int,
   type Kind,
   list,
   oneOf,
   optional,
+  pemPrivateKey,
   redactCredentials,
   repos,
   secret,
@@ -188,7 +190,30 @@ export const table = {
       "https://api.github.com",
       "GitHub REST API base URL."
     ),
-    githubToken: secretSetting("GITHUB_TOKEN", "GitHub token (secret)."),
+    githubToken: secretSetting("GITHUB_TOKEN", "GitHub token (secret); or a GitHub App (AFK_GITHUB_APP_*), not both."),
+    githubAppId: setting(
+      "AFK_GITHUB_APP_ID",
+      optional(githubId(true)),
+      Option.none(),
+      "GitHub App id (or client id), to act as the App instead of GITHUB_TOKEN."
+    ),
+    githubAppPrivateKey: secretSetting(
+      "AFK_GITHUB_APP_PRIVATE_KEY",
+      "The GitHub App's private key, PEM (secret); or AFK_GITHUB_APP_PRIVATE_KEY_FILE.",
+      pemPrivateKey
+    ),
+    githubAppPrivateKeyFile: setting(
+      "AFK_GITHUB_APP_PRIVATE_KEY_FILE",
+      optional(text),
+      Option.none(),
+      "Path of the GitHub App's private key (.pem), instead of AFK_GITHUB_APP_PRIVATE_KEY."
+    ),
+    githubAppInstallationId: setting(
+      "AFK_GITHUB_APP_INSTALLATION_ID",
+      optional(githubId(false)),
+      Option.none(),
+      "The GitHub App installation to act as; unset: each allowlisted repository's own."
+    ),
     forgejoApi: setting(
       "AFK_FORGEJO_API",
       optional(url(tokenIn("FORGEJO_TOKEN"))),
@@ -325,5 +350,55 @@ export const decodeAll = (
   }
   const valueOf = (setting: Setting<unknown>) => (decoded.has(setting) ? decoded.get(setting) : setting.default)
   const clash = sameLabels((setting) => valueOf(setting) as string, (setting) => given.get(setting))
-  return Option.isSome(clash) ? Either.left(clash.value) : Either.right(assemble(valueOf))
+  if (Option.isSome(clash)) return Either.left(clash.value)
+  const config = assemble(valueOf)
+  const conflict = githubCredentials(config)
+  return conflict === undefined ? Either.right(config) : Either.left(conflict)
+}
+
+const together = (key: string, detail: string) => new ConfigError({ key, source: "configuration", detail })
+
+/**
+ * GitHub credentials that are valid one by one but not together: a token and a GitHub App (exactly one is
+ * wanted), or an App without its id or its private key, or with its key given twice.
+ */
+const githubCredentials = ({ tracker }: AfkConfig): ConfigError | undefined => {
+  if (tracker.kind !== "github") return undefined
+  const app: ReadonlyArray<readonly [string, Option.Option<unknown>]> = [
+    ["AFK_GITHUB_APP_ID", tracker.githubAppId],
+    ["AFK_GITHUB_APP_PRIVATE_KEY", tracker.githubAppPrivateKey],
+    ["AFK_GITHUB_APP_PRIVATE_KEY_FILE", tracker.githubAppPrivateKeyFile],
+    ["AFK_GITHUB_APP_INSTALLATION_ID", tracker.githubAppInstallationId]
+  ]
+  const set = app.filter(([, value]) => Option.isSome(value)).map(([key]) => key)
+  if (set.length === 0) return undefined
+  if (Option.isSome(tracker.githubToken)) {
+    return together(
+      "GITHUB_TOKEN",
+      `is set, and so is a GitHub App (${set.join(", ")}); configure exactly one: unset GITHUB_TOKEN to act as ` +
+        "the App, or unset the AFK_GITHUB_APP_* settings to use the token"
+    )
+  }
+  const key = Option.isSome(tracker.githubAppPrivateKey) || Option.isSome(tracker.githubAppPrivateKeyFile)
+  if (Option.isNone(tracker.githubAppId)) {
+    return together(
+      "AFK_GITHUB_APP_ID",
+      `is not set, and ${set.join(", ")} ${set.length === 1 ? "is" : "are"}; a GitHub App needs its id ` +
+        "(\"App ID\" on the App's settings page)"
+    )
+  }
+  if (!key) {
+    return together(
+      "AFK_GITHUB_APP_PRIVATE_KEY",
+      "is not set, and AFK_GITHUB_APP_ID is; a GitHub App needs its private key: set AFK_GITHUB_APP_PRIVATE_KEY " +
+        "(the PEM, in the environment or the secret directory) or AFK_GITHUB_APP_PRIVATE_KEY_FILE (its path)"
+    )
+  }
+  if (Option.isSome(tracker.githubAppPrivateKey) && Option.isSome(tracker.githubAppPrivateKeyFile)) {
+    return together(
+      "AFK_GITHUB_APP_PRIVATE_KEY_FILE",
+      "is set, and so is AFK_GITHUB_APP_PRIVATE_KEY (the key itself); set only one of them"
+    )
+  }
+  return undefined
 }

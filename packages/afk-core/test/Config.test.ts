@@ -80,6 +80,10 @@ describe("defaults and arming", () => {
         kind: "github",
         githubApi: "https://api.github.com",
         githubToken: Option.none(),
+        githubAppId: Option.none(),
+        githubAppPrivateKey: Option.none(),
+        githubAppPrivateKeyFile: Option.none(),
+        githubAppInstallationId: Option.none(),
         forgejoApi: Option.none(),
         forgejoToken: Option.none()
       },
@@ -313,6 +317,7 @@ describe("settings table", () => {
     expect(Config.settings.filter((s) => s.secret).map((s) => s.env)).toEqual([
       "AFK_T3_TOKEN",
       "GITHUB_TOKEN",
+      "AFK_GITHUB_APP_PRIVATE_KEY",
       "FORGEJO_TOKEN",
       "SLACK_WEBHOOK_URL",
       "SLACK_BOT_TOKEN"

@@ -7,6 +7,7 @@ import type { GithubFake } from "afk-adapter-github/testing"
 import { SlackFake } from "afk-adapter-slack/testing"
 import * as Effect from "effect/Effect"
 import type * as Scope from "effect/Scope"
+import { generateKeyPairSync } from "node:crypto"
 import { writeFileSync } from "node:fs"
 import * as net from "node:net"
 import { join } from "node:path"
@@ -68,6 +69,27 @@ const cliWorld = (options: { readonly githubTokens?: ReadonlyArray<string> } = {
     const slack = yield* SlackFake.make({ token: s.slackBot })
     return { world, slack, env: every(world.env, `${slack.url}${s.webhookPath}`) }
   })
+
+/** The world with GitHub acting for the App (its known key, tokens minted with the known prefix), no GITHUB_TOKEN. */
+const appWorld = (
+  options: { readonly permissions?: Readonly<Record<string, string>>; readonly tokenLifetimeSeconds?: number } = {}
+) =>
+  Effect.gen(function*() {
+    const world = yield* CliWorld.makeApp({
+      keys: Secrets.appKeys,
+      tokenPrefix: s.installation,
+      t3Token: s.t3,
+      ...(options.tokenLifetimeSeconds === undefined ? {} : { tokenLifetimeSeconds: options.tokenLifetimeSeconds }),
+      ...(options.permissions === undefined ? {} : {
+        installations: [{ id: CliWorld.app.installationId, repos: [CliWorld.repo], permissions: options.permissions }]
+      })
+    })
+    const slack = yield* SlackFake.make({ token: s.slackBot })
+    const { GITHUB_TOKEN: _token, ...env } = every(world.env, slack.webhookUrl)
+    return { world, slack, env: { ...env, AFK_GITHUB_APP_PRIVATE_KEY: s.appPrivateKey } }
+  })
+
+const ecKey = generateKeyPairSync("ec", { namedCurve: "P-256" }).privateKey.export({ type: "pkcs8", format: "pem" })
 
 const greenCi = (fake: GithubFake.GithubFake) =>
   Effect.sync(() =>
@@ -198,6 +220,89 @@ export const stories: ReadonlyArray<readonly [string, Story]> = [
         ]
       })
   ]),
+  [
+    "a GitHub App through tick, watch, status and doctor, its token expiring between ticks",
+    () =>
+      Effect.gen(function*() {
+        const { env, world } = yield* appWorld({ tokenLifetimeSeconds: 3 })
+        const { AFK_GITHUB_APP_PRIVATE_KEY: _key, ...keyFile } = env
+        return [
+          { label: "tick as a GitHub App", args: ["tick"], env, code: 0, formatted: true },
+          {
+            label: "watch as a GitHub App, a new token (closes, notifies Slack)",
+            args: ["watch"],
+            env: { ...keyFile, AFK_GITHUB_APP_PRIVATE_KEY_FILE: "app.pem" },
+            code: 0,
+            formatted: true,
+            files: { "app.pem": s.appPrivateKey },
+            before: Effect.zipRight(Effect.sleep("3 seconds"), greenCi(world.github.fake))
+          },
+          { label: "status as a GitHub App", args: ["status"], env, code: 0, formatted: true, fullOnly: true },
+          { label: "doctor as a GitHub App", args: ["doctor"], env, code: 0, formatted: true }
+        ]
+      })
+  ],
+  ["a GitHub App refused or misconfigured", () =>
+    Effect.gen(function*() {
+      const { env } = yield* appWorld({ permissions: { issues: "write", metadata: "read" } })
+      return [
+        { label: "doctor, the installation lacks permissions", args: ["doctor"], env, code: 1, formatted: true },
+        {
+          label: "tick, GitHub refuses the App's JWT (another App's key)",
+          args: ["tick"],
+          env: { ...env, AFK_GITHUB_APP_PRIVATE_KEY: s.otherAppPrivateKey },
+          code: 1,
+          formatted: true
+        },
+        {
+          label: "doctor, GitHub refuses the App's JWT",
+          args: ["doctor"],
+          env: { ...env, AFK_GITHUB_APP_PRIVATE_KEY: s.otherAppPrivateKey },
+          code: 1,
+          formatted: true,
+          fullOnly: true
+        },
+        {
+          label: "a token and a GitHub App together",
+          args: ["tick"],
+          env: { ...env, GITHUB_TOKEN: s.github },
+          code: 2,
+          formatted: true
+        },
+        {
+          label: "a private key without its PEM armour",
+          args: ["doctor"],
+          env: { ...env, AFK_GITHUB_APP_PRIVATE_KEY: s.appPrivateKey.split("\n").slice(1, -2).join("\n") },
+          code: 2,
+          formatted: true
+        },
+        {
+          label: "a key file holding an EC key",
+          args: ["tick"],
+          env: { ...env, AFK_GITHUB_APP_PRIVATE_KEY: "", AFK_GITHUB_APP_PRIVATE_KEY_FILE: "ec.pem" },
+          code: 2,
+          formatted: true,
+          files: { "ec.pem": ecKey.toString() },
+          fullOnly: true
+        },
+        {
+          label: "the private key in the config file",
+          args: ["status", "--config", "afk.config.json"],
+          env,
+          code: 2,
+          formatted: true,
+          files: { "afk.config.json": JSON.stringify({ tracker: { githubAppPrivateKey: s.appPrivateKey } }) },
+          fullOnly: true
+        },
+        {
+          label: "the private key as a flag",
+          args: ["tick", "--set", `AFK_GITHUB_APP_PRIVATE_KEY=${s.appPrivateKey}`],
+          env,
+          code: 2,
+          formatted: true
+        }
+      ]
+    })],
   ["bad configuration around secrets", () =>
     Effect.gen(function*() {
       const { env } = yield* cliWorld()

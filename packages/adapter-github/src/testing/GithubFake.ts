@@ -3,11 +3,12 @@
  * Enterprise `/api/v3` base) over a seeded, stateful world. It speaks the real wire format: `Link`
  * pagination with a small page size, `ETag` / `If-None-Match` → 304 (free of rate-limit points), the
  * `x-ratelimit-*` headers with a budget that runs out (403), a `Date` header from the fake's clock (Effect's
- * `Clock`, so `TestClock` moves it), bearer auth including GitHub App installation
- * tokens minted from a verified RS256 JWT, and injected faults (429 / secondary-limit 403 with
- * `retry-after`, 5xx, malformed bodies). GraphQL is answered for the one query the adapter sends
- * (`GithubFakeGraphql`) at `/graphql`, or `/api/graphql` beside an Enterprise `/api/v3`. Tests act as a
- * person through `actAs` (edit an issue, label it). It counts requests and points for tests and benchmarks.
+ * `Clock`, so `TestClock` moves it), bearer auth including a GitHub App (`GithubFakeApp`: installations,
+ * tokens minted from a verified RS256 JWT, scoped and acting as `<slug>[bot]`), injected faults (429 /
+ * secondary-limit 403 with `retry-after`, 5xx, malformed bodies). GraphQL is answered for the one query the
+ * adapter sends (`GithubFakeGraphql`) at `/graphql`, or `/api/graphql` beside an Enterprise `/api/v3`. Tests
+ * act as a person through `actAs` (edit an issue, label it). It counts requests and points for tests and
+ * benchmarks.
  */
 import * as HttpClient from "@effect/platform/HttpClient"
 import type * as HttpClientRequest from "@effect/platform/HttpClientRequest"
@@ -15,11 +16,13 @@ import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
-import { createHash, type KeyObject, verify } from "node:crypto"
+import { createHash } from "node:crypto"
+import * as FakeApp from "./GithubFakeApp.js"
 import * as Graphql from "./GithubFakeGraphql.js"
 import * as Routes from "./GithubFakeRoutes.js"
 import * as World from "./GithubFakeWorld.js"
 
+export type { AppOptions, InstallationSeed } from "./GithubFakeApp.js"
 export type {
   CheckRunSeed,
   CheckSuiteSeed,
@@ -35,16 +38,6 @@ export type {
 /** The one GraphQL query the fake answers. */
 export const lastEditQuery = Graphql.acceptedQuery
 
-export interface AppOptions {
-  readonly appId: string
-  readonly installationId: string
-  /** Verifies the app JWT's RS256 signature. */
-  readonly publicKey: KeyObject | string
-  readonly slug: string
-  /** Lifetime of minted installation tokens; GitHub's hour by default. */
-  readonly tokenLifetimeSeconds?: number
-}
-
 export interface Options {
   /** The most items on one page whatever `per_page` asks (small, so lists paginate); 10 by default. */
   readonly pageSize?: number
@@ -54,7 +47,7 @@ export interface Options {
   readonly rateLimit?: number
   /** Bearer tokens accepted; when absent (and no app), any `Authorization` header is accepted. */
   readonly tokens?: ReadonlyArray<string>
-  readonly app?: AppOptions
+  readonly app?: FakeApp.AppOptions
   /** Whether adding a missing label creates it, as GitHub does; true by default. */
   readonly autoCreateLabels?: boolean
 }
@@ -137,25 +130,7 @@ const decodeBody = (request: HttpClientRequest.HttpClientRequest): unknown => {
   }
 }
 
-const verifyJwt = (jwt: string, app: AppOptions, nowSeconds: number): boolean => {
-  const [head, payload, signature] = jwt.split(".")
-  if (head === undefined || payload === undefined || signature === undefined) return false
-  const valid = verify(
-    "RSA-SHA256",
-    Buffer.from(`${head}.${payload}`),
-    app.publicKey,
-    Buffer.from(signature, "base64url")
-  )
-  if (!valid) return false
-  const claims = JSON.parse(Buffer.from(payload, "base64url").toString("utf8")) as Record<string, unknown>
-  return claims.iss === app.appId && typeof claims.exp === "number" && claims.exp > nowSeconds
-}
-
-interface Answer {
-  readonly status: number
-  readonly body?: string
-  readonly headers?: Record<string, string>
-}
+type Answer = FakeApp.Answer
 
 export const make = (options: Options = {}): GithubFake => {
   const baseUrl = (options.baseUrl ?? "https://api.github.com").replace(/\/+$/, "")
@@ -166,7 +141,7 @@ export const make = (options: Options = {}): GithubFake => {
   world.autoCreateLabels = options.autoCreateLabels ?? true
   const faults: Array<Fault & { remaining: number }> = []
   const log: Array<LogEntry> = []
-  const minted = new Map<string, number>()
+  const app = options.app === undefined ? undefined : FakeApp.make(options.app, world, baseUrl)
   let counters: Counters = { requests: 0, points: 0, notModified: 0 }
   let budget = { remaining: limit, resetSeconds: 0 }
 
@@ -178,32 +153,20 @@ export const make = (options: Options = {}): GithubFake => {
     "x-ratelimit-resource": "core"
   })
 
-  const authenticate = (authorization: string | undefined, nowSeconds: number): "token" | "jwt" | undefined => {
+  type Auth =
+    | { readonly kind: "jwt" }
+    | { readonly kind: "token"; readonly grant?: FakeApp.Grant }
+
+  const authenticate = (authorization: string | undefined, nowSeconds: number): Auth | undefined => {
     const token = /^(?:bearer|token)\s+(.+)$/i.exec(authorization ?? "")?.[1]
     if (token === undefined) return undefined
-    if (options.app !== undefined && token.split(".").length === 3) {
-      return verifyJwt(token, options.app, nowSeconds) ? "jwt" : undefined
+    if (app !== undefined && token.split(".").length === 3) {
+      return app.verifyJwt(token, nowSeconds) ? { kind: "jwt" } : undefined
     }
-    const expires = minted.get(token)
-    if (expires !== undefined) return expires > nowSeconds ? "token" : undefined
-    if (options.tokens !== undefined) return options.tokens.includes(token) ? "token" : undefined
-    return options.app === undefined ? "token" : undefined
-  }
-
-  const appRoute = (method: string, segments: ReadonlyArray<string>, nowSeconds: number): Answer | undefined => {
-    const app = options.app
-    if (app === undefined || segments[0] !== "app") return undefined
-    if (segments.length === 1 && method === "GET") {
-      return { status: 200, body: json({ id: Number(app.appId), slug: app.slug, name: app.slug }) }
-    }
-    if (segments[1] === "installations" && segments[3] === "access_tokens" && method === "POST") {
-      if (segments[2] !== app.installationId) return { status: 404, body: json({ message: "Not Found" }) }
-      const token = `ghs_fake${minted.size + 1}`
-      const expires = nowSeconds + (app.tokenLifetimeSeconds ?? 3600)
-      minted.set(token, expires)
-      return { status: 201, body: json({ token, expires_at: new Date(expires * 1000).toISOString() }) }
-    }
-    return { status: 404, body: json({ message: "Not Found" }) }
+    const grant = app?.grant(token)
+    if (grant !== undefined) return grant.expiresSeconds > nowSeconds ? { kind: "token", grant } : undefined
+    if (options.tokens !== undefined) return options.tokens.includes(token) ? { kind: "token" } : undefined
+    return app === undefined ? { kind: "token" } : undefined
   }
 
   const page = (reply: Extract<Routes.Reply, { items: unknown }>, url: URL): Answer => {
@@ -253,16 +216,11 @@ export const make = (options: Options = {}): GithubFake => {
       }
     }
     const auth = authenticate(request.headers.authorization, nowSeconds)
-    const segments = relative.split("/").filter((segment) => segment !== "")
+    const segments = relative.split("/").filter((segment) => segment !== "").map(decodeURIComponent)
     if (auth === undefined) return { status: 401, body: json({ message: "Bad credentials" }) }
-    if (auth === "jwt") {
-      return (
-        appRoute(method, segments, nowSeconds) ?? {
-          status: 401,
-          body: json({ message: "A JSON web token could not be decoded" })
-        }
-      )
-    }
+    if (auth.kind === "jwt") return app?.route(method, segments, nowSeconds) ?? { status: 401 }
+    const refused = auth.grant === undefined ? undefined : app?.refuse(auth.grant, method, segments)
+    if (refused !== undefined) return refused
     if (budget.remaining <= 0) {
       return { status: 403, body: json({ message: "API rate limit exceeded for user ID 1." }) }
     }
@@ -278,7 +236,8 @@ export const make = (options: Options = {}): GithubFake => {
       path: relative,
       query: url.searchParams,
       body,
-      now: new Date(nowMillis).toISOString()
+      now: new Date(nowMillis).toISOString(),
+      actor: auth.grant === undefined || app === undefined ? world.bot : app.actor
     })
     if ("items" in reply) return page(reply, url)
     return reply.body === undefined ? { status: reply.status } : { status: reply.status, body: json(reply.body) }

@@ -35,6 +35,8 @@ export interface Request {
   readonly query: URLSearchParams
   readonly body: unknown
   readonly now: string
+  /** The login the request acts as: the seeded bot for a token, `<slug>[bot]` for an App installation token. */
+  readonly actor: string
 }
 
 const user = (login: string) => ({ login, id: 1, type: login.endsWith("[bot]") ? "Bot" : "User" })
@@ -90,8 +92,14 @@ const eventJson = (event: Event) => ({
   ...(event.rename === undefined ? {} : { rename: event.rename })
 })
 
-const record = (world: World, issue: IssueState, event: string, now: string, label?: string): void => {
-  issue.events.push({ id: world.nextId++, event, actor: world.bot, at: now, ...(label === undefined ? {} : { label }) })
+const record = (world: World, issue: IssueState, event: string, request: Request, label?: string): void => {
+  issue.events.push({
+    id: world.nextId++,
+    event,
+    actor: request.actor,
+    at: request.now,
+    ...(label === undefined ? {} : { label })
+  })
 }
 
 const bodyField = (body: unknown, field: string): unknown =>
@@ -105,8 +113,8 @@ const issueRoutes = (world: World, repo: RepoState, rest: ReadonlyArray<string>,
   if (sub === undefined && method === "GET") return { status: 200, body: issueJson(repo, issue, now) }
   if (sub === undefined && method === "PATCH") {
     const state = bodyField(body, "state")
-    if (state === "closed" && issue.state === "open") record(world, issue, "closed", now)
-    if (state === "open" && issue.state === "closed") record(world, issue, "reopened", now)
+    if (state === "closed" && issue.state === "open") record(world, issue, "closed", request)
+    if (state === "open" && issue.state === "closed") record(world, issue, "reopened", request)
     if (state === "open" || state === "closed") issue.state = state
     const reason = bodyField(body, "state_reason")
     issue.stateReason = issue.state === "closed" ? (typeof reason === "string" ? reason : "completed") : null
@@ -128,7 +136,7 @@ const issueRoutes = (world: World, repo: RepoState, rest: ReadonlyArray<string>,
       id: world.nextId++,
       repo: repo.slug,
       issue: issue.number,
-      author: world.bot,
+      author: request.actor,
       body: text,
       createdAt: now,
       updatedAt: now
@@ -149,7 +157,7 @@ const issueRoutes = (world: World, repo: RepoState, rest: ReadonlyArray<string>,
       const canonical = repo.labels.get(lower(label)) ?? label
       if (!issue.labels.some((have) => lower(have) === lower(label))) {
         issue.labels.push(canonical)
-        record(world, issue, "labeled", now, canonical)
+        record(world, issue, "labeled", request, canonical)
         touch(issue, now)
       }
     }
@@ -159,7 +167,7 @@ const issueRoutes = (world: World, repo: RepoState, rest: ReadonlyArray<string>,
     const index = issue.labels.findIndex((have) => lower(have) === lower(name))
     if (index < 0) return { status: 404, body: { message: "Label does not exist" } }
     const [removed = name] = issue.labels.splice(index, 1)
-    record(world, issue, "unlabeled", now, removed)
+    record(world, issue, "unlabeled", request, removed)
     touch(issue, now)
     return { status: 200, body: issue.labels.map(labelJson) }
   }

@@ -2,4 +2,5 @@
  * Test support for the GitHub adapter: a GitHub-shaped HTTP fake speaking the real wire format.
  */
 export * as GithubFake from "./GithubFake.js"
+export * as GithubFakeApp from "./GithubFakeApp.js"
 export * as GithubFakeWorld from "./GithubFakeWorld.js"

@@ -56,10 +56,17 @@ export interface Github {
   readonly writes: () => ReadonlyArray<string>
 }
 
-/** The GitHub fake on a loopback port; `headers` are added to every answer (e.g. `x-oauth-scopes`). */
+/**
+ * The GitHub fake on a loopback port, accepting `tokens` or acting as GitHub for `app`; `headers` are added
+ * to every answer (e.g. `x-oauth-scopes`).
+ */
 export const github = (
   seeds: ReadonlyArray<GithubFake.Seed>,
-  options: { readonly tokens?: ReadonlyArray<string>; readonly headers?: Readonly<Record<string, string>> } = {}
+  options: {
+    readonly tokens?: ReadonlyArray<string>
+    readonly app?: GithubFake.AppOptions
+    readonly headers?: Readonly<Record<string, string>>
+  } = {}
 ): Effect.Effect<Github, never, Scope.Scope> =>
   Effect.gen(function*() {
     let fake: GithubFake.GithubFake | undefined
@@ -88,7 +95,11 @@ export const github = (
           response.destroy()
       )
     })
-    fake = GithubFake.make({ baseUrl: url, ...(options.tokens === undefined ? {} : { tokens: options.tokens }) })
+    fake = GithubFake.make({
+      baseUrl: url,
+      ...(options.tokens === undefined ? {} : { tokens: options.tokens }),
+      ...(options.app === undefined ? {} : { app: options.app })
+    })
     for (const seed of seeds) fake.seed(seed)
     const current = fake
     return {

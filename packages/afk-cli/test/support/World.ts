@@ -1,11 +1,13 @@
 /**
  * A small world for the CLI tests: one GitHub repo with a ready issue a maintainer labelled, the T3 fake,
- * known secret values (each contains `SECRET`, so one search finds any leak) and the environment that
- * points the CLI at all of it.
+ * known secret values (each contains `SECRET`, so one search finds any leak, except the GitHub App's
+ * private key: `leaksKey` finds it) and the environment that points the CLI at all of it — with a token,
+ * or as the GitHub App `afk` (`makeApp`).
  */
 import type { GithubFake } from "afk-adapter-github/testing"
 import * as Effect from "effect/Effect"
 import type * as Scope from "effect/Scope"
+import { generateKeyPairSync, type KeyObject } from "node:crypto"
 import { T3Fake } from "../../src/Core.js"
 import * as Loopback from "./Loopback.js"
 
@@ -51,6 +53,28 @@ export const seed: GithubFake.Seed = {
   ]
 }
 
+const appKeys = generateKeyPairSync("rsa", { modulusLength: 2048 })
+
+/** The GitHub App `afk` (id 4242, installed on acme as installation 77), and its private key. */
+export const app = {
+  id: "4242",
+  slug: "afk",
+  name: "AFK",
+  installationId: "77",
+  privateKey: appKeys.privateKey.export({ type: "pkcs1", format: "pem" }).toString(),
+  publicKey: appKeys.publicKey
+}
+
+/** Installation tokens the fake mints for the App: this prefix and a counter. */
+export const installationTokenPrefix = "ghs_SECRETinstallation"
+
+/** Whether `text` holds any line of the App's private key (each line of its base64 body is searched). */
+export const leaksKey = (text: string): boolean =>
+  app.privateKey
+    .split("\n")
+    .filter((line) => line.length >= 16 && !line.startsWith("-----"))
+    .some((line) => text.includes(line))
+
 export interface World {
   readonly github: Loopback.Github
   readonly t3: T3Fake.T3Fake
@@ -67,12 +91,56 @@ export const make = (
       tokens: options.githubTokens ?? [secrets.github],
       headers: { "x-oauth-scopes": "repo, workflow" }
     })
-    const t3 = yield* T3Fake.start({
-      tokens: [{ token: options.t3Token ?? secrets.t3, scopes: T3Fake.operatorScopes }],
-      behaviour: () => T3Fake.complete("Fixed.\n\nPushed-Commit: 0123456789abcdef0123456789abcdef01234567")
-    })
+    const t3 = yield* t3Fake(options.t3Token ?? secrets.t3)
     return { github, t3, env: armedEnv(github.url, t3.url) }
   })
+
+/** The commit the T3 fake's agent says it pushed. */
+export const pushed = "0123456789abcdef0123456789abcdef01234567"
+
+const t3Fake = (token: string) =>
+  T3Fake.start({
+    tokens: [{ token, scopes: T3Fake.operatorScopes }],
+    behaviour: () => T3Fake.complete(`Fixed.\n\nPushed-Commit: ${pushed}`)
+  })
+
+/**
+ * The fakes with GitHub acting for the App `afk` (installed on acme/app, or on `installations` over
+ * `extraSeeds` too; with `app`'s keys or `keys`, minting tokens prefixed `installationTokenPrefix` or
+ * `tokenPrefix`), and the armed environment authenticating as the App by its private key.
+ */
+export const makeApp = (
+  options: {
+    readonly installations?: ReadonlyArray<GithubFake.InstallationSeed>
+    readonly extraSeeds?: ReadonlyArray<GithubFake.Seed>
+    readonly tokenLifetimeSeconds?: number
+    readonly tokenPrefix?: string
+    readonly keys?: { readonly privateKey: string; readonly publicKey: KeyObject }
+    readonly t3Token?: string
+  } = {}
+): Effect.Effect<World, never, Scope.Scope> =>
+  Effect.gen(function*() {
+    const keys = options.keys ?? app
+    const github = yield* Loopback.github([{ ...seed, bot: `${app.slug}[bot]` }, ...(options.extraSeeds ?? [])], {
+      app: {
+        appId: app.id,
+        publicKey: keys.publicKey,
+        slug: app.slug,
+        name: app.name,
+        installations: options.installations ?? [{ id: app.installationId, account: "acme", repos: [repo] }],
+        tokenPrefix: options.tokenPrefix ?? installationTokenPrefix,
+        ...(options.tokenLifetimeSeconds === undefined ? {} : { tokenLifetimeSeconds: options.tokenLifetimeSeconds })
+      }
+    })
+    const t3 = yield* t3Fake(options.t3Token ?? secrets.t3)
+    return { github, t3, env: appEnv(github.url, t3.url, keys.privateKey) }
+  })
+
+/** Armed for acme/app against the fakes, authenticating to GitHub as the App `afk` with `privateKey`. */
+export const appEnv = (githubUrl: string, t3Url: string, privateKey = app.privateKey): Record<string, string> => {
+  const { GITHUB_TOKEN: _token, ...rest } = armedEnv(githubUrl, t3Url)
+  return { ...rest, AFK_GITHUB_APP_ID: app.id, AFK_GITHUB_APP_PRIVATE_KEY: privateKey }
+}
 
 /** Armed for acme/app against the fakes (no Slack: notifications go to the console). */
 export const armedEnv = (githubUrl: string, t3Url: string): Record<string, string> => ({
