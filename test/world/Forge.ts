@@ -106,6 +106,8 @@ export interface Forge {
   readonly env: Record<string, string>
   /** The GitHub fake, whose state the suites read and write directly (issues arriving, comments). */
   readonly github?: GithubFake.GithubFake
+  /** The Forgejo fakes by repository (lower case), through which the suites act as people. */
+  readonly forgejo?: ReadonlyMap<string, ForgejoFake.ForgejoFake>
 }
 
 const token = "world-forge-token"
@@ -204,6 +206,7 @@ export const forgejo = (url: string, seeds: ReadonlyArray<ForgejoFake.Seed>): Ef
     }
     return {
       kind: "forgejo",
+      forgejo: fakes,
       client: HttpClient.make((request, target) => owner(target).client.execute(request)),
       inject: (fault, request, target) =>
         owner(target).inject({

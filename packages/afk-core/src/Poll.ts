@@ -29,7 +29,8 @@ interface RepoView {
 /**
  * Reads one candidate: its approval (`Approval.prove`, trust asked once per pass through the context) and
  * its blockers' states, each read once per pass — concurrent lookups share one request, and a failed read
- * fails every issue that needed it this pass (they are retried next pass).
+ * fails every issue that needed it this pass (they are retried next pass). Remembers what each approved
+ * issue's proof was made of, for its claim.
  */
 const makeCandidate = Effect.gen(function*() {
   const tracker = yield* Tracker
@@ -56,7 +57,8 @@ const makeCandidate = Effect.gen(function*() {
           () => Effect.succeed("missing" as const)
         )
       ))
-  return (ctx: Run.Context, issue: Issue): Effect.Effect<DispatchPolicy.Candidate, TrackerError> =>
+  const proofs = new Map<Issue, Run.Proved>()
+  const read = (ctx: Run.Context, issue: Issue): Effect.Effect<DispatchPolicy.Candidate, TrackerError> =>
     Effect.gen(function*() {
       const [events, edit] = yield* Effect.all([
         tracker.labelEvents(issue.repo, issue.number),
@@ -73,12 +75,16 @@ const makeCandidate = Effect.gen(function*() {
         (login) => ctx.isTrusted(issue.repo, login)
       )
       if (Either.isLeft(proof)) return { issue, trusted: false, unapproved: proof.left, blockers: [] }
+      proofs.set(issue, { issue, edit })
       const blockers = yield* Effect.forEach(
         DispatchPolicy.blockersOf(issue),
         (ref) => Effect.map(stateOf(ref), (state) => ({ ref, state }))
       )
       return { issue, trusted: true, blockers }
     })
+  /** The text this pass proved for `issue` and the edit it was proved on, for the claim. */
+  const proved = (issue: Issue): Run.Proved | undefined => proofs.get(issue)
+  return { read, proved }
 })
 
 /** One poll pass. */
@@ -152,7 +158,7 @@ export const run = (config: Config.AfkConfig) =>
       const results = yield* Effect.forEach(
         batch,
         (issue) =>
-          candidate(ctx, issue).pipe(
+          candidate.read(ctx, issue).pipe(
             Effect.map(Option.some),
             Effect.catchAll((error) =>
               Effect.sync(() => unsettled.add(issue.repo)).pipe(
@@ -190,7 +196,8 @@ export const run = (config: Config.AfkConfig) =>
           (d) =>
             Pass.isolate(journal, String(d.issue.ref))(
               Effect.flatMap(IssueGuard.IssueGuard, (guard) =>
-                guard.exclusive(Run.guardKey(d.issue), () => Run.claim(ctx, d.issue, d.reason)))
+                guard.exclusive(Run.guardKey(d.issue), () =>
+                  Run.claim(ctx, d.issue, d.reason, candidate.proved(d.issue))))
             ),
           { discard: true }
         ),

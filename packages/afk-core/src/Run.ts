@@ -163,6 +163,23 @@ export type Claimed =
   /** Another pass already dispatched this run; watch drives it. */
   | "in-flight"
 
+/** The text a pass proved (the issue as it read it) and the last edit it was proved on. */
+export interface Proved {
+  readonly issue: Issue
+  readonly edit: Option.Option<IssueEdit>
+}
+
+/**
+ * The edit that decides the claim: the one read after the lock, unless the text read then is exactly the
+ * text this pass proved before taking it — then the text sent is the text approved, whatever happened in
+ * between, and the edit the proof was made on stands. (Forgejo infers edits from any activity, the claim's
+ * own lock label included, and would refuse every claim otherwise.)
+ */
+const decisiveEdit = (fresh: Issue, edit: Option.Option<IssueEdit>, proved: Proved | undefined) =>
+  proved !== undefined && proved.issue.title === fresh.title && proved.issue.body === fresh.body
+    ? proved.edit
+    : edit
+
 /**
  * Why `issue`, as just re-read, may not start a run now (null when it may): it must be open, ready, neither
  * handed to a human nor paused, and its latest ready label must approve a run (`Approval.prove`).
@@ -194,11 +211,12 @@ const refusal = (
  * already wrote. The lock label is added first unless the listing showed it; then the issue, its comments,
  * its label history and its last edit are read again and the approval proved on what was read, before
  * anything is created — a tick that stalled never acts on old reads, and the run ordinal comes from the
- * fresh records. The prompt is built from the text that was proved. A refused claim releases the lock it
+ * fresh records. `proved` (poll's) is what the pass proved before the lock (see `decisiveEdit`). The prompt
+ * is built from the text that was proved. A refused claim releases the lock it
  * added (a lock that was already there is the caller's to judge). Returns without dispatching when another
  * issue of the repo holds an older claim (that claim wins; this lock is released).
  */
-export const claim = (ctx: Context, listed: Issue, reason: string) =>
+export const claim = (ctx: Context, listed: Issue, reason: string, proved?: Proved) =>
   Effect.gen(function*() {
     const tracker = yield* Tracker
     const agent = yield* AgentRuntime
@@ -212,7 +230,7 @@ export const claim = (ctx: Context, listed: Issue, reason: string) =>
       tracker.labelEvents(listed.repo, listed.number),
       tracker.lastEdit(listed.repo, listed.number)
     ], { concurrency: 4 })
-    const refused = yield* refusal(ctx, issue, comments, events, edit)
+    const refused = yield* refusal(ctx, issue, comments, events, decisiveEdit(issue, edit, proved))
     if (refused !== null) {
       // The lock this claim added is released, unless a live run (another pass's claim) holds it.
       const live = Option.exists(RunRecord.latest(comments, ctx.bot), (found) => !RunRecord.isTerminal(found.record))
