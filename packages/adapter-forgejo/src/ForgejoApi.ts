@@ -34,6 +34,18 @@ export const openIssues = (
     ...arrayOf(Wire.Issue)
   })
 
+/** Every issue (not pull request), open or closed, updated at or after `since` (ISO 8601), all pages. */
+export const updatedSince = (
+  client: Service,
+  repo: string,
+  since: string
+): Effect.Effect<ReadonlyArray<Wire.Issue>, ForgejoError> =>
+  client.list(repoCall("GET /repos/{o}/{r}/issues", repo, "read:issue"), repoPath(repo, "issues"), {
+    query: { state: "all", since, type: "issues" },
+    paging: "counted",
+    ...arrayOf(Wire.Issue)
+  })
+
 export const issue = (client: Service, repo: string, number: number): Effect.Effect<Wire.Issue, ForgejoError> =>
   client.json(
     issueCall("GET /repos/{o}/{r}/issues/{index}", repo, number, "read:issue"),

@@ -14,6 +14,7 @@ import { Domain, Tracker } from "afk-core"
 import * as Clock from "effect/Clock"
 import * as Config from "effect/Config"
 import type * as ConfigError from "effect/ConfigError"
+import * as DateTime from "effect/DateTime"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
@@ -195,6 +196,16 @@ export const fromClient = (
       )
     const listOpenIssues: Tracker.Service["listOpenIssues"] = listIssues("listOpenIssues", "open")
     const listClosedIssues: Tracker.Service["listClosedIssues"] = listIssues("listClosedIssues", "closed")
+    const listUpdatedSince: NonNullable<Tracker.Service["listUpdatedSince"]> = (repo, since) =>
+      Api.updatedSince(client, repo, DateTime.formatIso(since)).pipe(
+        Effect.mapError(toTrackerError("listUpdatedSince")),
+        Effect.flatMap((issues) =>
+          Effect.forEach(
+            issues.filter((issue) => issue.pull_request == null).sort((a, b) => a.number - b.number),
+            (issue) => toIssue("listUpdatedSince", repo, issue)
+          )
+        )
+      )
 
     const getIssue: Tracker.Service["getIssue"] = (repo, number) =>
       Api.issue(client, repo, number).pipe(
@@ -336,6 +347,7 @@ export const fromClient = (
     return {
       listOpenIssues,
       listClosedIssues,
+      listUpdatedSince,
       getIssue,
       labelEvents,
       lastEdit,

@@ -13,6 +13,7 @@ import { Domain, Tracker } from "afk-core"
 import * as Clock from "effect/Clock"
 import * as Config from "effect/Config"
 import type * as ConfigError from "effect/ConfigError"
+import * as DateTime from "effect/DateTime"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
@@ -223,6 +224,20 @@ export const make = (options: Options = {}): Effect.Effect<Tracker.Service, neve
             ),
             Effect.mapError(toError)
           ),
+
+      listUpdatedSince: (repo, since) =>
+        client.list(read("listUpdatedSince"), GithubClient.repoPath(repo, "issues"), IssueBody, {
+          state: "all",
+          since: DateTime.formatIso(since),
+          sort: "updated",
+          direction: "desc"
+        }).pipe(
+          Effect.map((bodies) =>
+            bodies.filter((body) => body.pull_request === undefined).map((body) => toIssue(repo, body))
+              .sort((a, b) => a.number - b.number)
+          ),
+          Effect.mapError(toError)
+        ),
 
       getIssue: (repo, number) => getIssue(repo, number).pipe(Effect.mapError(toError)),
 

@@ -74,6 +74,7 @@ describe("argv and exit codes (in process)", () => {
           commit: "0123456789abcdef",
           ci: "red",
           threadUrl: "https://t3.example/?thread=x",
+          tokens: 123_456,
           notes: ["paused: watch leaves it alone"]
         },
         {
@@ -87,15 +88,18 @@ describe("argv and exit codes (in process)", () => {
           commit: undefined,
           ci: undefined,
           threadUrl: undefined,
+          tokens: undefined,
           notes: []
         }
-      ]
+      ],
+      dailyBudget: "123,456 tokens of 1,000,000 tokens used on 2026-06-01 (UTC)"
     })
     expect(lines).toEqual([
-      "ISSUE        PHASE     AGE    ATTEMPTS  CI           THREAD",
-      "acme/app#12  pushed    1h 5m  1/5       red 0123456  https://t3.example/?thread=x",
+      "ISSUE        PHASE     AGE    ATTEMPTS  CI           TOKENS   THREAD",
+      "acme/app#12  pushed    1h 5m  1/5       red 0123456  123,456  https://t3.example/?thread=x",
       "    note: paused: watch leaves it alone",
-      "acme/lib#3   claiming  -      0/5       -            -"
+      "acme/lib#3   claiming  -      0/5       -            -        -",
+      "Daily token budget: 123,456 tokens of 1,000,000 tokens used on 2026-06-01 (UTC)."
     ])
   })
 })

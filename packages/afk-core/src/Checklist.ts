@@ -32,6 +32,8 @@ export interface Input {
   /** One line: what is happening now, e.g. "waiting for CI on abc1234". */
   readonly status: string
   readonly outcome: Option.Option<{ readonly kind: "done" | "needs-human" | "frozen"; readonly reason: string }>
+  /** The run's token usage in words (`Usage.describe`), once the runtime reported any. */
+  readonly tokens?: string | undefined
 }
 
 const breaking = /[\p{Cc}\p{Zl}\p{Zp}\s]+/gu
@@ -145,6 +147,7 @@ export const render = (input: Input): string => {
   if (input.attempts > 0) {
     lines.push("", `**Fix-forward:** ${input.attempts} of ${input.maxAttempts} attempts used.`)
   }
+  if (input.tokens !== undefined) lines.push("", `**Tokens:** ${inline(input.tokens)}`)
   if (Option.isSome(input.outcome)) {
     const { kind, reason } = input.outcome.value
     lines.push("", `**${outcomeLabel[kind]}:** ${inline(reason, 500)}`)

@@ -35,6 +35,10 @@ export interface AfkConfig {
   readonly turnMaxSeconds: number
   readonly claimGraceSeconds: number
   readonly maxRedispatches: number
+  /** Tokens a run may use over all its turns before it gets no further turn; `None`: no limit. */
+  readonly runMaxTokens: Option.Option<number>
+  /** Tokens all runs may use per UTC day before poll starts nothing; `None`: no limit. */
+  readonly dailyMaxTokens: Option.Option<number>
   readonly defaultPriority: number
   readonly requiredChecks: ReadonlyArray<string>
   readonly deployChecks: ReadonlyArray<string>

@@ -129,6 +129,18 @@ export const table = {
     1,
     "Automatic redispatches of a run whose turn vanished before it pushed."
   ),
+  runMaxTokens: setting(
+    "AFK_RUN_MAX_TOKENS",
+    optional(int(1)),
+    Option.none(),
+    "Tokens a run may use over all its turns; past it the run gets no further turn and is escalated."
+  ),
+  dailyMaxTokens: setting(
+    "AFK_DAILY_MAX_TOKENS",
+    optional(int(1)),
+    Option.none(),
+    "Tokens all runs may use per UTC day (from the run records); once spent, poll starts nothing."
+  ),
   defaultPriority: setting(
     "AFK_DEFAULT_PRIORITY",
     int(Number.MIN_SAFE_INTEGER),

@@ -97,6 +97,13 @@ export const TurnState = Schema.Literal(
 )
 export type TurnState = typeof TurnState.Type
 
+/** Tokens a thread has used so far, as the runtime counts them (running counts, not per turn). */
+export class TokenUsage extends Schema.Class<TokenUsage>("TokenUsage")({
+  input: Schema.Int.pipe(Schema.nonNegative()),
+  output: Schema.Int.pipe(Schema.nonNegative()),
+  total: Schema.Int.pipe(Schema.nonNegative())
+}) {}
+
 export class TurnStatus extends Schema.Class<TurnStatus>("TurnStatus")({
   state: TurnState,
   /** The final assistant text of the turn, once it is final. */
@@ -104,7 +111,9 @@ export class TurnStatus extends Schema.Class<TurnStatus>("TurnStatus")({
   /** Why the runtime reports this state (an error, a pending question, an unreachable server). */
   detail: Schema.optional(Schema.String),
   /** The runtime's id of the active turn, needed to interrupt it. */
-  activeTurnId: Schema.optional(Schema.String)
+  activeTurnId: Schema.optional(Schema.String),
+  /** The thread's token usage so far, when the runtime reports it. */
+  usage: Schema.optional(TokenUsage)
 }) {}
 
 export const CheckState = Schema.Literal("pending", "success", "failure")

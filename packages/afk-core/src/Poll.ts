@@ -9,6 +9,7 @@ import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Option from "effect/Option"
 import * as Approval from "./Approval.js"
+import * as Budget from "./Budget.js"
 import type * as Config from "./Config.js"
 import * as DispatchPolicy from "./DispatchPolicy.js"
 import type { Issue, Repo } from "./Domain.js"
@@ -95,6 +96,17 @@ export const run = (config: Config.AfkConfig) =>
     const ctx = opened.right
     const { journal } = ctx
     const tracker = yield* Tracker
+    // The daily token budget, when set, is read first: spent or unreadable, this pass starts nothing.
+    const daily = yield* Effect.either(Budget.read(config, ctx.bot))
+    if (daily._tag === "Left") {
+      yield* journal.fail("daily token budget", `${daily.left.message}; no run starts until it can be read`)
+      return yield* journal.report
+    }
+    const spent = Budget.exhausted(daily.right)
+    if (Option.isSome(spent)) {
+      yield* journal.decide("poll", "wait", spent.value)
+      return yield* journal.report
+    }
     const candidate = yield* makeCandidate
     const views: Array<RepoView> = []
     yield* Effect.forEach(

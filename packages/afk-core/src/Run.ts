@@ -30,6 +30,7 @@ import * as Pass from "./Pass.js"
 import * as Prompt from "./Prompt.js"
 import * as RunRecord from "./RunRecord.js"
 import { Tracker, type TrackerError } from "./Tracker.js"
+import * as Usage from "./Usage.js"
 
 export interface Context {
   readonly config: AfkConfig
@@ -103,7 +104,8 @@ export const body = (
       maxAttempts: ctx.config.fixForwardMaxAttempts,
       showDeployed: ctx.config.deployChecks.length > 0,
       status: view.status,
-      outcome: Option.fromNullable(view.outcome)
+      outcome: Option.fromNullable(view.outcome),
+      tokens: record.usage === undefined ? undefined : Usage.describe(record.usage)
     })
   }\n\n${RunRecord.footer(record)}`
 
@@ -391,7 +393,8 @@ export const finish = (ctx: Context, issue: Issue, terminal: RunRecord.Found, ch
           record,
           kind,
           headline,
-          [record.outcome ?? ""].filter((l) => l !== ""),
+          [record.outcome ?? "", record.usage === undefined ? "" : `Tokens used: ${Usage.describe(record.usage)}`]
+            .filter((l) => l !== ""),
           Option.fromNullable(agent.threadUrl(record.threadId)),
           checks
         )

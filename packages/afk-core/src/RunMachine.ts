@@ -8,6 +8,7 @@ import * as Data from "effect/Data"
 import * as DateTime from "effect/DateTime"
 import * as Option from "effect/Option"
 import type { Check, CiVerdict, TurnState, VerdictState } from "./Domain.js"
+import * as Usage from "./Usage.js"
 
 /** One decision for a run. The watcher performs the side effects; every reason is one readable sentence. */
 export type Action = Data.TaggedEnum<{
@@ -28,6 +29,8 @@ export interface MachineConfig {
   readonly noVerdictMaxSeconds: number
   readonly turnMaxSeconds: number
   readonly maxRedispatches: number
+  /** The run's token budget (AFK_RUN_MAX_TOKENS); none or absent: no limit. */
+  readonly runMaxTokens?: Option.Option<number> | undefined
 }
 
 /** Everything the machine looks at for one run, read fresh on each pass. */
@@ -45,6 +48,8 @@ export interface Observation {
   readonly now: DateTime.Utc
   /** The agent's final text of the turn, once it ended (a question in it is quoted on escalation). */
   readonly finalText?: string | undefined
+  /** Tokens the run has used so far (its record's usage). */
+  readonly tokens?: number | undefined
 }
 
 /**
@@ -232,9 +237,18 @@ const notPushedAction = (observation: Observation, config: MachineConfig): Actio
   }
 }
 
-/** The one action for a run now (PRODUCT §5, rules 1–11, first match wins). */
-export const next = (observation: Observation, config: MachineConfig): Action =>
-  Option.match(observation.commit, {
+/**
+ * The one action for a run now (PRODUCT §5, rules 1–11, first match wins). A run at or over its token budget
+ * gets no further turn: a fix-forward or a redispatch becomes an escalation naming the figures.
+ */
+export const next = (observation: Observation, config: MachineConfig): Action => {
+  const action = Option.match(observation.commit, {
     onNone: () => notPushedAction(observation, config),
     onSome: (commit) => pushedAction(observation, config, commit)
   })
+  if (action._tag !== "FixForward" && action._tag !== "Redispatch") return action
+  return Option.match(Usage.overRunBudget(observation.tokens ?? 0, config.runMaxTokens ?? Option.none()), {
+    onNone: () => action,
+    onSome: (reason) => Action.Escalate({ reason, interrupt: false })
+  })
+}

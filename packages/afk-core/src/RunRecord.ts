@@ -8,6 +8,7 @@ import type * as DateTime from "effect/DateTime"
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 import type { Comment } from "./Domain.js"
+import { RunUsage } from "./Usage.js"
 
 /** Where a run stands: claimed (lock taken), dispatched (agent working), or one of the two terminal phases. */
 export const Phase = Schema.Literal("claimed", "dispatched", "done", "escalated")
@@ -38,7 +39,9 @@ export class RunRecord extends Schema.Class<RunRecord>("RunRecord")({
    * An escalation decided but not finished: the outcome its terminal record will carry, written before the
    * human label is added, so a crash between the label and the terminal record keeps the reason.
    */
-  handover: Schema.optional(Schema.String)
+  handover: Schema.optional(Schema.String),
+  /** Tokens the run has used, folded from the runtime's reports at each turn's end (`Usage`). */
+  usage: Schema.optional(RunUsage)
 }) {}
 
 /** A run is over once it is done or escalated; the next run of the issue gets the next ordinal. */
@@ -160,7 +163,8 @@ export const latestTerminal = (comments: ReadonlyArray<Comment>, bot: string): O
   return Option.fromNullable(best)
 }
 
-const newestByRun = (comments: ReadonlyArray<Comment>, bot: string): Map<string, RunRecord> => {
+/** The newest bot-authored record of each run of the issue, by run id. */
+export const newestByRun = (comments: ReadonlyArray<Comment>, bot: string): Map<string, RunRecord> => {
   const newest = new Map<string, RunRecord>()
   for (const comment of comments) {
     if (!isBy(comment, bot)) continue

@@ -10,6 +10,7 @@ import * as DateTime from "effect/DateTime"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import { AgentRuntime } from "./AgentRuntime.js"
+import * as Budget from "./Budget.js"
 import { Ci } from "./Ci.js"
 import type * as Config from "./Config.js"
 import * as Declaration from "./Declaration.js"
@@ -36,6 +37,8 @@ export interface Row {
   /** The verdict of the declared commit; `unreadable` when CI could not be read; absent before a push. */
   readonly ci: VerdictState | "unreadable" | undefined
   readonly threadUrl: string | undefined
+  /** Tokens the run has used so far, as its record says (absent before the runtime reported any). */
+  readonly tokens: number | undefined
   /** Labels that change what watch does with the run (paused, handed to a human). */
   readonly notes: ReadonlyArray<string>
 }
@@ -44,6 +47,8 @@ export interface Report {
   readonly rows: ReadonlyArray<Row>
   /** Repos or issues that could not be read. */
   readonly failures: ReadonlyArray<Pass.Failure>
+  /** The daily token budget in words, when one is set (`Budget.describe`). */
+  readonly dailyBudget?: string | undefined
 }
 
 const phaseOf = (record: RunRecord.RunRecord, commit: string | undefined, ci: Row["ci"], deployed: boolean): Phase => {
@@ -79,6 +84,7 @@ const rowOf = (config: Config.AfkConfig, bot: string, now: DateTime.Utc, issue: 
         commit: undefined,
         ci: undefined,
         threadUrl: undefined,
+        tokens: undefined,
         notes
       } satisfies Row
     }
@@ -104,6 +110,7 @@ const rowOf = (config: Config.AfkConfig, bot: string, now: DateTime.Utc, issue: 
       commit,
       ci: state,
       threadUrl: agent.threadUrl(record.threadId),
+      tokens: record.usage?.total,
       notes
     } satisfies Row
   })
@@ -141,5 +148,19 @@ export const run = (config: Config.AfkConfig) =>
         ),
       { concurrency: 8 }
     )
-    return { rows: Arr.getSomes(perRepo.flat()), failures } satisfies Report
+    const daily = Option.isNone(config.dailyMaxTokens)
+      ? undefined
+      : yield* Budget.read(config, bot.right).pipe(
+        Effect.map(Budget.describe),
+        Effect.catchAll((error) =>
+          Effect.sync(() => failures.push({ subject: "daily token budget", message: error.message })).pipe(
+            Effect.as(undefined)
+          )
+        )
+      )
+    return {
+      rows: Arr.getSomes(perRepo.flat()),
+      failures,
+      ...(daily === undefined ? {} : { dailyBudget: daily })
+    } satisfies Report
   }).pipe(Effect.withSpan("afk.status"))

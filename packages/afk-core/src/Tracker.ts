@@ -6,6 +6,7 @@
  * spells a name; compare repositories regardless of case.
  */
 import * as Context from "effect/Context"
+import type * as DateTime from "effect/DateTime"
 import type * as Effect from "effect/Effect"
 import type * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
@@ -26,6 +27,15 @@ export interface Service {
    * label, which a closed issue keeps only while a terminal step is unfinished, so the list stays short.
    */
   readonly listClosedIssues: (repo: Repo, label: string) => Effect.Effect<ReadonlyArray<Issue>, TrackerError>
+  /**
+   * Optional: every issue (not pull request) in `repo`, open or closed, updated at or after `since`, all
+   * pages. The daily token budget (`AFK_DAILY_MAX_TOKENS`) reads the day's runs from these issues' records;
+   * with a tracker that lacks it, a daily budget starts nothing (it cannot be read) and says so.
+   */
+  readonly listUpdatedSince?: (
+    repo: Repo,
+    since: DateTime.Utc
+  ) => Effect.Effect<ReadonlyArray<Issue>, TrackerError>
   /** One issue, open or closed. */
   readonly getIssue: (repo: Repo, number: number) => Effect.Effect<Issue, TrackerError>
   /** Every label addition and removal on the issue, oldest first, with its actor. */

@@ -22,6 +22,7 @@ import * as Run from "./Run.js"
 import * as RunMachine from "./RunMachine.js"
 import * as RunRecord from "./RunRecord.js"
 import { Tracker } from "./Tracker.js"
+import * as Usage from "./Usage.js"
 
 const short = (sha: string) => sha.slice(0, 12)
 
@@ -103,6 +104,10 @@ const drive = (ctx: Run.Context, issue: Issue, found: RunRecord.Found, comments:
     const status = yield* agent
       .status(record.threadId)
       .pipe(Effect.catchAll((error) => Effect.succeed(new TurnStatus({ state: "unknown", detail: error.message }))))
+    // Usage is folded in once the turn is not running, so a working turn does not rewrite the record each pass.
+    if (status.state !== "running" && status.usage !== undefined && Usage.changes(record.usage, status.usage)) {
+      record = new RunRecord.RunRecord({ ...record, usage: Usage.fold(record.usage, status.usage, now) })
+    }
     const commit = observeCommit(ctx, record, status, comments, now)
     if (Option.isSome(commit) && record.commit === undefined) {
       record = new RunRecord.RunRecord({
@@ -133,7 +138,8 @@ const drive = (ctx: Run.Context, issue: Issue, found: RunRecord.Found, comments:
         startedAt: record.startedAt,
         turnStartedAt: record.turnStartedAt,
         now,
-        finalText: status.state === "succeeded" ? status.lastAssistantText : undefined
+        finalText: status.state === "succeeded" ? status.lastAssistantText : undefined,
+        tokens: record.usage?.total ?? 0
       },
       config
     )
@@ -253,7 +259,13 @@ const drive = (ctx: Run.Context, issue: Issue, found: RunRecord.Found, comments:
               "Your previous turn on this issue was lost before it pushed anything; start again from the latest default branch."
           })
         })
-        const next = new RunRecord.RunRecord({ ...record, threadId, redispatches, turnStartedAt: now })
+        const next = new RunRecord.RunRecord({
+          ...record,
+          threadId,
+          redispatches,
+          turnStartedAt: now,
+          usage: Usage.newThread(record.usage)
+        })
         yield* Run.save(ctx, issue, found, next, {
           reached: "dispatched",
           status: "the agent's thread vanished; redispatched once"

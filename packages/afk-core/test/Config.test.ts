@@ -63,6 +63,8 @@ describe("defaults and arming", () => {
       turnMaxSeconds: 14400,
       claimGraceSeconds: 900,
       maxRedispatches: 1,
+      runMaxTokens: Option.none(),
+      dailyMaxTokens: Option.none(),
       defaultPriority: 0,
       requiredChecks: [],
       deployChecks: [],

@@ -152,6 +152,7 @@ export const make = (seed: S.Seed, options: Options = {}): Effect.Effect<Forgejo
           .filter((issue) => status === "all" || issue.state === status)
           .filter((issue) => (query.type === "issues" ? !issue.isPull : query.type === "pulls" ? issue.isPull : true))
           .filter((issue) => wanted.length === 0 || wanted.some((label) => issue.labelIds.includes(label.id)))
+          .filter((issue) => query.since === undefined || issue.updatedAt >= Date.parse(query.since))
           .sort((a, b) => (query.sort === "oldest" ? a.number - b.number : b.number - a.number))
         const { items, headers } = page(issues, query, rel, true)
         return { status: 200, body: items.map((issue) => S.issueJson(root, state, issue)), headers }

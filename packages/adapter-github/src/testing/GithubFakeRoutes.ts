@@ -188,10 +188,15 @@ const repoRoutes = (world: World, repo: RepoState, rest: ReadonlyArray<string>, 
       .filter((issue) => state === "all" || issue.state === state)
       .filter((issue) => wanted.every((label) => issue.labels.some((have) => lower(have) === label)))
     const updated = new Map(issues.map((issue) => [issue, Date.parse(updatedAt(issue, now))]))
+    const since = query.get("since")
+    if (since !== null && Number.isNaN(Date.parse(since))) return invalid("Issue", "since", "invalid")
+    const recent = since === null
+      ? issues
+      : issues.filter((issue) => (updated.get(issue) ?? 0) >= Date.parse(since))
     const newer = (a: IssueState, b: IssueState) =>
       query.get("sort") === "updated" ? (updated.get(b) ?? 0) - (updated.get(a) ?? 0) : 0
-    issues.sort((a, b) => direction * (newer(a, b) || b.number - a.number))
-    return { status: 200, items: issues.map((issue) => issueJson(repo, issue, now)) }
+    recent.sort((a, b) => direction * (newer(a, b) || b.number - a.number))
+    return { status: 200, items: recent.map((issue) => issueJson(repo, issue, now)) }
   }
   if (section === "issues" && tail[0] === "comments" && tail[1] !== undefined && method === "PATCH") {
     const comment = world.comments.get(Number(tail[1]))

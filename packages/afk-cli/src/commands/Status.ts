@@ -1,6 +1,6 @@
 /**
  * `status`: every run in flight across the allowlist — `owner/repo#n`, phase, age, fix-forward attempts,
- * CI verdict, thread link — as a table or, with `--json`, as one JSON document on stdout. Read-only; the
+ * CI verdict, tokens used, thread link — and the day's token budget when one is set — as a table or, with `--json`, as one JSON document on stdout. Read-only; the
  * adapters are loaded only when there is an allowlist to read (`StatusRead`).
  */
 import * as Command from "@effect/cli/Command"
@@ -19,8 +19,9 @@ const pad = (cells: ReadonlyArray<ReadonlyArray<string>>): ReadonlyArray<string>
 
 /** The human table: one line per run, notes indented below it. */
 export const table = (report: Status.Report): ReadonlyArray<string> => {
-  if (report.rows.length === 0) return ["No runs in flight."]
-  const header = ["ISSUE", "PHASE", "AGE", "ATTEMPTS", "CI", "THREAD"]
+  const budget = report.dailyBudget === undefined ? [] : [`Daily token budget: ${report.dailyBudget}.`]
+  if (report.rows.length === 0) return ["No runs in flight.", ...budget]
+  const header = ["ISSUE", "PHASE", "AGE", "ATTEMPTS", "CI", "TOKENS", "THREAD"]
   const lines = pad([
     header,
     ...report.rows.map((row) => [
@@ -29,12 +30,14 @@ export const table = (report: Status.Report): ReadonlyArray<string> => {
       row.ageSeconds === undefined ? "-" : RunMachine.formatSeconds(row.ageSeconds),
       `${row.attempts}/${row.maxAttempts}`,
       row.ci === undefined ? "-" : `${row.ci}${row.commit === undefined ? "" : ` ${row.commit.slice(0, 7)}`}`,
+      row.tokens === undefined ? "-" : row.tokens.toLocaleString("en-US"),
       row.threadUrl ?? "-"
     ])
   ])
   return [
     lines[0]!,
-    ...report.rows.flatMap((row, i) => [lines[i + 1]!, ...row.notes.map((note) => `    note: ${note}`)])
+    ...report.rows.flatMap((row, i) => [lines[i + 1]!, ...row.notes.map((note) => `    note: ${note}`)]),
+    ...budget
   ]
 }
 

@@ -7,7 +7,7 @@
 import * as Effect from "effect/Effect"
 import { createHash } from "node:crypto"
 import { AgentRuntimeError, type Service } from "../AgentRuntime.js"
-import { type IssueRef, TurnStatus } from "../Domain.js"
+import { type IssueRef, TokenUsage, TurnStatus } from "../Domain.js"
 
 export type Behaviour =
   | { readonly _tag: "push"; readonly afterPolls: number; readonly sha?: string }
@@ -58,6 +58,11 @@ export interface MemoryAgent {
   /** Interrupts received for a turn that existed. */
   readonly interrupts: () => number
   behaviour: (turn: TurnContext) => Behaviour
+  /**
+   * Tokens each turn uses (input, output), reported as the thread's running counts once the turn has ended;
+   * 0 (the default) reports no usage at all.
+   */
+  tokensPerTurn: { readonly input: number; readonly output: number }
   unreachable: boolean
   hook: (op: string, isWrite: boolean) => Effect.Effect<void, AgentRuntimeError>
   afterWrite: (op: string) => Effect.Effect<void>
@@ -103,7 +108,22 @@ export const make = (behaviour: (turn: TurnContext) => Behaviour = () => ({ _tag
       started++
     }
 
+    /** The thread's running counts: every turn that has ended so far (and the current one, once it has). */
+    const usageOf = (thread: Thread, ended: boolean): TurnStatus["usage"] => {
+      const { input, output } = agent.tokensPerTurn
+      if (input === 0 && output === 0) return undefined
+      const turns = thread.turns.length - (ended ? 0 : 1)
+      return new TokenUsage({ input: turns * input, output: turns * output, total: turns * (input + output) })
+    }
+
     const statusOf = (threadId: string, thread: Thread | undefined): TurnStatus => {
+      const status = statusOfTurn(threadId, thread)
+      if (thread === undefined || status.state === "vanished") return status
+      const usage = usageOf(thread, status.state !== "running")
+      return usage === undefined ? status : new TurnStatus({ ...status, usage })
+    }
+
+    const statusOfTurn = (threadId: string, thread: Thread | undefined): TurnStatus => {
       const turn = thread?.turns.at(-1)
       if (thread === undefined || thread.deleted || turn === undefined) {
         return new TurnStatus({ state: "vanished", detail: "the runtime has no such thread" })
@@ -214,6 +234,7 @@ export const make = (behaviour: (turn: TurnContext) => Behaviour = () => ({ _tag
       staleFresh: () => staleFresh,
       interrupts: () => interrupts,
       behaviour,
+      tokensPerTurn: { input: 0, output: 0 },
       unreachable: false,
       hook: () => Effect.void,
       afterWrite: () => Effect.void

@@ -52,6 +52,8 @@ interface IssueData {
   events: Array<LabelEvent>
   comments: Array<Comment>
   edits: Array<IssueEdit>
+  /** When the issue was last closed or reopened. */
+  stateChangedAt?: DateTime.Utc
 }
 
 interface RepoData {
@@ -217,6 +219,15 @@ export const make = (seed: Seed): Effect.Effect<MemoryTracker> =>
       if ((action === "added") !== has) issue.events.push(new LabelEvent({ label, action, actor, at }))
     }
 
+    /** The latest change the issue shows: a label event, a comment, an edit, a close or a reopen. */
+    const updatedAt = (issue: IssueData): number =>
+      Math.max(
+        0,
+        ...issue.events.map((e) => e.at.epochMillis),
+        ...issue.comments.map((c) => c.createdAt.epochMillis),
+        ...issue.edits.map((e) => e.at.epochMillis),
+        issue.stateChangedAt?.epochMillis ?? 0
+      )
     const list = (operation: string, state: "open" | "closed", repo: Repo, label: string) =>
       read(
         operation,
@@ -230,6 +241,15 @@ export const make = (seed: Seed): Effect.Effect<MemoryTracker> =>
     const service: Service = {
       listOpenIssues: (repo, label) => list("listOpenIssues", "open", repo, label),
       listClosedIssues: (repo, label) => list("listClosedIssues", "closed", repo, label),
+      listUpdatedSince: (repo, since) =>
+        read(
+          "listUpdatedSince",
+          Effect.map(repoData("listUpdatedSince", repo), (data) =>
+            [...data.issues.values()]
+              .filter((i) => !i.isPullRequest && updatedAt(i) >= since.epochMillis)
+              .sort((a, b) => a.number - b.number)
+              .map((i) => toIssue(repo, i)))
+        ),
       getIssue: (repo, number) =>
         read(
           "getIssue",
@@ -306,9 +326,12 @@ export const make = (seed: Seed): Effect.Effect<MemoryTracker> =>
       closeIssue: (repo, number) =>
         write(
           { op: "closeIssue", repo, target: `#${number}`, detail: "completed" },
-          Effect.map(issueData("closeIssue", repo, number), (issue) => {
-            issue.state = "closed"
-          })
+          Effect.flatMap(issueData("closeIssue", repo, number), (issue) =>
+            Effect.map(now, (at) => {
+              if (issue.state === "closed") return
+              issue.state = "closed"
+              issue.stateChangedAt = at
+            }))
         ),
       isTrusted: (repo, login) =>
         read(
@@ -363,11 +386,11 @@ export const make = (seed: Seed): Effect.Effect<MemoryTracker> =>
         },
         close: (repo, n) => {
           const issue = repos.get(repo)?.issues.get(n)
-          if (issue !== undefined) issue.state = "closed"
+          if (issue !== undefined) Object.assign(issue, { state: "closed", stateChangedAt: stamp() })
         },
         reopen: (repo, n) => {
           const issue = repos.get(repo)?.issues.get(n)
-          if (issue !== undefined) issue.state = "open"
+          if (issue !== undefined) Object.assign(issue, { state: "open", stateChangedAt: stamp() })
         }
       }),
       addIssue: (repo, issue) => {

@@ -6,6 +6,7 @@
  * Import it from `afk-core/conformance` (it needs vitest; `afk-core/testing` does not).
  */
 import { describe, expect, it } from "@effect/vitest"
+import * as DateTime from "effect/DateTime"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import type * as Scope from "effect/Scope"
@@ -129,6 +130,19 @@ export const run = (name: string, build: Build): void => {
           expect(closed.every((i) => i.state === "closed")).toBe(true)
           const anyCase = yield* tracker.listOpenIssues(seed.repo, "Ready-For-Agent")
           expect(anyCase.length).toBe(131)
+        })
+      ))
+
+    it.effect("lists the issues updated since a time, open and closed, without pull requests (when offered)", () =>
+      withTracker((tracker, seed) =>
+        Effect.gen(function*() {
+          if (tracker.listUpdatedSince === undefined) return
+          const all = yield* tracker.listUpdatedSince(seed.repo, DateTime.unsafeMake(0))
+          const expected = seed.issues.filter((issue) => issue.isPullRequest !== true).map((issue) => issue.number)
+          expect(all.map((i) => i.number).sort((a, b) => a - b)).toEqual([...expected].sort((a, b) => a - b))
+          expect(all.some((i) => i.state === "closed")).toBe(true)
+          const future = yield* tracker.listUpdatedSince(seed.repo, DateTime.unsafeMake(Date.UTC(2100, 0, 1)))
+          expect(future).toEqual([])
         })
       ))
 
