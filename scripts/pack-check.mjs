@@ -12,18 +12,16 @@
  *    versions (`--prefer-offline`: the npm cache serves what it has).
  * 3. In that project: one copy each of effect, @effect/platform and afk-core; every public entry point's
  *    declarations type-check with `skipLibCheck` off, and it loads in Node; the packed CLI's `demo` runs;
- *    then every folder of `examples/`, copied in, runs its `build` (tsc) and `test` scripts, and `start`
- *    where listed. About a minute, most of it `npm install` and the compilers (run side by side).
+ *    then every folder of `examples/` (but those `embed-check.mjs` installs alone), copied in, runs its
+ *    `build` (tsc) and `test` scripts, and `start` where listed. About a minute, most of it `npm install` and
+ *    the compilers (run side by side).
  *
  * Usage: `node scripts/pack-check.mjs [--keep]` (keeps the temporary folder; it is always kept on failure).
  */
-import { spawn } from "node:child_process"
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
-import { tmpdir } from "node:os"
-import { join, relative } from "node:path"
-import { fileURLToPath } from "node:url"
+import { cpSync, existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs"
+import { join } from "node:path"
+import { conclude, fail, readJson, root, run, scratch } from "./check-kit.mjs"
 
-const root = fileURLToPath(new URL("..", import.meta.url))
 const keep = process.argv.includes("--keep")
 const started = Date.now()
 
@@ -39,6 +37,9 @@ const packages = [
 /** Where the project lives: every manifest's repository, homepage and bugs point here. */
 const home = "https://github.com/afk-dev/afk"
 
+/** Examples installed on their own, each from the afk-cli tarball alone, by `embed-check.mjs`. */
+const installedAlone = new Set(["embed-plain", "embed-effect4"])
+
 /** Scripts run per example after `build` and `test` (each must terminate on its own). */
 const extraScripts = { "custom-tracker": ["start"] }
 
@@ -53,39 +54,7 @@ const fromRegistry = [
   "@effect/vitest"
 ]
 
-const seconds = (since) => `${((Date.now() - since) / 1000).toFixed(1)} s`
-const readJson = (path) => JSON.parse(readFileSync(path, "utf8"))
-
-const work = mkdtempSync(join(tmpdir(), "afk-pack-check-"))
-if (!relative(root, work).startsWith("..")) throw new Error(`the temporary folder ${work} is inside the repository`)
-
-class CheckFailed extends Error {}
-
-const fail = (message) => {
-  throw new CheckFailed(message)
-}
-
-/** Runs a command; on failure, shows its output and stops the check. Resolves to its stdout. */
-const run = (label, command, args, options = {}) =>
-  new Promise((resolve, reject) => {
-    const t0 = Date.now()
-    const child = spawn(command, args, { stdio: ["ignore", "pipe", "pipe"], ...options })
-    let stdout = ""
-    let output = ""
-    child.stdout.on("data", (chunk) => {
-      stdout += chunk
-      output += chunk
-    })
-    child.stderr.on("data", (chunk) => {
-      output += chunk
-    })
-    child.on("error", (error) => reject(new CheckFailed(`${label} could not start: ${error.message}`)))
-    child.on("close", (code, signal) => {
-      if (code !== 0) return reject(new CheckFailed(`${label} failed (exit ${code ?? signal}):\n${output.trim()}`))
-      console.log(`  ok  ${label} (${seconds(t0)})`)
-      resolve(stdout)
-    })
-  })
+const work = scratch("afk-pack-check-")
 
 /** Every file path an `exports` entry may resolve to outside the workspace (the `source` condition is dev-only). */
 const exportTargets = (entry) => {
@@ -270,7 +239,9 @@ const main = async () => {
     filter: (source) => !/(^|[\\/])(node_modules|dist)$/.test(source)
   })
   const installed = new Set(Object.keys(dependencies))
-  const names = readdirSync(examples).filter((name) => existsSync(join(examples, name, "package.json")))
+  const names = readdirSync(examples).filter((name) =>
+    existsSync(join(examples, name, "package.json")) && !installedAlone.has(name)
+  )
   if (names.length === 0) fail("no examples found")
   const script = (name, which) => {
     const manifest = readJson(join(examples, name, "package.json"))
@@ -293,14 +264,4 @@ const main = async () => {
   }
 }
 
-main().then(
-  () => {
-    if (!keep) rmSync(work, { recursive: true, force: true })
-    console.log(`pack check passed in ${seconds(started)}${keep ? `; kept ${work}` : ""}`)
-  },
-  (error) => {
-    if (!(error instanceof CheckFailed)) throw error
-    console.error(`\npack check FAILED after ${seconds(started)}: ${error.message}\n(kept ${work})`)
-    process.exit(1)
-  }
-)
+conclude("pack check", main, { work, keep, started })

@@ -89,8 +89,9 @@ const lazyBuiltins: Plugin = {
 }
 
 /**
- * The bundle carries code of other packages (Effect, undici, …), so it ships their licences:
- * `dist/THIRD-PARTY-NOTICES.md` lists every package with code in `dist/bin.js`, with its licence text.
+ * The bundles carry code of other packages (Effect, …), so they ship their licences:
+ * `dist/THIRD-PARTY-NOTICES.md` lists every package with code in `dist/bin.js` or `dist/api.js`, with its
+ * licence text.
  */
 const notices: Plugin = {
   name: "afk-third-party-notices",
@@ -119,7 +120,8 @@ const notices: Plugin = {
           return `## ${manifest.name}@${manifest.version} (${manifest.license ?? "see below"})\n\n${text.trim()}\n`
         })
       )
-      const header = "# Third-party notices\n\n`dist/bin.js` includes code from these packages, under these licences.\n"
+      const header =
+        "# Third-party notices\n\n`dist/bin.js` and `dist/api.js` include code from these packages, under these licences.\n"
       await mkdir(build.initialOptions.outdir, { recursive: true })
       await writeFile(join(build.initialOptions.outdir, "THIRD-PARTY-NOTICES.md"), [header, ...sections].join("\n"))
     })
@@ -127,14 +129,35 @@ const notices: Plugin = {
 }
 
 /**
- * One self-contained, minified CommonJS file, `dist/bin.js`: the workspace packages from their sources (the
- * `source` export condition), `effect` and `@effect/*` included, so the published CLI has no dependencies.
- * `bin/afk-cli.js` compiles it with a V8 code cache (a CommonJS script can be compiled by `vm.Script`, an ES
- * module cannot), so a start is mostly running the modules the command needs; the commands' heavy parts are
- * `import()`ed, which esbuild keeps in the same file, unevaluated until they run.
+ * The bundles are CommonJS in a package of ES modules: `dist/package.json` says so, for Node (which loads
+ * `dist/api.js` through the package's `exports`) and for TypeScript alike.
+ */
+const commonJs: Plugin = {
+  name: "afk-commonjs-dist",
+  setup(build) {
+    build.onEnd(async () => {
+      if (build.initialOptions.outdir === undefined) return
+      await mkdir(build.initialOptions.outdir, { recursive: true })
+      await writeFile(join(build.initialOptions.outdir, "package.json"), "{ \"type\": \"commonjs\" }\n")
+    })
+  }
+}
+
+/**
+ * Two self-contained, minified CommonJS files: the workspace packages from their sources (the `source` export
+ * condition), `effect` and `@effect/*` included, so the published package has no dependencies.
+ *
+ * `dist/bin.js` is the command line. `bin/afk-cli.js` compiles it with a V8 code cache (a CommonJS script can
+ * be compiled by `vm.Script`, an ES module cannot), so a start is mostly running the modules the command
+ * needs; the commands' heavy parts are `import()`ed, which esbuild keeps in the same file, unevaluated until
+ * they run.
+ *
+ * `dist/api.js` is the programmatic entry point `afk-cli/api` (`src/api.ts`): the same programs without the
+ * command line, with its own copy of Effect and types written by hand (`api.d.cts`), so that a host needs no
+ * Effect, or may have another version of it.
  */
 export default defineConfig({
-  entry: ["src/bin.ts"],
+  entry: { bin: "src/bin.ts", api: "src/api.ts" },
   format: ["cjs"],
   outExtension: () => ({ js: ".js" }),
   target: "node20",
@@ -146,7 +169,7 @@ export default defineConfig({
   shims: true,
   noExternal: [/./],
   external: ["@parcel/watcher"],
-  esbuildPlugins: [unbarrel, lazyBuiltins, notices],
+  esbuildPlugins: [unbarrel, lazyBuiltins, notices, commonJs],
   esbuildOptions(options) {
     options.conditions = ["source"]
   }

@@ -14,8 +14,17 @@ import * as Option from "effect/Option"
 /** A command that already said why it failed; `code` is the process exit code. */
 export class Failed extends Data.TaggedError("Failed")<{ readonly code: 1 | 2 }> {}
 
-const messageOf = (error: unknown): string =>
-  error instanceof Error ? error.message : typeof error === "string" ? error : "unexpected failure"
+/** What a failure says: its message (never a stack), and whether it is a refused configuration. */
+export interface Described {
+  readonly config: boolean
+  readonly message: string
+}
+
+/** Describes the error a failed command ended with (`Cause.squash`), as the CLI prints it after `error: `. */
+export const describe = (error: unknown): Described => ({
+  config: typeof error === "object" && error !== null && "_tag" in error && error._tag === "ConfigError",
+  message: error instanceof Error ? error.message : typeof error === "string" ? error : "unexpected failure"
+})
 
 /**
  * Prints a failure and turns it into `Failed`: a `ConfigError` exits 2, anything else 1. Interruption
@@ -27,8 +36,8 @@ export const guard = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A,
       if (Cause.isInterruptedOnly(cause)) return Effect.failCause(cause as Cause.Cause<never>)
       const error = Cause.squash(cause)
       if (error instanceof Failed) return Effect.fail(error)
-      const isConfig = typeof error === "object" && error !== null && "_tag" in error && error._tag === "ConfigError"
-      return Console.error(`error: ${messageOf(error)}`).pipe(Effect.zipRight(new Failed({ code: isConfig ? 2 : 1 })))
+      const { config, message } = describe(error)
+      return Console.error(`error: ${message}`).pipe(Effect.zipRight(new Failed({ code: config ? 2 : 1 })))
     })
   )
 

@@ -1,9 +1,8 @@
 /**
- * The options every command that reads configuration shares (`--config`, `--config-dir`, `--set`,
- * `--log-format`), how they become an `AfkConfig` (defaults < file < directory < env < flags), and the
- * logger they choose. Secrets are refused as flags: a flag shows in the process list.
+ * How the configuration sources (`Flags`, or the options of `api.ts`) become an `AfkConfig` (defaults < file <
+ * directory < env < flags), and the logger they choose. Secrets are refused as flags: a flag shows in the
+ * process list.
  */
-import * as Options from "@effect/cli/Options"
 import * as FileSystem from "@effect/platform/FileSystem"
 import * as Effect from "effect/Effect"
 import * as HashMap from "effect/HashMap"
@@ -11,31 +10,6 @@ import * as Logger from "effect/Logger"
 import * as Option from "effect/Option"
 import * as AppKey from "./AppKey.js"
 import { Config } from "./Core.js"
-
-/** `--log-format pretty|json`, without a default (the demo logs nothing unless asked). */
-export const logFormat = Options.choice("log-format", ["pretty", "json"]).pipe(
-  Options.withDescription("Log lines on stderr: pretty (one line each) or json.")
-)
-
-/** The shared options, to spread into a command's options. */
-export const options = {
-  config: Options.file("config").pipe(
-    Options.withDescription("afk.config.json to read (default: ./afk.config.json when it exists)."),
-    Options.optional
-  ),
-  configDir: Options.directory("config-dir").pipe(
-    Options.withDescription("ConfigMap-style directory, one file per setting (also a mounted Secret)."),
-    Options.optional
-  ),
-  set: Options.keyValueMap("set").pipe(
-    Options.withDescription(
-      "Override one setting by its env name, e.g. --set AFK_ALLOWLIST=acme/app (repeatable). Not for tokens: " +
-        "flags show in the process list, so secrets go in the environment or --config-dir."
-    ),
-    Options.optional
-  ),
-  logFormat: logFormat.pipe(Options.withDefault("pretty" as const))
-}
 
 export interface Parsed {
   readonly config: Option.Option<string>
@@ -100,11 +74,16 @@ export const load = (
 const onlyMessage = <M, O>(logger: Logger.Logger<M, O>) =>
   Logger.mapInputOptions(logger, (options: Logger.Logger.Options<M>) => ({ ...options, annotations: HashMap.empty() }))
 
-/** The logger for `--log-format`: both write to stderr, so stdout carries only the command's output. */
-export const logger = (format: "pretty" | "json") =>
-  Logger.replace(
-    Logger.defaultLogger,
-    format === "json"
-      ? Logger.withConsoleError(Logger.jsonLogger)
-      : onlyMessage(Logger.prettyLogger({ stderr: true, mode: "tty" }))
-  )
+/**
+ * The logger for `--log-format`: both formats write to stderr, so stdout carries only the command's output;
+ * `none` writes nothing.
+ */
+export const logger = (format: "pretty" | "json" | "none") =>
+  format === "none"
+    ? Logger.remove(Logger.defaultLogger)
+    : Logger.replace(
+      Logger.defaultLogger,
+      format === "json"
+        ? Logger.withConsoleError(Logger.jsonLogger)
+        : onlyMessage(Logger.prettyLogger({ stderr: true, mode: "tty" }))
+    )

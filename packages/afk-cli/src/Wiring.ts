@@ -1,9 +1,11 @@
 /**
- * What `bin.ts` hands the commands: the platform pieces a command may need, passed in so that nothing
- * is built (and nothing is sent) unless a command actually needs it, and so tests can hand in their own.
+ * What the commands are handed: the platform pieces a command may need, passed in so that nothing is built
+ * (and nothing is sent) unless a command actually needs it, and so tests can hand in their own. `bin.ts` and
+ * `api.ts` both use `fetchHttp`.
  */
 import type * as HttpClient from "@effect/platform/HttpClient"
-import type * as Layer from "effect/Layer"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
 
 export interface Wiring {
   /** The HTTP client for the adapters and probes; only built when a command uses the network. */
@@ -13,3 +15,14 @@ export interface Wiring {
   /** Whether stdout and stderr are terminals, where help may be coloured; absent means neither is. */
   readonly terminal?: { readonly stdout: boolean; readonly stderr: boolean }
 }
+
+/**
+ * Node's own `fetch` as the HTTP client, loaded only when a command goes on the network (it is what the
+ * adapters' contract tests use; the `undici` package would double the bundle and slow every start).
+ */
+export const fetchHttp: Layer.Layer<HttpClient.HttpClient> = Layer.unwrapEffect(
+  Effect.map(
+    Effect.promise(() => import("@effect/platform/FetchHttpClient")),
+    (FetchHttpClient) => FetchHttpClient.layer
+  )
+)

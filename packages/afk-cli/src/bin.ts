@@ -1,8 +1,8 @@
 /**
  * The `afk-cli` executable: wiring only. Node's file system, path and terminal for the command line (the
- * terminal opened only if a prompt uses it); Node's own `fetch` as the HTTP client, loaded only when a command
- * goes on the network (it is what the adapters' contract tests use; the `undici` package would double the
- * bundle and slow every start); `process.env` as the environment; whether stdout and stderr are terminals (colour); exit codes 0 / 1 / 2 from `Outcome.exitCode`.
+ * terminal opened only if a prompt uses it); Node's own `fetch` as the HTTP client (`Wiring.fetchHttp`);
+ * `process.env` as the environment; whether stdout and stderr are terminals (colour); exit codes 0 / 1 / 2
+ * from `Outcome.exitCode`.
  */
 import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import * as NodePath from "@effect/platform-node/NodePath"
@@ -14,13 +14,7 @@ import * as Layer from "effect/Layer"
 import * as Scope from "effect/Scope"
 import * as Cli from "./Cli.js"
 import * as Outcome from "./Outcome.js"
-
-const http = Layer.unwrapEffect(
-  Effect.map(
-    Effect.promise(() => import("@effect/platform/FetchHttpClient")),
-    (FetchHttpClient) => FetchHttpClient.layer
-  )
-)
+import { fetchHttp } from "./Wiring.js"
 
 /**
  * Node's terminal, made when first used: only `--wizard` and prompts read it, and opening stdin costs
@@ -46,7 +40,7 @@ const platform = Layer.mergeAll(NodeFileSystem.layer, NodePath.layer, terminal)
 
 const ttys = { stdout: process.stdout.isTTY === true, stderr: process.stderr.isTTY === true }
 
-Cli.run({ http, env: process.env, terminal: ttys })(process.argv).pipe(
+Cli.run({ http: fetchHttp, env: process.env, terminal: ttys })(process.argv).pipe(
   Effect.provide(platform),
   NodeRuntime.runMain({
     disableErrorReporting: true,

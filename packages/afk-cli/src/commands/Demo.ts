@@ -7,8 +7,8 @@
 import * as Command from "@effect/cli/Command"
 import * as Options from "@effect/cli/Options"
 import * as Effect from "effect/Effect"
-import * as Logger from "effect/Logger"
 import * as Option from "effect/Option"
+import * as Flags from "../Flags.js"
 import * as Outcome from "../Outcome.js"
 import * as Settings from "../Settings.js"
 import type { Wiring } from "../Wiring.js"
@@ -17,18 +17,13 @@ export const command = (wiring: Wiring) =>
   Command.make(
     "demo",
     {
-      logFormat: Settings.logFormat.pipe(
+      logFormat: Flags.logFormat.pipe(
         Options.withDescription("Also show the programs' log lines on stderr, in this format."),
         Options.optional
       )
     },
     (options) =>
       Outcome.guard(Effect.flatMap(Effect.promise(() => import("../demo/Play.js")), (Play) => Play.play(wiring))).pipe(
-        Effect.provide(
-          Option.match(options.logFormat, {
-            onNone: () => Logger.remove(Logger.defaultLogger),
-            onSome: Settings.logger
-          })
-        )
+        Effect.provide(Settings.logger(Option.getOrElse(options.logFormat, () => "none" as const)))
       )
   ).pipe(Command.withDescription("Run the whole loop on a simulated world, on this machine, with no credentials."))

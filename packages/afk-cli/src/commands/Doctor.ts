@@ -11,6 +11,7 @@ import * as ValidationError from "@effect/cli/ValidationError"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import { Config } from "../Core.js"
+import * as Flags from "../Flags.js"
 import * as Outcome from "../Outcome.js"
 import type * as Probes from "../Probes.js"
 import * as Settings from "../Settings.js"
@@ -62,7 +63,7 @@ export const command = (wiring: Wiring) =>
   Command.make(
     "doctor",
     {
-      ...Settings.options,
+      ...Flags.options,
       skip: Options.text("skip").pipe(
         Options.withDescription("Leave out network checks: tracker, t3 and/or slack, comma-separated."),
         Options.mapEffect(checkNames),

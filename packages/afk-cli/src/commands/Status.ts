@@ -1,14 +1,16 @@
 /**
  * `status`: every run in flight across the allowlist — `owner/repo#n`, phase, age, fix-forward attempts,
- * CI verdict, tokens used, thread link — and the day's token budget when one is set — as a table or, with `--json`, as one JSON document on stdout. Read-only; the
- * adapters are loaded only when there is an allowlist to read (`StatusRead`).
+ * CI verdict, tokens used, thread link — and the day's token budget when one is set, as a table or, with
+ * `--json`, as one JSON document on stdout (`Programs.status`). Read-only.
  */
 import * as Command from "@effect/cli/Command"
 import * as Options from "@effect/cli/Options"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import { RunMachine, type Status } from "../Core.js"
+import * as Flags from "../Flags.js"
 import * as Outcome from "../Outcome.js"
+import * as Programs from "../Programs.js"
 import * as Settings from "../Settings.js"
 import type { Wiring } from "../Wiring.js"
 
@@ -45,7 +47,7 @@ export const command = (wiring: Wiring) =>
   Command.make(
     "status",
     {
-      ...Settings.options,
+      ...Flags.options,
       json: Options.boolean("json").pipe(Options.withDescription("Print the runs as JSON."))
     },
     (options) =>
@@ -55,12 +57,7 @@ export const command = (wiring: Wiring) =>
           if (config.allowlist.length === 0 && !options.json) {
             return yield* Console.log("The allowlist is empty (AFK_ALLOWLIST): there are no runs to show.")
           }
-          const report: Status.Report = config.allowlist.length === 0
-            ? { rows: [], failures: [] }
-            : yield* Effect.flatMap(
-              Effect.promise(() => import("./StatusRead.js")),
-              (StatusRead) => StatusRead.read(config, wiring)
-            )
+          const report = yield* Programs.status(config, wiring)
           yield* Console.log(options.json ? JSON.stringify(report, null, 2) : table(report).join("\n"))
           if (report.failures.length > 0) {
             if (!options.json) {
