@@ -3,9 +3,9 @@
  * composes from layers (its ports, its `Afk` service, its logger), and ticks on the bot's own `Schedule`.
  * Two routes are added next to the bot's own: `GET /afk/status` and `POST /afk/tick` (tick now).
  *
- * - Production: configuration from the environment (and `AFK_CONFIG_DIR`, a ConfigMap-style directory, when
+ * - Production: configuration from the environment (and `BOT_CONFIG_DIR`, a ConfigMap-style directory, when
  *   set), exactly as afk-cli reads it. Disarmed by default: the bot runs, and AFK neither builds its ports
- *   nor sends anything. Ticks every `AFK_TICK_SECONDS` (300); stops cleanly on SIGTERM / SIGINT.
+ *   nor sends anything. Ticks every `BOT_TICK_SECONDS` (300); stops cleanly on SIGTERM / SIGINT.
  * - `AFK_EXAMPLE_OFFLINE=1`: afk-core's in-memory fakes (no network at all). Ticks until the one ready issue
  *   is closed, reads `/afk/status` from the bot over loopback, prints it, and exits 0 (1 if not closed).
  */
@@ -23,7 +23,7 @@ import * as Bot from "./Bot.js"
 
 const env = process.env
 const offline = env["AFK_EXAMPLE_OFFLINE"] === "1"
-const configDir = env["AFK_CONFIG_DIR"]
+const configDir = env["BOT_CONFIG_DIR"]
 
 const loadConfig = Config.loadFrom({ env, ...(configDir === undefined ? {} : { dir: configDir }) }).pipe(
   Effect.provide(NodeFileSystem.layer)
@@ -34,9 +34,9 @@ const main = async (): Promise<number> => {
   const config = world?.config ?? (await Effect.runPromise(loadConfig))
   const arming = Config.describeArming(config)
 
-  // The bot's schedule: a tick now, then one every AFK_TICK_SECONDS; offline, as fast as it goes until done.
-  const seconds = Number(env["AFK_TICK_SECONDS"] ?? 300)
-  if (!(seconds > 0)) throw new Error(`AFK_TICK_SECONDS must be a positive number of seconds, not ${seconds}`)
+  // The bot's schedule: a tick now, then one every BOT_TICK_SECONDS; offline, as fast as it goes until done.
+  const seconds = Number(env["BOT_TICK_SECONDS"] ?? 300)
+  if (!(seconds > 0)) throw new Error(`BOT_TICK_SECONDS must be a positive number of seconds, not ${seconds}`)
   const schedule = offline
     ? Schedule.spaced("10 millis").pipe(Schedule.intersect(Schedule.recurs(100)))
     : Schedule.spaced(`${seconds} seconds`)
