@@ -14,9 +14,13 @@ export const floor = (k: number) => {
   const steps: ReadonlyArray<readonly [string, string, number]> = [
     ["who the bot is (GET /user)", "tick", 1],
     ["read the repo's ready and locked issues (P1's floor: one list)", "repo", k],
-    ["who applied the ready label (issue events)", "candidate", k],
+    ["who applied the ready label, title renames (issue events)", "candidate", k],
+    ["the body's last edit (GraphQL)", "candidate", k],
     ["is that actor trusted (collaborator permission)", "repo × actor", k],
     ["add the lock label", "dispatch", k],
+    ["re-read the issue after the lock (trust boundary)", "dispatch", k],
+    ["re-read its events after the lock (trust boundary)", "dispatch", k],
+    ["re-read the body's last edit after the lock (trust boundary)", "dispatch", k],
     ["read the comments (run ordinal, a record to adopt)", "dispatch", k],
     ["re-list the repo's locked issues (contention, §7.2)", "dispatch", k],
     ["post the run record `claimed`", "dispatch", k],
@@ -57,7 +61,7 @@ export const program = Effect.gen(function*() {
       "",
       "Floor per step (k = 1):",
       Report.table(["step", "per", "requests"], derivation.steps.map(([step, per, n]) => [step, per, n])),
-      `floor(k) = 1 + 11 k; k = 1: ${derivation.total}`,
+      `floor(k) = 1 + 15 k; k = 1: ${derivation.total}`,
       "",
       Report.table(
         ["k", "tracker", "T3", "Slack", "total", "floor", "decisions"],

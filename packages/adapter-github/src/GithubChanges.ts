@@ -143,6 +143,20 @@ export const make = (client: GithubClient.Service, options: Options = {}): Chang
     state.probe = undefined
     state.seen.clear()
   }
+  // Reads of one issue's details in flight, by repository generation: concurrent asks (a candidate's label
+  // history and last edit both read its events) share one request; a read after a write never joins one sent
+  // before it (the write moved the generation).
+  const inFlight = new Map<string, Effect.Effect<unknown, GithubError.GithubError>>()
+  const once = <A>(repo: Domain.Repo, key: string, read: Effect.Effect<A, GithubError.GithubError>) =>
+    Effect.suspend(() => {
+      const full = `${stateOf(repo).generation} ${key}`
+      const running = inFlight.get(full) as Effect.Effect<A, GithubError.GithubError> | undefined
+      if (running !== undefined) return running
+      return Effect.flatMap(Effect.cached(read), (shared) => {
+        inFlight.set(full, shared)
+        return Effect.ensuring(shared, Effect.sync(() => inFlight.delete(full)))
+      })
+    })
   const isQuiet = (updatedAt: string | undefined, now: number) =>
     updatedAt !== undefined && Date.parse(updatedAt) <= now - quiet
 
@@ -225,11 +239,12 @@ export const make = (client: GithubClient.Service, options: Options = {}): Chang
         const state = stateOf(repo)
         const seen = state.seen.get(number)
         const key = `${kind} ${repo.toLowerCase()} ${number}`
-        if (seen === undefined || !seen.quiet) return yield* read
+        const shared = once(repo, key, read)
+        if (seen === undefined || !seen.quiet) return yield* shared
         const memo = yield* client.recall(key, seen.updatedAt, schema)
         if (Option.isSome(memo)) return memo.value
         const generation = state.generation
-        const value = yield* read
+        const value = yield* shared
         if (state.generation === generation && state.writing === 0) {
           yield* client.remember(key, seen.updatedAt, schema, value)
         }

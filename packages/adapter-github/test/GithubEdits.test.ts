@@ -123,3 +123,22 @@ describe("GithubTracker.lastEdit over the GitHub fake", () => {
       expect(Option.map(yield* tracker.lastEdit(repo, 3), (e) => e.editor)).toEqual(Option.some("mallory"))
     }))
 })
+
+describe("one issue's events read once when asked concurrently", () => {
+  const eventsReads = (fake: GithubFake.GithubFake) =>
+    fake.log.filter((entry) => entry.method === "GET" && /\/issues\/3\/events/.test(entry.path)).length
+
+  it.effect("label history and last edit asked together share one events request; after a write both read again", () =>
+    Effect.gen(function*() {
+      const fake = fakeWith()
+      const tracker = yield* trackerOver(fake)
+      yield* Effect.all([tracker.labelEvents(repo, 3), tracker.lastEdit(repo, 3)], { concurrency: 2 })
+      expect(eventsReads(fake)).toBe(1)
+      yield* tracker.addLabel(repo, 3, "agent-in-progress")
+      const [events] = yield* Effect.all([tracker.labelEvents(repo, 3), tracker.lastEdit(repo, 3)], {
+        concurrency: 2
+      })
+      expect(eventsReads(fake)).toBe(2)
+      expect(events.map((e) => e.label)).toContain("agent-in-progress")
+    }))
+})
