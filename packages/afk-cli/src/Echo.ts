@@ -2,7 +2,8 @@
  * What of the command line an error may repeat. `@effect/cli` quotes what it could not use ("Received unknown
  * argument: '--github-token=ghp_…'"), so a token typed as a flag or pasted as a stray argument would be printed
  * back to the terminal and into CI logs. While the command line is parsed, stderr shows flag names and command
- * words as typed, and every value and positional argument as `<value not shown>`. Once a command runs, its own
+ * words as typed, and every value and positional argument as `<value not shown>` (`<value of --config not
+ * shown>` for a flag's value). Once a command runs, its own
  * errors (which name files and settings on purpose and never carry a secret) are printed as they are.
  */
 import type * as Command from "@effect/cli/Command"
@@ -29,9 +30,18 @@ export const mask = (argv: ReadonlyArray<string>, words: ReadonlySet<string>): (
     const withValue = flagWithValue.exec(arg)
     return withValue === null ? [arg] : [arg, withValue[2]!]
   }).filter((value) => value !== "").sort((a, b) => b.length - a.length)
+  const args = argv.slice(2)
+  // The flag a value was given to (`--config c.json`), so an error about it still says which option it was.
+  const flagOf = (value: string): string | undefined => {
+    const at = args.indexOf(value)
+    const before = at > 0 ? args[at - 1] : undefined
+    return before !== undefined && flag.test(before) ? before : undefined
+  }
   const shown = (value: string): string => {
     const withValue = flagWithValue.exec(value)
-    return withValue !== null && argv.includes(value) ? `${withValue[1]}=${hidden}` : hidden
+    if (withValue !== null && argv.includes(value)) return `${withValue[1]}=${hidden}`
+    const given = flagOf(value)
+    return given === undefined ? hidden : `<value of ${given} not shown>`
   }
   return (text) =>
     values.reduce((out, value) => {

@@ -31,6 +31,8 @@ const badValues = (setting: Config.SettingInfo): { readonly text?: string; reado
   if (accepts.startsWith("one of")) return { text: "gitlab", json: "gitlab" }
   if (accepts.includes("owner/name")) return { text: "acme/app, not-a-repo", json: ["not-a-repo"] }
   if (accepts.startsWith("a comma-separated list")) return { json: "a,b" }
+  if (accepts.startsWith("a GitHub App")) return { text: "app-one", json: "app-one" }
+  if (accepts.startsWith("a PEM private key")) return { text: "not-a-key", json: "not-a-key" }
   return { json: 42 }
 }
 
@@ -162,7 +164,7 @@ export const specials: ReadonlyArray<Case> = [
   },
   {
     label: "a directory as --config",
-    names: "c.json",
+    names: "--config",
     args: ["--config", "c.json"],
     env: {},
     files: { "c.json/": "" },
