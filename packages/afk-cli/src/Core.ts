@@ -3,6 +3,7 @@
  */
 export {
   AgentRuntime,
+  Budget,
   Checklist,
   Ci,
   Config,

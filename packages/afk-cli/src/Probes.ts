@@ -17,7 +17,7 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
-import { AgentRuntime, type Config, T3, Tracker } from "./Core.js"
+import { AgentRuntime, Budget, type Config, T3, Tracker } from "./Core.js"
 import * as Ports from "./Ports.js"
 
 export type Level = "ok" | "warn" | "fail" | "skip"
@@ -196,7 +196,24 @@ export const tracker = (config: Config.AfkConfig, http: Layer.Layer<HttpClient.H
             check(`  ${repo}`, "fail", error.message, `give ${login.right} read and write access to ${repo}`)
         })
       ))
-    return [check(name, "ok", `${where}: authenticated as ${login.right}; ${details}`), ...app, ...repos]
+    const daily = yield* Effect.either(Budget.read(config, login.right))
+    const budget = Option.isNone(config.dailyMaxTokens) ? [] : [
+      Either.match(daily, {
+        onLeft: (error) => check("  daily token budget", "fail", error.message, "make the tracker readable"),
+        onRight: (read) =>
+          Option.match(Budget.exhausted(read), {
+            onNone: () => check("  daily token budget", "ok", Budget.describe(read)),
+            onSome: (why) =>
+              check("  daily token budget", "warn", why, "wait for the next UTC day or raise AFK_DAILY_MAX_TOKENS")
+          })
+      })
+    ]
+    return [
+      check(name, "ok", `${where}: authenticated as ${login.right}; ${details}`),
+      ...app,
+      ...repos,
+      ...budget
+    ]
   }).pipe(Effect.provide(chosen.right.pipe(Layer.provide(wire))), (effect) => limited(name, effect))
 }
 
