@@ -48,8 +48,9 @@ export interface Observation {
   readonly now: DateTime.Utc
   /** The agent's final text of the turn, once it ended (a question in it is quoted on escalation). */
   readonly finalText?: string | undefined
-  /** Tokens the run has used so far (its record's usage). */
+  /** Tokens the run has used so far (its record's usage), over this many turns. */
   readonly tokens?: number | undefined
+  readonly turns?: number | undefined
 }
 
 /**
@@ -238,8 +239,9 @@ const notPushedAction = (observation: Observation, config: MachineConfig): Actio
 }
 
 /**
- * The one action for a run now (PRODUCT §5, rules 1–11, first match wins). A run at or over its token budget
- * gets no further turn: a fix-forward or a redispatch becomes an escalation naming the figures.
+ * The one action for a run now (PRODUCT §5, rules 1–11, first match wins). A run at its token budget, or that
+ * another turn of its average size would take over it, gets no further turn: a fix-forward or a redispatch
+ * becomes an escalation naming the figures.
  */
 export const next = (observation: Observation, config: MachineConfig): Action => {
   const action = Option.match(observation.commit, {
@@ -247,8 +249,15 @@ export const next = (observation: Observation, config: MachineConfig): Action =>
     onSome: (commit) => pushedAction(observation, config, commit)
   })
   if (action._tag !== "FixForward" && action._tag !== "Redispatch") return action
-  return Option.match(Usage.overRunBudget(observation.tokens ?? 0, config.runMaxTokens ?? Option.none()), {
-    onNone: () => action,
-    onSome: (reason) => Action.Escalate({ reason, interrupt: false })
-  })
+  return Option.match(
+    Usage.overRunBudget(
+      observation.tokens ?? 0,
+      observation.turns ?? 1,
+      config.runMaxTokens ?? Option.none()
+    ),
+    {
+      onNone: () => action,
+      onSome: (reason) => Action.Escalate({ reason, interrupt: false })
+    }
+  )
 }

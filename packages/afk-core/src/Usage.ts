@@ -75,13 +75,25 @@ export const describe = (usage: RunUsage): string =>
     usage.output.toLocaleString("en-US")
   })`
 
-/** Why a run may not get another turn: its usage is at or over `max` (AFK_RUN_MAX_TOKENS). */
-export const overRunBudget = (total: number, max: Option.Option<number>): Option.Option<string> =>
-  Option.filterMap(max, (limit) =>
-    total >= limit
-      ? Option.some(
+/**
+ * Why a run may not get another turn under `max` (AFK_RUN_MAX_TOKENS): its usage is at or over it, or another
+ * turn, estimated as the average of its `turns` so far, would take it over.
+ */
+export const overRunBudget = (total: number, turns: number, max: Option.Option<number>): Option.Option<string> =>
+  Option.filterMap(max, (limit) => {
+    const next = turns > 0 ? Math.ceil(total / turns) : 0
+    if (total >= limit) {
+      return Option.some(
         `The run has used ${format(total)}, at or over its budget of ${
           format(limit)
         } (AFK_RUN_MAX_TOKENS), so it gets no further turn and a human takes over.`
       )
-      : Option.none())
+    }
+    return total + next > limit
+      ? Option.some(
+        `The run has used ${format(total)}; another turn (about ${format(next)}, its average) would take it over ${
+          format(limit)
+        } (AFK_RUN_MAX_TOKENS), so it gets no further turn and a human takes over.`
+      )
+      : Option.none()
+  })

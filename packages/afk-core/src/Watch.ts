@@ -139,7 +139,8 @@ const drive = (ctx: Run.Context, issue: Issue, found: RunRecord.Found, comments:
         turnStartedAt: record.turnStartedAt,
         now,
         finalText: status.state === "succeeded" ? status.lastAssistantText : undefined,
-        tokens: record.usage?.total ?? 0
+        tokens: record.usage?.total ?? 0,
+        turns: 1 + record.attempts + record.redispatches
       },
       config
     )

@@ -48,21 +48,23 @@ describe("run budget (AFK_RUN_MAX_TOKENS)", () => {
     Effect.gen(function*() {
       const world = yield* World.make({ issues: { [app]: [ready(1)] }, ci: MemoryCi.scripts.redThenGreen(1) })
       world.agent.tokensPerTurn = { input: 6000, output: 4000 }
-      yield* world.settle(armed({ runMaxTokens: Option.some(15_000) }))
+      yield* world.settle(armed({ runMaxTokens: Option.some(20_000) }))
       expect(world.tracker.issue(app, 1).state).toBe("closed")
       expect(latest(world).usage?.total).toBe(20_000)
       expect(checklist(world)).toContain("**Tokens:** 20,000 tokens (input 12,000, output 8,000)")
       expect(world.notifier.sent.at(-1)?.details.join("\n")).toContain("Tokens used: 20,000 tokens")
     }))
 
-  it.effect("a run at its budget gets no fix-forward turn and is escalated naming the figures", () =>
+  it.effect("a run another turn would take over its budget gets no fix-forward turn; escalated naming the figures", () =>
     Effect.gen(function*() {
       const world = yield* World.make({ issues: { [app]: [ready(1)] }, ci: MemoryCi.scripts.redThenGreen(1) })
       world.agent.tokensPerTurn = { input: 6000, output: 4000 }
-      yield* world.settle(armed({ runMaxTokens: Option.some(10_000) }))
+      yield* world.settle(armed({ runMaxTokens: Option.some(15_000) }))
       expect(world.agent.threads()[0]?.turns).toBe(1)
       expect(latest(world).phase).toBe("escalated")
-      expect(latest(world).outcome).toContain("10,000 tokens, at or over its budget of 10,000 tokens")
+      expect(latest(world).outcome).toContain(
+        "has used 10,000 tokens; another turn (about 10,000 tokens, its average) would take it over 15,000 tokens"
+      )
       expect(world.tracker.issue(app, 1).labels).toContain("ready-for-human")
       expect(world.notifier.sent).toHaveLength(1)
     }))
@@ -98,4 +100,14 @@ describe("daily budget (AFK_DAILY_MAX_TOKENS)", () => {
       expect(world.agent.threadsCreated()).toBe(0)
       expect(JSON.stringify(report.poll)).toContain("cannot list the issues updated today")
     }))
+})
+
+describe("Usage.overRunBudget", () => {
+  it("refuses at the budget, and before a turn of the run's average size would cross it", () => {
+    const max = Option.some(30_000)
+    expect(Usage.overRunBudget(30_000, 3, max)._tag).toBe("Some")
+    expect(Usage.overRunBudget(20_000, 2, max)._tag).toBe("None")
+    expect(Usage.overRunBudget(21_000, 2, max)._tag).toBe("Some")
+    expect(Usage.overRunBudget(1_000_000, 1, Option.none())._tag).toBe("None")
+  })
 })
