@@ -45,6 +45,8 @@ export interface Observation {
   readonly now: DateTime.Utc
   /** The agent's final text of the turn, once it ended (a question in it is quoted on escalation). */
   readonly finalText?: string | undefined
+  /** Why the turn failed, in one line, as the runtime reported it (quoted on escalation). */
+  readonly failure?: string | undefined
 }
 
 /**
@@ -191,7 +193,9 @@ const notPushedAction = (observation: Observation, config: MachineConfig): Actio
       })
     case "failed":
       return Action.Escalate({
-        reason: "The agent's turn failed before any commit was declared, so a human takes over.",
+        reason: observation.failure === undefined
+          ? "The agent's turn failed before any commit was declared, so a human takes over."
+          : `The agent's turn failed before any commit was declared (${observation.failure}), so a human takes over.`,
         interrupt: false
       })
     case "succeeded": {

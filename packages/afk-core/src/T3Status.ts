@@ -5,8 +5,10 @@
  * follow-up the server has not started yet reads as queued, never as the previous turn's outcome.
  */
 import * as Duration from "effect/Duration"
+import * as Option from "effect/Option"
+import * as Schema from "effect/Schema"
 import { TurnStatus } from "./Domain.js"
-import type * as T3Wire from "./T3Wire.js"
+import * as T3Wire from "./T3Wire.js"
 
 /** §6 row 8's grace: how long a turn may wait for the server to start it before it reads as unknown. */
 export const defaultQueuedGrace: Duration.DurationInput = "60 seconds"
@@ -52,10 +54,39 @@ export const hasPending = (activities: ReadonlyArray<T3Wire.Activity>, prefix: s
   return unmatched > 0 || anonymous(requested) > anonymous(resolved)
 }
 
-const payloadDetail = (activity: T3Wire.Activity): string | undefined => {
+const payloadText = (activity: T3Wire.Activity, key: string): string | undefined => {
   const payload = activity.payload
-  if (typeof payload !== "object" || payload === null || !("detail" in payload)) return undefined
-  return typeof payload.detail === "string" ? payload.detail : undefined
+  if (typeof payload !== "object" || payload === null || !(key in payload)) return undefined
+  const value = (payload as Record<string, unknown>)[key]
+  return typeof value === "string" ? value : undefined
+}
+
+const maxDetail = 300
+
+/**
+ * The first line of a server's error text that says something: not blank and not a stack frame
+ * (`at …`), at most 300 characters. A start failure arrives as a multi-KB stack trace with the server's
+ * paths; only this line is ever shown on an issue or in a notification.
+ */
+export const firstUsefulLine = (text: string | null | undefined): string | undefined => {
+  const line = (text ?? "").split(/\r\n|\r|\n/).map((l) => l.trim()).find((l) => l !== "" && !/^at\s/.test(l))
+  if (line === undefined) return undefined
+  return line.length > maxDetail ? `${line.slice(0, maxDetail - 1)}…` : line
+}
+
+const decodeUsage = Schema.decodeUnknownOption(T3Wire.ContextWindowUsage)
+
+/**
+ * The token counts of the latest turn (all turns when the server reports none): the payload of its last
+ * `context-window.updated` activity, or undefined when there is none or it does not decode.
+ */
+export const latestUsage = (thread: T3Wire.Thread): T3Wire.ContextWindowUsage | undefined => {
+  const turnId = thread.latestTurn?.turnId
+  const last = findLast(
+    thread.activities,
+    (a) => a.kind === "context-window.updated" && (turnId === undefined || a.turnId === turnId)
+  )
+  return last === undefined ? undefined : Option.getOrUndefined(decodeUsage(last.payload))
 }
 
 /**
@@ -114,14 +145,19 @@ export const fromThread = (
   const sessionLive = isOneOf(session?.status, "starting", "running")
 
   if (startFailed !== undefined) {
-    return make("failed", payloadDetail(startFailed) ?? session?.lastError ?? startFailed.summary, true)
+    const detail = firstUsefulLine(payloadText(startFailed, "detail")) ?? firstUsefulLine(session?.lastError) ??
+      firstUsefulLine(startFailed.summary)
+    return make("failed", detail ?? "the turn failed to start", true)
   }
-  if (lastUser !== undefined && turn !== null && isAfter(lastUser.createdAt, turn.requestedAt) && !sessionLive) {
-    return queued()
+  if (lastUser !== undefined && turn !== null && isAfter(lastUser.createdAt, turn.requestedAt)) {
+    return sessionLive ? make("running", "the server is starting the turn") : queued()
   }
   if (turn?.state === "error" || session?.status === "error") {
     const runtimeError = findLast(recent, (a) => a.kind === "runtime.error")
-    const detail = session?.lastError ?? (runtimeError === undefined ? undefined : payloadDetail(runtimeError))
+    const reported = runtimeError === undefined
+      ? undefined
+      : payloadText(runtimeError, "message") ?? payloadText(runtimeError, "detail")
+    const detail = firstUsefulLine(reported) ?? firstUsefulLine(session?.lastError)
     return make("failed", detail ?? "the turn ended in error", true)
   }
   if (turn?.state === "interrupted") return make("interrupted", "the turn was interrupted", true)

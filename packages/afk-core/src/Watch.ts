@@ -133,7 +133,8 @@ const drive = (ctx: Run.Context, issue: Issue, found: RunRecord.Found, comments:
         startedAt: record.startedAt,
         turnStartedAt: record.turnStartedAt,
         now,
-        finalText: status.state === "succeeded" ? status.lastAssistantText : undefined
+        finalText: status.state === "succeeded" ? status.lastAssistantText : undefined,
+        failure: status.state === "failed" ? status.detail : undefined
       },
       config
     )

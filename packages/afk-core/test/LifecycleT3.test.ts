@@ -86,6 +86,19 @@ describe("lifecycle over the T3 runtime and the strict T3 fake", () => {
       expect(world.tracker.issue(app, 1).labels).toContain("ready-for-human")
     }))
 
+  it.scoped("a failed start is escalated with the error's first line; no stack frame reaches the issue or Slack", () =>
+    Effect.gen(function*() {
+      const { world } = yield* withT3(() => T3Fake.fail("Claude Code is not logged in", { at: "start" }))
+      yield* world.settle(armed())
+      expect(world.tracker.issue(app, 1).labels).toContain("ready-for-human")
+      const written = world.tracker.comments(app, 1).map((c) => c.body).join("\n")
+      const notified = JSON.stringify(world.notifier.sent)
+      for (const text of [written, notified]) {
+        expect(text).toContain("Error: Claude Code is not logged in")
+        expect(text).not.toMatch(/apps\/server\/|ProviderService|\n\s*at /)
+      }
+    }))
+
   it.scoped("§8.13 an unreachable agent server waits, then the run resumes", () =>
     Effect.gen(function*() {
       const { fake, world } = yield* withT3((turn) =>
