@@ -6,7 +6,7 @@
  */
 import * as Effect from "effect/Effect"
 import { createHash } from "node:crypto"
-import { AgentRuntimeError, type Service } from "../AgentRuntime.js"
+import { AgentRuntimeError, type ReleaseRequest, type Service } from "../AgentRuntime.js"
 import { type IssueRef, TurnStatus } from "../Domain.js"
 
 export type Behaviour =
@@ -57,6 +57,8 @@ export interface MemoryAgent {
   readonly staleFresh: () => number
   /** Interrupts received for a turn that existed. */
   readonly interrupts: () => number
+  /** The releases received, oldest first (a run's last step stops its session). */
+  readonly releases: () => ReadonlyArray<ReleaseRequest>
   behaviour: (turn: TurnContext) => Behaviour
   unreachable: boolean
   hook: (op: string, isWrite: boolean) => Effect.Effect<void, AgentRuntimeError>
@@ -73,6 +75,7 @@ export const make = (behaviour: (turn: TurnContext) => Behaviour = () => ({ _tag
     const threadsPerIssue = new Map<string, number>()
     let created = 0
     let started = 0
+    const releases: Array<ReleaseRequest> = []
     let interrupts = 0
     let staleFresh = 0
 
@@ -197,13 +200,24 @@ export const make = (behaviour: (turn: TurnContext) => Behaviour = () => ({ _tag
           true,
           Effect.sync(() => {
             const turn = threads.get(threadId)?.turns.at(-1)
-            if (turn !== undefined && !turn.interrupted) {
-              turn.interrupted = true
-              interrupts++
-            }
+            if (turn === undefined || turn.interrupted) return "no-turn" as const
+            turn.interrupted = true
+            interrupts++
+            return "settled" as const
           })
         ),
-      threadUrl: (threadId) => `https://agent.example/?thread=${threadId}`
+      // Stopping a session that ended orders with none of the tracker's or notifier's writes, so it is no
+      // point at which interleavings are explored.
+      release: (request) =>
+        call(
+          "release",
+          false,
+          Effect.sync(() => {
+            releases.push(request)
+            return threads.get(request.threadId)?.deleted === false ? "released" as const : "gone" as const
+          })
+        ),
+      threadUrl: (threadId) => Effect.succeed(`https://agent.example/${threadId}`)
     }
 
     const agent: MemoryAgent = {
@@ -213,6 +227,7 @@ export const make = (behaviour: (turn: TurnContext) => Behaviour = () => ({ _tag
       turnsStarted: () => started,
       staleFresh: () => staleFresh,
       interrupts: () => interrupts,
+      releases: () => [...releases],
       behaviour,
       unreachable: false,
       hook: () => Effect.void,
