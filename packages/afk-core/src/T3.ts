@@ -381,6 +381,12 @@ export type ProbeResult = T3Client.ProbeResult
 /** Checks that `url` is a reachable T3 Code server (no credential needed) and reads its version. */
 export const probe = T3Client.probe
 
+/** The scopes the loop needs on its T3 token: it reads threads and dispatches commands. */
+export const requiredScopes: ReadonlyArray<string> = ["orchestration:read", "orchestration:operate"]
+
+/** The scopes a bearer token carries, when the server lists them (a read; nothing is created). */
+export const scopes = T3Client.scopes
+
 /**
  * The T3 Code orchestration protocol this runtime speaks: 1, the HTTP API of T3 Code up to 0.0.45. Servers
  * from 0.0.46 on speak protocol 2 (`ProbeResult.orchestrationProtocol`) and refuse its requests.

@@ -239,3 +239,27 @@ export const probe = (url: string): Effect.Effect<ProbeResult, AgentRuntime.Agen
       capabilities: descriptor.capabilities
     }
   })
+
+/**
+ * The scopes the bearer `token` carries, from `GET /api/auth/session` (a read: nothing is created); `None`
+ * when the server does not list them.
+ */
+export const scopes = (
+  url: string,
+  token: Redacted.Redacted
+): Effect.Effect<Option.Option<ReadonlyArray<string>>, AgentRuntime.AgentRuntimeError, HttpClient.HttpClient> =>
+  Effect.gen(function*() {
+    const operation = "GET /api/auth/session"
+    const client = (yield* HttpClient.HttpClient).pipe(HttpKit.withTimeout("10 seconds"))
+    const request = HttpClientRequest.get(`${url.replace(/\/+$/, "")}/api/auth/session`).pipe(
+      HttpClientRequest.acceptJson,
+      HttpClientRequest.bearerToken(token)
+    )
+    const response = yield* client.execute(request).pipe(Effect.mapError(fromClientError(operation)))
+    if (response.status !== 200) return yield* Effect.flatMap(fromResponse(operation, response), Effect.fail)
+    const session = yield* response.json.pipe(
+      Effect.flatMap(Schema.decodeUnknown(T3Wire.AuthSession)),
+      Effect.mapError(fromParseError(operation, response.request))
+    )
+    return Option.fromNullable(session.scopes)
+  })

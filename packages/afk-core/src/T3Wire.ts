@@ -291,5 +291,11 @@ export const EnvironmentDescriptor = Schema.Struct({
 })
 export type EnvironmentDescriptor = typeof EnvironmentDescriptor.Type
 
+/** `GET /api/auth/session`: whether the credential sent is accepted, and the scopes it carries (when listed). */
+export const AuthSession = Schema.Struct({
+  authenticated: Schema.Boolean,
+  scopes: Schema.optional(Schema.Array(Schema.String))
+})
+
 /** The provider's input limit (`PROVIDER_SEND_TURN_MAX_INPUT_CHARS`, §3.4). */
 export const maxInputChars = 120_000

@@ -60,7 +60,11 @@ export interface World {
 
 /** The fakes, accepting the known secrets, and the armed environment for them. */
 export const make = (
-  options: { readonly githubTokens?: ReadonlyArray<string>; readonly t3Token?: string } = {}
+  options: {
+    readonly githubTokens?: ReadonlyArray<string>
+    readonly t3Token?: string
+    readonly t3Scopes?: ReadonlyArray<string>
+  } = {}
 ): Effect.Effect<World, never, Scope.Scope> =>
   Effect.gen(function*() {
     const github = yield* Loopback.github([seed], {
@@ -68,7 +72,7 @@ export const make = (
       headers: { "x-oauth-scopes": "repo, workflow" }
     })
     const t3 = yield* T3Fake.start({
-      tokens: [{ token: options.t3Token ?? secrets.t3, scopes: T3Fake.operatorScopes }],
+      tokens: [{ token: options.t3Token ?? secrets.t3, scopes: options.t3Scopes ?? T3Fake.operatorScopes }],
       behaviour: () => T3Fake.complete("Fixed.\n\nPushed-Commit: 0123456789abcdef0123456789abcdef01234567")
     })
     return { github, t3, env: armedEnv(github.url, t3.url) }
