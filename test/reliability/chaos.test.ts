@@ -118,6 +118,8 @@ describe("chaos", () => {
         const delivered = posted.map((message) => message.text ?? "")
         expect(Invariants.afterTick(world, "at rest"), `seed ${seed}`).toEqual([])
         expect(Invariants.atRest(world, "at rest", delivered), `seed ${seed}`).toEqual([])
+        const lingering = world.t3.liveSessions()
+        expect(lingering, "agent sessions still alive on the T3 host at rest").toBe(0)
         const afterOutage = delivered.slice(postedBeforeSlackReturned)
         for (const issue of endedWhileSlackDown) {
           expect(heldForSlack, `${issue.ref} kept its lock until its notification could be sent`).toContain(issue)
@@ -136,7 +138,7 @@ describe("chaos", () => {
             planned.filter((p) => p.eligible).length
           } eligible); down for ${JSON.stringify(outageTicks)} ticks; ${endedWhileSlackDown.size} runs ended while ` +
             `Slack was down (${escalatedWhileSlackDown.length} escalations), each notified after it came back; ` +
-            `${posted.length} Slack messages; ${Invariants.findings(world)}`
+            `${posted.length} Slack messages; ${lingering} lingering agent sessions; ${Invariants.findings(world)}`
         )
       }),
     120_000

@@ -104,6 +104,7 @@ export const agent = (
         token: Effect.succeed(token),
         model: config.t3.model,
         workspaceRoot: config.t3.workspaceRoot,
+        runtimeMode: config.t3.runtimeMode,
         ...Option.match(config.t3.webUrl, { onNone: () => ({}), onSome: (webUrl) => ({ webUrl }) })
       })
   )

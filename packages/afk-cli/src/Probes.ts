@@ -217,6 +217,47 @@ export const tracker = (config: Config.AfkConfig, http: Layer.Layer<HttpClient.H
   }).pipe(Effect.provide(chosen.right.pipe(Layer.provide(wire))), (effect) => limited(name, effect))
 }
 
+/**
+ * Whether the accepted T3 token carries the scopes the loop needs (`GET /api/auth/session`, a read): a
+ * read-only token reads threads fine and has every dispatch refused with 403 insufficient_scope.
+ */
+const tokenScopes = (config: Config.AfkConfig, http: Layer.Layer<HttpClient.HttpClient>, reached: string) =>
+  Effect.gen(function*() {
+    const name = "t3"
+    const wanted = T3.requiredScopes.join(" and ")
+    if (Option.isNone(config.t3.token)) return check(name, "ok", `${reached}: the token is accepted`)
+    const listed = yield* Effect.either(Effect.provide(T3.scopes(config.t3.url, config.t3.token.value), http))
+    if (Either.isLeft(listed)) {
+      return check(
+        name,
+        "warn",
+        `${reached}: the token is accepted for reading; its scopes could not be read (${listed.left.message})`,
+        `make sure it carries ${wanted}, or every dispatch is refused`
+      )
+    }
+    if (Option.isNone(listed.right)) {
+      return check(
+        name,
+        "warn",
+        `${reached}: the token is accepted for reading; this server does not list its scopes`,
+        `make sure it carries ${wanted}, or every dispatch is refused`
+      )
+    }
+    const held = listed.right.value
+    const missing = T3.requiredScopes.filter((scope) => !held.includes(scope))
+    if (missing.length > 0) {
+      return check(
+        name,
+        "fail",
+        `${reached}: the token lacks ${missing.join(" and ")} (it has ${
+          held.length === 0 ? "no scope" : held.join(", ")
+        }), so every dispatch would be refused with 403 insufficient_scope`,
+        `issue a token with ${wanted}: \`t3 auth session issue --token-only\` on the server host`
+      )
+    }
+    return check(name, "ok", `${reached}: the token is accepted, with ${wanted}`)
+  })
+
 /** Whether the T3 Code server answers, its version and orchestration protocol, and whether the token is accepted. */
 export const t3 = (config: Config.AfkConfig, http: Layer.Layer<HttpClient.HttpClient>, armed: boolean) => {
   const name = "t3"
@@ -261,7 +302,7 @@ export const t3 = (config: Config.AfkConfig, http: Layer.Layer<HttpClient.HttpCl
     if (status.right.state === "unknown") {
       return [check(name, "fail", `${reached}: ${status.right.detail ?? "no usable answer"}`, "check the server's log")]
     }
-    return [check(name, "ok", `${reached}: the token is accepted`)]
+    return [yield* tokenScopes(config, http, reached)]
   }).pipe((effect) => limited(name, effect))
 }
 

@@ -39,12 +39,12 @@ describe("daily token budget through the CLI", () => {
       const tick = yield* Cli.run(["tick"], env)
       expect(tick.code, tick.all).toBe(0)
       expect(tick.stderr, tick.all).toMatch(
-        /poll: wait \(the daily token budget is spent: 12,000 tokens used on \d{4}-\d\d-\d\d \(UTC\) of 12,000 tokens/
+        /poll: wait \(the daily token budget is spent: [\d,]+ tokens used on \d{4}-\d\d-\d\d \(UTC\) of 12,000 tokens/
       )
       expect(tick.stderr).not.toContain("repo-busy")
       const status = yield* Cli.run(["status"], env)
-      expect(status.stdout).toMatch(/acme\/app#1\s+\w+\s.*\s12,000\s/)
-      expect(status.stdout).toContain("Daily token budget: 12,000 tokens of 12,000 tokens used on")
+      expect(status.stdout).toMatch(/acme\/app#1\s+\w+\s.*\s1\d,\d{3}\s/)
+      expect(status.stdout).toMatch(/Daily token budget: 1\d,\d{3} tokens of 12,000 tokens used on/)
       const doctor = yield* Cli.run(["doctor", "--skip", "t3,slack"], env)
       expect(doctor.stdout).toContain("daily token budget")
       expect(doctor.stdout).toContain("the daily token budget is spent")

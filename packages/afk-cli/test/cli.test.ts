@@ -36,9 +36,11 @@ describe("argv and exit codes (in process)", () => {
     expect(mask(`Received unknown argument: '--github-token=${token}'`)).toBe(
       "Received unknown argument: '--github-token=<value not shown>'"
     )
-    expect(mask(`Received unknown argument: '${token}'`)).toBe("Received unknown argument: '<value not shown>'")
+    expect(mask(`Received unknown argument: '${token}'`)).toBe(
+      "Received unknown argument: '<value of --skip not shown>'"
+    )
     expect(mask(`--skip: unknown check "${token}"; use tracker`)).toBe(
-      "--skip: unknown check \"<value not shown>\"; use tracker"
+      "--skip: unknown check \"<value of --skip not shown>\"; use tracker"
     )
     expect(mask(`a bare ${token}, twice: ${token}`)).toBe("a bare <value not shown>, twice: <value not shown>")
     expect(mask("Received unknown argument: '--dryrun'")).toBe("Received unknown argument: '--dryrun'")

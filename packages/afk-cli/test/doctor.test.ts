@@ -59,6 +59,18 @@ describe("doctor", () => {
       expect(result.all).not.toContain("SECRET")
     }))
 
+  it.scopedLive("exits 1 for a read-only T3 token, naming the missing scope and the fix; nothing is created", () =>
+    Effect.gen(function*() {
+      const world = yield* World.make({ t3Scopes: ["orchestration:read"] })
+      const result = yield* Cli.run(["doctor"], world.env)
+      expect(result.code).toBe(1)
+      expect(result.stdout).toMatch(/FAIL {2}t3: .*lacks orchestration:operate/)
+      expect(result.stdout).toContain("orchestration:read and orchestration:operate")
+      expect(result.stdout).not.toContain("the token is accepted")
+      expect(world.t3.requests().filter((r) => r.method !== "GET")).toEqual([])
+      expect(result.all).not.toContain("SECRET")
+    }))
+
   it.scopedLive("exits 1 for a T3 Code server that speaks orchestration protocol 2, saying AFK speaks 1", () =>
     Effect.gen(function*() {
       const t3 = yield* Loopback.t3ProtocolTwo

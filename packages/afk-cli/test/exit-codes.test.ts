@@ -53,6 +53,22 @@ describe("exit codes", () => {
       expect(stderr).toContain("is not a boolean")
     }))
 
+  it.live("2 for a workspace root that is not absolute, saying the path is on the T3 host", () =>
+    Effect.gen(function*() {
+      for (const root of ["~/src/{owner}__{repo}", "src/{repo}", "./{repo}"]) {
+        const stderr = yield* bad({ AFK_T3_WORKSPACE_ROOT: root })
+        expect(stderr).toContain("AFK_T3_WORKSPACE_ROOT")
+        expect(stderr).toContain("T3 Code host")
+      }
+    }))
+
+  it.live("2 for a runtime mode other than full-access or auto", () =>
+    Effect.gen(function*() {
+      const stderr = yield* bad({ AFK_T3_RUNTIME_MODE: "approval-required" })
+      expect(stderr).toContain("AFK_T3_RUNTIME_MODE=\"approval-required\"")
+      expect(stderr).toContain("full-access, auto")
+    }))
+
   it.live("2 for a number that is not one", () =>
     Effect.gen(function*() {
       const stderr = yield* bad({ AFK_MAX_CONCURRENT_RUNS: "many" })

@@ -16,7 +16,9 @@ describe("status", () => {
       expect(table.code).toBe(0)
       const lines = table.stdout.trim().split("\n")
       expect(lines[0]).toMatch(/^ISSUE\s+PHASE\s+AGE\s+ATTEMPTS\s+CI\s+TOKENS\s+THREAD$/)
-      expect(lines[1]).toMatch(/^acme\/app#1\s+dispatched\s+\S+\s+0\/5\s+-\s+-\s+http:\/\/127\.0\.0\.1:\d+\/\?thread=/)
+      expect(lines[1]).toMatch(
+        /^acme\/app#1\s+dispatched\s+\S+\s+0\/5\s+-\s+-\s+http:\/\/127\.0\.0\.1:\d+\/fake-environment\/[0-9a-f-]{36}$/
+      )
       expect(lines).toHaveLength(2)
       const json = yield* Cli.run(["status", "--json"], world.env)
       const report = JSON.parse(json.stdout) as { rows: Array<Record<string, unknown>>; failures: Array<unknown> }

@@ -44,6 +44,23 @@ export interface FollowUpRequest {
   readonly text: string
 }
 
+export interface ReleaseRequest {
+  readonly runId: string
+  readonly threadId: string
+  /** Also archive the thread (a run that closed with proof), so the agent UI lists only live work. */
+  readonly archive: boolean
+}
+
+/**
+ * What an interrupt left: `no-turn` (nothing was running), `settled` (the agent acknowledged and its
+ * session no longer runs) or `still-running` (the turn is marked interrupted, but the agent had not
+ * stopped within the runtime's bound).
+ */
+export type Interrupted = "no-turn" | "settled" | "still-running"
+
+/** What a release did: `released` (nothing left running), `still-running` (left alone) or `gone` (no thread). */
+export type Released = "released" | "still-running" | "gone"
+
 export interface Service {
   /** Creates the run's thread (and project if needed) and starts the first turn; adopts them if they exist. */
   readonly dispatch: (request: DispatchRequest) => Effect.Effect<void, AgentRuntimeError>
@@ -57,10 +74,15 @@ export interface Service {
   readonly followUp: (request: FollowUpRequest) => Effect.Effect<void, AgentRuntimeError>
   /** The thread's turn state and final assistant text. An unreachable runtime is `unknown`, not an error. */
   readonly status: (threadId: string) => Effect.Effect<TurnStatus, AgentRuntimeError>
-  /** Interrupts the active turn of the thread, if any. */
-  readonly interrupt: (runId: string, threadId: string) => Effect.Effect<void, AgentRuntimeError>
-  /** A link a person can open to watch the thread, when the runtime has one. */
-  readonly threadUrl: (threadId: string) => string | undefined
+  /** Interrupts the active turn of the thread, if any, and waits (bounded) for the agent to stop. */
+  readonly interrupt: (runId: string, threadId: string) => Effect.Effect<Interrupted, AgentRuntimeError>
+  /**
+   * After a run's last step: stops the thread's agent session when it is settled (never a live turn), so
+   * nothing lingers on the agent host, and archives the thread when asked. Safe to repeat.
+   */
+  readonly release: (request: ReleaseRequest) => Effect.Effect<Released, AgentRuntimeError>
+  /** A link a person can open to watch the thread, when the runtime has one; never fails. */
+  readonly threadUrl: (threadId: string) => Effect.Effect<string | undefined>
 }
 
 export class AgentRuntime extends Context.Tag("afk-core/AgentRuntime")<AgentRuntime, Service>() {}

@@ -51,6 +51,8 @@ export interface AfkConfig {
     readonly token: Option.Option<Redacted.Redacted>
     readonly model: string
     readonly workspaceRoot: string
+    readonly runtimeMode: "full-access" | "auto"
+    readonly archiveOnDone: boolean
     readonly webUrl: Option.Option<string>
   }
   readonly tracker: {

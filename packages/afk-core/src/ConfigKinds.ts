@@ -109,6 +109,22 @@ export const url = (tokenHome: string): Kind<string> => ({
   show: redactCredentials
 })
 
+/**
+ * An absolute POSIX path on another machine (the T3 Code host, which creates a missing folder silently):
+ * `~` and relative paths are refused, since they would be resolved here, against AFK's home and directory.
+ */
+export const hostPath: Kind<string> = {
+  ...text,
+  accepts: "an absolute path on the T3 Code host, starting with /",
+  decode: (value) =>
+    value.startsWith("/")
+      ? Either.right(value)
+      : Either.left(
+        "is not an absolute path: it names a folder on the T3 Code host, which creates it there if missing; `~` and relative paths would be resolved on AFK's machine instead, so write the full path as the T3 host sees it"
+      ),
+  json: { type: "string", pattern: "^/" }
+}
+
 export const tokenIn = (env: string) => `put the token in ${env} instead`
 
 export const secretUrl: Kind<string> = {

@@ -13,6 +13,7 @@ import {
   boolean,
   directoryOrOff,
   githubId,
+  hostPath,
   int,
   type Kind,
   list,
@@ -183,9 +184,21 @@ export const table = {
     model: setting("AFK_T3_MODEL", text, "claude-sonnet-5", "Model for new agent threads."),
     workspaceRoot: setting(
       "AFK_T3_WORKSPACE_ROOT",
-      text,
+      hostPath,
       "/data/{owner}__{repo}",
-      "Checkout path template; {owner} and {repo} are substituted."
+      "Checkout path template on the T3 Code host (absolute); {owner} and {repo} are substituted."
+    ),
+    runtimeMode: setting(
+      "AFK_T3_RUNTIME_MODE",
+      oneOf("full-access", "auto"),
+      "full-access",
+      "How the agent's tools run in T3 Code: full-access (no approval prompts) or auto (T3 Code's automatic approvals)."
+    ),
+    archiveOnDone: setting(
+      "AFK_T3_ARCHIVE_ON_DONE",
+      boolean,
+      true,
+      "Archive the agent's thread in T3 Code when its run closed with proof (its session is stopped either way)."
     ),
     webUrl: setting(
       "AFK_T3_WEB_URL",

@@ -72,7 +72,13 @@ export const layer: Layer.Layer<Tracker | AgentRuntime | Notifier | Writes, neve
             prepare: () => Effect.void,
             dispatch: (request) => record("agent", "dispatch", String(request.issue), `thread ${request.threadId}`),
             followUp: (request) => record("agent", "follow up", `thread ${request.threadId}`, request.step),
-            interrupt: (_runId, threadId) => record("agent", "interrupt", `thread ${threadId}`, "")
+            interrupt: (_runId, threadId) =>
+              Effect.as(record("agent", "interrupt", `thread ${threadId}`, ""), "settled" as const),
+            release: (request) =>
+              Effect.as(
+                record("agent", "release", `thread ${request.threadId}`, request.archive ? "stop and archive" : "stop"),
+                "released" as const
+              )
           })
         )
         .pipe(

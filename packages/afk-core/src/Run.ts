@@ -114,7 +114,7 @@ export const save = (ctx: Context, issue: Issue, found: RunRecord.Found, record:
   Effect.gen(function*() {
     const tracker = yield* Tracker
     const agent = yield* AgentRuntime
-    const next = body(ctx, issue, record, view, Option.fromNullable(agent.threadUrl(record.threadId)))
+    const next = body(ctx, issue, record, view, Option.fromNullable(yield* agent.threadUrl(record.threadId)))
     if (next === found.comment.body) return found
     yield* tracker.editComment(issue.repo, found.comment.id, next)
     return { record, comment: { ...found.comment, body: next } as Comment } satisfies RunRecord.Found
@@ -308,7 +308,7 @@ export const claim = (ctx: Context, listed: Issue, reason: string, proved?: Prov
           "dispatched",
           "An agent picked up the issue.",
           [reason],
-          Option.fromNullable(agent.threadUrl(record.threadId))
+          Option.fromNullable(yield* agent.threadUrl(record.threadId))
         )
       )
       if (receipt.thread !== undefined && receipt.thread !== found.record.notifyThread) {
@@ -343,10 +343,17 @@ export const notification = (
     thread: record.notifyThread
   })
 
+const releasedNote = {
+  released: "; agent session stopped",
+  "still-running": "; the agent's session is still running, so it was left alone",
+  gone: ""
+} as const
+
 /**
  * Finishes a run whose terminal record is written: close (for `done`, once: the record then says when, so an
  * issue a person reopens afterwards is never closed again on old proof), remove the ready label (a new run
- * needs a fresh approval), notify, release the lock. Safe to repeat; a notification that cannot be delivered
+ * needs a fresh approval), notify, stop the agent's session (archiving the thread of a run closed with proof, when
+ * configured), release the lock. Safe to repeat; a notification that cannot be delivered
  * keeps the lock (and so the step) for the next pass when the failure is transient, and is recorded on the
  * issue when it is not.
  */
@@ -395,7 +402,7 @@ export const finish = (ctx: Context, issue: Issue, terminal: RunRecord.Found, ch
           headline,
           [record.outcome ?? "", record.usage === undefined ? "" : `Tokens used: ${Usage.describe(record.usage)}`]
             .filter((l) => l !== ""),
-          Option.fromNullable(agent.threadUrl(record.threadId)),
+          Option.fromNullable(yield* agent.threadUrl(record.threadId)),
           checks
         )
       )
@@ -420,11 +427,17 @@ export const finish = (ctx: Context, issue: Issue, terminal: RunRecord.Found, ch
               )
         )
       )
+    const released = yield* agent
+      .release({ runId: record.runId, threadId: record.threadId, archive: done && config.t3.archiveOnDone })
+      .pipe(
+        Effect.map((outcome) => releasedNote[outcome]),
+        Effect.catchAll((error) => Effect.succeed(`; the agent's session was not stopped (${error.message})`))
+      )
     yield* tracker.removeLabel(issue.repo, issue.number, config.lockLabel)
     yield* ctx.journal.decide(
       String(issue.ref),
       "release",
-      `${sent ? `${kind} notified` : `${kind}; notification lost and recorded`}; lock released${
+      `${sent ? `${kind} notified` : `${kind}; notification lost and recorded`}${released}; lock released${
         reopened ? "; the issue was reopened after AFK closed it, so AFK leaves it open" : ""
       }`
     )

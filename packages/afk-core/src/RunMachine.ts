@@ -51,6 +51,8 @@ export interface Observation {
   /** Tokens the run has used so far (its record's usage), over this many turns. */
   readonly tokens?: number | undefined
   readonly turns?: number | undefined
+  /** Why the turn failed, in one line, as the runtime reported it (quoted on escalation). */
+  readonly failure?: string | undefined
 }
 
 /**
@@ -197,7 +199,9 @@ const notPushedAction = (observation: Observation, config: MachineConfig): Actio
       })
     case "failed":
       return Action.Escalate({
-        reason: "The agent's turn failed before any commit was declared, so a human takes over.",
+        reason: observation.failure === undefined
+          ? "The agent's turn failed before any commit was declared, so a human takes over."
+          : `The agent's turn failed before any commit was declared (${observation.failure}), so a human takes over.`,
         interrupt: false
       })
     case "succeeded": {

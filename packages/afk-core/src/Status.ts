@@ -109,7 +109,7 @@ const rowOf = (config: Config.AfkConfig, bot: string, now: DateTime.Utc, issue: 
       attempts: record.attempts,
       commit,
       ci: state,
-      threadUrl: agent.threadUrl(record.threadId),
+      threadUrl: yield* agent.threadUrl(record.threadId),
       tokens: record.usage?.total,
       notes
     } satisfies Row

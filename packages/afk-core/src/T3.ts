@@ -35,6 +35,10 @@ export interface Options {
   readonly workspaceRoot: string
   /** Base of the links people open to watch a thread (default: `url`). */
   readonly webUrl?: string
+  /** How the agent's tools run: `full-access` (the default; no approval prompts) or `auto`. */
+  readonly runtimeMode?: RuntimeMode
+  /** How long an interrupt waits for the agent to stop, reading the thread `every` (default 10 s, 1 s). */
+  readonly interruptSettle?: { readonly within: Duration.DurationInput; readonly every: Duration.DurationInput }
   /** How long an accepted turn may wait for the server to start it (§6 row 8; default 60 s). */
   readonly queuedGrace?: Duration.DurationInput
   /** The longest one HTTP attempt may take before it counts as a transport failure (default 30 s). */
@@ -49,8 +53,12 @@ export interface ConfigOptions {
   readonly model: string
   readonly workspaceRoot: string
   readonly webUrl?: string | undefined
+  readonly runtimeMode?: RuntimeMode | undefined
   readonly queuedGrace?: Duration.Duration | undefined
 }
+
+/** The runtime modes AFK runs agents in: T3 Code's `full-access` (no approval prompts) or `auto`. */
+export type RuntimeMode = Extract<T3Wire.RuntimeMode, "full-access" | "auto">
 
 /** `{owner}` and `{repo}` substituted, then resolved like the server does: absolute, no trailing slash. */
 export const workspaceRootFor = (template: string, repo: Repo): string =>
@@ -69,11 +77,16 @@ export const truncatePrompt = (text: string, limit = T3Wire.maxInputChars): stri
 /** How long one snapshot read may answer "which project serves this workspace root" for other repos. */
 const snapshotTtl = Duration.seconds(30)
 
+const defaultSettle = { within: Duration.seconds(10), every: Duration.seconds(1) }
+
+const isLive = (thread: T3Wire.Thread) => thread.session?.status === "starting" || thread.session?.status === "running"
+
 /** Builds the T3 `AgentRuntime` service on the ambient `HttpClient`. Nothing is sent until a method runs. */
 export const make = (options: Options): Effect.Effect<AgentRuntime.Service, never, HttpClient.HttpClient> =>
   Effect.gen(function*() {
     const webUrl = (options.webUrl ?? options.url).replace(/\/+$/, "")
-    const { readThread, send, snapshot } = yield* T3Client.make(options)
+    const runtimeMode = options.runtimeMode ?? "full-access"
+    const { environment, readThread, send, snapshot } = yield* T3Client.make(options)
 
     const ambiguous = (operation: string, what: string) =>
       new AgentRuntime.AgentRuntimeError({
@@ -140,9 +153,16 @@ export const make = (options: Options): Effect.Effect<AgentRuntime.Service, neve
     const withMessage = (messageId: string) => (thread: Option.Option<T3Wire.Thread>) =>
       Option.filter(thread, (t) => t.messages.some((m) => m.id === messageId))
 
-    const startTurn = (runId: string, threadId: string, step: string, text: string, known?: T3Wire.Thread) =>
+    const startTurn = (
+      runId: string,
+      threadId: string,
+      step: string,
+      text: string,
+      options: { readonly known?: T3Wire.Thread | undefined; readonly verify?: boolean } = {}
+    ) =>
       Effect.gen(function*() {
         const messageId = Ids.derive(runId, `${step}:message`)
+        const { known, verify = false } = options
         if (Option.isSome(withMessage(messageId)(Option.fromNullable(known)))) return
         const createdAt = yield* now
         const command = (commandStep: string): T3Wire.ThreadTurnStart => ({
@@ -150,12 +170,24 @@ export const make = (options: Options): Effect.Effect<AgentRuntime.Service, neve
           commandId: Ids.derive(runId, commandStep),
           threadId,
           message: { messageId, role: "user", text: truncatePrompt(text), attachments: [] },
-          runtimeMode: "full-access",
+          runtimeMode,
           interactionMode: "default",
           createdAt
         })
         const reread = Effect.map(readThread(threadId), withMessage(messageId))
-        yield* sendOrAdopt(command(step), command(`${step}#retry`), reread, `the turn ${step}`)
+        const adopted = yield* sendOrAdopt(command(step), command(`${step}#retry`), reread, `the turn ${step}`)
+        if (!verify || Option.isSome(adopted)) return
+        // The server answers 200 to a turn on a deleted thread and runs nothing: only a read tells.
+        if (Option.isNone(yield* readThread(threadId, 1))) {
+          return yield* new AgentRuntime.AgentRuntimeError({
+            operation: "dispatch thread.turn.start",
+            status: 404,
+            detail:
+              `T3 Code accepted the turn ${step} (200), but thread ${threadId} is deleted (404 thread_not_found): the turn went nowhere`,
+            transient: false,
+            hint: "the thread was deleted on the server; the run continues as a vanished thread"
+          })
+        }
       })
 
     const dispatch = (request: AgentRuntime.DispatchRequest) =>
@@ -172,7 +204,7 @@ export const make = (options: Options): Effect.Effect<AgentRuntime.Service, neve
             projectId,
             title: request.title.trim() === "" ? request.issue.toString() : request.title.trim(),
             modelSelection: { instanceId: "claudeAgent", provider: "claudeAgent", model: options.model },
-            runtimeMode: "full-access",
+            runtimeMode,
             interactionMode: "default",
             branch: null,
             worktreePath: null,
@@ -183,11 +215,13 @@ export const make = (options: Options): Effect.Effect<AgentRuntime.Service, neve
             Effect.tapError(() => Effect.zipRight(Effect.sync(() => projects.delete(workspaceRoot)), refreshSnapshot))
           )
         }
-        yield* startTurn(request.runId, request.threadId, "turn-1", request.prompt, Option.getOrUndefined(existing))
+        yield* startTurn(request.runId, request.threadId, "turn-1", request.prompt, {
+          known: Option.getOrUndefined(existing)
+        })
       }).pipe(Effect.withSpan("T3.dispatch", { attributes: { threadId: request.threadId } }))
 
     const followUp = (request: AgentRuntime.FollowUpRequest) =>
-      startTurn(request.runId, request.threadId, request.step, request.text).pipe(
+      startTurn(request.runId, request.threadId, request.step, request.text, { verify: true }).pipe(
         Effect.withSpan("T3.followUp", { attributes: { threadId: request.threadId, step: request.step } })
       )
 
@@ -195,8 +229,11 @@ export const make = (options: Options): Effect.Effect<AgentRuntime.Service, neve
       Effect.gen(function*() {
         const activeTurn = (thread: Option.Option<T3Wire.Thread>) =>
           Option.flatMapNullable(thread, (t) => t.session?.activeTurnId)
-        const turnId = activeTurn(yield* readThread(threadId))
-        if (Option.isNone(turnId)) return
+        const thread = yield* readThread(threadId)
+        const turnId = activeTurn(thread)
+        if (Option.isNone(turnId)) {
+          return Option.exists(thread, isLive) ? yield* settled(threadId) : "no-turn" as const
+        }
         const createdAt = yield* now
         const step = `interrupt-${turnId.value}`
         const command = (commandStep: string): T3Wire.ThreadTurnInterrupt => ({
@@ -209,7 +246,65 @@ export const make = (options: Options): Effect.Effect<AgentRuntime.Service, neve
         const stopped = Effect.map(readThread(threadId), (thread) =>
           Option.getOrUndefined(activeTurn(thread)) === turnId.value ? Option.none() : Option.some(thread))
         yield* sendOrAdopt(command(step), command(`${step}#retry`), stopped, `the interrupt of ${turnId.value}`)
+        return yield* settled(threadId)
       }).pipe(Effect.withSpan("T3.interrupt", { attributes: { threadId } }))
+
+    const settle = options.interruptSettle ?? defaultSettle
+    const reads = Math.max(
+      1,
+      Math.ceil(Duration.toMillis(settle.within) / Math.max(1, Duration.toMillis(settle.every)))
+    )
+    /** Reads the thread until its session no longer runs, at most `reads` times. */
+    const settled = (threadId: string) =>
+      Effect.gen(function*() {
+        for (let read = 1; read <= reads; read++) {
+          const thread = yield* readThread(threadId, 1)
+          if (Option.isNone(thread) || !isLive(thread.value)) return "settled" as const
+          if (read < reads) yield* Effect.sleep(settle.every)
+        }
+        return "still-running" as const
+      })
+
+    const release = (request: AgentRuntime.ReleaseRequest) =>
+      Effect.gen(function*() {
+        const read = yield* readThread(request.threadId, 1)
+        if (Option.isNone(read)) return "gone" as const
+        const thread = read.value
+        if (isLive(thread)) return "still-running" as const
+        const createdAt = yield* now
+        if (thread.session !== null && thread.session.status !== "stopped") {
+          yield* send({
+            type: "thread.session.stop",
+            commandId: Ids.derive(request.runId, `session-stop:${request.threadId}`),
+            threadId: request.threadId,
+            createdAt,
+            onlyIfSettled: true
+          })
+        }
+        if (request.archive && thread.archivedAt == null) {
+          yield* send({
+            type: "thread.archive",
+            commandId: Ids.derive(request.runId, `archive:${request.threadId}`),
+            threadId: request.threadId
+          })
+        }
+        return "released" as const
+      }).pipe(Effect.withSpan("T3.release", { attributes: { threadId: request.threadId } }))
+
+    const environmentId = yield* Ref.make(Option.none<string>())
+    const threadUrl = (threadId: string) =>
+      Effect.gen(function*() {
+        const known = yield* Ref.get(environmentId)
+        const id = Option.isSome(known) ? known : yield* Effect.option(Effect.map(environment, (e) => e.environmentId))
+        if (Option.isNone(id)) {
+          yield* Effect.logWarning(
+            "T3 Code's environment id could not be read (GET /.well-known/t3/environment), so no thread link is shown this time"
+          )
+          return undefined
+        }
+        yield* Ref.set(environmentId, id)
+        return `${webUrl}/${encodeURIComponent(id.value)}/${encodeURIComponent(threadId)}`
+      })
 
     const queuedGrace = options.queuedGrace ?? T3Status.defaultQueuedGrace
     const status = (threadId: string) =>
@@ -237,8 +332,9 @@ export const make = (options: Options): Effect.Effect<AgentRuntime.Service, neve
       dispatch,
       followUp,
       interrupt,
+      release,
       status,
-      threadUrl: (threadId) => `${webUrl}/?thread=${encodeURIComponent(threadId)}`
+      threadUrl
     })
   })
 
@@ -273,6 +369,7 @@ export const layerConfig = (
         model: initial.model,
         workspaceRoot: initial.workspaceRoot,
         ...(initial.webUrl === undefined ? {} : { webUrl: initial.webUrl }),
+        ...(initial.runtimeMode === undefined ? {} : { runtimeMode: initial.runtimeMode }),
         ...(initial.queuedGrace === undefined ? {} : { queuedGrace: initial.queuedGrace })
       })
     })
@@ -283,6 +380,12 @@ export type ProbeResult = T3Client.ProbeResult
 
 /** Checks that `url` is a reachable T3 Code server (no credential needed) and reads its version. */
 export const probe = T3Client.probe
+
+/** The scopes the loop needs on its T3 token: it reads threads and dispatches commands. */
+export const requiredScopes: ReadonlyArray<string> = ["orchestration:read", "orchestration:operate"]
+
+/** The scopes a bearer token carries, when the server lists them (a read; nothing is created). */
+export const scopes = T3Client.scopes
 
 /**
  * The T3 Code orchestration protocol this runtime speaks: 1, the HTTP API of T3 Code up to 0.0.45. Servers

@@ -36,6 +36,8 @@ export interface T3Client {
   ) => Effect.Effect<Option.Option<T3Wire.Thread>, AgentRuntime.AgentRuntimeError>
   /** `GET /api/orchestration/snapshot` (projects and thread summaries). */
   readonly snapshot: Effect.Effect<typeof T3Wire.ReadModel.Type, AgentRuntime.AgentRuntimeError>
+  /** `GET /.well-known/t3/environment`: the server's descriptor (its environment id names web routes). */
+  readonly environment: Effect.Effect<T3Wire.EnvironmentDescriptor, AgentRuntime.AgentRuntimeError>
   /** Dispatches one command: `true` once accepted, `false` on the ambiguous 500 (re-read state, §3.8). */
   readonly send: (command: T3Wire.Command) => Effect.Effect<boolean, AgentRuntime.AgentRuntimeError>
 }
@@ -171,6 +173,11 @@ export const make = (options: Options): Effect.Effect<T3Client, never, HttpClien
     }
 
     const snapshot = getJson("GET /api/orchestration/snapshot", "/api/orchestration/snapshot", T3Wire.ReadModel)
+    const environment = getJson(
+      "GET /.well-known/t3/environment",
+      "/.well-known/t3/environment",
+      T3Wire.EnvironmentDescriptor
+    )
 
     /** Sends one command: `true` once the server took it, `false` on the ambiguous 500 (§3.8) — re-read state. */
     const send = (command: T3Wire.Command): Effect.Effect<boolean, AgentRuntime.AgentRuntimeError> => {
@@ -195,7 +202,7 @@ export const make = (options: Options): Effect.Effect<T3Client, never, HttpClien
       )
     }
 
-    return { readThread, snapshot, send }
+    return { readThread, snapshot, environment, send }
   })
 
 /** What `probe` learns from `GET /.well-known/t3/environment`. */
@@ -231,4 +238,28 @@ export const probe = (url: string): Effect.Effect<ProbeResult, AgentRuntime.Agen
       label: descriptor.label,
       capabilities: descriptor.capabilities
     }
+  })
+
+/**
+ * The scopes the bearer `token` carries, from `GET /api/auth/session` (a read: nothing is created); `None`
+ * when the server does not list them.
+ */
+export const scopes = (
+  url: string,
+  token: Redacted.Redacted
+): Effect.Effect<Option.Option<ReadonlyArray<string>>, AgentRuntime.AgentRuntimeError, HttpClient.HttpClient> =>
+  Effect.gen(function*() {
+    const operation = "GET /api/auth/session"
+    const client = (yield* HttpClient.HttpClient).pipe(HttpKit.withTimeout("10 seconds"))
+    const request = HttpClientRequest.get(`${url.replace(/\/+$/, "")}/api/auth/session`).pipe(
+      HttpClientRequest.acceptJson,
+      HttpClientRequest.bearerToken(token)
+    )
+    const response = yield* client.execute(request).pipe(Effect.mapError(fromClientError(operation)))
+    if (response.status !== 200) return yield* Effect.flatMap(fromResponse(operation, response), Effect.fail)
+    const session = yield* response.json.pipe(
+      Effect.flatMap(Schema.decodeUnknown(T3Wire.AuthSession)),
+      Effect.mapError(fromParseError(operation, response.request))
+    )
+    return Option.fromNullable(session.scopes)
   })

@@ -5,8 +5,10 @@
  * follow-up the server has not started yet reads as queued, never as the previous turn's outcome.
  */
 import * as Duration from "effect/Duration"
-import { TurnStatus } from "./Domain.js"
-import type * as T3Wire from "./T3Wire.js"
+import * as Option from "effect/Option"
+import * as Schema from "effect/Schema"
+import { TokenUsage, TurnStatus } from "./Domain.js"
+import * as T3Wire from "./T3Wire.js"
 
 /** §6 row 8's grace: how long a turn may wait for the server to start it before it reads as unknown. */
 export const defaultQueuedGrace: Duration.DurationInput = "60 seconds"
@@ -52,10 +54,41 @@ export const hasPending = (activities: ReadonlyArray<T3Wire.Activity>, prefix: s
   return unmatched > 0 || anonymous(requested) > anonymous(resolved)
 }
 
-const payloadDetail = (activity: T3Wire.Activity): string | undefined => {
+const payloadText = (activity: T3Wire.Activity, key: string): string | undefined => {
   const payload = activity.payload
-  if (typeof payload !== "object" || payload === null || !("detail" in payload)) return undefined
-  return typeof payload.detail === "string" ? payload.detail : undefined
+  if (typeof payload !== "object" || payload === null || !(key in payload)) return undefined
+  const value = (payload as Record<string, unknown>)[key]
+  return typeof value === "string" ? value : undefined
+}
+
+const maxDetail = 300
+
+/**
+ * The first line of a server's error text that says something: not blank and not a stack frame
+ * (`at …`), at most 300 characters. A start failure arrives as a multi-KB stack trace with the server's
+ * paths; only this line is ever shown on an issue or in a notification.
+ */
+export const firstUsefulLine = (text: string | null | undefined): string | undefined => {
+  const line = (text ?? "").split(/\r\n|\r|\n/).map((l) => l.trim()).find((l) => l !== "" && !/^at\s/.test(l))
+  if (line === undefined) return undefined
+  return line.length > maxDetail ? `${line.slice(0, maxDetail - 1)}…` : line
+}
+
+const decodeUsage = Schema.decodeUnknownOption(T3Wire.ContextWindowUsage)
+
+/**
+ * The thread's running token counts for the run record (`Usage`), from the newest `context-window.updated`
+ * activity on the thread (the counts add up over the session): input, output, and the total processed
+ * (input + output when the server gives no total). None when no activity reports counts.
+ */
+export const tokenUsage = (thread: T3Wire.Thread): TokenUsage | undefined => {
+  const last = findLast(thread.activities, (a) => a.kind === "context-window.updated")
+  const counts = last === undefined ? undefined : Option.getOrUndefined(decodeUsage(last.payload))
+  if (counts === undefined) return undefined
+  const input = Math.trunc(counts.inputTokens ?? 0)
+  const output = Math.trunc(counts.outputTokens ?? 0)
+  const total = Math.trunc(counts.totalProcessedTokens ?? input + output)
+  return input === 0 && output === 0 && total === 0 ? undefined : new TokenUsage({ input, output, total })
 }
 
 /**
@@ -93,11 +126,13 @@ export const fromThread = (
   const activeTurnId = session?.activeTurnId ?? undefined
   const make = (state: TurnStatus["state"], detail?: string, withText = false) => {
     const text = withText ? finalAssistantText(thread) : undefined
+    const usage = tokenUsage(thread)
     return new TurnStatus({
       state,
       ...(detail === undefined ? {} : { detail }),
       ...(text === undefined ? {} : { lastAssistantText: text }),
-      ...(activeTurnId === undefined ? {} : { activeTurnId })
+      ...(activeTurnId === undefined ? {} : { activeTurnId }),
+      ...(usage === undefined ? {} : { usage })
     })
   }
   if (thread.deletedAt != null) return make("vanished", `the thread was deleted at ${thread.deletedAt}`)
@@ -114,14 +149,19 @@ export const fromThread = (
   const sessionLive = isOneOf(session?.status, "starting", "running")
 
   if (startFailed !== undefined) {
-    return make("failed", payloadDetail(startFailed) ?? session?.lastError ?? startFailed.summary, true)
+    const detail = firstUsefulLine(payloadText(startFailed, "detail")) ?? firstUsefulLine(session?.lastError) ??
+      firstUsefulLine(startFailed.summary)
+    return make("failed", detail ?? "the turn failed to start", true)
   }
-  if (lastUser !== undefined && turn !== null && isAfter(lastUser.createdAt, turn.requestedAt) && !sessionLive) {
-    return queued()
+  if (lastUser !== undefined && turn !== null && isAfter(lastUser.createdAt, turn.requestedAt)) {
+    return sessionLive ? make("running", "the server is starting the turn") : queued()
   }
   if (turn?.state === "error" || session?.status === "error") {
     const runtimeError = findLast(recent, (a) => a.kind === "runtime.error")
-    const detail = session?.lastError ?? (runtimeError === undefined ? undefined : payloadDetail(runtimeError))
+    const reported = runtimeError === undefined
+      ? undefined
+      : payloadText(runtimeError, "message") ?? payloadText(runtimeError, "detail")
+    const detail = firstUsefulLine(reported) ?? firstUsefulLine(session?.lastError)
     return make("failed", detail ?? "the turn ended in error", true)
   }
   if (turn?.state === "interrupted") return make("interrupted", "the turn was interrupted", true)

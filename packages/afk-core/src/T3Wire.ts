@@ -21,10 +21,13 @@ export type RuntimeMode = typeof RuntimeMode.Type
 export const InteractionMode = Schema.Literal("default", "plan")
 export type InteractionMode = typeof InteractionMode.Type
 
+/** A provider or provider-instance name: `[A-Za-z0-9_-]+` (the server answers 400 to anything else). */
+export const ProviderName = Schema.String.pipe(Schema.pattern(/^[A-Za-z0-9_-]+$/))
+
 /** `{instanceId, model, options?}`; the legacy `provider` fills `instanceId` when it is absent. */
 export const ModelSelection = Schema.Struct({
-  instanceId: Schema.optional(Id),
-  provider: Schema.optional(Id),
+  instanceId: Schema.optional(ProviderName),
+  provider: Schema.optional(ProviderName),
   model: Id,
   options: Schema.optional(Schema.Unknown)
 }).pipe(
@@ -55,8 +58,8 @@ export const ThreadCreate = Schema.Struct({
   modelSelection: ModelSelection,
   runtimeMode: RuntimeMode,
   interactionMode: Schema.optional(InteractionMode),
-  branch: Schema.NullOr(Schema.String),
-  worktreePath: Schema.NullOr(Schema.String),
+  branch: Schema.NullOr(Id),
+  worktreePath: Schema.NullOr(Id),
   createdAt: IsoDate
 })
 export type ThreadCreate = typeof ThreadCreate.Type
@@ -85,7 +88,7 @@ export const ThreadTurnStart = Schema.Struct({
   runtimeMode: RuntimeMode,
   interactionMode: InteractionMode,
   modelSelection: Schema.optional(ModelSelection),
-  titleSeed: Schema.optional(Schema.String),
+  titleSeed: Schema.optional(Id),
   createdAt: IsoDate
 })
 export type ThreadTurnStart = typeof ThreadTurnStart.Type
@@ -106,8 +109,34 @@ export const ThreadDelete = Schema.Struct({
 })
 export type ThreadDelete = typeof ThreadDelete.Type
 
+/** Stops the thread's provider session; with `onlyIfSettled` the server drops it while a turn is live or queued. */
+export const ThreadSessionStop = Schema.Struct({
+  type: Schema.Literal("thread.session.stop"),
+  commandId: Id,
+  threadId: Id,
+  createdAt: IsoDate,
+  onlyIfSettled: Schema.optional(Schema.Boolean)
+})
+export type ThreadSessionStop = typeof ThreadSessionStop.Type
+
+/** Moves the thread out of the shell's list; it stays readable by id. */
+export const ThreadArchive = Schema.Struct({
+  type: Schema.Literal("thread.archive"),
+  commandId: Id,
+  threadId: Id
+})
+export type ThreadArchive = typeof ThreadArchive.Type
+
 /** The commands AFK sends: bare objects discriminated by `type`, never wrapped (prior-art §8.1). */
-export const Command = Schema.Union(ProjectCreate, ThreadCreate, ThreadTurnStart, ThreadTurnInterrupt, ThreadDelete)
+export const Command = Schema.Union(
+  ProjectCreate,
+  ThreadCreate,
+  ThreadTurnStart,
+  ThreadTurnInterrupt,
+  ThreadSessionStop,
+  ThreadArchive,
+  ThreadDelete
+)
 export type Command = typeof Command.Type
 
 /** `POST /api/orchestration/dispatch` → 200. */
@@ -169,6 +198,24 @@ export const Activity = Schema.Struct({
   createdAt: Schema.optional(Schema.String)
 })
 export type Activity = typeof Activity.Type
+
+const tokens = Schema.optional(Schema.NonNegative)
+
+/**
+ * The payload of a `context-window.updated` activity: the provider's token counts, each optional. The
+ * `last*` counts are the latest model call's; the others add up over the session.
+ */
+export const ContextWindowUsage = Schema.Struct({
+  usedTokens: tokens,
+  maxTokens: tokens,
+  totalProcessedTokens: tokens,
+  inputTokens: tokens,
+  cachedInputTokens: tokens,
+  outputTokens: tokens,
+  lastInputTokens: tokens,
+  lastOutputTokens: tokens
+})
+export type ContextWindowUsage = typeof ContextWindowUsage.Type
 
 const threadSummary = {
   id: Schema.String,
@@ -243,6 +290,12 @@ export const EnvironmentDescriptor = Schema.Struct({
   })
 })
 export type EnvironmentDescriptor = typeof EnvironmentDescriptor.Type
+
+/** `GET /api/auth/session`: whether the credential sent is accepted, and the scopes it carries (when listed). */
+export const AuthSession = Schema.Struct({
+  authenticated: Schema.Boolean,
+  scopes: Schema.optional(Schema.Array(Schema.String))
+})
 
 /** The provider's input limit (`PROVIDER_SEND_TURN_MAX_INPUT_CHARS`, §3.4). */
 export const maxInputChars = 120_000

@@ -8,7 +8,7 @@ import * as DateTime from "effect/DateTime"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Option from "effect/Option"
-import { AgentRuntime } from "./AgentRuntime.js"
+import { AgentRuntime, type Interrupted } from "./AgentRuntime.js"
 import * as Approval from "./Approval.js"
 import { Ci } from "./Ci.js"
 import type * as Config from "./Config.js"
@@ -71,6 +71,29 @@ const recover = (ctx: Run.Context, issue: Issue, inFlight: number) =>
     }
     yield* tracker.removeLabel(issue.repo, issue.number, config.lockLabel)
     yield* ctx.journal.decide(subject, "release", "an unfinished claim that may not start; no run was dispatched")
+  })
+
+/** The checklist line of a run handed over, saying what the interrupt did. */
+const handedOver = (interrupted: Interrupted) =>
+  interrupted === "settled"
+    ? "handed to a human; the agent's turn was interrupted and has stopped"
+    : "handed to a human"
+
+/**
+ * An interrupt the agent had not acknowledged within the runtime's bound: the run keeps its lock (the
+ * agent may still be writing) and says so; the next pass interrupts and waits again.
+ */
+const stillRunning = (ctx: Run.Context, issue: Issue, found: RunRecord.Found, why: string) =>
+  Effect.gen(function*() {
+    yield* Run.save(ctx, issue, found, found.record, {
+      reached: "dispatched",
+      status: `${why}: the agent's turn was interrupted but is still running, so the lock is kept until it stops`
+    })
+    yield* ctx.journal.decide(
+      String(issue.ref),
+      "wait",
+      `${why}; the interrupted turn is still running, so the lock is kept until it stops`
+    )
   })
 
 const observeCommit = (
@@ -140,7 +163,8 @@ const drive = (ctx: Run.Context, issue: Issue, found: RunRecord.Found, comments:
         now,
         finalText: status.state === "succeeded" ? status.lastAssistantText : undefined,
         tokens: record.usage?.total ?? 0,
-        turns: 1 + record.attempts + record.redispatches
+        turns: 1 + record.attempts + record.redispatches,
+        failure: status.state === "failed" ? status.detail : undefined
       },
       config
     )
@@ -151,9 +175,10 @@ const drive = (ctx: Run.Context, issue: Issue, found: RunRecord.Found, comments:
     }) as "dispatched" | "pushed" | "ci" | "deployed"
     const escalate = (kind: "needs-human" | "frozen", reason: string, interrupt: boolean) =>
       Effect.gen(function*() {
-        if (interrupt) yield* agent.interrupt(record.runId, record.threadId)
+        const interrupted = interrupt ? yield* agent.interrupt(record.runId, record.threadId) : "no-turn"
+        if (interrupted === "still-running") return yield* stillRunning(ctx, issue, found, reason)
         const outcome = kind === "frozen" ? `frozen: ${reason}` : reason
-        const view = { reached, checks, status: "handed to a human", outcome: { kind, reason } }
+        const view = { reached, checks, status: handedOver(interrupted), outcome: { kind, reason } }
         const pending = yield* Run.save(ctx, issue, found, new RunRecord.RunRecord({ ...record, handover: outcome }), {
           ...view,
           status: "handing to a human"
@@ -293,18 +318,19 @@ const handle = (ctx: Run.Context, issue: Issue, inFlight: number) =>
       // closed the issue or handed it to a human: the turn is stopped and the run ends here.
       const agent = yield* AgentRuntime
       const { handover, ...rest } = found.record
-      yield* agent.interrupt(rest.runId, rest.threadId)
       const byPerson = issue.state === "closed"
         ? "a person closed the issue"
         : hasLabel(issue.labels, config.humanLabel)
         ? "a person handed the issue to a human"
         : `a person paused the issue (${config.pausedLabel})`
+      const interrupted = yield* agent.interrupt(rest.runId, rest.threadId)
+      if (interrupted === "still-running") return yield* stillRunning(ctx, issue, found, handover ?? byPerson)
       const outcome = handover ?? byPerson
       const frozen = outcome.startsWith("frozen: ")
       const terminal = new RunRecord.RunRecord({ ...rest, phase: "escalated", outcome, endedAt: yield* DateTime.now })
       const saved = yield* Run.save(ctx, issue, found, terminal, {
         reached: "dispatched",
-        status: "handed to a human",
+        status: handedOver(interrupted),
         outcome: {
           kind: frozen ? "frozen" : "needs-human",
           reason: handover === undefined

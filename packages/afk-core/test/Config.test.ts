@@ -76,6 +76,8 @@ describe("defaults and arming", () => {
         token: Option.none(),
         model: "claude-sonnet-5",
         workspaceRoot: "/data/{owner}__{repo}",
+        runtimeMode: "full-access",
+        archiveOnDone: true,
         webUrl: Option.none()
       },
       tracker: {

@@ -23,15 +23,20 @@ const sha = (threadId: string, turn: number) => createHash("sha1").update(`${thr
 const pushes: T3Fake.Behaviour = (turn) =>
   T3Fake.complete(`Fixed it.\n\nPushed-Commit: ${sha(turn.threadId, turn.turnIndex)}`)
 
-const withT3 = (behaviour: T3Fake.Behaviour, ci?: MemoryCi.Script) =>
+const withT3 = (
+  behaviour: T3Fake.Behaviour,
+  ci?: MemoryCi.Script,
+  options: { readonly interruptAckPolls?: number } = {}
+) =>
   Effect.gen(function*() {
-    const fake = yield* T3Fake.start({ behaviour })
+    const fake = yield* T3Fake.start({ behaviour, ...options })
     const runtime = yield* T3.make({
       url: fake.url,
       token: Effect.sync(() => Redacted.make(fake.token())),
       model: "claude-sonnet-5",
       workspaceRoot: "/data/{owner}__{repo}",
-      retry: { times: 0, base: "1 millis", maxWait: "1 millis" }
+      retry: { times: 0, base: "1 millis", maxWait: "1 millis" },
+      interruptSettle: { within: "3 millis", every: "0 millis" }
     }).pipe(Effect.provide(FetchHttpClient.layer))
     const world = yield* World.make({
       issues: { [app]: [ready(1)] },
@@ -55,7 +60,13 @@ describe("lifecycle over the T3 runtime and the strict T3 fake", () => {
         .requests()
         .filter((r) => r.method === "POST" && r.path === "/api/orchestration/dispatch")
         .map((r) => (r.body as { readonly type: string }).type)
-      expect(commands).toEqual(["project.create", "thread.create", "thread.turn.start"])
+      expect(commands).toEqual([
+        "project.create",
+        "thread.create",
+        "thread.turn.start",
+        "thread.session.stop",
+        "thread.archive"
+      ])
       expect(world.notifier.sent.map((n) => n.kind)).toEqual(["done"])
     }))
 
@@ -67,6 +78,18 @@ describe("lifecycle over the T3 runtime and the strict T3 fake", () => {
       expect(fake.threads()).toHaveLength(1)
       expect(fake.threads()[0]?.messages.filter((m) => m.role === "user")).toHaveLength(2)
       expect(latest(world).attempts).toBe(1)
+    }))
+
+  it.scoped("a fix-forward the server accepts on a deleted thread is not counted as sent: the run is redispatched", () =>
+    Effect.gen(function*() {
+      const { fake, world } = yield* withT3(pushes, MemoryCi.scripts.redThenGreen(1))
+      yield* world.tick(armed())
+      const threadId = fake.threads()[0]?.id
+      fake.raceNext("thread.turn.start", { type: "thread.delete", commandId: "someone-deletes", threadId })
+      yield* world.settle(armed())
+      expect(fake.threads()).toHaveLength(2)
+      expect(latest(world)).toMatchObject({ attempts: 0, redispatches: 1 })
+      expect(world.tracker.issue(app, 1).state).toBe("closed")
     }))
 
   it.scoped("a turn that ends without a push is escalated", () =>
@@ -84,6 +107,62 @@ describe("lifecycle over the T3 runtime and the strict T3 fake", () => {
       expect(fake.threads()).toHaveLength(2)
       expect(latest(world).redispatches).toBe(1)
       expect(world.tracker.issue(app, 1).labels).toContain("ready-for-human")
+    }))
+
+  it.scoped("a failed start is escalated with the error's first line; no stack frame reaches the issue or Slack", () =>
+    Effect.gen(function*() {
+      const { world } = yield* withT3(() => T3Fake.fail("Claude Code is not logged in", { at: "start" }))
+      yield* world.settle(armed())
+      expect(world.tracker.issue(app, 1).labels).toContain("ready-for-human")
+      const written = world.tracker.comments(app, 1).map((c) => c.body).join("\n")
+      const notified = JSON.stringify(world.notifier.sent)
+      for (const text of [written, notified]) {
+        expect(text).toContain("Error: Claude Code is not logged in")
+        expect(text).not.toMatch(/apps\/server\/|ProviderService|\n\s*at /)
+      }
+    }))
+
+  it.scoped("a closed issue mid-run: the active turn interrupted, settled, lock released, session stopped", () =>
+    Effect.gen(function*() {
+      const { fake, world } = yield* withT3(() => T3Fake.hang, undefined, { interruptAckPolls: 2 })
+      yield* world.tick(armed())
+      yield* world.tick(armed())
+      const activeTurnId = fake.threads()[0]?.session?.activeTurnId
+      expect(activeTurnId).toBeTruthy()
+      world.tracker.actAs("maintainer").close(app, 1)
+      yield* world.settle(armed())
+      const interrupts = fake.requests().filter((r) =>
+        (r.body as { type?: string } | undefined)?.type === "thread.turn.interrupt"
+      )
+      expect(interrupts.map((r) => (r.body as { turnId?: string }).turnId)).toEqual([activeTurnId])
+      expect(world.tracker.issue(app, 1).labels).not.toContain("agent-in-progress")
+      expect(world.notifier.sent).toHaveLength(1)
+      expect(fake.liveSessions()).toBe(0)
+      expect(world.tracker.comments(app, 1).at(-1)?.body).toContain("interrupted and has stopped")
+    }))
+
+  it.scoped("an interrupt the agent does not acknowledge in time keeps the lock, and says so", () =>
+    Effect.gen(function*() {
+      const { fake, world } = yield* withT3(() => T3Fake.hang, undefined, { interruptAckPolls: 20 })
+      yield* world.tick(armed())
+      world.tracker.actAs("maintainer").addLabel(app, 1, "paused")
+      yield* world.tick(armed())
+      expect(world.tracker.issue(app, 1).labels).toContain("agent-in-progress")
+      expect(world.notifier.sent).toHaveLength(0)
+      expect(world.tracker.comments(app, 1).at(-1)?.body).toContain("still running")
+      for (let pass = 0; pass < 8; pass++) yield* world.tick(armed())
+      expect(world.tracker.issue(app, 1).labels).not.toContain("agent-in-progress")
+      expect(world.notifier.sent).toHaveLength(1)
+      expect(fake.liveSessions()).toBe(0)
+    }))
+
+  it.scoped("a run closed with proof stops its session and archives its thread", () =>
+    Effect.gen(function*() {
+      const { fake, world } = yield* withT3(pushes)
+      yield* world.settle(armed())
+      expect(world.tracker.issue(app, 1).state).toBe("closed")
+      expect(fake.liveSessions()).toBe(0)
+      expect(fake.threads()[0]?.archivedAt).not.toBeNull()
     }))
 
   it.scoped("§8.13 an unreachable agent server waits, then the run resumes", () =>

@@ -28,7 +28,7 @@ describe("Status: runs in flight", () => {
       ])
       const row = report.rows[0]!
       expect(row.ageSeconds).toBe(30 * 60)
-      expect(row.threadUrl).toMatch(/^https:\/\/agent\.example\/\?thread=/)
+      expect(row.threadUrl).toMatch(/^https:\/\/agent\.example\/[0-9a-f-]{36}$/)
       expect(row.maxAttempts).toBe(5)
     }))
 

@@ -404,9 +404,9 @@ describe("T3 helpers", () => {
     expect(truncated.startsWith(`${"a".repeat(cut - 1)}\n\n[AFK`)).toBe(true)
   })
 
-  it.scoped("threadUrl links to the web UI", () =>
+  it.scoped("threadUrl links to the web app's route for the thread", () =>
     Effect.gen(function*() {
-      const { runtime } = yield* setup(undefined, { webUrl: "https://t3.example.com/" })
-      expect(runtime.threadUrl("abc")).toBe("https://t3.example.com/?thread=abc")
+      const { fake, runtime } = yield* setup(undefined, { webUrl: "https://t3.example.com/" })
+      expect(yield* runtime.threadUrl("abc")).toBe(`https://t3.example.com/${fake.environmentId}/abc`)
     }))
 })

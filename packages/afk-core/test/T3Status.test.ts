@@ -152,6 +152,12 @@ describe("T3Status: follow-up turns", () => {
     expect(status(startFailed).lastAssistantText).toBeUndefined()
   })
 
+  it("a follow-up the server is starting reads as running, never as the previous turn's error or interrupt", () => {
+    const starting = session("starting", { lastError: "old" })
+    expect(status({ ...previous, latestTurn: turn("error"), session: starting })).toMatchObject({ state: "running" })
+    expect(status({ ...previous, latestTurn: turn("interrupted"), session: starting }).state).toBe("running")
+  })
+
   it("an old start failure does not fail a later turn", () => {
     const later = {
       latestTurn: turn("completed", { requestedAt: at(10), turnId: "turn-2" }),
@@ -160,6 +166,59 @@ describe("T3Status: follow-up turns", () => {
       messages: [user, { ...user, id: "m-2", createdAt: at(10) }, assistant("a2", "turn-2", "ok", 12)]
     }
     expect(status(later)).toMatchObject({ state: "succeeded", lastAssistantText: "ok" })
+  })
+})
+
+describe("T3Status: failure details as the real server writes them", () => {
+  const trace = [
+    "Error: Claude Code is not logged in",
+    ...Array.from({ length: 40 }, (_, i) => `    at start (/home/t3/.t3/app/apps/server/src/provider/P.ts:${i}:7)`)
+  ].join("\n")
+
+  it("runtime.error: the reason is payload.message", () => {
+    const result = status({
+      latestTurn: turn("error"),
+      session: session("error"),
+      activities: [activity("runtime.error", 3, { message: "the provider process exited" })]
+    })
+    expect(result).toMatchObject({ state: "failed", detail: "the provider process exited" })
+  })
+
+  it("a failed start keeps the first useful line of the stack trace, never the frames", () => {
+    const result = status({
+      session: session("stopped", { lastError: "Provider session stopped." }),
+      activities: [activity("provider.turn.start.failed", 2, { detail: trace })]
+    })
+    expect(result).toMatchObject({ state: "failed", detail: "Error: Claude Code is not logged in" })
+    expect(status({ latestTurn: turn("error"), session: session("error", { lastError: trace }) }).detail).toBe(
+      "Error: Claude Code is not logged in"
+    )
+  })
+
+  it("firstUsefulLine skips blank lines and frames and caps the length", () => {
+    expect(T3Status.firstUsefulLine(`\n   \n    at x (/srv/a.ts:1:1)\nTypeError: bad\n    at y`)).toBe("TypeError: bad")
+    expect(T3Status.firstUsefulLine("x".repeat(1000))?.length).toBeLessThanOrEqual(300)
+    expect(T3Status.firstUsefulLine("    at only (/srv/a.ts:1:1)")).toBeUndefined()
+  })
+})
+
+describe("T3Status.tokenUsage", () => {
+  it("reads the running counts of the thread's newest context-window.updated activity", () => {
+    const counts = (seconds: number, input: number, output: number, total?: number) =>
+      activity("context-window.updated", seconds, {
+        usedTokens: 5,
+        inputTokens: input,
+        outputTokens: output,
+        ...(total === undefined ? {} : { totalProcessedTokens: total })
+      })
+    const read = (activities: ReadonlyArray<ReturnType<typeof activity>>) =>
+      T3Status.tokenUsage(thread({ latestTurn: turn("completed"), activities }))
+    expect(read([counts(2, 100, 10), counts(3, 250, 40, 300)])).toEqual({ input: 250, output: 40, total: 300 })
+    expect(read([counts(2, 100, 10)])).toEqual({ input: 100, output: 10, total: 110 })
+    expect(read([])).toBeUndefined()
+    expect(read([activity("context-window.updated", 5, { usedTokens: "many" })])).toBeUndefined()
+    const status = T3Status.fromThread(thread({ latestTurn: turn("completed"), activities: [counts(2, 100, 10)] }), 0)
+    expect(status.usage?.total).toBe(110)
   })
 })
 

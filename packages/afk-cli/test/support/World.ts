@@ -84,23 +84,27 @@ export interface World {
 
 /** The fakes, accepting the known secrets, and the armed environment for them. */
 export const make = (
-  options: { readonly githubTokens?: ReadonlyArray<string>; readonly t3Token?: string } = {}
+  options: {
+    readonly githubTokens?: ReadonlyArray<string>
+    readonly t3Token?: string
+    readonly t3Scopes?: ReadonlyArray<string>
+  } = {}
 ): Effect.Effect<World, never, Scope.Scope> =>
   Effect.gen(function*() {
     const github = yield* Loopback.github([seed], {
       tokens: options.githubTokens ?? [secrets.github],
       headers: { "x-oauth-scopes": "repo, workflow" }
     })
-    const t3 = yield* t3Fake(options.t3Token ?? secrets.t3)
+    const t3 = yield* t3Fake(options.t3Token ?? secrets.t3, options.t3Scopes)
     return { github, t3, env: armedEnv(github.url, t3.url) }
   })
 
 /** The commit the T3 fake's agent says it pushed. */
 export const pushed = "0123456789abcdef0123456789abcdef01234567"
 
-const t3Fake = (token: string) =>
+const t3Fake = (token: string, scopes: ReadonlyArray<string> = T3Fake.operatorScopes) =>
   T3Fake.start({
-    tokens: [{ token, scopes: T3Fake.operatorScopes }],
+    tokens: [{ token, scopes }],
     behaviour: () => T3Fake.complete(`Fixed.\n\nPushed-Commit: ${pushed}`)
   })
 

@@ -6,7 +6,7 @@
  */
 import * as Effect from "effect/Effect"
 import { createHash } from "node:crypto"
-import { AgentRuntimeError, type Service } from "../AgentRuntime.js"
+import { AgentRuntimeError, type ReleaseRequest, type Service } from "../AgentRuntime.js"
 import { type IssueRef, TokenUsage, TurnStatus } from "../Domain.js"
 
 export type Behaviour =
@@ -57,6 +57,8 @@ export interface MemoryAgent {
   readonly staleFresh: () => number
   /** Interrupts received for a turn that existed. */
   readonly interrupts: () => number
+  /** The releases received, oldest first (a run's last step stops its session). */
+  readonly releases: () => ReadonlyArray<ReleaseRequest>
   behaviour: (turn: TurnContext) => Behaviour
   /**
    * Tokens each turn uses (input, output), reported as the thread's running counts once the turn has ended;
@@ -78,6 +80,7 @@ export const make = (behaviour: (turn: TurnContext) => Behaviour = () => ({ _tag
     const threadsPerIssue = new Map<string, number>()
     let created = 0
     let started = 0
+    const releases: Array<ReleaseRequest> = []
     let interrupts = 0
     let staleFresh = 0
 
@@ -217,13 +220,24 @@ export const make = (behaviour: (turn: TurnContext) => Behaviour = () => ({ _tag
           true,
           Effect.sync(() => {
             const turn = threads.get(threadId)?.turns.at(-1)
-            if (turn !== undefined && !turn.interrupted) {
-              turn.interrupted = true
-              interrupts++
-            }
+            if (turn === undefined || turn.interrupted) return "no-turn" as const
+            turn.interrupted = true
+            interrupts++
+            return "settled" as const
           })
         ),
-      threadUrl: (threadId) => `https://agent.example/?thread=${threadId}`
+      // Stopping a session that ended orders with none of the tracker's or notifier's writes, so it is no
+      // point at which interleavings are explored.
+      release: (request) =>
+        call(
+          "release",
+          false,
+          Effect.sync(() => {
+            releases.push(request)
+            return threads.get(request.threadId)?.deleted === false ? "released" as const : "gone" as const
+          })
+        ),
+      threadUrl: (threadId) => Effect.succeed(`https://agent.example/${threadId}`)
     }
 
     const agent: MemoryAgent = {
@@ -233,6 +247,7 @@ export const make = (behaviour: (turn: TurnContext) => Behaviour = () => ({ _tag
       turnsStarted: () => started,
       staleFresh: () => staleFresh,
       interrupts: () => interrupts,
+      releases: () => [...releases],
       behaviour,
       tokensPerTurn: { input: 0, output: 0 },
       unreachable: false,

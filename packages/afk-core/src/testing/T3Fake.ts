@@ -42,6 +42,8 @@ export interface FakeOptions {
   readonly workspaceRoots?: ReadonlyArray<string>
   /** Reported by `/.well-known/t3/environment`; default `0.0.33`. */
   readonly serverVersion?: string
+  /** Polls of the thread after an interrupt before the provider acknowledges it (default 1; 0: at once). */
+  readonly interruptAckPolls?: number
 }
 
 export interface T3Fake {
@@ -51,9 +53,13 @@ export interface T3Fake {
   readonly token: () => string
   /** Replaces the first token's value; the old value is rejected from then on (401). */
   readonly rotateToken: (token: string) => void
+  /** The id `/.well-known/t3/environment` reports; the web app's thread route starts with it. */
+  readonly environmentId: string
   /** Every thread, deleted ones included, as the server's read model has it. */
   readonly threads: () => ReadonlyArray<Model.Thread>
   readonly projects: () => ReadonlyArray<Model.Project>
+  /** Threads (not deleted) whose provider session is still alive: neither stopped nor errored. */
+  readonly liveSessions: () => number
   /** Every request received, oldest first; the bearer value is never kept. */
   readonly requests: () => ReadonlyArray<Http.LoggedRequest>
   /** Moves the thread's current turn one step, as a poll does. */
@@ -79,11 +85,20 @@ export const start = (options: FakeOptions = {}): Effect.Effect<T3Fake, never, S
       now: () => clock.unsafeCurrentTimeMillis(),
       behaviour: options.behaviour ?? (() => Script.complete("Done.")),
       existingRoots: options.workspaceRoots ?? [],
-      home: "/home/t3"
+      home: "/home/t3",
+      interruptAckPolls: options.interruptAckPolls ?? 1
     })
     const faults: Http.Faults = { unreachable: false, failNext: [], dropOnce: new Set(), race: new Map() }
     const log: Array<Http.LoggedRequest> = []
-    const handle = Http.handler({ world, tokens, faults, log, serverVersion: options.serverVersion ?? "0.0.33" })
+    const environmentId = "fake-environment"
+    const handle = Http.handler({
+      world,
+      tokens,
+      faults,
+      log,
+      serverVersion: options.serverVersion ?? "0.0.33",
+      environmentId
+    })
 
     const server = yield* Effect.acquireRelease(
       Effect.async<http.Server>((resume) => {
@@ -103,6 +118,7 @@ export const start = (options: FakeOptions = {}): Effect.Effect<T3Fake, never, S
 
     return {
       url: `http://127.0.0.1:${port}`,
+      environmentId,
       token: () => tokens[0]?.value ?? "",
       rotateToken: (token) => {
         const first = tokens[0]
@@ -110,6 +126,7 @@ export const start = (options: FakeOptions = {}): Effect.Effect<T3Fake, never, S
       },
       threads: () => structuredClone(world.threads()),
       projects: () => structuredClone(world.projects()),
+      liveSessions: world.liveSessions,
       requests: () => [...log],
       advance: world.advance,
       setUnreachable: (unreachable) => {

@@ -95,10 +95,11 @@ export interface Options {
   readonly faults: Faults
   readonly log: Array<LoggedRequest>
   readonly serverVersion: string
+  readonly environmentId: string
 }
 
 /** Reads the body, logs the request and answers it from the world. */
-export const handler = ({ world, tokens, faults, log, serverVersion }: Options) => {
+export const handler = ({ world, tokens, faults, log, serverVersion, environmentId }: Options) => {
   const authorize = (req: http.IncomingMessage, scope: string): { status: number; body: object } | undefined => {
     const header = req.headers.authorization
     const match = header === undefined ? null : /^Bearer\s+(\S+)\s*$/i.exec(header)
@@ -115,7 +116,7 @@ export const handler = ({ world, tokens, faults, log, serverVersion }: Options) 
   }
 
   const environment = {
-    environmentId: "fake-environment",
+    environmentId,
     label: "T3 fake",
     platform: { os: process.platform, arch: process.arch },
     serverVersion,
@@ -162,13 +163,13 @@ export const handler = ({ world, tokens, faults, log, serverVersion }: Options) 
     }
     if (method === "POST" && path === "/dispatch") {
       const type = (req.headers["content-type"] ?? "").toLowerCase()
+      if (!type.startsWith("application/json")) return json(res, 415)
       let body: unknown
       try {
         body = JSON.parse(raw)
       } catch {
         return json(res, 400)
       }
-      if (!type.startsWith("application/json")) return json(res, 400)
       const commandType = typeof body === "object" && body !== null && "type" in body ? String(body.type) : ""
       const rival = faults.race.get(commandType)
       if (faults.race.delete(commandType)) world.dispatch(rival)

@@ -32,16 +32,35 @@ const internalError = {
   reason: "orchestration_dispatch_failed"
 }
 
+/** What a session shows once a started turn failed: a generic text, never the provider's detail. */
+export const stoppedAfterFailure = "Provider session stopped."
+
+/** The start-failure detail the real server records: the error's message, then its stack with server paths. */
+const stackTrace = (message: string) =>
+  [
+    `Error: ${message}`,
+    ...Array.from({ length: 30 }, (_, i) =>
+      `    at ProviderService.startSession (/home/t3/.t3/app/apps/server/src/provider/Layers/ProviderService.ts:${
+        400 + i
+      }:17)`)
+  ].join("\n")
+
+const liveStatuses = new Set(["idle", "starting", "running", "ready", "interrupted"])
+
 export const make = (options: {
   readonly now: () => number
   readonly behaviour: Behaviour
   readonly existingRoots: ReadonlyArray<string>
   readonly home: string
+  /** Polls after an interrupt before the provider acknowledges it and the session settles. */
+  readonly interruptAckPolls: number
 }) => {
   const projects = new Map<string, Project>()
   const threads = new Map<string, Thread>()
   const runs = new Map<string, Array<Run>>()
   const receipts = new Map<string, Receipt>()
+  const settling = new Map<string, { polls: number; readonly patch: Partial<Session> }>()
+  const reactions: Array<() => void> = []
   const roots = new Set<string>()
   let sequence = 0
   let lastMillis = 0
@@ -94,10 +113,36 @@ export const make = (options: {
     }
   }
 
+  const settleLater = (thread: Thread, polls: number, patch: Partial<Session>) => {
+    if (polls <= 0) return setSession(thread, patch)
+    settling.set(thread.id, { polls, patch })
+  }
+
   const failStart = (thread: Thread, run: Run, detail: string) => {
     run.phase = "done"
-    setSession(thread, { status: "error", lastError: detail, activeTurnId: null })
-    activity(thread, "provider.turn.start.failed", "error", { detail })
+    const trace = stackTrace(detail)
+    setSession(thread, { status: "error", lastError: trace, activeTurnId: null })
+    activity(thread, "provider.turn.start.failed", "error", { detail: trace })
+    settleLater(thread, 1, { status: "stopped", lastError: stoppedAfterFailure })
+  }
+
+  // Running counts over the thread's session, as the provider reports them: a turn's input when it starts,
+  // its output when it ends.
+  const spent = new WeakMap<Thread, { input: number; output: number }>()
+  const usage = (thread: Thread, run: Run, output: number) => {
+    const input = 1_000 + run.text.length
+    const so = spent.get(thread) ?? { input: 0, output: 0 }
+    const now = output === 0 ? { input: so.input + input, output: so.output } : { ...so, output: so.output + output }
+    spent.set(thread, now)
+    activity(thread, "context-window.updated", "info", {
+      usedTokens: input + output,
+      maxTokens: 200_000,
+      totalProcessedTokens: now.input + now.output,
+      inputTokens: now.input,
+      outputTokens: now.output,
+      lastInputTokens: input,
+      lastOutputTokens: output
+    })
   }
 
   const begin = (thread: Thread, run: Run, legacy: boolean) => {
@@ -114,6 +159,7 @@ export const make = (options: {
         completedAt: null,
         assistantMessageId: null
       }
+      usage(thread, run, 0)
     }
   }
 
@@ -133,12 +179,13 @@ export const make = (options: {
           createdAt: at,
           updatedAt: at
         })
+        usage(thread, run, 100 + script.text.length)
         endTurn(thread, run, "completed", id)
         setSession(thread, { status: "ready", activeTurnId: null })
         return
       }
       case "Fail":
-        activity(thread, "runtime.error", "error", { detail: script.detail })
+        activity(thread, "runtime.error", "error", { message: script.detail })
         endTurn(thread, run, "error")
         setSession(thread, { status: "error", lastError: script.detail, activeTurnId: null })
         return
@@ -163,8 +210,16 @@ export const make = (options: {
   /** Moves the thread's current turn one step, as a poll of the real server would observe it. */
   const advance = (threadId: string): void => {
     const thread = threads.get(threadId)
+    if (thread === undefined || thread.deletedAt !== null) return
+    const pending = settling.get(threadId)
+    if (pending !== undefined) {
+      pending.polls -= 1
+      if (pending.polls > 0) return
+      settling.delete(threadId)
+      return setSession(thread, pending.patch)
+    }
     const run = runs.get(threadId)?.find((r) => r.phase !== "done")
-    if (thread === undefined || thread.deletedAt !== null || run === undefined || run.phase === "blocked") return
+    if (run === undefined || run.phase === "blocked") return
     const script = run.script
     run.polls += 1
     if (run.phase === "queued") {
@@ -251,6 +306,7 @@ export const make = (options: {
         return 1
       }
       case "thread.turn.start": {
+        if (threads.get(command.threadId)?.deletedAt != null) return 2
         const thread = liveThread(command.threadId)
         if (thread === undefined) return "violation"
         const { messageId, text } = command.message
@@ -274,6 +330,9 @@ export const make = (options: {
         })
         turns.push({ script, text, requestedAt: at, turnId: "", polls: 0, phase: "queued" })
         runs.set(thread.id, turns)
+        if (script._tag !== "Queue") {
+          reactions.push(() => setSession(thread, { status: "starting", activeTurnId: null }))
+        }
         return 2
       }
       case "thread.turn.interrupt": {
@@ -282,8 +341,28 @@ export const make = (options: {
         const run = runs.get(thread.id)?.find((r) => r.phase === "running" || r.phase === "blocked")
         if (run !== undefined && (command.turnId === undefined || command.turnId === run.turnId)) {
           endTurn(thread, run, command.turnId === undefined ? "completed" : "interrupted")
-          setSession(thread, { status: "ready", activeTurnId: null })
+          settleLater(thread, options.interruptAckPolls, { status: "ready", activeTurnId: null })
         }
+        return 1
+      }
+      case "thread.session.stop": {
+        const thread = liveThread(command.threadId)
+        if (thread === undefined) return "violation"
+        const live = runs.get(thread.id)?.some((r) => r.phase !== "done") === true || settling.has(thread.id) ||
+          thread.session?.status === "starting" || thread.session?.status === "running"
+        if (thread.session === null || (command.onlyIfSettled === true && live)) return 0
+        for (const run of runs.get(thread.id) ?? []) {
+          if (run.phase !== "done") endTurn(thread, run, "interrupted")
+        }
+        settling.delete(thread.id)
+        setSession(thread, { status: "stopped", activeTurnId: null })
+        return 1
+      }
+      case "thread.archive": {
+        const thread = liveThread(command.threadId)
+        if (thread === undefined || thread.archivedAt !== null) return "violation"
+        thread.archivedAt = at
+        thread.updatedAt = at
         return 1
       }
       case "thread.delete": {
@@ -325,7 +404,9 @@ export const make = (options: {
     }
     sequence += events
     receipts.set(command.commandId, { aggregate, sequence })
-    return { _tag: "Accepted", sequence }
+    const accepted = sequence
+    for (const react of reactions.splice(0)) react()
+    return { _tag: "Accepted", sequence: accepted }
   }
 
   return {
@@ -333,6 +414,8 @@ export const make = (options: {
     advance,
     projects: (): ReadonlyArray<Project> => [...projects.values()],
     threads: (): ReadonlyArray<Thread> => [...threads.values()],
+    liveSessions: (): number =>
+      [...threads.values()].filter((t) => t.deletedAt === null && liveStatuses.has(t.session?.status ?? "")).length,
     thread: liveThread,
     sequence: () => sequence,
     stamp
