@@ -9,6 +9,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Domain, RunRecord } from "afk-core"
 import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
 import * as Faults from "../world/Faults.js"
 import * as Forge from "../world/Forge.js"
 import * as Random from "../world/Random.js"
@@ -22,6 +23,8 @@ const repos = ["acme/app", "acme/lib", "acme/web"].map(Domain.repo)
 /** A quiet repository that gets one issue, bound to escalate, as Slack goes down. */
 const ops = Domain.repo("acme/ops")
 const ticks = Scale.pick(100, 200)
+/** Every run's token budget: above what a run of these scripts spends, so verdicts stay what they are. */
+const runMaxTokens = 40_000
 
 type Outage = "t3" | "github" | "slack"
 
@@ -59,7 +62,13 @@ describe("chaos", () => {
     () =>
       Effect.gen(function*() {
         const random = Random.make(seed)
-        const world = yield* World.make({ ...World.reliability([...repos, ops]), random, faults: { rate: 0.05 } })
+        const reliability = World.reliability([...repos, ops])
+        const world = yield* World.make({
+          ...reliability,
+          config: { ...reliability.config, runMaxTokens: Option.some(runMaxTokens) },
+          random,
+          faults: { rate: 0.05 }
+        })
         for (const repo of repos) world.addIssue(repo, "paused")
         const violations: Array<string> = []
         const outageTicks: Record<Outage, number> = { t3: 0, github: 0, slack: 0 }
@@ -120,6 +129,18 @@ describe("chaos", () => {
         expect(Invariants.atRest(world, "at rest", delivered), `seed ${seed}`).toEqual([])
         const lingering = world.t3.liveSessions()
         expect(lingering, "agent sessions still alive on the T3 host at rest").toBe(0)
+        const usage = world.planned().flatMap((issue) => {
+          const latest = Invariants.view(world, issue).latest
+          return latest?.usage === undefined ? [] : [{ ref: issue.ref, tokens: latest.usage.total }]
+        })
+        const ended = world.planned().filter((issue) => {
+          const latest = Invariants.view(world, issue).latest
+          return latest !== undefined && RunRecord.isTerminal(latest) &&
+            world.t3.threads().some((t) => t.id === latest.threadId)
+        })
+        expect(usage.length, "every run whose agent turn ended recorded its tokens").toBeGreaterThan(0)
+        expect(usage.filter((u) => u.tokens > runMaxTokens), "runs over AFK_RUN_MAX_TOKENS").toEqual([])
+        const mostTokens = Math.max(...usage.map((u) => u.tokens))
         const afterOutage = delivered.slice(postedBeforeSlackReturned)
         for (const issue of endedWhileSlackDown) {
           expect(heldForSlack, `${issue.ref} kept its lock until its notification could be sent`).toContain(issue)
@@ -138,7 +159,9 @@ describe("chaos", () => {
             planned.filter((p) => p.eligible).length
           } eligible); down for ${JSON.stringify(outageTicks)} ticks; ${endedWhileSlackDown.size} runs ended while ` +
             `Slack was down (${escalatedWhileSlackDown.length} escalations), each notified after it came back; ` +
-            `${posted.length} Slack messages; ${lingering} lingering agent sessions; ${Invariants.findings(world)}`
+            `${posted.length} Slack messages; ${lingering} lingering agent sessions; ` +
+            `${usage.length} of ${ended.length} ended runs recorded tokens, most ${mostTokens} of ${runMaxTokens}; ` +
+            `${Invariants.findings(world)}`
         )
       }),
     120_000
