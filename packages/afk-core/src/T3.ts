@@ -39,6 +39,12 @@ export interface Options {
   readonly runtimeMode?: RuntimeMode
   /** How long an interrupt waits for the agent to stop, reading the thread `every` (default 10 s, 1 s). */
   readonly interruptSettle?: { readonly within: Duration.DurationInput; readonly every: Duration.DurationInput }
+  /**
+   * How long one `GET /api/orchestration/shell` answers `status` for the turns it shows working (default
+   * 1 s): the runs a pass drives together share one shell read, and a thread's detail is read only once its
+   * turn has ended. `0` turns the shell off: every `status` reads the thread's detail.
+   */
+  readonly shellTtl?: Duration.DurationInput
   /** How long an accepted turn may wait for the server to start it (§6 row 8; default 60 s). */
   readonly queuedGrace?: Duration.DurationInput
   /** The longest one HTTP attempt may take before it counts as a transport failure (default 30 s). */
@@ -86,7 +92,10 @@ export const make = (options: Options): Effect.Effect<AgentRuntime.Service, neve
   Effect.gen(function*() {
     const webUrl = (options.webUrl ?? options.url).replace(/\/+$/, "")
     const runtimeMode = options.runtimeMode ?? "full-access"
-    const { environment, readThread, send, snapshot } = yield* T3Client.make(options)
+    const { environment, readThread, send, shell, snapshot } = yield* T3Client.make(options)
+    // One shell read answers every status asked within `shellTtl` (a pass drives its runs together).
+    const shellTtl = Duration.decode(options.shellTtl ?? "1 second")
+    const sharedShell = yield* Effect.cachedWithTTL(shell, shellTtl)
 
     const ambiguous = (operation: string, what: string) =>
       new AgentRuntime.AgentRuntimeError({
@@ -307,7 +316,24 @@ export const make = (options: Options): Effect.Effect<AgentRuntime.Service, neve
       })
 
     const queuedGrace = options.queuedGrace ?? T3Status.defaultQueuedGrace
+    const fromShell = (threadId: string) =>
+      Effect.map(
+        Effect.option(sharedShell),
+        Option.flatMap((snapshot) =>
+          Option.fromNullable(snapshot.threads.find((thread) => thread.id === threadId)).pipe(
+            Option.flatMap((thread) => Option.fromNullable(T3Status.runningFromShell(thread)))
+          )
+        )
+      )
+    const batched = Duration.toMillis(shellTtl) > 0
     const status = (threadId: string) =>
+      (batched
+        ? Effect.flatMap(
+          fromShell(threadId),
+          Option.match({ onSome: Effect.succeed, onNone: () => threadStatus(threadId) })
+        )
+        : threadStatus(threadId)).pipe(Effect.withSpan("T3.status", { attributes: { threadId } }))
+    const threadStatus = (threadId: string) =>
       readThread(threadId, 1).pipe(
         Effect.flatMap(
           Option.match({
@@ -320,8 +346,7 @@ export const make = (options: Options): Effect.Effect<AgentRuntime.Service, neve
         Effect.catchIf(
           (error) => error.transient,
           (error) => Effect.succeed(new TurnStatus({ state: "unknown", detail: error.message }))
-        ),
-        Effect.withSpan("T3.status", { attributes: { threadId } })
+        )
       )
 
     return AgentRuntime.AgentRuntime.of({

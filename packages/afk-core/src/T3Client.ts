@@ -36,6 +36,8 @@ export interface T3Client {
   ) => Effect.Effect<Option.Option<T3Wire.Thread>, AgentRuntime.AgentRuntimeError>
   /** `GET /api/orchestration/snapshot` (projects and thread summaries). */
   readonly snapshot: Effect.Effect<typeof T3Wire.ReadModel.Type, AgentRuntime.AgentRuntimeError>
+  /** `GET /api/orchestration/shell`: every non-archived thread's session, latest turn and pending flags. */
+  readonly shell: Effect.Effect<typeof T3Wire.ShellSnapshot.Type, AgentRuntime.AgentRuntimeError>
   /** `GET /.well-known/t3/environment`: the server's descriptor (its environment id names web routes). */
   readonly environment: Effect.Effect<T3Wire.EnvironmentDescriptor, AgentRuntime.AgentRuntimeError>
   /** Dispatches one command: `true` once accepted, `false` on the ambiguous 500 (re-read state, §3.8). */
@@ -173,6 +175,7 @@ export const make = (options: Options): Effect.Effect<T3Client, never, HttpClien
     }
 
     const snapshot = getJson("GET /api/orchestration/snapshot", "/api/orchestration/snapshot", T3Wire.ReadModel)
+    const shell = getJson("GET /api/orchestration/shell", "/api/orchestration/shell", T3Wire.ShellSnapshot)
     const environment = getJson(
       "GET /.well-known/t3/environment",
       "/.well-known/t3/environment",
@@ -202,7 +205,7 @@ export const make = (options: Options): Effect.Effect<T3Client, never, HttpClien
       )
     }
 
-    return { readThread, snapshot, environment, send }
+    return { readThread, snapshot, shell, environment, send }
   })
 
 /** What `probe` learns from `GET /.well-known/t3/environment`. */

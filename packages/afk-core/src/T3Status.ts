@@ -185,3 +185,25 @@ export const fromThread = (
   }
   return make("unknown", `unrecognised state: session ${session?.status ?? "none"}, turn ${turn?.state ?? "none"}`)
 }
+
+/**
+ * A turn the shell (`GET /api/orchestration/shell`) shows still working, read without the thread detail: §6
+ * row 4 (a live session or a running latest turn, and no error or interrupt), blocked when the shell flags a
+ * pending approval or question. Anything else is undefined: the thread detail decides (text, failure, usage).
+ */
+export const runningFromShell = (thread: typeof T3Wire.ThreadShell.Type): TurnStatus | undefined => {
+  const { latestTurn: turn, session } = thread
+  if (session?.status === "error" || turn?.state === "error" || turn?.state === "interrupted") return undefined
+  if (!isOneOf(session?.status, "starting", "running") && turn?.state !== "running") return undefined
+  const activeTurnId = session?.activeTurnId ?? undefined
+  const pending = thread.hasPendingUserInput
+    ? "waiting for user input"
+    : thread.hasPendingApprovals
+    ? "waiting for an approval"
+    : undefined
+  return new TurnStatus({
+    state: pending === undefined ? "running" : "blocked",
+    ...(pending === undefined ? {} : { detail: pending }),
+    ...(activeTurnId === undefined ? {} : { activeTurnId })
+  })
+}

@@ -31,6 +31,8 @@ const setup = (fakeOptions?: T3Fake.FakeOptions, overrides: Partial<T3.Options> 
       model: "claude-sonnet-5",
       workspaceRoot: "/data/{owner}__{repo}/",
       retry: fast,
+      // Each status reads the thread's detail here; the shell's batching has its own tests.
+      shellTtl: 0,
       ...overrides
     })
     return { fake, runtime }

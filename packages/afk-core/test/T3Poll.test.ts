@@ -19,6 +19,7 @@ import { IssueRef, repo as parseRepo, type TurnState } from "../src/Domain.js"
 import * as HttpKit from "../src/HttpKit.js"
 import * as Ids from "../src/Ids.js"
 import * as T3 from "../src/T3.js"
+import * as T3Status from "../src/T3Status.js"
 import * as T3Fake from "../src/testing/T3Fake.js"
 
 const repo = parseRepo("acme/widgets")
@@ -37,6 +38,8 @@ const setup = (fakeOptions?: T3Fake.FakeOptions, overrides: Partial<T3.Options> 
       model: "claude-sonnet-5",
       workspaceRoot: "/data/{owner}__{repo}",
       retry: fast,
+      // Each status reads the thread's detail here; the shell's batching has its own tests.
+      shellTtl: 0,
       ...overrides
     })
     return { fake, runtime }
@@ -262,4 +265,54 @@ describe("T3.probe and T3.layerConfig", () => {
       )
       expect(String(missing)).toMatch(/T3_URL/)
     }))
+})
+
+describe("T3.status batched through the shell", () => {
+  const shells = (fake: T3Fake.T3Fake) => fake.requests().filter((r) => r.path === "/api/orchestration/shell")
+
+  it.scoped("k working turns cost one shell read and no thread read; an ended turn reads its thread", () =>
+    Effect.gen(function*() {
+      const { fake, runtime } = yield* setup({
+        behaviour: () => T3Fake.complete("Pushed-Commit: abc1234", { afterPolls: 2 })
+      }, {
+        shellTtl: "5 seconds"
+      })
+      const ids = [1, 2, 3].map((n) => {
+        const run = Ids.runId(new IssueRef({ repo, number: n }), 1)
+        return { runId: run, threadId: Ids.threadId(run), issue: new IssueRef({ repo, number: n }) }
+      })
+      for (const id of ids) yield* runtime.dispatch({ ...id, title: "t", prompt: "Do it." })
+      const threadReads = gets(fake).length
+      const first = yield* Effect.forEach(ids, (id) => runtime.status(id.threadId))
+      expect(first.map((s) => s.state)).toEqual(["running", "running", "running"])
+      expect(shells(fake)).toHaveLength(1)
+      expect(gets(fake).length).toBe(threadReads)
+      yield* TestClock.adjust("6 seconds")
+      const done = yield* Effect.forEach(ids, (id) => runtime.status(id.threadId))
+      expect(done.map((s) => s.state)).toEqual(["succeeded", "succeeded", "succeeded"])
+      expect(done[0]?.lastAssistantText).toBe("Pushed-Commit: abc1234")
+      expect(shells(fake)).toHaveLength(2)
+      expect(gets(fake).length).toBe(threadReads + 3)
+    }))
+
+  it("a shell that shows a turn working answers running or blocked; anything else is left to the thread", () => {
+    const base = { id: "t", projectId: "p", title: "x", hasPendingApprovals: false, hasPendingUserInput: false }
+    const session = (status: string) => ({
+      threadId: "t",
+      status,
+      providerName: null,
+      runtimeMode: "full-access",
+      activeTurnId: "turn-1",
+      lastError: null,
+      updatedAt: "2026-06-01T00:00:00Z"
+    })
+    const running = T3Status.runningFromShell({ ...base, latestTurn: null, session: session("running") } as never)
+    expect(running).toMatchObject({ state: "running", activeTurnId: "turn-1" })
+    const blocked = T3Status.runningFromShell(
+      { ...base, hasPendingUserInput: true, latestTurn: null, session: session("running") } as never
+    )
+    expect(blocked).toMatchObject({ state: "blocked", detail: "waiting for user input" })
+    expect(T3Status.runningFromShell({ ...base, latestTurn: null, session: session("ready") } as never)).toBeUndefined()
+    expect(T3Status.runningFromShell({ ...base, latestTurn: null, session: session("error") } as never)).toBeUndefined()
+  })
 })

@@ -140,6 +140,10 @@ export const handler = ({ world, tokens, faults, log, serverVersion, environment
       return json(res, 200, { snapshotSequence: world.sequence(), projects: world.projects(), threads, updatedAt: now })
     }
     if (method === "GET" && path === "/shell") {
+      // A turn's script moves on each time someone looks at it: through the shell as through the thread.
+      for (const thread of world.threads()) {
+        if (thread.deletedAt === null && thread.archivedAt === null) world.advance(thread.id)
+      }
       const projects = world
         .projects()
         .filter((p) => p.deletedAt === null)
