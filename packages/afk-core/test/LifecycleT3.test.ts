@@ -2,18 +2,16 @@
  * The lifecycle again, with the real T3 runtime over the strict T3 fake (loopback HTTP) in place of the
  * in-memory agent: what the engine sends must be accepted by a server that enforces the wire contract.
  */
-import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import { describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
-import * as Redacted from "effect/Redacted"
 import { createHash } from "node:crypto"
 import { AgentRuntime } from "../src/AgentRuntime.js"
 import * as RunRecord from "../src/RunRecord.js"
-import * as T3 from "../src/T3.js"
 import * as MemoryCi from "../src/testing/MemoryCi.js"
 import * as T3Fake from "../src/testing/T3Fake.js"
+import * as T3Runtime from "./support/t3runtime.js"
 import * as World from "./support/world.js"
 
 const { app, bot, armed, ready } = World
@@ -30,14 +28,10 @@ const withT3 = (
 ) =>
   Effect.gen(function*() {
     const fake = yield* T3Fake.start({ behaviour, ...options })
-    const runtime = yield* T3.make({
-      url: fake.url,
-      token: Effect.sync(() => Redacted.make(fake.token())),
-      model: "claude-sonnet-5",
-      workspaceRoot: "/data/{owner}__{repo}",
+    const runtime = yield* T3Runtime.over(fake, {
       retry: { times: 0, base: "1 millis", maxWait: "1 millis" },
       interruptSettle: { within: "3 millis", every: "0 millis" }
-    }).pipe(Effect.provide(FetchHttpClient.layer))
+    })
     const world = yield* World.make({
       issues: { [app]: [ready(1)] },
       agentLayer: Layer.succeed(AgentRuntime, runtime),

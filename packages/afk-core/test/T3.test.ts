@@ -3,7 +3,6 @@
  * and adoption (prior-art §8.1), follow-ups, interrupts, prompt truncation, and the error classes (401,
  * 403, 400 with what was sent, ambiguous 500, transport) — never with a token in a message.
  */
-import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import { describe, expect, it } from "@effect/vitest"
 import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
@@ -14,6 +13,7 @@ import type * as HttpKit from "../src/HttpKit.js"
 import * as Ids from "../src/Ids.js"
 import * as T3 from "../src/T3.js"
 import * as T3Fake from "../src/testing/T3Fake.js"
+import * as T3Runtime from "./support/t3runtime.js"
 
 const repo = parseRepo("acme/widgets")
 const issue = new IssueRef({ repo, number: 7 })
@@ -22,21 +22,19 @@ const threadId = Ids.threadId(runId)
 const request: DispatchRequest = { runId, threadId, issue, title: "acme/widgets#7: Fix the crash", prompt: "Do it." }
 const fast: HttpKit.RetryOptions = { times: 2, base: "0 millis", maxWait: "1 second" }
 
+/** The URL and workspace root with trailing slashes, as users write them. */
 const setup = (fakeOptions?: T3Fake.FakeOptions, overrides: Partial<T3.Options> = {}) =>
   Effect.gen(function*() {
     const fake = yield* T3Fake.start(fakeOptions)
-    const runtime = yield* T3.make({
+    const runtime = yield* T3Runtime.over(fake, {
       url: `${fake.url}/`,
-      token: Effect.sync(() => Redacted.make(fake.token())),
-      model: "claude-sonnet-5",
       workspaceRoot: "/data/{owner}__{repo}/",
       retry: fast,
-      // Each status reads the thread's detail here; the shell's batching has its own tests.
       shellTtl: 0,
       ...overrides
     })
     return { fake, runtime }
-  }).pipe(Effect.provide(FetchHttpClient.layer))
+  })
 
 type Body = Record<string, unknown> & { readonly type: string; readonly commandId: string }
 const commands = (fake: T3Fake.T3Fake, type?: string): ReadonlyArray<Body> =>

@@ -10,7 +10,6 @@ import * as ConfigProvider from "effect/ConfigProvider"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
 import * as Option from "effect/Option"
-import * as Redacted from "effect/Redacted"
 import * as TestClock from "effect/TestClock"
 import * as http from "node:http"
 import type { AddressInfo } from "node:net"
@@ -21,6 +20,7 @@ import * as Ids from "../src/Ids.js"
 import * as T3 from "../src/T3.js"
 import * as T3Status from "../src/T3Status.js"
 import * as T3Fake from "../src/testing/T3Fake.js"
+import * as T3Runtime from "./support/t3runtime.js"
 
 const repo = parseRepo("acme/widgets")
 const issue = new IssueRef({ repo, number: 9 })
@@ -30,20 +30,7 @@ const request: DispatchRequest = { runId, threadId, issue, title: "acme/widgets#
 const fast: HttpKit.RetryOptions = { times: 2, base: "0 millis", maxWait: "1 second" }
 
 const setup = (fakeOptions?: T3Fake.FakeOptions, overrides: Partial<T3.Options> = {}) =>
-  Effect.gen(function*() {
-    const fake = yield* T3Fake.start(fakeOptions)
-    const runtime = yield* T3.make({
-      url: fake.url,
-      token: Effect.sync(() => Redacted.make(fake.token())),
-      model: "claude-sonnet-5",
-      workspaceRoot: "/data/{owner}__{repo}",
-      retry: fast,
-      // Each status reads the thread's detail here; the shell's batching has its own tests.
-      shellTtl: 0,
-      ...overrides
-    })
-    return { fake, runtime }
-  }).pipe(Effect.provide(FetchHttpClient.layer))
+  T3Runtime.setup(fakeOptions, { retry: fast, shellTtl: 0, ...overrides })
 
 /** Runs `effect` while moving the TestClock in small steps, letting loopback I/O progress in between. */
 const drive = <A, E, R>(effect: Effect.Effect<A, E, R>) =>

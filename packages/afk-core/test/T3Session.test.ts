@@ -4,15 +4,14 @@
  * that settles only when the provider acknowledges it, and the session stopped (and the thread archived)
  * once a run is over.
  */
-import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import { describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
-import * as Redacted from "effect/Redacted"
 import type { DispatchRequest } from "../src/AgentRuntime.js"
 import { IssueRef, repo as parseRepo } from "../src/Domain.js"
 import * as Ids from "../src/Ids.js"
-import * as T3 from "../src/T3.js"
+import type * as T3 from "../src/T3.js"
 import * as T3Fake from "../src/testing/T3Fake.js"
+import * as T3Runtime from "./support/t3runtime.js"
 
 const issue = new IssueRef({ repo: parseRepo("acme/widgets"), number: 7 })
 const runId = Ids.runId(issue, 1)
@@ -20,18 +19,7 @@ const threadId = Ids.threadId(runId)
 const request: DispatchRequest = { runId, threadId, issue, title: "acme/widgets#7: Fix the crash", prompt: "Do it." }
 
 const setup = (fakeOptions?: T3Fake.FakeOptions, overrides: Partial<T3.Options> = {}) =>
-  Effect.gen(function*() {
-    const fake = yield* T3Fake.start(fakeOptions)
-    const runtime = yield* T3.make({
-      url: fake.url,
-      token: Effect.sync(() => Redacted.make(fake.token())),
-      model: "claude-sonnet-5",
-      workspaceRoot: "/data/{owner}__{repo}",
-      retry: { times: 0, base: "1 millis", maxWait: "1 millis" },
-      ...overrides
-    })
-    return { fake, runtime }
-  }).pipe(Effect.provide(FetchHttpClient.layer))
+  T3Runtime.setup(fakeOptions, { retry: { times: 0, base: "1 millis", maxWait: "1 millis" }, ...overrides })
 
 const sent = (fake: T3Fake.T3Fake, type: string) =>
   fake
