@@ -300,18 +300,20 @@ export const make = (options: Options): Effect.Effect<AgentRuntime.Service, neve
         return "released" as const
       }).pipe(Effect.withSpan("T3.release", { attributes: { threadId: request.threadId } }))
 
-    const environmentId = yield* Ref.make(Option.none<string>())
+    // Read once and kept (concurrent first links share the read); a failed read is tried again next time.
+    const [environmentId, forget] = yield* Effect.cachedInvalidateWithTTL(
+      Effect.map(environment, (e) => e.environmentId),
+      Duration.infinity
+    )
     const threadUrl = (threadId: string) =>
       Effect.gen(function*() {
-        const known = yield* Ref.get(environmentId)
-        const id = Option.isSome(known) ? known : yield* Effect.option(Effect.map(environment, (e) => e.environmentId))
+        const id = yield* Effect.option(Effect.tapError(environmentId, () => forget))
         if (Option.isNone(id)) {
           yield* Effect.logWarning(
             "T3 Code's environment id could not be read (GET /.well-known/t3/environment), so no thread link is shown this time"
           )
           return undefined
         }
-        yield* Ref.set(environmentId, id)
         return `${webUrl}/${encodeURIComponent(id.value)}/${encodeURIComponent(threadId)}`
       })
 
