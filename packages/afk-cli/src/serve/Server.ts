@@ -32,7 +32,10 @@ export interface Options {
 const readBody = (message: http.IncomingMessage, limit: number): Effect.Effect<Uint8Array | "too large" | "aborted"> =>
   Effect.async((resume) => {
     const declared = Number(message.headers["content-length"])
-    if (Number.isFinite(declared) && declared > limit) return resume(Effect.succeed("too large" as const))
+    if (Number.isFinite(declared) && declared > limit) {
+      message.resume()
+      return resume(Effect.succeed("too large" as const))
+    }
     const chunks: Array<Buffer> = []
     let size = 0
     const stop = () => {

@@ -58,7 +58,7 @@ export interface Github {
 
 /**
  * The GitHub fake on a loopback port, accepting `tokens` or acting as GitHub for `app`; `headers` are added
- * to every answer (e.g. `x-oauth-scopes`).
+ * to every answer (e.g. `x-oauth-scopes`), each sent after `latency` milliseconds.
  */
 export const github = (
   seeds: ReadonlyArray<GithubFake.Seed>,
@@ -66,6 +66,8 @@ export const github = (
     readonly tokens?: ReadonlyArray<string>
     readonly app?: GithubFake.AppOptions
     readonly headers?: Readonly<Record<string, string>>
+    /** Milliseconds each answer waits before it is sent (a forge's latency). */
+    readonly latency?: number
   } = {}
 ): Effect.Effect<Github, never, Scope.Scope> =>
   Effect.gen(function*() {
@@ -85,7 +87,9 @@ export const github = (
       )
       Effect.runPromise(
         Effect.flatMap(target.client.execute(outgoing), (answer) =>
-          Effect.map(answer.arrayBuffer, (bytes) => ({ answer, bytes })))
+          Effect.map(answer.arrayBuffer, (bytes) => ({ answer, bytes }))).pipe(
+            Effect.delay(options.latency ?? 0)
+          )
       ).then(
         ({ answer, bytes }) => {
           response.writeHead(answer.status, { ...answer.headers, ...options.headers })

@@ -84,12 +84,20 @@ export interface World {
 
 /** The fakes, accepting the known secrets, and the armed environment for them. */
 export const make = (
-  options: { readonly githubTokens?: ReadonlyArray<string>; readonly t3Token?: string } = {}
+  options: {
+    readonly githubTokens?: ReadonlyArray<string>
+    readonly t3Token?: string
+    /** The repository as seeded instead of `seed`. */
+    readonly seed?: GithubFake.Seed
+    /** Milliseconds each GitHub answer takes. */
+    readonly latency?: number
+  } = {}
 ): Effect.Effect<World, never, Scope.Scope> =>
   Effect.gen(function*() {
-    const github = yield* Loopback.github([seed], {
+    const github = yield* Loopback.github([options.seed ?? seed], {
       tokens: options.githubTokens ?? [secrets.github],
-      headers: { "x-oauth-scopes": "repo, workflow" }
+      headers: { "x-oauth-scopes": "repo, workflow" },
+      ...(options.latency === undefined ? {} : { latency: options.latency })
     })
     const t3 = yield* t3Fake(options.t3Token ?? secrets.t3)
     return { github, t3, env: armedEnv(github.url, t3.url) }
