@@ -31,7 +31,7 @@ export const command = (wiring: Wiring) =>
       Echo.unmasked(Passes.tick(wiring)),
       Echo.unmasked(Passes.poll(wiring)),
       Echo.unmasked(Passes.watch(wiring)),
-      Echo.unmasked(Serve.command(wiring)),
+      Echo.unmasked(Serve.command(wiring, version)),
       Echo.unmasked(Status.command(wiring)),
       Echo.unmasked(Doctor.command(wiring)),
       Echo.unmasked(Demo.command(wiring)),

@@ -214,4 +214,26 @@ describe("afk-cli serve: passes", () => {
       expect(turns).toHaveLength(1)
       for (const replica of replicas) expect(yield* replica.stop()).toBe(0)
     }))
+
+  it.scopedLive("with OTEL_EXPORTER_OTLP_ENDPOINT, the tick's spans and AFK's metrics reach the collector", () =>
+    Effect.gen(function*() {
+      const world = yield* World.make()
+      const collector = yield* Loopback.collector
+      const daemon = yield* Serve.start({
+        ...world.env,
+        AFK_RECONCILE_SECONDS: "3600",
+        OTEL_EXPORTER_OTLP_ENDPOINT: collector.url,
+        OTEL_EXPORTER_OTLP_HEADERS: "authorization=Bearer%20otel-token"
+      })
+      yield* Serve.until(() => daemon.stderr().includes("(tick)"), 30_000, "the first tick")
+      expect(yield* daemon.stop()).toBe(0)
+      expect(collector.received("/v1/traces").join("\n")).toContain("afk.tick")
+      expect(collector.received("/v1/metrics").join("\n")).toContain("afk_dispatched_total")
+      expect(collector.headers()).toContain("Bearer otel-token")
+      for (const value of Object.values(World.secrets)) {
+        expect([...collector.received("/v1/traces"), ...collector.received("/v1/metrics")].join("\n")).not.toContain(
+          value
+        )
+      }
+    }))
 })

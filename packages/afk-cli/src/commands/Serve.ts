@@ -20,13 +20,13 @@ const description = [
   "exit 0. Traces and metrics also go to OTEL_EXPORTER_OTLP_ENDPOINT when it is set."
 ].join(" ")
 
-/** `afk-cli serve`. */
-export const command = (wiring: Wiring) =>
+/** `afk-cli serve`; `version` is the CLI's, reported to an OpenTelemetry collector. */
+export const command = (wiring: Wiring, version: string) =>
   Command.make("serve", Settings.options, (options) =>
     Outcome.guard(
       Effect.gen(function*() {
         const { config } = yield* Settings.load(options, wiring.env)
         const Daemon = yield* Effect.promise(() => import("../serve/Daemon.js"))
-        return yield* Daemon.run(config, wiring)
+        return yield* Daemon.run(config, wiring, version)
       })
     ).pipe(Effect.provide(Settings.logger(options.logFormat)))).pipe(Command.withDescription(description))

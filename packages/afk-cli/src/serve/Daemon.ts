@@ -17,6 +17,7 @@ import type { Wiring } from "../Wiring.js"
 import * as Metrics from "./Metrics.js"
 import * as Reconcile from "./Reconcile.js"
 import * as Server from "./Server.js"
+import * as Telemetry from "./Telemetry.js"
 import * as Webhook from "./Webhook.js"
 
 /** How long a stop waits for the pass in progress (inside Kubernetes' default 30 s grace period). */
@@ -82,8 +83,11 @@ const listen = (config: Config.AfkConfig) =>
     )
   )
 
-/** Runs `afk-cli serve` with `config` until the process is told to stop. */
-export const run = (config: Config.AfkConfig, wiring: Wiring) =>
+/**
+ * Runs `afk-cli serve` with `config` until the process is told to stop; `version` names the service to an
+ * OpenTelemetry collector, when one is configured.
+ */
+export const run = (config: Config.AfkConfig, wiring: Wiring, version: string) =>
   Effect.gen(function*() {
     const arming = Config.describeArming(config)
     const loop = arming.armed ? yield* armed(config, wiring) : Reconcile.disarmed(arming.reasons)
@@ -110,5 +114,6 @@ export const run = (config: Config.AfkConfig, wiring: Wiring) =>
     return yield* Effect.never
   }).pipe(
     Effect.scoped,
+    Effect.provide(Telemetry.layer(wiring.env, wiring.http, version)),
     Effect.onInterrupt(() => Effect.zipRight(Outcome.stopped, Effect.logInfo("stopped")))
   )

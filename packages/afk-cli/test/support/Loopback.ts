@@ -49,6 +49,31 @@ export const counting: Effect.Effect<Counter, never, Scope.Scope> = Effect.gen(f
   return { url, requests: () => requests }
 })
 
+export interface Collector {
+  readonly url: string
+  /** Every request body received, by path (`/v1/traces`, `/v1/metrics`, `/v1/logs`). */
+  readonly received: (path: string) => ReadonlyArray<string>
+  /** The header values received, all requests together. */
+  readonly headers: () => ReadonlyArray<string>
+}
+
+/** An OpenTelemetry collector's OTLP/HTTP receiver that keeps what it is sent and answers 200. */
+export const collector: Effect.Effect<Collector, never, Scope.Scope> = Effect.gen(function*() {
+  const bodies: Array<{ readonly path: string; readonly body: string }> = []
+  const headers: Array<string> = []
+  const url = yield* serve((request, body, response) => {
+    bodies.push({ path: new URL(request.url ?? "/", "http://loopback").pathname, body: body.toString("utf8") })
+    headers.push(...Object.values(request.headers).flatMap((v) => (typeof v === "string" ? [v] : [])))
+    response.writeHead(200, { "content-type": "application/json" })
+    response.end("{}")
+  })
+  return {
+    url,
+    received: (path) => bodies.filter((b) => b.path === path).map((b) => b.body),
+    headers: () => headers
+  }
+})
+
 export interface Github {
   readonly url: string
   readonly fake: GithubFake.GithubFake
