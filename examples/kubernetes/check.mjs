@@ -11,16 +11,21 @@
  * - the Dockerfile starts from Node 22 or later, installs afk-cli from its packed tarball only (with install
  *   scripts off) and runs as a user other than root;
  * - its command, run with the installed afk-cli on that directory, exits 0 and says it is disarmed (nothing
- *   is read or sent), and exits 2 once an unknown AFK_* key is added.
+ *   is read or sent), and exits 2 once an unknown AFK_* key is added;
+ * - the Deployment runs two replicas of that image with `afk-cli serve` on the same directory (the ConfigMap
+ *   makes it listen on 0.0.0.0 at the container's port, the Secret holds AFK_WEBHOOK_SECRET), probes /healthz
+ *   and /readyz on that port, and the Service selects its pods; serve, run on the directory, answers /healthz
+ *   200 and /readyz 503 saying it is disarmed, and exits 0 on SIGTERM.
  */
 import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import { Config } from "afk-core"
 import * as Effect from "effect/Effect"
-import { spawnSync } from "node:child_process"
+import { spawn, spawnSync } from "node:child_process"
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { createRequire } from "node:module"
 import { tmpdir } from "node:os"
 import { dirname, join } from "node:path"
+import { clearTimeout, setTimeout } from "node:timers"
 import { at, list, mapping, readDocument, text } from "../yaml-subset.mjs"
 
 /** @param {string} message @returns {never} */
@@ -34,6 +39,8 @@ const documentOf = (file) => readDocument(new URL(file, import.meta.url))
 const configMap = await documentOf("configmap.yaml")
 const secret = await documentOf("secret.yaml")
 const cronJob = await documentOf("cronjob.yaml")
+const deployment = await documentOf("deployment.yaml")
+const service = await documentOf("service.yaml")
 const kustomization = await documentOf("kustomization.yaml")
 
 // The keys: exactly the settings table's env-style names, secrets only in the Secret.
@@ -101,20 +108,94 @@ if (user === undefined || /^USER (root|0)\b/.test(user)) {
 const configDir = command.includes("--config-dir")
   ? text(command[command.indexOf("--config-dir") + 1] ?? null, "--config-dir")
   : fail("the command has no --config-dir")
-const mounts = list(at(pod, ["containers", 0, "volumeMounts"]), "volumeMounts").map((m) => mapping(m, "volumeMount"))
-const mount = mounts.find((m) => m["mountPath"] === configDir) ?? fail(`nothing is mounted at ${configDir}`)
-const volume = list(at(pod, ["volumes"]), "volumes")
-  .map((v) => mapping(v, "volume"))
-  .find((v) => v["name"] === mount["name"]) ?? fail(`no volume ${mount["name"]}`)
-const sources = list(at(volume, ["projected", "sources"]), "projected sources").map((s) => mapping(s, "source"))
-for (const [kind, document] of /** @type {const} */ ([["configMap", configMap], ["secret", secret]])) {
-  const name = at(document, ["metadata", "name"])
-  if (!sources.some((source) => source[kind] !== undefined && at(source, [kind, "name"]) === name)) {
-    fail(`the volume at ${configDir} does not project the ${kind} ${name}`)
+/** Fails unless `spec` (a pod spec) mounts the ConfigMap and the Secret, projected, at `configDir`. */
+const projectsBoth = (/** @type {import("../yaml-subset.mjs").Yaml} */ spec, /** @type {string} */ what) => {
+  const mounts = list(at(spec, ["containers", 0, "volumeMounts"]), "volumeMounts").map((m) => mapping(m, "mount"))
+  const mount = mounts.find((m) => m["mountPath"] === configDir) ?? fail(`${what}: nothing is mounted at ${configDir}`)
+  const volume = list(at(spec, ["volumes"]), "volumes")
+    .map((v) => mapping(v, "volume"))
+    .find((v) => v["name"] === mount["name"]) ?? fail(`${what}: no volume ${mount["name"]}`)
+  const sources = list(at(volume, ["projected", "sources"]), "projected sources").map((s) => mapping(s, "source"))
+  for (const [kind, document] of /** @type {const} */ ([["configMap", configMap], ["secret", secret]])) {
+    const name = at(document, ["metadata", "name"])
+    if (!sources.some((source) => source[kind] !== undefined && at(source, [kind, "name"]) === name)) {
+      fail(`${what}: the volume at ${configDir} does not project the ${kind} ${name}`)
+    }
   }
 }
+projectsBoth(pod, "the CronJob")
+
+// The Deployment: two replicas of the same image serving on that directory, probed on the port it listens on.
+if (at(deployment, ["spec", "replicas"]) !== 2) fail("the Deployment should run 2 replicas")
+const servePod = at(deployment, ["spec", "template", "spec"])
+const serveCommand = list(at(servePod, ["containers", 0, "command"]), "command").map((arg) => text(arg, "command"))
+if (serveCommand[0] !== "afk-cli" || serveCommand[1] !== "serve" || serveCommand.includes("--set")) {
+  fail(`the Deployment should run afk-cli serve: ${serveCommand.join(" ")}`)
+}
+if (serveCommand[serveCommand.indexOf("--config-dir") + 1] !== configDir) {
+  fail(`the Deployment should read --config-dir ${configDir}`)
+}
+if (at(servePod, ["containers", 0, "image"]) !== image) fail(`the Deployment should run ${image}`)
+projectsBoth(servePod, "the Deployment")
+if (files["AFK_SERVE_HOST"] !== "0.0.0.0") {
+  fail("AFK_SERVE_HOST should be \"0.0.0.0\": in a pod, 127.0.0.1 is unreachable")
+}
+if (files["AFK_WEBHOOK_SECRET"] === undefined) fail("the Secret should hold AFK_WEBHOOK_SECRET")
+const servePort = Number(files["AFK_SERVE_PORT"] ?? "8787")
+const ports = list(at(servePod, ["containers", 0, "ports"]), "ports").map((p) => mapping(p, "port"))
+const http = ports.find((p) => p["containerPort"] === servePort) ?? fail(`no containerPort ${servePort}`)
+for (const [probe, path] of [["livenessProbe", "/healthz"], ["readinessProbe", "/readyz"]]) {
+  const get = mapping(at(servePod, ["containers", 0, probe, "httpGet"]), probe)
+  if (get["path"] !== path || (get["port"] !== http["name"] && get["port"] !== servePort)) {
+    fail(`the ${probe} should GET ${path} on port ${servePort}`)
+  }
+}
+const podLabels = mapping(at(deployment, ["spec", "template", "metadata", "labels"]), "pod labels")
+for (const [key, value] of Object.entries(mapping(at(service, ["spec", "selector"]), "Service selector"))) {
+  if (podLabels[key] !== value) fail(`the Service selects ${key}=${value}, which the serve pods do not carry`)
+}
+const target = at(service, ["spec", "ports", 0, "targetPort"])
+if (target !== http["name"] && target !== servePort) fail(`the Service should target the serve port, not ${target}`)
 for (const resource of list(at(kustomization, ["resources"]), "resources")) {
   if (!existsSync(new URL(text(resource, "resource"), import.meta.url))) fail(`kustomization lists ${resource}`)
+}
+
+/**
+ * `afk-cli serve` on `from` (on 127.0.0.1 and a free port instead of the pod's 0.0.0.0:8787): /healthz 200,
+ * /readyz 503 saying it is disarmed, exit 0 on SIGTERM. @param {string} bin @param {string} from
+ */
+const serveDisarmed = async (bin, from) => {
+  const child = spawn(
+    process.execPath,
+    [bin, ...serveCommand.slice(1).map((arg) => (arg === configDir ? from : arg))],
+    {
+      env: { PATH: process.env["PATH"] ?? "", AFK_SERVE_HOST: "127.0.0.1", AFK_SERVE_PORT: "0" },
+      stdio: ["ignore", "ignore", "pipe"]
+    }
+  )
+  const exited = new Promise((resolve) => child.on("close", resolve))
+  let log = ""
+  try {
+    const url = await new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`serve did not listen within 30 s:\n${log}`)), 30_000)
+      child.stderr.on("data", (chunk) => {
+        log += chunk
+        const listening = /listening on (http:\/\/[\d.]+:\d+)/.exec(log)
+        if (listening !== null) resolve((clearTimeout(timer), listening[1]))
+      })
+      void exited.then((code) => reject(new Error(`serve exited ${code}:\n${log}`)))
+    })
+    const health = await globalThis.fetch(`${url}/healthz`)
+    const ready = await globalThis.fetch(`${url}/readyz`)
+    const reason = await ready.text()
+    if (health.status !== 200 || ready.status !== 503 || !reason.includes("AFK is disarmed")) {
+      fail(`serve answered /healthz ${health.status}, /readyz ${ready.status} ${reason}`)
+    }
+  } finally {
+    child.kill("SIGTERM")
+  }
+  const code = await exited
+  if (code !== 0) fail(`serve exited ${code} on SIGTERM:\n${log}`)
 }
 
 // The directory as the projected volume lays it out, loaded strictly.
@@ -148,9 +229,10 @@ try {
   } finally {
     rmSync(typo, { recursive: true, force: true })
   }
+  await serveDisarmed(bin, dir)
   console.log(
     `kubernetes example: ok (${Object.keys(files).length} keys load through Config; afk-cli@${installed} tick ` +
-      `--config-dir exits 0 disarmed, 2 on an unknown key)`
+      `--config-dir exits 0 disarmed, 2 on an unknown key; serve answers its probes and stops on SIGTERM)`
   )
 } finally {
   rmSync(dir, { recursive: true, force: true })

@@ -1,5 +1,5 @@
 /**
- * The `afk-cli` command tree: `tick`, `poll`, `watch`, `status`, `doctor`, `demo` and `config schema`.
+ * The `afk-cli` command tree: `tick`, `poll`, `watch`, `serve`, `status`, `doctor`, `demo` and `config schema`.
  * Commands only parse and print; the programs live in afk-core and the layers are chosen in `Ports`.
  */
 import * as CliConfig from "@effect/cli/CliConfig"
@@ -14,6 +14,7 @@ import * as ConfigSchema from "./commands/ConfigSchema.js"
 import * as Demo from "./commands/Demo.js"
 import * as Doctor from "./commands/Doctor.js"
 import * as Passes from "./commands/Passes.js"
+import * as Serve from "./commands/Serve.js"
 import * as Status from "./commands/Status.js"
 import * as Echo from "./Echo.js"
 import * as Outcome from "./Outcome.js"
@@ -30,6 +31,7 @@ export const command = (wiring: Wiring) =>
       Echo.unmasked(Passes.tick(wiring)),
       Echo.unmasked(Passes.poll(wiring)),
       Echo.unmasked(Passes.watch(wiring)),
+      Echo.unmasked(Serve.command(wiring, version)),
       Echo.unmasked(Status.command(wiring)),
       Echo.unmasked(Doctor.command(wiring)),
       Echo.unmasked(Demo.command(wiring)),
@@ -38,7 +40,17 @@ export const command = (wiring: Wiring) =>
   )
 
 /** The words of the command tree, which an error may repeat (anything else typed may be a secret). */
-const words: ReadonlySet<string> = new Set(["tick", "poll", "watch", "status", "doctor", "demo", "config", "schema"])
+const words: ReadonlySet<string> = new Set([
+  "tick",
+  "poll",
+  "watch",
+  "serve",
+  "status",
+  "doctor",
+  "demo",
+  "config",
+  "schema"
+])
 
 /**
  * `@effect/cli` recognises its built-in `--log-level` only right after a command name, so

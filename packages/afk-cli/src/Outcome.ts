@@ -1,6 +1,6 @@
 /**
- * How a command ends, as an exit code: 0 done (or disarmed), 1 something failed, 2 bad configuration or
- * usage. Errors are printed here, once, as one readable line on stderr — never a stack, never a secret
+ * How a command ends, as an exit code: 0 done (or disarmed, or `serve` stopped by a signal), 1 something
+ * failed, 2 bad configuration or usage. Errors are printed here, once, as one readable line on stderr — never a stack, never a secret
  * (the errors AFK raises carry none, and nothing else is printed).
  */
 import * as ValidationError from "@effect/cli/ValidationError"
@@ -41,10 +41,20 @@ export const guard = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A,
     })
   )
 
+let stoppedAsAsked = false
+
+/**
+ * Records that the program stopped because it was asked to (a signal to `serve`, whose normal end that is), so
+ * its interruption exits 0 instead of 130.
+ */
+export const stopped: Effect.Effect<void> = Effect.sync(() => {
+  stoppedAsAsked = true
+})
+
 /** The process exit code for how the program ended (usage errors are 2, as `@effect/cli` already printed them). */
 export const exitCode = (exit: Exit.Exit<unknown, unknown>): number => {
   if (Exit.isSuccess(exit)) return 0
-  if (Cause.isInterruptedOnly(exit.cause)) return 130
+  if (Cause.isInterruptedOnly(exit.cause)) return stoppedAsAsked ? 0 : 130
   const failure = Cause.failureOption(exit.cause)
   if (Option.isSome(failure)) {
     if (failure.value instanceof Failed) return failure.value.code

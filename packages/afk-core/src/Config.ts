@@ -72,6 +72,13 @@ export interface AfkConfig {
     readonly channel: Option.Option<string>
     readonly mention: Option.Option<string>
   }
+  /** `afk-cli serve`: where it listens, the webhook secret and the reconcile interval. */
+  readonly serve: {
+    readonly host: string
+    readonly port: number
+    readonly webhookSecret: Option.Option<Redacted.Redacted>
+    readonly reconcileSeconds: number
+  }
 }
 
 /** The built-in defaults: disarmed (kill switch on, empty allowlist). */
@@ -189,7 +196,8 @@ export const loadFrom = (sources: Sources): Effect.Effect<AfkConfig, ConfigError
 const groupDescriptions: Record<string, string> = {
   t3: "The T3 Code agent server.",
   tracker: "The issue tracker and its API.",
-  slack: "Slack notifications."
+  slack: "Slack notifications.",
+  serve: "The long-running `afk-cli serve`: its HTTP listener, webhooks and reconcile interval."
 }
 
 const valueAt = (config: AfkConfig, path: ReadonlyArray<string>): unknown =>

@@ -73,6 +73,13 @@ const secretSetting = (env: string, description: string, kind: Kind<string> = te
 
 const seconds = int(1)
 
+const port: Kind<number> = {
+  ...int(0),
+  accepts: "a port number from 0 to 65535",
+  decode: (text) => Either.filterOrLeft(int(0).decode(text), (value) => value <= 65535, () => "is out of range"),
+  json: { type: "integer", minimum: 0, maximum: 65535 }
+}
+
 const distinct = " Must differ from the other three labels (trimmed, any case)."
 
 /** The settings table, nested exactly like `AfkConfig` and `afk.config.json`. */
@@ -256,6 +263,25 @@ export const table = {
       optional(text),
       Option.none(),
       "Mention used on escalations, e.g. <!subteam^S123> or <@U123>."
+    )
+  },
+  serve: {
+    host: setting(
+      "AFK_SERVE_HOST",
+      text,
+      "127.0.0.1",
+      "Address `afk-cli serve` listens on (0.0.0.0: every interface)."
+    ),
+    port: setting("AFK_SERVE_PORT", port, 8787, "Port `afk-cli serve` listens on (0: any free port, logged at start)."),
+    webhookSecret: secretSetting(
+      "AFK_WEBHOOK_SECRET",
+      "Secret the forge signs webhook deliveries with (secret); unset, the webhook routes answer 503."
+    ),
+    reconcileSeconds: setting(
+      "AFK_RECONCILE_SECONDS",
+      seconds,
+      120,
+      "Seconds between the full ticks `afk-cli serve` runs whatever the webhooks say (the net for lost deliveries)."
     )
   }
 }

@@ -91,7 +91,8 @@ describe("defaults and arming", () => {
         forgejoApi: Option.none(),
         forgejoToken: Option.none()
       },
-      slack: { webhookUrl: Option.none(), botToken: Option.none(), channel: Option.none(), mention: Option.none() }
+      slack: { webhookUrl: Option.none(), botToken: Option.none(), channel: Option.none(), mention: Option.none() },
+      serve: { host: "127.0.0.1", port: 8787, webhookSecret: Option.none(), reconcileSeconds: 120 }
     })
   })
 
@@ -157,7 +158,9 @@ describe("strict values", () => {
         ["AFK_MAX_CONCURRENT_RUNS", "0", "is out of range"],
         ["AFK_FIX_FORWARD_MAX_ATTEMPTS", "-1", "is out of range"],
         ["AFK_TURN_MAX_SECONDS", "99999999999999999999", "is out of range"],
-        ["AFK_DEFAULT_PRIORITY", "1e3", "is not a whole number"]
+        ["AFK_DEFAULT_PRIORITY", "1e3", "is not a whole number"],
+        ["AFK_SERVE_PORT", "65536", "is out of range"],
+        ["AFK_RECONCILE_SECONDS", "0", "is out of range"]
       ]
       for (const [key, value, problem] of cases) {
         const error = yield* refusal({ [key]: value })
@@ -324,7 +327,8 @@ describe("settings table", () => {
       "AFK_GITHUB_APP_PRIVATE_KEY",
       "FORGEJO_TOKEN",
       "SLACK_WEBHOOK_URL",
-      "SLACK_BOT_TOKEN"
+      "SLACK_BOT_TOKEN",
+      "AFK_WEBHOOK_SECRET"
     ])
     expect(Config.describe(Config.defaults).map((row) => row.key)).toEqual(names)
   })

@@ -49,6 +49,31 @@ export const counting: Effect.Effect<Counter, never, Scope.Scope> = Effect.gen(f
   return { url, requests: () => requests }
 })
 
+export interface Collector {
+  readonly url: string
+  /** Every request body received, by path (`/v1/traces`, `/v1/metrics`, `/v1/logs`). */
+  readonly received: (path: string) => ReadonlyArray<string>
+  /** The header values received, all requests together. */
+  readonly headers: () => ReadonlyArray<string>
+}
+
+/** An OpenTelemetry collector's OTLP/HTTP receiver that keeps what it is sent and answers 200. */
+export const collector: Effect.Effect<Collector, never, Scope.Scope> = Effect.gen(function*() {
+  const bodies: Array<{ readonly path: string; readonly body: string }> = []
+  const headers: Array<string> = []
+  const url = yield* serve((request, body, response) => {
+    bodies.push({ path: new URL(request.url ?? "/", "http://loopback").pathname, body: body.toString("utf8") })
+    headers.push(...Object.values(request.headers).flatMap((v) => (typeof v === "string" ? [v] : [])))
+    response.writeHead(200, { "content-type": "application/json" })
+    response.end("{}")
+  })
+  return {
+    url,
+    received: (path) => bodies.filter((b) => b.path === path).map((b) => b.body),
+    headers: () => headers
+  }
+})
+
 export interface Github {
   readonly url: string
   readonly fake: GithubFake.GithubFake
@@ -58,7 +83,7 @@ export interface Github {
 
 /**
  * The GitHub fake on a loopback port, accepting `tokens` or acting as GitHub for `app`; `headers` are added
- * to every answer (e.g. `x-oauth-scopes`).
+ * to every answer (e.g. `x-oauth-scopes`), each sent after `latency` milliseconds.
  */
 export const github = (
   seeds: ReadonlyArray<GithubFake.Seed>,
@@ -66,6 +91,8 @@ export const github = (
     readonly tokens?: ReadonlyArray<string>
     readonly app?: GithubFake.AppOptions
     readonly headers?: Readonly<Record<string, string>>
+    /** Milliseconds each answer waits before it is sent (a forge's latency). */
+    readonly latency?: number
   } = {}
 ): Effect.Effect<Github, never, Scope.Scope> =>
   Effect.gen(function*() {
@@ -85,7 +112,9 @@ export const github = (
       )
       Effect.runPromise(
         Effect.flatMap(target.client.execute(outgoing), (answer) =>
-          Effect.map(answer.arrayBuffer, (bytes) => ({ answer, bytes })))
+          Effect.map(answer.arrayBuffer, (bytes) => ({ answer, bytes }))).pipe(
+            Effect.delay(options.latency ?? 0)
+          )
       ).then(
         ({ answer, bytes }) => {
           response.writeHead(answer.status, { ...answer.headers, ...options.headers })

@@ -88,12 +88,17 @@ export const make = (
     readonly githubTokens?: ReadonlyArray<string>
     readonly t3Token?: string
     readonly t3Scopes?: ReadonlyArray<string>
+    /** The repository as seeded instead of `seed`. */
+    readonly seed?: GithubFake.Seed
+    /** Milliseconds each GitHub answer takes. */
+    readonly latency?: number
   } = {}
 ): Effect.Effect<World, never, Scope.Scope> =>
   Effect.gen(function*() {
-    const github = yield* Loopback.github([seed], {
+    const github = yield* Loopback.github([options.seed ?? seed], {
       tokens: options.githubTokens ?? [secrets.github],
-      headers: { "x-oauth-scopes": "repo, workflow" }
+      headers: { "x-oauth-scopes": "repo, workflow" },
+      ...(options.latency === undefined ? {} : { latency: options.latency })
     })
     const t3 = yield* t3Fake(options.t3Token ?? secrets.t3, options.t3Scopes)
     return { github, t3, env: armedEnv(github.url, t3.url) }
