@@ -91,4 +91,30 @@ describe("quality R5: no secret in any output", () => {
       expect(result.stdout).toContain("FAIL  t3")
       noSecret("doctor against a server that answers 503", result)
     }))
+
+  it.scopedLive("serve: no secret in any answer, log line or metric label, armed with every secret set", () =>
+    Effect.gen(function*() {
+      const world = yield* World.make()
+      const slack = yield* SlackFake.make()
+      const env = { ...world.env, ...everySecret(slack.webhookUrl), AFK_RECONCILE_SECONDS: "3600" }
+      const daemon = yield* Daemon.start(env, { args: ["--log-level", "all", "--log-format", "json"] })
+      yield* Daemon.until(() => daemon.stderr().includes("(tick)"), 30_000, "the first tick")
+      const body = JSON.stringify({ action: "labeled", issue: { number: 1 }, repository: { full_name: World.repo } })
+      const answers = [
+        yield* Daemon.deliver(daemon.url, { event: "issues", id: "r5-1", body }),
+        yield* Daemon.deliver(daemon.url, { event: "issues", id: "r5-2", body, key: "another-key" }),
+        yield* Daemon.deliver(daemon.url, { event: "issues", id: "r5-3", body: "{", signature: "sha256=00" }),
+        yield* Daemon.get(daemon.url, "/healthz"),
+        yield* Daemon.get(daemon.url, "/readyz"),
+        yield* Daemon.get(daemon.url, "/metrics")
+      ]
+      expect(answers.map((answer) => answer.status)).toEqual([202, 401, 401, 200, 200, 200])
+      expect(yield* daemon.stop()).toBe(0)
+      const all = [daemon.stdout(), daemon.stderr(), ...answers.map((answer) => answer.text)].join("\n")
+      expect(all).toContain("afk_http_requests_total{service=\"github\"")
+      for (const leak of leaks) expect(all).not.toMatch(leak)
+      for (const value of [Daemon.secret, ...Object.values(World.secrets), slack.webhookUrl]) {
+        expect(all).not.toContain(value)
+      }
+    }))
 })

@@ -5,6 +5,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import type { GithubFake } from "afk-adapter-github/testing"
 import * as Effect from "effect/Effect"
+import * as Cli from "./support/Cli.js"
 import * as Daemon from "./support/Daemon.js"
 import * as Loopback from "./support/Loopback.js"
 import * as World from "./support/World.js"
@@ -15,6 +16,12 @@ const labeled = JSON.stringify({
   label: { name: "ready-for-agent" },
   repository: { full_name: World.repo }
 })
+
+/** The value of one sample line (`name{labels} value`) of a Prometheus text page; undefined if absent. */
+const sample = (page: string, series: string): number | undefined => {
+  const line = page.split("\n").find((l) => l.startsWith(`${series} `))
+  return line === undefined ? undefined : Number(line.slice(series.length + 1))
+}
 
 const result = (answer: Daemon.Answer) => (JSON.parse(answer.text) as { result: string }).result
 
@@ -166,6 +173,15 @@ describe("afk-cli serve: passes", () => {
       )
       expect(metrics).toContain("afk_runs_in_flight 1")
       expect(metrics).toContain("afk_passes_total{pass=\"tick\",result=\"ok\"} 2")
+      expect(sample(metrics, "afk_http_requests_total{service=\"github\",result=\"ok\"}")).toBeGreaterThan(0)
+      expect(sample(metrics, "afk_http_requests_total{service=\"t3\",result=\"ok\"}")).toBeGreaterThan(0)
+      expect(sample(metrics, "afk_http_requests_total{service=\"other\",result=\"ok\"}")).toBeUndefined()
+      const remaining = sample(metrics, "afk_rate_limit_remaining{service=\"github\"}")
+      expect(remaining).toBeGreaterThan(0)
+      expect(remaining).toBeLessThan(5000)
+      const status = yield* Cli.run(["status", "--json"], world.env)
+      const inFlight = (JSON.parse(status.stdout) as { rows: ReadonlyArray<unknown> }).rows.length
+      expect([status.code, inFlight]).toEqual([0, sample(metrics, "afk_runs_in_flight")])
       expect(yield* daemon.stop()).toBe(0)
     }))
 

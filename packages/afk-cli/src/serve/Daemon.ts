@@ -18,6 +18,7 @@ import * as Metrics from "./Metrics.js"
 import * as Reconcile from "./Reconcile.js"
 import * as Server from "./Server.js"
 import * as Telemetry from "./Telemetry.js"
+import * as Traffic from "./Traffic.js"
 import * as Webhook from "./Webhook.js"
 
 /** How long a stop waits for the pass in progress (inside Kubernetes' default 30 s grace period). */
@@ -58,7 +59,7 @@ const summary = (kind: string, result: Reconcile.Result) =>
 
 const armed = (config: Config.AfkConfig, wiring: Wiring) =>
   Effect.gen(function*() {
-    const ports = observed(config, yield* Layer.build(Ports.layer(config, wiring.http)))
+    const ports = observed(config, yield* Layer.build(Ports.layer(config, Traffic.counted(config, wiring.http))))
     const pass = (kind: Webhook.Hint): Effect.Effect<Reconcile.Result> =>
       (kind === "tick"
         ? Effect.map(Tick.run(config), (tick) => ({ reports: [tick.watch, tick.poll], failed: tick.failed }))

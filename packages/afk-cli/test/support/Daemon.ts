@@ -20,16 +20,16 @@ export interface Daemon {
   readonly stop: (signal?: NodeJS.Signals) => Effect.Effect<number | null>
 }
 
-/** Starts `afk-cli serve` with `env` (port 0 unless given) and waits until it listens; killed with the scope. */
+/** Starts `afk-cli serve` with `env` and `args` (port 0 unless given) and waits until it listens; killed with the scope. */
 export const start = (
   env: Readonly<Record<string, string>>,
-  options: { readonly cwd?: string } = {}
+  options: { readonly cwd?: string; readonly args?: ReadonlyArray<string> } = {}
 ): Effect.Effect<Daemon, never, Scope.Scope> =>
   Effect.gen(function*() {
     const home = Cli.scratch()
     const child = yield* Effect.acquireRelease(
       Effect.sync(() =>
-        spawn(process.execPath, [Cli.bin, "serve"], {
+        spawn(process.execPath, [Cli.bin, "serve", ...(options.args ?? [])], {
           cwd: options.cwd ?? home,
           env: { PATH: process.env.PATH ?? "", HOME: home, NO_COLOR: "1", AFK_SERVE_PORT: "0", ...env },
           stdio: ["ignore", "pipe", "pipe"]
