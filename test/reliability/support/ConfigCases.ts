@@ -27,6 +27,7 @@ const badValues = (setting: Config.SettingInfo): { readonly text?: string; reado
   const accepts = setting.accepts
   if (accepts.startsWith("1, true")) return { text: "maybe", json: "no" }
   if (accepts.startsWith("a whole number")) return { text: "many", json: "3" }
+  if (accepts.startsWith("a port number")) return { text: "http", json: 70_000 }
   if (accepts.startsWith("an absolute http")) return { text: "ftp://example.com/x", json: 42 }
   if (accepts.startsWith("one of")) return { text: "gitlab", json: "gitlab" }
   if (accepts.includes("owner/name")) return { text: "acme/app, not-a-repo", json: ["not-a-repo"] }
