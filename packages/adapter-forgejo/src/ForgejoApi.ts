@@ -110,6 +110,24 @@ export const editComment = (
     HttpClientRequest.patch(repoPath(repo, "issues", "comments", id)).pipe(HttpClientRequest.bodyUnsafeJson({ body }))
   )
 
+/**
+ * Reacts to a comment as the bot: 201 when this request made the reaction, 200 with the existing one
+ * (Forgejo's test-and-set). Repeating it changes nothing, so it is retried like a read.
+ */
+export const reactToComment = (
+  client: Service,
+  repo: string,
+  id: number,
+  content: string
+): Effect.Effect<{ readonly created: boolean; readonly at: string }, ForgejoError> =>
+  client.jsonAnswer(
+    repoCall("POST /repos/{o}/{r}/issues/comments/{id}/reactions", repo, "write:issue", `comment ${id}`),
+    HttpClientRequest.post(repoPath(repo, "issues", "comments", id, "reactions")).pipe(
+      HttpClientRequest.bodyUnsafeJson({ content })
+    ),
+    Wire.Reaction
+  ).pipe(Effect.map(({ status, value }) => ({ created: status === 201, at: value.created_at })))
+
 /** The repository's own labels, every page. */
 export const labels = (client: Service, repo: string): Effect.Effect<ReadonlyArray<Wire.Label>, ForgejoError> =>
   client.list(repoCall("GET /repos/{o}/{r}/labels", repo, "read:issue"), repoPath(repo, "labels"), {

@@ -80,6 +80,12 @@ export interface Service {
     request: HttpClientRequest.HttpClientRequest,
     schema: Schema.Schema<A, I>
   ) => Effect.Effect<A, ForgejoError>
+  /** Like `json`, with the answer's status (e.g. 201 created against 200 already there). */
+  readonly jsonAnswer: <A, I>(
+    call: Call,
+    request: HttpClientRequest.HttpClientRequest,
+    schema: Schema.Schema<A, I>
+  ) => Effect.Effect<{ readonly status: number; readonly value: A }, ForgejoError>
   /** Every item of a list endpoint, all pages; `items` picks them out of a page. */
   readonly list: <P, I, A>(
     call: Call,
@@ -206,6 +212,12 @@ export const make = (options: Options): Effect.Effect<Service, never, HttpClient
     const json: Service["json"] = (call, request, schema) =>
       Effect.flatMap(execute(call, request), decode(call, schema))
 
+    const jsonAnswer: Service["jsonAnswer"] = (call, request, schema) =>
+      Effect.flatMap(
+        execute(call, request),
+        (response) => Effect.map(decode(call, schema)(response), (value) => ({ status: response.status, value }))
+      )
+
     const pageSize = yield* Effect.cached(
       json({ operation: "GET /settings/api" }, HttpClientRequest.get("/settings/api"), Wire.ApiSettings).pipe(
         Effect.map(({ max_response_items }) =>
@@ -257,7 +269,7 @@ export const make = (options: Options): Effect.Effect<Service, never, HttpClient
         )
       })
 
-    return { baseUrl, product, send, json, list, pageSize }
+    return { baseUrl, product, send, json, jsonAnswer, list, pageSize }
   })
 
 /** The client as a layer. */

@@ -321,6 +321,21 @@ export const fromClient = (
           })
         )
 
+    const markComment: NonNullable<Tracker.Service["markComment"]> = (repo, commentId) =>
+      /^[1-9]\d*$/.test(commentId)
+        ? Api.reactToComment(client, repo, Number(commentId), "rocket").pipe(
+          Effect.mapError(toTrackerError("markComment")),
+          Effect.flatMap(toDomain("markComment", Domain.CommentMark))
+        )
+        : Effect.fail(
+          new Tracker.TrackerError({
+            operation: "markComment",
+            detail: `"${commentId}" is not a Forgejo comment id`,
+            transient: false,
+            hint: "Forgejo comment ids are positive integers, as listComments returns them"
+          })
+        )
+
     const closeIssue: Tracker.Service["closeIssue"] = (repo, number) =>
       Api.closeIssue(client, repo, number).pipe(Effect.mapError(toTrackerError("closeIssue")))
 
@@ -356,6 +371,7 @@ export const fromClient = (
       removeLabel,
       postComment,
       editComment,
+      markComment,
       closeIssue,
       isTrusted,
       whoami

@@ -58,6 +58,9 @@ export const Comment = Schema.Struct({
 })
 export type Comment = typeof Comment.Type
 
+/** `Reaction`: the part AFK reads. */
+export const Reaction = Schema.Struct({ created_at: text })
+
 /** `CommitStatus`: note that its state is the field `status`. */
 export const CommitStatus = Schema.Struct({
   id: Schema.Number,

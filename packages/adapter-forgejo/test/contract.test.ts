@@ -228,6 +228,14 @@ describe("Forgejo swagger contract (Prism)", () => {
       ])
     }))
 
+  it.effect("markComment: a reaction on the comment", () =>
+    Effect.gen(function*() {
+      const { tracker, seen } = yield* harness()
+      const marked = yield* live(tracker.markComment!(repo, "7"))
+      assert.isTrue(Either.isRight(marked) && typeof marked.right.created === "boolean")
+      conforming(seen, ["POST /repos/acme/widgets/issues/comments/7/reactions"])
+    }))
+
   it.effect("isTrusted: the collaborator permission endpoint; an unknown permission is not trust", () =>
     Effect.gen(function*() {
       const { tracker, seen } = yield* harness()

@@ -109,6 +109,14 @@ export interface Service {
     body: unknown,
     schema: Schema.Schema<A, I>
   ) => Effect.Effect<A, GithubError.GithubError>
+  /** A write like `send`, with the answer's status (e.g. 201 created against 200 already there). */
+  readonly sendAnswer: <A, I>(
+    call: Call,
+    method: WriteMethod,
+    path: string,
+    body: unknown,
+    schema: Schema.Schema<A, I>
+  ) => Effect.Effect<{ readonly status: number; readonly value: A }, GithubError.GithubError>
   /** A GraphQL query (a read, retried like a GET); its `data` decoded with `schema`, its `errors` a failure. */
   readonly graphql: <A, I>(
     call: Call,
@@ -414,12 +422,19 @@ export const make = (options: Options): Effect.Effect<Service, never, HttpClient
         const request = writeRequest(method, path, body)
         return Effect.flatMap(execute(call, request), decodeAnswer(call, request, schema))
       },
+      sendAnswer: (call, method, path, body, schema) => {
+        const request = writeRequest(method, path, body)
+        return Effect.flatMap(execute(call, request), (response) =>
+          Effect.map(decodeAnswer(call, request, schema)(response), (value) => ({ status: response.status, value })))
+      },
       graphql,
-      sendVoid: (call, method, path, body) => Effect.asVoid(execute(call, writeRequest(method, path, body))),
+      sendVoid: (call, method, path, body) =>
+        Effect.asVoid(execute(call, writeRequest(method, path, body))),
       whoami: Effect.flatMap(Ref.get(login), (known) =>
         Option.match(known, {
           onSome: Effect.succeed,
-          onNone: () => Effect.tap(fetchLogin, (value) => Ref.set(login, Option.some(value)))
+          onNone: () =>
+            Effect.tap(fetchLogin, (value) => Ref.set(login, Option.some(value)))
         })),
       app: app === undefined ? Option.none() : Option.some({ info: app.info, installation: app.installation }),
       stats: Ref.get(counters),

@@ -76,6 +76,8 @@ const CommentBody = Schema.Struct({
 })
 type CommentBody = typeof CommentBody.Type
 
+const ReactionBody = Schema.Struct({ created_at: Schema.DateTimeUtc })
+
 const PermissionBody = Schema.Struct({
   permission: Schema.String,
   role_name: Schema.optional(Schema.String)
@@ -328,6 +330,24 @@ export const make = (options: Options = {}): Effect.Effect<Tracker.Service, neve
             })
             .pipe(Effect.mapError(toError))
         ),
+
+      // A reaction is GitHub's test-and-set: 201 when this request made it, 200 with the bot's existing one.
+      // Repeating it changes nothing, so it is retried like a read. It does not change the issue's lists.
+      markComment: (repo, commentId) =>
+        client
+          .sendAnswer(
+            { ...write("markComment"), idempotent: true },
+            "POST",
+            GithubClient.repoPath(repo, "issues", "comments", commentId, "reactions"),
+            { content: "rocket" },
+            ReactionBody
+          )
+          .pipe(
+            Effect.map(({ status, value }) =>
+              new Domain.CommentMark({ created: status === 201, at: value.created_at })
+            ),
+            Effect.mapError(toError)
+          ),
 
       closeIssue: (repo, number) =>
         changes.write(

@@ -106,6 +106,7 @@ describe("contract: the adapter's requests against GitHub's OpenAPI description 
       yield* tracker.removeLabel(repo, 1347, "agent in progress/π")
       const comment = yield* tracker.postComment(repo, 1347, "Picked this up")
       yield* tracker.editComment(repo, comment.id, "Checklist")
+      expect((yield* tracker.markComment!(repo, comment.id)).at).toBeDefined()
       yield* tracker.closeIssue(repo, 1347)
       expect(yield* tracker.isTrusted(repo, "some-collaborator")).toBe(true)
       expect(yield* tracker.whoami).toBe("octocat")
@@ -119,6 +120,7 @@ describe("contract: the adapter's requests against GitHub's OpenAPI description 
         "DELETE /repos/{owner}/{repo}/issues/{issue_number}/labels/{name}",
         "POST /repos/{owner}/{repo}/issues/{issue_number}/comments",
         "PATCH /repos/{owner}/{repo}/issues/comments/{comment_id}",
+        "POST /repos/{owner}/{repo}/issues/comments/{comment_id}/reactions",
         "GET /repos/{owner}/{repo}/issues/{issue_number}",
         "PATCH /repos/{owner}/{repo}/issues/{issue_number}",
         "GET /repos/{owner}/{repo}/collaborators/{username}/permission",

@@ -23,6 +23,7 @@ export const paths = [
   "/repos/{owner}/{repo}/issues/{issue_number}/events",
   "/repos/{owner}/{repo}/issues/{issue_number}/comments",
   "/repos/{owner}/{repo}/issues/comments/{comment_id}",
+  "/repos/{owner}/{repo}/issues/comments/{comment_id}/reactions",
   "/repos/{owner}/{repo}/issues/{issue_number}/labels",
   "/repos/{owner}/{repo}/issues/{issue_number}/labels/{name}",
   "/repos/{owner}/{repo}/labels",

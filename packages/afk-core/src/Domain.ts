@@ -85,6 +85,15 @@ export class Comment extends Schema.Class<Comment>("Comment")({
   createdAt: Schema.DateTimeUtc
 }) {}
 
+/**
+ * The bot's mark on one of its comments (`Tracker.markComment`): whether the call that returned it made it,
+ * and when it was made.
+ */
+export class CommentMark extends Schema.Class<CommentMark>("CommentMark")({
+  created: Schema.Boolean,
+  at: Schema.DateTimeUtc
+}) {}
+
 /** What the agent's current turn is doing, as the runtime reports it (PRODUCT §2). */
 export const TurnState = Schema.Literal(
   "running",

@@ -109,6 +109,14 @@ export const body = (
     })
   }\n\n${RunRecord.footer(record)}`
 
+/** Writes `record` into the run comment and leaves the checklist above it as it stands. */
+const saveRecord = (issue: Issue, found: RunRecord.Found, record: RunRecord.RunRecord) =>
+  Effect.gen(function*() {
+    const next = RunRecord.withRecord(found.comment.body, record)
+    yield* (yield* Tracker).editComment(issue.repo, found.comment.id, next)
+    return { record, comment: { ...found.comment, body: next } as Comment } satisfies RunRecord.Found
+  })
+
 /** Writes the run comment (edit in place; a no-op when nothing changed). */
 export const save = (ctx: Context, issue: Issue, found: RunRecord.Found, record: RunRecord.RunRecord, view: View) =>
   Effect.gen(function*() {
@@ -349,13 +357,33 @@ const releasedNote = {
   gone: ""
 } as const
 
+/** How old another pass's mark on a run record must be before a pass that finds it notifies in its place. */
+export const markStaleSeconds = 600
+
+/**
+ * Whose turn it is to send a terminal notification: the mark on the run record (`Tracker.markComment`) is a
+ * test-and-set at the forge, so of overlapping passes in any processes only the one that made it sends.
+ * Another pass's mark older than `markStaleSeconds` with the record still unnotified means that pass stopped
+ * before it sent (or recorded) it, so this pass sends it. A tracker without marks: always this pass's turn.
+ */
+const notifyingTurn = (issue: Issue, found: RunRecord.Found) =>
+  Effect.gen(function*() {
+    const tracker = yield* Tracker
+    if (tracker.markComment === undefined) return "mine" as const
+    const mark = yield* tracker.markComment(issue.repo, found.comment.id)
+    if (mark.created) return "mine" as const
+    const age = DateTime.distance(mark.at, yield* DateTime.now)
+    return age >= markStaleSeconds * 1000 ? "mine" as const : "theirs" as const
+  })
+
 /**
  * Finishes a run whose terminal record is written: close (for `done`, once: the record then says when, so an
  * issue a person reopens afterwards is never closed again on old proof), remove the ready label (a new run
  * needs a fresh approval), notify, stop the agent's session (archiving the thread of a run closed with proof, when
- * configured), release the lock. Safe to repeat; a notification that cannot be delivered
- * keeps the lock (and so the step) for the next pass when the failure is transient, and is recorded on the
- * issue when it is not.
+ * configured), release the lock. Safe to repeat: the notification is sent by the pass that marks the record
+ * (`notifyingTurn`) and recorded (`notifiedAt`), so a repeated or overlapping pass never sends it again. One
+ * that cannot be delivered keeps the lock (and so the step) for the next pass when the failure is transient,
+ * and is recorded on the issue when it is not.
  */
 export const finish = (ctx: Context, issue: Issue, terminal: RunRecord.Found, checks: ReadonlyArray<Check> = []) =>
   Effect.gen(function*() {
@@ -393,7 +421,15 @@ export const finish = (ctx: Context, issue: Issue, terminal: RunRecord.Found, ch
     const headline = done
       ? `Closed with proof: ${record.commit?.slice(0, 12) ?? "commit"} is green.`
       : `Handed to a human: ${record.outcome ?? "the run stopped"}.`
-    const sent = yield* notifier
+    const turn = record.notifiedAt !== undefined ? "sent" : yield* notifyingTurn(issue, found)
+    if (turn === "theirs") {
+      return yield* ctx.journal.decide(
+        String(issue.ref),
+        "wait",
+        `${kind}: another pass marked the run record and is sending the notification; it releases the lock`
+      )
+    }
+    const sent = turn === "sent" ? true : yield* notifier
       .notify(
         notification(
           issue,
@@ -407,22 +443,30 @@ export const finish = (ctx: Context, issue: Issue, terminal: RunRecord.Found, ch
         )
       )
       .pipe(
+        Effect.zipRight(
+          Effect.flatMap(
+            DateTime.now,
+            (notifiedAt) => saveRecord(issue, found, new RunRecord.RunRecord({ ...record, notifiedAt }))
+          )
+        ),
         Effect.as(true),
         Effect.catchAll(
           (error): Effect.Effect<boolean, NotifierError | TrackerError, Tracker | AgentRuntime> =>
-            error.transient
+            error._tag === "TrackerError" || error.transient
               ? Effect.fail(error)
               : Effect.as(
-                save(
-                  ctx,
-                  issue,
-                  found,
-                  new RunRecord.RunRecord({
-                    ...record,
-                    outcome: `${record.outcome ?? ""} (notification failed: ${error.message})`
-                  }),
-                  view("the notification could not be delivered")
-                ),
+                Effect.flatMap(DateTime.now, (notifiedAt) =>
+                  save(
+                    ctx,
+                    issue,
+                    found,
+                    new RunRecord.RunRecord({
+                      ...record,
+                      notifiedAt,
+                      outcome: `${record.outcome ?? ""} (notification failed: ${error.message})`
+                    }),
+                    view("the notification could not be delivered")
+                  )),
                 false
               )
         )
@@ -437,7 +481,13 @@ export const finish = (ctx: Context, issue: Issue, terminal: RunRecord.Found, ch
     yield* ctx.journal.decide(
       String(issue.ref),
       "release",
-      `${sent ? `${kind} notified` : `${kind}; notification lost and recorded`}${released}; lock released${
+      `${
+        turn === "sent"
+          ? `${kind} notified earlier`
+          : sent
+          ? `${kind} notified`
+          : `${kind}; notification lost and recorded`
+      }${released}; lock released${
         reopened ? "; the issue was reopened after AFK closed it, so AFK leaves it open" : ""
       }`
     )

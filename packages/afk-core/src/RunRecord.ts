@@ -40,6 +40,8 @@ export class RunRecord extends Schema.Class<RunRecord>("RunRecord")({
    * human label is added, so a crash between the label and the terminal record keeps the reason.
    */
   handover: Schema.optional(Schema.String),
+  /** When the run's terminal notification was sent (or found undeliverable): it is never sent again. */
+  notifiedAt: Schema.optional(Schema.DateTimeUtc),
   /** Tokens the run has used, folded from the runtime's reports at each turn's end (`Usage`). */
   usage: Schema.optional(RunUsage)
 }) {}
@@ -179,3 +181,6 @@ export const terminalRuns = (comments: ReadonlyArray<Comment>, bot: string): num
   for (const record of newestByRun(comments, bot).values()) if (isTerminal(record)) count++
   return count
 }
+
+/** `body` with its record replaced by `record`, everything above the footer kept as it is. */
+export const withRecord = (body: string, record: RunRecord): string => `${strip(body)}\n\n${footer(record)}`

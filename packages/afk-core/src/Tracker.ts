@@ -10,7 +10,7 @@ import type * as DateTime from "effect/DateTime"
 import type * as Effect from "effect/Effect"
 import type * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
-import type { Comment, Issue, IssueEdit, LabelEvent, Repo } from "./Domain.js"
+import type { Comment, CommentMark, Issue, IssueEdit, LabelEvent, Repo } from "./Domain.js"
 import * as PortError from "./PortError.js"
 
 export class TrackerError extends Schema.TaggedError<TrackerError>()("TrackerError", PortError.fields) {
@@ -56,6 +56,14 @@ export interface Service {
   readonly postComment: (repo: Repo, number: number, body: string) => Effect.Effect<Comment, TrackerError>
   /** Replaces the body of one of the bot's comments. */
   readonly editComment: (repo: Repo, commentId: string, body: string) => Effect.Effect<void, TrackerError>
+  /**
+   * Optional: puts the bot's mark on one of the bot's comments (a reaction, on GitHub and Forgejo), at most
+   * once: `created` when this call made it, else when the existing mark was made. The forge decides, so it is
+   * a test-and-set shared by every process acting as the bot: AFK marks a run's record before the run's
+   * terminal notification, so overlapping passes in separate processes (two `afk-cli serve` replicas) send it
+   * once. Without it, such passes may each send it. Safe to retry.
+   */
+  readonly markComment?: (repo: Repo, commentId: string) => Effect.Effect<CommentMark, TrackerError>
   /** Closes the issue as completed; a no-op if already closed. */
   readonly closeIssue: (repo: Repo, number: number) => Effect.Effect<void, TrackerError>
   /** Whether `login` may trigger runs in `repo`: owner, member or collaborator with write access. Fails closed. */

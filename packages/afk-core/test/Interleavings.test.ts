@@ -14,6 +14,7 @@ import * as Option from "effect/Option"
 import * as IssueGuard from "../src/IssueGuard.js"
 import * as RunRecord from "../src/RunRecord.js"
 import * as Tick from "../src/Tick.js"
+import * as Tracker from "../src/Tracker.js"
 import * as World from "./support/world.js"
 
 const { app, armed, bot, ready } = World
@@ -109,8 +110,18 @@ const threadsOf = (world: World.World, n: number) =>
 const withGuard = <A, E, R>(guard: IssueGuard.Guard, effect: Effect.Effect<A, E, R>) =>
   Effect.provideService(effect, IssueGuard.IssueGuard, guard)
 
-const tickWith = (world: World.World, guard: IssueGuard.Guard) =>
-  withGuard(guard, Tick.run(armed()).pipe(Effect.provide(world.layer), Effect.ignore))
+/** The tracker as one without `markComment` (an integrator's adapter may lack it). */
+const unmarked = ({ markComment: _, ...rest }: Tracker.Service): Tracker.Service => rest
+
+const tickWith = (world: World.World, guard: IssueGuard.Guard, marks = true) =>
+  withGuard(
+    guard,
+    Tick.run(armed()).pipe(
+      marks ? (effect) => effect : Effect.updateService(Tracker.Tracker, unmarked),
+      Effect.provide(world.layer),
+      Effect.ignore
+    )
+  )
 
 const invariants = (world: World.World, maxNotifications: number) => {
   const violations: Array<string> = []
@@ -149,7 +160,7 @@ const claimRace = (shared: boolean) => (schedule: ReadonlyArray<Pass>) =>
   })
 
 /** A run that pushed and is green; passes A and B are two watches finishing it at once. */
-const terminalRace = (shared: boolean, maxNotifications: number) => (schedule: ReadonlyArray<Pass>) =>
+const terminalRace = (shared: boolean, maxNotifications: number, marks = true) => (schedule: ReadonlyArray<Pass>) =>
   Effect.gen(function*() {
     const world = yield* World.make({
       issues: { [app]: [ready(1)] },
@@ -158,8 +169,8 @@ const terminalRace = (shared: boolean, maxNotifications: number) => (schedule: R
     yield* world.tick(armed())
     const one = IssueGuard.make()
     const taken = yield* interleave(world, schedule, {
-      A: tickWith(world, shared ? one : IssueGuard.make()),
-      B: tickWith(world, shared ? one : IssueGuard.make())
+      A: tickWith(world, shared ? one : IssueGuard.make(), marks),
+      B: tickWith(world, shared ? one : IssueGuard.make(), marks)
     })
     yield* world.settle(armed())
     const violations = invariants(world, maxNotifications)
@@ -191,22 +202,22 @@ describe("R3 interleavings, explored exhaustively", () => {
     }), 120_000)
 
   it.effect(
-    "the terminal steps: two processes never close twice, keep no lock, notify at most twice",
+    "the terminal steps: two processes never close twice, keep no lock, notify once (the record's mark)",
     () =>
       Effect.gen(function*() {
-        const result = yield* explore(terminalRace(false, 2))
+        const result = yield* explore(terminalRace(false, 1))
         console.info(`R3 explorer, terminal (two processes): ${result.runs} interleavings`)
         expect(result.exhausted).toBe(true)
         expect(result.violations).toEqual([])
       }),
-    120_000
+    600_000
   )
 
   it.effect(
-    "broken variant: two passes of one process without the guard — the explorer finds the double notification",
+    "broken variant: two processes over a tracker that cannot mark — the explorer finds the double notification",
     () =>
       Effect.gen(function*() {
-        const result = yield* explore(terminalRace(false, 1), { stopAtFirst: true })
+        const result = yield* explore(terminalRace(false, 1, false), { stopAtFirst: true })
         console.info(`R3 explorer, broken variant: found after ${result.runs} interleavings: ${result.violations[0]}`)
         expect(result.violations.some((v) => v.includes("2 done notifications"))).toBe(true)
       }),

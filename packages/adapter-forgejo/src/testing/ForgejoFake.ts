@@ -157,6 +157,21 @@ export const make = (seed: S.Seed, options: Options = {}): Effect.Effect<Forgejo
         const { items, headers } = page(issues, query, rel, true)
         return { status: 200, body: items.map((issue) => S.issueJson(root, state, issue)), headers }
       }
+      if (head === "issues" && second === "comments" && rest[3] === "reactions" && method === "POST") {
+        const entry = [...state.issues.values()].flatMap((issue) => issue.entries)
+          .find((candidate) => candidate.id === Number(third) && candidate.type === "comment")
+        if (entry === undefined) return notFound
+        if (!isObject(body) || typeof body.content !== "string") return invalid("[Content]: Required")
+        if (!S.allowedReactions.has(body.content)) {
+          return { status: 403, body: { message: `'${body.content}' is not an allowed reaction` } }
+        }
+        const reactions = entry.reactions ?? (entry.reactions = [])
+        const existing = reactions.find((r) => r.user === state.bot && r.content === body.content)
+        if (existing !== undefined) return { status: 200, body: S.reactionJson(existing) }
+        const reaction = { user: state.bot, content: body.content, createdAt: S.stamp(state, now) }
+        reactions.push(reaction)
+        return { status: 201, body: S.reactionJson(reaction) }
+      }
       if (head === "issues" && second === "comments" && third !== undefined && method === "PATCH") {
         const issue = [...state.issues.values()].find((candidate) =>
           candidate.entries.some((entry) => entry.id === Number(third))

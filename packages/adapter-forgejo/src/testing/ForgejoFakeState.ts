@@ -41,6 +41,8 @@ export interface Entry {
   readonly labelId?: number
   readonly oldTitle?: string
   readonly newTitle?: string
+  /** A comment's reactions (at most one per user and content, as Forgejo keeps them). */
+  reactions?: Array<{ readonly user: string; readonly content: string; readonly createdAt: number }>
 }
 
 export interface Issue {
@@ -335,6 +337,24 @@ export const issueJson = (root: string, state: State, issue: Issue) => {
     pin_order: 0
   }
 }
+
+/** Forgejo's default `allowed_reactions`; any other content is refused (403). */
+export const allowedReactions: ReadonlySet<string> = new Set([
+  "+1",
+  "-1",
+  "laugh",
+  "hooray",
+  "confused",
+  "heart",
+  "rocket",
+  "eyes"
+])
+
+export const reactionJson = (reaction: { user: string; content: string; createdAt: number }) => ({
+  user: userJson(reaction.user),
+  content: reaction.content,
+  created_at: iso(reaction.createdAt)
+})
 
 export const commentJson = (root: string, state: State, issue: Issue, entry: Entry) => ({
   id: entry.id,

@@ -74,6 +74,17 @@ const issueJson = (repo: RepoState, issue: IssueState, now: string) => ({
     : {})
 })
 
+/** The reactions GitHub accepts; any other `content` is a 422. */
+const reactionContents = new Set(["+1", "-1", "laugh", "confused", "heart", "hooray", "rocket", "eyes"])
+
+const reactionJson = (reaction: { id: number; user: string; content: string; createdAt: string }) => ({
+  id: reaction.id,
+  node_id: `REA_${reaction.id}`,
+  user: user(reaction.user),
+  content: reaction.content,
+  created_at: reaction.createdAt
+})
+
 const commentJson = (comment: CommentState) => ({
   id: comment.id,
   html_url: `https://github.com/${comment.repo}/issues/${comment.issue}#issuecomment-${comment.id}`,
@@ -208,6 +219,20 @@ const repoRoutes = (world: World, repo: RepoState, rest: ReadonlyArray<string>, 
     const issue = repo.issues.get(comment.issue)
     if (issue !== undefined) touch(issue, request.now)
     return { status: 200, body: commentJson(comment) }
+  }
+  if (section === "issues" && tail[0] === "comments" && tail[2] === "reactions" && method === "POST") {
+    const comment = world.comments.get(Number(tail[1]))
+    const content = bodyField(body, "content")
+    if (comment === undefined || lower(comment.repo) !== lower(repo.slug)) return notFound
+    if (typeof content !== "string" || !reactionContents.has(content)) {
+      return invalid("Reaction", "content", "invalid")
+    }
+    const reactions = comment.reactions ?? (comment.reactions = [])
+    const existing = reactions.find((r) => r.content === content && lower(r.user) === lower(request.actor))
+    if (existing !== undefined) return { status: 200, body: reactionJson(existing) }
+    const reaction = { id: world.nextId++, user: request.actor, content, createdAt: request.now }
+    reactions.push(reaction)
+    return { status: 201, body: reactionJson(reaction) }
   }
   if (section === "issues") return issueRoutes(world, repo, tail, request)
   if (section === "labels" && tail.length === 0 && method === "POST") {

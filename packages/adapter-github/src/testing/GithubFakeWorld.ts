@@ -121,6 +121,10 @@ export interface CommentState {
   body: string
   readonly createdAt: string
   updatedAt: string
+  /** Reactions on the comment, oldest first (at most one per user and content, as GitHub keeps them). */
+  reactions?: Array<
+    { readonly id: number; readonly user: string; readonly content: string; readonly createdAt: string }
+  >
 }
 
 export interface RepoState {

@@ -7,7 +7,7 @@
 import * as DateTime from "effect/DateTime"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
-import { Comment, hasLabel, Issue, IssueEdit, LabelEvent, type Repo, repoOwner } from "../Domain.js"
+import { Comment, CommentMark, hasLabel, Issue, IssueEdit, LabelEvent, type Repo, repoOwner } from "../Domain.js"
 import { type Service, TrackerError } from "../Tracker.js"
 
 export interface SeedIssue {
@@ -62,7 +62,7 @@ interface RepoData {
   issues: Map<number, IssueData>
 }
 
-export type WriteOp = "addLabel" | "removeLabel" | "postComment" | "editComment" | "closeIssue"
+export type WriteOp = "addLabel" | "removeLabel" | "postComment" | "editComment" | "markComment" | "closeIssue"
 
 export interface Write {
   readonly op: WriteOp
@@ -103,6 +103,7 @@ export const make = (seed: Seed): Effect.Effect<MemoryTracker> =>
     const writes: Array<Write> = []
     const reads: Record<string, number> = {}
     let nextCommentId = 1000
+    const marks = new Map<string, DateTime.Utc>()
     let lastStamp = 0
     const stamp = (clockMillis?: number): DateTime.Utc => {
       lastStamp = Math.max(clockMillis ?? lastStamp, lastStamp + 1)
@@ -321,6 +322,20 @@ export const make = (seed: Seed): Effect.Effect<MemoryTracker> =>
               return
             }
             return yield* Effect.fail(notFound("editComment", `comment ${commentId}`))
+          })
+        ),
+      markComment: (repo, commentId) =>
+        write(
+          { op: "markComment", repo, target: commentId, detail: "mark" },
+          Effect.gen(function*() {
+            const data = yield* repoData("markComment", repo)
+            const exists = [...data.issues.values()].some((issue) => issue.comments.some((c) => c.id === commentId))
+            if (!exists) return yield* Effect.fail(notFound("markComment", `comment ${commentId}`))
+            const at = marks.get(commentId)
+            if (at !== undefined) return new CommentMark({ created: false, at })
+            const made = yield* now
+            marks.set(commentId, made)
+            return new CommentMark({ created: true, at: made })
           })
         ),
       closeIssue: (repo, number) =>

@@ -237,6 +237,24 @@ export const run = (name: string, build: Build): void => {
         })
       ))
 
+    it.effect("markComment (when offered): the first call makes the mark, every later one finds it", () =>
+      withTracker((tracker, seed) =>
+        Effect.gen(function*() {
+          if (tracker.markComment === undefined) return
+          const posted = yield* tracker.postComment(seed.repo, 202, "record <!-- marker -->")
+          const first = yield* tracker.markComment(seed.repo, posted.id)
+          const again = yield* tracker.markComment(seed.repo, posted.id)
+          expect([first.created, again.created]).toEqual([true, false])
+          expect(again.at.epochMillis).toBe(first.at.epochMillis)
+          const other = yield* tracker.postComment(seed.repo, 202, "another")
+          expect((yield* tracker.markComment(seed.repo, other.id)).created).toBe(true)
+          expect((yield* tracker.listComments(seed.repo, 202)).map((c) => c.body)).toEqual([
+            "record <!-- marker -->",
+            "another"
+          ])
+        })
+      ))
+
     it.effect("closes an issue, and closing again is not an error", () =>
       withTracker((tracker, seed) =>
         Effect.gen(function*() {
