@@ -67,6 +67,8 @@ export interface Changes {
     schema: Schema.Schema<A, I>,
     read: Effect.Effect<A, GithubError.GithubError>
   ) => Effect.Effect<A, GithubError.GithubError>
+  /** Drops every probe, `updated_at` and memo of the repository recorded so far (someone said it changed). */
+  readonly forget: (repo: Domain.Repo) => Effect.Effect<void>
   /** Runs a write to the repository, dropping what the write may change. */
   readonly write: <A, E>(repo: Domain.Repo, effect: Effect.Effect<A, E>) => Effect.Effect<A, E>
   /** Runs a read of a listed issue's details; a 404 or 410 (deleted, transferred) drops what is known of the repository. */
@@ -250,6 +252,8 @@ export const make = (client: GithubClient.Service, options: Options = {}): Chang
         }
         return value
       }),
+
+    forget: (repo) => Effect.sync(() => drop(stateOf(repo))),
 
     write: (repo, effect) =>
       Effect.acquireUseRelease(

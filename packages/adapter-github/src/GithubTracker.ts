@@ -331,6 +331,8 @@ export const make = (options: Options = {}): Effect.Effect<Tracker.Service, neve
             .pipe(Effect.mapError(toError))
         ),
 
+      forget: changes.forget,
+
       // A reaction is GitHub's test-and-set: 201 when this request made it, 200 with the bot's existing one.
       // Repeating it changes nothing, so it is retried like a read. It does not change the lists.
       markComment: (repo, commentId) =>

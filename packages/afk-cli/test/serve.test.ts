@@ -185,6 +185,25 @@ describe("afk-cli serve: passes", () => {
       expect(yield* daemon.stop()).toBe(0)
     }))
 
+  it.scopedLive("a delivery seconds after the last pass is not answered from the tracker's memos", () =>
+    Effect.gen(function*() {
+      const repos = ["acme/app-1", "acme/app-2"]
+      const world = yield* World.make({ seeds: repos.map((repo) => ({ ...unlabelled, repo })) })
+      const daemon = yield* Daemon.start({
+        ...world.env,
+        AFK_WEBHOOK_SECRET: Daemon.secret,
+        AFK_RECONCILE_SECONDS: "3600"
+      })
+      yield* Daemon.until(() => daemon.stderr().includes("(tick)"), 30_000, "the first tick")
+      for (const [i, repo] of repos.entries()) {
+        world.github.fake.actAs("maintainer").addLabel(repo, 1, "ready-for-agent")
+        const body = JSON.stringify({ action: "labeled", issue: { number: 1 }, repository: { full_name: repo } })
+        expect((yield* Daemon.deliver(daemon.url, { event: "issues", id: `m-${i}`, body })).status).toBe(202)
+        yield* Daemon.until(() => world.t3.threads().length === i + 1, 8_000, `${repo}#1's dispatch`)
+      }
+      expect(yield* daemon.stop()).toBe(0)
+    }))
+
   it.scopedLive("SIGTERM mid-pass: the listener stops, the claim in progress finishes its writes, exit 0", () =>
     Effect.gen(function*() {
       const world = yield* World.make({ latency: 150 })

@@ -64,6 +64,11 @@ export interface Service {
    * once. Without it, such passes may each send it. Safe to retry.
    */
   readonly markComment?: (repo: Repo, commentId: string) => Effect.Effect<CommentMark, TrackerError>
+  /**
+   * Optional: drops whatever the adapter remembers of `repo` (list memos, change probes), because something
+   * outside said it changed (a webhook delivery); the next read asks the forge. Never fails.
+   */
+  readonly forget?: (repo: Repo) => Effect.Effect<void>
   /** Closes the issue as completed; a no-op if already closed. */
   readonly closeIssue: (repo: Repo, number: number) => Effect.Effect<void, TrackerError>
   /** Whether `login` may trigger runs in `repo`: owner, member or collaborator with write access. Fails closed. */

@@ -10,7 +10,7 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Metric from "effect/Metric"
 import * as http from "node:http"
-import { Config, Pass, Tick, Tracker, Watch } from "../Core.js"
+import { Config, Domain, Pass, Tick, Tracker, Watch } from "../Core.js"
 import * as Outcome from "../Outcome.js"
 import * as Ports from "../Ports.js"
 import type { Wiring } from "../Wiring.js"
@@ -65,9 +65,11 @@ const armed = (config: Config.AfkConfig, wiring: Wiring) =>
         ? Effect.map(Tick.run(config), (tick) => ({ reports: [tick.watch, tick.poll], failed: tick.failed }))
         : Effect.map(Watch.run(config), (report) => ({ reports: [report], failed: Pass.failed(report) })))
         .pipe(Effect.provide(ports))
+    const tracker = Context.get(ports, Tracker.Tracker)
     return yield* Reconcile.start({
       intervalSeconds: config.serve.reconcileSeconds,
       pass,
+      forget: (repo) => tracker.forget === undefined ? Effect.void : tracker.forget(Domain.repo(repo)),
       grace: `${stopGraceSeconds} seconds`,
       report: (kind, result) => Effect.logInfo(summary(kind, result))
     })

@@ -31,8 +31,8 @@ export interface Result {
 }
 
 export interface Loop {
-  /** Asks for a pass soon; never waits. */
-  readonly hint: (hint: Hint) => Effect.Effect<void>
+  /** Asks for a pass soon, after forgetting what is remembered of `repo` (the delivery's); never waits. */
+  readonly hint: (hint: Hint, repo?: string) => Effect.Effect<void>
   readonly readiness: Effect.Effect<Readiness>
 }
 
@@ -42,6 +42,11 @@ export interface Options {
   readonly pass: (kind: Hint) => Effect.Effect<Result>
   /** How long shutdown waits for the pass in progress before stopping it. */
   readonly grace: Duration.DurationInput
+  /**
+   * Drops what the tracker remembers of a repository a delivery named, so the pass it asks for reads the
+   * change (the tracker's memos would otherwise answer for a few seconds more).
+   */
+  readonly forget?: (repo: string) => Effect.Effect<void>
   /** Called after each pass with its result (the summary log line). */
   readonly report?: (kind: Hint, result: Result) => Effect.Effect<void>
 }
@@ -125,8 +130,9 @@ export const start = (options: Options): Effect.Effect<Loop, never, Scope.Scope>
     yield* Effect.forkScoped(worker)
 
     return {
-      hint: (hint) =>
-        Ref.update(pending, (current) => (current === "tick" || hint === "tick" ? "tick" : "watch")).pipe(
+      hint: (hint, repo) =>
+        (repo === undefined || options.forget === undefined ? Effect.void : options.forget(repo)).pipe(
+          Effect.zipRight(Ref.update(pending, (current) => (current === "tick" || hint === "tick" ? "tick" : "watch"))),
           Effect.zipRight(Queue.offer(wake, undefined)),
           Effect.asVoid
         ),

@@ -106,7 +106,7 @@ const webhook = (options: Options, forge: Webhook.Forge, request: HttpServerRequ
       yield* Effect.logDebug(`${subject}: ignored (${meaning.reason})`)
       return yield* answer(forge, 202, "ignored", meaning.reason)
     }
-    yield* options.loop.hint(meaning.hint)
+    yield* options.loop.hint(meaning.hint, meaning.repo)
     yield* Effect.logInfo(`${subject}: a ${meaning.hint === "tick" ? "tick" : "watch pass"} is due`)
     return yield* answer(forge, 202, "accepted")
   })
