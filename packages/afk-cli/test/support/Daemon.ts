@@ -6,7 +6,13 @@ import * as Effect from "effect/Effect"
 import type * as Scope from "effect/Scope"
 import { spawn } from "node:child_process"
 import { createHmac } from "node:crypto"
-import * as Cli from "./Cli.js"
+import { mkdtempSync, rmSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { fileURLToPath } from "node:url"
+
+/** The built CLI (this module does not import the test runner, so the benchmarks can use it too). */
+const bin = fileURLToPath(new URL("../../bin/afk-cli.js", import.meta.url))
 
 /** The webhook secret the tests configure (contains `SECRET`, so the leak searches find it). */
 export const secret = "whsec_SECRETwebhook0123456789"
@@ -14,6 +20,8 @@ export const secret = "whsec_SECRETwebhook0123456789"
 export interface Daemon {
   /** `http://127.0.0.1:<port>`. */
   readonly url: string
+  /** The daemon's process id (the benchmarks read its CPU time and memory from `/proc`). */
+  readonly pid: number
   readonly stdout: () => string
   readonly stderr: () => string
   /** Sends `signal` and waits for the exit code. */
@@ -26,10 +34,13 @@ export const start = (
   options: { readonly cwd?: string; readonly args?: ReadonlyArray<string> } = {}
 ): Effect.Effect<Daemon, never, Scope.Scope> =>
   Effect.gen(function*() {
-    const home = Cli.scratch()
+    const home = yield* Effect.acquireRelease(
+      Effect.sync(() => mkdtempSync(join(tmpdir(), "afk-serve-test-"))),
+      (dir) => Effect.sync(() => rmSync(dir, { recursive: true, force: true }))
+    )
     const child = yield* Effect.acquireRelease(
       Effect.sync(() =>
-        spawn(process.execPath, [Cli.bin, "serve", ...(options.args ?? [])], {
+        spawn(process.execPath, [bin, "serve", ...(options.args ?? [])], {
           cwd: options.cwd ?? home,
           env: { PATH: process.env.PATH ?? "", HOME: home, NO_COLOR: "1", AFK_SERVE_PORT: "0", ...env },
           stdio: ["ignore", "pipe", "pipe"]
@@ -53,6 +64,7 @@ export const start = (
     }).pipe(Effect.timeout("30 seconds"), Effect.orDie)
     return {
       url,
+      pid: child.pid ?? 0,
       stdout: () => stdout,
       stderr: () => stderr,
       stop: (signal = "SIGTERM") =>

@@ -90,18 +90,25 @@ export const make = (
     readonly t3Scopes?: ReadonlyArray<string>
     /** The repository as seeded instead of `seed`. */
     readonly seed?: GithubFake.Seed
+    /** Several repositories instead of one (all allowlisted); overrides `seed`. */
+    readonly seeds?: ReadonlyArray<GithubFake.Seed>
     /** Milliseconds each GitHub answer takes. */
     readonly latency?: number
   } = {}
 ): Effect.Effect<World, never, Scope.Scope> =>
   Effect.gen(function*() {
-    const github = yield* Loopback.github([options.seed ?? seed], {
+    const seeds = options.seeds ?? [options.seed ?? seed]
+    const github = yield* Loopback.github(seeds, {
       tokens: options.githubTokens ?? [secrets.github],
       headers: { "x-oauth-scopes": "repo, workflow" },
       ...(options.latency === undefined ? {} : { latency: options.latency })
     })
     const t3 = yield* t3Fake(options.t3Token ?? secrets.t3, options.t3Scopes)
-    return { github, t3, env: armedEnv(github.url, t3.url) }
+    return {
+      github,
+      t3,
+      env: { ...armedEnv(github.url, t3.url), AFK_ALLOWLIST: seeds.map((s) => s.repo).join(",") }
+    }
   })
 
 /** The commit the T3 fake's agent says it pushed. */
