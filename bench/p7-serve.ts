@@ -12,6 +12,9 @@
  *   and tracker requests, per reconcile and extrapolated to an hour at the default 120 s interval. Floor:
  *   P1's, one conditional list per allowlisted repository per reconcile.
  *
+ * - Soak, compressed: a reconcile every second for 150 s with a new issue labelled every 5 s; the daemon's
+ *   RSS after the fifth pass and at the end (bench/p8-soak.ts runs a whole simulated day, in process).
+ *
  * Run: npx vite-node --config bench/vite.config.ts bench/p7-serve.ts   (after npm run build -w afk-cli)
  */
 import type { GithubFake } from "afk-adapter-github/testing"
@@ -27,6 +30,7 @@ const forgeLatency = 50
 /** The idle daemon's reconcile interval: past the GitHub adapter's 10 s probe reuse, as the default 120 s is. */
 const idleInterval = 15
 const idleTicks = 6
+const soakSeconds = 150
 
 /** `repos` repositories (acme/app-1 …), each with one open issue, #1, not labelled yet. */
 const seeds: ReadonlyArray<GithubFake.Seed> = Array.from({ length: repos }, (_, i) => ({
@@ -165,6 +169,33 @@ const idle = Effect.gen(function*() {
   }
 })
 
+/** The daemon over a compressed day: a reconcile every second, a new issue labelled every 5 s, for `soakSeconds`. */
+const soak = Effect.gen(function*() {
+  const world = yield* World.make({ seeds, latency: forgeLatency })
+  const daemon = yield* Daemon.start({
+    ...world.env,
+    AFK_WEBHOOK_SECRET: Daemon.secret,
+    AFK_RECONCILE_SECONDS: "1",
+    AFK_MAX_CONCURRENT_RUNS: String(repos + 1)
+  })
+  yield* Daemon.until(() => ticksIn(daemon) >= 5, 60_000, "five ticks")
+  const start = usage(daemon.pid)
+  const began = ticksIn(daemon)
+  for (let second = 0, next = 1; second < soakSeconds; second += 5) {
+    if (next <= repos) {
+      world.github.fake.actAs("maintainer").addLabel(`acme/app-${next}`, 1, "ready-for-agent")
+      yield* Daemon.deliver(daemon.url, { event: "issues", id: `soak-${next}`, body: labeled(next) })
+      next++
+    }
+    yield* Effect.sleep("5 seconds")
+  }
+  const end = usage(daemon.pid)
+  const passes = ticksIn(daemon) - began
+  const runs = world.t3.threads().length
+  yield* daemon.stop()
+  return { start, end, passes, runs }
+})
+
 const program = Effect.gen(function*() {
   const took = yield* latency
   const p50 = percentile(took, 50)
@@ -173,6 +204,7 @@ const program = Effect.gen(function*() {
   const tp = yield* throughput
   const rate = tp.accepted / tp.seconds
   const quiet = yield* idle
+  const soaked = yield* soak
   const perTick = quiet.requests / quiet.ticks
   const cpuPerTick = quiet.cpu / quiet.ticks
   const perHour = 3600 / 120
@@ -198,9 +230,22 @@ const program = Effect.gen(function*() {
       } CPU s, RSS ${quiet.rss.toFixed(1)} MB`,
       `  per reconcile: ${perTick.toFixed(2)} requests, ${(cpuPerTick * 1000).toFixed(0)} ms CPU; per hour at 120 s: ${
         (perTick * perHour).toFixed(0)
-      } requests, ${(cpuPerTick * perHour).toFixed(2)} CPU s`
+      } requests, ${(cpuPerTick * perHour).toFixed(2)} CPU s`,
+      "",
+      `Soak, compressed: a reconcile every second for ${soakSeconds} s (${soaked.passes} passes), a new issue labelled every 5 s (${soaked.runs} runs in flight at the end):`,
+      `  daemon RSS ${soaked.start.rss.toFixed(1)} MB after 5 passes, ${
+        soaked.end.rss.toFixed(1)
+      } MB at the end (peak ${soaked.end.hwm.toFixed(1)} MB)`
     ],
     figures: [
+      Report.ratio(
+        "S4",
+        `serve soak: daemon RSS after ${soaked.passes} passes vs after 5`,
+        soaked.end.rss,
+        "MB",
+        soaked.start.rss,
+        1.1
+      ),
       Report.atMost("S1", "serve: label-to-dispatch p99 (50 ms forge)", Math.round(p99), "ms", 2000),
       Report.reported("S1", "serve: label-to-dispatch p50", Math.round(p50), "ms"),
       Report.reported("S2", "serve: deliveries accepted per second while passes run", Math.round(rate), "/s"),
