@@ -12,8 +12,8 @@
  *   and tracker requests, per reconcile and extrapolated to an hour at the default 120 s interval. Floor:
  *   P1's, one conditional list per allowlisted repository per reconcile.
  *
- * - Soak, compressed: a reconcile every second for 150 s with a new issue labelled every 5 s; the daemon's
- *   RSS after the fifth pass and at the end (bench/p8-soak.ts runs a whole simulated day, in process).
+ * - Soak, compressed: a reconcile every second; 30 issues labelled one after another, each run closed with
+ *   proof on green CI; the daemon's RSS after the first ten runs and 120 s later (bench/p8-soak.ts runs a whole simulated day, in process).
  *
  * Run: npx vite-node --config bench/vite.config.ts bench/p7-serve.ts   (after npm run build -w afk-cli)
  */
@@ -30,7 +30,7 @@ const forgeLatency = 50
 /** The idle daemon's reconcile interval: past the GitHub adapter's 10 s probe reuse, as the default 120 s is. */
 const idleInterval = 15
 const idleTicks = 6
-const soakSeconds = 150
+const soakSeconds = 120
 
 /** `repos` repositories (acme/app-1 …), each with one open issue, #1, not labelled yet. */
 const seeds: ReadonlyArray<GithubFake.Seed> = Array.from({ length: repos }, (_, i) => ({
@@ -169,7 +169,11 @@ const idle = Effect.gen(function*() {
   }
 })
 
-/** The daemon over a compressed day: a reconcile every second, a new issue labelled every 5 s, for `soakSeconds`. */
+/**
+ * The daemon over a compressed day: a reconcile every second; issues labelled one after another, each run
+ * closed with proof once its CI (green from the start) is read, so the load is steady; RSS from after the
+ * first ten runs to the end.
+ */
 const soak = Effect.gen(function*() {
   const world = yield* World.make({ seeds, latency: forgeLatency })
   const daemon = yield* Daemon.start({
@@ -178,22 +182,31 @@ const soak = Effect.gen(function*() {
     AFK_RECONCILE_SECONDS: "1",
     AFK_MAX_CONCURRENT_RUNS: String(repos + 1)
   })
+  for (const seed of seeds) {
+    world.github.fake.setChecks(seed.repo, World.pushed, {
+      checkRuns: [{ name: "test", status: "completed", conclusion: "success" }]
+    })
+  }
+  let next = 1
+  const label = Effect.gen(function*() {
+    if (next > repos) return
+    world.github.fake.actAs("maintainer").addLabel(`acme/app-${next}`, 1, "ready-for-agent")
+    yield* Daemon.deliver(daemon.url, { event: "issues", id: `soak-${next}`, body: labeled(next) })
+    next++
+  })
   yield* Daemon.until(() => ticksIn(daemon) >= 5, 60_000, "five ticks")
+  for (let second = 0; second < 30; second += 3) yield* Effect.zipRight(label, Effect.sleep("3 seconds"))
   const start = usage(daemon.pid)
   const began = ticksIn(daemon)
-  for (let second = 0, next = 1; second < soakSeconds; second += 5) {
-    if (next <= repos) {
-      world.github.fake.actAs("maintainer").addLabel(`acme/app-${next}`, 1, "ready-for-agent")
-      yield* Daemon.deliver(daemon.url, { event: "issues", id: `soak-${next}`, body: labeled(next) })
-      next++
-    }
-    yield* Effect.sleep("5 seconds")
-  }
+  for (let second = 0; second < soakSeconds; second += 6) yield* Effect.zipRight(label, Effect.sleep("6 seconds"))
   const end = usage(daemon.pid)
   const passes = ticksIn(daemon) - began
   const runs = world.t3.threads().length
+  const closed = seeds.filter((seed) =>
+    world.github.fake.world.repos.get(seed.repo)?.issues.get(1)?.state === "closed"
+  ).length
   yield* daemon.stop()
-  return { start, end, passes, runs }
+  return { start, end, passes, runs, closed }
 })
 
 const program = Effect.gen(function*() {
@@ -240,7 +253,7 @@ const program = Effect.gen(function*() {
     figures: [
       Report.ratio(
         "S4",
-        `serve soak: daemon RSS after ${soaked.passes} passes vs after 5`,
+        `serve soak: daemon RSS after ${soaked.passes} more passes vs after the first 10 runs`,
         soaked.end.rss,
         "MB",
         soaked.start.rss,
