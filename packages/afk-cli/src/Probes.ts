@@ -269,14 +269,14 @@ export const t3 = (config: Config.AfkConfig, http: Layer.Layer<HttpClient.HttpCl
       ]
     }
     const { orchestrationProtocol, serverVersion } = probed.right
-    if (orchestrationProtocol !== T3.orchestrationProtocol) {
+    if (!T3.supportedProtocols.includes(orchestrationProtocol as 1 | 2)) {
       return [
         check(
           name,
           "fail",
           `T3 Code ${serverVersion} at ${config.t3.url} speaks orchestration protocol ${orchestrationProtocol}; ` +
-            `AFK speaks protocol ${T3.orchestrationProtocol} only (T3 Code up to 0.0.45)`,
-          "run a T3 Code that speaks protocol 1 for AFK (see docs/t3.md in the AFK repository)"
+            `AFK supports protocols ${T3.supportedProtocols.join(" and ")} (T3 Code up to 0.0.45, and 0.0.46 on)`,
+          "run a T3 Code that speaks protocol 1 or 2, or an AFK that speaks this one (see docs/t3.md in the AFK repository)"
         )
       ]
     }

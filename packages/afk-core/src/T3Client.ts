@@ -38,8 +38,8 @@ export interface T3Client {
   readonly snapshot: Effect.Effect<typeof T3Wire.ReadModel.Type, AgentRuntime.AgentRuntimeError>
   /** `GET /api/orchestration/shell`: every non-archived thread's session, latest turn and pending flags. */
   readonly shell: Effect.Effect<typeof T3Wire.ShellSnapshot.Type, AgentRuntime.AgentRuntimeError>
-  /** `GET /.well-known/t3/environment`: the server's descriptor (its environment id names web routes). */
-  readonly environment: Effect.Effect<T3Wire.EnvironmentDescriptor, AgentRuntime.AgentRuntimeError>
+  /** `GET /.well-known/t3/environment`: the server's protocol, version and environment id (it names web routes). */
+  readonly probe: Effect.Effect<ProbeResult, AgentRuntime.AgentRuntimeError>
   /** Dispatches one command: `true` once accepted, `false` on the ambiguous 500 (re-read state, §3.8). */
   readonly send: (command: T3Wire.Command) => Effect.Effect<boolean, AgentRuntime.AgentRuntimeError>
 }
@@ -205,7 +205,7 @@ export const make = (options: Options): Effect.Effect<T3Client, never, HttpClien
       )
     }
 
-    return { readThread, snapshot, shell, environment, send }
+    return { readThread, snapshot, shell, probe: Effect.map(environment, probeResult), send }
   })
 
 /** What `probe` learns from `GET /.well-known/t3/environment`. */
@@ -217,6 +217,15 @@ export interface ProbeResult {
   readonly label: string | undefined
   readonly capabilities: Readonly<Record<string, unknown>>
 }
+
+/** The descriptor read for negotiation: a missing `orchestrationProtocolVersion` is protocol 1 (§1.2). */
+const probeResult = (descriptor: T3Wire.EnvironmentDescriptor): ProbeResult => ({
+  serverVersion: descriptor.serverVersion,
+  orchestrationProtocol: descriptor.orchestrationProtocolVersion ?? 1,
+  environmentId: descriptor.environmentId,
+  label: descriptor.label,
+  capabilities: descriptor.capabilities
+})
 
 /** Checks that `url` is a reachable T3 Code server (no credential needed) and reads its version. */
 export const probe = (url: string): Effect.Effect<ProbeResult, AgentRuntime.AgentRuntimeError, HttpClient.HttpClient> =>
@@ -234,13 +243,7 @@ export const probe = (url: string): Effect.Effect<ProbeResult, AgentRuntime.Agen
       Effect.flatMap(Schema.decodeUnknown(T3Wire.EnvironmentDescriptor)),
       Effect.mapError(fromParseError(operation, response.request))
     )
-    return {
-      serverVersion: descriptor.serverVersion,
-      orchestrationProtocol: descriptor.orchestrationProtocolVersion ?? 1,
-      environmentId: descriptor.environmentId,
-      label: descriptor.label,
-      capabilities: descriptor.capabilities
-    }
+    return probeResult(descriptor)
   })
 
 /**
