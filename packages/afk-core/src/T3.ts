@@ -6,6 +6,7 @@
  * sent. Every id is minted from the run id, so a retried or crashed dispatch adopts what exists.
  */
 import type * as HttpClient from "@effect/platform/HttpClient"
+import * as Socket from "@effect/platform/Socket"
 import * as Config from "effect/Config"
 import type * as ConfigError from "effect/ConfigError"
 import * as Duration from "effect/Duration"
@@ -17,7 +18,9 @@ import * as AgentRuntime from "./AgentRuntime.js"
 import { TurnStatus } from "./Domain.js"
 import * as T3Backend from "./T3Backend.js"
 import * as T3BackendV1 from "./T3BackendV1.js"
+import * as T3BackendV2 from "./T3BackendV2.js"
 import * as T3Client from "./T3Client.js"
+import * as T3ClientV2 from "./T3ClientV2.js"
 import * as T3Options from "./T3Options.js"
 
 export type Options = T3Options.Options
@@ -39,22 +42,47 @@ const isDrift = (error: AgentRuntime.AgentRuntimeError) =>
 
 /**
  * Builds the T3 `AgentRuntime` service on the ambient `HttpClient`. Nothing is sent until a method runs; the
- * first one reads the server's descriptor (unless `options.protocol` pins it).
+ * first one reads the server's descriptor (unless `options.protocol` pins it). Protocol 2 sends its commands
+ * over a WebSocket made by the ambient `Socket.WebSocketConstructor` (`bin.ts` provides Node's); without one,
+ * a protocol-2 server is refused with an error that says so.
  */
 export const make = (options: Options): Effect.Effect<AgentRuntime.Service, never, HttpClient.HttpClient> =>
   Effect.gen(function*() {
     const webUrl = (options.webUrl ?? options.url).replace(/\/+$/, "")
     const client = yield* T3Client.make(options)
     const v1 = yield* T3BackendV1.make(options, client)
+    const webSocket = yield* Effect.serviceOption(Socket.WebSocketConstructor)
+    const v2 = yield* Option.match(webSocket, {
+      onNone: () => Effect.succeed(Option.none<T3Backend.T3Backend>()),
+      onSome: (constructor) =>
+        T3ClientV2.make(options).pipe(
+          Effect.flatMap((clientV2) => T3BackendV2.make(options, clientV2)),
+          Effect.provideService(Socket.WebSocketConstructor, constructor),
+          Effect.map(Option.some)
+        )
+    })
+    const noWebSocket = new AgentRuntime.AgentRuntimeError({
+      operation: "connect to /ws",
+      detail: "T3 Code speaks orchestration protocol 2, which sends commands over a WebSocket, and this AFK " +
+        "was built without a WebSocket constructor",
+      transient: false,
+      hint: "provide Socket.WebSocketConstructor (NodeSocket.layerWebSocketConstructor from @effect/platform-node)"
+    })
+    const speak = (protocol: T3Backend.Protocol) =>
+      protocol === 1
+        ? Effect.succeed(v1)
+        : Option.match(v2, { onNone: () => Effect.fail(noWebSocket), onSome: Effect.succeed })
     const [descriptor, forget] = yield* Effect.cachedInvalidateWithTTL(client.probe, negotiationTtl)
     const probed = Effect.tapError(descriptor, () => forget)
 
     const backendFor = (
       probe: T3Client.ProbeResult
     ): Effect.Effect<T3Backend.T3Backend, AgentRuntime.AgentRuntimeError> =>
-      probe.orchestrationProtocol === 1 ? Effect.succeed(v1) : Effect.fail(unsupportedProtocol(options.url, probe))
+      T3Backend.isSupported(probe.orchestrationProtocol)
+        ? speak(probe.orchestrationProtocol)
+        : Effect.fail(unsupportedProtocol(options.url, probe))
 
-    const backend = options.protocol === 1 ? Effect.succeed(v1) : Effect.flatMap(probed, backendFor)
+    const backend = options.protocol === undefined ? Effect.flatMap(probed, backendFor) : speak(options.protocol)
 
     /** Runs `use` on the negotiated backend; a drift signal makes the next call read the descriptor again. */
     const on = <A>(use: (backend: T3Backend.T3Backend) => Effect.Effect<A, AgentRuntime.AgentRuntimeError>) =>
