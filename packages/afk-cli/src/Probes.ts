@@ -8,6 +8,7 @@
  */
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import type * as Socket from "@effect/platform/Socket"
 import { ForgejoClient } from "afk-adapter-forgejo"
 import { GithubApp, GithubClient } from "afk-adapter-github"
 import * as Duration from "effect/Duration"
@@ -259,7 +260,12 @@ const tokenScopes = (config: Config.AfkConfig, http: Layer.Layer<HttpClient.Http
   })
 
 /** Whether the T3 Code server answers, its version and orchestration protocol, and whether the token is accepted. */
-export const t3 = (config: Config.AfkConfig, http: Layer.Layer<HttpClient.HttpClient>, armed: boolean) => {
+export const t3 = (
+  config: Config.AfkConfig,
+  http: Layer.Layer<HttpClient.HttpClient>,
+  webSocket: Layer.Layer<Socket.WebSocketConstructor>,
+  armed: boolean
+) => {
   const name = "t3"
   return Effect.gen(function*() {
     const probed = yield* Effect.either(Effect.provide(T3.probe(config.t3.url), http))
@@ -286,7 +292,7 @@ export const t3 = (config: Config.AfkConfig, http: Layer.Layer<HttpClient.HttpCl
     const probeThread = "00000000-0000-4000-8000-00000000d0c7"
     const status = yield* Effect.either(
       Effect.flatMap(AgentRuntime.AgentRuntime, (agent) => agent.status(probeThread)).pipe(
-        Effect.provide(chosen.right.pipe(Layer.provide(http)))
+        Effect.provide(chosen.right.pipe(Layer.provide(webSocket), Layer.provide(http)))
       )
     )
     if (Either.isLeft(status)) {
