@@ -34,10 +34,12 @@ const negotiationTtl = Duration.minutes(5)
 
 /**
  * A drift signal (§1.3): an answer that says the server may have changed protocol under the runtime — a 400
- * (a protocol-2 read without its header), a 404 or 426, or a body that is not the expected JSON.
+ * (a protocol-2 read without its header), a 404 or 426, a WebSocket that does not open (it cannot tell a 426
+ * from other refusals, §9.4), or a body that is not the expected JSON.
  */
 const isDrift = (error: AgentRuntime.AgentRuntimeError) =>
   error.status === 400 || error.status === 404 || error.status === 426 ||
+  error.operation === T3ClientV2.connectOperation ||
   error.detail.includes("does not match the expected shape")
 
 /**

@@ -240,6 +240,7 @@ export const make = (options: T3Options.Options, client: T3ClientV2.T3ClientV2):
         const now = yield* Clock.currentTimeMillis
         const run = currentRun(read.value)
         if (run?.status === "waiting" && !waitingSeen.has(run.id)) waitingSeen.set(run.id, now)
+        if (run !== undefined && T3StatusV2.terminal.includes(run.status)) waitingSeen.delete(run.id)
         return T3StatusV2.fromProjection(read.value, now, run === undefined ? undefined : waitingSeen.get(run.id))
       }).pipe(
         Effect.catchIf(

@@ -36,7 +36,10 @@ export interface T3ClientV2 {
   readonly createProject: (
     body: ReturnType<typeof T3WireV2.projectCreate>
   ) => Effect.Effect<"created" | "conflict", AgentRuntime.AgentRuntimeError>
-  /** One command over a fresh ticket and connection; a refused token or scope, or a defect, is an error. */
+  /**
+   * One command over a fresh ticket and connection; a refused token or scope, a defect, or a WebSocket that
+   * did not open (nothing sent) is an error.
+   */
   readonly dispatch: (command: T3WireV2.Command) => Effect.Effect<Dispatched, AgentRuntime.AgentRuntimeError>
 }
 
@@ -52,6 +55,9 @@ const drift = (operation: string, detail: string) =>
     transient: true,
     hint: "the server may have changed protocol: AFK reads its descriptor again (`afk-cli doctor` shows it)"
   })
+
+/** The operation of a WebSocket that did not open: nothing was sent, and it is a drift signal (§1.3). */
+export const connectOperation = "connect to /ws"
 
 const isJson = (response: HttpClientResponse.HttpClientResponse) =>
   (response.headers["content-type"] ?? "").includes("json")
@@ -172,6 +178,14 @@ export const make = (
           openTimeout: options.openTimeout ?? 10_000,
           timeout: options.requestTimeout ?? "30 seconds"
         }).pipe(Effect.either, Effect.provide(context))
+        if (answer._tag === "Left" && answer.left.reason === "open") {
+          return yield* new AgentRuntime.AgentRuntimeError({
+            operation: connectOperation,
+            detail: `the WebSocket to T3 Code did not open, so ${command.type} was not sent: ${answer.left.detail}`,
+            transient: true,
+            hint: "the server may have changed protocol (a 426) or refused the ticket; AFK reads its descriptor again"
+          })
+        }
         if (answer._tag === "Left") return { _tag: "Lost", detail: answer.left.detail } as const
         const exit = answer.right
         if (exit._tag === "Success") return { _tag: "Accepted" } as const
