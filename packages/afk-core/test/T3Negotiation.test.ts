@@ -3,6 +3,7 @@
  * server's descriptor before it sends anything, speaks protocol 1 when the field is missing or 1, and refuses
  * any version it does not speak with a non-transient error naming both sides — having dispatched nothing.
  */
+import * as NodeSocket from "@effect/platform-node/NodeSocket"
 import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import { describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
@@ -49,6 +50,26 @@ describe("T3 protocol negotiation", () => {
         expect(fake.threads()).toHaveLength(1)
       }))
   }
+
+  it.scoped("protocol 2 without a WebSocket constructor is refused, saying what to provide; nothing is sent", () =>
+    Effect.gen(function*() {
+      const fake = yield* T3Fake.start()
+      const runtime = yield* runtimeSaying(fake, 2)
+      const error = yield* Effect.flip(runtime.dispatch(request))
+      expect(error.transient).toBe(false)
+      expect(error.message).toContain("NodeSocket.layerWebSocketConstructor")
+      expect(fake.requests().map((r) => r.path)).toEqual(["/.well-known/t3/environment"])
+    }))
+
+  it.scoped("protocol 2 is spoken: projects are read from /api/projects, nothing goes to protocol 1's dispatch", () =>
+    Effect.gen(function*() {
+      const fake = yield* T3Fake.start()
+      const runtime = yield* runtimeSaying(fake, 2).pipe(Effect.provide(NodeSocket.layerWebSocketConstructor))
+      yield* Effect.flip(runtime.dispatch(request))
+      const paths = fake.requests().map((r) => r.path)
+      expect(paths.slice(0, 2)).toEqual(["/.well-known/t3/environment", "/api/projects"])
+      expect(paths).not.toContain("/api/orchestration/dispatch")
+    }))
 
   it.scoped("protocol 3 is refused, naming the server's version and 1 and 2; nothing is dispatched", () =>
     Effect.gen(function*() {
