@@ -89,6 +89,25 @@ describe("doctor", () => {
       expect(t3.paths()).toEqual(["/.well-known/t3/environment"])
     }))
 
+  it.scopedLive("passes a T3 Code server that speaks orchestration protocol 2: reads with its header, nothing sent", () =>
+    Effect.gen(function*() {
+      const t3 = yield* Loopback.t3Protocol(2, World.secrets.t3)
+      const result = yield* Cli.run(["doctor", "--skip", "tracker,slack"], {
+        AFK_T3_URL: t3.url,
+        AFK_T3_TOKEN: World.secrets.t3
+      })
+      expect(result.stdout).toMatch(
+        /ok {4}t3: T3 Code 0\.0\.99-nightly\.20270101\.1 \(orchestration protocol 2\) at .*: the token is accepted/
+      )
+      expect(result.code).toBe(0)
+      expect(t3.paths()).toEqual([
+        "/.well-known/t3/environment",
+        "/.well-known/t3/environment",
+        "/api/orchestration/threads/00000000-0000-4000-8000-00000000d0c7/bounded",
+        "/api/auth/session"
+      ])
+    }))
+
   it.live("exits 2 for an unknown check name in --skip", () =>
     Effect.gen(function*() {
       const result = yield* Cli.run(["doctor", "--skip", "t3,nope"])

@@ -120,11 +120,12 @@ export interface T3Protocol {
 }
 
 /**
- * A T3 Code server whose descriptor says `orchestrationProtocolVersion: <version>`, as far as a client that
- * does not speak it sees it: an `/api/orchestration/*` request without the `x-t3-orchestration-protocol`
- * header naming that version is refused with 400, every other route is 404.
+ * A T3 Code server whose descriptor says `orchestrationProtocolVersion: <version>`, as far as doctor reads it:
+ * an `/api/orchestration/*` request without the `x-t3-orchestration-protocol` header naming that version is
+ * refused with 400; with it, a thread read is 404 `thread_not_found`; `/api/auth/session` lists the operator
+ * scopes for the bearer token `token`; every other route is 404.
  */
-export const t3Protocol = (version: number): Effect.Effect<T3Protocol, never, Scope.Scope> =>
+export const t3Protocol = (version: number, token = ""): Effect.Effect<T3Protocol, never, Scope.Scope> =>
   Effect.gen(function*() {
     const paths: Array<string> = []
     const url = yield* serve((request, _body, response) => {
@@ -149,6 +150,12 @@ export const t3Protocol = (version: number): Effect.Effect<T3Protocol, never, Sc
           _tag: "HttpApiDecodeError",
           message: `x-t3-orchestration-protocol: expected "${version}"`
         })
+      }
+      if (path.startsWith("/api/orchestration/threads/")) {
+        return answer(404, { _tag: "EnvironmentResourceNotFoundError", code: "not_found", reason: "thread_not_found" })
+      }
+      if (path === "/api/auth/session" && request.headers.authorization === `Bearer ${token}`) {
+        return answer(200, { authenticated: true, scopes: ["orchestration:read", "orchestration:operate"] })
       }
       answer(404, { _tag: "RouteNotFound" })
     })
