@@ -12,6 +12,7 @@ import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as AgentRuntime from "./AgentRuntime.js"
 import { TurnStatus } from "./Domain.js"
+import * as HttpKit from "./HttpKit.js"
 import * as Ids from "./Ids.js"
 import type * as T3Backend from "./T3Backend.js"
 import type * as T3ClientV2 from "./T3ClientV2.js"
@@ -34,10 +35,12 @@ const projectsTtl = Duration.seconds(30)
 export const make = (options: T3Options.Options, client: T3ClientV2.T3ClientV2): Effect.Effect<T3Backend.T3Backend> =>
   Effect.gen(function*() {
     const runtimeMode = options.runtimeMode ?? "full-access"
+    const reconnectBase = Duration.decode((options.retry ?? HttpKit.defaultRetry).base)
 
     /**
      * Sends the command built for `step`; when it is rejected or lost, reads back (§4.6): adopted means done,
-     * absent means send again — the same id, or `<step>#retry` once the server says the id was rejected.
+     * absent means send again — the same id, or `<step>#retry` once the server says the id was rejected; after
+     * a lost answer, on a new connection and after a backoff (the retry base, doubling).
      */
     const sendOrAdopt = (
       runId: string,
@@ -65,6 +68,7 @@ export const make = (options: T3Options.Options, client: T3ClientV2.T3ClientV2):
             })
           }
           if (sent._tag === "Rejected" && sent.previouslyRejected) id = commandId(runId, `${step}#retry`)
+          if (sent._tag === "Lost") yield* Effect.sleep(Duration.times(reconnectBase, 2 ** (attempt - 1)))
         }
         return yield* new AgentRuntime.AgentRuntimeError({
           operation: `dispatch ${build(id).type}`,

@@ -7,8 +7,10 @@
  */
 import { describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
+import * as Fiber from "effect/Fiber"
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
+import * as TestClock from "effect/TestClock"
 import type { DispatchRequest } from "../src/AgentRuntime.js"
 import { IssueRef, repo as parseRepo } from "../src/Domain.js"
 import * as Ids from "../src/Ids.js"
@@ -33,7 +35,7 @@ const server = (options: { readonly runStatus?: string } = {}) => {
   const receipts = new Map<string, "accepted" | "rejected">()
   const projects: Array<T3WireV2.Project> = []
   const sent: Array<T3WireV2.Command> = []
-  const faults = { dropNext: 0, refuseNext: 0 }
+  const faults = { dropNext: 0, refuseNext: 0, loseNext: 0 }
   const apply = (command: T3WireV2.Command): boolean => {
     const thread = threads.get(command.threadId)
     switch (command.type) {
@@ -96,6 +98,10 @@ const server = (options: { readonly runStatus?: string } = {}) => {
             message: `Command ${command.commandId} was previously rejected: x`,
             previouslyRejected: true
           }
+        }
+        if (faults.loseNext > 0) {
+          faults.loseNext--
+          return { _tag: "Lost", detail: "the WebSocket closed before the request was read" }
         }
         if (faults.refuseNext > 0) {
           faults.refuseNext--
@@ -162,6 +168,21 @@ describe("T3BackendV2", () => {
       yield* b.dispatch(request)
       yield* b.dispatch(request)
       expect(s.types()).toEqual(["thread.create", "message.dispatch"])
+      expect(s.threads.get(threadId)?.runs).toHaveLength(1)
+    }))
+
+  it.effect("a lost command that a read-back does not show is sent again with the same id, after a backoff", () =>
+    Effect.gen(function*() {
+      const s = server()
+      const b = yield* backend(s)
+      s.faults.loseNext = 1
+      const fiber = yield* Effect.fork(b.dispatch({ ...request, fresh: true }))
+      yield* TestClock.adjust("100 millis")
+      expect(s.types()).toEqual(["thread.create"])
+      yield* TestClock.adjust("1 second")
+      yield* Fiber.join(fiber)
+      const creates = s.sent.filter((c) => c.type === "thread.create").map((c) => c.commandId)
+      expect(creates).toEqual([Ids.derive(runId, "v2:create"), Ids.derive(runId, "v2:create")])
       expect(s.threads.get(threadId)?.runs).toHaveLength(1)
     }))
 
