@@ -64,7 +64,7 @@ export const make = (options: Options): Effect.Effect<AgentRuntime.Service, neve
         )
     })
     const noWebSocket = new AgentRuntime.AgentRuntimeError({
-      operation: "connect to /ws",
+      operation: "choose the orchestration protocol",
       detail: "T3 Code speaks orchestration protocol 2, which sends commands over a WebSocket, and this AFK " +
         "was built without a WebSocket constructor",
       transient: false,
