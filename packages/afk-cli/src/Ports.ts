@@ -5,6 +5,7 @@
  * the choice needs but does not have fails with a `ConfigError` naming its key.
  */
 import type * as HttpClient from "@effect/platform/HttpClient"
+import type * as Socket from "@effect/platform/Socket"
 import { ForgejoCi, ForgejoClient, ForgejoTracker } from "afk-adapter-forgejo"
 import { GithubAuth, GithubCi, GithubClient, GithubTracker } from "afk-adapter-github"
 import { SlackNotifier } from "afk-adapter-slack"
@@ -135,11 +136,12 @@ export const notifier = (
 /** All four ports over `http`, chosen when the layer is built (`Layer.unwrapEffect`). */
 export const layer = (
   config: Config.AfkConfig,
-  http: Layer.Layer<HttpClient.HttpClient>
+  http: Layer.Layer<HttpClient.HttpClient>,
+  webSocket: Layer.Layer<Socket.WebSocketConstructor>
 ): Layer.Layer<Ports, Config.ConfigError> =>
   Layer.unwrapEffect(
     Effect.map(Either.all([forge(config), agent(config), notifier(config)]), ([tracker, runtime, notify]) =>
-      Layer.mergeAll(tracker, runtime, notify).pipe(Layer.provide(http)))
+      Layer.mergeAll(tracker, runtime.pipe(Layer.provide(webSocket)), notify).pipe(Layer.provide(http)))
   )
 
 /** The same ports for `--dry-run`: reads go through, writes are recorded (`DryRun.Writes`) and not made. */

@@ -8,6 +8,7 @@
  */
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import type * as Socket from "@effect/platform/Socket"
 import { ForgejoClient } from "afk-adapter-forgejo"
 import { GithubApp, GithubClient } from "afk-adapter-github"
 import * as Duration from "effect/Duration"
@@ -259,7 +260,12 @@ const tokenScopes = (config: Config.AfkConfig, http: Layer.Layer<HttpClient.Http
   })
 
 /** Whether the T3 Code server answers, its version and orchestration protocol, and whether the token is accepted. */
-export const t3 = (config: Config.AfkConfig, http: Layer.Layer<HttpClient.HttpClient>, armed: boolean) => {
+export const t3 = (
+  config: Config.AfkConfig,
+  http: Layer.Layer<HttpClient.HttpClient>,
+  webSocket: Layer.Layer<Socket.WebSocketConstructor>,
+  armed: boolean
+) => {
   const name = "t3"
   return Effect.gen(function*() {
     const probed = yield* Effect.either(Effect.provide(T3.probe(config.t3.url), http))
@@ -269,14 +275,14 @@ export const t3 = (config: Config.AfkConfig, http: Layer.Layer<HttpClient.HttpCl
       ]
     }
     const { orchestrationProtocol, serverVersion } = probed.right
-    if (orchestrationProtocol !== T3.orchestrationProtocol) {
+    if (!T3.supportedProtocols.includes(orchestrationProtocol as 1 | 2)) {
       return [
         check(
           name,
           "fail",
           `T3 Code ${serverVersion} at ${config.t3.url} speaks orchestration protocol ${orchestrationProtocol}; ` +
-            `AFK speaks protocol ${T3.orchestrationProtocol} only (T3 Code up to 0.0.45)`,
-          "run a T3 Code that speaks protocol 1 for AFK (see docs/t3.md in the AFK repository)"
+            `AFK supports protocols ${T3.supportedProtocols.join(" and ")} (T3 Code up to 0.0.45, and 0.0.46 on)`,
+          "run a T3 Code that speaks protocol 1 or 2, or an AFK that speaks this one (see docs/t3.md in the AFK repository)"
         )
       ]
     }
@@ -286,7 +292,7 @@ export const t3 = (config: Config.AfkConfig, http: Layer.Layer<HttpClient.HttpCl
     const probeThread = "00000000-0000-4000-8000-00000000d0c7"
     const status = yield* Effect.either(
       Effect.flatMap(AgentRuntime.AgentRuntime, (agent) => agent.status(probeThread)).pipe(
-        Effect.provide(chosen.right.pipe(Layer.provide(http)))
+        Effect.provide(chosen.right.pipe(Layer.provide(webSocket), Layer.provide(http)))
       )
     )
     if (Either.isLeft(status)) {

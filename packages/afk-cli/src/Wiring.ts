@@ -1,15 +1,18 @@
 /**
  * What the commands are handed: the platform pieces a command may need, passed in so that nothing is built
  * (and nothing is sent) unless a command actually needs it, and so tests can hand in their own. `bin.ts` and
- * `api.ts` both use `fetchHttp`.
+ * `api.ts` both use `fetchHttp` and `nodeWebSocket`.
  */
 import type * as HttpClient from "@effect/platform/HttpClient"
+import type * as Socket from "@effect/platform/Socket"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 
 export interface Wiring {
   /** The HTTP client for the adapters and probes; only built when a command uses the network. */
   readonly http: Layer.Layer<HttpClient.HttpClient>
+  /** How WebSockets are opened: T3 Code's orchestration protocol 2 sends its commands over one. */
+  readonly webSocket: Layer.Layer<Socket.WebSocketConstructor>
   /** The environment variables configuration is read from (`process.env`). */
   readonly env: Record<string, string | undefined>
   /** Whether stdout and stderr are terminals, where help may be coloured; absent means neither is. */
@@ -24,5 +27,16 @@ export const fetchHttp: Layer.Layer<HttpClient.HttpClient> = Layer.unwrapEffect(
   Effect.map(
     Effect.promise(() => import("@effect/platform/FetchHttpClient")),
     (FetchHttpClient) => FetchHttpClient.layer
+  )
+)
+
+/**
+ * Node's WebSocket (the `ws` package on Node 20, the global `WebSocket` on Node 22 and later), loaded only
+ * when a command opens one: a T3 Code server that speaks orchestration protocol 2 takes commands over it.
+ */
+export const nodeWebSocket: Layer.Layer<Socket.WebSocketConstructor> = Layer.unwrapEffect(
+  Effect.map(
+    Effect.promise(() => import("@effect/platform-node/NodeSocket")),
+    (NodeSocket) => NodeSocket.layerWebSocketConstructor
   )
 )

@@ -1,6 +1,7 @@
 /**
  * The `afk-cli` executable: wiring only. Node's file system, path and terminal for the command line (the
- * terminal opened only if a prompt uses it); Node's own `fetch` as the HTTP client (`Wiring.fetchHttp`);
+ * terminal opened only if a prompt uses it); Node's own `fetch` as the HTTP client (`Wiring.fetchHttp`) and
+ * Node's WebSocket for T3 Code's protocol 2 (`Wiring.nodeWebSocket`);
  * `process.env` as the environment; whether stdout and stderr are terminals (colour); exit codes 0 / 1 / 2
  * from `Outcome.exitCode`.
  */
@@ -14,7 +15,7 @@ import * as Layer from "effect/Layer"
 import * as Scope from "effect/Scope"
 import * as Cli from "./Cli.js"
 import * as Outcome from "./Outcome.js"
-import { fetchHttp } from "./Wiring.js"
+import { fetchHttp, nodeWebSocket } from "./Wiring.js"
 
 /**
  * Node's terminal, made when first used: only `--wizard` and prompts read it, and opening stdin costs
@@ -40,7 +41,7 @@ const platform = Layer.mergeAll(NodeFileSystem.layer, NodePath.layer, terminal)
 
 const ttys = { stdout: process.stdout.isTTY === true, stderr: process.stderr.isTTY === true }
 
-Cli.run({ http: fetchHttp, env: process.env, terminal: ttys })(process.argv).pipe(
+Cli.run({ http: fetchHttp, webSocket: nodeWebSocket, env: process.env, terminal: ttys })(process.argv).pipe(
   Effect.provide(platform),
   NodeRuntime.runMain({
     disableErrorReporting: true,

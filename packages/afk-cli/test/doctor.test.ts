@@ -71,20 +71,41 @@ describe("doctor", () => {
       expect(result.all).not.toMatch(/(?<!AFK_WEBHOOK_)SECRET/)
     }))
 
-  it.scopedLive("exits 1 for a T3 Code server that speaks orchestration protocol 2, saying AFK speaks 1", () =>
+  it.scopedLive("exits 1 for a T3 Code server that speaks orchestration protocol 3, naming 1 and 2, no token hint", () =>
     Effect.gen(function*() {
-      const t3 = yield* Loopback.t3ProtocolTwo
+      const t3 = yield* Loopback.t3Protocol(3)
       const result = yield* Cli.run(["doctor", "--skip", "tracker,slack"], {
         AFK_T3_URL: t3.url,
         AFK_T3_TOKEN: World.secrets.t3
       })
       expect(result.code).toBe(1)
       expect(result.stdout).toMatch(
-        /FAIL {2}t3: T3 Code 0\.0\.46-nightly\.20261003\.2610 at http:\/\/127\.0\.0\.1:\d+ /
+        /FAIL {2}t3: T3 Code 0\.0\.99-nightly\.20270101\.1 at http:\/\/127\.0\.0\.1:\d+ /
       )
-      expect(result.stdout).toContain("speaks orchestration protocol 2; AFK speaks protocol 1 only")
+      expect(result.stdout).toContain("speaks orchestration protocol 3; AFK supports protocols 1 and 2")
+      const t3Lines = result.stdout.slice(result.stdout.indexOf("FAIL  t3:")).split("\n").slice(0, 2).join("\n")
+      expect(t3Lines).not.toMatch(/token/i)
       expect(result.stdout).toContain("docs/t3.md")
       expect(t3.paths()).toEqual(["/.well-known/t3/environment"])
+    }))
+
+  it.scopedLive("passes a T3 Code server that speaks orchestration protocol 2: reads with its header, nothing sent", () =>
+    Effect.gen(function*() {
+      const t3 = yield* Loopback.t3Protocol(2, World.secrets.t3)
+      const result = yield* Cli.run(["doctor", "--skip", "tracker,slack"], {
+        AFK_T3_URL: t3.url,
+        AFK_T3_TOKEN: World.secrets.t3
+      })
+      expect(result.stdout).toMatch(
+        /ok {4}t3: T3 Code 0\.0\.99-nightly\.20270101\.1 \(orchestration protocol 2\) at .*: the token is accepted/
+      )
+      expect(result.code).toBe(0)
+      expect(t3.paths()).toEqual([
+        "/.well-known/t3/environment",
+        "/.well-known/t3/environment",
+        "/api/orchestration/threads/00000000-0000-4000-8000-00000000d0c7/bounded",
+        "/api/auth/session"
+      ])
     }))
 
   it.live("exits 2 for an unknown check name in --skip", () =>

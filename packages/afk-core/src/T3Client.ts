@@ -38,8 +38,8 @@ export interface T3Client {
   readonly snapshot: Effect.Effect<typeof T3Wire.ReadModel.Type, AgentRuntime.AgentRuntimeError>
   /** `GET /api/orchestration/shell`: every non-archived thread's session, latest turn and pending flags. */
   readonly shell: Effect.Effect<typeof T3Wire.ShellSnapshot.Type, AgentRuntime.AgentRuntimeError>
-  /** `GET /.well-known/t3/environment`: the server's descriptor (its environment id names web routes). */
-  readonly environment: Effect.Effect<T3Wire.EnvironmentDescriptor, AgentRuntime.AgentRuntimeError>
+  /** `GET /.well-known/t3/environment`: the server's protocol, version and environment id (it names web routes). */
+  readonly probe: Effect.Effect<ProbeResult, AgentRuntime.AgentRuntimeError>
   /** Dispatches one command: `true` once accepted, `false` on the ambiguous 500 (re-read state, §3.8). */
   readonly send: (command: T3Wire.Command) => Effect.Effect<boolean, AgentRuntime.AgentRuntimeError>
 }
@@ -48,13 +48,14 @@ const vendor: HttpKit.Vendor = { name: "T3 Code", credential: "bearer token (`t3
 const reissue =
   "issue one on the server host with `t3 auth session issue --token-only` and configure it as the T3 token"
 
-const summarise = (command: T3Wire.Command): string =>
+const summarise = (command: { readonly type: string }): string =>
   JSON.stringify(command, (key, value) =>
     key === "text" && typeof value === "string" && value.length > 200
       ? `${value.slice(0, 200)}… (${value.length} chars)`
       : value)
 
-const errorBody = (body: string): T3Wire.ErrorBody =>
+/** A JSON error body, or none (a 400 from schema decoding has no body). */
+export const errorBody = (body: string): T3Wire.ErrorBody =>
   Option.getOrElse(Schema.decodeUnknownOption(Schema.parseJson(T3Wire.ErrorBody))(body), () => ({}))
 
 /** The port error, with the bearer token the request carried redacted from whatever the server echoed. */
@@ -64,7 +65,11 @@ const redacted = (
 ) => new AgentRuntime.AgentRuntimeError(HttpKit.redactFields(HttpKit.credentialOf(request))(fields))
 
 /** Maps an HTTP answer that is not a success into the port error; `sent` is the command, never the token. */
-const fromResponse = (operation: string, response: HttpClientResponse.HttpClientResponse, sent?: T3Wire.Command) =>
+export const fromResponse = (
+  operation: string,
+  response: HttpClientResponse.HttpClientResponse,
+  sent?: { readonly type: string }
+) =>
   Effect.gen(function*() {
     const fields = yield* HttpKit.fromResponse(vendor, operation, response)
     const body = errorBody(yield* Effect.orElseSucceed(response.text, () => ""))
@@ -97,20 +102,25 @@ const fromResponse = (operation: string, response: HttpClientResponse.HttpClient
     return fields
   }).pipe(Effect.map((fields) => redacted(response.request, fields)))
 
-const fromClientError = (operation: string) => (error: HttpClientError.HttpClientError) =>
+/** A transport failure as the port error (transient). */
+export const fromClientError = (operation: string) => (error: HttpClientError.HttpClientError) =>
   new AgentRuntime.AgentRuntimeError(HttpKit.fromClientError(vendor, operation, error))
 
-const fromParseError = (operation: string, request: HttpClientRequest.HttpClientRequest) => (error: unknown) =>
+/** A body of the wrong shape as the port error: transient, and a drift signal for negotiation. */
+export const fromParseError = (operation: string, request: HttpClientRequest.HttpClientRequest) => (error: unknown) =>
   redacted(request, {
     operation,
     detail: "T3 Code answered with a body that does not match the expected shape",
     transient: true,
-    hint: "run `afk-cli doctor` to check the server's version and protocol (AFK speaks protocol 1)",
+    hint: "run `afk-cli doctor` to check the server's version and protocol",
     cause: error
   })
 
-/** Builds the client on the ambient `HttpClient`; nothing is sent until a call runs. */
-export const make = (options: Options): Effect.Effect<T3Client, never, HttpClient.HttpClient> =>
+/**
+ * The HTTP pipeline every T3 call goes through: the origin, JSON, the bearer token read per request, the
+ * per-attempt timeout and at most 8 requests at once; `reads` retries transient failures.
+ */
+export const pipeline = (options: Options) =>
   Effect.gen(function*() {
     const origin = options.url.replace(/\/+$/, "")
     const retry = options.retry ?? HttpKit.defaultRetry
@@ -123,7 +133,13 @@ export const make = (options: Options): Effect.Effect<T3Client, never, HttpClien
       HttpKit.withTimeout(options.requestTimeout ?? "30 seconds")
     )
     const limited = yield* HttpKit.withConcurrency(8)(base)
-    const reads = limited.pipe(HttpKit.withRetries(retry))
+    return { limited, reads: limited.pipe(HttpKit.withRetries(retry)), retry }
+  })
+
+/** Builds the client on the ambient `HttpClient`; nothing is sent until a call runs. */
+export const make = (options: Options): Effect.Effect<T3Client, never, HttpClient.HttpClient> =>
+  Effect.gen(function*() {
+    const { limited, reads, retry } = yield* pipeline(options)
     const commands = limited.pipe(
       HttpClient.filterStatus((status) => status !== 500),
       HttpKit.withRetries(retry)
@@ -205,7 +221,7 @@ export const make = (options: Options): Effect.Effect<T3Client, never, HttpClien
       )
     }
 
-    return { readThread, snapshot, shell, environment, send }
+    return { readThread, snapshot, shell, probe: Effect.map(environment, probeResult), send }
   })
 
 /** What `probe` learns from `GET /.well-known/t3/environment`. */
@@ -217,6 +233,15 @@ export interface ProbeResult {
   readonly label: string | undefined
   readonly capabilities: Readonly<Record<string, unknown>>
 }
+
+/** The descriptor read for negotiation: a missing `orchestrationProtocolVersion` is protocol 1 (§1.2). */
+const probeResult = (descriptor: T3Wire.EnvironmentDescriptor): ProbeResult => ({
+  serverVersion: descriptor.serverVersion,
+  orchestrationProtocol: descriptor.orchestrationProtocolVersion ?? 1,
+  environmentId: descriptor.environmentId,
+  label: descriptor.label,
+  capabilities: descriptor.capabilities
+})
 
 /** Checks that `url` is a reachable T3 Code server (no credential needed) and reads its version. */
 export const probe = (url: string): Effect.Effect<ProbeResult, AgentRuntime.AgentRuntimeError, HttpClient.HttpClient> =>
@@ -234,13 +259,7 @@ export const probe = (url: string): Effect.Effect<ProbeResult, AgentRuntime.Agen
       Effect.flatMap(Schema.decodeUnknown(T3Wire.EnvironmentDescriptor)),
       Effect.mapError(fromParseError(operation, response.request))
     )
-    return {
-      serverVersion: descriptor.serverVersion,
-      orchestrationProtocol: descriptor.orchestrationProtocolVersion ?? 1,
-      environmentId: descriptor.environmentId,
-      label: descriptor.label,
-      capabilities: descriptor.capabilities
-    }
+    return probeResult(descriptor)
   })
 
 /**

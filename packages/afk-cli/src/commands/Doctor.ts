@@ -83,7 +83,7 @@ export const command = (wiring: Wiring) =>
               : probe()
           const checks = [
             ...(yield* run("tracker", () => probes.tracker(config, wiring.http, armed))),
-            ...(yield* run("t3", () => probes.t3(config, wiring.http, armed))),
+            ...(yield* run("t3", () => probes.t3(config, wiring.http, wiring.webSocket, armed))),
             ...(yield* run("slack", () => probes.slack(config, wiring.http)))
           ]
           const failed = checks.filter((c) => c.level === "fail").length

@@ -27,7 +27,7 @@ export const run = (
   wiring: Wiring,
   dryRun: boolean
 ): Effect.Effect<PassResult, Config.ConfigError> => {
-  const ports = Ports.layer(config, wiring.http)
+  const ports = Ports.layer(config, wiring.http, wiring.webSocket)
   if (!dryRun) return Effect.provide(program(name, config), ports)
   const recorded = Effect.gen(function*() {
     const result = yield* program(name, config)

@@ -9,4 +9,4 @@ import type { Wiring } from "../Wiring.js"
 
 /** Every run in flight across the allowlist, and what could not be read. */
 export const read = (config: Config.AfkConfig, wiring: Wiring): Effect.Effect<Status.Report, Config.ConfigError> =>
-  Status.run(config).pipe(Effect.provide(Ports.layer(config, wiring.http)))
+  Status.run(config).pipe(Effect.provide(Ports.layer(config, wiring.http, wiring.webSocket)))

@@ -59,7 +59,10 @@ const summary = (kind: string, result: Reconcile.Result) =>
 
 const armed = (config: Config.AfkConfig, wiring: Wiring) =>
   Effect.gen(function*() {
-    const ports = observed(config, yield* Layer.build(Ports.layer(config, Traffic.counted(config, wiring.http))))
+    const ports = observed(
+      config,
+      yield* Layer.build(Ports.layer(config, Traffic.counted(config, wiring.http), wiring.webSocket))
+    )
     const pass = (kind: Webhook.Hint): Effect.Effect<Reconcile.Result> =>
       (kind === "tick"
         ? Effect.map(Tick.run(config), (tick) => ({ reports: [tick.watch, tick.poll], failed: tick.failed }))

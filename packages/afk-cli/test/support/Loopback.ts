@@ -142,40 +142,51 @@ export const github = (
     }
   })
 
-export interface T3ProtocolTwo {
+export interface T3Protocol {
   readonly url: string
   /** The paths requested, in order. */
   readonly paths: () => ReadonlyArray<string>
 }
 
 /**
- * A T3 Code server that speaks orchestration protocol 2 (T3 0.0.46 onward), as far as a protocol-1 client
- * sees it: the descriptor says `orchestrationProtocolVersion: 2`, and an `/api/orchestration/*` request
- * without the `x-t3-orchestration-protocol: 2` header is refused with 400.
+ * A T3 Code server whose descriptor says `orchestrationProtocolVersion: <version>`, as far as doctor reads it:
+ * an `/api/orchestration/*` request without the `x-t3-orchestration-protocol` header naming that version is
+ * refused with 400; with it, a thread read is 404 `thread_not_found`; `/api/auth/session` lists the operator
+ * scopes for the bearer token `token`; every other route is 404.
  */
-export const t3ProtocolTwo: Effect.Effect<T3ProtocolTwo, never, Scope.Scope> = Effect.gen(function*() {
-  const paths: Array<string> = []
-  const url = yield* serve((request, _body, response) => {
-    const path = new URL(request.url ?? "/", "http://loopback").pathname
-    paths.push(path)
-    const answer = (status: number, body: object) => {
-      response.writeHead(status, { "content-type": "application/json" })
-      response.end(JSON.stringify(body))
-    }
-    if (path === "/.well-known/t3/environment") {
-      return answer(200, {
-        environmentId: "env-protocol-2",
-        label: "protocol 2",
-        platform: { os: "linux", arch: "x64" },
-        serverVersion: "0.0.46-nightly.20261003.2610",
-        orchestrationProtocolVersion: 2,
-        capabilities: { threadSettlement: true }
-      })
-    }
-    if (path.startsWith("/api/orchestration/") && request.headers["x-t3-orchestration-protocol"] !== "2") {
-      return answer(400, { _tag: "HttpApiDecodeError", message: "x-t3-orchestration-protocol: expected \"2\"" })
-    }
-    answer(404, { _tag: "RouteNotFound" })
+export const t3Protocol = (version: number, token = ""): Effect.Effect<T3Protocol, never, Scope.Scope> =>
+  Effect.gen(function*() {
+    const paths: Array<string> = []
+    const url = yield* serve((request, _body, response) => {
+      const path = new URL(request.url ?? "/", "http://loopback").pathname
+      paths.push(path)
+      const answer = (status: number, body: object) => {
+        response.writeHead(status, { "content-type": "application/json" })
+        response.end(JSON.stringify(body))
+      }
+      if (path === "/.well-known/t3/environment") {
+        return answer(200, {
+          environmentId: "env-protocol-2",
+          label: "protocol 2",
+          platform: { os: "linux", arch: "x64" },
+          serverVersion: "0.0.99-nightly.20270101.1",
+          orchestrationProtocolVersion: version,
+          capabilities: { threadSettlement: true }
+        })
+      }
+      if (path.startsWith("/api/orchestration/") && request.headers["x-t3-orchestration-protocol"] !== `${version}`) {
+        return answer(400, {
+          _tag: "HttpApiDecodeError",
+          message: `x-t3-orchestration-protocol: expected "${version}"`
+        })
+      }
+      if (path.startsWith("/api/orchestration/threads/")) {
+        return answer(404, { _tag: "EnvironmentResourceNotFoundError", code: "not_found", reason: "thread_not_found" })
+      }
+      if (path === "/api/auth/session" && request.headers.authorization === `Bearer ${token}`) {
+        return answer(200, { authenticated: true, scopes: ["orchestration:read", "orchestration:operate"] })
+      }
+      answer(404, { _tag: "RouteNotFound" })
+    })
+    return { url, paths: () => paths }
   })
-  return { url, paths: () => paths }
-})

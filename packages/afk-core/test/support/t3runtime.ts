@@ -1,6 +1,7 @@
 /**
  * The T3 runtime over a T3 fake on 127.0.0.1, as the T3 tests build it: the fake's own token, the model and
- * workspace root every test uses, and `overrides` (retries, settle times, the shell's batching).
+ * workspace root every test uses, protocol 1 pinned (the fake's descriptor says so; negotiation has its own
+ * tests), and `overrides` (retries, settle times, the shell's batching).
  */
 import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import * as Effect from "effect/Effect"
@@ -15,6 +16,7 @@ export const over = (fake: T3Fake.T3Fake, overrides: Partial<T3.Options> = {}) =
     token: Effect.sync(() => Redacted.make(fake.token())),
     model: "claude-sonnet-5",
     workspaceRoot: "/data/{owner}__{repo}",
+    protocol: 1,
     ...overrides
   }).pipe(Effect.provide(FetchHttpClient.layer))
 
