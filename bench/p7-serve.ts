@@ -13,7 +13,8 @@
  *   P1's, one conditional list per allowlisted repository per reconcile.
  *
  * - Soak, compressed: a reconcile every second; 30 issues labelled one after another, each run closed with
- *   proof on green CI; the daemon's RSS after the first ten runs and 120 s later (bench/p8-soak.ts runs a whole simulated day, in process).
+ *   proof on green CI; the daemon's RSS after the first ten runs and 120 s later (`p8-soak.ts` runs a whole
+ *   simulated day, in process).
  *
  * Run: npx vite-node --config bench/vite.config.ts bench/p7-serve.ts   (after npm run build -w afk-cli)
  */
@@ -245,8 +246,8 @@ const program = Effect.gen(function*() {
         (perTick * perHour).toFixed(0)
       } requests, ${(cpuPerTick * perHour).toFixed(2)} CPU s`,
       "",
-      `Soak, compressed: a reconcile every second for ${soakSeconds} s (${soaked.passes} passes), a new issue labelled every 5 s (${soaked.runs} runs in flight at the end):`,
-      `  daemon RSS ${soaked.start.rss.toFixed(1)} MB after 5 passes, ${
+      `Soak, compressed: a reconcile every second, ${soaked.runs} runs started (${soaked.closed} closed with proof); measured over the last ${soakSeconds} s (${soaked.passes} passes):`,
+      `  daemon RSS ${soaked.start.rss.toFixed(1)} MB after the first 10 runs, ${
         soaked.end.rss.toFixed(1)
       } MB at the end (peak ${soaked.end.hwm.toFixed(1)} MB)`
     ],
