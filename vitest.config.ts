@@ -3,6 +3,6 @@ import { defineConfig } from "vitest/config"
 export default defineConfig({
   test: {
     projects: ["packages/*", "test/reliability"],
-    reporters: process.env.CI ? ["default"] : ["default"]
+    reporters: ["default"]
   }
 })

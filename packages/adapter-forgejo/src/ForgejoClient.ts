@@ -104,12 +104,7 @@ export interface Service {
 export class ForgejoClient extends Context.Tag("afk-adapter-forgejo/ForgejoClient")<ForgejoClient, Service>() {}
 
 /** `/repos/{owner}/{name}/…`, each segment URL-encoded. */
-export const repoPath = (repo: string, ...segments: ReadonlyArray<string | number>): string =>
-  [
-    "/repos",
-    ...repo.split("/").map(encodeURIComponent),
-    ...segments.map((segment) => encodeURIComponent(String(segment)))
-  ].join("/")
+export const repoPath = HttpKit.repoPath
 
 const withQuery = (path: string, query: Query): string => {
   const entries = Object.entries(query).map(([key, value]) => [key, String(value)])
@@ -121,8 +116,6 @@ const totalCount = (response: HttpClientResponse.HttpClientResponse): Option.Opt
   const total = raw === undefined ? Number.NaN : Number(raw)
   return Number.isInteger(total) && total >= 0 ? Option.some(total) : Option.none()
 }
-
-const short = (text: string): string => (text.length > 300 ? `${text.slice(0, 300)}…` : text)
 
 const hintFor = (vendor: HttpKit.Vendor, call: Call, status: number): string | undefined => {
   if (status === 403 && call.scope !== undefined) {
@@ -194,7 +187,7 @@ export const make = (options: Options): Effect.Effect<Service, never, HttpClient
                   operation: call.operation,
                   status: response.status,
                   detail: `${product} answered HTTP ${response.status} with a body of an unexpected shape: ${
-                    short(shape)
+                    HttpKit.short(shape)
                   }`,
                   transient: true,
                   hint: `${product} sent a malformed answer; it will be retried on the next pass`,

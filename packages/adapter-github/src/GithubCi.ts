@@ -80,9 +80,8 @@ export const checkRunState = (status: string, conclusion: string | null | undefi
   return "pending"
 }
 
-/** A deployment's latest status: only `success` deploys; failure and error fail; anything else waits. */
-export const deploymentState = (state: string | undefined): Domain.CheckState =>
-  state === "success" ? "success" : state === "failure" || state === "error" ? "failure" : "pending"
+/** A deployment's latest status, read as a commit status: only `success` deploys; failure and error fail. */
+export const deploymentState = (state: string | undefined): Domain.CheckState => statusState(state ?? "pending")
 
 const toError = (error: GithubError.GithubError): Ci.CiError =>
   new Ci.CiError({

@@ -160,12 +160,7 @@ export interface Tagged<A> {
 export class GithubClient extends Context.Tag("afk-adapter-github/GithubClient")<GithubClient, Service>() {}
 
 /** `/repos/{owner}/{name}/…`, each segment URL-encoded. */
-export const repoPath = (repo: string, ...segments: ReadonlyArray<string | number>): string =>
-  [
-    "/repos",
-    ...repo.split("/").map(encodeURIComponent),
-    ...segments.map((segment) => encodeURIComponent(String(segment)))
-  ].join("/")
+export const repoPath = HttpKit.repoPath
 
 /** GitHub's GraphQL endpoint beside a REST base: `…/graphql`, or `https://HOST/api/graphql` for `https://HOST/api/v3`. */
 export const graphqlUrl = (baseUrl: string): string => {

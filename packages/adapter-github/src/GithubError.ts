@@ -53,8 +53,6 @@ export const vendor: HttpKit.Vendor = { name: "GitHub", credential: "token (or G
 const where = (request: HttpClientRequest.HttpClientRequest): string =>
   `${request.method} ${new URL(request.url).pathname}`
 
-const short = (text: string): string => (text.length > 300 ? `${text.slice(0, 300)}…` : text)
-
 /** An answer outside 2xx/304. */
 export const fromAnswer = (
   call: Call,
@@ -104,7 +102,7 @@ export const malformed = (
   const quoted = HttpKit.redact(known)(ParseResult.TreeFormatter.formatErrorSync(error).replace(/\s+/g, " "))
   const fields = HttpKit.redactFields(known)({
     operation: call.operation,
-    detail: `${where(request)}: GitHub answered with a malformed or unexpected body (${short(quoted)})`,
+    detail: `${where(request)}: GitHub answered with a malformed or unexpected body (${HttpKit.short(quoted)})`,
     transient: true,
     hint: "it will be retried on the next pass; if it persists, GitHub's answer changed shape",
     cause: error
@@ -136,7 +134,7 @@ export const fromGraphql = (
   return new GithubError(
     HttpKit.redactFields(known)({
       operation: call.operation,
-      detail: `${where(request)}: ${short(said)}`,
+      detail: `${where(request)}: ${HttpKit.short(said)}`,
       transient: rateLimited || errors.length === 0,
       ...(status === undefined ? {} : { status }),
       hint: rateLimited

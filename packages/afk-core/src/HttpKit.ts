@@ -300,10 +300,18 @@ export interface Quoting {
   readonly next?: string | undefined
 }
 
-const snippet = (text: string): string => {
-  const flat = text.replace(/\s+/g, " ").trim()
-  return flat.length > 300 ? `${flat.slice(0, 300)}…` : flat
-}
+/** `text` cut to 300 characters (with `…`), for an error that quotes what a server said. */
+export const short = (text: string): string => (text.length > 300 ? `${text.slice(0, 300)}…` : text)
+
+const snippet = (text: string): string => short(text.replace(/\s+/g, " ").trim())
+
+/** `/repos/{owner}/{name}/…`, each segment URL-encoded (GitHub's and Forgejo's repository routes). */
+export const repoPath = (repo: string, ...segments: ReadonlyArray<string | number>): string =>
+  [
+    "/repos",
+    ...repo.split("/").map(encodeURIComponent),
+    ...segments.map((segment) => encodeURIComponent(String(segment)))
+  ].join("/")
 
 /** The hint for an HTTP status, naming what to do. */
 export const hintFor = (vendor: Vendor, status: number): string | undefined => {

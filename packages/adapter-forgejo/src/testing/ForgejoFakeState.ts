@@ -7,16 +7,8 @@
  */
 import { TrackerSeed } from "afk-core/testing"
 
-/** The seed the adapter conformance suite hands over (structurally `TrackerConformance.Seed`). */
-export interface Seed {
-  readonly repo: string
-  /** The login the token belongs to. */
-  readonly bot: string
-  /** Logins with write access (the repo owner is trusted too). */
-  readonly trusted: ReadonlyArray<string>
-  readonly labels: ReadonlyArray<string>
-  readonly issues: ReadonlyArray<TrackerSeed.Issue>
-}
+/** The seed the adapter conformance suite hands over. */
+export type Seed = TrackerSeed.Repository
 
 /** A commit status as CI reports it (`state`: pending, success, error, failure, warning, skipped). */
 export interface StatusSeed {

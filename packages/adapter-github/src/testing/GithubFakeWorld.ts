@@ -10,16 +10,8 @@ export type SeedEvent = TrackerSeed.Event
 export type SeedComment = TrackerSeed.Comment
 export type SeedIssue = TrackerSeed.Issue
 
-/** One repository's starting state (the shape of afk-core's `TrackerConformance.Seed`). */
-export interface Seed {
-  readonly repo: string
-  /** The login requests are made as (`GET /user`). */
-  readonly bot: string
-  /** Logins with write access; the owner is trusted too. */
-  readonly trusted: ReadonlyArray<string>
-  readonly labels: ReadonlyArray<string>
-  readonly issues: ReadonlyArray<SeedIssue>
-}
+/** One repository's starting state; `bot` is the login requests are made as (`GET /user`). */
+export type Seed = TrackerSeed.Repository
 
 export interface CheckRunSeed {
   readonly name: string

@@ -16,15 +16,7 @@ import type * as TrackerSeed from "./TrackerSeed.js"
 
 export type SeedIssue = TrackerSeed.Issue
 
-export interface Seed {
-  readonly repo: Repo
-  /** The login the adapter authenticates as. */
-  readonly bot: string
-  /** Logins with write (or higher) access; the repo owner is trusted too. */
-  readonly trusted: ReadonlyArray<string>
-  readonly labels: ReadonlyArray<string>
-  readonly issues: ReadonlyArray<SeedIssue>
-}
+export type Seed = TrackerSeed.Repository<Repo>
 
 export type Build = (seed: Seed) => Effect.Effect<Service, never, Scope.Scope>
 

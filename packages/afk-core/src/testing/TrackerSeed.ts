@@ -49,3 +49,17 @@ export const edited = (issue: Issue): { readonly title: string; readonly body: s
     (text, edit) => ({ title: edit.title ?? text.title, body: edit.body ?? text.body }),
     { title: issue.title, body: issue.body }
   )
+
+/**
+ * One repository's starting state, as the conformance suite hands it to a tracker under test and every forge
+ * fake takes it; `R` is the repository name's type (`Domain.Repo` in afk-core).
+ */
+export interface Repository<R extends string = string> {
+  readonly repo: R
+  /** The login the adapter authenticates as (the bot). */
+  readonly bot: string
+  /** Logins with write (or higher) access; the repository's owner is trusted too. */
+  readonly trusted: ReadonlyArray<string>
+  readonly labels: ReadonlyArray<string>
+  readonly issues: ReadonlyArray<Issue>
+}
