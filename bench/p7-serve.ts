@@ -74,14 +74,21 @@ const percentile = (values: ReadonlyArray<number>, p: number) => {
 
 const ticksIn = (daemon: Daemon.Daemon) => (daemon.stderr().match(/\(tick\)/g) ?? []).length
 
-const latency = Effect.gen(function*() {
-  const world = yield* World.make({ seeds, latency: forgeLatency })
-  const daemon = yield* Daemon.start({
-    ...world.env,
-    AFK_WEBHOOK_SECRET: Daemon.secret,
-    AFK_RECONCILE_SECONDS: "3600",
-    AFK_MAX_CONCURRENT_RUNS: String(repos + 1)
+/** The world (every repository allowlisted, GitHub 50 ms late) and a daemon over it reconciling every `seconds`. */
+const armed = (seconds: number) =>
+  Effect.gen(function*() {
+    const world = yield* World.make({ seeds, latency: forgeLatency })
+    const daemon = yield* Daemon.start({
+      ...world.env,
+      AFK_WEBHOOK_SECRET: Daemon.secret,
+      AFK_RECONCILE_SECONDS: String(seconds),
+      AFK_MAX_CONCURRENT_RUNS: String(repos + 1)
+    })
+    return { world, daemon }
   })
+
+const latency = Effect.gen(function*() {
+  const { daemon, world } = yield* armed(3600)
   yield* Daemon.until(() => ticksIn(daemon) >= 1, 60_000, "the first tick")
   const took: Array<number> = []
   for (let number = 1; number <= repos; number++) {
@@ -100,12 +107,7 @@ const latency = Effect.gen(function*() {
 })
 
 const throughput = Effect.gen(function*() {
-  const world = yield* World.make({ seeds, latency: forgeLatency })
-  const daemon = yield* Daemon.start({
-    ...world.env,
-    AFK_WEBHOOK_SECRET: Daemon.secret,
-    AFK_RECONCILE_SECONDS: "3600"
-  })
+  const { daemon } = yield* armed(3600)
   yield* Daemon.until(() => ticksIn(daemon) >= 1, 60_000, "the first tick")
   const warm = Array.from({ length: 200 }, (_, i) => i)
   yield* Effect.forEach(
@@ -148,8 +150,7 @@ const throughput = Effect.gen(function*() {
 })
 
 const idle = Effect.gen(function*() {
-  const world = yield* World.make({ seeds, latency: forgeLatency })
-  const daemon = yield* Daemon.start({ ...world.env, AFK_RECONCILE_SECONDS: String(idleInterval) })
+  const { daemon, world } = yield* armed(idleInterval)
   yield* Daemon.until(() => ticksIn(daemon) >= 3, 120_000, "three ticks (the steady state)")
   const ticksBefore = ticksIn(daemon)
   const requestsBefore = world.github.fake.log.length
@@ -176,13 +177,7 @@ const idle = Effect.gen(function*() {
  * first ten runs to the end.
  */
 const soak = Effect.gen(function*() {
-  const world = yield* World.make({ seeds, latency: forgeLatency })
-  const daemon = yield* Daemon.start({
-    ...world.env,
-    AFK_WEBHOOK_SECRET: Daemon.secret,
-    AFK_RECONCILE_SECONDS: "1",
-    AFK_MAX_CONCURRENT_RUNS: String(repos + 1)
-  })
+  const { daemon, world } = yield* armed(1)
   for (const seed of seeds) {
     world.github.fake.setChecks(seed.repo, World.pushed, {
       checkRuns: [{ name: "test", status: "completed", conclusion: "success" }]
