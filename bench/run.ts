@@ -50,6 +50,7 @@ const steps: ReadonlyArray<Step> = [
   { id: "p2", title: "P2 dispatching tick", command: viteNode, args: [...viteConfig, "bench/p2-dispatch.ts"] },
   { id: "p3", title: "P3 tick wall time", command: viteNode, args: [...viteConfig, "bench/p3-tick.ts"] },
   { id: "p4", title: "P4 tick RSS (afk-cli)", command: viteNode, args: [...viteConfig, "bench/p4-rss.ts"] },
+  { id: "p9", title: "P2 per T3 Code protocol", command: viteNode, args: [...viteConfig, "bench/p9-t3-dispatch.ts"] },
   { id: "p7", title: "afk-cli serve", command: viteNode, args: [...viteConfig, "bench/p7-serve.ts"] },
   { id: "p8", title: "serve soak (a simulated day)", command: viteNode, args: [...viteConfig, "bench/p8-soak.ts"] },
   {
