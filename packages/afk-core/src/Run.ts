@@ -364,13 +364,22 @@ export const markStaleSeconds = 600
  * Whose turn it is to send a terminal notification: the mark on the run record (`Tracker.markComment`) is a
  * test-and-set at the forge, so of overlapping passes in any processes only the one that made it sends.
  * Another pass's mark older than `markStaleSeconds` with the record still unnotified means that pass stopped
- * before it sent (or recorded) it, so this pass sends it. A tracker without marks: always this pass's turn.
+ * before it sent (or recorded) it, so this pass sends it. A tracker without marks, or a forge that refuses the
+ * mark for good (a reaction its admin disallowed): always this pass's turn, as before marks.
  */
 const notifyingTurn = (issue: Issue, found: RunRecord.Found) =>
   Effect.gen(function*() {
     const tracker = yield* Tracker
     if (tracker.markComment === undefined) return "mine" as const
-    const mark = yield* tracker.markComment(issue.repo, found.comment.id)
+    const marked = yield* Effect.either(tracker.markComment(issue.repo, found.comment.id))
+    if (marked._tag === "Left") {
+      if (marked.left.transient) return yield* Effect.fail(marked.left)
+      yield* Effect.logWarning(
+        `${issue.ref}: the run record cannot be marked (${marked.left.message}); notifying without the mark`
+      )
+      return "mine" as const
+    }
+    const mark = marked.right
     if (mark.created) return "mine" as const
     const age = DateTime.distance(mark.at, yield* DateTime.now)
     return age >= markStaleSeconds * 1000 ? "mine" as const : "theirs" as const

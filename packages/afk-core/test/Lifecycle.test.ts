@@ -36,6 +36,20 @@ describe("lifecycle on the in-memory fakes", () => {
       expect(checklists(world, app, 1)).toHaveLength(1)
     }))
 
+  it.effect("a forge that refuses the record's mark (e.g. the reaction not allowed) still gets one notification", () =>
+    Effect.gen(function*() {
+      const world = yield* World.make({ issues: { [app]: [ready(1)] } })
+      world.tracker.hook = (op) =>
+        op === "markComment"
+          ? Effect.fail(new TrackerError({ operation: "markComment", detail: "not allowed", transient: false }))
+          : Effect.void
+      yield* world.settle(armed())
+      expect(world.tracker.issue(app, 1).state).toBe("closed")
+      expect(world.tracker.issue(app, 1).labels).not.toContain("agent-in-progress")
+      expect(world.notifier.sent.map((n) => n.kind)).toEqual(["done"])
+      expect(record(world, app, 1).notifiedAt).toBeDefined()
+    }))
+
   it.effect("red CI → fix-forward on the same thread → green → closed", () =>
     Effect.gen(function*() {
       const world = yield* World.make({ issues: { [app]: [ready(1)] }, ci: MemoryCi.scripts.redThenGreen(1) })
