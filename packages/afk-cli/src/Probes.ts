@@ -308,7 +308,23 @@ export const t3 = (
     if (status.right.state === "unknown") {
       return [check(name, "fail", `${reached}: ${status.right.detail ?? "no usable answer"}`, "check the server's log")]
     }
-    return [yield* tokenScopes(config, http, reached)]
+    const budgets = [
+      ...Option.toArray(Option.as(config.runMaxTokens, "AFK_RUN_MAX_TOKENS")),
+      ...Option.toArray(Option.as(config.dailyMaxTokens, "AFK_DAILY_MAX_TOKENS"))
+    ]
+    const unbound = orchestrationProtocol === 2 && budgets.length > 0
+      ? [
+        check(
+          name,
+          "warn",
+          `orchestration protocol 2 reports no token usage, so ${
+            budgets.join(" and ")
+          } cannot bind: runs are not counted`,
+          "limit spend at the provider, or run a T3 Code that speaks protocol 1 (see docs/t3.md in the AFK repository)"
+        )
+      ]
+      : []
+    return [yield* tokenScopes(config, http, reached), ...unbound]
   }).pipe((effect) => limited(name, effect))
 }
 

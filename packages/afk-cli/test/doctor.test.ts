@@ -108,6 +108,17 @@ describe("doctor", () => {
       ])
     }))
 
+  it.scopedLive("warns that token budgets cannot bind on orchestration protocol 2, which reports no usage", () =>
+    Effect.gen(function*() {
+      const t3 = yield* Loopback.t3Protocol(2, World.secrets.t3)
+      const env = { AFK_T3_URL: t3.url, AFK_T3_TOKEN: World.secrets.t3 }
+      const budgeted = yield* Cli.run(["doctor", "--skip", "tracker,slack"], { ...env, AFK_RUN_MAX_TOKENS: "40000" })
+      expect(budgeted.stdout).toMatch(/warn {2}t3: .*reports no token usage.*AFK_RUN_MAX_TOKENS/)
+      expect(budgeted.code).toBe(0)
+      const unbudgeted = yield* Cli.run(["doctor", "--skip", "tracker,slack"], env)
+      expect(unbudgeted.stdout).not.toContain("token usage")
+    }))
+
   it.live("exits 2 for an unknown check name in --skip", () =>
     Effect.gen(function*() {
       const result = yield* Cli.run(["doctor", "--skip", "t3,nope"])
