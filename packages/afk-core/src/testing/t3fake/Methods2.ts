@@ -113,11 +113,10 @@ export const make = ({ world, faults, descriptor, send, drop }: Options) => {
     let waiting = false
     let stopped = false
     const flush = () => {
-      if (waiting || stopped) return
-      const value = queue.shift()
-      if (value === undefined) return
-      waiting = true
-      send({ _tag: "Chunk", requestId: id, values: [value] })
+      while (!waiting && !stopped && queue.length > 0) {
+        waiting = true
+        send({ _tag: "Chunk", requestId: id, values: [queue.shift()] })
+      }
     }
     const missed = ref.afterSequence === undefined ? undefined : world.events(ref.afterSequence, ref.threadId)
     const asItem = (e: Event) => ({ kind: "event", sequence: e.sequence, event: e.event })

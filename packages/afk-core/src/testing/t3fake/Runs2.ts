@@ -311,14 +311,13 @@ export const make = (ctx: Context) => {
     promote,
     /** A server restart: in-flight runs end `outcome` (§5.4), pending requests expire, the queue is held. */
     restart: (state: ThreadState, outcome: "cancelled" | "failed") => {
-      for (const run of state.runs) {
-        if (run.status === "queued") {
-          run.queueHeld = true
-          ctx.emit(state, "run.updated", run, run.id)
-        } else if (active.has(run.status) && run.status !== "waiting") {
-          if (outcome === "failed") fail(state, run, "Provider turn failed.")
-          else finish(state, run, "cancelled")
-        }
+      for (const run of state.runs.filter((r) => r.status === "queued")) {
+        run.queueHeld = true
+        ctx.emit(state, "run.updated", run, run.id)
+      }
+      for (const run of state.runs.filter((r) => active.has(r.status) && r.status !== "waiting")) {
+        if (outcome === "failed") fail(state, run, "Provider turn failed.")
+        else finish(state, run, "cancelled")
       }
       for (const s of state.providerSessions) s.status = "stopped"
     }
