@@ -54,12 +54,16 @@ export interface T3FakeV2 {
   /** While on, every connection (HTTP or upgrade) is destroyed before an answer. */
   readonly setUnreachable: (unreachable: boolean) => void
   /**
-   * Without `commandType`: the next `n` HTTP requests answer `status` (default 503), unprocessed. With it: the
-   * next `n` dispatches of that command type fail `OrchestrationV2DispatchCommandError` "Failed to dispatch …",
-   * unprocessed and with no receipt (`status` is then unused).
+   * Without `commandType`: the next `n` HTTP requests answer `status` (default 503), unprocessed. With
+   * `project.create`: the next `n` `POST /api/projects/mutate` do. With another command type: the next `n`
+   * dispatches of it fail `OrchestrationV2DispatchCommandError` "Failed to dispatch …", unprocessed and with no
+   * receipt (`status` is then unused).
    */
   readonly failNext: (n: number, status?: number, commandType?: string) => void
-  /** The next dispatch of `commandType` (or `project.create` over `projects.mutate`) is applied, then the WebSocket closed before its `Exit`. */
+  /**
+   * The next dispatch of `commandType` is applied, then the WebSocket closed before its `Exit`; for
+   * `project.create`, the next mutation (HTTP or `projects.mutate`) is applied, then its connection closed.
+   */
   readonly dropResponseOnce: (commandType: string) => void
   /** Another client's `command` is applied just before the next dispatch of `commandType` (a race). */
   readonly raceNext: (commandType: string, command: unknown) => void

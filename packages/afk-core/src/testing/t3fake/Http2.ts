@@ -106,6 +106,7 @@ export const handler = ({ world, auth, faults, log, descriptor }: Options) => {
     const decoded = Commands.decode(Commands.ProjectMutation, body)
     if (decoded._tag === "Left") return json(res, 400)
     const outcome = world.mutateProject(decoded.right)
+    if (faults.dropOnce.delete(decoded.right.type)) return void req.socket.destroy()
     if (outcome._tag === "Ok") return json(res, 200, outcome.project)
     return outcome._tag === "Invalid"
       ? json(res, 400, invalidRequest("invalid_command"))
@@ -149,7 +150,8 @@ export const handler = ({ world, auth, faults, log, descriptor }: Options) => {
       log.push({ method, path: `${url.pathname}${url.search}`, headers: loggedHeaders(req), body })
       if (faults.unreachable) return void req.socket.destroy()
       const failure = faults.failNext[0]
-      if (failure !== undefined && failure.commandType === undefined) {
+      const type = typeof body === "object" && body !== null && "type" in body ? body.type : undefined
+      if (failure !== undefined && (failure.commandType === undefined || failure.commandType === type)) {
         faults.failNext.shift()
         return json(
           res,

@@ -8,6 +8,7 @@ import * as Commands from "./Commands2.js"
 import type { Project } from "./Model.js"
 import type { Run, ThreadState } from "./Model2.js"
 import { active, terminal } from "./Model2.js"
+import * as Projects from "./Projects2.js"
 import * as Runs from "./Runs2.js"
 import type { Behaviour } from "./Script.js"
 
@@ -15,11 +16,6 @@ import type { Behaviour } from "./Script.js"
 export type Outcome =
   | { readonly _tag: "Accepted"; readonly sequence: number }
   | { readonly _tag: "Rejected"; readonly message: string }
-
-/** The answer to one project mutation (§4.1): HTTP maps `Invalid` to 400 and `Failed` to 500. */
-export type ProjectOutcome =
-  | { readonly _tag: "Ok"; readonly project: Project }
-  | { readonly _tag: "Invalid" | "Failed"; readonly message: string }
 
 /** One event of the log, as `orchestration.subscribeThread` streams it (§5.5). */
 export interface Event {
@@ -35,7 +31,8 @@ export interface Event {
   }
 }
 
-type Receipt = { readonly aggregate: string; readonly sequence?: number; readonly rejected?: string }
+/** What a `commandId` was used for, and how it ended (§4.6). */
+export type Receipt = { readonly aggregate: string; readonly sequence?: number; readonly rejected?: string }
 
 /** The reason a command was refused, or `undefined` once it was applied. */
 type Decision = string | undefined
@@ -334,48 +331,14 @@ export const make = (options: {
     return { _tag: "Accepted", sequence }
   }
 
-  /** `project.create` over `POST /api/projects/mutate` or `projects.mutate` (§4.1). */
-  const mutateProject = (mutation: Commands.ProjectMutation): ProjectOutcome => {
-    const aggregate = `project:${mutation.projectId}`
-    const receipt = receipts.get(mutation.commandId)
-    const existing = projects.get(mutation.projectId)
-    if (receipt !== undefined) {
-      if (receipt.aggregate === aggregate && receipt.rejected === undefined && existing !== undefined) {
-        return { _tag: "Ok", project: existing }
-      }
-      return { _tag: "Failed", message: `Command ${mutation.commandId} was previously used or rejected.` }
-    }
-    const root = normalise(mutation.workspaceRoot)
-    if (!roots.has(root) && mutation.createWorkspaceRootIfMissing !== true) {
-      return { _tag: "Failed", message: `Workspace root ${root} does not exist.` }
-    }
-    const rival = [...projects.values()].find((p) =>
-      p.deletedAt === null && p.workspaceRoot === root && p.id !== mutation.projectId
-    )
-    if (rival !== undefined) {
-      return { _tag: "Invalid", message: `Project ${rival.id} already uses the workspace root ${root}.` }
-    }
-    if (existing !== undefined) {
-      receipts.set(mutation.commandId, { aggregate, rejected: "project exists" })
-      return { _tag: "Failed", message: `Project ${mutation.projectId} already exists.` }
-    }
-    roots.add(root)
-    const at = stamp()
-    const project: Project = {
-      id: mutation.projectId,
-      title: mutation.title,
-      workspaceRoot: root,
-      defaultModelSelection: mutation.defaultModelSelection ?? null,
-      scripts: mutation.scripts ?? [],
-      createdAt: at,
-      updatedAt: at,
-      deletedAt: null
-    }
-    projects.set(project.id, project)
-    sequence += 1
-    receipts.set(mutation.commandId, { aggregate, sequence })
-    return { _tag: "Ok", project }
-  }
+  const mutateProject = Projects.make({
+    projects,
+    roots,
+    receipts,
+    normalise,
+    stamp,
+    commit: () => ++sequence
+  })
 
   return {
     dispatch,
