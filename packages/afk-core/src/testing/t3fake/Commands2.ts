@@ -112,6 +112,35 @@ export const ProjectMutation = Schema.Struct({
 
 export type ProjectMutation = typeof ProjectMutation.Type
 
+/** `OrchestrationV2ThreadLaunchInput` of `orchestration.launchThread` (§4.4, U-V2C). */
+export const LaunchInput = Schema.Struct({
+  commandId: Id,
+  threadId: Schema.optional(Id),
+  projectId: Id,
+  title: Id,
+  modelSelection: ModelSelection,
+  runtimeMode: ThreadCreate.fields.runtimeMode,
+  interactionMode: ThreadCreate.fields.interactionMode,
+  workspaceStrategy: Schema.Union(
+    Schema.Struct({ type: Schema.Literal("root"), branch: Schema.optional(Id) }),
+    Schema.Struct({ type: Schema.Literal("existing_worktree"), worktreePath: Id, branch: Schema.optional(Id) }),
+    Schema.Struct({
+      type: Schema.Literal("worktree"),
+      baseRef: Id,
+      branch: Schema.optional(Id),
+      startFromOrigin: Schema.optional(Schema.Boolean)
+    })
+  ),
+  initialMessage: Schema.Struct({
+    messageId: Schema.optional(Id),
+    text: Schema.String,
+    attachments: MessageDispatch.fields.attachments
+  }),
+  creationSource: Creation.creationSource
+})
+
+export type LaunchInput = typeof LaunchInput.Type
+
 /** `{threadId}` of `orchestration.getThreadProjection` and `orchestration.subscribeThread`. */
 export const ThreadRef = Schema.Struct({
   threadId: Id,

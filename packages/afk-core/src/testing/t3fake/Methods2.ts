@@ -1,12 +1,13 @@
 /**
  * The RPC methods the protocol-2 T3 fake answers (`t3-protocol-v2.md` §3.6) with their scopes (§2.1):
- * `orchestration.dispatchCommand`, `projects.mutate`, `orchestration.getThreadProjection`,
+ * `orchestration.dispatchCommand`, `orchestration.launchThread`, `projects.mutate`, `orchestration.getThreadProjection`,
  * `orchestration.subscribeThread` (a stream: one `Chunk` per `Ack`, §3.4) and `server.getConfig`. A payload
  * that does not decode is a `Die` with the schema issue; refusals are typed `Fail`s (§6.2). The faults of the
  * fake (`failNext` for a command type, `dropResponseOnce`, `raceNext`) act here.
  */
 import * as Commands from "./Commands2.js"
 import type { Faults } from "./Http.js"
+import * as Launch from "./Launch2.js"
 import * as Projection from "./Projection2.js"
 import type { Event, World } from "./World2.js"
 
@@ -22,6 +23,8 @@ const resumeLimit = 128
 /** The methods and the scope each needs (§2.1). */
 export const methods: Readonly<Record<string, { readonly scope: string } | undefined>> = {
   "orchestration.dispatchCommand": { scope: "orchestration:operate" },
+  // UNCONFIRMED (§2.1): no upstream scope table for launchThread was read; the stricter reading is operate.
+  "orchestration.launchThread": { scope: "orchestration:operate" },
   "projects.mutate": { scope: "orchestration:operate" },
   "orchestration.getThreadProjection": { scope: "orchestration:read" },
   "orchestration.subscribeThread": { scope: "orchestration:read" },
@@ -150,6 +153,21 @@ export const make = ({ world, faults, descriptor, send, drop }: Options) => {
         return dispatchCommand(id, payload)
       case "projects.mutate":
         return mutateProject(id, payload)
+      case "orchestration.launchThread": {
+        const decoded = Commands.decode(Commands.LaunchInput, payload)
+        if (decoded._tag === "Left") return send(die(id, decoded.left))
+        const outcome = Launch.launch(world, decoded.right)
+        return send(
+          outcome._tag === "Launched"
+            ? success(id, outcome.value)
+            : fail(id, {
+              _tag: "OrchestrationV2ThreadLaunchError",
+              commandId: decoded.right.commandId,
+              projectId: decoded.right.projectId,
+              message: outcome.message
+            })
+        )
+      }
       case "server.getConfig": {
         const decoded = Commands.decode(Commands.Empty, payload)
         if (decoded._tag === "Left") return send(die(id, decoded.left))

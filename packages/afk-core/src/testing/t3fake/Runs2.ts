@@ -262,6 +262,7 @@ export const make = (ctx: Context) => {
       if (driver.interruptIn <= 0) completeInterrupt(state, run)
       return
     }
+    if (run.status === "preparing") return setStatus(state, run, "starting")
     const script = driver.script
     driver.polls += 1
     if (run.status === "starting") {

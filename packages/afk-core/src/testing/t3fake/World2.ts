@@ -140,11 +140,14 @@ export const make = (options: {
     return undefined
   }
 
-  const messageDispatch = (command: Extract<Commands.Command, { type: "message.dispatch" }>): Decision => {
+  const messageDispatch = (
+    command: Extract<Commands.Command, { type: "message.dispatch" }>,
+    deferStart: boolean
+  ): Decision => {
     const state = liveThread(command.threadId)
     if (state === undefined) return `Thread ${command.threadId} was not found.`
     const mode = command.dispatchMode.type
-    if (mode !== "start_immediately" && mode !== "queue_after_active") {
+    if (mode !== "start_immediately" && mode !== "queue_after_active" && !(deferStart && mode === "defer_start")) {
       return `The T3 fake does not model dispatchMode ${mode}; send start_immediately (t3-protocol-v2 §4.3).`
     }
     // UNCONFIRMED (§4.6 says there is no dedupe on messageId): the stricter reading refuses a second message
@@ -164,7 +167,7 @@ export const make = (options: {
       userMessageId: command.messageId,
       rootNodeId: null,
       activeAttemptId: null,
-      status: busy ? "queued" : "starting",
+      status: busy ? "queued" : deferStart ? "preparing" : "starting",
       ...(busy ? { queuePosition: queued + 1 } : {}),
       queueHeld: false,
       requestedAt: at,
@@ -288,12 +291,12 @@ export const make = (options: {
     }
   }
 
-  const decide = (command: Commands.Command): Decision => {
+  const decide = (command: Commands.Command, deferStart: boolean): Decision => {
     switch (command.type) {
       case "thread.create":
         return threadCreate(command)
       case "message.dispatch":
-        return messageDispatch(command)
+        return messageDispatch(command, deferStart)
       case "run.interrupt":
       case "queued-run.cancel":
         return runCommand(command)
@@ -302,8 +305,11 @@ export const make = (options: {
     }
   }
 
-  /** `orchestration.dispatchCommand` with a decoded command: receipts first (§4.6), then the rules. */
-  const dispatch = (command: Commands.Command): Outcome => {
+  /**
+   * `orchestration.dispatchCommand` with a decoded command: receipts first (§4.6), then the rules.
+   * `deferStart` lets `message.dispatch` use `defer_start`, as `launchThread` does on the server (§4.4).
+   */
+  const dispatch = (command: Commands.Command, options: { readonly deferStart?: boolean } = {}): Outcome => {
     const aggregate = `thread:${command.threadId}`
     const receipt = receipts.get(command.commandId)
     if (receipt !== undefined) {
@@ -322,7 +328,8 @@ export const make = (options: {
       return { _tag: "Accepted", sequence: receipt.sequence ?? 0 }
     }
     const before = sequence
-    const refused = decide(command) ?? (sequence === before ? "The command produced no events." : undefined)
+    const refused = decide(command, options.deferStart === true) ??
+      (sequence === before ? "The command produced no events." : undefined)
     if (refused !== undefined) {
       receipts.set(command.commandId, { aggregate, rejected: refused })
       return { _tag: "Rejected", message: refused }
@@ -342,6 +349,8 @@ export const make = (options: {
 
   return {
     dispatch,
+    /** Whether `commandId` has a receipt, accepted or rejected. */
+    hasReceipt: (commandId: string): boolean => receipts.has(commandId),
     mutateProject,
     /** Moves the thread's active run one step, as a poll does. */
     advance: (threadId: string): void => {
