@@ -229,6 +229,26 @@ describe("T3FakeV2: RPC frames (§3)", () => {
       expect((yield* connection.next())._tag).toBe("Defect")
     }))
 
+  it.scoped("§3.2 a request id that is neither string nor number is a connection-level Defect", () =>
+    Effect.gen(function*() {
+      const fake = yield* seeded()
+      const connection = yield* connect(fake)
+      connection.send({ _tag: "Request", id: { n: 1 }, tag: "server.getConfig", payload: {}, headers: [] })
+      expect(yield* connection.next()).toEqual({ _tag: "Defect", defect: "Invalid request id" })
+    }))
+
+  it.scoped("§5.5 a stream resumed with afterSequence replays the missed events instead of a snapshot", () =>
+    Effect.gen(function*() {
+      const fake = yield* seeded()
+      const before = Number((yield* http(fake, "GET", `/api/orchestration/threads/${threadId}`)).json.snapshotSequence)
+      yield* call(yield* connect(fake), "orchestration.dispatchCommand", messageDispatch(1))
+      const connection = yield* connect(fake)
+      const payload = { threadId, afterSequence: before }
+      connection.send({ _tag: "Request", id: "r", tag: "orchestration.subscribeThread", payload, headers: [] })
+      const first = yield* connection.next()
+      expect(first).toMatchObject({ values: [{ kind: "event", sequence: before + 1, event: { type: "run.created" } }] })
+    }))
+
   it.scoped("§3.1 one frame may hold an array of messages", () =>
     Effect.gen(function*() {
       const fake = yield* seeded()
