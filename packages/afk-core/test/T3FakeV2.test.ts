@@ -32,6 +32,18 @@ describe("T3FakeV2: negotiation and HTTP", () => {
       expect((yield* read(three)).json.orchestrationProtocolVersion).toBe(1)
     }))
 
+  it.scoped("§1.2/§8 the protocol-1 fake omits the version by default and can report 1 or 2", () =>
+    Effect.gen(function*() {
+      const read = (url: string) =>
+        Effect.promise(() => fetch(`${url}/.well-known/t3/environment`).then((r) => r.json() as Promise<object>))
+      const old = yield* T3Fake.start()
+      expect("orchestrationProtocolVersion" in (yield* read(old.url))).toBe(false)
+      const one = yield* T3Fake.start({ protocolVersionReported: 1 })
+      expect(yield* read(one.url)).toMatchObject({ orchestrationProtocolVersion: 1 })
+      const drifted = yield* T3Fake.start({ protocolVersionReported: 2 })
+      expect(yield* read(drifted.url)).toMatchObject({ orchestrationProtocolVersion: 2 })
+    }))
+
   it.scoped("§1.4/§8 an orchestration read without x-t3-orchestration-protocol: 2 is 400 with an empty body", () =>
     Effect.gen(function*() {
       const fake = yield* seeded()

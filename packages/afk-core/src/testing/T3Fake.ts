@@ -54,6 +54,11 @@ export interface FakeOptions {
   readonly interruptAckPolls?: number
   /** The orchestration protocol the fake speaks: 1 (the default) here; `FakeOptionsV2` has `protocol: 2`. */
   readonly protocol?: 1
+  /**
+   * What the descriptor's `orchestrationProtocolVersion` says, whatever the fake speaks (negotiation and drift
+   * tests): a number, or `"absent"` to omit it. Default: absent on protocol 1 (T3 ≤ 0.0.42), `2` on protocol 2.
+   */
+  readonly protocolVersionReported?: number | "absent"
 }
 
 export interface T3Fake {
@@ -121,7 +126,8 @@ const startV1 = (options: FakeOptions): Effect.Effect<T3Fake, never, Scope.Scope
       faults,
       log,
       serverVersion: options.serverVersion ?? "0.0.33",
-      environmentId
+      environmentId,
+      protocolVersionReported: options.protocolVersionReported ?? "absent"
     })
 
     const server = yield* Effect.acquireRelease(

@@ -24,8 +24,6 @@ export const operatorScopes: ReadonlyArray<string> = ["orchestration:read", "orc
 /** Protocol 1's options (the same scripts, tokens, roots, interrupt delay) with `protocol: 2`. */
 export interface FakeOptionsV2 extends Omit<FakeOptions, "protocol"> {
   readonly protocol: 2
-  /** What the descriptor's `orchestrationProtocolVersion` says (default: the protocol spoken); `"absent"` omits it. */
-  readonly protocolVersionReported?: number | "absent"
   /** How long a WebSocket ticket stays valid, on the caller's clock (default 10 s; §2.3, §8). */
   readonly ticketTtlMillis?: number
 }

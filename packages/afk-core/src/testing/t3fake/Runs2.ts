@@ -177,14 +177,14 @@ export const make = (ctx: Context) => {
       status: "waiting",
       runtimeRequestId: id
     })
-    const session = state.providerSessions.find((s) => s.status !== "stopped")
+    const live = state.providerSessions.find((s) => s.status !== "stopped")
     const request = {
       id,
       nodeId,
       providerTurnId: attemptOf(state, run)?.providerTurnId ?? "",
       kind,
       status: "pending" as const,
-      responseCapability: { type: "live" as const, providerSessionId: session?.id ?? "" },
+      responseCapability: { type: "live" as const, providerSessionId: live?.id ?? "" },
       createdAt: ctx.stamp(),
       resolvedAt: null
     }
@@ -249,8 +249,8 @@ export const make = (ctx: Context) => {
   const advance = (state: ThreadState): void => {
     if (state.thread.deletedAt !== null) return
     const run = state.runs.find((r) => active.has(r.status))
-    const driver = run === undefined ? undefined : drivers.get(run.id)
     if (run === undefined) return
+    const driver = drivers.get(run.id)
     if (run.status === "waiting") {
       run.checkpointId = `checkpoint:${ctx.next()}`
       session(state, "ready")
@@ -267,7 +267,8 @@ export const make = (ctx: Context) => {
     driver.polls += 1
     if (run.status === "starting") {
       if (script._tag === "Queue") return
-      if (run.userMessageId !== "" && textOf(state, run).length > T3Wire.maxInputChars) {
+      // UNCONFIRMED (§6.3): V2's text has no schema limit; the stricter reading keeps protocol 1's provider limit.
+      if (textOf(state, run).length > T3Wire.maxInputChars) {
         return fail(state, run, `Input exceeds the ${T3Wire.maxInputChars}-character limit.`)
       }
       if (script._tag === "Fail" && script.at === "start") return fail(state, run, script.detail)
