@@ -1,21 +1,29 @@
 /**
- * A T3 Code server fake as strict as the real one (`t3-protocol.md`), over real HTTP on 127.0.0.1: bare
+ * A T3 Code server fake as strict as the real one, over real HTTP (and, on protocol 2, a WebSocket) on
+ * 127.0.0.1. Protocol 1 (`t3-protocol.md`, the default): bare
  * commands only (a `{command: …}` wrapper is a 400, prior-art §8.1), client-minted ids, `commandId`
  * idempotency, 500 for rule violations, 401/403 with the documented bodies, and the read endpoints in
  * their current shapes. Turns follow a script and move one step each time their thread is polled; faults
- * (unreachable, 5xx, a dropped answer) are switched on per test. Used by tests, the CLI demo and benches.
+ * (unreachable, 5xx, a dropped answer) are switched on per test. Protocol 2 (`t3-protocol-v2.md`,
+ * `protocol: 2`): the same scripts drive runs instead of turns, commands travel as Effect RPC over `/ws`
+ * behind a spent-on-use ticket, and reads need the protocol header (see `t3fake/*2.ts`). Used by tests, the
+ * CLI demo and benches.
  */
 import * as Effect from "effect/Effect"
 import type * as Scope from "effect/Scope"
 import * as http from "node:http"
 import type { AddressInfo } from "node:net"
+import * as Fake2 from "./t3fake/Fake2.js"
 import * as Http from "./t3fake/Http.js"
 import type * as Model from "./t3fake/Model.js"
 import * as Script from "./t3fake/Script.js"
 import * as World from "./t3fake/World.js"
 
+export type { FakeOptionsV2, T3FakeV2 } from "./t3fake/Fake2.js"
 export type { LoggedRequest } from "./t3fake/Http.js"
 export type { Project as FakeProject, Thread as FakeThread } from "./t3fake/Model.js"
+export type { Run as FakeRun, ThreadView as FakeThreadV2 } from "./t3fake/Model2.js"
+export type { Frame as RpcFrame } from "./t3fake/Rpc2.js"
 export {
   type Behaviour,
   block,
@@ -31,7 +39,7 @@ export {
 } from "./t3fake/Script.js"
 
 /** The scopes a client needs (§2). */
-export const operatorScopes: ReadonlyArray<string> = ["orchestration:read", "orchestration:operate"]
+export const operatorScopes: ReadonlyArray<string> = Fake2.operatorScopes
 
 export interface FakeOptions {
   /** Accepted bearer tokens and their scopes; default one token, `t3-fake-token`, with `operatorScopes`. */
@@ -44,9 +52,17 @@ export interface FakeOptions {
   readonly serverVersion?: string
   /** Polls of the thread after an interrupt before the provider acknowledges it (default 1; 0: at once). */
   readonly interruptAckPolls?: number
+  /** The orchestration protocol the fake speaks: 1 (the default) here; `FakeOptionsV2` has `protocol: 2`. */
+  readonly protocol?: 1
+  /**
+   * What the descriptor's `orchestrationProtocolVersion` says, whatever the fake speaks (negotiation and drift
+   * tests): a number, or `"absent"` to omit it. Default: absent on protocol 1 (T3 ≤ 0.0.42), `2` on protocol 2.
+   */
+  readonly protocolVersionReported?: number | "absent"
 }
 
 export interface T3Fake {
+  readonly protocol: 1
   /** `http://127.0.0.1:<port>`. */
   readonly url: string
   /** The current value of the first token (changes with `rotateToken`). */
@@ -74,8 +90,21 @@ export interface T3Fake {
   readonly raceNext: (commandType: string, command: unknown) => void
 }
 
-/** Starts the fake on 127.0.0.1 (a free port); it stops when the scope closes. Its clock is the caller's. */
-export const start = (options: FakeOptions = {}): Effect.Effect<T3Fake, never, Scope.Scope> =>
+/**
+ * Starts the fake on 127.0.0.1 (a free port); it stops when the scope closes. Its clock is the caller's.
+ * `protocol: 2` starts the protocol-2 server (`T3FakeV2`); otherwise today's protocol-1 server.
+ */
+export function start(options: Fake2.FakeOptionsV2): Effect.Effect<Fake2.T3FakeV2, never, Scope.Scope>
+export function start(options?: FakeOptions): Effect.Effect<T3Fake, never, Scope.Scope>
+export function start(options?: AnyFakeOptions): Effect.Effect<T3Fake | Fake2.T3FakeV2, never, Scope.Scope>
+export function start(options: AnyFakeOptions = {}): Effect.Effect<T3Fake | Fake2.T3FakeV2, never, Scope.Scope> {
+  return options.protocol === 2 ? Fake2.start(options) : startV1(options)
+}
+
+/** Options for either protocol: `protocol: 2` selects `FakeOptionsV2`. */
+export type AnyFakeOptions = FakeOptions | Fake2.FakeOptionsV2
+
+const startV1 = (options: FakeOptions): Effect.Effect<T3Fake, never, Scope.Scope> =>
   Effect.gen(function*() {
     const clock = yield* Effect.clock
     const tokens: Array<Http.Token> = (options.tokens ?? [{ token: "t3-fake-token", scopes: operatorScopes }]).map(
@@ -97,7 +126,8 @@ export const start = (options: FakeOptions = {}): Effect.Effect<T3Fake, never, S
       faults,
       log,
       serverVersion: options.serverVersion ?? "0.0.33",
-      environmentId
+      environmentId,
+      protocolVersionReported: options.protocolVersionReported ?? "absent"
     })
 
     const server = yield* Effect.acquireRelease(
@@ -117,6 +147,7 @@ export const start = (options: FakeOptions = {}): Effect.Effect<T3Fake, never, S
     const { port } = server.address() as AddressInfo
 
     return {
+      protocol: 1 as const,
       url: `http://127.0.0.1:${port}`,
       environmentId,
       token: () => tokens[0]?.value ?? "",

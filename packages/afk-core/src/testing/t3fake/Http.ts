@@ -96,10 +96,14 @@ export interface Options {
   readonly log: Array<LoggedRequest>
   readonly serverVersion: string
   readonly environmentId: string
+  /** The descriptor's `orchestrationProtocolVersion`, or `"absent"` to leave it out. */
+  readonly protocolVersionReported: number | "absent"
 }
 
 /** Reads the body, logs the request and answers it from the world. */
-export const handler = ({ world, tokens, faults, log, serverVersion, environmentId }: Options) => {
+export const handler = (
+  { world, tokens, faults, log, serverVersion, environmentId, protocolVersionReported }: Options
+) => {
   const authorize = (req: http.IncomingMessage, scope: string): { status: number; body: object } | undefined => {
     const header = req.headers.authorization
     const match = header === undefined ? null : /^Bearer\s+(\S+)\s*$/i.exec(header)
@@ -120,6 +124,7 @@ export const handler = ({ world, tokens, faults, log, serverVersion, environment
     label: "T3 fake",
     platform: { os: process.platform, arch: process.arch },
     serverVersion,
+    ...(protocolVersionReported === "absent" ? {} : { orchestrationProtocolVersion: protocolVersionReported }),
     capabilities: { threadSettlement: true, threadPinning: false, pullRequests: false }
   }
 
