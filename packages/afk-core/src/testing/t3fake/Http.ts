@@ -27,7 +27,8 @@ export interface Faults {
   race: Map<string, unknown>
 }
 
-const json = (res: http.ServerResponse, status: number, body?: unknown) => {
+/** Answers `status` with `body` as JSON, or with an empty body. */
+export const json = (res: http.ServerResponse, status: number, body?: unknown) => {
   if (body === undefined) {
     res.writeHead(status, { "content-length": "0" })
     res.end()
@@ -38,7 +39,8 @@ const json = (res: http.ServerResponse, status: number, body?: unknown) => {
   res.end(text)
 }
 
-const traced = (body: object) => ({ ...body, traceId: "fake-trace" })
+/** A T3 error body, with the trace id every such answer carries. */
+export const traced = (body: object) => ({ ...body, traceId: "fake-trace" })
 
 const windowed = (thread: Thread, turnLimit: number | undefined, sequence: number) => {
   if (turnLimit === undefined) return { thread }
@@ -83,7 +85,8 @@ const projectShell = ({ deletedAt: _, ...project }: Project) => project
 
 const unauthorized = (reason: string) => traced({ _tag: "EnvironmentAuthInvalidError", code: "auth_invalid", reason })
 
-const threadNotFound = traced({
+/** T3's answer for a thread it does not know. */
+export const threadNotFound = traced({
   _tag: "EnvironmentResourceNotFoundError",
   code: "not_found",
   reason: "thread_not_found"

@@ -7,33 +7,14 @@
 import type * as http from "node:http"
 import type * as Auth from "./Auth2.js"
 import * as Commands from "./Commands2.js"
-import type { Faults, LoggedRequest } from "./Http.js"
+import { type Faults, json, type LoggedRequest, threadNotFound, traced } from "./Http.js"
 import * as Projection from "./Projection2.js"
 import type { World } from "./World2.js"
 
 /** The header every `/api/orchestration/*` request carries, and its one accepted value (§1.4). */
 export const protocolHeader = "x-t3-orchestration-protocol"
 
-const json = (res: http.ServerResponse, status: number, body?: unknown) => {
-  if (body === undefined) {
-    res.writeHead(status, { "content-length": "0" })
-    res.end()
-    return
-  }
-  const text = JSON.stringify(body)
-  res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(text) })
-  res.end(text)
-}
-
-const traced = (body: object) => ({ ...body, traceId: "fake-trace" })
-
 const appPage = "<!doctype html><html><head><title>T3 Code</title></head><body><div id=\"root\"></div></body></html>"
-
-const threadNotFound = traced({
-  _tag: "EnvironmentResourceNotFoundError",
-  code: "not_found",
-  reason: "thread_not_found"
-})
 
 const invalidRequest = (reason: string) =>
   traced({ _tag: "EnvironmentRequestInvalidError", code: "invalid_request", reason })
