@@ -194,8 +194,8 @@ describe("T3FakeV2: RPC frames (§3)", () => {
       connection.send({ _tag: "Request", id: "1", tag: "server.getConfig", headers: [] })
       const exit = yield* connection.next()
       expect(exit).toMatchObject({ _tag: "Exit", requestId: "1", exit: { _tag: "Failure" } })
-      expect(exit.exit.cause).toHaveLength(1)
-      expect(exit.exit.cause[0]._tag).toBe("Die")
+      expect(exit.exit?.cause).toHaveLength(1)
+      expect(exit.exit?.cause?.[0]?._tag).toBe("Die")
       expect((yield* call(connection, "server.getConfig", {}))._tag).toBe("Success")
     }))
 
@@ -228,8 +228,8 @@ describe("T3FakeV2: RPC frames (§3)", () => {
         "orchestration.dispatchCommand",
         messageDispatch(1, { attachments: undefined })
       )
-      expect(exit.cause[0]._tag).toBe("Die")
-      expect(exit.cause[0].defect).toContain("attachments")
+      expect(exit.cause?.[0]?._tag).toBe("Die")
+      expect(exit.cause?.[0]?.defect).toContain("attachments")
       expect(fake.threads()[0]?.runs).toEqual([])
     }))
 

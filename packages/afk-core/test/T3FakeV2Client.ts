@@ -136,7 +136,7 @@ export const call = (connection: Connection, tag: string, payload: unknown): Eff
     connection.send({ _tag: "Request", id, tag, payload, headers: [] })
     const answer = yield* connection.next()
     if (String(answer.requestId) !== id) return yield* Effect.fail(`answer to ${String(answer.requestId)}, not ${id}`)
-    return answer.exit
+    return answer.exit ?? (yield* Effect.fail(`answer to ${id} without an exit`))
   })
 
 /** `orchestration.dispatchCommand` over a fresh connection. */

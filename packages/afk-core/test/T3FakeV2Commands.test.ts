@@ -20,8 +20,8 @@ import {
   threadId
 } from "./T3FakeV2Client.js"
 
-const failure = (exit: Json) => ({ tag: String(exit.cause[0]?._tag), error: exit.cause[0]?.error })
-const messageOf = (exit: Json) => String(exit.cause[0]?.error?.message)
+const failure = (exit: Json) => ({ tag: String(exit.cause?.[0]?._tag), error: exit.cause?.[0]?.error })
+const messageOf = (exit: Json) => String(exit.cause?.[0]?.error?.message)
 const runs = (fake: T3Fake.T3FakeV2) => fake.threads().find((t) => t.id === threadId)?.runs ?? []
 
 describe("T3FakeV2: receipts (§4.6)", () => {
@@ -147,7 +147,7 @@ describe("T3FakeV2: the run lifecycle (§5.4, §8)", () => {
       const seen: Array<string> = []
       for (let i = 0; i < polls; i++) {
         const answer = yield* bounded(fake)
-        seen.push(String(answer.json.projection.runs[0]?.status))
+        seen.push(String(answer.json.projection?.runs?.[0]?.status))
       }
       return seen
     })
@@ -156,12 +156,12 @@ describe("T3FakeV2: the run lifecycle (§5.4, §8)", () => {
     Effect.gen(function*() {
       const fake = yield* seeded({ behaviour: () => T3Fake.complete("All done.", { afterPolls: 2 }) })
       yield* dispatch(fake, messageDispatch(1))
-      expect(String((yield* http(fake, "GET", "/api/orchestration/shell")).json.threads[0]?.status)).toBe("running")
+      expect(String((yield* http(fake, "GET", "/api/orchestration/shell")).json.threads?.[0]?.status)).toBe("running")
       const waiting = yield* bounded(fake)
-      expect(waiting.json.projection.runs[0]).toMatchObject({ status: "waiting", completedAt: null })
+      expect(waiting.json.projection?.runs?.[0]).toMatchObject({ status: "waiting", completedAt: null })
       const done = yield* bounded(fake)
-      expect(done.json.projection.runs[0]).toMatchObject({ status: "completed", completedAt: expect.any(String) })
-      const text = (done.json.projection.turnItems as unknown as ReadonlyArray<Json>).filter((i) =>
+      expect(done.json.projection?.runs?.[0]).toMatchObject({ status: "completed", completedAt: expect.any(String) })
+      const text = (done.json.projection?.turnItems as unknown as ReadonlyArray<Json>).filter((i) =>
         String(i.type) === "assistant_message"
       )
       expect(text).toMatchObject([{ text: "All done.", streaming: false }])
@@ -172,9 +172,9 @@ describe("T3FakeV2: the run lifecycle (§5.4, §8)", () => {
       const fake = yield* seeded({ behaviour: () => T3Fake.fail("Claude exited with code 1") })
       yield* dispatch(fake, messageDispatch(1))
       const { projection } = (yield* bounded(fake)).json
-      const run = projection.runs[0]
+      const run = projection?.runs?.[0]
       expect(run?.status).toBe("failed")
-      const errors = (projection.turnItems as unknown as ReadonlyArray<Json>).filter((i) => String(i.type) === "error")
+      const errors = (projection?.turnItems as unknown as ReadonlyArray<Json>).filter((i) => String(i.type) === "error")
       expect(errors).toMatchObject([
         { status: "failed", runId: run?.id, nodeId: run?.rootNodeId, failure: { message: "Claude exited with code 1" } }
       ])
@@ -196,7 +196,7 @@ describe("T3FakeV2: the run lifecycle (§5.4, §8)", () => {
       })
       expect(exit._tag).toBe("Success")
       expect(yield* statuses(fake, 1)).toEqual(["interrupted"])
-      const types = (yield* bounded(fake)).json.projection.turnItems as unknown as ReadonlyArray<Json>
+      const types = (yield* bounded(fake)).json.projection?.turnItems as unknown as ReadonlyArray<Json>
       expect(types.map((i) => String(i.type))).toEqual([
         "user_message",
         "run_interrupt_request",
@@ -235,10 +235,10 @@ describe("T3FakeV2: the run lifecycle (§5.4, §8)", () => {
       const fake = yield* seeded({ behaviour: () => T3Fake.block("user-input") })
       yield* dispatch(fake, messageDispatch(1))
       const { projection } = (yield* bounded(fake)).json
-      expect(projection.runs[0]?.status).toBe("running")
-      expect(projection.runtimeRequests).toMatchObject([{ kind: "user_input", status: "pending" }])
+      expect(projection?.runs?.[0]?.status).toBe("running")
+      expect(projection?.runtimeRequests).toMatchObject([{ kind: "user_input", status: "pending" }])
       const shell = (yield* http(fake, "GET", "/api/orchestration/shell")).json
-      expect(shell.threads[0]?.pendingRuntimeRequest).toMatchObject({ kind: "user_input" })
+      expect(shell.threads?.[0]?.pendingRuntimeRequest).toMatchObject({ kind: "user_input" })
     }))
 
   for (const outcome of ["cancelled", "failed"] as const) {
@@ -258,7 +258,7 @@ describe("T3FakeV2: the run lifecycle (§5.4, §8)", () => {
     Effect.gen(function*() {
       const fake = yield* seeded()
       yield* dispatch(fake, messageDispatch(1, { text: "x".repeat(120_001) }))
-      expect((yield* bounded(fake)).json.projection.runs[0]?.status).toBe("failed")
+      expect((yield* bounded(fake)).json.projection?.runs?.[0]?.status).toBe("failed")
     }))
 
   it.scoped("§4.5 provider-session.detach stops the session; archive waits for the run to end", () =>
@@ -272,7 +272,7 @@ describe("T3FakeV2: the run lifecycle (§5.4, §8)", () => {
       const runId = runs(fake)[0]?.id
       yield* dispatch(fake, { type: "run.interrupt", commandId: "c-int", threadId, runId })
       fake.advance(threadId)
-      const sessionId = (yield* bounded(fake)).json.projection.providerSessions[0]?.id
+      const sessionId = (yield* bounded(fake)).json.projection?.providerSessions?.[0]?.id
       const detach = { type: "provider-session.detach", commandId: "c-detach", threadId, providerSessionId: sessionId }
       expect((yield* dispatch(fake, detach))._tag).toBe("Success")
       expect((yield* dispatch(fake, { ...archive, commandId: "c-archive-2" }))._tag).toBe("Success")

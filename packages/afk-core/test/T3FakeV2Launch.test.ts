@@ -34,7 +34,7 @@ describe("T3FakeV2: orchestration.launchThread (§4.4)", () => {
       const connection = yield* connect(fake)
       const exit = yield* call(connection, "orchestration.launchThread", input())
       expect(exit).toMatchObject({ _tag: "Success", value: { threadId: "t-launch", resumed: false } })
-      expect(exit.value.projection.runs).toMatchObject([{ userMessageId: "m-launch", status: "preparing" }])
+      expect(exit.value?.projection?.runs).toMatchObject([{ userMessageId: "m-launch", status: "preparing" }])
       fake.advance("t-launch")
       expect(fake.threads()[0]?.runs[0]?.status).toBe("starting")
     }))
@@ -67,7 +67,7 @@ describe("T3FakeV2: orchestration.launchThread (§4.4)", () => {
     Effect.gen(function*() {
       const fake = yield* seeded()
       const exit = yield* dispatch(fake, messageDispatch(1, { dispatchMode: { type: "defer_start" } }))
-      expect(String(exit.cause[0]?._tag)).toBe("Fail")
+      expect(String(exit.cause?.[0]?._tag)).toBe("Fail")
       expect(fake.threads().find((t) => t.id === threadId)?.runs).toEqual([])
     }))
 })

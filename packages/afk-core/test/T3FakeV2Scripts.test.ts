@@ -9,7 +9,7 @@ import * as T3Fake from "../src/testing/T3Fake.js"
 import type { Json } from "./T3FakeV2Client.js"
 import { bounded, dispatch, http, messageDispatch, projectCreate, seeded, threadId } from "./T3FakeV2Client.js"
 
-const runOf = (answer: { readonly json: Json }) => answer.json.projection.runs[0]
+const runOf = (answer: { readonly json: Json }) => answer.json.projection?.runs?.[0]
 
 const after = (script: T3Fake.Script, polls: number) =>
   Effect.gen(function*() {
@@ -24,7 +24,7 @@ describe("T3FakeV2: protocol 1's scripts as runs (§5.4)", () => {
     Effect.gen(function*() {
       const answer = yield* after(T3Fake.fail("spawn claude ENOENT", { at: "start" }), 1)
       expect(runOf(answer)).toMatchObject({ status: "failed", startedAt: null })
-      expect(answer.json.projection.turnItems).toMatchObject([
+      expect(answer.json.projection?.turnItems).toMatchObject([
         { type: "user_message" },
         { type: "error", failure: { message: "spawn claude ENOENT" } }
       ])
@@ -34,7 +34,7 @@ describe("T3FakeV2: protocol 1's scripts as runs (§5.4)", () => {
     Effect.gen(function*() {
       const answer = yield* after(T3Fake.interrupt(), 1)
       expect(runOf(answer)?.status).toBe("interrupted")
-      expect(answer.json.projection.turnItems).toMatchObject([{ type: "user_message" }, {
+      expect(answer.json.projection?.turnItems).toMatchObject([{ type: "user_message" }, {
         type: "run_interrupt_result"
       }])
     }))
@@ -53,7 +53,7 @@ describe("T3FakeV2: protocol 1's scripts as runs (§5.4)", () => {
     Effect.gen(function*() {
       const answer = yield* after(T3Fake.block("approval"), 3)
       expect(runOf(answer)?.status).toBe("running")
-      expect(answer.json.projection.runtimeRequests).toMatchObject([{ kind: "command", status: "pending" }])
+      expect(answer.json.projection?.runtimeRequests).toMatchObject([{ kind: "command", status: "pending" }])
     }))
 
   it.scoped("complete after n polls: running until then", () =>
