@@ -21,10 +21,11 @@ import * as Api from "./ForgejoApi.js"
 import * as ForgejoClient from "./ForgejoClient.js"
 import type * as Wire from "./ForgejoWire.js"
 
+/** The port error: `operation` names the port method, as GitHub's adapter does; `detail` leads with the request. */
 const toCiError = (method: string) => (error: ForgejoClient.ForgejoError): Ci.CiError =>
   new Ci.CiError({
-    operation: `${method} (${error.operation})`,
-    detail: error.detail,
+    operation: method,
+    detail: `${error.operation}: ${error.detail}`,
     transient: error.transient,
     hint: error.hint,
     status: error.status,

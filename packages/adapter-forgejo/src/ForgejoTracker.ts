@@ -41,10 +41,11 @@ const writers: ReadonlySet<string> = new Set(["write", "admin", "owner"])
 /** The login Forgejo shows for a deleted account. */
 const ghost = "Ghost"
 
+/** The port error: `operation` names the port method, as GitHub's adapter does; `detail` leads with the request. */
 const toTrackerError = (method: string) => (error: ForgejoClient.ForgejoError): Tracker.TrackerError =>
   new Tracker.TrackerError({
-    operation: `${method} (${error.operation})`,
-    detail: error.detail,
+    operation: method,
+    detail: `${error.operation}: ${error.detail}`,
     transient: error.transient,
     hint: error.hint,
     status: error.status,
