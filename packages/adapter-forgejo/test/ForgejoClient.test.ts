@@ -9,8 +9,9 @@ import * as Fiber from "effect/Fiber"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as TestClock from "effect/TestClock"
+import * as ForgejoClient from "../src/ForgejoClient.js"
 import * as ForgejoTracker from "../src/ForgejoTracker.js"
-import { ciOver, issue, repoSlug, requestsTo, setup } from "./support.js"
+import { ciOver, issue, repoSlug, requestsTo, setup, trackerOver } from "./support.js"
 
 const repo = Domain.repo(repoSlug)
 const none = { required: [], deploy: [] }
@@ -84,9 +85,7 @@ describe("ForgejoClient requests", () => {
   it.effect("a 401 says the token is invalid or expired, and the token is in no error", () =>
     Effect.gen(function*() {
       const { fake } = yield* setup()
-      const tracker = yield* ForgejoTracker.make({ ...fake.options, token: Redacted.make("wrong-token") }).pipe(
-        Effect.provideService(HttpClient.HttpClient, fake.client)
-      )
+      const tracker = yield* trackerOver(fake, { token: Redacted.make("wrong-token") })
       const error = yield* Effect.flip(tracker.whoami)
       assert.strictEqual(error.status, 401)
       assert.include(error.message, "invalid or expired")
@@ -165,7 +164,8 @@ describe("ForgejoClient requests", () => {
           return HttpClientResponse.fromWeb(request, new Response("{\"login\":\"afk-bot\"}", { status: 200 }))
         })
       )
-      const tracker = yield* ForgejoTracker.make({ baseUrl: "https://f.test/api/v1", token: Redacted.make("t") }).pipe(
+      const tracker = yield* ForgejoTracker.make().pipe(
+        Effect.provide(ForgejoClient.layer({ baseUrl: "https://f.test/api/v1", token: Redacted.make("t") })),
         Effect.provideService(HttpClient.HttpClient, slow)
       )
       const logins = Array.from({ length: 20 }, (_, i) => `user${i}`)
