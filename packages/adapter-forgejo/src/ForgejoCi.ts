@@ -11,7 +11,8 @@
  * summary says so); `skipped` → success (a job the workflow chose not to run; the summary says so);
  * `error` and `failure` → failure; anything else → pending, never success.
  */
-import { Ci, Domain } from "afk-core"
+import * as Ci from "afk-core/Ci"
+import * as Domain from "afk-core/Domain"
 import * as Effect from "effect/Effect"
 import * as Api from "./ForgejoApi.js"
 import * as ForgejoClient from "./ForgejoClient.js"

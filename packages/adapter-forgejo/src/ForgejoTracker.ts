@@ -9,7 +9,8 @@
  * owner or a `write` / `admin` / `owner` permission, cached for a bounded time, and fails closed.
  * History and comments come oldest first in creation (id) order.
  */
-import { Domain, Tracker } from "afk-core"
+import * as Domain from "afk-core/Domain"
+import * as Tracker from "afk-core/Tracker"
 import * as Clock from "effect/Clock"
 import * as DateTime from "effect/DateTime"
 import * as Duration from "effect/Duration"

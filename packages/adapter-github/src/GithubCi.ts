@@ -13,7 +13,8 @@
  * - the status checks the default branch requires (branch protection and rulesets, where the token may read
  *   them): one not reported for the commit keeps the verdict pending.
  */
-import { Ci, Domain } from "afk-core"
+import * as Ci from "afk-core/Ci"
+import * as Domain from "afk-core/Domain"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Schema from "effect/Schema"

@@ -4,7 +4,8 @@
  * conditional-request cache and one rate-limit reading for both ports.
  */
 import type * as HttpClient from "@effect/platform/HttpClient"
-import { Ci, Tracker } from "afk-core"
+import * as Ci from "afk-core/Ci"
+import * as Tracker from "afk-core/Tracker"
 import * as Config from "effect/Config"
 import type * as ConfigError from "effect/ConfigError"
 import * as Effect from "effect/Effect"

@@ -8,7 +8,8 @@
  * Label lists, issue histories and body edits of unchanged repositories and issues are served from memos
  * that `GithubChanges` keeps and invalidates.
  */
-import { Domain, Tracker } from "afk-core"
+import * as Domain from "afk-core/Domain"
+import * as Tracker from "afk-core/Tracker"
 import * as Clock from "effect/Clock"
 import * as DateTime from "effect/DateTime"
 import * as Duration from "effect/Duration"
