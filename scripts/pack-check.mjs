@@ -4,8 +4,9 @@
  *
  * 1. `npm pack` every package (after `npm run build`) into a temporary folder outside the repository, and
  *    check each tarball: ESM `dist/*.js` with `.d.ts` (afk-cli: one self-contained bundle, no dependencies,
- *    with the bundled packages' licences), README.md, LICENSE, no sources or tests, every `exports` target and
- *    `bin` present, and the manifest (`engines`, `sideEffects`, peers).
+ *    with the bundled packages' licences), README.md, LICENSE, no sources or tests, every `exports` target
+ *    (a `./*` pattern: one per module of `src/`) and `bin` present, and the manifest (`engines`,
+ *    `sideEffects`, peers).
  * 2. Create a fresh project there (no workspace, no links) and `npm install` the tarballs, plus `effect`,
  *    `@effect/platform` and `@effect/platform-node` from the registry at the repository's versions, and the
  *    tools the examples use (typescript, @types/node, vitest, @effect/vitest), also at the repository's
@@ -56,6 +57,23 @@ const fromRegistry = [
 
 const work = scratch("afk-pack-check-")
 
+/** The modules a `./*` export serves: each `src/*.ts` of the package, built to `dist/<Module>.js` and `.d.ts`. */
+const modulesOf = (dir) =>
+  readdirSync(join(root, dir, "src")).filter((file) => file.endsWith(".ts")).map((file) => file.slice(0, -3))
+
+const substitute = (entry, name) =>
+  typeof entry === "string"
+    ? entry.replace("*", name)
+    : Object.fromEntries(Object.entries(entry).map(([key, target]) => [key, substitute(target, name)]))
+
+/** Each `exports` path with its entry, a pattern (`./*`) expanded to one path per module of the package. */
+const subpaths = (dir, exports) =>
+  Object.entries(exports ?? {}).flatMap(([path, entry]) =>
+    path.includes("*")
+      ? modulesOf(dir).map((name) => [path.replace("*", name), substitute(entry, name)])
+      : [[path, entry]]
+  )
+
 /** Every file path an `exports` entry may resolve to outside the workspace (the `source` condition is dev-only). */
 const exportTargets = (entry) => {
   if (typeof entry === "string") return [entry]
@@ -75,7 +93,7 @@ const checkTarball = (pkg, packed) => {
     expect(!/(^|\/)(src|test|tests|bench)\//.test(file) && !/\.test\.[cm]?[jt]s$/.test(file), `${file} is packed`)
   }
   expect([...files].some((file) => /^dist\/.+\.js$/.test(file)), "no dist/*.js")
-  for (const target of exportTargets(manifest.exports)) {
+  for (const target of subpaths(pkg.dir, manifest.exports).flatMap(([, entry]) => exportTargets(entry))) {
     expect(files.has(target.replace(/^\.\//, "")), `exports target ${target} is not in the tarball`)
   }
   for (const target of Object.values(manifest.bin ?? {})) {
@@ -179,9 +197,10 @@ const main = async () => {
 
   // 3a. Every public entry point: its declarations type-check strictly (skipLibCheck off), and it loads in
   // Node (not the conformance suite, which needs vitest's runner: the custom-tracker example runs it).
-  const entries = packed.flatMap((p) => {
+  const entries = packed.flatMap((p, i) => {
     const manifest = readJson(join(project, "node_modules", p.name, "package.json"))
-    return Object.keys(manifest.exports ?? {})
+    return subpaths(packages[i].dir, manifest.exports)
+      .map(([path]) => path)
       .filter((path) => path !== "./package.json")
       .map((path) => `${p.name}${path.slice(1)}`)
   })

@@ -5,7 +5,7 @@
  */
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
-import { GithubAuth, GithubCi, GithubClient, GithubTracker } from "afk-adapter-github"
+import { GithubAuth, GithubForge } from "afk-adapter-github"
 import { Config as AfkConfig, ConsoleNotifier, T3, Tick } from "afk-core"
 import * as Config from "effect/Config"
 import * as Effect from "effect/Effect"
@@ -13,12 +13,10 @@ import * as Layer from "effect/Layer"
 import * as Schedule from "effect/Schedule"
 
 // Tracker + Ci over one GitHub client.
-const Github = Layer.merge(GithubTracker.layerWithClient(), GithubCi.layerWithClient()).pipe(
-  Layer.provide(GithubClient.layerConfig({
-    auth: Config.map(Config.redacted("GITHUB_TOKEN"), GithubAuth.token),
-    baseUrl: Config.string("AFK_GITHUB_API").pipe(Config.withDefault("https://api.github.com"))
-  }))
-)
+const Github = GithubForge.layerConfig({
+  auth: Config.map(Config.redacted("GITHUB_TOKEN"), GithubAuth.token),
+  baseUrl: Config.string("AFK_GITHUB_API").pipe(Config.withDefault("https://api.github.com"))
+})
 
 // AgentRuntime on T3 Code.
 const Agent = T3.layerConfig({

@@ -3,7 +3,7 @@
  * authenticated with a token or as a GitHub App.
  */
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
-import { GithubAuth, GithubCi, GithubClient, GithubTracker } from "afk-adapter-github"
+import { GithubAuth, GithubForge } from "afk-adapter-github"
 import type { Ci, Tracker } from "afk-core"
 import * as Config from "effect/Config"
 import type * as ConfigError from "effect/ConfigError"
@@ -11,13 +11,9 @@ import * as Layer from "effect/Layer"
 import type * as Redacted from "effect/Redacted"
 
 /** A token from `GITHUB_TOKEN`, against api.github.com. */
-export const WithToken: Layer.Layer<Tracker.Tracker | Ci.Ci, ConfigError.ConfigError> = Layer.merge(
-  GithubTracker.layerWithClient(),
-  GithubCi.layerWithClient()
-).pipe(
-  Layer.provide(GithubClient.layerConfig({ auth: Config.map(Config.redacted("GITHUB_TOKEN"), GithubAuth.token) })),
-  Layer.provide(NodeHttpClient.layerUndici)
-)
+export const WithToken: Layer.Layer<Tracker.Tracker | Ci.Ci, ConfigError.ConfigError> = GithubForge.layerConfig({
+  auth: Config.map(Config.redacted("GITHUB_TOKEN"), GithubAuth.token)
+}).pipe(Layer.provide(NodeHttpClient.layerUndici))
 
 /**
  * A GitHub App installation on GitHub Enterprise Server, also verifying deployments to `production`. The
@@ -29,15 +25,8 @@ export const asApp = (app: {
   readonly privateKey: Redacted.Redacted
   readonly installationId: string
 }): Layer.Layer<Tracker.Tracker | Ci.Ci> =>
-  Layer.merge(
-    GithubTracker.layerWithClient(),
-    GithubCi.layerWithClient({ deploymentEnvironment: "production" })
-  ).pipe(
-    Layer.provide(
-      GithubClient.layer({
-        baseUrl: app.baseUrl, // e.g. https://github.example.com/api/v3
-        auth: GithubAuth.app({ appId: app.appId, privateKey: app.privateKey, installationId: app.installationId })
-      })
-    ),
-    Layer.provide(NodeHttpClient.layerUndici)
-  )
+  GithubForge.layer({
+    baseUrl: app.baseUrl, // e.g. https://github.example.com/api/v3
+    auth: GithubAuth.app({ appId: app.appId, privateKey: app.privateKey, installationId: app.installationId }),
+    deploymentEnvironment: "production"
+  }).pipe(Layer.provide(NodeHttpClient.layerUndici))

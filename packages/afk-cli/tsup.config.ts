@@ -1,71 +1,7 @@
 import type { Plugin } from "esbuild"
 import { mkdir, readdir, readFile, writeFile } from "node:fs/promises"
-import { dirname, join } from "node:path"
+import { join } from "node:path"
 import { defineConfig } from "tsup"
-
-/**
- * Workspace sources import modules through barrels (`import { Config } from "afk-core"`, whose index is only
- * `export * as Config from "./Config.js"` lines). Once a file is reachable from an `import()`, esbuild wraps
- * it and everything it imports in lazy initialisers, and a wrapped barrel initialises every module it
- * lists: `--help` would run all of afk-core and its testing fakes. This rewrites each such named import or
- * re-export into one `* as` import of the module itself (the same namespace object, so nothing else
- * changes), so a command initialises only the modules it uses.
- */
-const unbarrel: Plugin = {
-  name: "afk-unbarrel",
-  setup(build) {
-    const barrels = new Map<string, Promise<ReadonlyMap<string, string> | undefined>>()
-    const reexports = /export \* as (\w+) from "([^"]+)"|export \{([^}]*)\} from "([^"]+)"/g
-
-    const resolved = async (specifier: string, importer: string) => {
-      const result = await build.resolve(specifier, { kind: "import-statement", resolveDir: dirname(importer) })
-      return result.external || result.errors.length > 0 ? undefined : result.path
-    }
-
-    /** The module behind each name a barrel (a file of re-exports only) exports, or `undefined`. */
-    const membersOf = (file: string | undefined): Promise<ReadonlyMap<string, string> | undefined> => {
-      if (file === undefined) return Promise.resolve(undefined)
-      const found = barrels.get(file) ?? readFile(file, "utf8").then(async (text) => {
-        const code = text.replace(/\/\*[\s\S]*?\*\//g, "").replace(/^\s*\/\/.*$/gm, "")
-        if (code.replace(reexports, "").trim() !== "" || code.trim() === "") return undefined
-        const members = new Map<string, string>()
-        for (const [, name, specifier, names, from] of code.matchAll(reexports)) {
-          if (name !== undefined) {
-            const target = await resolved(specifier!, file)
-            if (target === undefined) return undefined
-            members.set(name, target)
-          } else {
-            const inner = await membersOf(await resolved(from!, file))
-            for (const each of names!.split(",").map((n) => n.trim()).filter((n) => n !== "")) {
-              const target = inner?.get(each)
-              if (target === undefined) return undefined
-              members.set(each, target)
-            }
-          }
-        }
-        return members
-      })
-      barrels.set(file, found)
-      return found
-    }
-
-    build.onLoad({ filter: /[\\/]packages[\\/][^\\/]+[\\/]src[\\/].*\.ts$/ }, async (args) => {
-      const text = await readFile(args.path, "utf8")
-      let contents = text
-      for (
-        const [statement, keyword, names, specifier] of text.matchAll(/^(import|export) \{([^}]*)\} from "([^"]+)"/gm)
-      ) {
-        const members = await membersOf(await resolved(specifier!, args.path))
-        const wanted = names!.split(",").map((name) => name.trim()).filter((name) => name !== "")
-        const values = wanted.filter((name) => !name.startsWith("type "))
-        if (members === undefined || values.some((name) => !members.has(name))) continue
-        const direct = values.map((name) => `${keyword} * as ${name} from ${JSON.stringify(members.get(name))}`)
-        contents = contents.replace(statement, direct.join("\n"))
-      }
-      return { contents, loader: "ts" }
-    })
-  }
-}
 
 /**
  * Node modules that a start need not pay for: `node:crypto` initialises OpenSSL when it loads (about a sixth
@@ -150,7 +86,9 @@ const commonJs: Plugin = {
  * `dist/bin.js` is the command line. `bin/afk-cli.js` compiles it with a V8 code cache (a CommonJS script can
  * be compiled by `vm.Script`, an ES module cannot), so a start is mostly running the modules the command
  * needs; the commands' heavy parts are `import()`ed, which esbuild keeps in the same file, unevaluated until
- * they run.
+ * they run. The sources import each workspace module by its subpath (`afk-core/Config`), never through a
+ * package's index: esbuild wraps whatever an `import()` reaches in a lazy initialiser, and a barrel so
+ * wrapped initialises every module it lists (`--help` would run all of afk-core).
  *
  * `dist/api.js` is the programmatic entry point `afk-cli/api` (`src/api.ts`): the same programs without the
  * command line, with its own copy of Effect and types written by hand (`api.d.cts`), so that a host needs no
@@ -169,7 +107,7 @@ export default defineConfig({
   shims: true,
   noExternal: [/./],
   external: ["@parcel/watcher"],
-  esbuildPlugins: [unbarrel, lazyBuiltins, notices, commonJs],
+  esbuildPlugins: [lazyBuiltins, notices, commonJs],
   esbuildOptions(options) {
     options.conditions = ["source"]
   }

@@ -1,8 +1,14 @@
+import { readdirSync } from "node:fs"
 import { defineConfig } from "tsup"
+
+/** Each module of `src/` is an entry of its own (`dist/<Module>.js`, exported as `./<Module>`), beside the index. */
+const modules = Object.fromEntries(
+  readdirSync("src").filter((file) => file.endsWith(".ts")).map((file) => [file.slice(0, -3), `src/${file}`])
+)
 
 export default defineConfig({
   entry: {
-    index: "src/index.ts",
+    ...modules,
     testing: "src/testing/index.ts",
     conformance: "src/testing/TrackerConformance.ts"
   },

@@ -12,9 +12,9 @@ import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import * as HttpClient from "@effect/platform/HttpClient"
 import { describe, expect, it } from "@effect/vitest"
-import { ForgejoTracker } from "afk-adapter-forgejo"
+import { ForgejoClient, ForgejoTracker } from "afk-adapter-forgejo"
 import { ForgejoFake } from "afk-adapter-forgejo/testing"
-import { GithubAuth, GithubCi, GithubClient, GithubTracker } from "afk-adapter-github"
+import { GithubAuth, GithubClient, GithubForge, GithubTracker } from "afk-adapter-github"
 import { GithubFake } from "afk-adapter-github/testing"
 import { SlackNotifier } from "afk-adapter-slack"
 import { SlackFake } from "afk-adapter-slack/testing"
@@ -145,18 +145,24 @@ describe("R5 no secret in any library error, log line or span", () => {
       const forgejo = yield* ForgejoFake.make({ repo, bot: "afk-bot", trusted: [], labels: [], issues: [] }, {
         token: "other"
       })
-      const forgejoTracker = yield* ForgejoTracker.make({
-        baseUrl: forgejo.options.baseUrl,
-        token: Redacted.make(s.forgejo),
-        retry: { times: 0, base: "1 millis", maxWait: "1 millis" }
-      }).pipe(Effect.provideService(HttpClient.HttpClient, forgejo.client))
+      const forgejoTracker = yield* ForgejoTracker.make().pipe(
+        Effect.provide(ForgejoClient.layer({
+          baseUrl: forgejo.options.baseUrl,
+          token: Redacted.make(s.forgejo),
+          retry: { times: 0, base: "1 millis", maxWait: "1 millis" }
+        })),
+        Effect.provideService(HttpClient.HttpClient, forgejo.client)
+      )
       yield* flipped("Forgejo 401 whoami", forgejoTracker.whoami)
       yield* flipped("Forgejo 401 addLabel", forgejoTracker.addLabel(repo, 1, "x"))
-      const forgejoDown = yield* ForgejoTracker.make({
-        baseUrl: `${nowhere}/api/v1`,
-        token: Redacted.make(s.forgejo),
-        retry: { times: 0, base: "1 millis", maxWait: "1 millis" }
-      }).pipe(Effect.provideService(HttpClient.HttpClient, fetch))
+      const forgejoDown = yield* ForgejoTracker.make().pipe(
+        Effect.provide(ForgejoClient.layer({
+          baseUrl: `${nowhere}/api/v1`,
+          token: Redacted.make(s.forgejo),
+          retry: { times: 0, base: "1 millis", maxWait: "1 millis" }
+        })),
+        Effect.provideService(HttpClient.HttpClient, fetch)
+      )
       yield* flipped("Forgejo unreachable", forgejoDown.listOpenIssues(repo, "x"))
 
       const t3Fake = yield* T3Fake.start({ tokens: [{ token: "someone-else", scopes: T3Fake.operatorScopes }] })
@@ -284,8 +290,7 @@ describe("R5 no secret in any library error, log line or span", () => {
           }
         ]
       })
-      const forge = Layer.merge(GithubTracker.layerWithClient(), GithubCi.layerWithClient()).pipe(
-        Layer.provide(GithubClient.layer({ auth: GithubAuth.token(s.github), baseUrl: world.baseUrl, retries: 0 })),
+      const forge = GithubForge.layer({ auth: GithubAuth.token(s.github), baseUrl: world.baseUrl, retries: 0 }).pipe(
         Layer.provide(world.layer)
       )
       const ports = Layer.mergeAll(

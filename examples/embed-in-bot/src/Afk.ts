@@ -4,7 +4,7 @@
  * `ManagedRuntime` and drives ticks from its own `Schedule`.
  */
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
-import { GithubAuth, GithubCi, GithubClient, GithubTracker } from "afk-adapter-github"
+import { GithubAuth, GithubForge } from "afk-adapter-github"
 import { SlackNotifier } from "afk-adapter-slack"
 import { AgentRuntime, Ci, Config, ConsoleNotifier, Domain, Notifier, T3, Tick, Tracker } from "afk-core"
 import { MemoryAgent, MemoryCi, MemoryNotifier, MemoryTracker } from "afk-core/testing"
@@ -28,9 +28,7 @@ export const live = (config: Config.AfkConfig): Layer.Layer<Ports, Config.Config
     Effect.gen(function*() {
       const githubToken = yield* required(config.tracker.githubToken, "GITHUB_TOKEN")
       const t3Token = yield* required(config.t3.token, "AFK_T3_TOKEN")
-      const github = Layer.merge(GithubTracker.layerWithClient(), GithubCi.layerWithClient()).pipe(
-        Layer.provide(GithubClient.layer({ auth: GithubAuth.token(githubToken), baseUrl: config.tracker.githubApi }))
-      )
+      const github = GithubForge.layer({ auth: GithubAuth.token(githubToken), baseUrl: config.tracker.githubApi })
       const agent = T3.layer({
         url: config.t3.url,
         token: Effect.succeed(t3Token),

@@ -11,20 +11,18 @@
  * summary says so); `skipped` → success (a job the workflow chose not to run; the summary says so);
  * `error` and `failure` → failure; anything else → pending, never success.
  */
-import type * as HttpClient from "@effect/platform/HttpClient"
-import { Ci, Domain } from "afk-core"
-import * as Config from "effect/Config"
-import type * as ConfigError from "effect/ConfigError"
+import * as Ci from "afk-core/Ci"
+import * as Domain from "afk-core/Domain"
 import * as Effect from "effect/Effect"
-import * as Layer from "effect/Layer"
 import * as Api from "./ForgejoApi.js"
 import * as ForgejoClient from "./ForgejoClient.js"
 import type * as Wire from "./ForgejoWire.js"
 
+/** The port error: `operation` names the port method, as GitHub's adapter does; `detail` leads with the request. */
 const toCiError = (method: string) => (error: ForgejoClient.ForgejoError): Ci.CiError =>
   new Ci.CiError({
-    operation: `${method} (${error.operation})`,
-    detail: error.detail,
+    operation: method,
+    detail: `${error.operation}: ${error.detail}`,
     transient: error.transient,
     hint: error.hint,
     status: error.status,
@@ -85,7 +83,7 @@ export const combinedCheck = (states: ReadonlyArray<string>): ReadonlyArray<Doma
   ]
 }
 
-/** The Ci port over an existing client (share one client between `ForgejoTracker` and `ForgejoCi`). */
+/** The Ci port over the given client (`make` takes it from the context). */
 export const fromClient = (client: ForgejoClient.Service): Ci.Service => ({
   verdict: (repo, sha, requirements) =>
     Effect.all([Api.combinedStatus(client, repo, sha), Api.statuses(client, repo, sha)], { concurrency: 2 }).pipe(
@@ -101,15 +99,6 @@ export const fromClient = (client: ForgejoClient.Service): Ci.Service => ({
     )
 })
 
-/** A Ci port with its own client over the ambient `HttpClient`. */
-export const make = (options: ForgejoClient.Options): Effect.Effect<Ci.Service, never, HttpClient.HttpClient> =>
-  Effect.map(ForgejoClient.make(options), fromClient)
-
-export const layer = (options: ForgejoClient.Options): Layer.Layer<Ci.Ci, never, HttpClient.HttpClient> =>
-  Layer.effect(Ci.Ci, make(options))
-
-/** The Ci port from configuration; the caller names the variables. */
-export const layerConfig = (
-  config: Config.Config.Wrap<ForgejoClient.Options>
-): Layer.Layer<Ci.Ci, ConfigError.ConfigError, HttpClient.HttpClient> =>
-  Layer.effect(Ci.Ci, Effect.flatMap(Config.unwrap(config), make))
+/** A `Ci` over the ambient `ForgejoClient`. */
+export const make = (): Effect.Effect<Ci.Service, never, ForgejoClient.ForgejoClient> =>
+  Effect.map(ForgejoClient.ForgejoClient, fromClient)

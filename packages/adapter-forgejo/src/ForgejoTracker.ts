@@ -9,15 +9,12 @@
  * owner or a `write` / `admin` / `owner` permission, cached for a bounded time, and fails closed.
  * History and comments come oldest first in creation (id) order.
  */
-import type * as HttpClient from "@effect/platform/HttpClient"
-import { Domain, Tracker } from "afk-core"
+import * as Domain from "afk-core/Domain"
+import * as Tracker from "afk-core/Tracker"
 import * as Clock from "effect/Clock"
-import * as Config from "effect/Config"
-import type * as ConfigError from "effect/ConfigError"
 import * as DateTime from "effect/DateTime"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as ParseResult from "effect/ParseResult"
 import * as Ref from "effect/Ref"
@@ -27,24 +24,23 @@ import * as ForgejoClient from "./ForgejoClient.js"
 import * as ForgejoEdits from "./ForgejoEdits.js"
 import type * as Wire from "./ForgejoWire.js"
 
-export interface TrackerOptions {
+export interface Options {
   /** How long a trust answer is reused; 5 minutes by default. */
   readonly trustTtl?: Duration.DurationInput | undefined
   /** The colour of labels the tracker creates; `#ededed` by default. */
   readonly labelColor?: string | undefined
 }
 
-export interface Options extends ForgejoClient.Options, TrackerOptions {}
-
 const writers: ReadonlySet<string> = new Set(["write", "admin", "owner"])
 
 /** The login Forgejo shows for a deleted account. */
 const ghost = "Ghost"
 
+/** The port error: `operation` names the port method, as GitHub's adapter does; `detail` leads with the request. */
 const toTrackerError = (method: string) => (error: ForgejoClient.ForgejoError): Tracker.TrackerError =>
   new Tracker.TrackerError({
-    operation: `${method} (${error.operation})`,
-    detail: error.detail,
+    operation: method,
+    detail: `${error.operation}: ${error.detail}`,
     transient: error.transient,
     hint: error.hint,
     status: error.status,
@@ -109,10 +105,10 @@ const toComment = (method: string) => (comment: Wire.Comment) =>
     createdAt: comment.created_at
   })
 
-/** The tracker over an existing client (share one client between `ForgejoTracker` and `ForgejoCi`). */
+/** The tracker over the given client (`make` takes it from the context). */
 export const fromClient = (
   client: ForgejoClient.Service,
-  options: TrackerOptions = {}
+  options: Options = {}
 ): Effect.Effect<Tracker.Service> =>
   Effect.gen(function*() {
     const trustTtl = Duration.toMillis(Duration.decode(options.trustTtl ?? "5 minutes"))
@@ -378,15 +374,6 @@ export const fromClient = (
     }
   })
 
-/** A tracker with its own client over the ambient `HttpClient`. */
-export const make = (options: Options): Effect.Effect<Tracker.Service, never, HttpClient.HttpClient> =>
-  Effect.flatMap(ForgejoClient.make(options), (client) => fromClient(client, options))
-
-export const layer = (options: Options): Layer.Layer<Tracker.Tracker, never, HttpClient.HttpClient> =>
-  Layer.effect(Tracker.Tracker, make(options))
-
-/** The tracker from configuration; the caller names the variables (`Config.redacted("FORGEJO_TOKEN")`…). */
-export const layerConfig = (
-  config: Config.Config.Wrap<Options>
-): Layer.Layer<Tracker.Tracker, ConfigError.ConfigError, HttpClient.HttpClient> =>
-  Layer.effect(Tracker.Tracker, Effect.flatMap(Config.unwrap(config), make))
+/** A `Tracker` over the ambient `ForgejoClient`. */
+export const make = (options: Options = {}): Effect.Effect<Tracker.Service, never, ForgejoClient.ForgejoClient> =>
+  Effect.flatMap(ForgejoClient.ForgejoClient, (client) => fromClient(client, options))

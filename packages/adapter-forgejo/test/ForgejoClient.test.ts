@@ -9,10 +9,12 @@ import * as Fiber from "effect/Fiber"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as TestClock from "effect/TestClock"
+import * as ForgejoClient from "../src/ForgejoClient.js"
 import * as ForgejoTracker from "../src/ForgejoTracker.js"
-import { issue, repoSlug, requestsTo, setup } from "./support.js"
+import { ciOver, issue, repoSlug, requestsTo, setup, trackerOver } from "./support.js"
 
 const repo = Domain.repo(repoSlug)
+const none = { required: [], deploy: [] }
 
 describe("ForgejoClient requests", () => {
   it.effect("sends Authorization: token <pat> and Accept: application/json to the sub-path API root", () =>
@@ -83,9 +85,7 @@ describe("ForgejoClient requests", () => {
   it.effect("a 401 says the token is invalid or expired, and the token is in no error", () =>
     Effect.gen(function*() {
       const { fake } = yield* setup()
-      const tracker = yield* ForgejoTracker.make({ ...fake.options, token: Redacted.make("wrong-token") }).pipe(
-        Effect.provideService(HttpClient.HttpClient, fake.client)
-      )
+      const tracker = yield* trackerOver(fake, { token: Redacted.make("wrong-token") })
       const error = yield* Effect.flip(tracker.whoami)
       assert.strictEqual(error.status, 401)
       assert.include(error.message, "invalid or expired")
@@ -100,6 +100,25 @@ describe("ForgejoClient requests", () => {
       assert.include(error.hint ?? "", "\"write:issue\"")
       yield* fake.inject({ path: /\/issues$/, status: 403, body: "{}" })
       assert.include((yield* Effect.flip(tracker.listOpenIssues(repo, "x"))).hint ?? "", "\"read:issue\"")
+    }))
+
+  it.effect("a port error's operation is the port method, as GitHub's adapter names it; its detail names the request", () =>
+    Effect.gen(function*() {
+      const { fake, tracker } = yield* setup({ issues: [issue(1)] })
+      yield* fake.inject({ path: /\/issues$/, status: 404, body: "{}" })
+      const listed = yield* Effect.flip(tracker.listOpenIssues(repo, "afk:ready"))
+      assert.strictEqual(listed.operation, "listOpenIssues")
+      assert.include(listed.detail, "GET /repos/{o}/{r}/issues: HTTP 404")
+      yield* fake.inject({ path: /\/issues\/1$/, method: "PATCH", status: 422, body: "{}" })
+      const closed = yield* Effect.flip(tracker.closeIssue(repo, 1))
+      assert.strictEqual(closed.operation, "closeIssue")
+      assert.include(closed.detail, "PATCH /repos/{o}/{r}/issues/{index}: HTTP 422")
+      const ci = yield* ciOver(fake)
+      yield* fake.inject({ path: /\/status$/, status: 403, body: "{}" })
+      const verdict = yield* Effect.flip(ci.verdict(repo, "f69e3dcc0b1e6a4c2d7e9f8a1b2c3d4e5f6a7b8c", none))
+      assert.strictEqual(verdict.operation, "verdict")
+      assert.include(verdict.detail, "HTTP 403")
+      assert.include(verdict.message, "Ci verdict failed")
     }))
 
   it.effect("a repository that does not exist or is hidden is a 404 naming the repository", () =>
@@ -145,7 +164,8 @@ describe("ForgejoClient requests", () => {
           return HttpClientResponse.fromWeb(request, new Response("{\"login\":\"afk-bot\"}", { status: 200 }))
         })
       )
-      const tracker = yield* ForgejoTracker.make({ baseUrl: "https://f.test/api/v1", token: Redacted.make("t") }).pipe(
+      const tracker = yield* ForgejoTracker.make().pipe(
+        Effect.provide(ForgejoClient.layer({ baseUrl: "https://f.test/api/v1", token: Redacted.make("t") })),
         Effect.provideService(HttpClient.HttpClient, slow)
       )
       const logins = Array.from({ length: 20 }, (_, i) => `user${i}`)

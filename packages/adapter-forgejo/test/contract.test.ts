@@ -112,8 +112,10 @@ const harness = (options: Partial<ForgejoClient.Options> = {}) =>
     )
     const config = { baseUrl, token: Redacted.make("contract-test-token"), ...options }
     const provide = Effect.provideService(HttpClient.HttpClient, http)
-    const tracker = yield* provide(ForgejoTracker.make(config))
-    const ci = yield* provide(ForgejoCi.make(config))
+    const ownClient = <A>(port: Effect.Effect<A, never, ForgejoClient.ForgejoClient>) =>
+      provide(Effect.provide(port, ForgejoClient.layer(config)))
+    const tracker = yield* ownClient(ForgejoTracker.make())
+    const ci = yield* ownClient(ForgejoCi.make())
     const client = yield* provide(ForgejoClient.make(config))
     return { tracker, ci, client, seen }
   }).pipe(Effect.provide(FetchHttpClient.layer))

@@ -5,7 +5,8 @@ import * as HttpClient from "@effect/platform/HttpClient"
 import type { Ci, Tracker } from "afk-core"
 import * as Effect from "effect/Effect"
 import * as ForgejoCi from "../src/ForgejoCi.js"
-import type * as ForgejoClient from "../src/ForgejoClient.js"
+import * as ForgejoClient from "../src/ForgejoClient.js"
+import type * as ForgejoForge from "../src/ForgejoForge.js"
 import * as ForgejoTracker from "../src/ForgejoTracker.js"
 import { ForgejoFake } from "../src/testing/index.js"
 
@@ -36,20 +37,32 @@ export const seed = (overrides: Partial<ForgejoFake.Seed> = {}): ForgejoFake.See
   ...overrides
 })
 
-export const trackerOver = (fake: ForgejoFake.ForgejoFake, options: Partial<ForgejoTracker.Options> = {}) =>
-  ForgejoTracker.make({ ...fake.options, ...options }).pipe(Effect.provideService(HttpClient.HttpClient, fake.client))
+/** A port over a client of its own, talking to the fake. */
+const overClient = <A>(
+  fake: ForgejoFake.ForgejoFake,
+  options: Partial<ForgejoClient.Options>,
+  port: Effect.Effect<A, never, ForgejoClient.ForgejoClient>
+): Effect.Effect<A> =>
+  port.pipe(
+    Effect.provide(ForgejoClient.layer({ ...fake.options, ...options })),
+    Effect.provideService(HttpClient.HttpClient, fake.client)
+  )
+
+export const trackerOver = (
+  fake: ForgejoFake.ForgejoFake,
+  options: Partial<ForgejoForge.Options> = {}
+): Effect.Effect<Tracker.Service> => overClient(fake, options, ForgejoTracker.make(options))
 
 export const ciOver = (
   fake: ForgejoFake.ForgejoFake,
   options: Partial<ForgejoClient.Options> = {}
-): Effect.Effect<Ci.Service> =>
-  ForgejoCi.make({ ...fake.options, ...options }).pipe(Effect.provideService(HttpClient.HttpClient, fake.client))
+): Effect.Effect<Ci.Service> => overClient(fake, options, ForgejoCi.make())
 
 /** The fake and a tracker over it. */
 export const setup = (
   overrides: Partial<ForgejoFake.Seed> = {},
   fakeOptions: ForgejoFake.Options = {},
-  trackerOptions: Partial<ForgejoTracker.Options> = {}
+  trackerOptions: Partial<ForgejoForge.Options> = {}
 ): Effect.Effect<{ readonly fake: ForgejoFake.ForgejoFake; readonly tracker: Tracker.Service }> =>
   Effect.gen(function*() {
     const fake = yield* ForgejoFake.make(seed(overrides), fakeOptions)

@@ -29,7 +29,7 @@
  *   renamed or deleted repository-wide, an issue deleted or transferred).
  * Another client's writes (another process) are caught by the probe's `ETag` alone.
  */
-import type { Domain } from "afk-core"
+import type * as Domain from "afk-core/Domain"
 import * as Clock from "effect/Clock"
 import * as Deferred from "effect/Deferred"
 import * as Duration from "effect/Duration"

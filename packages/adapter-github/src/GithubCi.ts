@@ -13,13 +13,10 @@
  * - the status checks the default branch requires (branch protection and rulesets, where the token may read
  *   them): one not reported for the commit keeps the verdict pending.
  */
-import type * as HttpClient from "@effect/platform/HttpClient"
-import { Ci, Domain } from "afk-core"
-import * as Config from "effect/Config"
-import type * as ConfigError from "effect/ConfigError"
+import * as Ci from "afk-core/Ci"
+import * as Domain from "afk-core/Domain"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import * as Layer from "effect/Layer"
 import * as Schema from "effect/Schema"
 import * as GithubClient from "./GithubClient.js"
 import type * as GithubError from "./GithubError.js"
@@ -211,16 +208,3 @@ export const make = (options: Options = {}): Effect.Effect<Ci.Service, never, Gi
         )
     })
   })
-
-/** A `Ci` with its own `GithubClient`. */
-export const layer = (options: GithubClient.Options & Options): Layer.Layer<Ci.Ci, never, HttpClient.HttpClient> =>
-  Layer.effect(Ci.Ci, make(options)).pipe(Layer.provide(GithubClient.layer(options)))
-
-/** A `Ci` over a `GithubClient` provided separately (so `GithubTracker` can share it). */
-export const layerWithClient = (options: Options = {}): Layer.Layer<Ci.Ci, never, GithubClient.GithubClient> =>
-  Layer.effect(Ci.Ci, make(options))
-
-export const layerConfig = (
-  config: Config.Config.Wrap<GithubClient.Options & Options>
-): Layer.Layer<Ci.Ci, ConfigError.ConfigError, HttpClient.HttpClient> =>
-  Layer.unwrapEffect(Effect.map(Config.unwrap(config), layer))

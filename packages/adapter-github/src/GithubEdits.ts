@@ -4,7 +4,7 @@
  * `editor` (`POST /graphql`). The last edit is the later of the two; at the same instant, the one whose
  * editor is unknown (a deleted account reads as nobody).
  */
-import { Domain } from "afk-core"
+import * as Domain from "afk-core/Domain"
 import type * as DateTime from "effect/DateTime"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"

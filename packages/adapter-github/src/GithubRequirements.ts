@@ -14,7 +14,7 @@
  *   client's cache for the TTL (on disk when it has a directory), so a verdict costs these three requests
  *   once per TTL; each is a conditional GET besides.
  */
-import { Domain } from "afk-core"
+import * as Domain from "afk-core/Domain"
 import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"

@@ -8,15 +8,12 @@
  * Label lists, issue histories and body edits of unchanged repositories and issues are served from memos
  * that `GithubChanges` keeps and invalidates.
  */
-import type * as HttpClient from "@effect/platform/HttpClient"
-import { Domain, Tracker } from "afk-core"
+import * as Domain from "afk-core/Domain"
+import * as Tracker from "afk-core/Tracker"
 import * as Clock from "effect/Clock"
-import * as Config from "effect/Config"
-import type * as ConfigError from "effect/ConfigError"
 import * as DateTime from "effect/DateTime"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 import * as GithubChanges from "./GithubChanges.js"
@@ -389,19 +386,3 @@ export const make = (options: Options = {}): Effect.Effect<Tracker.Service, neve
     }
     return Tracker.Tracker.of(service)
   })
-
-/** A `Tracker` with its own `GithubClient`. */
-export const layer = (
-  options: GithubClient.Options & Options
-): Layer.Layer<Tracker.Tracker, never, HttpClient.HttpClient> =>
-  Layer.effect(Tracker.Tracker, make(options)).pipe(Layer.provide(GithubClient.layer(options)))
-
-/** A `Tracker` over a `GithubClient` provided separately (so `GithubCi` can share it). */
-export const layerWithClient = (
-  options: Options = {}
-): Layer.Layer<Tracker.Tracker, never, GithubClient.GithubClient> => Layer.effect(Tracker.Tracker, make(options))
-
-export const layerConfig = (
-  config: Config.Config.Wrap<GithubClient.Options & Options>
-): Layer.Layer<Tracker.Tracker, ConfigError.ConfigError, HttpClient.HttpClient> =>
-  Layer.unwrapEffect(Effect.map(Config.unwrap(config), layer))

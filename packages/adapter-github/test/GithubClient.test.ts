@@ -15,6 +15,7 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import * as GithubAuth from "../src/GithubAuth.js"
 import * as GithubClient from "../src/GithubClient.js"
+import * as GithubForge from "../src/GithubForge.js"
 import * as GithubTracker from "../src/GithubTracker.js"
 import { GithubFake } from "../src/testing/index.js"
 import { repo, seed, sent, trackerOver } from "./support.js"
@@ -185,7 +186,7 @@ describe("GithubClient", () => {
     Effect.gen(function*() {
       const fake = GithubFake.make({ tokens: ["ghp_from_config"] })
       fake.seed(seed(1))
-      const layer = GithubTracker.layerConfig({
+      const layer = GithubForge.layerConfig({
         auth: Config.map(Config.redacted("GITHUB_TOKEN"), GithubAuth.token),
         baseUrl: Config.succeed(fake.baseUrl)
       }).pipe(Layer.provide(fake.layer))

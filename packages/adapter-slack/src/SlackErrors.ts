@@ -4,7 +4,8 @@
  * incoming webhook's HTTP errors (`invalid_payload`, `no_service`, `channel_is_archived`, …), turned into
  * the fields of a `NotifierError`. Pure; the transport in `SlackClient` decides when they apply.
  */
-import { HttpKit, type PortError } from "afk-core"
+import * as HttpKit from "afk-core/HttpKit"
+import type * as PortError from "afk-core/PortError"
 
 /** What Slack said about a refused `chat.postMessage`. */
 export interface ApiRefusal {

@@ -5,7 +5,7 @@
  * plant a link; only the operator's `mention` is inserted verbatim. Every text fits Block Kit's limits.
  * Pure: no I/O.
  */
-import type { Domain } from "afk-core"
+import type * as Domain from "afk-core/Domain"
 
 /** A Block Kit `mrkdwn` text object; `verbatim` stops Slack from auto-linking names and URLs. */
 export interface Mrkdwn {

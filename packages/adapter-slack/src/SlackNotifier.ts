@@ -6,7 +6,8 @@
  * thread. Requires `HttpClient.HttpClient`; runs nothing on import.
  */
 import type * as HttpClient from "@effect/platform/HttpClient"
-import { type Domain, Notifier } from "afk-core"
+import type * as Domain from "afk-core/Domain"
+import * as Notifier from "afk-core/Notifier"
 import * as Config from "effect/Config"
 import type * as ConfigError from "effect/ConfigError"
 import * as Effect from "effect/Effect"

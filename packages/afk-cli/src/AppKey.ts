@@ -3,12 +3,12 @@
  * `AFK_GITHUB_APP_PRIVATE_KEY_FILE` names, checked to be an RSA private key in PEM form. A key that cannot
  * be read or used is a configuration error naming the setting; no error quotes the key.
  */
+import * as Config from "afk-core/Config"
 import * as Either from "effect/Either"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import { createPrivateKey } from "node:crypto"
 import { readFileSync } from "node:fs"
-import { Config } from "./Core.js"
 
 type Tracker = Config.AfkConfig["tracker"]
 

@@ -6,17 +6,25 @@
  */
 import type * as HttpClient from "@effect/platform/HttpClient"
 import type * as Socket from "@effect/platform/Socket"
-import { ForgejoCi, ForgejoClient, ForgejoTracker } from "afk-adapter-forgejo"
-import { GithubAuth, GithubCi, GithubClient, GithubTracker } from "afk-adapter-github"
-import { SlackNotifier } from "afk-adapter-slack"
-import * as Context from "effect/Context"
+import * as ForgejoForge from "afk-adapter-forgejo/ForgejoForge"
+import * as GithubAuth from "afk-adapter-github/GithubAuth"
+import type * as GithubClient from "afk-adapter-github/GithubClient"
+import * as GithubForge from "afk-adapter-github/GithubForge"
+import * as SlackNotifier from "afk-adapter-slack/SlackNotifier"
+import type * as AgentRuntime from "afk-core/AgentRuntime"
+import * as Ci from "afk-core/Ci"
+import * as Config from "afk-core/Config"
+import * as ConsoleNotifier from "afk-core/ConsoleNotifier"
+import * as DryRun from "afk-core/DryRun"
+import type * as Notifier from "afk-core/Notifier"
+import * as T3 from "afk-core/T3"
+import type * as Tracker from "afk-core/Tracker"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import type * as Redacted from "effect/Redacted"
 import * as AppKey from "./AppKey.js"
-import { type AgentRuntime, Ci, Config, ConsoleNotifier, DryRun, type Notifier, T3, Tracker } from "./Core.js"
 
 /** Everything the programs need. */
 export type Ports = Tracker.Tracker | AgentRuntime.AgentRuntime | Ci.Ci | Notifier.Notifier
@@ -63,15 +71,11 @@ export const github = (
   Either.map(
     githubAuth(config),
     (auth) =>
-      Layer.merge(GithubTracker.layerWithClient(), GithubCi.layerWithClient()).pipe(
-        Layer.provideMerge(
-          GithubClient.layer({
-            auth,
-            baseUrl: config.tracker.githubApi,
-            cacheDirectory: Option.getOrUndefined(config.cacheDir)
-          })
-        )
-      )
+      GithubForge.layer({
+        auth,
+        baseUrl: config.tracker.githubApi,
+        cacheDirectory: Option.getOrUndefined(config.cacheDir)
+      })
   )
 
 /** `Tracker` + `Ci` for the configured forge. */
@@ -83,13 +87,7 @@ export const forge = (
   return Either.gen(function*() {
     const baseUrl = yield* required(tracker.forgejoApi, "AFK_FORGEJO_API", "AFK_TRACKER=forgejo needs it")
     const token = yield* secretRequired(tracker.forgejoToken, "FORGEJO_TOKEN", "AFK_TRACKER=forgejo needs it")
-    return Layer.effectContext(
-      Effect.gen(function*() {
-        const client = yield* ForgejoClient.make({ baseUrl, token })
-        const service = yield* ForgejoTracker.fromClient(client)
-        return Context.make(Tracker.Tracker, service).pipe(Context.add(Ci.Ci, ForgejoCi.fromClient(client)))
-      })
-    )
+    return ForgejoForge.layer({ baseUrl, token })
   })
 }
 

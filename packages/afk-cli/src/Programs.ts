@@ -3,8 +3,11 @@
  * the programmatic entry point (`api.ts`) returns it. Disarmed, a pass builds and reads nothing: the modules
  * that would (`PassesArmed`, and `StatusRead` for an empty allowlist) are not even loaded.
  */
+import * as Config from "afk-core/Config"
+import type * as DryRun from "afk-core/DryRun"
+import type * as Pass from "afk-core/Pass"
+import type * as Status from "afk-core/Status"
 import * as Effect from "effect/Effect"
-import { Config, type DryRun, type Pass, type Status } from "./Core.js"
 import type { Wiring } from "./Wiring.js"
 
 export type PassName = "tick" | "poll" | "watch"

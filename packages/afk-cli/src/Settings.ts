@@ -4,12 +4,12 @@
  * process list.
  */
 import * as FileSystem from "@effect/platform/FileSystem"
+import * as Config from "afk-core/Config"
 import * as Effect from "effect/Effect"
 import * as HashMap from "effect/HashMap"
 import * as Logger from "effect/Logger"
 import * as Option from "effect/Option"
 import * as AppKey from "./AppKey.js"
-import { Config } from "./Core.js"
 
 export interface Parsed {
   readonly config: Option.Option<string>

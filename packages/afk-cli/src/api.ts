@@ -6,12 +6,12 @@
  * carrying the message the CLI prints.
  */
 import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
+import type * as Config from "afk-core/Config"
 import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Option from "effect/Option"
 import type * as Api from "../api.cjs"
-import type { Config } from "./Core.js"
 import * as Outcome from "./Outcome.js"
 import * as Programs from "./Programs.js"
 import * as Settings from "./Settings.js"

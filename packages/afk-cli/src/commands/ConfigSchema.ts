@@ -3,8 +3,8 @@
  * configuration and makes no request.
  */
 import * as Command from "@effect/cli/Command"
+import * as Config from "afk-core/Config"
 import * as Console from "effect/Console"
-import { Config } from "../Core.js"
 
 const schema = Command.make("schema", {}, () => Console.log(JSON.stringify(Config.jsonSchema, null, 2))).pipe(
   Command.withDescription("Print the JSON Schema of afk.config.json.")

@@ -3,8 +3,13 @@
  * adapters or the programs): build the ports and run the pass. `--dry-run` performs every read, logs every
  * decision and every write it would make, lists those writes, and makes none.
  */
+import type * as Config from "afk-core/Config"
+import * as DryRun from "afk-core/DryRun"
+import * as Pass from "afk-core/Pass"
+import * as Poll from "afk-core/Poll"
+import * as Tick from "afk-core/Tick"
+import * as Watch from "afk-core/Watch"
 import * as Effect from "effect/Effect"
-import { type Config, DryRun, Pass, Poll, Tick, Watch } from "../Core.js"
 import * as Ports from "../Ports.js"
 import type { PassName, PassResult } from "../Programs.js"
 import type { Wiring } from "../Wiring.js"

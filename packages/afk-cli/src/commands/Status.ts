@@ -5,9 +5,10 @@
  */
 import * as Command from "@effect/cli/Command"
 import * as Options from "@effect/cli/Options"
+import * as RunMachine from "afk-core/RunMachine"
+import type * as Status from "afk-core/Status"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
-import { RunMachine, type Status } from "../Core.js"
 import * as Flags from "../Flags.js"
 import * as Outcome from "../Outcome.js"
 import * as Programs from "../Programs.js"

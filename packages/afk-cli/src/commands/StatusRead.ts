@@ -2,8 +2,9 @@
  * The read behind `status`, loaded only when there is an allowlist to read: afk-core's `Status` program
  * over the configured ports.
  */
+import type * as Config from "afk-core/Config"
+import * as Status from "afk-core/Status"
 import * as Effect from "effect/Effect"
-import { type Config, Status } from "../Core.js"
 import * as Ports from "../Ports.js"
 import type { Wiring } from "../Wiring.js"
 

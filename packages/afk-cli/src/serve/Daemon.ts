@@ -5,12 +5,17 @@
  * (SIGTERM, SIGINT) closes the listener first, then lets the pass in progress finish, then exits 0.
  */
 import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
+import * as Config from "afk-core/Config"
+import * as Domain from "afk-core/Domain"
+import * as Pass from "afk-core/Pass"
+import * as Tick from "afk-core/Tick"
+import * as Tracker from "afk-core/Tracker"
+import * as Watch from "afk-core/Watch"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Metric from "effect/Metric"
 import * as http from "node:http"
-import { Config, Domain, Pass, Tick, Tracker, Watch } from "../Core.js"
 import * as Outcome from "../Outcome.js"
 import * as Ports from "../Ports.js"
 import type { Wiring } from "../Wiring.js"

@@ -3,12 +3,12 @@
  * their Prometheus text rendering for `GET /metrics`. Every label is a word AFK chose (a pass, an action, a
  * forge, a result): no value from a request, a payload or the configuration ever becomes one.
  */
+import type * as Pass from "afk-core/Pass"
 import * as Effect from "effect/Effect"
 import * as Metric from "effect/Metric"
 import * as MetricBoundaries from "effect/MetricBoundaries"
 import type * as MetricPair from "effect/MetricPair"
 import * as MetricState from "effect/MetricState"
-import type { Pass } from "../Core.js"
 
 /** Webhook deliveries by forge and result (`accepted`, `duplicate`, `ignored`, `unauthorized`, …). */
 export const deliveries = Metric.counter("afk_webhook_deliveries_total", {

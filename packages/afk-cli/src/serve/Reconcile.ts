@@ -5,6 +5,7 @@
  * one follow-up pass — a tick if any of them asked for one, else a watch pass. On shutdown the pass in
  * progress is let finish, up to a bound, so no run is left between two of its writes.
  */
+import type * as Pass from "afk-core/Pass"
 import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -14,7 +15,6 @@ import * as Metric from "effect/Metric"
 import * as Queue from "effect/Queue"
 import * as Ref from "effect/Ref"
 import type * as Scope from "effect/Scope"
-import type { Pass } from "../Core.js"
 import * as Metrics from "./Metrics.js"
 import type { Hint } from "./Webhook.js"
 

@@ -6,12 +6,12 @@
  */
 import * as HttpClient from "@effect/platform/HttpClient"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
+import type * as Config from "afk-core/Config"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Metric from "effect/Metric"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
-import type { Config } from "../Core.js"
 
 /** Which of AFK's peers a request went to. */
 export type Service = "github" | "forgejo" | "t3" | "slack" | "other"
