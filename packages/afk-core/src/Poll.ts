@@ -14,6 +14,7 @@ import type * as Config from "./Config.js"
 import * as DispatchPolicy from "./DispatchPolicy.js"
 import type { Issue, Repo } from "./Domain.js"
 import * as IssueGuard from "./IssueGuard.js"
+import * as Memo from "./Memo.js"
 import * as Pass from "./Pass.js"
 import * as Run from "./Run.js"
 import { Tracker, type TrackerError } from "./Tracker.js"
@@ -35,29 +36,18 @@ interface RepoView {
  */
 const makeCandidate = Effect.gen(function*() {
   const tracker = yield* Tracker
-  const states = new Map<string, Effect.Effect<DispatchPolicy.Blocker["state"], TrackerError>>()
-  const memo = <A>(
-    cache: Map<string, Effect.Effect<A, TrackerError>>,
-    key: string,
-    make: () => Effect.Effect<A, TrackerError>
-  ): Effect.Effect<A, TrackerError> =>
-    Effect.suspend(() => {
-      const hit = cache.get(key)
-      if (hit !== undefined) return hit
-      return Effect.flatMap(Effect.cached(make()), (shared) => {
-        cache.set(key, shared)
-        return shared
-      })
-    })
+  const states = yield* Memo.make<DispatchPolicy.Blocker["state"], TrackerError>("remember")
   const stateOf = (ref: DispatchPolicy.Blocker["ref"]) =>
-    memo(states, String(ref), () =>
+    states.get(
+      String(ref),
       tracker.getIssue(ref.repo, ref.number).pipe(
         Effect.map((issue): DispatchPolicy.Blocker["state"] => issue.state),
         Effect.catchIf(
           (error) => error.status === 404,
           () => Effect.succeed("missing" as const)
         )
-      ))
+      )
+    )
   const proofs = new Map<Issue, Run.Proved>()
   const read = (ctx: Run.Context, issue: Issue): Effect.Effect<DispatchPolicy.Candidate, TrackerError> =>
     Effect.gen(function*() {
