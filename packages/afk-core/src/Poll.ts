@@ -49,7 +49,7 @@ const makeCandidate = Effect.gen(function*() {
       )
     )
   const proofs = new Map<Issue, Run.Proved>()
-  const read = (ctx: Run.Context, issue: Issue): Effect.Effect<DispatchPolicy.Candidate, TrackerError> =>
+  const read = (ctx: Pass.Context, issue: Issue): Effect.Effect<DispatchPolicy.Candidate, TrackerError> =>
     Effect.gen(function*() {
       const [events, edit] = yield* Effect.all([
         tracker.labelEvents(issue.repo, issue.number),
@@ -81,7 +81,7 @@ const makeCandidate = Effect.gen(function*() {
 /** One poll pass. */
 export const run = (config: Config.AfkConfig) =>
   Effect.gen(function*() {
-    const opened = yield* Run.open("poll", config)
+    const opened = yield* Pass.open("poll", config)
     if (opened._tag === "Left") return opened.left
     const ctx = opened.right
     const { journal } = ctx

@@ -12,7 +12,6 @@ import * as Option from "effect/Option"
 import { AgentRuntime } from "./AgentRuntime.js"
 import * as Approval from "./Approval.js"
 import * as Checklist from "./Checklist.js"
-import { type AfkConfig, describeArming } from "./Config.js"
 import * as DispatchPolicy from "./DispatchPolicy.js"
 import {
   type Check,
@@ -21,59 +20,15 @@ import {
   type Issue,
   type IssueEdit,
   type LabelEvent,
-  Notification,
-  type Repo
+  Notification
 } from "./Domain.js"
 import * as Ids from "./Ids.js"
 import { Notifier, type NotifierError } from "./Notifier.js"
-import * as Pass from "./Pass.js"
+import type * as Pass from "./Pass.js"
 import * as Prompt from "./Prompt.js"
 import * as RunRecord from "./RunRecord.js"
 import { Tracker, type TrackerError } from "./Tracker.js"
 import * as Usage from "./Usage.js"
-
-export interface Context {
-  readonly config: AfkConfig
-  readonly bot: string
-  readonly journal: Pass.Journal
-  /**
-   * Whether `login` may approve runs in `repo`, asked of the tracker once per pass (concurrent asks share one
-   * request; a failure is not kept). Lives only as long as the pass, in memory.
-   */
-  readonly isTrusted: (repo: Repo, login: string) => Effect.Effect<boolean, TrackerError>
-}
-
-/**
- * Opens a pass: when disarmed, the report saying why (decided before any I/O); otherwise the context with
- * the bot identity, read once. A tracker that cannot say who we are fails the pass.
- */
-export const open = (pass: Pass.Report["pass"], config: AfkConfig) =>
-  Effect.gen(function*() {
-    const arming = describeArming(config)
-    if (!arming.armed) return Either.left(Pass.disarmed(pass, arming.reasons))
-    const tracker = yield* Tracker
-    const journal = yield* Pass.journal(pass)
-    const bot = yield* Effect.either(tracker.whoami)
-    if (bot._tag === "Left") {
-      yield* journal.fail("tracker", bot.left.message)
-      return Either.left(yield* journal.report)
-    }
-    const asked = new Map<string, Effect.Effect<boolean, TrackerError>>()
-    const isTrusted = (repo: Repo, login: string) =>
-      Effect.suspend(() => {
-        const key = `${repo.toLowerCase()} ${login.toLowerCase()}`
-        const known = asked.get(key)
-        if (known !== undefined) return known
-        return Effect.flatMap(
-          Effect.cached(Effect.tapError(tracker.isTrusted(repo, login), () => Effect.sync(() => asked.delete(key)))),
-          (shared) => {
-            asked.set(key, shared)
-            return shared
-          }
-        )
-      })
-    return Either.right<Context>({ config, bot: bot.right, journal, isTrusted })
-  })
 
 /** What the checklist shows besides the record itself. */
 export interface View {
@@ -85,7 +40,7 @@ export interface View {
 
 /** The body of the run comment: the checklist, then the hidden record. */
 export const body = (
-  ctx: Context,
+  ctx: Pass.Context,
   issue: Issue,
   record: RunRecord.RunRecord,
   view: View,
@@ -118,7 +73,13 @@ const saveRecord = (issue: Issue, found: RunRecord.Found, record: RunRecord.RunR
   })
 
 /** Writes the run comment (edit in place; a no-op when nothing changed). */
-export const save = (ctx: Context, issue: Issue, found: RunRecord.Found, record: RunRecord.RunRecord, view: View) =>
+export const save = (
+  ctx: Pass.Context,
+  issue: Issue,
+  found: RunRecord.Found,
+  record: RunRecord.RunRecord,
+  view: View
+) =>
   Effect.gen(function*() {
     const tracker = yield* Tracker
     const agent = yield* AgentRuntime
@@ -145,7 +106,7 @@ const newRecord = (issue: Issue, ordinal: number, now: DateTime.Utc) => {
 
 /** Whether my claim stands against another locked issue of the same repo (and its latest record). */
 const outranks = (
-  ctx: Context,
+  ctx: Pass.Context,
   mine: { readonly issue: Issue; readonly found: RunRecord.Found },
   other: { readonly issue: Issue; readonly found: Option.Option<RunRecord.Found> }
 ) => {
@@ -195,7 +156,7 @@ const decisiveEdit = (fresh: Issue, edit: Option.Option<IssueEdit>, proved: Prov
  * handed to a human nor paused, and its latest ready label must approve a run (`Approval.prove`).
  */
 const refusal = (
-  ctx: Context,
+  ctx: Pass.Context,
   issue: Issue,
   comments: ReadonlyArray<Comment>,
   events: ReadonlyArray<LabelEvent>,
@@ -226,7 +187,7 @@ const refusal = (
  * added (a lock that was already there is the caller's to judge). Returns without dispatching when another
  * issue of the repo holds an older claim (that claim wins; this lock is released).
  */
-export const claim = (ctx: Context, listed: Issue, reason: string, proved?: Proved) =>
+export const claim = (ctx: Pass.Context, listed: Issue, reason: string, proved?: Proved) =>
   Effect.gen(function*() {
     const tracker = yield* Tracker
     const agent = yield* AgentRuntime
@@ -394,7 +355,7 @@ const notifyingTurn = (issue: Issue, found: RunRecord.Found) =>
  * that cannot be delivered keeps the lock (and so the step) for the next pass when the failure is transient,
  * and is recorded on the issue when it is not.
  */
-export const finish = (ctx: Context, issue: Issue, terminal: RunRecord.Found, checks: ReadonlyArray<Check> = []) =>
+export const finish = (ctx: Pass.Context, issue: Issue, terminal: RunRecord.Found, checks: ReadonlyArray<Check> = []) =>
   Effect.gen(function*() {
     const tracker = yield* Tracker
     const notifier = yield* Notifier

@@ -37,7 +37,7 @@ const verdictLine = (verdict: CiVerdict) =>
  * which proves the approval again on what it reads. A refused claim keeps its lock while a concurrent claim
  * may still be writing (the grace period), except on a closed issue; then the lock is released.
  */
-const recover = (ctx: Run.Context, issue: Issue, inFlight: number) =>
+const recover = (ctx: Pass.Context, issue: Issue, inFlight: number) =>
   Effect.gen(function*() {
     const tracker = yield* Tracker
     const subject = String(issue.ref)
@@ -83,7 +83,7 @@ const handedOver = (interrupted: Interrupted) =>
  * An interrupt the agent had not acknowledged within the runtime's bound: the run keeps its lock (the
  * agent may still be writing) and says so; the next pass interrupts and waits again.
  */
-const stillRunning = (ctx: Run.Context, issue: Issue, found: RunRecord.Found, why: string) =>
+const stillRunning = (ctx: Pass.Context, issue: Issue, found: RunRecord.Found, why: string) =>
   Effect.gen(function*() {
     yield* Run.save(ctx, issue, found, found.record, {
       reached: "dispatched",
@@ -97,7 +97,7 @@ const stillRunning = (ctx: Run.Context, issue: Issue, found: RunRecord.Found, wh
   })
 
 const observeCommit = (
-  ctx: Run.Context,
+  ctx: Pass.Context,
   record: RunRecord.RunRecord,
   status: TurnStatus,
   comments: ReadonlyArray<Comment>,
@@ -113,7 +113,7 @@ const observeCommit = (
 }
 
 /** Drives one dispatched run by one step. */
-const drive = (ctx: Run.Context, issue: Issue, found: RunRecord.Found, comments: ReadonlyArray<Comment>) =>
+const drive = (ctx: Pass.Context, issue: Issue, found: RunRecord.Found, comments: ReadonlyArray<Comment>) =>
   Effect.gen(function*() {
     const tracker = yield* Tracker
     const agent = yield* AgentRuntime
@@ -302,7 +302,7 @@ const drive = (ctx: Run.Context, issue: Issue, found: RunRecord.Found, comments:
   })
 
 /** One locked issue: finish, recover, hand over, or drive. `inFlight`: open issues carrying the lock, all repos. */
-const handle = (ctx: Run.Context, issue: Issue, inFlight: number) =>
+const handle = (ctx: Pass.Context, issue: Issue, inFlight: number) =>
   Effect.gen(function*() {
     const tracker = yield* Tracker
     const { config } = ctx
@@ -348,7 +348,7 @@ const handle = (ctx: Run.Context, issue: Issue, inFlight: number) =>
  * `handle`, one pass of this process at a time per issue. A pass that waited for another re-reads the issue
  * first: the other pass may have finished the run (and released the lock) meanwhile.
  */
-const guarded = (ctx: Run.Context, listed: Issue, inFlight: number) =>
+const guarded = (ctx: Pass.Context, listed: Issue, inFlight: number) =>
   Effect.flatMap(
     IssueGuard.IssueGuard,
     (guard) =>
@@ -367,7 +367,7 @@ const guarded = (ctx: Run.Context, listed: Issue, inFlight: number) =>
 /** One watch pass over every allowlisted repo. Disarmed: no I/O at all. */
 export const run = (config: Config.AfkConfig) =>
   Effect.gen(function*() {
-    const opened = yield* Run.open("watch", config)
+    const opened = yield* Pass.open("watch", config)
     if (opened._tag === "Left") return opened.left
     const ctx = opened.right
     const { journal } = ctx
