@@ -363,7 +363,7 @@ export const finish = (ctx: Pass.Context, issue: Issue, terminal: RunRecord.Foun
     const { config } = ctx
     let found = terminal
     const done = found.record.phase === "done"
-    const kind = done ? "done" : found.record.outcome?.startsWith("frozen") ? "frozen" : "needs-human"
+    const kind = done ? "done" : found.record.ending?.kind === "frozen" ? "frozen" : "needs-human"
     const view = (status: string): View => ({
       reached: done ? "done" : "dispatched",
       checks,
@@ -433,7 +433,10 @@ export const finish = (ctx: Pass.Context, issue: Issue, terminal: RunRecord.Foun
                     new RunRecord.RunRecord({
                       ...record,
                       notifiedAt,
-                      outcome: `${record.outcome ?? ""} (notification failed: ${error.message})`
+                      ending: new RunRecord.Outcome({
+                        kind,
+                        reason: `${record.ending?.reason ?? ""} (notification failed: ${error.message})`
+                      })
                     }),
                     view("the notification could not be delivered")
                   )),

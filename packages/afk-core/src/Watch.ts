@@ -177,7 +177,7 @@ const drive = (ctx: Pass.Context, issue: Issue, found: RunRecord.Found, comments
       Effect.gen(function*() {
         const interrupted = interrupt ? yield* agent.interrupt(record.runId, record.threadId) : "no-turn"
         if (interrupted === "still-running") return yield* stillRunning(ctx, issue, found, reason)
-        const outcome = kind === "frozen" ? `frozen: ${reason}` : reason
+        const outcome = new RunRecord.Outcome({ kind, reason })
         const view = { reached, checks, status: handedOver(interrupted), outcome: { kind, reason } }
         const pending = yield* Run.save(ctx, issue, found, new RunRecord.RunRecord({ ...record, handover: outcome }), {
           ...view,
@@ -185,7 +185,12 @@ const drive = (ctx: Pass.Context, issue: Issue, found: RunRecord.Found, comments
         })
         yield* tracker.addLabel(issue.repo, issue.number, config.humanLabel)
         const { handover: _h, ...rest } = pending.record
-        const terminal = new RunRecord.RunRecord({ ...rest, phase: "escalated", outcome, endedAt: yield* DateTime.now })
+        const terminal = new RunRecord.RunRecord({
+          ...rest,
+          phase: "escalated",
+          ending: outcome,
+          endedAt: yield* DateTime.now
+        })
         const saved = yield* Run.save(ctx, issue, pending, terminal, view)
         yield* Run.finish(ctx, issue, saved, checks)
       })
@@ -207,7 +212,12 @@ const drive = (ctx: Pass.Context, issue: Issue, found: RunRecord.Found, comments
         return
       }
       case "Close": {
-        const terminal = new RunRecord.RunRecord({ ...record, phase: "done", outcome: action.reason, endedAt: now })
+        const terminal = new RunRecord.RunRecord({
+          ...record,
+          phase: "done",
+          ending: new RunRecord.Outcome({ kind: "done", reason: action.reason }),
+          endedAt: now
+        })
         const saved = yield* Run.save(ctx, issue, found, terminal, {
           reached: "done",
           checks,
@@ -324,18 +334,24 @@ const handle = (ctx: Pass.Context, issue: Issue, inFlight: number) =>
         ? "a person handed the issue to a human"
         : `a person paused the issue (${config.pausedLabel})`
       const interrupted = yield* agent.interrupt(rest.runId, rest.threadId)
-      if (interrupted === "still-running") return yield* stillRunning(ctx, issue, found, handover ?? byPerson)
-      const outcome = handover ?? byPerson
-      const frozen = outcome.startsWith("frozen: ")
-      const terminal = new RunRecord.RunRecord({ ...rest, phase: "escalated", outcome, endedAt: yield* DateTime.now })
+      const outcome = handover ?? new RunRecord.Outcome({ kind: "needs-human", reason: byPerson })
+      if (interrupted === "still-running") {
+        return yield* stillRunning(ctx, issue, found, RunRecord.describe(outcome))
+      }
+      const terminal = new RunRecord.RunRecord({
+        ...rest,
+        phase: "escalated",
+        ending: outcome,
+        endedAt: yield* DateTime.now
+      })
       const saved = yield* Run.save(ctx, issue, found, terminal, {
         reached: "dispatched",
         status: handedOver(interrupted),
         outcome: {
-          kind: frozen ? "frozen" : "needs-human",
-          reason: handover === undefined
-            ? byPerson === "a person handed the issue to a human" ? "a person added the human label" : byPerson
-            : outcome.replace(/^frozen: /, "")
+          kind: outcome.kind,
+          reason: handover === undefined && byPerson === "a person handed the issue to a human"
+            ? "a person added the human label"
+            : outcome.reason
         }
       })
       return yield* Run.finish(ctx, issue, saved)
