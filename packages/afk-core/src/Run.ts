@@ -9,7 +9,7 @@ import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Fiber from "effect/Fiber"
 import * as Option from "effect/Option"
-import { AgentRuntime } from "./AgentRuntime.js"
+import { AgentRuntime, type Interrupted } from "./AgentRuntime.js"
 import * as Approval from "./Approval.js"
 import * as Checklist from "./Checklist.js"
 import * as DispatchPolicy from "./DispatchPolicy.js"
@@ -344,6 +344,82 @@ const notifyingTurn = (issue: Issue, found: RunRecord.Found) =>
     if (mark.created) return "mine" as const
     const age = DateTime.distance(mark.at, yield* DateTime.now)
     return age >= markStaleSeconds * 1000 ? "mine" as const : "theirs" as const
+  })
+
+/** The checklist line of a run handed over, saying what the interrupt did. */
+const handedOver = (interrupted: Interrupted) =>
+  interrupted === "settled"
+    ? "handed to a human; the agent's turn was interrupted and has stopped"
+    : "handed to a human"
+
+/**
+ * An interrupt the agent had not acknowledged within the runtime's bound: the run keeps its lock (the
+ * agent may still be writing) and says so; the next pass interrupts and waits again.
+ */
+const stillRunning = (ctx: Pass.Context, issue: Issue, found: RunRecord.Found, why: string) =>
+  Effect.gen(function*() {
+    yield* save(ctx, issue, found, found.record, {
+      reached: "dispatched",
+      status: `${why}: the agent's turn was interrupted but is still running, so the lock is kept until it stops`
+    })
+    yield* ctx.journal.decide(
+      String(issue.ref),
+      "wait",
+      `${why}; the interrupted turn is still running, so the lock is kept until it stops`
+    )
+  })
+
+/** An escalation: what ends, how it is recorded, and what the checklist shows. */
+export interface Escalation {
+  /** The run's record as it stands (a pending `handover` in it is replaced by `outcome`). */
+  readonly record: RunRecord.RunRecord
+  /** The outcome the terminal record carries. */
+  readonly outcome: RunRecord.Outcome
+  /** The reason the checklist shows, when it differs from the outcome's. */
+  readonly shown?: string | undefined
+  /** Whether the agent's turn is interrupted first. */
+  readonly interrupt: boolean
+  /** Whether AFK adds the human label (its own decision), or a person already acted (label, close, pause). */
+  readonly addHumanLabel: boolean
+  readonly reached: Checklist.Step
+  readonly checks?: ReadonlyArray<Check>
+}
+
+/**
+ * Hands a run to a human, every step in one place for watch's decisions and a person's: interrupt the turn
+ * when asked (a turn still running keeps the lock and says so; the next pass tries again); for AFK's own
+ * decision, record the outcome as `handover` before adding the human label, so a crash between the two keeps
+ * the reason; then write the terminal `escalated` record and `finish`.
+ */
+export const escalate = (ctx: Pass.Context, issue: Issue, found: RunRecord.Found, escalation: Escalation) =>
+  Effect.gen(function*() {
+    const { checks = [], outcome } = escalation
+    const { handover: _h, ...record } = escalation.record
+    const interrupted = escalation.interrupt
+      ? yield* (yield* AgentRuntime).interrupt(record.runId, record.threadId)
+      : "no-turn"
+    if (interrupted === "still-running") return yield* stillRunning(ctx, issue, found, RunRecord.describe(outcome))
+    const view: View = {
+      reached: escalation.reached,
+      checks,
+      status: handedOver(interrupted),
+      outcome: { kind: outcome.kind, reason: escalation.shown ?? outcome.reason }
+    }
+    let current = found
+    if (escalation.addHumanLabel) {
+      current = yield* save(ctx, issue, found, new RunRecord.RunRecord({ ...record, handover: outcome }), {
+        ...view,
+        status: "handing to a human"
+      })
+      yield* (yield* Tracker).addLabel(issue.repo, issue.number, ctx.config.humanLabel)
+    }
+    const terminal = new RunRecord.RunRecord({
+      ...record,
+      phase: "escalated",
+      ending: outcome,
+      endedAt: yield* DateTime.now
+    })
+    yield* finish(ctx, issue, yield* save(ctx, issue, current, terminal, view), checks)
   })
 
 /**

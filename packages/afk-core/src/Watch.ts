@@ -8,7 +8,7 @@ import * as DateTime from "effect/DateTime"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Option from "effect/Option"
-import { AgentRuntime, type Interrupted } from "./AgentRuntime.js"
+import { AgentRuntime } from "./AgentRuntime.js"
 import * as Approval from "./Approval.js"
 import { Ci } from "./Ci.js"
 import type * as Config from "./Config.js"
@@ -71,29 +71,6 @@ const recover = (ctx: Pass.Context, issue: Issue, inFlight: number) =>
     }
     yield* tracker.removeLabel(issue.repo, issue.number, config.lockLabel)
     yield* ctx.journal.decide(subject, "release", "an unfinished claim that may not start; no run was dispatched")
-  })
-
-/** The checklist line of a run handed over, saying what the interrupt did. */
-const handedOver = (interrupted: Interrupted) =>
-  interrupted === "settled"
-    ? "handed to a human; the agent's turn was interrupted and has stopped"
-    : "handed to a human"
-
-/**
- * An interrupt the agent had not acknowledged within the runtime's bound: the run keeps its lock (the
- * agent may still be writing) and says so; the next pass interrupts and waits again.
- */
-const stillRunning = (ctx: Pass.Context, issue: Issue, found: RunRecord.Found, why: string) =>
-  Effect.gen(function*() {
-    yield* Run.save(ctx, issue, found, found.record, {
-      reached: "dispatched",
-      status: `${why}: the agent's turn was interrupted but is still running, so the lock is kept until it stops`
-    })
-    yield* ctx.journal.decide(
-      String(issue.ref),
-      "wait",
-      `${why}; the interrupted turn is still running, so the lock is kept until it stops`
-    )
   })
 
 const observeCommit = (
@@ -174,25 +151,13 @@ const drive = (ctx: Pass.Context, issue: Issue, found: RunRecord.Found, comments
       onSome: (v) => (v.state === "green" ? (v.deployed ? "deployed" : "ci") : "pushed")
     }) as "dispatched" | "pushed" | "ci" | "deployed"
     const escalate = (kind: "needs-human" | "frozen", reason: string, interrupt: boolean) =>
-      Effect.gen(function*() {
-        const interrupted = interrupt ? yield* agent.interrupt(record.runId, record.threadId) : "no-turn"
-        if (interrupted === "still-running") return yield* stillRunning(ctx, issue, found, reason)
-        const outcome = new RunRecord.Outcome({ kind, reason })
-        const view = { reached, checks, status: handedOver(interrupted), outcome: { kind, reason } }
-        const pending = yield* Run.save(ctx, issue, found, new RunRecord.RunRecord({ ...record, handover: outcome }), {
-          ...view,
-          status: "handing to a human"
-        })
-        yield* tracker.addLabel(issue.repo, issue.number, config.humanLabel)
-        const { handover: _h, ...rest } = pending.record
-        const terminal = new RunRecord.RunRecord({
-          ...rest,
-          phase: "escalated",
-          ending: outcome,
-          endedAt: yield* DateTime.now
-        })
-        const saved = yield* Run.save(ctx, issue, pending, terminal, view)
-        yield* Run.finish(ctx, issue, saved, checks)
+      Run.escalate(ctx, issue, found, {
+        record,
+        outcome: new RunRecord.Outcome({ kind, reason }),
+        interrupt,
+        addHumanLabel: true,
+        reached,
+        checks
       })
     yield* ctx.journal.decide(subject, action._tag, action.reason)
     switch (action._tag) {
@@ -326,35 +291,22 @@ const handle = (ctx: Pass.Context, issue: Issue, inFlight: number) =>
     if (issue.state === "closed" || hasLabel(issue.labels, config.humanLabel) || paused) {
       // AFK's own escalation that stopped after the label (its reason is in `handover`), or a person who
       // closed the issue or handed it to a human: the turn is stopped and the run ends here.
-      const agent = yield* AgentRuntime
-      const { handover, ...rest } = found.record
+      const { handover } = found.record
       const byPerson = issue.state === "closed"
         ? "a person closed the issue"
         : hasLabel(issue.labels, config.humanLabel)
         ? "a person handed the issue to a human"
         : `a person paused the issue (${config.pausedLabel})`
-      const interrupted = yield* agent.interrupt(rest.runId, rest.threadId)
-      const outcome = handover ?? new RunRecord.Outcome({ kind: "needs-human", reason: byPerson })
-      if (interrupted === "still-running") {
-        return yield* stillRunning(ctx, issue, found, RunRecord.describe(outcome))
-      }
-      const terminal = new RunRecord.RunRecord({
-        ...rest,
-        phase: "escalated",
-        ending: outcome,
-        endedAt: yield* DateTime.now
+      return yield* Run.escalate(ctx, issue, found, {
+        record: found.record,
+        outcome: handover ?? new RunRecord.Outcome({ kind: "needs-human", reason: byPerson }),
+        shown: handover === undefined && byPerson === "a person handed the issue to a human"
+          ? "a person added the human label"
+          : undefined,
+        interrupt: true,
+        addHumanLabel: false,
+        reached: "dispatched"
       })
-      const saved = yield* Run.save(ctx, issue, found, terminal, {
-        reached: "dispatched",
-        status: handedOver(interrupted),
-        outcome: {
-          kind: outcome.kind,
-          reason: handover === undefined && byPerson === "a person handed the issue to a human"
-            ? "a person added the human label"
-            : outcome.reason
-        }
-      })
-      return yield* Run.finish(ctx, issue, saved)
     }
     if (found.record.phase === "claimed") return yield* recover(ctx, issue, inFlight)
     return yield* drive(ctx, issue, found, comments)
