@@ -190,18 +190,13 @@ export const run = (config: Config.AfkConfig) =>
       const level = unread.has(refusal.issue) ? "debug" : "info"
       yield* journal.decide(String(refusal.issue.ref), "refuse", `${refusal.reason}: ${refusal.detail}`, level)
     }
+    // The policy dispatches at most one issue per repo, so the claims never contend with each other.
     yield* Effect.forEach(
-      Object.values(Arr.groupBy(decision.dispatch, (d) => d.issue.repo)),
-      (decisions) =>
-        Effect.forEach(
-          decisions,
-          (d) =>
-            Pass.isolate(journal, String(d.issue.ref))(
-              Effect.flatMap(IssueGuard.IssueGuard, (guard) =>
-                guard.exclusive(Run.guardKey(d.issue), () =>
-                  Run.claim(ctx, d.issue, d.reason, candidate.proved(d.issue))))
-            ),
-          { discard: true }
+      decision.dispatch,
+      (d) =>
+        Pass.isolate(journal, String(d.issue.ref))(
+          Effect.flatMap(IssueGuard.IssueGuard, (guard) =>
+            guard.exclusive(Run.guardKey(d.issue), () => Run.claim(ctx, d.issue, d.reason, candidate.proved(d.issue))))
         ),
       { concurrency: 8, discard: true }
     )
