@@ -35,7 +35,7 @@ export interface View {
   readonly reached: Checklist.Step
   readonly status: string
   readonly checks?: ReadonlyArray<Check>
-  readonly outcome?: { readonly kind: "done" | "needs-human" | "frozen"; readonly reason: string }
+  readonly outcome?: { readonly kind: RunRecord.OutcomeKind; readonly reason: string }
 }
 
 /** The body of the run comment: the checklist, then the hidden record. */
