@@ -20,7 +20,6 @@ import { Domain, Ids, T3 } from "afk-core"
 import { T3Fake } from "afk-core/testing"
 import * as Effect from "effect/Effect"
 import * as Redacted from "effect/Redacted"
-import * as T3V2Server from "../packages/afk-core/test/support/t3v2server.js"
 import * as Report from "./report.js"
 
 const request = (number: number) => {
@@ -55,14 +54,15 @@ const protocolOne = Effect.gen(function*() {
 })
 
 const protocolTwo = Effect.gen(function*() {
-  const server = yield* T3V2Server.start()
-  const agent = yield* runtime(server.url, server.token)
+  const server = yield* T3Fake.start({ protocol: 2, workspaceRoots: ["/data/acme__widgets"] })
+  const agent = yield* runtime(server.url, server.token())
   const count = (): Counted => {
     const requests = server.requests()
+    const upgrade = (r: T3Fake.LoggedRequest) => r.path.startsWith("/ws")
     return {
-      requests: requests.filter((r) => r.method !== "UPGRADE").length,
-      upgrades: requests.filter((r) => r.method === "UPGRADE").length,
-      frames: server.frames().length
+      requests: requests.filter((r) => !upgrade(r)).length,
+      upgrades: requests.filter(upgrade).length,
+      frames: server.frames().filter((f) => f.direction === "in").length
     }
   }
   yield* agent.dispatch(request(1))

@@ -105,6 +105,33 @@ export const tracker = (plan: Plan, forge: Forge.Forge): Decide => (request) => 
   }
 }
 
+/** What the fault plan asks of either T3 fake. */
+export type T3Faults = Pick<T3Fake.T3Fake | T3Fake.T3FakeV2, "failNext" | "dropResponseOnce">
+
+/** The commands AFK sends over protocol 2's WebSocket. */
+const socketCommands = [
+  "thread.create",
+  "message.dispatch",
+  "run.interrupt",
+  "provider-session.detach",
+  "thread.archive"
+]
+
+/**
+ * T3's WebSocket on protocol 2, armed once per tick (the HTTP faults above cannot reach RPC frames): at four
+ * times the fault rate, the next dispatch of a random command is applied and its socket closed before the
+ * answer (`dropResponse`), or refused unprocessed with the server's dispatch error (`status5xx`).
+ */
+export const t3Socket = (plan: Plan, fake: T3Faults): Kind | undefined => {
+  const { controls, random } = plan
+  if (controls.faultRate <= 0 || !random.chance(Math.min(1, controls.faultRate * 4))) return undefined
+  const kind = kindOf(plan, { dropResponse: 50, status5xx: 50 })
+  const type = random.pick(socketCommands)
+  if (kind === "dropResponse") fake.dropResponseOnce(type)
+  if (kind === "status5xx") fake.failNext(1, 503, type)
+  return kind
+}
+
 const commandType = (body: string): string | undefined => {
   try {
     const parsed: unknown = JSON.parse(body)
@@ -115,7 +142,7 @@ const commandType = (body: string): string | undefined => {
 }
 
 /** T3: 5xx, resets and timeouts on any request; an ambiguous 500 or a dropped answer on a command. */
-export const t3 = (plan: Plan, fake: T3Fake.T3Fake): Decide => (request) => {
+export const t3 = (plan: Plan, fake: T3Faults): Decide => (request) => {
   const { random } = plan
   if (!faulted(plan)) return pass
   const type = request.method === "POST" && request.body._tag === "Uint8Array"

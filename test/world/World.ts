@@ -8,6 +8,7 @@
  * `afk-cli` too (`env`). Ticks run on the clock, or on `TestClock` with every wait granted at once.
  */
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
+import * as NodeSocket from "@effect/platform-node/NodeSocket"
 import * as HttpClient from "@effect/platform/HttpClient"
 import type { GithubFake } from "afk-adapter-github/testing"
 import { SlackNotifier } from "afk-adapter-slack"
@@ -57,6 +58,11 @@ export interface Options {
   readonly config?: Partial<Config.AfkConfig> | undefined
   /** `live` (default): ticks run on the clock. `virtual`: on `TestClock`, two minutes apart, every wait granted. */
   readonly time?: "live" | "virtual" | undefined
+  /**
+   * The orchestration protocol the T3 fake speaks (default 1). On 2 the runtime negotiates it, commands travel
+   * over WebSocket RPC, and each tick may arm one of `FaultPlan.t3Socket`'s faults.
+   */
+  readonly t3Protocol?: 1 | 2 | undefined
 }
 
 /** P3 and P4's world: 50 repos × 200 issues, 10 % ready (a trusted maintainer's label), 50 ms per request. */
@@ -125,7 +131,9 @@ export interface World {
   /** Armed for every repo of the world. */
   readonly config: Config.AfkConfig
   readonly forge: Forge.Forge
-  readonly t3: T3Fake.T3Fake
+  readonly t3: T3Fake.T3Fake | T3Fake.T3FakeV2
+  /** The WebSocket faults armed so far (protocol 2), by kind. */
+  readonly socketFaults: () => ReadonlyMap<string, number>
   readonly slack: SlackFake.Service
   readonly controls: FaultPlan.Controls
   /** Every request the in-process ports (and, for the tracker, `afk-cli` over loopback) sent, and its fate. */
@@ -206,13 +214,15 @@ export const make = (options: Options): Effect.Effect<World, never, Scope.Scope>
     const agentOf = (issue: Domain.IssueRef) =>
       agents.get(`${issue.repo}#${issue.number}`.toLowerCase()) ??
         (typeof backlogAgent === "function" ? backlogAgent(issue) : backlogAgent)
-    const t3 = yield* T3Fake.start({
-      behaviour: Script.behaviour(agentOf, {
-        random,
-        report: forge.report,
-        reportLater: (repo, sha, state, after) => pendingCi.push({ repo, sha, state, due: ticks + after })
-      })
+    const behaviour = Script.behaviour(agentOf, {
+      random,
+      report: forge.report,
+      reportLater: (repo, sha, state, after) => pendingCi.push({ repo, sha, state, due: ticks + after })
     })
+    const t3 = options.t3Protocol === 2
+      ? yield* T3Fake.start({ protocol: 2, behaviour })
+      : yield* T3Fake.start({ behaviour })
+    const socketFaults = new Map<string, number>()
     const slack = yield* SlackFake.make()
     const node = Context.get(yield* Layer.build(NodeHttpClient.layerUndici), HttpClient.HttpClient)
     const t3Http = Faults.wrap(node, FaultPlan.t3(plan, t3), journals.t3, latency)
@@ -229,7 +239,10 @@ export const make = (options: Options): Effect.Effect<World, never, Scope.Scope>
           workspaceRoot,
           requestTimeout: "1 day",
           retry: { times: 2, base: "200 millis", maxWait: "30 seconds" }
-        }).pipe(Effect.provideService(HttpClient.HttpClient, t3Http))
+        }).pipe(
+          Effect.provideService(HttpClient.HttpClient, t3Http),
+          Effect.provide(NodeSocket.layerWebSocketConstructor)
+        )
         const notifier = yield* SlackNotifier.make({
           token: Redacted.make(slack.token),
           channel: slack.channel,
@@ -288,6 +301,10 @@ export const make = (options: Options): Effect.Effect<World, never, Scope.Scope>
         if (virtual) yield* TestClock.adjust(Duration.millis(tickMillis))
         ticks++
         advanceCi()
+        if (t3.protocol === 2) {
+          const kind = FaultPlan.t3Socket(plan, t3)
+          if (kind !== undefined) socketFaults.set(kind, (socketFaults.get(kind) ?? 0) + 1)
+        }
         yield* reset
         const began = performance.now()
         const run = Tick.run(config).pipe(Effect.provide(on), Logger.withMinimumLogLevel(LogLevel.None))
@@ -346,6 +363,7 @@ export const make = (options: Options): Effect.Effect<World, never, Scope.Scope>
       config,
       forge,
       t3,
+      socketFaults: () => new Map(socketFaults),
       slack,
       controls,
       journals,

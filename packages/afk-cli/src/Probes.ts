@@ -324,7 +324,19 @@ export const t3 = (
         )
       ]
       : []
-    return [yield* tokenScopes(config, http, reached), ...unbound]
+    const root = config.t3.runtimeMode === "full-access" && /^\/root(\/|$)/.test(config.t3.workspaceRoot)
+      ? [
+        check(
+          name,
+          "warn",
+          `AFK_T3_WORKSPACE_ROOT (${config.t3.workspaceRoot}) is under /root, so T3 Code probably runs as root: ` +
+            "Claude Code refuses full access as root, and every run would fail at its start",
+          "run T3 Code as an ordinary user, or start it with IS_SANDBOX=1 in its environment (see docs/t3.md " +
+            "in the AFK repository)"
+        )
+      ]
+      : []
+    return [yield* tokenScopes(config, http, reached), ...unbound, ...root]
   }).pipe((effect) => limited(name, effect))
 }
 

@@ -2,8 +2,8 @@
  * The `afk-cli` executable: wiring only. Node's file system, path and terminal for the command line (the
  * terminal opened only if a prompt uses it); Node's own `fetch` as the HTTP client (`Wiring.fetchHttp`) and
  * Node's WebSocket for T3 Code's protocol 2 (`Wiring.nodeWebSocket`);
- * `process.env` as the environment; whether stdout and stderr are terminals (colour); exit codes 0 / 1 / 2
- * from `Outcome.exitCode`.
+ * `process.env` as the environment; whether stdout and stderr are terminals (colour); output to a closed pipe
+ * dropped; exit codes 0 / 1 / 2 from `Outcome.exitCode`.
  */
 import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import * as NodePath from "@effect/platform-node/NodePath"
@@ -40,6 +40,16 @@ const terminal = Layer.scoped(
 const platform = Layer.mergeAll(NodeFileSystem.layer, NodePath.layer, terminal)
 
 const ttys = { stdout: process.stdout.isTTY === true, stderr: process.stderr.isTTY === true }
+
+/**
+ * A reader that stops early (`afk-cli status | head`) closes the pipe: the rest of the output is dropped and the
+ * command finishes its work, instead of dying mid-pass on an unhandled EPIPE.
+ */
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on("error", (error: NodeJS.ErrnoException) => {
+    if (error.code !== "EPIPE") throw error
+  })
+}
 
 Cli.run({ http: fetchHttp, webSocket: nodeWebSocket, env: process.env, terminal: ttys })(process.argv).pipe(
   Effect.provide(platform),

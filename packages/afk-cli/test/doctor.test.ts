@@ -119,6 +119,26 @@ describe("doctor", () => {
       expect(unbudgeted.stdout).not.toContain("token usage")
     }))
 
+  it.scopedLive("warns when the workspace root says T3 Code runs as root (full access refused without IS_SANDBOX)", () =>
+    Effect.gen(function*() {
+      const t3 = yield* Loopback.t3Protocol(2, World.secrets.t3)
+      const env = { AFK_T3_URL: t3.url, AFK_T3_TOKEN: World.secrets.t3 }
+      const root = yield* Cli.run(["doctor", "--skip", "tracker,slack"], {
+        ...env,
+        AFK_T3_WORKSPACE_ROOT: "/root/work/{owner}__{repo}"
+      })
+      expect(root.stdout).toMatch(
+        /warn {2}t3: AFK_T3_WORKSPACE_ROOT \(\/root\/work\/\{owner\}__\{repo\}\) is under \/root/
+      )
+      expect(root.stdout).toContain("IS_SANDBOX=1")
+      expect(root.code).toBe(0)
+      const ordinary = yield* Cli.run(["doctor", "--skip", "tracker,slack"], {
+        ...env,
+        AFK_T3_WORKSPACE_ROOT: "/rootless/{owner}__{repo}"
+      })
+      expect(ordinary.stdout).not.toContain("IS_SANDBOX")
+    }))
+
   it.live("exits 2 for an unknown check name in --skip", () =>
     Effect.gen(function*() {
       const result = yield* Cli.run(["doctor", "--skip", "t3,nope"])

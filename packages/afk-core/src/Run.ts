@@ -429,7 +429,8 @@ export const escalate = (ctx: Pass.Context, issue: Issue, found: RunRecord.Found
  * configured), release the lock. Safe to repeat: the notification is sent by the pass that marks the record
  * (`notifyingTurn`) and recorded (`notifiedAt`), so a repeated or overlapping pass never sends it again. One
  * that cannot be delivered keeps the lock (and so the step) for the next pass when the failure is transient,
- * and is recorded on the issue when it is not.
+ * and is recorded on the issue when it is not; so does an agent session that cannot be stopped yet (the agent
+ * server is down or dropped the answer): a session is never left holding the provider once the lock is gone.
  */
 export const finish = (ctx: Pass.Context, issue: Issue, terminal: RunRecord.Found, checks: ReadonlyArray<Check> = []) =>
   Effect.gen(function*() {
@@ -520,12 +521,21 @@ export const finish = (ctx: Pass.Context, issue: Issue, terminal: RunRecord.Foun
               )
         )
       )
-    const released = yield* agent
-      .release({ runId: record.runId, threadId: record.threadId, archive: done && config.t3.archiveOnDone })
-      .pipe(
-        Effect.map((outcome) => releasedNote[outcome]),
-        Effect.catchAll((error) => Effect.succeed(`; the agent's session was not stopped (${error.message})`))
+    const stopped = yield* Effect.either(
+      agent.release({ runId: record.runId, threadId: record.threadId, archive: done && config.t3.archiveOnDone })
+    )
+    if (Either.isLeft(stopped) && stopped.left.transient) {
+      return yield* ctx.journal.decide(
+        String(issue.ref),
+        "wait",
+        `${kind} ${sent ? "notified" : "notification lost and recorded"}; the agent's session could not be stopped ` +
+          `yet (${stopped.left.message}), so the lock is kept and the next pass stops it`
       )
+    }
+    const released = Either.match(stopped, {
+      onLeft: (error) => `; the agent's session was not stopped (${error.message})`,
+      onRight: (outcome) => releasedNote[outcome]
+    })
     yield* tracker.removeLabel(issue.repo, issue.number, config.lockLabel)
     yield* ctx.journal.decide(
       String(issue.ref),

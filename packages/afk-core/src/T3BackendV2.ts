@@ -217,6 +217,29 @@ export const make = (options: T3Options.Options, client: T3ClientV2.T3ClientV2):
         if (Option.isNone(read) || read.value.thread.deletedAt !== null) return "gone" as const
         const projection = read.value
         if (projection.runs.some((r) => !T3StatusV2.terminal.includes(r.status))) return "still-running" as const
+        for (const session of projection.providerSessions.filter((s) => T3StatusV2.attached(s.status))) {
+          const detached = Effect.map(client.readThread(request.threadId), (t): ReadBack =>
+            Option.match(t, {
+              onNone: () => "gone",
+              onSome: (p) =>
+                p.providerSessions.some((s) => s.id === session.id && T3StatusV2.attached(s.status))
+                  ? "absent"
+                  : "adopted"
+            }))
+          yield* sendOrAdopt(
+            request.runId,
+            `detach:${session.id}`,
+            (id) =>
+              T3WireV2.providerSessionDetach({
+                commandId: id,
+                threadId: request.threadId,
+                providerSessionId: session.id,
+                reason: "AFK: the run is over"
+              }),
+            detached,
+            `the detach of provider session ${session.id}`
+          )
+        }
         if (request.archive && projection.thread.archivedAt === null) {
           const archived = Effect.map(client.readThread(request.threadId), (t): ReadBack =>
             Option.match(t, {

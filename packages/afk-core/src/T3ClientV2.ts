@@ -9,6 +9,7 @@ import type * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import type * as Socket from "@effect/platform/Socket"
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
@@ -44,7 +45,7 @@ export interface T3ClientV2 {
 }
 
 export interface Options extends T3Client.Options {
-  /** How long the WebSocket may take to open (default 10 s). */
+  /** How long the WebSocket may take to open (default: `requestTimeout` when set, else 10 s). */
   readonly openTimeout?: number
 }
 
@@ -175,7 +176,10 @@ export const make = (
         const operation = `dispatch ${command.type}`
         const url = socketUrl(origin, yield* ticket)
         const answer = yield* T3Rpc.call(url, "orchestration.dispatchCommand", command, {
-          openTimeout: options.openTimeout ?? 10_000,
+          openTimeout: options.openTimeout ??
+            (options.requestTimeout === undefined
+              ? 10_000
+              : Duration.toMillis(Duration.decode(options.requestTimeout))),
           timeout: options.requestTimeout ?? "30 seconds"
         }).pipe(Effect.either, Effect.provide(context))
         if (answer._tag === "Left" && answer.left.reason === "open") {

@@ -33,7 +33,10 @@ export interface Options {
   readonly shellTtl?: Duration.DurationInput
   /** How long an accepted turn may wait for the server to start it (§6 row 8; default 60 s). */
   readonly queuedGrace?: Duration.DurationInput
-  /** The longest one HTTP attempt may take before it counts as a transport failure (default 30 s). */
+  /**
+   * The longest one HTTP attempt (or, on protocol 2, one RPC call) may take before it counts as a transport
+   * failure (default 30 s). When set, it also bounds the opening of protocol 2's WebSocket (default 10 s).
+   */
   readonly requestTimeout?: Duration.DurationInput
   readonly retry?: HttpKit.RetryOptions
   /**

@@ -28,6 +28,9 @@ export const active: ReadonlyArray<string> = ["preparing", "queued", "starting",
 /** Statuses after which nothing more happens to a run. */
 export const terminal: ReadonlyArray<string> = ["completed", "failed", "interrupted", "cancelled", "rolled_back"]
 
+/** Whether a provider session (`providerSessions[].status`) still holds the provider: not stopped, not errored. */
+export const attached = (status: string): boolean => status !== "stopped" && status !== "error"
+
 /**
  * `M`, the message of AFK's latest turn: the thread's last user message, else the last run's. AFK's threads
  * are single-purpose, so the latest user message is the latest turn AFK sent (a bounded read always holds it).

@@ -70,12 +70,21 @@ export const threadArchive = (fields: { readonly commandId: string; readonly thr
   ...fields
 })
 
+/** `provider-session.detach` (§4.5): releases the thread's provider session, once its runs are terminal. */
+export const providerSessionDetach = (fields: {
+  readonly commandId: string
+  readonly threadId: string
+  readonly providerSessionId: string
+  readonly reason: string
+}) => ({ type: "provider-session.detach" as const, ...fields })
+
 export type Command =
   | ReturnType<typeof threadCreate>
   | ReturnType<typeof messageDispatch>
   | ReturnType<typeof runInterrupt>
   | ReturnType<typeof queuedRunCancel>
   | ReturnType<typeof threadArchive>
+  | ReturnType<typeof providerSessionDetach>
 
 /** `POST /api/projects/mutate`, variant `project.create` (§4.1). */
 export const projectCreate = (fields: {

@@ -36,6 +36,27 @@ describe("lifecycle on the in-memory fakes", () => {
       expect(checklists(world, app, 1)).toHaveLength(1)
     }))
 
+  it.effect("an agent session that cannot be stopped yet (server down) keeps the lock; a later pass stops it, once", () =>
+    Effect.gen(function*() {
+      const world = yield* World.make({ issues: { [app]: [ready(1)] } })
+      let refusals = 2
+      world.agent.hook = (op) =>
+        op === "release" && refusals-- > 0
+          ? Effect.fail(new AgentRuntimeError({ operation: op, detail: "connect ECONNREFUSED", transient: true }))
+          : Effect.void
+      const phase = () => Option.getOrUndefined(RunRecord.latest(world.tracker.comments(app, 1), bot))?.record.phase
+      for (let pass = 0; pass < 30 && phase() !== "done"; pass++) yield* world.tick(armed())
+      expect(world.tracker.issue(app, 1).state).toBe("closed")
+      expect(world.tracker.issue(app, 1).labels).toContain("agent-in-progress")
+      expect(world.agent.releases()).toHaveLength(0)
+      yield* world.tick(armed())
+      expect(world.tracker.issue(app, 1).labels).toContain("agent-in-progress")
+      yield* world.settle(armed())
+      expect(world.tracker.issue(app, 1).labels).not.toContain("agent-in-progress")
+      expect(world.agent.releases()).toHaveLength(1)
+      expect(world.notifier.sent.map((n) => n.kind)).toEqual(["done"])
+    }))
+
   it.effect("a forge that refuses the record's mark (e.g. the reaction not allowed) still gets one notification", () =>
     Effect.gen(function*() {
       const world = yield* World.make({ issues: { [app]: [ready(1)] } })

@@ -66,6 +66,8 @@ const server = (options: { readonly runStatus?: string } = {}) => {
         if (thread === undefined) return false
         thread.archivedAt = "2026-12-05T10:00:00.000Z"
         return true
+      case "provider-session.detach":
+        return thread !== undefined
     }
   }
   const client: T3ClientV2.T3ClientV2 = {

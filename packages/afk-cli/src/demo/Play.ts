@@ -17,17 +17,18 @@ const maxTicks = 25
 const rule = (title: string) => `── ${title} ${"─".repeat(Math.max(4, 60 - title.length))}`
 
 /** Plays the demo; fails with exit code 1 if the world does not settle. */
-export const play = (wiring: Wiring) =>
+export const play = (wiring: Wiring, t3Protocol: 1 | 2 = 1) =>
   Effect.gen(function*() {
     const started = yield* Clock.currentTimeMillis
-    const world = yield* DemoWorld.make(wiring.http)
+    const world = yield* DemoWorld.make(wiring.http, wiring.webSocket, t3Protocol)
     const { tracker, config } = { tracker: world.tracker, config: DemoWorld.config }
     const seen = Show.seen()
     const shown = new Map<string, string>()
     yield* Console.log(
       [
-        "AFK demo: an in-memory tracker with two repos, a T3 Code fake on 127.0.0.1 running a scripted agent,",
-        "a scripted CI (demo/lib's first push goes red) and notifications on the console. Armed for this demo only.",
+        "AFK demo: an in-memory tracker with two repos, a T3 Code fake on 127.0.0.1 running a scripted agent",
+        `(orchestration protocol ${t3Protocol}), a scripted CI (demo/lib's first push goes red) and notifications on`,
+        "the console. Armed for this demo only.",
         ""
       ].join("\n")
     )

@@ -6,6 +6,7 @@
  * arms it exists only in this process and names only these two demo repos.
  */
 import type * as HttpClient from "@effect/platform/HttpClient"
+import type * as Socket from "@effect/platform/Socket"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
@@ -104,14 +105,21 @@ const behaviour: T3Fake.Behaviour = (turn) =>
 
 export interface World {
   readonly tracker: MemoryTracker.MemoryTracker
-  readonly t3: T3Fake.T3Fake
+  readonly t3: T3Fake.T3Fake | T3Fake.T3FakeV2
   readonly layer: Layer.Layer<Ports.Ports>
   /** Every seeded issue, in display order. */
   readonly issues: ReadonlyArray<Domain.IssueRef>
 }
 
-/** Starts the T3 fake (stopped with the scope) and builds the ports over it. */
-export const make = (http: Layer.Layer<HttpClient.HttpClient>): Effect.Effect<World, never, Scope.Scope> =>
+/**
+ * Starts the T3 fake speaking `t3Protocol` (stopped with the scope) and builds the ports over it; the runtime
+ * negotiates the protocol from the fake's descriptor, as it would with a real server.
+ */
+export const make = (
+  http: Layer.Layer<HttpClient.HttpClient>,
+  webSocket: Layer.Layer<Socket.WebSocketConstructor>,
+  t3Protocol: 1 | 2 = 1
+): Effect.Effect<World, never, Scope.Scope> =>
   Effect.gen(function*() {
     const tracker = yield* MemoryTracker.make({
       bot,
@@ -123,13 +131,13 @@ export const make = (http: Layer.Layer<HttpClient.HttpClient>): Effect.Effect<Wo
       }))
     })
     const ci = yield* MemoryCi.make(ciScript)
-    const t3 = yield* T3Fake.start({ behaviour })
+    const t3 = t3Protocol === 2 ? yield* T3Fake.start({ protocol: 2, behaviour }) : yield* T3Fake.start({ behaviour })
     const runtime = T3.layer({
       url: t3.url,
       token: Effect.sync(() => Redacted.make(t3.token())),
       model: "claude-sonnet-5",
       workspaceRoot: "/srv/afk-demo/{owner}__{repo}"
-    }).pipe(Layer.provide(http))
+    }).pipe(Layer.provide(http), Layer.provide(webSocket))
     const layer = Layer.mergeAll(
       Layer.succeed(Tracker.Tracker, tracker.service),
       Layer.succeed(Ci.Ci, ci.service),

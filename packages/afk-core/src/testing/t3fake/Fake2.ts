@@ -38,7 +38,7 @@ export interface T3FakeV2 {
   readonly rotateToken: (token: string) => void
   /** The id the descriptor reports. */
   readonly environmentId: string
-  /** Every thread, deleted ones included, with its runs and messages. */
+  /** Every thread, deleted ones included, with its runs, messages and provider sessions. */
   readonly threads: () => ReadonlyArray<ThreadView>
   readonly projects: () => ReadonlyArray<Project>
   /** Provider sessions not stopped or errored, on threads not deleted (`provider-session.detach` stops one). */
@@ -139,7 +139,10 @@ export const start = (options: FakeOptionsV2): Effect.Effect<T3FakeV2, never, Sc
         const first = tokens[0]
         if (first !== undefined) first.value = token
       },
-      threads: () => world.states().map((s) => structuredClone({ ...s.thread, runs: s.runs, messages: s.messages })),
+      threads: () =>
+        world.states().map((s) =>
+          structuredClone({ ...s.thread, runs: s.runs, messages: s.messages, providerSessions: s.providerSessions })
+        ),
       projects: () => structuredClone(world.projects()),
       liveSessions: () =>
         world.states().filter((s) => s.thread.deletedAt === null).flatMap((s) => s.providerSessions).filter((p) =>

@@ -156,7 +156,11 @@ export interface ThreadState {
 }
 
 /** A thread as `T3FakeV2.threads()` returns it: the `AppThread` with its runs and messages. */
-export type ThreadView = AppThread & { readonly runs: ReadonlyArray<Run>; readonly messages: ReadonlyArray<Message> }
+export type ThreadView = AppThread & {
+  readonly runs: ReadonlyArray<Run>
+  readonly messages: ReadonlyArray<Message>
+  readonly providerSessions: ReadonlyArray<ProviderSession>
+}
 
 /** Run statuses no command or poll moves on from. */
 export const terminal: ReadonlySet<RunStatus> = new Set([

@@ -1,0 +1,178 @@
+/**
+ * The lifecycle over the T3 runtime speaking protocol 2 to the strict protocol-2 T3 fake (loopback HTTP and
+ * WebSocket RPC), as `LifecycleT3.test.ts` runs it over protocol 1: the same engine, the same scripts, and
+ * what the engine sends must be accepted by a server that enforces protocol 2's contract.
+ */
+import { describe, expect, it } from "@effect/vitest"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import { createHash } from "node:crypto"
+import { AgentRuntime } from "../src/AgentRuntime.js"
+import * as RunRecord from "../src/RunRecord.js"
+import * as MemoryCi from "../src/testing/MemoryCi.js"
+import * as T3Fake from "../src/testing/T3Fake.js"
+import * as T3Runtime2 from "./support/t3runtime2.js"
+import * as World from "./support/world.js"
+
+const { app, bot, armed, ready } = World
+
+const sha = (threadId: string, turn: number) => createHash("sha1").update(`${threadId}:${turn}`).digest("hex")
+
+const pushes: T3Fake.Behaviour = (turn) =>
+  T3Fake.complete(`Fixed it.\n\nPushed-Commit: ${sha(turn.threadId, turn.turnIndex)}`)
+
+const withT3 = (
+  behaviour: T3Fake.Behaviour,
+  ci?: MemoryCi.Script,
+  options: { readonly interruptAckPolls?: number } = {}
+) =>
+  Effect.gen(function*() {
+    const fake = yield* T3Fake.start({ protocol: 2, behaviour, ...options })
+    const runtime = yield* T3Runtime2.over(fake, {
+      retry: { times: 0, base: "1 millis", maxWait: "1 millis" },
+      interruptSettle: { within: "3 millis", every: "0 millis" }
+    })
+    const world = yield* World.make({
+      issues: { [app]: [ready(1)] },
+      agentLayer: Layer.succeed(AgentRuntime, runtime),
+      ...(ci === undefined ? {} : { ci })
+    })
+    return { fake, world }
+  })
+
+const latest = (world: World.World) => Option.getOrThrow(RunRecord.latest(world.tracker.comments(app, 1), bot)).record
+
+describe("lifecycle over the T3 runtime and the strict protocol-2 T3 fake", () => {
+  it.scoped("ready → one thread and one run on the fake → pushed → green → closed", () =>
+    Effect.gen(function*() {
+      const { fake, world } = yield* withT3(pushes)
+      yield* world.settle(armed())
+      expect(world.tracker.issue(app, 1).state).toBe("closed")
+      expect(fake.threads()).toHaveLength(1)
+      expect(fake.threads()[0]?.runs.map((r) => r.status)).toEqual(["completed"])
+      expect(fake.projects().map((p) => p.workspaceRoot)).toEqual(["/data/acme__app"])
+      expect(fake.requests().filter((r) => r.path === "/api/orchestration/dispatch")).toEqual([])
+      expect(T3Runtime2.commands(fake)).toEqual([
+        "thread.create",
+        "message.dispatch",
+        "provider-session.detach",
+        "thread.archive"
+      ])
+      expect(world.notifier.sent.map((n) => n.kind)).toEqual(["done"])
+    }))
+
+  it.scoped("red → fix-forward as a second run on the same thread → green → closed", () =>
+    Effect.gen(function*() {
+      const { fake, world } = yield* withT3(pushes, MemoryCi.scripts.redThenGreen(1))
+      yield* world.settle(armed())
+      expect(world.tracker.issue(app, 1).state).toBe("closed")
+      expect(fake.threads()).toHaveLength(1)
+      expect(fake.threads()[0]?.runs.map((r) => r.status)).toEqual(["completed", "completed"])
+      expect(fake.threads()[0]?.messages.filter((m) => m.role === "user")).toHaveLength(2)
+      expect(latest(world).attempts).toBe(1)
+    }))
+
+  it.scoped("a turn that ends without a push is escalated", () =>
+    Effect.gen(function*() {
+      const { world } = yield* withT3(() => T3Fake.complete("I could not reproduce it; nothing was pushed."))
+      yield* world.settle(armed())
+      expect(world.tracker.issue(app, 1).labels).toContain("ready-for-human")
+      expect(world.notifier.sent.map((n) => n.kind)).toEqual(["needs-human"])
+    }))
+
+  it.scoped("§8.14 a vanished thread is redispatched once onto a new thread, then escalated", () =>
+    Effect.gen(function*() {
+      const { fake, world } = yield* withT3(() => T3Fake.vanish(1))
+      yield* world.settle(armed())
+      expect(fake.threads()).toHaveLength(2)
+      expect(latest(world).redispatches).toBe(1)
+      expect(world.tracker.issue(app, 1).labels).toContain("ready-for-human")
+    }))
+
+  it.scoped("a failed run is escalated with the error's first line; no stack frame reaches the issue or Slack", () =>
+    Effect.gen(function*() {
+      const { world } = yield* withT3(() => T3Fake.fail("Claude Code is not logged in", { at: "start" }))
+      yield* world.settle(armed())
+      expect(world.tracker.issue(app, 1).labels).toContain("ready-for-human")
+      const written = world.tracker.comments(app, 1).map((c) => c.body).join("\n")
+      const notified = JSON.stringify(world.notifier.sent)
+      for (const text of [written, notified]) {
+        expect(text).toContain("Claude Code is not logged in")
+        expect(text).not.toMatch(/apps\/server\/|ProviderService|\n\s*at /)
+      }
+    }))
+
+  it.scoped("a closed issue mid-run: AFK's run interrupted, settled, lock released, provider session detached", () =>
+    Effect.gen(function*() {
+      const { fake, world } = yield* withT3(() => T3Fake.hang, undefined, { interruptAckPolls: 2 })
+      yield* world.tick(armed())
+      yield* world.tick(armed())
+      const run = fake.threads()[0]?.runs[0]
+      expect(run?.status).toBe("running")
+      world.tracker.actAs("maintainer").close(app, 1)
+      yield* world.settle(armed())
+      expect(T3Runtime2.payloads(fake, "run.interrupt").map((p) => p.runId)).toEqual([run?.id])
+      expect(fake.threads()[0]?.runs.map((r) => r.status)).toEqual(["interrupted"])
+      expect(world.tracker.issue(app, 1).labels).not.toContain("agent-in-progress")
+      expect(world.notifier.sent).toHaveLength(1)
+      expect(fake.liveSessions()).toBe(0)
+      expect(world.tracker.comments(app, 1).at(-1)?.body).toContain("interrupted and has stopped")
+    }))
+
+  it.scoped("an interrupt the agent does not acknowledge in time keeps the lock, says so, and is re-sent under its one command id", () =>
+    Effect.gen(function*() {
+      const { fake, world } = yield* withT3(() => T3Fake.hang, undefined, { interruptAckPolls: 20 })
+      yield* world.tick(armed())
+      world.tracker.actAs("maintainer").addLabel(app, 1, "paused")
+      yield* world.tick(armed())
+      expect(world.tracker.issue(app, 1).labels).toContain("agent-in-progress")
+      expect(world.notifier.sent).toHaveLength(0)
+      expect(world.tracker.comments(app, 1).at(-1)?.body).toContain("still running")
+      for (let pass = 0; pass < 8; pass++) yield* world.tick(armed())
+      expect(world.tracker.issue(app, 1).labels).not.toContain("agent-in-progress")
+      expect(world.notifier.sent).toHaveLength(1)
+      expect(fake.liveSessions()).toBe(0)
+      const interrupts = T3Runtime2.payloads(fake, "run.interrupt")
+      expect(new Set(interrupts.map((p) => p.commandId)).size, "every pass re-sends the one interrupt's id").toBe(1)
+    }))
+
+  it.scoped("a run closed with proof detaches its provider session and archives its thread", () =>
+    Effect.gen(function*() {
+      const { fake, world } = yield* withT3(pushes)
+      yield* world.settle(armed())
+      expect(world.tracker.issue(app, 1).state).toBe("closed")
+      expect(fake.liveSessions()).toBe(0)
+      expect(fake.threads()[0]?.archivedAt).not.toBeNull()
+    }))
+
+  it.scoped("§8.13 an unreachable agent server waits, then the run resumes", () =>
+    Effect.gen(function*() {
+      const { fake, world } = yield* withT3((turn) =>
+        T3Fake.complete(`Done.\n\nPushed-Commit: ${sha(turn.threadId, 1)}`, { afterPolls: 2 })
+      )
+      yield* world.tick(armed())
+      fake.setUnreachable(true)
+      for (let i = 0; i < 3; i++) yield* world.tick(armed())
+      expect(world.tracker.issue(app, 1).labels).not.toContain("ready-for-human")
+      fake.setUnreachable(false)
+      yield* world.settle(armed())
+      expect(world.tracker.issue(app, 1).state).toBe("closed")
+    }))
+
+  it.scoped("§5.4 a server restart mid-run (the run cancelled, the socket closed) ends the run with a handover", () =>
+    Effect.gen(function*() {
+      const { fake, world } = yield* withT3(() => T3Fake.hang)
+      yield* world.tick(armed())
+      yield* world.tick(armed())
+      expect(fake.threads()[0]?.runs.map((r) => r.status)).toEqual(["running"])
+      fake.restart("cancelled")
+      yield* world.settle(armed())
+      expect(fake.threads()).toHaveLength(1)
+      expect(fake.threads()[0]?.runs.map((r) => r.status)).toEqual(["cancelled"])
+      expect(world.tracker.issue(app, 1).labels).toContain("ready-for-human")
+      expect(world.tracker.issue(app, 1).labels).not.toContain("agent-in-progress")
+      expect(world.notifier.sent.map((n) => n.kind)).toEqual(["needs-human"])
+      expect(fake.liveSessions()).toBe(0)
+    }))
+})
