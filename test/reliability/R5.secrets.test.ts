@@ -260,7 +260,7 @@ describe("R5 no secret in any library error, log line or span", () => {
         turnStartedAt: DateTime.unsafeMake(at),
         attempts: 0,
         redispatches: 0,
-        outcome: "the agent pushed nothing"
+        ending: new RunRecord.Outcome({ kind: "needs-human", reason: "the agent pushed nothing" })
       })
       world.seed({
         repo,

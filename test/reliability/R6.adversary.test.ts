@@ -51,7 +51,7 @@ const doneRun = (fields: Partial<ConstructorParameters<typeof RunRecord.RunRecor
   recordComment(1, 1, {
     phase: "done",
     commit: pushed,
-    outcome: "CI is green",
+    ending: new RunRecord.Outcome({ kind: "done", reason: "CI is green" }),
     endedAt: DateTime.unsafeMake("2026-06-01T01:59:00Z"),
     ...fields
   }, "2026-06-01T00:01:00Z")
@@ -211,7 +211,7 @@ describe("R6 adversary: a run that ended stays ended", () => {
           comments: [
             recordComment(1, 1, {
               phase: "escalated",
-              outcome: "the agent stopped without pushing",
+              ending: new RunRecord.Outcome({ kind: "needs-human", reason: "the agent stopped without pushing" }),
               endedAt: DateTime.unsafeMake("2026-06-01T01:00:01Z")
             }, "2026-06-01T00:01:00Z")
           ]

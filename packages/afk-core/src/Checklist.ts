@@ -8,6 +8,7 @@ import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 import type { Check, IssueRef } from "./Domain.js"
 import * as Invisible from "./Invisible.js"
+import type { OutcomeKind } from "./RunRecord.js"
 
 /** The hidden first line of every checklist comment. */
 export const marker = "<!-- afk-checklist -->"
@@ -31,7 +32,8 @@ export interface Input {
   readonly showDeployed: boolean
   /** One line: what is happening now, e.g. "waiting for CI on abc1234". */
   readonly status: string
-  readonly outcome: Option.Option<{ readonly kind: "done" | "needs-human" | "frozen"; readonly reason: string }>
+  /** How the run ended (the record's `Outcome`, or the reason a person reads for it). */
+  readonly outcome: Option.Option<{ readonly kind: OutcomeKind; readonly reason: string }>
   /** The run's token usage in words (`Usage.describe`), once the runtime reported any. */
   readonly tokens?: string | undefined
 }

@@ -5,7 +5,12 @@
  */
 import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import * as Metric from "effect/Metric"
+import { type AfkConfig, describeArming } from "./Config.js"
+import type { Repo } from "./Domain.js"
+import * as Memo from "./Memo.js"
+import { Tracker, type TrackerError } from "./Tracker.js"
 
 export interface Decision {
   /** `owner/repo#n`, or `owner/repo` for repo-level decisions. */
@@ -94,3 +99,36 @@ export const disarmed = (pass: Report["pass"], reasons: ReadonlyArray<string>): 
 
 /** Whether the pass failed somewhere (a repo or an issue it could not handle). */
 export const failed = (report: Report): boolean => report.failures.length > 0
+
+/** What every step of a pass works with: the configuration, the bot identity, the journal and trust. */
+export interface Context {
+  readonly config: AfkConfig
+  readonly bot: string
+  readonly journal: Journal
+  /**
+   * Whether `login` may approve runs in `repo`, asked of the tracker once per pass (concurrent asks share one
+   * request; a failure is not kept). Lives only as long as the pass, in memory.
+   */
+  readonly isTrusted: (repo: Repo, login: string) => Effect.Effect<boolean, TrackerError>
+}
+
+/**
+ * Opens a pass: when disarmed, the report saying why (decided before any I/O); otherwise the context with
+ * the bot identity, read once. A tracker that cannot say who we are fails the pass.
+ */
+export const open = (pass: Report["pass"], config: AfkConfig) =>
+  Effect.gen(function*() {
+    const arming = describeArming(config)
+    if (!arming.armed) return Either.left(disarmed(pass, arming.reasons))
+    const tracker = yield* Tracker
+    const log = yield* journal(pass)
+    const bot = yield* Effect.either(tracker.whoami)
+    if (bot._tag === "Left") {
+      yield* log.fail("tracker", bot.left.message)
+      return Either.left(yield* log.report)
+    }
+    const trust = yield* Memo.make<boolean, TrackerError>("retry")
+    const isTrusted = (repo: Repo, login: string) =>
+      trust.get(`${repo.toLowerCase()} ${login.toLowerCase()}`, tracker.isTrusted(repo, login))
+    return Either.right<Context>({ config, bot: bot.right, journal: log, isTrusted })
+  })

@@ -14,6 +14,7 @@ import type * as Config from "./Config.js"
 import * as DispatchPolicy from "./DispatchPolicy.js"
 import type { Issue, Repo } from "./Domain.js"
 import * as IssueGuard from "./IssueGuard.js"
+import * as Memo from "./Memo.js"
 import * as Pass from "./Pass.js"
 import * as Run from "./Run.js"
 import { Tracker, type TrackerError } from "./Tracker.js"
@@ -35,31 +36,20 @@ interface RepoView {
  */
 const makeCandidate = Effect.gen(function*() {
   const tracker = yield* Tracker
-  const states = new Map<string, Effect.Effect<DispatchPolicy.Blocker["state"], TrackerError>>()
-  const memo = <A>(
-    cache: Map<string, Effect.Effect<A, TrackerError>>,
-    key: string,
-    make: () => Effect.Effect<A, TrackerError>
-  ): Effect.Effect<A, TrackerError> =>
-    Effect.suspend(() => {
-      const hit = cache.get(key)
-      if (hit !== undefined) return hit
-      return Effect.flatMap(Effect.cached(make()), (shared) => {
-        cache.set(key, shared)
-        return shared
-      })
-    })
+  const states = yield* Memo.make<DispatchPolicy.Blocker["state"], TrackerError>("remember")
   const stateOf = (ref: DispatchPolicy.Blocker["ref"]) =>
-    memo(states, String(ref), () =>
+    states.get(
+      String(ref),
       tracker.getIssue(ref.repo, ref.number).pipe(
         Effect.map((issue): DispatchPolicy.Blocker["state"] => issue.state),
         Effect.catchIf(
           (error) => error.status === 404,
           () => Effect.succeed("missing" as const)
         )
-      ))
+      )
+    )
   const proofs = new Map<Issue, Run.Proved>()
-  const read = (ctx: Run.Context, issue: Issue): Effect.Effect<DispatchPolicy.Candidate, TrackerError> =>
+  const read = (ctx: Pass.Context, issue: Issue): Effect.Effect<DispatchPolicy.Candidate, TrackerError> =>
     Effect.gen(function*() {
       const [events, edit] = yield* Effect.all([
         tracker.labelEvents(issue.repo, issue.number),
@@ -91,7 +81,7 @@ const makeCandidate = Effect.gen(function*() {
 /** One poll pass. */
 export const run = (config: Config.AfkConfig) =>
   Effect.gen(function*() {
-    const opened = yield* Run.open("poll", config)
+    const opened = yield* Pass.open("poll", config)
     if (opened._tag === "Left") return opened.left
     const ctx = opened.right
     const { journal } = ctx
@@ -200,18 +190,13 @@ export const run = (config: Config.AfkConfig) =>
       const level = unread.has(refusal.issue) ? "debug" : "info"
       yield* journal.decide(String(refusal.issue.ref), "refuse", `${refusal.reason}: ${refusal.detail}`, level)
     }
+    // The policy dispatches at most one issue per repo, so the claims never contend with each other.
     yield* Effect.forEach(
-      Object.values(Arr.groupBy(decision.dispatch, (d) => d.issue.repo)),
-      (decisions) =>
-        Effect.forEach(
-          decisions,
-          (d) =>
-            Pass.isolate(journal, String(d.issue.ref))(
-              Effect.flatMap(IssueGuard.IssueGuard, (guard) =>
-                guard.exclusive(Run.guardKey(d.issue), () =>
-                  Run.claim(ctx, d.issue, d.reason, candidate.proved(d.issue))))
-            ),
-          { discard: true }
+      decision.dispatch,
+      (d) =>
+        Pass.isolate(journal, String(d.issue.ref))(
+          Effect.flatMap(IssueGuard.IssueGuard, (guard) =>
+            guard.exclusive(Run.guardKey(d.issue), () => Run.claim(ctx, d.issue, d.reason, candidate.proved(d.issue))))
         ),
       { concurrency: 8, discard: true }
     )

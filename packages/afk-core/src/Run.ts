@@ -9,10 +9,9 @@ import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Fiber from "effect/Fiber"
 import * as Option from "effect/Option"
-import { AgentRuntime } from "./AgentRuntime.js"
+import { AgentRuntime, type Interrupted } from "./AgentRuntime.js"
 import * as Approval from "./Approval.js"
 import * as Checklist from "./Checklist.js"
-import { type AfkConfig, describeArming } from "./Config.js"
 import * as DispatchPolicy from "./DispatchPolicy.js"
 import {
   type Check,
@@ -21,71 +20,27 @@ import {
   type Issue,
   type IssueEdit,
   type LabelEvent,
-  Notification,
-  type Repo
+  Notification
 } from "./Domain.js"
 import * as Ids from "./Ids.js"
 import { Notifier, type NotifierError } from "./Notifier.js"
-import * as Pass from "./Pass.js"
+import type * as Pass from "./Pass.js"
 import * as Prompt from "./Prompt.js"
 import * as RunRecord from "./RunRecord.js"
 import { Tracker, type TrackerError } from "./Tracker.js"
 import * as Usage from "./Usage.js"
-
-export interface Context {
-  readonly config: AfkConfig
-  readonly bot: string
-  readonly journal: Pass.Journal
-  /**
-   * Whether `login` may approve runs in `repo`, asked of the tracker once per pass (concurrent asks share one
-   * request; a failure is not kept). Lives only as long as the pass, in memory.
-   */
-  readonly isTrusted: (repo: Repo, login: string) => Effect.Effect<boolean, TrackerError>
-}
-
-/**
- * Opens a pass: when disarmed, the report saying why (decided before any I/O); otherwise the context with
- * the bot identity, read once. A tracker that cannot say who we are fails the pass.
- */
-export const open = (pass: Pass.Report["pass"], config: AfkConfig) =>
-  Effect.gen(function*() {
-    const arming = describeArming(config)
-    if (!arming.armed) return Either.left(Pass.disarmed(pass, arming.reasons))
-    const tracker = yield* Tracker
-    const journal = yield* Pass.journal(pass)
-    const bot = yield* Effect.either(tracker.whoami)
-    if (bot._tag === "Left") {
-      yield* journal.fail("tracker", bot.left.message)
-      return Either.left(yield* journal.report)
-    }
-    const asked = new Map<string, Effect.Effect<boolean, TrackerError>>()
-    const isTrusted = (repo: Repo, login: string) =>
-      Effect.suspend(() => {
-        const key = `${repo.toLowerCase()} ${login.toLowerCase()}`
-        const known = asked.get(key)
-        if (known !== undefined) return known
-        return Effect.flatMap(
-          Effect.cached(Effect.tapError(tracker.isTrusted(repo, login), () => Effect.sync(() => asked.delete(key)))),
-          (shared) => {
-            asked.set(key, shared)
-            return shared
-          }
-        )
-      })
-    return Either.right<Context>({ config, bot: bot.right, journal, isTrusted })
-  })
 
 /** What the checklist shows besides the record itself. */
 export interface View {
   readonly reached: Checklist.Step
   readonly status: string
   readonly checks?: ReadonlyArray<Check>
-  readonly outcome?: { readonly kind: "done" | "needs-human" | "frozen"; readonly reason: string }
+  readonly outcome?: { readonly kind: RunRecord.OutcomeKind; readonly reason: string }
 }
 
 /** The body of the run comment: the checklist, then the hidden record. */
 export const body = (
-  ctx: Context,
+  ctx: Pass.Context,
   issue: Issue,
   record: RunRecord.RunRecord,
   view: View,
@@ -118,7 +73,13 @@ const saveRecord = (issue: Issue, found: RunRecord.Found, record: RunRecord.RunR
   })
 
 /** Writes the run comment (edit in place; a no-op when nothing changed). */
-export const save = (ctx: Context, issue: Issue, found: RunRecord.Found, record: RunRecord.RunRecord, view: View) =>
+export const save = (
+  ctx: Pass.Context,
+  issue: Issue,
+  found: RunRecord.Found,
+  record: RunRecord.RunRecord,
+  view: View
+) =>
   Effect.gen(function*() {
     const tracker = yield* Tracker
     const agent = yield* AgentRuntime
@@ -145,7 +106,7 @@ const newRecord = (issue: Issue, ordinal: number, now: DateTime.Utc) => {
 
 /** Whether my claim stands against another locked issue of the same repo (and its latest record). */
 const outranks = (
-  ctx: Context,
+  ctx: Pass.Context,
   mine: { readonly issue: Issue; readonly found: RunRecord.Found },
   other: { readonly issue: Issue; readonly found: Option.Option<RunRecord.Found> }
 ) => {
@@ -195,7 +156,7 @@ const decisiveEdit = (fresh: Issue, edit: Option.Option<IssueEdit>, proved: Prov
  * handed to a human nor paused, and its latest ready label must approve a run (`Approval.prove`).
  */
 const refusal = (
-  ctx: Context,
+  ctx: Pass.Context,
   issue: Issue,
   comments: ReadonlyArray<Comment>,
   events: ReadonlyArray<LabelEvent>,
@@ -226,7 +187,7 @@ const refusal = (
  * added (a lock that was already there is the caller's to judge). Returns without dispatching when another
  * issue of the repo holds an older claim (that claim wins; this lock is released).
  */
-export const claim = (ctx: Context, listed: Issue, reason: string, proved?: Proved) =>
+export const claim = (ctx: Pass.Context, listed: Issue, reason: string, proved?: Proved) =>
   Effect.gen(function*() {
     const tracker = yield* Tracker
     const agent = yield* AgentRuntime
@@ -385,6 +346,82 @@ const notifyingTurn = (issue: Issue, found: RunRecord.Found) =>
     return age >= markStaleSeconds * 1000 ? "mine" as const : "theirs" as const
   })
 
+/** The checklist line of a run handed over, saying what the interrupt did. */
+const handedOver = (interrupted: Interrupted) =>
+  interrupted === "settled"
+    ? "handed to a human; the agent's turn was interrupted and has stopped"
+    : "handed to a human"
+
+/**
+ * An interrupt the agent had not acknowledged within the runtime's bound: the run keeps its lock (the
+ * agent may still be writing) and says so; the next pass interrupts and waits again.
+ */
+const stillRunning = (ctx: Pass.Context, issue: Issue, found: RunRecord.Found, why: string) =>
+  Effect.gen(function*() {
+    yield* save(ctx, issue, found, found.record, {
+      reached: "dispatched",
+      status: `${why}: the agent's turn was interrupted but is still running, so the lock is kept until it stops`
+    })
+    yield* ctx.journal.decide(
+      String(issue.ref),
+      "wait",
+      `${why}; the interrupted turn is still running, so the lock is kept until it stops`
+    )
+  })
+
+/** An escalation: what ends, how it is recorded, and what the checklist shows. */
+export interface Escalation {
+  /** The run's record as it stands (a pending `handover` in it is replaced by `outcome`). */
+  readonly record: RunRecord.RunRecord
+  /** The outcome the terminal record carries. */
+  readonly outcome: RunRecord.Outcome
+  /** The reason the checklist shows, when it differs from the outcome's. */
+  readonly shown?: string | undefined
+  /** Whether the agent's turn is interrupted first. */
+  readonly interrupt: boolean
+  /** Whether AFK adds the human label (its own decision), or a person already acted (label, close, pause). */
+  readonly addHumanLabel: boolean
+  readonly reached: Checklist.Step
+  readonly checks?: ReadonlyArray<Check>
+}
+
+/**
+ * Hands a run to a human, every step in one place for watch's decisions and a person's: interrupt the turn
+ * when asked (a turn still running keeps the lock and says so; the next pass tries again); for AFK's own
+ * decision, record the outcome as `handover` before adding the human label, so a crash between the two keeps
+ * the reason; then write the terminal `escalated` record and `finish`.
+ */
+export const escalate = (ctx: Pass.Context, issue: Issue, found: RunRecord.Found, escalation: Escalation) =>
+  Effect.gen(function*() {
+    const { checks = [], outcome } = escalation
+    const { handover: _h, ...record } = escalation.record
+    const interrupted = escalation.interrupt
+      ? yield* (yield* AgentRuntime).interrupt(record.runId, record.threadId)
+      : "no-turn"
+    if (interrupted === "still-running") return yield* stillRunning(ctx, issue, found, RunRecord.describe(outcome))
+    const view: View = {
+      reached: escalation.reached,
+      checks,
+      status: handedOver(interrupted),
+      outcome: { kind: outcome.kind, reason: escalation.shown ?? outcome.reason }
+    }
+    let current = found
+    if (escalation.addHumanLabel) {
+      current = yield* save(ctx, issue, found, new RunRecord.RunRecord({ ...record, handover: outcome }), {
+        ...view,
+        status: "handing to a human"
+      })
+      yield* (yield* Tracker).addLabel(issue.repo, issue.number, ctx.config.humanLabel)
+    }
+    const terminal = new RunRecord.RunRecord({
+      ...record,
+      phase: "escalated",
+      ending: outcome,
+      endedAt: yield* DateTime.now
+    })
+    yield* finish(ctx, issue, yield* save(ctx, issue, current, terminal, view), checks)
+  })
+
 /**
  * Finishes a run whose terminal record is written: close (for `done`, once: the record then says when, so an
  * issue a person reopens afterwards is never closed again on old proof), remove the ready label (a new run
@@ -395,7 +432,7 @@ const notifyingTurn = (issue: Issue, found: RunRecord.Found) =>
  * and is recorded on the issue when it is not; so does an agent session that cannot be stopped yet (the agent
  * server is down or dropped the answer): a session is never left holding the provider once the lock is gone.
  */
-export const finish = (ctx: Context, issue: Issue, terminal: RunRecord.Found, checks: ReadonlyArray<Check> = []) =>
+export const finish = (ctx: Pass.Context, issue: Issue, terminal: RunRecord.Found, checks: ReadonlyArray<Check> = []) =>
   Effect.gen(function*() {
     const tracker = yield* Tracker
     const notifier = yield* Notifier
@@ -403,7 +440,7 @@ export const finish = (ctx: Context, issue: Issue, terminal: RunRecord.Found, ch
     const { config } = ctx
     let found = terminal
     const done = found.record.phase === "done"
-    const kind = done ? "done" : found.record.outcome?.startsWith("frozen") ? "frozen" : "needs-human"
+    const kind = done ? "done" : found.record.ending?.kind === "frozen" ? "frozen" : "needs-human"
     const view = (status: string): View => ({
       reached: done ? "done" : "dispatched",
       checks,
@@ -473,7 +510,10 @@ export const finish = (ctx: Context, issue: Issue, terminal: RunRecord.Found, ch
                     new RunRecord.RunRecord({
                       ...record,
                       notifiedAt,
-                      outcome: `${record.outcome ?? ""} (notification failed: ${error.message})`
+                      ending: new RunRecord.Outcome({
+                        kind,
+                        reason: `${record.ending?.reason ?? ""} (notification failed: ${error.message})`
+                      })
                     }),
                     view("the notification could not be delivered")
                   )),

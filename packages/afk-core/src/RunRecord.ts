@@ -2,7 +2,9 @@
  * The run record: a run's state kept on the issue itself, as a hidden footer
  * `<!-- afk-run: {compact JSON} -->` in a comment authored by the bot (PRODUCT §6). Only the bot's own
  * comments count, so nobody else can forge a run's state (quality R4); the newest parseable record
- * wins, unknown fields are tolerated and malformed footers are skipped.
+ * wins, unknown fields are tolerated and malformed footers are skipped. How a run ended is data (`Outcome`:
+ * a kind and a reason); records written when it was text (`frozen: ` before a frozen run's reason) are still
+ * read, and only ever written in the current form.
  */
 import type * as DateTime from "effect/DateTime"
 import * as Option from "effect/Option"
@@ -13,6 +15,22 @@ import { RunUsage } from "./Usage.js"
 /** Where a run stands: claimed (lock taken), dispatched (agent working), or one of the two terminal phases. */
 export const Phase = Schema.Literal("claimed", "dispatched", "done", "escalated")
 export type Phase = typeof Phase.Type
+
+/** How a run ended: closed with proof, handed to a human, or frozen (handed over with nothing left to try). */
+export const OutcomeKind = Schema.Literal("done", "needs-human", "frozen")
+export type OutcomeKind = typeof OutcomeKind.Type
+
+/** How a run ended (or, in `handover`, will end): its kind and the reason in words. */
+export class Outcome extends Schema.Class<Outcome>("Outcome")({
+  kind: OutcomeKind,
+  reason: Schema.String
+}) {}
+
+const frozenPrefix = "frozen: "
+
+/** An outcome as a person reads it in a notification: the reason, after `frozen: ` for a frozen run. */
+export const describe = (outcome: typeof Outcome.Encoded): string =>
+  outcome.kind === "frozen" ? `${frozenPrefix}${outcome.reason}` : outcome.reason
 
 export class RunRecord extends Schema.Class<RunRecord>("RunRecord")({
   v: Schema.Literal(1),
@@ -29,8 +47,8 @@ export class RunRecord extends Schema.Class<RunRecord>("RunRecord")({
   redispatches: Schema.Int,
   lastFailure: Schema.optional(Schema.String),
   notifyThread: Schema.optional(Schema.String),
-  /** Why the run ended, for terminal phases. */
-  outcome: Schema.optional(Schema.String),
+  /** How the run ended, for terminal phases. */
+  ending: Schema.optional(Outcome),
   /** When the run ended (terminal phases): a new run needs a ready label applied after it. */
   endedAt: Schema.optional(Schema.DateTimeUtc),
   /** When AFK closed the issue (done runs): an issue open again after this was reopened by a person. */
@@ -39,12 +57,48 @@ export class RunRecord extends Schema.Class<RunRecord>("RunRecord")({
    * An escalation decided but not finished: the outcome its terminal record will carry, written before the
    * human label is added, so a crash between the label and the terminal record keeps the reason.
    */
-  handover: Schema.optional(Schema.String),
+  handover: Schema.optional(Outcome),
   /** When the run's terminal notification was sent (or found undeliverable): it is never sent again. */
   notifiedAt: Schema.optional(Schema.DateTimeUtc),
   /** Tokens the run has used, folded from the runtime's reports at each turn's end (`Usage`). */
   usage: Schema.optional(RunUsage)
-}) {}
+}) {
+  /** How the run ended as a person reads it (`describe`); absent until it ends. */
+  get outcome(): string | undefined {
+    return this.ending === undefined ? undefined : describe(this.ending)
+  }
+}
+
+const fromText = (phase: Phase, text: string): typeof Outcome.Encoded =>
+  text.startsWith(frozenPrefix)
+    ? { kind: "frozen", reason: text.slice(frozenPrefix.length) }
+    : { kind: phase === "done" ? "done" : "needs-human", reason: text }
+
+/**
+ * A record as written while outcomes were text: `outcome` and `handover` as strings, a frozen run's marked
+ * `frozen: `. Read into the current form (a done record's outcome is `done`, any other `needs-human` unless
+ * marked frozen); never written.
+ */
+const Legacy = Schema.transform(
+  Schema.Struct(
+    { phase: Phase, outcome: Schema.optional(Schema.String), handover: Schema.optional(Schema.String) },
+    Schema.Record({ key: Schema.String, value: Schema.Unknown })
+  ).pipe(Schema.filter((old) => old.outcome !== undefined || old.handover !== undefined)),
+  RunRecord,
+  {
+    strict: false,
+    decode: ({ handover, outcome, ...rest }) => ({
+      ...rest,
+      ...(outcome === undefined ? {} : { ending: fromText(rest.phase, outcome) }),
+      ...(handover === undefined ? {} : { handover: fromText("escalated", handover) })
+    }),
+    encode: ({ ending, handover, ...rest }) => ({
+      ...rest,
+      ...(ending === undefined ? {} : { outcome: describe(ending) }),
+      ...(handover === undefined ? {} : { handover: describe(handover) })
+    })
+  }
+)
 
 /** A run is over once it is done or escalated; the next run of the issue gets the next ordinal. */
 export const isTerminal = (record: RunRecord): boolean => record.phase === "done" || record.phase === "escalated"
@@ -88,7 +142,11 @@ const spans = (body: string): ReadonlyArray<Span> => {
   return found
 }
 
-const decode = Schema.decodeUnknownOption(RunRecord)
+const decodeLegacy = Schema.decodeUnknownOption(Legacy)
+const decodeCurrent = Schema.decodeUnknownOption(RunRecord)
+
+/** The old form first: the current one tolerates unknown fields, so it would read an old record without its outcome. */
+const decode = (json: unknown): Option.Option<RunRecord> => Option.orElse(decodeLegacy(json), () => decodeCurrent(json))
 
 const decodePayload = (payload: string): Option.Option<RunRecord> => {
   try {

@@ -6,6 +6,7 @@
 import * as Effect from "effect/Effect"
 import * as Config from "./Config.js"
 import type { Issue, Repo } from "./Domain.js"
+import * as Memo from "./Memo.js"
 import * as Pass from "./Pass.js"
 import * as Poll from "./Poll.js"
 import { Tracker, type TrackerError } from "./Tracker.js"
@@ -32,43 +33,25 @@ const guard = (pass: Pass.Report["pass"]) => <R>(effect: Effect.Effect<Pass.Repo
 /**
  * Within one tick a repo's issue lists and the bot identity are read once and shared by watch and poll.
  * Any label change or close in a repo drops that repo's lists, so each pass still sees every change made
- * before it (the claim's re-list after taking the lock is always fresh). A failed read is not kept.
+ * before it (the claim's re-list after taking the lock is always fresh). A failed read is not kept: it is
+ * read again at the next ask (`Memo` with `"retry"`).
  */
 const sharedReads = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R | Tracker> =>
-  Effect.flatMap(Tracker, (tracker) => {
-    const lists = new Map<string, Effect.Effect<ReadonlyArray<Issue>, TrackerError>>()
-    const keep = <T>(
-      store: (e: Effect.Effect<T, TrackerError>) => void,
-      forget: () => void,
-      read: Effect.Effect<T, TrackerError>
-    ) =>
-      Effect.flatMap(Effect.cached(Effect.tapError(read, () => Effect.sync(forget))), (shared) => {
-        store(shared)
-        return shared
-      })
-    let bot: Effect.Effect<string, TrackerError> | undefined
-    const drop = (repo: Repo) => {
-      for (const key of lists.keys()) if (key.startsWith(`${repo}\u0000`)) lists.delete(key)
-    }
+  Effect.gen(function*() {
+    const tracker = yield* Tracker
+    const lists = yield* Memo.make<ReadonlyArray<Issue>, TrackerError>("retry")
+    const bot = yield* Memo.make<string, TrackerError>("retry")
     const dropping = <Args extends ReadonlyArray<unknown>>(
       write: (repo: Repo, ...args: Args) => Effect.Effect<void, TrackerError>
     ) =>
-    (repo: Repo, ...args: Args) => Effect.ensuring(write(repo, ...args), Effect.sync(() => drop(repo)))
-    return Effect.provideService(effect, Tracker, {
+    (repo: Repo, ...args: Args) =>
+      Effect.ensuring(write(repo, ...args), lists.forget((key) => key.startsWith(`${repo}\u0000`)))
+    return yield* Effect.provideService(effect, Tracker, {
       ...tracker,
-      whoami: Effect.suspend(() => bot ?? keep((e) => (bot = e), () => (bot = undefined), tracker.whoami)),
-      listOpenIssues: (repo, label) =>
-        Effect.suspend(() => {
-          const key = `${repo}\u0000${label}`
-          return lists.get(key) ??
-            keep((e) => lists.set(key, e), () => lists.delete(key), tracker.listOpenIssues(repo, label))
-        }),
+      whoami: bot.get("whoami", tracker.whoami),
+      listOpenIssues: (repo, label) => lists.get(`${repo}\u0000${label}`, tracker.listOpenIssues(repo, label)),
       listClosedIssues: (repo, label) =>
-        Effect.suspend(() => {
-          const key = `${repo}\u0000closed\u0000${label}`
-          return lists.get(key) ??
-            keep((e) => lists.set(key, e), () => lists.delete(key), tracker.listClosedIssues(repo, label))
-        }),
+        lists.get(`${repo}\u0000closed\u0000${label}`, tracker.listClosedIssues(repo, label)),
       addLabel: dropping(tracker.addLabel),
       removeLabel: dropping(tracker.removeLabel),
       closeIssue: dropping(tracker.closeIssue)

@@ -8,7 +8,7 @@ import * as DateTime from "effect/DateTime"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Option from "effect/Option"
-import { AgentRuntime, type Interrupted } from "./AgentRuntime.js"
+import { AgentRuntime } from "./AgentRuntime.js"
 import * as Approval from "./Approval.js"
 import { Ci } from "./Ci.js"
 import type * as Config from "./Config.js"
@@ -37,7 +37,7 @@ const verdictLine = (verdict: CiVerdict) =>
  * which proves the approval again on what it reads. A refused claim keeps its lock while a concurrent claim
  * may still be writing (the grace period), except on a closed issue; then the lock is released.
  */
-const recover = (ctx: Run.Context, issue: Issue, inFlight: number) =>
+const recover = (ctx: Pass.Context, issue: Issue, inFlight: number) =>
   Effect.gen(function*() {
     const tracker = yield* Tracker
     const subject = String(issue.ref)
@@ -73,31 +73,8 @@ const recover = (ctx: Run.Context, issue: Issue, inFlight: number) =>
     yield* ctx.journal.decide(subject, "release", "an unfinished claim that may not start; no run was dispatched")
   })
 
-/** The checklist line of a run handed over, saying what the interrupt did. */
-const handedOver = (interrupted: Interrupted) =>
-  interrupted === "settled"
-    ? "handed to a human; the agent's turn was interrupted and has stopped"
-    : "handed to a human"
-
-/**
- * An interrupt the agent had not acknowledged within the runtime's bound: the run keeps its lock (the
- * agent may still be writing) and says so; the next pass interrupts and waits again.
- */
-const stillRunning = (ctx: Run.Context, issue: Issue, found: RunRecord.Found, why: string) =>
-  Effect.gen(function*() {
-    yield* Run.save(ctx, issue, found, found.record, {
-      reached: "dispatched",
-      status: `${why}: the agent's turn was interrupted but is still running, so the lock is kept until it stops`
-    })
-    yield* ctx.journal.decide(
-      String(issue.ref),
-      "wait",
-      `${why}; the interrupted turn is still running, so the lock is kept until it stops`
-    )
-  })
-
 const observeCommit = (
-  ctx: Run.Context,
+  ctx: Pass.Context,
   record: RunRecord.RunRecord,
   status: TurnStatus,
   comments: ReadonlyArray<Comment>,
@@ -113,7 +90,7 @@ const observeCommit = (
 }
 
 /** Drives one dispatched run by one step. */
-const drive = (ctx: Run.Context, issue: Issue, found: RunRecord.Found, comments: ReadonlyArray<Comment>) =>
+const drive = (ctx: Pass.Context, issue: Issue, found: RunRecord.Found, comments: ReadonlyArray<Comment>) =>
   Effect.gen(function*() {
     const tracker = yield* Tracker
     const agent = yield* AgentRuntime
@@ -174,20 +151,13 @@ const drive = (ctx: Run.Context, issue: Issue, found: RunRecord.Found, comments:
       onSome: (v) => (v.state === "green" ? (v.deployed ? "deployed" : "ci") : "pushed")
     }) as "dispatched" | "pushed" | "ci" | "deployed"
     const escalate = (kind: "needs-human" | "frozen", reason: string, interrupt: boolean) =>
-      Effect.gen(function*() {
-        const interrupted = interrupt ? yield* agent.interrupt(record.runId, record.threadId) : "no-turn"
-        if (interrupted === "still-running") return yield* stillRunning(ctx, issue, found, reason)
-        const outcome = kind === "frozen" ? `frozen: ${reason}` : reason
-        const view = { reached, checks, status: handedOver(interrupted), outcome: { kind, reason } }
-        const pending = yield* Run.save(ctx, issue, found, new RunRecord.RunRecord({ ...record, handover: outcome }), {
-          ...view,
-          status: "handing to a human"
-        })
-        yield* tracker.addLabel(issue.repo, issue.number, config.humanLabel)
-        const { handover: _h, ...rest } = pending.record
-        const terminal = new RunRecord.RunRecord({ ...rest, phase: "escalated", outcome, endedAt: yield* DateTime.now })
-        const saved = yield* Run.save(ctx, issue, pending, terminal, view)
-        yield* Run.finish(ctx, issue, saved, checks)
+      Run.escalate(ctx, issue, found, {
+        record,
+        outcome: new RunRecord.Outcome({ kind, reason }),
+        interrupt,
+        addHumanLabel: true,
+        reached,
+        checks
       })
     yield* ctx.journal.decide(subject, action._tag, action.reason)
     switch (action._tag) {
@@ -207,7 +177,12 @@ const drive = (ctx: Run.Context, issue: Issue, found: RunRecord.Found, comments:
         return
       }
       case "Close": {
-        const terminal = new RunRecord.RunRecord({ ...record, phase: "done", outcome: action.reason, endedAt: now })
+        const terminal = new RunRecord.RunRecord({
+          ...record,
+          phase: "done",
+          ending: new RunRecord.Outcome({ kind: "done", reason: action.reason }),
+          endedAt: now
+        })
         const saved = yield* Run.save(ctx, issue, found, terminal, {
           reached: "done",
           checks,
@@ -302,7 +277,7 @@ const drive = (ctx: Run.Context, issue: Issue, found: RunRecord.Found, comments:
   })
 
 /** One locked issue: finish, recover, hand over, or drive. `inFlight`: open issues carrying the lock, all repos. */
-const handle = (ctx: Run.Context, issue: Issue, inFlight: number) =>
+const handle = (ctx: Pass.Context, issue: Issue, inFlight: number) =>
   Effect.gen(function*() {
     const tracker = yield* Tracker
     const { config } = ctx
@@ -316,29 +291,22 @@ const handle = (ctx: Run.Context, issue: Issue, inFlight: number) =>
     if (issue.state === "closed" || hasLabel(issue.labels, config.humanLabel) || paused) {
       // AFK's own escalation that stopped after the label (its reason is in `handover`), or a person who
       // closed the issue or handed it to a human: the turn is stopped and the run ends here.
-      const agent = yield* AgentRuntime
-      const { handover, ...rest } = found.record
+      const { handover } = found.record
       const byPerson = issue.state === "closed"
         ? "a person closed the issue"
         : hasLabel(issue.labels, config.humanLabel)
         ? "a person handed the issue to a human"
         : `a person paused the issue (${config.pausedLabel})`
-      const interrupted = yield* agent.interrupt(rest.runId, rest.threadId)
-      if (interrupted === "still-running") return yield* stillRunning(ctx, issue, found, handover ?? byPerson)
-      const outcome = handover ?? byPerson
-      const frozen = outcome.startsWith("frozen: ")
-      const terminal = new RunRecord.RunRecord({ ...rest, phase: "escalated", outcome, endedAt: yield* DateTime.now })
-      const saved = yield* Run.save(ctx, issue, found, terminal, {
-        reached: "dispatched",
-        status: handedOver(interrupted),
-        outcome: {
-          kind: frozen ? "frozen" : "needs-human",
-          reason: handover === undefined
-            ? byPerson === "a person handed the issue to a human" ? "a person added the human label" : byPerson
-            : outcome.replace(/^frozen: /, "")
-        }
+      return yield* Run.escalate(ctx, issue, found, {
+        record: found.record,
+        outcome: handover ?? new RunRecord.Outcome({ kind: "needs-human", reason: byPerson }),
+        shown: handover === undefined && byPerson === "a person handed the issue to a human"
+          ? "a person added the human label"
+          : undefined,
+        interrupt: true,
+        addHumanLabel: false,
+        reached: "dispatched"
       })
-      return yield* Run.finish(ctx, issue, saved)
     }
     if (found.record.phase === "claimed") return yield* recover(ctx, issue, inFlight)
     return yield* drive(ctx, issue, found, comments)
@@ -348,7 +316,7 @@ const handle = (ctx: Run.Context, issue: Issue, inFlight: number) =>
  * `handle`, one pass of this process at a time per issue. A pass that waited for another re-reads the issue
  * first: the other pass may have finished the run (and released the lock) meanwhile.
  */
-const guarded = (ctx: Run.Context, listed: Issue, inFlight: number) =>
+const guarded = (ctx: Pass.Context, listed: Issue, inFlight: number) =>
   Effect.flatMap(
     IssueGuard.IssueGuard,
     (guard) =>
@@ -367,7 +335,7 @@ const guarded = (ctx: Run.Context, listed: Issue, inFlight: number) =>
 /** One watch pass over every allowlisted repo. Disarmed: no I/O at all. */
 export const run = (config: Config.AfkConfig) =>
   Effect.gen(function*() {
-    const opened = yield* Run.open("watch", config)
+    const opened = yield* Pass.open("watch", config)
     if (opened._tag === "Left") return opened.left
     const ctx = opened.right
     const { journal } = ctx

@@ -43,8 +43,8 @@ const recordWith = (text: string) =>
     redispatches: 0,
     lastFailure: RunMachine.failureSignature(checks(text)),
     notifyThread: text,
-    outcome: `frozen: CI is red on abc1234 (${text}), so the run is frozen.`,
-    handover: text
+    ending: new RunRecord.Outcome({ kind: "frozen", reason: `CI is red on abc1234 (${text}), so the run is frozen.` }),
+    handover: new RunRecord.Outcome({ kind: "needs-human", reason: text })
   })
 
 /** The run comment as AFK writes it, with `text` in everything that comes from outside. */

@@ -35,7 +35,7 @@ describe("RunRecord", () => {
       commitDeclaredAt: at(60),
       lastFailure: "build, test",
       notifyThread: "1700000000.0001",
-      outcome: "closed on green CI",
+      ending: new RunRecord.Outcome({ kind: "done", reason: "closed on green CI" }),
       phase: "done",
       attempts: 2,
       redispatches: 1
@@ -52,7 +52,10 @@ describe("RunRecord", () => {
   })
 
   it("R4: field content cannot close the footer comment early", () => {
-    const hostile = record({ lastFailure: "--> <!-- afk-run: {} --> & \u2028", outcome: "--!> `x`" })
+    const hostile = record({
+      lastFailure: "--> <!-- afk-run: {} --> & \u2028",
+      ending: new RunRecord.Outcome({ kind: "frozen", reason: "--!> `x`" })
+    })
     const text = RunRecord.footer(hostile)
     expect(text.indexOf("-->")).toBe(text.length - 3)
     expect(text.slice(4, -3)).not.toMatch(/[<>]/)
@@ -120,7 +123,10 @@ describe("RunRecord", () => {
 
     it("R4: a forged footer in someone else's comment is ignored", () => {
       const mine = comment(bot, RunRecord.footer(record({ phase: "dispatched" })))
-      const forged = comment("mallory", RunRecord.footer(record({ phase: "done", outcome: "forged" })))
+      const forged = comment(
+        "mallory",
+        RunRecord.footer(record({ phase: "done", ending: new RunRecord.Outcome({ kind: "done", reason: "forged" }) }))
+      )
       const found = Option.getOrThrow(RunRecord.latest([mine, forged], bot))
       expect(found.record.phase).toBe("dispatched")
       expect(RunRecord.latest([forged], bot)).toEqual(Option.none())
@@ -179,19 +185,65 @@ describe("RunRecord", () => {
     })
   })
 
+  describe("the outcome", () => {
+    const oldFooter = (fields: Record<string, unknown>) =>
+      `<!-- afk-run: ${
+        JSON.stringify({
+          v: 1,
+          runId: "run-1",
+          ordinal: 1,
+          threadId: "thread-1",
+          startedAt: "2026-03-01T10:00:00.000Z",
+          turnStartedAt: "2026-03-01T10:00:00.000Z",
+          attempts: 3,
+          redispatches: 0,
+          ...fields
+        })
+      } -->`
+    const read = (footer: string) => Option.getOrThrow(RunRecord.parse(footer))
+
+    it("reads records written while the outcome was text, `frozen: ` marking a frozen run", () => {
+      const frozen = read(oldFooter({ phase: "escalated", outcome: "frozen: CI is red with the same failure." }))
+      expect(frozen.ending).toEqual(
+        new RunRecord.Outcome({ kind: "frozen", reason: "CI is red with the same failure." })
+      )
+      expect(frozen.outcome).toBe("frozen: CI is red with the same failure.")
+      const handed = read(oldFooter({ phase: "escalated", outcome: "a person closed the issue" }))
+      expect(handed.ending).toEqual(new RunRecord.Outcome({ kind: "needs-human", reason: "a person closed the issue" }))
+      const done = read(oldFooter({ phase: "done", outcome: "CI is green on abc1234" }))
+      expect(done.ending).toEqual(new RunRecord.Outcome({ kind: "done", reason: "CI is green on abc1234" }))
+      const pending = read(oldFooter({ phase: "dispatched", handover: "frozen: the budget is spent" }))
+      expect(pending.handover).toEqual(new RunRecord.Outcome({ kind: "frozen", reason: "the budget is spent" }))
+      expect(pending.ending).toBeUndefined()
+    })
+
+    it("writes the outcome as data, a kind and a reason, and reads it back as written", () => {
+      const ending = new RunRecord.Outcome({ kind: "frozen", reason: "CI is red with the same failure." })
+      const handover = new RunRecord.Outcome({ kind: "needs-human", reason: "frozen: words a person wrote" })
+      const written = record({ phase: "escalated", ending, handover })
+      const footer = RunRecord.footer(written)
+      expect(footer).toContain(`"ending":{"kind":"frozen","reason":"CI is red with the same failure."}`)
+      expect(footer).not.toContain(`"outcome"`)
+      expect(read(footer)).toEqual(written)
+      expect(read(footer).handover?.kind).toBe("needs-human")
+      expect(read(footer).outcome).toBe("frozen: CI is red with the same failure.")
+    })
+  })
+
   it.prop(
     "any record survives footer → parse, embedded in arbitrary text",
     {
       text: FastCheck.string({ maxLength: 200 }),
       lastFailure: FastCheck.option(FastCheck.string({ maxLength: 60 }), { nil: undefined }),
       outcome: FastCheck.option(FastCheck.string({ maxLength: 60 }), { nil: undefined }),
+      kind: FastCheck.constantFrom("done" as const, "needs-human" as const, "frozen" as const),
       attempts: FastCheck.nat(20)
     },
-    ({ text, lastFailure, outcome, attempts }) => {
+    ({ attempts, kind, lastFailure, outcome, text }) => {
       const value = record({
         attempts,
         ...(lastFailure === undefined ? {} : { lastFailure }),
-        ...(outcome === undefined ? {} : { outcome })
+        ...(outcome === undefined ? {} : { ending: new RunRecord.Outcome({ kind, reason: outcome }) })
       })
       const parsed = RunRecord.parse(`${text}\n${RunRecord.footer(value)}`)
       expect(Option.getOrThrow(parsed)).toEqual(value)

@@ -1,0 +1,46 @@
+/**
+ * A keyed memo that lives for one pass: the first ask for a key starts the read, every later or concurrent
+ * ask for that key shares it. What happens to a read that fails is chosen when the memo is made, so each
+ * caller says it: `"remember"` keeps the failure for the rest of the pass, `"retry"` forgets it so the next
+ * ask reads again.
+ */
+import * as Effect from "effect/Effect"
+
+/** What a failed read leaves behind: its failure for every later ask (`remember`) or nothing (`retry`). */
+export type OnFailure = "remember" | "retry"
+
+export interface Memo<A, E> {
+  /** The shared result of `read` for `key`; `read` runs only when the key holds nothing. */
+  readonly get: (key: string, read: Effect.Effect<A, E>) => Effect.Effect<A, E>
+  /** Forgets every key `drop` selects: the next ask for one of them reads again. */
+  readonly forget: (drop: (key: string) => boolean) => Effect.Effect<void>
+}
+
+/**
+ * A memo for one pass. With `"remember"` a failed read fails every ask for its key until the memo is dropped
+ * (the pass ends); with `"retry"` a failed read fails the asks that shared it and is then forgotten, so the
+ * next ask reads again.
+ */
+export const make = <A, E>(onFailure: OnFailure): Effect.Effect<Memo<A, E>> =>
+  Effect.sync(() => {
+    const entries = new Map<string, Effect.Effect<A, E>>()
+    const start = (key: string, read: Effect.Effect<A, E>): Effect.Effect<A, E> => {
+      let entry: Effect.Effect<A, E> | undefined
+      const forgetOnFailure = Effect.tapError(read, () =>
+        Effect.sync(() => {
+          if (entries.get(key) === entry) entries.delete(key)
+        }))
+      return Effect.flatMap(Effect.cached(onFailure === "retry" ? forgetOnFailure : read), (shared) => {
+        entry = shared
+        entries.set(key, shared)
+        return shared
+      })
+    }
+    return {
+      get: (key, read) => Effect.suspend(() => entries.get(key) ?? start(key, read)),
+      forget: (drop) =>
+        Effect.sync(() => {
+          for (const key of [...entries.keys()]) if (drop(key)) entries.delete(key)
+        })
+    }
+  })

@@ -1,0 +1,59 @@
+import { describe, expect, it } from "@effect/vitest"
+import * as Effect from "effect/Effect"
+import * as Memo from "../src/Memo.js"
+
+/** A read that counts its runs and fails the first `failures` of them. */
+const counted = (failures: number) => {
+  let runs = 0
+  const read = Effect.suspend(() => {
+    runs++
+    return runs <= failures ? Effect.fail(`failure ${runs}`) : Effect.succeed(`value ${runs}`)
+  })
+  return { read, runs: () => runs }
+}
+
+describe("Memo", () => {
+  it.effect("concurrent and later asks for one key share one read", () =>
+    Effect.gen(function*() {
+      const memo = yield* Memo.make<string, string>("retry")
+      const { read, runs } = counted(0)
+      const all = yield* Effect.all([memo.get("k", read), memo.get("k", read), memo.get("k", read)], {
+        concurrency: "unbounded"
+      })
+      expect(all).toEqual(["value 1", "value 1", "value 1"])
+      expect(yield* memo.get("k", read)).toBe("value 1")
+      expect(yield* memo.get("other", read)).toBe("value 2")
+      expect(runs()).toBe(2)
+    }))
+
+  it.effect("remember: a failed read fails every later ask for its key without reading again", () =>
+    Effect.gen(function*() {
+      const memo = yield* Memo.make<string, string>("remember")
+      const { read, runs } = counted(1)
+      expect(yield* Effect.flip(memo.get("k", read))).toBe("failure 1")
+      expect(yield* Effect.flip(memo.get("k", read))).toBe("failure 1")
+      expect(runs()).toBe(1)
+    }))
+
+  it.effect("retry: a failed read is forgotten and the next ask reads again", () =>
+    Effect.gen(function*() {
+      const memo = yield* Memo.make<string, string>("retry")
+      const { read, runs } = counted(1)
+      expect(yield* Effect.flip(memo.get("k", read))).toBe("failure 1")
+      expect(yield* memo.get("k", read)).toBe("value 2")
+      expect(yield* memo.get("k", read)).toBe("value 2")
+      expect(runs()).toBe(2)
+    }))
+
+  it.effect("forget drops only the keys it selects", () =>
+    Effect.gen(function*() {
+      const memo = yield* Memo.make<string, string>("remember")
+      const { read, runs } = counted(0)
+      yield* memo.get("a/1", read)
+      yield* memo.get("b/1", read)
+      yield* memo.forget((key) => key.startsWith("a/"))
+      expect(yield* memo.get("a/1", read)).toBe("value 3")
+      expect(yield* memo.get("b/1", read)).toBe("value 2")
+      expect(runs()).toBe(3)
+    }))
+})
