@@ -1,47 +1,26 @@
 /**
  * The lifecycle over the T3 runtime speaking protocol 2 to the strict protocol-2 T3 fake (loopback HTTP and
  * WebSocket RPC), as `LifecycleT3.test.ts` runs it over protocol 1: the same engine, the same scripts, and
- * what the engine sends must be accepted by a server that enforces protocol 2's contract.
+ * what the engine sends must be accepted by a server that enforces protocol 2's contract. The stories that read
+ * the same on both protocols run on both in `LifecycleT3.test.ts`.
  */
 import { describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
-import * as Layer from "effect/Layer"
-import * as Option from "effect/Option"
-import { createHash } from "node:crypto"
-import { AgentRuntime } from "../src/AgentRuntime.js"
-import * as RunRecord from "../src/RunRecord.js"
 import * as MemoryCi from "../src/testing/MemoryCi.js"
 import * as T3Fake from "../src/testing/T3Fake.js"
 import * as T3Runtime2 from "./support/t3runtime2.js"
+import * as T3World from "./support/t3world.js"
 import * as World from "./support/world.js"
 
-const { app, bot, armed, ready } = World
+const { app, armed } = World
 
-const sha = (threadId: string, turn: number) => createHash("sha1").update(`${threadId}:${turn}`).digest("hex")
-
-const pushes: T3Fake.Behaviour = (turn) =>
-  T3Fake.complete(`Fixed it.\n\nPushed-Commit: ${sha(turn.threadId, turn.turnIndex)}`)
+const { latest, pushes } = T3World
 
 const withT3 = (
   behaviour: T3Fake.Behaviour,
   ci?: MemoryCi.Script,
   options: { readonly interruptAckPolls?: number } = {}
-) =>
-  Effect.gen(function*() {
-    const fake = yield* T3Fake.start({ protocol: 2, behaviour, ...options })
-    const runtime = yield* T3Runtime2.over(fake, {
-      retry: { times: 0, base: "1 millis", maxWait: "1 millis" },
-      interruptSettle: { within: "3 millis", every: "0 millis" }
-    })
-    const world = yield* World.make({
-      issues: { [app]: [ready(1)] },
-      agentLayer: Layer.succeed(AgentRuntime, runtime),
-      ...(ci === undefined ? {} : { ci })
-    })
-    return { fake, world }
-  })
-
-const latest = (world: World.World) => Option.getOrThrow(RunRecord.latest(world.tracker.comments(app, 1), bot)).record
+) => T3World.make(2, behaviour, { ...options, ...(ci === undefined ? {} : { ci }) })
 
 describe("lifecycle over the T3 runtime and the strict protocol-2 T3 fake", () => {
   it.scoped("ready → one thread and one run on the fake → pushed → green → closed", () =>
@@ -71,23 +50,6 @@ describe("lifecycle over the T3 runtime and the strict protocol-2 T3 fake", () =
       expect(fake.threads()[0]?.runs.map((r) => r.status)).toEqual(["completed", "completed"])
       expect(fake.threads()[0]?.messages.filter((m) => m.role === "user")).toHaveLength(2)
       expect(latest(world).attempts).toBe(1)
-    }))
-
-  it.scoped("a turn that ends without a push is escalated", () =>
-    Effect.gen(function*() {
-      const { world } = yield* withT3(() => T3Fake.complete("I could not reproduce it; nothing was pushed."))
-      yield* world.settle(armed())
-      expect(world.tracker.issue(app, 1).labels).toContain("ready-for-human")
-      expect(world.notifier.sent.map((n) => n.kind)).toEqual(["needs-human"])
-    }))
-
-  it.scoped("§8.14 a vanished thread is redispatched once onto a new thread, then escalated", () =>
-    Effect.gen(function*() {
-      const { fake, world } = yield* withT3(() => T3Fake.vanish(1))
-      yield* world.settle(armed())
-      expect(fake.threads()).toHaveLength(2)
-      expect(latest(world).redispatches).toBe(1)
-      expect(world.tracker.issue(app, 1).labels).toContain("ready-for-human")
     }))
 
   it.scoped("a failed run is escalated with the error's first line; no stack frame reaches the issue or Slack", () =>
@@ -135,29 +97,6 @@ describe("lifecycle over the T3 runtime and the strict protocol-2 T3 fake", () =
       expect(fake.liveSessions()).toBe(0)
       const interrupts = T3Runtime2.payloads(fake, "run.interrupt")
       expect(new Set(interrupts.map((p) => p.commandId)).size, "every pass re-sends the one interrupt's id").toBe(1)
-    }))
-
-  it.scoped("a run closed with proof detaches its provider session and archives its thread", () =>
-    Effect.gen(function*() {
-      const { fake, world } = yield* withT3(pushes)
-      yield* world.settle(armed())
-      expect(world.tracker.issue(app, 1).state).toBe("closed")
-      expect(fake.liveSessions()).toBe(0)
-      expect(fake.threads()[0]?.archivedAt).not.toBeNull()
-    }))
-
-  it.scoped("§8.13 an unreachable agent server waits, then the run resumes", () =>
-    Effect.gen(function*() {
-      const { fake, world } = yield* withT3((turn) =>
-        T3Fake.complete(`Done.\n\nPushed-Commit: ${sha(turn.threadId, 1)}`, { afterPolls: 2 })
-      )
-      yield* world.tick(armed())
-      fake.setUnreachable(true)
-      for (let i = 0; i < 3; i++) yield* world.tick(armed())
-      expect(world.tracker.issue(app, 1).labels).not.toContain("ready-for-human")
-      fake.setUnreachable(false)
-      yield* world.settle(armed())
-      expect(world.tracker.issue(app, 1).state).toBe("closed")
     }))
 
   it.scoped("§5.4 a server restart mid-run (the run cancelled, the socket closed) ends the run with a handover", () =>
