@@ -462,6 +462,8 @@ export interface Client<E, C extends Call> {
   readonly list: <A, I>(
     item: Schema.Schema<A, I>
   ) => (call: C, url: string) => Effect.Effect<ReadonlyArray<A>, E>
+  /** The port error for an answer the caller accepted (`Call.accept`) but cannot use. */
+  readonly refuse: (call: C, response: HttpClientResponse.HttpClientResponse) => Effect.Effect<never, E>
   /** The port error for a failure the vendor reports in its own way (an `ok: false`, GraphQL `errors`). */
   readonly fail: (request: HttpClientRequest.HttpClientRequest, fields: ErrorFields) => E
 }
@@ -523,6 +525,18 @@ export const client = <E, C extends Call>(
         Effect.fail
       )
 
+    const refuse: Client<E, C>["refuse"] = (call, response) =>
+      Effect.flatMap(fromResponse(vendor, call.operation, response, quoting(call)), (fields) =>
+        Effect.flatMap(
+          toError(call, response.request, { _tag: "Answer", response }, {
+            ...fields,
+            hint: fields.status === 403 && call.permission !== undefined
+              ? `${vendor.name} refused ${call.operation}: the ${vendor.credential} lacks the "${call.permission}" permission`
+              : fields.hint
+          }),
+          Effect.fail
+        ))
+
     const execute: Client<E, C>["execute"] = (call, request) =>
       Effect.flatMap(
         options.authorize === undefined ? Effect.succeed(request) : options.authorize(request),
@@ -533,16 +547,7 @@ export const client = <E, C extends Call>(
             Effect.flatMap((response) =>
               (response.status >= 200 && response.status < 300) || call.accept?.includes(response.status) === true
                 ? Effect.succeed(response)
-                : Effect.flatMap(fromResponse(vendor, call.operation, response, quoting(call)), (fields) =>
-                  Effect.flatMap(
-                    toError(call, response.request, { _tag: "Answer", response }, {
-                      ...fields,
-                      hint: fields.status === 403 && call.permission !== undefined
-                        ? `${vendor.name} refused ${call.operation}: the ${vendor.credential} lacks the "${call.permission}" permission`
-                        : fields.hint
-                    }),
-                    Effect.fail
-                  ))
+                : refuse(call, response)
             )
           )
       )
@@ -615,7 +620,7 @@ export const client = <E, C extends Call>(
       )
     }
 
-    return { execute, decode, json, list, fail }
+    return { execute, refuse, decode, json, list, fail }
   })
 
 const identityClient = <E, R>(client: HttpClient.HttpClient.With<E, R>): HttpClient.HttpClient.With<E, R> => client

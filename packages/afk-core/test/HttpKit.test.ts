@@ -303,12 +303,14 @@ describe("client: the one vendor client every adapter builds on", () => {
     }).pipe(Effect.provide(wire.layer))
   })
 
-  it.effect("accept hands a status back; isFinal keeps an answer from being retried", () => {
+  it.effect("accept hands a status back (refuse maps it if unusable); isFinal keeps an answer from being retried", () => {
     const wire = scripted({ status: 404 }, { status: 500 })
     return Effect.gen(function*() {
       const forge = yield* make({ retry: { ...retry, isFinal: (response) => response.status === 500 } })
       const absent = yield* forge.execute({ ...read, accept: [404] }, HttpClientRequest.get("/issues/8"))
       expect(absent.status).toBe(404)
+      const refused = yield* Effect.flip(forge.refuse(read, absent))
+      expect([refused.status, refused.hint]).toEqual([404, "not found on Forge, or not visible to this token"])
       const error = yield* Effect.flip(forge.execute(read, HttpClientRequest.get("/issues/9")))
       expect([error.status, wire.sent.length]).toEqual([500, 2])
     }).pipe(Effect.provide(wire.layer))
