@@ -450,10 +450,13 @@ export interface Client<E, C extends Call> {
     call: C,
     request: HttpClientRequest.HttpClientRequest
   ) => Effect.Effect<HttpClientResponse.HttpClientResponse, E>
-  /** An answer's JSON body decoded with `schema` (unknown fields ignored); anything else is malformed. */
+  /**
+   * An answer's JSON body decoded with `schema` (unknown fields ignored); anything else is malformed. `text`
+   * stands in for the body when the answer refers to one held elsewhere (GitHub's 304 and its cached body).
+   */
   readonly decode: <A, I>(
     schema: Schema.Schema<A, I>
-  ) => (call: C, response: HttpClientResponse.HttpClientResponse) => Effect.Effect<A, E>
+  ) => (call: C, response: HttpClientResponse.HttpClientResponse, text?: string) => Effect.Effect<A, E>
   /** One request whose answer is decoded with `schema`. */
   readonly json: <A, I>(
     schema: Schema.Schema<A, I>
@@ -482,9 +485,11 @@ export const authorization = (
 const isAbsolute = (url: string): boolean => /^[a-z][a-z0-9+.-]*:/i.test(url)
 
 /**
- * A vendor's HTTP client: base URL, credential, per-attempt timeout, bounded concurrency and `withRetries`
- * (kept over the platform's `retryTransient`: it honours `Retry-After` and never resends a write that may
- * have applied), with one mapping of every failure into port-error fields, secrets redacted.
+ * A vendor's HTTP client: base URL, credential, per-attempt timeout, `withRetries` (kept over the
+ * platform's `retryTransient`: it honours `Retry-After` and never resends a write that may have applied)
+ * and bounded concurrency around it (a request waiting out a `Retry-After` keeps its permit, so the others
+ * do not hammer a host that asked to wait), with one mapping of every failure into port-error fields,
+ * secrets redacted.
  */
 export const client = <E, C extends Call>(
   options: ClientOptions<E, C>
@@ -498,8 +503,7 @@ export const client = <E, C extends Call>(
       )
     ))
     const timed = options.timeout === undefined ? transformed : withTimeout(options.timeout)(transformed)
-    const bounded = yield* withConcurrency(options.concurrency ?? 8)(timed)
-    const http = withRetries(options.retry ?? defaultRetry)(bounded)
+    const http = yield* withConcurrency(options.concurrency ?? 8)(withRetries(options.retry ?? defaultRetry)(timed))
 
     const quoting = (call: C): Quoting => ({
       secrets: options.secrets,
@@ -552,11 +556,11 @@ export const client = <E, C extends Call>(
           )
       )
 
-    const decode: Client<E, C>["decode"] = (schema) => (call, response) =>
-      response.text.pipe(
+    const decode: Client<E, C>["decode"] = (schema) => (call, response, held) =>
+      (held === undefined ? response.text : Effect.succeed(held)).pipe(
         Effect.catchAll(unreachable(call)),
         Effect.flatMap((text) =>
-          Effect.catchAll(Schema.decodeUnknown(Schema.parseJson(schema))(text), (error) => {
+          Effect.catchAll(jsonDecoder(schema)(text), (error) => {
             const shape = redact(options.secrets ?? [])(
               ParseResult.TreeFormatter.formatErrorSync(error).replace(/\s+/g, " ")
             )
@@ -591,11 +595,12 @@ export const client = <E, C extends Call>(
     const list: Client<E, C>["list"] = (item) => (call, url) => {
       const first = isAbsolute(url) ? url : `${baseUrl}${url}`
       const request = HttpClientRequest.get(first)
+      const items = Schema.Array(item)
       return collectPages(
         first,
         (page) =>
           Effect.flatMap(execute(call, HttpClientRequest.get(page)), (response) =>
-            Effect.flatMap(decode(Schema.Array(item))(call, response), (items) => {
+            Effect.flatMap(decode(items)(call, response), (batch) => {
               const next = Option.map(nextLink(response.headers.link), (link) =>
                 new URL(link, page).toString())
               return Option.isSome(next) && origin(next.value) !== origin(first)
@@ -607,7 +612,7 @@ export const client = <E, C extends Call>(
                   transient: false,
                   hint: `check the configured ${vendor.name} base URL`
                 }))
-                : Effect.succeed([items, next] as const)
+                : Effect.succeed([batch, next] as const)
             })),
         (pages) =>
           fail(request, {
@@ -622,6 +627,15 @@ export const client = <E, C extends Call>(
 
     return { execute, refuse, decode, json, list, fail }
   })
+
+const jsonDecoders = new WeakMap<object, (text: string) => Effect.Effect<unknown, ParseResult.ParseError>>()
+
+/** The JSON decoder of `schema`, built once per schema (a list decodes many pages with the same one). */
+const jsonDecoder = <A, I>(schema: Schema.Schema<A, I>) => {
+  const known = jsonDecoders.get(schema) ?? Schema.decodeUnknown(Schema.parseJson(schema))
+  jsonDecoders.set(schema, known)
+  return known as (text: string) => Effect.Effect<A, ParseResult.ParseError>
+}
 
 const identityClient = <E, R>(client: HttpClient.HttpClient.With<E, R>): HttpClient.HttpClient.With<E, R> => client
 
