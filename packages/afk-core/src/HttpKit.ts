@@ -461,6 +461,15 @@ export interface Client<E, C extends Call> {
   readonly json: <A, I>(
     schema: Schema.Schema<A, I>
   ) => (call: C, request: HttpClientRequest.HttpClientRequest) => Effect.Effect<A, E>
+  /**
+   * Every item of a paginated endpoint from `url` on: `read` answers one page (its items and its `Link`
+   * header, e.g. from a cache), and `rel="next"` is followed on the client's origin only, up to `maxPages`.
+   */
+  readonly pages: <A>(
+    call: C,
+    url: string,
+    read: (url: string) => Effect.Effect<{ readonly items: ReadonlyArray<A>; readonly link: string | undefined }, E>
+  ) => Effect.Effect<ReadonlyArray<A>, E>
   /** Every item of a JSON-array endpoint, following `Link: rel="next"` (on the client's origin only) to the end. */
   readonly list: <A, I>(
     item: Schema.Schema<A, I>
@@ -592,32 +601,29 @@ export const client = <E, C extends Call>(
       Effect.flatMap(execute(call, request), (response) => decode(schema)(call, response))
 
     const origin = (url: string) => new URL(url, baseUrl === "" ? undefined : baseUrl).origin
-    const list: Client<E, C>["list"] = (item) => (call, url) => {
+    const pages: Client<E, C>["pages"] = (call, url, read) => {
       const first = isAbsolute(url) ? url : `${baseUrl}${url}`
       const request = HttpClientRequest.get(first)
-      const items = Schema.Array(item)
       return collectPages(
         first,
         (page) =>
-          Effect.flatMap(execute(call, HttpClientRequest.get(page)), (response) =>
-            Effect.flatMap(decode(items)(call, response), (batch) => {
-              const next = Option.map(nextLink(response.headers.link), (link) =>
-                new URL(link, page).toString())
-              return Option.isSome(next) && origin(next.value) !== origin(first)
-                ? Effect.fail(fail(request, {
-                  operation: call.operation,
-                  detail: `${vendor.name}'s next-page link points at ${origin(next.value)}, not ${
-                    origin(first)
-                  }; the credential is not sent there`,
-                  transient: false,
-                  hint: `check the configured ${vendor.name} base URL`
-                }))
-                : Effect.succeed([batch, next] as const)
-            })),
-        (pages) =>
+          Effect.flatMap(read(page), ({ items, link }) => {
+            const next = Option.map(nextLink(link), (target) => new URL(target, page).toString())
+            return Option.isSome(next) && origin(next.value) !== origin(first)
+              ? Effect.fail(fail(request, {
+                operation: call.operation,
+                detail: `${vendor.name}'s next-page link points at ${origin(next.value)}, not ${
+                  origin(first)
+                }; the credential is not sent there`,
+                transient: false,
+                hint: `check the configured ${vendor.name} base URL`
+              }))
+              : Effect.succeed([items, next] as const)
+          }),
+        (count) =>
           fail(request, {
             operation: call.operation,
-            detail: `${vendor.name} still had more pages after ${pages}; refusing to return a partial list`,
+            detail: `${vendor.name} still had more pages after ${count}; refusing to return a partial list`,
             transient: false,
             hint: `${vendor.name} kept returning next-page links; raise maxPages if the list is really this long`
           }),
@@ -625,7 +631,15 @@ export const client = <E, C extends Call>(
       )
     }
 
-    return { execute, refuse, decode, json, list, fail }
+    const list: Client<E, C>["list"] = (item) => {
+      const page = Schema.Array(item)
+      return (call, url) =>
+        pages(call, url, (next) =>
+          Effect.flatMap(execute(call, HttpClientRequest.get(next)), (response) =>
+            Effect.map(decode(page)(call, response), (items) => ({ items, link: response.headers.link }))))
+    }
+
+    return { execute, refuse, decode, json, pages, list, fail }
   })
 
 const jsonDecoders = new WeakMap<object, (text: string) => Effect.Effect<unknown, ParseResult.ParseError>>()

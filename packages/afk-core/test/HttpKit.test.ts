@@ -10,10 +10,12 @@ import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import { describe, expect, it } from "@effect/vitest"
 import * as Data from "effect/Data"
 import * as Effect from "effect/Effect"
+import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
 import type * as Scope from "effect/Scope"
+import * as TestClock from "effect/TestClock"
 import * as http from "node:http"
 import type { AddressInfo } from "node:net"
 import * as HttpKit from "../src/HttpKit.js"
@@ -333,6 +335,25 @@ describe("client: the one vendor client every adapter builds on", () => {
       const error = yield* Effect.flip(forge.list(Issue)(read, "/issues"))
       expect(error.detail).toContain("points at https://elsewhere.test")
       expect(wire.sent).toHaveLength(3)
+    }).pipe(Effect.provide(wire.layer))
+  })
+
+  it.effect("a request waiting out a Retry-After keeps its permit: the others wait too", () => {
+    const wire = scripted(
+      { status: 429, headers: { "retry-after": "5" } },
+      { status: 200, body: "{\"number\":1}" },
+      { status: 200, body: "{\"number\":2}" }
+    )
+    return Effect.gen(function*() {
+      const forge = yield* make({ concurrency: 1, retry: { ...retry, maxWait: "10 seconds" } })
+      const fiber = yield* Effect.fork(Effect.all(
+        [1, 2].map((n) => forge.json(Issue)(read, HttpClientRequest.get(`/issues/${n}`))),
+        { concurrency: "unbounded" }
+      ))
+      yield* TestClock.adjust("4 seconds")
+      expect(wire.sent.map((request) => request.url)).toEqual(["https://forge.test/api/v1/issues/1"])
+      yield* TestClock.adjust("1 second")
+      expect(yield* Fiber.join(fiber)).toEqual([{ number: 1 }, { number: 2 }])
     }).pipe(Effect.provide(wire.layer))
   })
 
