@@ -176,7 +176,6 @@ const UserBody = Schema.Struct({ login: Schema.String })
 export const make = (options: Options): Effect.Effect<Service, never, HttpClient.HttpClient> =>
   Effect.gen(function*() {
     const baseUrl = (options.baseUrl ?? "https://api.github.com").replace(/\/+$/, "")
-    const origin = new URL(baseUrl).origin
     const perPage = options.perPage ?? 100
     const maxWait = options.maxWait ?? "60 seconds"
     const cache = yield* GithubCache.make({ directory: options.cacheDirectory })
@@ -194,6 +193,7 @@ export const make = (options: Options): Effect.Effect<Service, never, HttpClient
         isTransient: GithubRateLimit.isRateLimited,
         waitHint: GithubRateLimit.waitForReset
       },
+      authorize: options.auth._tag === "Token" ? HttpKit.authorization("Bearer", options.auth.token) : undefined,
       concurrency: options.concurrency ?? 8,
       secrets: [options.auth._tag === "Token" ? options.auth.token : options.auth.privateKey],
       transform: (client) =>
@@ -255,9 +255,7 @@ export const make = (options: Options): Effect.Effect<Service, never, HttpClient
       })
 
     const execute = (call: Call, request: HttpClientRequest.HttpClientRequest) =>
-      app === undefined
-        ? send(call, bearer(request, (options.auth as GithubAuth.Token).token))
-        : asInstallation(app, call, request)
+      app === undefined ? send(call, request) : asInstallation(app, call, request)
 
     const urlOf = (path: string, params: Params = {}): string => {
       const url = new URL(`${baseUrl}${path}`)
@@ -301,40 +299,10 @@ export const make = (options: Options): Effect.Effect<Service, never, HttpClient
       page: Schema.Schema<P, I>,
       items: (page: P) => ReadonlyArray<A>
     ) =>
-      HttpKit.collectPages(
+      kit.pages(
+        GithubError.kitCall(call),
         urlOf(path, { ...params, per_page: perPage }),
-        (url) =>
-          getPage(call, url, page).pipe(
-            Effect.flatMap(({ value, link }) => {
-              const next = HttpKit.nextLink(link)
-              if (Option.isSome(next) && new URL(next.value, baseUrl).origin !== origin) {
-                return Effect.fail(
-                  new GithubError.GithubError({
-                    operation: call.operation,
-                    detail: `GET ${path}: GitHub's next-page link points at ${
-                      new URL(next.value, baseUrl).origin
-                    }, not ${origin}; the token is not sent there`,
-                    transient: false,
-                    hint: "check the configured GitHub base URL"
-                  })
-                )
-              }
-              return Effect.succeed(
-                [
-                  items(value),
-                  Option.map(next, (link) => new URL(link, baseUrl).toString())
-                ] as const
-              )
-            })
-          ),
-        (pages) =>
-          new GithubError.GithubError({
-            operation: call.operation,
-            detail: `GET ${path}: more than ${pages} pages`,
-            transient: false,
-            hint: "GitHub kept returning next-page links; the list was not truncated silently"
-          }),
-        options.maxPages ?? 1000
+        (url) => Effect.map(getPage(call, url, page), ({ link, value }) => ({ items: items(value), link }))
       )
 
     const writeRequest = (method: WriteMethod, path: string, body: unknown) => {
