@@ -10,7 +10,6 @@ import * as HttpKit from "afk-core/HttpKit"
 import * as PortError from "afk-core/PortError"
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import type * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
 import type * as GithubCodec from "./GithubCodec.js"
 import * as GithubRateLimit from "./GithubRateLimit.js"
@@ -41,9 +40,6 @@ export interface Call {
    */
   readonly repo?: string | undefined
 }
-
-/** The credentials the client holds, never quoted back. */
-export type Secrets = ReadonlyArray<Redacted.Redacted<string>>
 
 export const vendor: HttpKit.Vendor = { name: "GitHub", credential: "token (or GitHub App installation)" }
 

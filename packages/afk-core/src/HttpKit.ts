@@ -12,6 +12,7 @@ import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as FiberRef from "effect/FiberRef"
+import { identity } from "effect/Function"
 import { globalValue } from "effect/GlobalValue"
 import * as Option from "effect/Option"
 import * as ParseResult from "effect/ParseResult"
@@ -506,7 +507,7 @@ export const client = <E, C extends Call>(
   Effect.gen(function*() {
     const { vendor } = options
     const baseUrl = (options.baseUrl ?? "").replace(/\/+$/, "")
-    const transformed = (options.transform ?? identityClient)((yield* HttpClient.HttpClient).pipe(
+    const transformed = (options.transform ?? identity)((yield* HttpClient.HttpClient).pipe(
       HttpClient.mapRequest((request) =>
         isAbsolute(request.url) ? request : HttpClientRequest.prependUrl(request, baseUrl)
       )
@@ -555,7 +556,7 @@ export const client = <E, C extends Call>(
         options.authorize === undefined ? Effect.succeed(request) : options.authorize(request),
         (authorized) =>
           http.execute(authorized).pipe(
-            call.idempotent ? identityEffect : nonIdempotent,
+            call.idempotent ? identity : nonIdempotent,
             Effect.catchAll(unreachable(call)),
             Effect.flatMap((response) =>
               (response.status >= 200 && response.status < 300) || call.accept?.includes(response.status) === true
@@ -650,7 +651,3 @@ const jsonDecoder = <A, I>(schema: Schema.Schema<A, I>) => {
   jsonDecoders.set(schema, known)
   return known as (text: string) => Effect.Effect<A, ParseResult.ParseError>
 }
-
-const identityClient = <E, R>(client: HttpClient.HttpClient.With<E, R>): HttpClient.HttpClient.With<E, R> => client
-
-const identityEffect = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> => effect
