@@ -8,7 +8,6 @@
  * URL is always built from the API root, never taken from `Link` (which names the server's `ROOT_URL`).
  */
 import * as HttpClient from "@effect/platform/HttpClient"
-import type * as HttpClientError from "@effect/platform/HttpClientError"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as HttpKit from "afk-core/HttpKit"
@@ -17,11 +16,9 @@ import * as Config from "effect/Config"
 import type * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
-import { identity } from "effect/Function"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
-import * as ParseResult from "effect/ParseResult"
-import * as Redacted from "effect/Redacted"
+import type * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
 import * as Wire from "./ForgejoWire.js"
 
@@ -118,9 +115,13 @@ const totalCount = (response: HttpClientResponse.HttpClientResponse): Option.Opt
   return Number.isInteger(total) && total >= 0 ? Option.some(total) : Option.none()
 }
 
-const hintFor = (vendor: HttpKit.Vendor, call: Call, status: number): string | undefined => {
-  if (status === 403 && call.scope !== undefined) {
-    return `${vendor.name} refused the request: the access token needs the "${call.scope}" scope, or its account lacks permission on the repository`
+const hintFor = (
+  vendor: HttpKit.Vendor,
+  call: HttpKit.Call & { readonly subject?: string | undefined },
+  status: number
+): string | undefined => {
+  if (status === 403 && call.permission !== undefined) {
+    return `${vendor.name} refused the request: the access token needs the "${call.permission}" scope, or its account lacks permission on the repository`
   }
   if (status === 404 && call.subject !== undefined) {
     return `${call.subject} not found on ${vendor.name}, or not visible to this access token`
@@ -131,6 +132,16 @@ const hintFor = (vendor: HttpKit.Vendor, call: Call, status: number): string | u
   return HttpKit.hintFor(vendor, status)
 }
 
+/** The call as `HttpKit.client` takes it: the scope is the permission a 403 names. */
+type KitCall = HttpKit.Call & { readonly subject?: string | undefined }
+
+const kitCall = (call: Call): KitCall => ({
+  operation: call.operation,
+  subject: call.subject,
+  permission: call.scope,
+  idempotent: call.idempotent !== false
+})
+
 /** Builds a client over the ambient `HttpClient`. */
 export const make = (options: Options): Effect.Effect<Service, never, HttpClient.HttpClient> =>
   Effect.gen(function*() {
@@ -139,72 +150,33 @@ export const make = (options: Options): Effect.Effect<Service, never, HttpClient
     const baseUrl = options.baseUrl.replace(/\/+$/, "")
     const wanted = Math.max(1, options.pageSize ?? 50)
     const maxPages = options.maxPages ?? 1000
-    const authorized = (yield* HttpClient.HttpClient).pipe(
-      HttpClient.mapRequest((request) =>
-        request.pipe(
-          HttpClientRequest.prependUrl(baseUrl),
-          HttpClientRequest.acceptJson,
-          HttpClientRequest.setHeader("authorization", `token ${Redacted.value(options.token)}`)
-        )
-      )
-    )
-    const bounded = yield* HttpKit.withConcurrency(options.concurrency ?? 8)(authorized)
-    const http = HttpKit.withRetries(options.retry ?? HttpKit.defaultRetry)(bounded)
+    const kit = yield* HttpKit.client<ForgejoError, KitCall>({
+      vendor,
+      baseUrl,
+      authorize: HttpKit.authorization("token", options.token),
+      retry: options.retry,
+      concurrency: options.concurrency,
+      secrets: [options.token],
+      transform: HttpClient.mapRequest(HttpClientRequest.acceptJson),
+      refine: (call, failure, fields) =>
+        Effect.succeed(
+          failure._tag !== "Answer" || fields.status === undefined ||
+            (!call.idempotent && HttpKit.isUnsettledStatus(fields.status))
+            ? fields
+            : { ...fields, hint: hintFor(vendor, call, fields.status) }
+        ),
+      error: (fields) => new ForgejoError(fields)
+    })
 
-    const secrets = [options.token]
-    const quoting = (call: Call): HttpKit.Quoting => ({ secrets, idempotent: call.idempotent })
-
-    const unreachable = (call: Call) => (error: HttpClientError.HttpClientError) =>
-      new ForgejoError(HttpKit.fromClientError(vendor, call.operation, error, quoting(call)))
-
-    const execute = (call: Call, request: HttpClientRequest.HttpClientRequest) =>
-      http.execute(request).pipe(
-        call.idempotent === false ? HttpKit.nonIdempotent : identity,
-        Effect.mapError(unreachable(call)),
-        Effect.flatMap((response) =>
-          response.status >= 200 && response.status < 300
-            ? Effect.succeed(response)
-            : Effect.flatMap(HttpKit.fromResponse(vendor, call.operation, response, quoting(call)), (fields) =>
-              Effect.fail(
-                new ForgejoError({
-                  ...fields,
-                  hint: call.idempotent === false && HttpKit.isUnsettledStatus(fields.status)
-                    ? fields.hint
-                    : hintFor(vendor, call, fields.status)
-                })
-              ))
-        )
-      )
-
+    const execute = (call: Call, request: HttpClientRequest.HttpClientRequest) => kit.execute(kitCall(call), request)
     const decode =
       <A, I>(call: Call, schema: Schema.Schema<A, I>) => (response: HttpClientResponse.HttpClientResponse) =>
-        response.json.pipe(
-          Effect.mapError(unreachable(call)),
-          Effect.flatMap((body) =>
-            Schema.decodeUnknown(schema)(body).pipe(
-              Effect.mapError((error) => {
-                const shape = HttpKit.redact(secrets)(ParseResult.TreeFormatter.formatErrorSync(error))
-                const fields = HttpKit.redactFields(secrets)({
-                  operation: call.operation,
-                  status: response.status,
-                  detail: `${product} answered HTTP ${response.status} with a body of an unexpected shape: ${
-                    HttpKit.short(shape)
-                  }`,
-                  transient: true,
-                  hint: `${product} sent a malformed answer; it will be retried on the next pass`,
-                  cause: error
-                })
-                return new ForgejoError(call.idempotent === false ? HttpKit.mayHaveApplied(vendor, fields) : fields)
-              })
-            )
-          )
-        )
+        kit.decode(schema)(kitCall(call), response)
 
     const send: Service["send"] = (call, request) =>
       Effect.flatMap(execute(call, request), (response) => Effect.ignore(response.text))
 
-    const json: Service["json"] = (call, request, schema) =>
-      Effect.flatMap(execute(call, request), decode(call, schema))
+    const json: Service["json"] = (call, request, schema) => kit.json(schema)(kitCall(call), request)
 
     const jsonAnswer: Service["jsonAnswer"] = (call, request, schema) =>
       Effect.flatMap(

@@ -18,7 +18,6 @@ import * as Context from "effect/Context"
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
-import { identity } from "effect/Function"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
@@ -176,9 +175,7 @@ const UserBody = Schema.Struct({ login: Schema.String })
 /** Builds a client over the ambient `HttpClient`. */
 export const make = (options: Options): Effect.Effect<Service, never, HttpClient.HttpClient> =>
   Effect.gen(function*() {
-    const http = yield* HttpClient.HttpClient
     const baseUrl = (options.baseUrl ?? "https://api.github.com").replace(/\/+$/, "")
-    const origin = new URL(baseUrl).origin
     const perPage = options.perPage ?? 100
     const maxWait = options.maxWait ?? "60 seconds"
     const cache = yield* GithubCache.make({ directory: options.cacheDirectory })
@@ -186,78 +183,60 @@ export const make = (options: Options): Effect.Effect<Service, never, HttpClient
     const counters = yield* Ref.make<Stats>({ requests: 0, notModified: 0, rateLimit: Option.none() })
     const clockOffset = yield* Ref.make(0)
 
-    const metered = http.pipe(
-      HttpClient.mapRequest((request) =>
-        request.pipe(
-          HttpClientRequest.setHeader("accept", options.accept ?? "application/vnd.github+json"),
-          HttpClientRequest.setHeader("x-github-api-version", "2022-11-28"),
-          HttpClientRequest.setHeader("user-agent", options.userAgent ?? "afk-adapter-github")
-        )
-      ),
-      HttpClient.transform((execute) =>
-        Ref.update(counters, (stats) => ({ ...stats, requests: stats.requests + 1 })).pipe(
-          Effect.zipRight(execute),
-          Effect.tap((response) =>
-            Ref.update(counters, (stats) => ({
-              ...stats,
-              rateLimit: Option.orElse(GithubRateLimit.read(response), () => stats.rateLimit)
-            }))
-          ),
-          Effect.tap((response) => {
-            const date = Date.parse(response.headers.date ?? "")
-            return Number.isNaN(date)
-              ? Effect.void
-              : Effect.flatMap(Clock.currentTimeMillis, (now) => Ref.set(clockOffset, Math.min(0, date - now)))
-          })
-        )
-      ),
-      HttpKit.withRetries({
+    const kit = yield* HttpKit.client<GithubError.GithubError, GithubError.KitCall>({
+      vendor: GithubError.vendor,
+      baseUrl,
+      retry: {
         times: options.retries ?? 4,
         base: "500 millis",
         maxWait,
         isTransient: GithubRateLimit.isRateLimited,
         waitHint: GithubRateLimit.waitForReset
-      })
-    )
-    const wire = yield* HttpKit.withConcurrency(options.concurrency ?? 8)(metered)
+      },
+      authorize: options.auth._tag === "Token" ? HttpKit.authorization("Bearer", options.auth.token) : undefined,
+      concurrency: options.concurrency ?? 8,
+      secrets: [options.auth._tag === "Token" ? options.auth.token : options.auth.privateKey],
+      transform: (client) =>
+        client.pipe(
+          HttpClient.mapRequest((request) =>
+            request.pipe(
+              HttpClientRequest.setHeader("accept", options.accept ?? "application/vnd.github+json"),
+              HttpClientRequest.setHeader("x-github-api-version", "2022-11-28"),
+              HttpClientRequest.setHeader("user-agent", options.userAgent ?? "afk-adapter-github")
+            )
+          ),
+          HttpClient.transform((execute) =>
+            Ref.update(counters, (stats) => ({ ...stats, requests: stats.requests + 1 })).pipe(
+              Effect.zipRight(execute),
+              Effect.tap((response) =>
+                Ref.update(counters, (stats) => ({
+                  ...stats,
+                  rateLimit: Option.orElse(GithubRateLimit.read(response), () => stats.rateLimit)
+                }))
+              ),
+              Effect.tap((response) => {
+                const date = Date.parse(response.headers.date ?? "")
+                return Number.isNaN(date)
+                  ? Effect.void
+                  : Effect.flatMap(Clock.currentTimeMillis, (now) => Ref.set(clockOffset, Math.min(0, date - now)))
+              })
+            )
+          )
+        ),
+      refine: GithubError.refine(maxWait),
+      error: (fields) => new GithubError.GithubError(fields)
+    })
 
-    const secrets = [options.auth._tag === "Token" ? options.auth.token : options.auth.privateKey]
     const send = (call: Call, request: HttpClientRequest.HttpClientRequest) =>
-      wire.execute(request).pipe(
-        call.idempotent === false ? HttpKit.nonIdempotent : identity,
-        Effect.mapError((error) => GithubError.fromClientError(call, request, error, secrets)),
-        Effect.flatMap((response) =>
-          response.status < 300 || response.status === 304
-            ? Effect.succeed(response)
-            : GithubError.fromAnswer(call, request, response, maxWait, secrets)
-        )
-      )
-
-    const readText = (
-      call: Call,
-      request: HttpClientRequest.HttpClientRequest,
-      response: HttpClientResponse.HttpClientResponse
-    ) => Effect.mapError(response.text, (error) => GithubError.fromClientError(call, request, error, secrets))
-
-    const decode = <A, I>(
-      call: Call,
-      request: HttpClientRequest.HttpClientRequest,
-      text: string,
-      schema: Schema.Schema<A, I>
-    ) =>
-      Effect.mapError(GithubCodec.jsonDecoder(schema)(text), (error) =>
-        GithubError.malformed(call, request, error, secrets))
+      kit.execute({ ...GithubError.kitCall(call), accept: [304] }, request)
 
     const decodeAnswer =
-      <A, I>(call: Call, request: HttpClientRequest.HttpClientRequest, schema: Schema.Schema<A, I>) =>
-      (response: HttpClientResponse.HttpClientResponse) =>
-        // The request as sent (with its credential, e.g. an App installation token), so errors redact it.
-        readText(call, response.request ?? request, response).pipe(Effect.flatMap((text) =>
-          decode(call, response.request ?? request, text, schema)
-        ))
+      <A, I>(call: Call, schema: Schema.Schema<A, I>) =>
+      (response: HttpClientResponse.HttpClientResponse, text?: string) =>
+        kit.decode(schema)(GithubError.kitCall(call), response, text)
 
     const json: GithubApp.Json = (call, request, schema) =>
-      Effect.flatMap(send(call, request), decodeAnswer(call, request, schema))
+      Effect.flatMap(send(call, request), (response) => decodeAnswer(call, schema)(response))
     const app = options.auth._tag === "App" ? yield* GithubApp.make(options.auth, baseUrl, json) : undefined
 
     const bearer = (request: HttpClientRequest.HttpClientRequest, token: Redacted.Redacted) =>
@@ -276,9 +255,7 @@ export const make = (options: Options): Effect.Effect<Service, never, HttpClient
       })
 
     const execute = (call: Call, request: HttpClientRequest.HttpClientRequest) =>
-      app === undefined
-        ? send(call, bearer(request, (options.auth as GithubAuth.Token).token))
-        : asInstallation(app, call, request)
+      app === undefined ? send(call, request) : asInstallation(app, call, request)
 
     const urlOf = (path: string, params: Params = {}): string => {
       const url = new URL(`${baseUrl}${path}`)
@@ -296,18 +273,17 @@ export const make = (options: Options): Effect.Effect<Service, never, HttpClient
         const cached = yield* store.get(url)
         const plain = HttpClientRequest.get(url)
         const request = Option.match(cached, {
-          onNone: () =>
-            plain,
+          onNone: () => plain,
           onSome: (entry) => HttpClientRequest.setHeader(plain, "if-none-match", entry.etag)
         })
         const response = yield* execute(call, request)
         if (response.status === 304 && Option.isSome(cached)) {
           yield* Ref.update(counters, (stats) => ({ ...stats, notModified: stats.notModified + 1 }))
-          const value = yield* decode(call, response.request, cached.value.body, schema)
+          const value = yield* decodeAnswer(call, schema)(response, cached.value.body)
           return { value, link: cached.value.link, etag: Option.some(cached.value.etag) }
         }
-        const body = yield* readText(call, response.request, response)
-        const value = yield* decode(call, response.request, body, schema)
+        const value = yield* decodeAnswer(call, schema)(response)
+        const body = yield* Effect.orDie(response.text)
         const etag = response.headers.etag
         const link = response.headers.link
         if (etag !== undefined && response.status === 200) {
@@ -323,40 +299,10 @@ export const make = (options: Options): Effect.Effect<Service, never, HttpClient
       page: Schema.Schema<P, I>,
       items: (page: P) => ReadonlyArray<A>
     ) =>
-      HttpKit.collectPages(
+      kit.pages(
+        GithubError.kitCall(call),
         urlOf(path, { ...params, per_page: perPage }),
-        (url) =>
-          getPage(call, url, page).pipe(
-            Effect.flatMap(({ value, link }) => {
-              const next = HttpKit.nextLink(link)
-              if (Option.isSome(next) && new URL(next.value, baseUrl).origin !== origin) {
-                return Effect.fail(
-                  new GithubError.GithubError({
-                    operation: call.operation,
-                    detail: `GET ${path}: GitHub's next-page link points at ${
-                      new URL(next.value, baseUrl).origin
-                    }, not ${origin}; the token is not sent there`,
-                    transient: false,
-                    hint: "check the configured GitHub base URL"
-                  })
-                )
-              }
-              return Effect.succeed(
-                [
-                  items(value),
-                  Option.map(next, (link) => new URL(link, baseUrl).toString())
-                ] as const
-              )
-            })
-          ),
-        (pages) =>
-          new GithubError.GithubError({
-            operation: call.operation,
-            detail: `GET ${path}: more than ${pages} pages`,
-            transient: false,
-            hint: "GitHub kept returning next-page links; the list was not truncated silently"
-          }),
-        options.maxPages ?? 1000
+        (url) => Effect.map(getPage(call, url, page), ({ link, value }) => ({ items: items(value), link }))
       )
 
     const writeRequest = (method: WriteMethod, path: string, body: unknown) => {
@@ -370,12 +316,12 @@ export const make = (options: Options): Effect.Effect<Service, never, HttpClient
         variables
       })
       return Effect.flatMap(execute(call, request), (response) =>
-        decodeAnswer(call, request, GithubCodec.graphqlAnswer(schema))(response).pipe(
+        decodeAnswer(call, GithubCodec.graphqlAnswer(schema))(response).pipe(
           Effect.flatMap((answer) =>
             answer.errors !== undefined && answer.errors.length > 0
-              ? Effect.fail(GithubError.fromGraphql(call, response.request ?? request, answer.errors, secrets))
+              ? Effect.fail(kit.fail(response.request, GithubError.fromGraphql(call, response.request, answer.errors)))
               : answer.data === undefined || answer.data === null
-              ? Effect.fail(GithubError.fromGraphql(call, response.request ?? request, [], secrets))
+              ? Effect.fail(kit.fail(response.request, GithubError.fromGraphql(call, response.request, [])))
               : Effect.succeed(answer.data)
           )
         ))
@@ -394,9 +340,7 @@ export const make = (options: Options): Effect.Effect<Service, never, HttpClient
         Effect.flatMap((encoded) =>
           inMemory.set({ url: memoKey(key), etag: tag, body: JSON.stringify(encoded) })
         ),
-        Effect.catchAll((error) =>
-          Effect.logWarning("GitHub client: a value could not be remembered", key, error)
-        )
+        Effect.catchAll((error) => Effect.logWarning("GitHub client: a value could not be remembered", key, error))
       )
     const login = yield* Ref.make(Option.none<string>())
     const whoamiCall = { operation: "whoami", permission: "Metadata: read", decidesTrust: true }
@@ -415,12 +359,12 @@ export const make = (options: Options): Effect.Effect<Service, never, HttpClient
         paginate(call, path, params, GithubCodec.pageOf(key, item), (page) => page[key] ?? []),
       send: (call, method, path, body, schema) => {
         const request = writeRequest(method, path, body)
-        return Effect.flatMap(execute(call, request), decodeAnswer(call, request, schema))
+        return Effect.flatMap(execute(call, request), (response) => decodeAnswer(call, schema)(response))
       },
       sendAnswer: (call, method, path, body, schema) => {
         const request = writeRequest(method, path, body)
         return Effect.flatMap(execute(call, request), (response) =>
-          Effect.map(decodeAnswer(call, request, schema)(response), (value) => ({ status: response.status, value })))
+          Effect.map(decodeAnswer(call, schema)(response), (value) => ({ status: response.status, value })))
       },
       graphql,
       sendVoid: (call, method, path, body) =>

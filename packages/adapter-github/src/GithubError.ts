@@ -1,20 +1,15 @@
 /**
- * Every GitHub failure as one tagged error, before a port maps it into its own, with the hint that says
- * what to do: an invalid or expired token (401), the permission a 403 names for the operation, a rate
- * limit that outlasted the allowed wait, a repository not found or not visible (404), a malformed answer, a
- * new comment that may have been posted although the answer was lost, a GraphQL answer's `errors`. Whatever
- * GitHub echoes is quoted with
- * the client's credentials redacted.
+ * Every GitHub failure as one tagged error, before a port maps it into its own. `HttpKit.client` maps
+ * failures into its fields (an invalid token, a repository not found, a malformed answer, a new comment that
+ * may have been posted although the answer was lost); what is GitHub's own is added here: where the request
+ * went, the permission a 403 names for the operation, a rate limit that outlasted the allowed wait, and a
+ * GraphQL answer's `errors`. Whatever GitHub echoes is quoted with the client's credentials redacted.
  */
-import type * as HttpClientError from "@effect/platform/HttpClientError"
 import type * as HttpClientRequest from "@effect/platform/HttpClientRequest"
-import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as HttpKit from "afk-core/HttpKit"
 import * as PortError from "afk-core/PortError"
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import * as ParseResult from "effect/ParseResult"
-import type * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
 import type * as GithubCodec from "./GithubCodec.js"
 import * as GithubRateLimit from "./GithubRateLimit.js"
@@ -46,84 +41,54 @@ export interface Call {
   readonly repo?: string | undefined
 }
 
-/** The credentials the client holds, never quoted back. */
-export type Secrets = ReadonlyArray<Redacted.Redacted<string>>
-
 export const vendor: HttpKit.Vendor = { name: "GitHub", credential: "token (or GitHub App installation)" }
 
 const where = (request: HttpClientRequest.HttpClientRequest): string =>
   `${request.method} ${new URL(request.url).pathname}`
 
-/** An answer outside 2xx/304. */
-export const fromAnswer = (
-  call: Call,
-  request: HttpClientRequest.HttpClientRequest,
-  response: HttpClientResponse.HttpClientResponse,
-  maxWait: Duration.DurationInput,
-  secrets: Secrets = []
-): Effect.Effect<never, GithubError> =>
-  HttpKit.fromResponse(vendor, call.operation, response, { secrets, idempotent: call.idempotent }).pipe(
-    Effect.flatMap((fields) => {
-      const rateLimited = GithubRateLimit.isRateLimited(response)
-      const hint = rateLimited
-        ? GithubRateLimit.hint(response, maxWait)
-        : response.status === 403
-        ? `GitHub refused ${call.operation}: the token lacks the "${call.permission}" permission (fine-grained token or GitHub App), or the "repo" scope (classic token)`
-        : fields.hint
-      return Effect.fail(
-        new GithubError({
-          ...fields,
-          detail: `${where(request)}: ${fields.detail}`,
-          transient: fields.transient || rateLimited,
-          hint
-        })
-      )
-    })
-  )
+/** The call as `HttpKit.client` takes it. */
+export type KitCall = HttpKit.Call & Call
 
-/** No usable answer: refused, reset, timed out, or a body that could not be read. */
-export const fromClientError = (
-  call: Call,
-  request: HttpClientRequest.HttpClientRequest,
-  error: HttpClientError.HttpClientError,
-  secrets: Secrets = []
-): GithubError => {
-  const fields = HttpKit.fromClientError(vendor, call.operation, error, { secrets, idempotent: call.idempotent })
-  return new GithubError({ ...fields, detail: `${where(request)}: ${fields.detail}` })
-}
+/** The call with its idempotency said outright. */
+export const kitCall = (call: Call): KitCall => ({ ...call, idempotent: call.idempotent !== false })
 
-/** A body that is not JSON, or not the shape the call expects (its values quoted with secrets redacted). */
-export const malformed = (
-  call: Call,
-  request: HttpClientRequest.HttpClientRequest,
-  error: ParseResult.ParseError,
-  secrets: Secrets = []
-): GithubError => {
-  const known = [...secrets, ...HttpKit.credentialOf(request)]
-  const quoted = HttpKit.redact(known)(ParseResult.TreeFormatter.formatErrorSync(error).replace(/\s+/g, " "))
-  const fields = HttpKit.redactFields(known)({
-    operation: call.operation,
-    detail: `${where(request)}: GitHub answered with a malformed or unexpected body (${HttpKit.short(quoted)})`,
-    transient: true,
-    hint: "it will be retried on the next pass; if it persists, GitHub's answer changed shape",
-    cause: error
+/**
+ * GitHub's reading of a failure: where it happened (method and path), a rate limit (its headers, within
+ * `maxWait`) and the permission a 403 names for the operation.
+ */
+export const refine = (maxWait: Duration.DurationInput) =>
+(
+  call: KitCall,
+  failure: HttpKit.Failure,
+  fields: HttpKit.ErrorFields
+): Effect.Effect<HttpKit.ErrorFields> => {
+  const request = failure._tag === "Unreachable" ? failure.error.request : failure.response.request
+  const located = { ...fields, detail: `${where(request)}: ${fields.detail}` }
+  if (failure._tag !== "Answer") return Effect.succeed(located)
+  const rateLimited = GithubRateLimit.isRateLimited(failure.response)
+  return Effect.succeed({
+    ...located,
+    transient: fields.transient || rateLimited,
+    hint: rateLimited
+      ? GithubRateLimit.hint(failure.response, maxWait)
+      : failure.response.status === 403
+      ? `GitHub refused ${call.operation}: the token lacks the "${call.permission}" permission (fine-grained token or GitHub App), or the "repo" scope (classic token)`
+      : fields.hint
   })
-  return new GithubError(call.idempotent === false ? HttpKit.mayHaveApplied(vendor, fields) : fields)
 }
 
 const graphqlStatus: Readonly<Record<string, number>> = { NOT_FOUND: 404, FORBIDDEN: 403, RATE_LIMITED: 403 }
 
 /**
- * A GraphQL answer whose `errors` say the query failed (HTTP 200 all the same), or that carried no data. A
- * missing repository or issue is a 404 and a refusal a 403, as REST says them; a rate limit is transient.
+ * The fields for a GraphQL answer whose `errors` say the query failed (HTTP 200 all the same), or that
+ * carried no data. A missing repository or issue is a 404 and a refusal a 403, as REST says them; a rate
+ * limit is transient.
  */
 export const fromGraphql = (
   call: Call,
   request: HttpClientRequest.HttpClientRequest,
-  errors: ReadonlyArray<GithubCodec.GraphqlError>,
-  secrets: Secrets = []
-): GithubError => {
-  const known = [...secrets, ...HttpKit.credentialOf(request)]
+  errors: ReadonlyArray<GithubCodec.GraphqlError>
+): HttpKit.ErrorFields => {
   const types = errors.flatMap((error) => (error.type === undefined ? [] : [error.type]))
   const status = types.map((type) => graphqlStatus[type]).find((found) => found !== undefined)
   const rateLimited = types.includes("RATE_LIMITED")
@@ -132,21 +97,19 @@ export const fromGraphql = (
     : `GitHub's GraphQL answer has errors: ${
       errors.map((error) => `${error.type ?? "ERROR"}: ${error.message}`).join("; ")
     }`
-  return new GithubError(
-    HttpKit.redactFields(known)({
-      operation: call.operation,
-      detail: `${where(request)}: ${HttpKit.short(said)}`,
-      transient: rateLimited || errors.length === 0,
-      ...(status === undefined ? {} : { status }),
-      hint: rateLimited
-        ? "GitHub's GraphQL rate limit was reached; it will be retried on the next pass"
-        : status === 404
-        ? "the repository or issue was not found, or is not visible to this token"
-        : status === 403
-        ? `GitHub refused ${call.operation}: the token lacks the "${call.permission}" permission`
-        : errors.length === 0
-        ? "it will be retried on the next pass"
-        : "GitHub rejected the query; AFK's query and GitHub's schema disagree (report it)"
-    })
-  )
+  return {
+    operation: call.operation,
+    detail: `${where(request)}: ${HttpKit.short(said)}`,
+    transient: rateLimited || errors.length === 0,
+    ...(status === undefined ? {} : { status }),
+    hint: rateLimited
+      ? "GitHub's GraphQL rate limit was reached; it will be retried on the next pass"
+      : status === 404
+      ? "the repository or issue was not found, or is not visible to this token"
+      : status === 403
+      ? `GitHub refused ${call.operation}: the token lacks the "${call.permission}" permission`
+      : errors.length === 0
+      ? "it will be retried on the next pass"
+      : "GitHub rejected the query; AFK's query and GitHub's schema disagree (report it)"
+  }
 }

@@ -1,20 +1,20 @@
 /**
- * The Slack transport: one HTTP pipeline per destination — an incoming webhook, or the Web API's
- * `chat.postMessage` with a bot token — with a per-attempt timeout and `HttpKit.withRetries` (429 waits
+ * The Slack transport: one `HttpKit.client` per destination — an incoming webhook, or the Web API's
+ * `chat.postMessage` with a bot token — with a per-attempt timeout and Slack's retry policy (429 waits
  * `Retry-After`, bounded). A message is a non-idempotent write: after a 5xx, a reset or a timeout it is not
- * sent again, since Slack may have posted it. Every failure becomes a `NotifierError` whose hint says what
- * to do; none is swallowed (prior-art §8.7). The webhook URL and the token stay `Redacted` and are redacted
- * from errors with `HttpKit.redactFields`.
+ * sent again, since Slack may have posted it. What is Slack's own: a webhook's plain-text error codes, the
+ * Web API's `{ error }` bodies and its `ok: false` on a 200. Every failure becomes a `NotifierError` whose
+ * hint says what to do; none is swallowed (prior-art §8.7). The webhook URL and the token stay `Redacted`
+ * and are redacted from every error.
  */
 import * as HttpClient from "@effect/platform/HttpClient"
-import * as HttpClientError from "@effect/platform/HttpClientError"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
-import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as HttpKit from "afk-core/HttpKit"
 import * as Notifier from "afk-core/Notifier"
 import type * as PortError from "afk-core/PortError"
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
 import * as SlackErrors from "./SlackErrors.js"
@@ -55,15 +55,13 @@ export const defaultRetry: HttpKit.RetryOptions = { times: 3, base: "1 second", 
 
 export const defaultApiUrl = "https://slack.com/api"
 
-const PostMessageAnswer = Schema.parseJson(
-  Schema.Struct({
-    ok: Schema.Boolean,
-    ts: Schema.optional(Schema.String),
-    error: Schema.optional(Schema.String),
-    needed: Schema.optional(Schema.String),
-    errors: Schema.optional(Schema.Array(Schema.String))
-  })
-)
+const PostMessageAnswer = Schema.Struct({
+  ok: Schema.Boolean,
+  ts: Schema.optional(Schema.String),
+  error: Schema.optional(Schema.String),
+  needed: Schema.optional(Schema.String),
+  errors: Schema.optional(Schema.Array(Schema.String))
+})
 
 const SlackErrorBody = Schema.parseJson(Schema.Struct({ error: Schema.String }))
 
@@ -85,36 +83,37 @@ const webhookSecrets = (url: string): ReadonlyArray<Redacted.Redacted<string>> =
   return [url, parsed.href, `${parsed.pathname}${parsed.search}`, secret].map((value) => Redacted.make(value))
 }
 
-/** Builds the `NotifierError` of a send, every secret value redacted. */
-const makeErrors = (secrets: ReadonlyArray<Redacted.Redacted<string>>) => {
-  const redact = HttpKit.redactFields(secrets)
-  return (fields: PortError.Fields & { readonly cause?: unknown }): Notifier.NotifierError =>
-    new Notifier.NotifierError(redact(fields))
-}
+/** A message is a non-idempotent write: sent again only after a refusal (`HttpKit.nonIdempotent`). */
+const post = (operation: string): HttpKit.Call => ({ operation, idempotent: false })
+
+const invalidUrl = (fields: HttpKit.ErrorFields, failure: HttpKit.Failure, hint: string): HttpKit.ErrorFields =>
+  failure._tag === "Unreachable" && failure.error._tag === "RequestError" && failure.error.reason === "InvalidUrl"
+    ? { ...fields, hint }
+    : fields
+
+/** The Slack client: a per-attempt timeout, Slack's retry policy, errors whose unsettled writes say so. */
+const slackClient = (
+  vendor: HttpKit.Vendor,
+  options: TransportOptions,
+  rest: Pick<
+    HttpKit.ClientOptions<Notifier.NotifierError, HttpKit.Call>,
+    "authorize" | "secrets" | "refine" | "transform"
+  >
+) =>
+  HttpKit.client<Notifier.NotifierError, HttpKit.Call>({
+    vendor,
+    retry: options.retry ?? defaultRetry,
+    timeout: options.timeout ?? "30 seconds",
+    next: resentNextPass,
+    error: (fields) => new Notifier.NotifierError(fields),
+    ...rest
+  })
 
 /** An answer that leaves unknown whether Slack posted the message (5xx, 408) says so. */
 const settled = (vendor: HttpKit.Vendor, fields: PortError.Fields): PortError.Fields =>
   fields.status !== undefined && HttpKit.isUnsettledStatus(fields.status)
     ? HttpKit.mayHaveApplied(vendor, fields, resentNextPass)
     : fields
-
-const clientFailure = (
-  vendor: HttpKit.Vendor,
-  operation: string,
-  error: HttpClientError.HttpClientError,
-  invalidUrlHint: string
-): PortError.Fields & { readonly cause: unknown } => {
-  const fields = HttpKit.fromClientError(vendor, operation, error, { idempotent: false, next: resentNextPass })
-  return error._tag === "RequestError" && error.reason === "InvalidUrl" ? { ...fields, hint: invalidUrlHint } : fields
-}
-
-const pipeline = <E, R>(
-  client: HttpClient.HttpClient.With<E, R>,
-  options: TransportOptions
-): HttpClient.HttpClient.With<E | HttpClientError.RequestError, R> => {
-  const timed = HttpKit.withTimeout(options.timeout ?? "30 seconds")(client)
-  return HttpKit.withRetries(options.retry ?? defaultRetry)(timed)
-}
 
 const jsonRequest = (url: string, payload: unknown): HttpClientRequest.HttpClientRequest =>
   HttpClientRequest.post(url).pipe(
@@ -132,30 +131,30 @@ const common = (message: SlackMessage.Message) => ({
 /** A transport posting through an incoming webhook; it never learns a thread. */
 export const makeWebhook = (options: WebhookOptions): Effect.Effect<Service, never, HttpClient.HttpClient> =>
   Effect.gen(function*() {
-    const operation = "incoming webhook"
+    const call = post("incoming webhook")
     const vendor: HttpKit.Vendor = { name: "Slack", credential: "incoming webhook URL" }
     const secrets = webhookSecrets(Redacted.value(options.webhookUrl))
-    const toError = makeErrors(secrets)
-    const client = pipeline((yield* HttpClient.HttpClient).pipe(HttpClient.withTracerDisabledWhen(() => true)), options)
-    const refused = (response: HttpClientResponse.HttpClientResponse) =>
-      Effect.flatMap(
-        response.text.pipe(Effect.orElseSucceed(() => "")),
-        (body) =>
-          Effect.fail(
-            toError(
-              settled(
+    const client = yield* slackClient(vendor, options, {
+      secrets,
+      transform: HttpClient.withTracerDisabledWhen(() => true),
+      refine: (_call, failure, fields) =>
+        failure._tag === "Answer"
+          ? Effect.map(failure.response.text.pipe(Effect.orElseSucceed(() => "")), (body) =>
+            settled(
+              vendor,
+              SlackErrors.webhookFailure(
                 vendor,
-                SlackErrors.webhookFailure(vendor, operation, response.status, HttpKit.redact(secrets)(body.trim()))
+                call.operation,
+                fields.status ?? 0,
+                HttpKit.redact(secrets)(body.trim())
               )
-            )
-          )
-      )
+            ))
+          : Effect.succeed(invalidUrl(fields, failure, invalidWebhookUrl))
+    })
     return {
       send: (message) =>
-        client.execute(jsonRequest(Redacted.value(options.webhookUrl), common(message))).pipe(
-          HttpKit.nonIdempotent,
-          Effect.catchAll((error) => Effect.fail(toError(clientFailure(vendor, operation, error, invalidWebhookUrl)))),
-          Effect.flatMap((response) => (response.status === 200 ? Effect.succeed({}) : refused(response))),
+        client.execute(call, jsonRequest(Redacted.value(options.webhookUrl), common(message))).pipe(
+          Effect.as({}),
           Effect.withSpan("SlackClient.webhook")
         )
     }
@@ -164,82 +163,41 @@ export const makeWebhook = (options: WebhookOptions): Effect.Effect<Service, nev
 /** A transport posting with `chat.postMessage` as a bot; it returns each message's `ts`. */
 export const makeBot = (options: BotOptions): Effect.Effect<Service, never, HttpClient.HttpClient> =>
   Effect.gen(function*() {
-    const operation = "chat.postMessage"
+    const call = post("chat.postMessage")
     const vendor: HttpKit.Vendor = { name: "Slack", credential: "bot token" }
-    const secrets = [options.token]
-    const toError = makeErrors(secrets)
     const url = `${(options.apiUrl ?? defaultApiUrl).replace(/\/+$/, "")}/chat.postMessage`
-    const client = pipeline(
-      (yield* HttpClient.HttpClient).pipe(HttpClient.mapRequest(HttpClientRequest.bearerToken(options.token))),
-      options
-    )
     const context = { channel: options.channel }
-    const answered = (response: HttpClientResponse.HttpClientResponse) =>
-      Effect.gen(function*() {
-        const body = yield* response.text
-        if (response.status !== 200) {
-          const slack = Schema.decodeUnknownOption(SlackErrorBody)(body)
-          if (slack._tag === "Some") {
-            return yield* Effect.fail(
-              toError(
-                settled(
-                  vendor,
-                  SlackErrors.apiFailure(operation, { ...context, error: slack.value.error }, response.status)
-                )
-              )
-            )
-          }
-          return yield* Effect.fail(
-            toError(
-              settled(vendor, {
-                operation,
-                status: response.status,
-                detail: `HTTP ${response.status} ${HttpKit.redact(secrets)(body).replace(/\s+/g, " ").slice(0, 300)}`
-                  .trim(),
-                transient: HttpKit.isTransientStatus(response.status),
-                hint: HttpKit.hintFor(vendor, response.status)
-              })
-            )
-          )
-        }
-        const answer = yield* Schema.decodeUnknown(PostMessageAnswer)(body).pipe(
-          Effect.mapError((cause) =>
-            toError(
-              HttpKit.mayHaveApplied(
-                vendor,
-                {
-                  operation,
-                  status: 200,
-                  detail: "Slack answered with a body that is not a chat.postMessage result (a malformed answer)",
-                  transient: true,
-                  cause
-                },
-                resentNextPass
-              )
-            )
-          )
-        )
-        if (!answer.ok) {
-          return yield* Effect.fail(toError(SlackErrors.apiFailure(operation, { ...context, ...answer }, 200)))
-        }
-        return { ts: answer.ts }
-      })
+    const client = yield* slackClient(vendor, options, {
+      authorize: HttpKit.authorization("Bearer", options.token),
+      secrets: [options.token],
+      refine: (_call, failure, fields) =>
+        failure._tag === "Answer"
+          ? Effect.map(failure.response.text.pipe(Effect.orElseSucceed(() => "")), (body) =>
+            Option.match(Schema.decodeUnknownOption(SlackErrorBody)(body), {
+              onNone: () =>
+                fields,
+              onSome: ({ error }) =>
+                settled(vendor, SlackErrors.apiFailure(call.operation, { ...context, error }, failure.response.status))
+            }))
+          : Effect.succeed(invalidUrl(fields, failure, invalidApiUrl))
+    })
     return {
-      send: (message, threadTs) =>
-        client
-          .execute(
-            jsonRequest(url, {
-              channel: options.channel,
-              ...common(message),
-              ...(threadTs === undefined ? {} : { thread_ts: threadTs })
-            })
-          )
-          .pipe(
-            HttpKit.nonIdempotent,
-            Effect.flatMap(answered),
-            Effect.catchIf(HttpClientError.isHttpClientError, (error) =>
-              Effect.fail(toError(clientFailure(vendor, operation, error, invalidApiUrl)))),
-            Effect.withSpan("SlackClient.postMessage")
-          )
+      send: (message, threadTs) => {
+        const request = jsonRequest(url, {
+          channel: options.channel,
+          ...common(message),
+          ...(threadTs === undefined ? {} : { thread_ts: threadTs })
+        })
+        return client.json(PostMessageAnswer)(call, request).pipe(
+          Effect.flatMap((answer) =>
+            answer.ok
+              ? Effect.succeed({ ts: answer.ts })
+              : Effect.fail(
+                client.fail(request, SlackErrors.apiFailure(call.operation, { ...context, ...answer }, 200))
+              )
+          ),
+          Effect.withSpan("SlackClient.postMessage")
+        )
+      }
     }
   })

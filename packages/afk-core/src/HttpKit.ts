@@ -2,18 +2,22 @@
  * HTTP plumbing shared by every adapter (GitHub, Forgejo, Slack, T3): one retry policy that honours
  * `Retry-After` and never sends a non-idempotent write twice, `Link` pagination, bounded concurrency per
  * client, the mapping of HTTP failures into the fields of a port error with a hint that says what to do,
- * and the scrubbing of known secrets from whatever a server echoes. Adapters compose these; none copies them.
+ * and the scrubbing of known secrets from whatever a server echoes; and `client`, the one vendor client every
+ * adapter builds on. Adapters compose these; none copies them.
  */
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientError from "@effect/platform/HttpClientError"
-import type * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as FiberRef from "effect/FiberRef"
+import { identity } from "effect/Function"
 import { globalValue } from "effect/GlobalValue"
 import * as Option from "effect/Option"
+import * as ParseResult from "effect/ParseResult"
 import * as Redacted from "effect/Redacted"
+import * as Schema from "effect/Schema"
 import type * as PortError from "./PortError.js"
 
 /** Statuses that are never retried: the request itself is wrong, or not allowed. */
@@ -51,6 +55,8 @@ export interface RetryOptions {
     response: HttpClientResponse.HttpClientResponse,
     nowMillis: number
   ) => Option.Option<Duration.Duration>
+  /** Answers never retried for this vendor, whatever their status (e.g. T3's ambiguous 500 on a command). */
+  readonly isFinal?: (response: HttpClientResponse.HttpClientResponse) => boolean
 }
 
 export const defaultRetry: RetryOptions = { times: 4, base: "250 millis", maxWait: "60 seconds" }
@@ -73,7 +79,7 @@ export const nonIdempotent = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.E
   Effect.locally(effect, idempotentRequests, false)
 
 const isRetried = (options: RetryOptions, response: HttpClientResponse.HttpClientResponse, idempotent: boolean) => {
-  if (neverRetried.has(response.status)) return false
+  if (neverRetried.has(response.status) || options.isFinal?.(response) === true) return false
   const vendor = options.isTransient?.(response) ?? false
   return idempotent
     ? isTransientStatus(response.status) || vendor
@@ -385,4 +391,263 @@ export const fromClientError = (
     ? !isUnsent(error)
     : error.reason !== "StatusCode" || isUnsettledStatus(error.response.status)
   return quoting.idempotent === false && unsettled ? mayHaveApplied(vendor, fields, quoting.next) : fields
+}
+
+/** What one request is for: its operation, the permission it needs, and whether it may be sent twice. */
+export interface Call {
+  readonly operation: string
+  /** The permission or scope the credential needs for it, named when the vendor refuses it (403). */
+  readonly permission?: string | undefined
+  /**
+   * `false` for a write that must not be applied twice (a new comment, a chat message): it is sent again only
+   * after a refusal, and a failure after the vendor may have acted says so (`nonIdempotent`, `mayHaveApplied`).
+   */
+  readonly idempotent: boolean
+  /** Statuses besides 2xx handed back to the caller instead of failing (GitHub's 304, a 404 read as absent). */
+  readonly accept?: ReadonlyArray<number> | undefined
+}
+
+/** Why a call failed, for a vendor's `refine`: an answer outside 2xx, no usable answer, or a malformed body. */
+export type Failure =
+  | { readonly _tag: "Answer"; readonly response: HttpClientResponse.HttpClientResponse }
+  | { readonly _tag: "Unreachable"; readonly error: HttpClientError.HttpClientError }
+  | { readonly _tag: "Malformed"; readonly response: HttpClientResponse.HttpClientResponse }
+
+/** Port-error fields, with the cause when there is one. */
+export type ErrorFields = PortError.Fields & { readonly cause?: unknown }
+
+export interface ClientOptions<E, C extends Call> {
+  readonly vendor: Vendor
+  /** Prepended to every request URL that is not absolute (an API root kept whole: `https://host/git/api/v1`). */
+  readonly baseUrl?: string | undefined
+  /** Adds the credential to a request, once per call (e.g. `authorization("token", secret)`). */
+  readonly authorize?:
+    | ((request: HttpClientRequest.HttpClientRequest) => Effect.Effect<HttpClientRequest.HttpClientRequest>)
+    | undefined
+  readonly retry?: RetryOptions | undefined
+  /** Requests in flight at once against the client's host; 8 by default. */
+  readonly concurrency?: number | undefined
+  /** How long one attempt may take before it counts as a dropped connection; unbounded if absent. */
+  readonly timeout?: Duration.DurationInput | undefined
+  /** Secret values never quoted (the credential a request carries is always added). */
+  readonly secrets?: ReadonlyArray<Redacted.Redacted<string>> | undefined
+  /** What the next pass does about a write that may have applied, when not the default of `mayHaveApplied`. */
+  readonly next?: string | undefined
+  /** Pages followed by `list` before a list is declared runaway (an error, never a truncation); 1000 by default. */
+  readonly maxPages?: number | undefined
+  /** Wraps each attempt (headers every request carries, metering); innermost, so it sees every retry. */
+  readonly transform?:
+    | (<E2, R>(client: HttpClient.HttpClient.With<E2, R>) => HttpClient.HttpClient.With<E2, R>)
+    | undefined
+  /** The vendor's own reading of a failure (hints from its error bodies, its rate limits), before redaction. */
+  readonly refine?: ((call: C, failure: Failure, fields: ErrorFields) => Effect.Effect<ErrorFields>) | undefined
+  /** The port error made from the (redacted) fields. */
+  readonly error: (fields: ErrorFields) => E
+}
+
+export interface Client<E, C extends Call> {
+  /** One request: an answer outside 2xx (and the call's `accept`) fails with the port error. */
+  readonly execute: (
+    call: C,
+    request: HttpClientRequest.HttpClientRequest
+  ) => Effect.Effect<HttpClientResponse.HttpClientResponse, E>
+  /**
+   * An answer's JSON body decoded with `schema` (unknown fields ignored); anything else is malformed. `text`
+   * stands in for the body when the answer refers to one held elsewhere (GitHub's 304 and its cached body).
+   */
+  readonly decode: <A, I>(
+    schema: Schema.Schema<A, I>
+  ) => (call: C, response: HttpClientResponse.HttpClientResponse, text?: string) => Effect.Effect<A, E>
+  /** One request whose answer is decoded with `schema`. */
+  readonly json: <A, I>(
+    schema: Schema.Schema<A, I>
+  ) => (call: C, request: HttpClientRequest.HttpClientRequest) => Effect.Effect<A, E>
+  /**
+   * Every item of a paginated endpoint from `url` on: `read` answers one page (its items and its `Link`
+   * header, e.g. from a cache), and `rel="next"` is followed on the client's origin only, up to `maxPages`.
+   */
+  readonly pages: <A>(
+    call: C,
+    url: string,
+    read: (url: string) => Effect.Effect<{ readonly items: ReadonlyArray<A>; readonly link: string | undefined }, E>
+  ) => Effect.Effect<ReadonlyArray<A>, E>
+  /** Every item of a JSON-array endpoint, following `Link: rel="next"` (on the client's origin only) to the end. */
+  readonly list: <A, I>(
+    item: Schema.Schema<A, I>
+  ) => (call: C, url: string) => Effect.Effect<ReadonlyArray<A>, E>
+  /** The port error for an answer the caller accepted (`Call.accept`) but cannot use. */
+  readonly refuse: (call: C, response: HttpClientResponse.HttpClientResponse) => Effect.Effect<never, E>
+  /** The port error for a failure the vendor reports in its own way (an `ok: false`, GraphQL `errors`). */
+  readonly fail: (request: HttpClientRequest.HttpClientRequest, fields: ErrorFields) => E
+}
+
+/** `authorize` for a `scheme secret` header (`Bearer …`, `token …`); an effect is read again for every call. */
+export const authorization = (
+  scheme: string,
+  secret: Redacted.Redacted<string> | Effect.Effect<Redacted.Redacted<string>>
+) =>
+(request: HttpClientRequest.HttpClientRequest): Effect.Effect<HttpClientRequest.HttpClientRequest> =>
+  Effect.map(
+    Redacted.isRedacted(secret) ? Effect.succeed(secret) : secret,
+    (value) => HttpClientRequest.setHeader(request, "authorization", `${scheme} ${Redacted.value(value)}`)
+  )
+
+const isAbsolute = (url: string): boolean => /^[a-z][a-z0-9+.-]*:/i.test(url)
+
+/**
+ * A vendor's HTTP client: base URL, credential, per-attempt timeout, `withRetries` (kept over the
+ * platform's `retryTransient`: it honours `Retry-After` and never resends a write that may have applied)
+ * and bounded concurrency around it (a request waiting out a `Retry-After` keeps its permit, so the others
+ * do not hammer a host that asked to wait), with one mapping of every failure into port-error fields,
+ * secrets redacted.
+ */
+export const client = <E, C extends Call>(
+  options: ClientOptions<E, C>
+): Effect.Effect<Client<E, C>, never, HttpClient.HttpClient> =>
+  Effect.gen(function*() {
+    const { vendor } = options
+    const baseUrl = (options.baseUrl ?? "").replace(/\/+$/, "")
+    const transformed = (options.transform ?? identity)((yield* HttpClient.HttpClient).pipe(
+      HttpClient.mapRequest((request) =>
+        isAbsolute(request.url) ? request : HttpClientRequest.prependUrl(request, baseUrl)
+      )
+    ))
+    const timed = options.timeout === undefined ? transformed : withTimeout(options.timeout)(transformed)
+    const http = yield* withConcurrency(options.concurrency ?? 8)(withRetries(options.retry ?? defaultRetry)(timed))
+
+    const quoting = (call: C): Quoting => ({
+      secrets: options.secrets,
+      idempotent: call.idempotent,
+      next: options.next
+    })
+    const fail: Client<E, C>["fail"] = (request, fields) =>
+      options.error(redactFields([...(options.secrets ?? []), ...credentialOf(request)])(fields))
+    const toError = (call: C, request: HttpClientRequest.HttpClientRequest, failure: Failure, fields: ErrorFields) =>
+      Effect.map(
+        options.refine === undefined ? Effect.succeed(fields) : options.refine(call, failure, fields),
+        (refined) => fail(request, refined)
+      )
+
+    const unreachable = (call: C) => (error: HttpClientError.HttpClientError) =>
+      Effect.flatMap(
+        toError(
+          call,
+          error.request,
+          { _tag: "Unreachable", error },
+          fromClientError(vendor, call.operation, error, quoting(call))
+        ),
+        Effect.fail
+      )
+
+    const refuse: Client<E, C>["refuse"] = (call, response) =>
+      Effect.flatMap(fromResponse(vendor, call.operation, response, quoting(call)), (fields) =>
+        Effect.flatMap(
+          toError(call, response.request, { _tag: "Answer", response }, {
+            ...fields,
+            hint: fields.status === 403 && call.permission !== undefined
+              ? `${vendor.name} refused ${call.operation}: the ${vendor.credential} lacks the "${call.permission}" permission`
+              : fields.hint
+          }),
+          Effect.fail
+        ))
+
+    const execute: Client<E, C>["execute"] = (call, request) =>
+      Effect.flatMap(
+        options.authorize === undefined ? Effect.succeed(request) : options.authorize(request),
+        (authorized) =>
+          http.execute(authorized).pipe(
+            call.idempotent ? identity : nonIdempotent,
+            Effect.catchAll(unreachable(call)),
+            Effect.flatMap((response) =>
+              (response.status >= 200 && response.status < 300) || call.accept?.includes(response.status) === true
+                ? Effect.succeed(response)
+                : refuse(call, response)
+            )
+          )
+      )
+
+    const decode: Client<E, C>["decode"] = (schema) => (call, response, held) =>
+      (held === undefined ? response.text : Effect.succeed(held)).pipe(
+        Effect.catchAll(unreachable(call)),
+        Effect.flatMap((text) =>
+          Effect.catchAll(jsonDecoder(schema)(text), (error) => {
+            const shape = redact(options.secrets ?? [])(
+              ParseResult.TreeFormatter.formatErrorSync(error).replace(/\s+/g, " ")
+            )
+            const fields: ErrorFields = {
+              operation: call.operation,
+              status: response.status,
+              detail:
+                `${vendor.name} answered HTTP ${response.status} with a malformed or unexpected body (unexpected shape: ${
+                  short(shape)
+                })`,
+              transient: true,
+              hint: `${vendor.name} sent a malformed answer; it will be retried on the next pass`,
+              cause: error
+            }
+            return Effect.flatMap(
+              toError(
+                call,
+                response.request,
+                { _tag: "Malformed", response },
+                call.idempotent ? fields : mayHaveApplied(vendor, fields, options.next)
+              ),
+              Effect.fail
+            )
+          })
+        )
+      )
+
+    const json: Client<E, C>["json"] = (schema) => (call, request) =>
+      Effect.flatMap(execute(call, request), (response) => decode(schema)(call, response))
+
+    const origin = (url: string) => new URL(url, baseUrl === "" ? undefined : baseUrl).origin
+    const pages: Client<E, C>["pages"] = (call, url, read) => {
+      const first = isAbsolute(url) ? url : `${baseUrl}${url}`
+      const request = HttpClientRequest.get(first)
+      return collectPages(
+        first,
+        (page) =>
+          Effect.flatMap(read(page), ({ items, link }) => {
+            const next = Option.map(nextLink(link), (target) => new URL(target, page).toString())
+            return Option.isSome(next) && origin(next.value) !== origin(first)
+              ? Effect.fail(fail(request, {
+                operation: call.operation,
+                detail: `${vendor.name}'s next-page link points at ${origin(next.value)}, not ${
+                  origin(first)
+                }; the credential is not sent there`,
+                transient: false,
+                hint: `check the configured ${vendor.name} base URL`
+              }))
+              : Effect.succeed([items, next] as const)
+          }),
+        (count) =>
+          fail(request, {
+            operation: call.operation,
+            detail: `${vendor.name} still had more pages after ${count}; refusing to return a partial list`,
+            transient: false,
+            hint: `${vendor.name} kept returning next-page links; raise maxPages if the list is really this long`
+          }),
+        options.maxPages ?? 1000
+      )
+    }
+
+    const list: Client<E, C>["list"] = (item) => {
+      const page = Schema.Array(item)
+      return (call, url) =>
+        pages(call, url, (next) =>
+          Effect.flatMap(execute(call, HttpClientRequest.get(next)), (response) =>
+            Effect.map(decode(page)(call, response), (items) => ({ items, link: response.headers.link }))))
+    }
+
+    return { execute, refuse, decode, json, pages, list, fail }
+  })
+
+const jsonDecoders = new WeakMap<object, (text: string) => Effect.Effect<unknown, ParseResult.ParseError>>()
+
+/** The JSON decoder of `schema`, built once per schema (a list decodes many pages with the same one). */
+const jsonDecoder = <A, I>(schema: Schema.Schema<A, I>) => {
+  const known = jsonDecoders.get(schema) ?? Schema.decodeUnknown(Schema.parseJson(schema))
+  jsonDecoders.set(schema, known)
+  return known as (text: string) => Effect.Effect<A, ParseResult.ParseError>
 }

@@ -1,13 +1,12 @@
 /**
- * The T3 Code HTTP client (`t3-protocol.md` §1–3): base URL, bearer token read per request, a per-attempt
- * timeout, bounded concurrency, `HttpKit` retries, and the typed calls the runtime needs. A 500 on
+ * The T3 Code HTTP client (`t3-protocol.md` §1–3) on `HttpKit.client`: base URL, bearer token read per
+ * request, a per-attempt timeout, bounded concurrency, retries, and the typed calls the runtime needs; what
+ * is T3's own is the reading of its error bodies (401 `reason`, 403 `requiredScope`, a command's 400). A 500 on
  * dispatch is not retried blindly (§3.8): `send` reports it so the caller re-reads state. Failures become
  * `AgentRuntimeError`s that say what to do, and never carry the token (redacted even where a body echoes it).
  */
 import * as HttpClient from "@effect/platform/HttpClient"
-import type * as HttpClientError from "@effect/platform/HttpClientError"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
-import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
@@ -15,7 +14,6 @@ import type * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
 import * as AgentRuntime from "./AgentRuntime.js"
 import * as HttpKit from "./HttpKit.js"
-import type * as PortError from "./PortError.js"
 import * as T3Wire from "./T3Wire.js"
 
 export interface Options {
@@ -58,20 +56,20 @@ const summarise = (command: { readonly type: string }): string =>
 export const errorBody = (body: string): T3Wire.ErrorBody =>
   Option.getOrElse(Schema.decodeUnknownOption(Schema.parseJson(T3Wire.ErrorBody))(body), () => ({}))
 
-/** The port error, with the bearer token the request carried redacted from whatever the server echoed. */
-const redacted = (
-  request: HttpClientRequest.HttpClientRequest,
-  fields: PortError.Fields & { readonly cause?: unknown }
-) => new AgentRuntime.AgentRuntimeError(HttpKit.redactFields(HttpKit.credentialOf(request))(fields))
+/** A T3 call: `sent` is the command a 400 quotes (summarised, never the token). */
+export type Call = HttpKit.Call & { readonly sent?: { readonly type: string } | undefined }
 
-/** Maps an HTTP answer that is not a success into the port error; `sent` is the command, never the token. */
-export const fromResponse = (
-  operation: string,
-  response: HttpClientResponse.HttpClientResponse,
-  sent?: { readonly type: string }
-) =>
+/**
+ * T3's own reading of a failure: its 401 `reason`, its 403 `requiredScope`, a rejected command's 400; a
+ * body of the wrong shape is a drift signal for negotiation.
+ */
+const refine = (call: Call, failure: HttpKit.Failure, fields: HttpKit.ErrorFields) =>
   Effect.gen(function*() {
-    const fields = yield* HttpKit.fromResponse(vendor, operation, response)
+    if (failure._tag === "Malformed") {
+      return { ...fields, hint: "run `afk-cli doctor` to check the server's version and protocol" }
+    }
+    if (failure._tag !== "Answer") return fields
+    const { response } = failure
     const body = errorBody(yield* Effect.orElseSucceed(response.text, () => ""))
     if (response.status === 401) {
       const missing = body.reason === "missing_credential"
@@ -91,103 +89,83 @@ export const fromResponse = (
         hint: `issue a token with the scopes orchestration:read and orchestration:operate: ${reissue}`
       }
     }
-    if (response.status === 400 && sent !== undefined) {
+    if (response.status === 400 && call.sent !== undefined) {
       const answer = body.reason === undefined ? "an empty body (the command failed schema decoding)" : body.reason
       return {
         ...fields,
-        detail: `T3 Code rejected the ${sent.type} command with HTTP 400 and ${answer}; sent: ${summarise(sent)}`,
+        detail: `T3 Code rejected the ${call.sent.type} command with HTTP 400 and ${answer}; sent: ${
+          summarise(call.sent)
+        }`,
         hint: "it does not match the server's contract: `afk-cli doctor` checks the server's version and protocol"
       }
     }
     return fields
-  }).pipe(Effect.map((fields) => redacted(response.request, fields)))
-
-/** A transport failure as the port error (transient). */
-export const fromClientError = (operation: string) => (error: HttpClientError.HttpClientError) =>
-  new AgentRuntime.AgentRuntimeError(HttpKit.fromClientError(vendor, operation, error))
-
-/** A body of the wrong shape as the port error: transient, and a drift signal for negotiation. */
-export const fromParseError = (operation: string, request: HttpClientRequest.HttpClientRequest) => (error: unknown) =>
-  redacted(request, {
-    operation,
-    detail: "T3 Code answered with a body that does not match the expected shape",
-    transient: true,
-    hint: "run `afk-cli doctor` to check the server's version and protocol",
-    cause: error
   })
+
+const error = (fields: HttpKit.ErrorFields) => new AgentRuntime.AgentRuntimeError(fields)
 
 /**
- * The HTTP pipeline every T3 call goes through: the origin, JSON, the bearer token read per request, the
- * per-attempt timeout and at most 8 requests at once; `reads` retries transient failures.
+ * The `HttpKit.client` every T3 call goes through: the origin, JSON, the bearer token read per call, the
+ * per-attempt timeout, at most 8 requests at once, and T3's reading of its error bodies.
  */
-export const pipeline = (options: Options) =>
-  Effect.gen(function*() {
-    const origin = options.url.replace(/\/+$/, "")
-    const retry = options.retry ?? HttpKit.defaultRetry
-    const base = (yield* HttpClient.HttpClient).pipe(
-      HttpClient.mapRequest(HttpClientRequest.prependUrl(origin)),
-      HttpClient.mapRequest(HttpClientRequest.acceptJson),
-      HttpClient.mapRequestEffect((request) =>
-        Effect.map(options.token, (token) => HttpClientRequest.bearerToken(request, token))
-      ),
-      HttpKit.withTimeout(options.requestTimeout ?? "30 seconds")
-    )
-    const limited = yield* HttpKit.withConcurrency(8)(base)
-    return { limited, reads: limited.pipe(HttpKit.withRetries(retry)), retry }
+export const client = (
+  options: Options,
+  overrides: Partial<HttpKit.ClientOptions<AgentRuntime.AgentRuntimeError, Call>> = {}
+) =>
+  HttpKit.client<AgentRuntime.AgentRuntimeError, Call>({
+    vendor,
+    baseUrl: options.url,
+    authorize: HttpKit.authorization("Bearer", options.token),
+    retry: options.retry,
+    timeout: options.requestTimeout ?? "30 seconds",
+    transform: HttpClient.mapRequest(HttpClientRequest.acceptJson),
+    refine,
+    error,
+    ...overrides
   })
+
+const dispatchPath = "/api/orchestration/dispatch"
 
 /** Builds the client on the ambient `HttpClient`; nothing is sent until a call runs. */
 export const make = (options: Options): Effect.Effect<T3Client, never, HttpClient.HttpClient> =>
   Effect.gen(function*() {
-    const { limited, reads, retry } = yield* pipeline(options)
-    const commands = limited.pipe(
-      HttpClient.filterStatus((status) => status !== 500),
-      HttpKit.withRetries(retry)
-    )
+    const retry = options.retry ?? HttpKit.defaultRetry
+    const t3 = yield* client(options, {
+      // A 500 on a command is ambiguous (§3.8): never resent, the caller re-reads state instead.
+      retry: {
+        ...retry,
+        isFinal: (response) => response.status === 500 && new URL(response.request.url).pathname === dispatchPath
+      }
+    })
 
     const getJson = <A, I>(operation: string, path: string, schema: Schema.Schema<A, I>) =>
-      reads.get(path).pipe(
-        Effect.mapError(fromClientError(operation)),
-        Effect.flatMap((response) =>
-          response.status === 200
-            ? response.json.pipe(
-              Effect.flatMap(Schema.decodeUnknown(schema)),
-              Effect.mapError(fromParseError(operation, response.request))
-            )
-            : Effect.flatMap(fromResponse(operation, response), Effect.fail)
-        )
-      )
+      t3.json(schema)({ operation, idempotent: true }, HttpClientRequest.get(path))
 
     const readThread: T3Client["readThread"] = (threadId, turnLimit) => {
-      const operation = "GET /api/orchestration/threads/:id"
+      const call: Call = { operation: "GET /api/orchestration/threads/:id", idempotent: true, accept: [404] }
       const query = turnLimit === undefined ? "" : `?turnLimit=${turnLimit}`
-      return reads.get(`/api/orchestration/threads/${encodeURIComponent(threadId)}${query}`).pipe(
-        Effect.mapError(fromClientError(operation)),
-        Effect.flatMap((response) =>
-          Effect.gen(function*() {
-            if (response.status === 200) {
-              const json = yield* Effect.mapError(response.json, fromClientError(operation))
-              const detail = yield* Effect.mapError(
-                Schema.decodeUnknown(T3Wire.ThreadDetailSnapshot)(json),
-                fromParseError(operation, response.request)
-              )
-              return Option.some(detail.thread)
-            }
-            if (response.status === 404) {
+      return t3.execute(
+        call,
+        HttpClientRequest.get(`/api/orchestration/threads/${encodeURIComponent(threadId)}${query}`)
+      )
+        .pipe(
+          Effect.flatMap((response) =>
+            Effect.gen(function*() {
+              if (response.status !== 404) {
+                return Option.some((yield* t3.decode(T3Wire.ThreadDetailSnapshot)(call, response)).thread)
+              }
               const body = errorBody(yield* Effect.orElseSucceed(response.text, () => ""))
               if (body.code === "not_found" || body.reason === "thread_not_found") return Option.none()
-              return yield* new AgentRuntime.AgentRuntimeError({
-                operation,
+              return yield* Effect.fail(t3.fail(response.request, {
+                operation: call.operation,
                 status: 404,
                 detail: "HTTP 404 without T3's thread_not_found body",
                 transient: true,
                 hint: "check the T3 URL: it does not look like a T3 Code server (or one older than 2026-07-05)"
-              })
-            }
-            return yield* Effect.flatMap(fromResponse(operation, response), Effect.fail)
-          })
+              }))
+            })
+          )
         )
-      )
     }
 
     const snapshot = getJson("GET /api/orchestration/snapshot", "/api/orchestration/snapshot", T3Wire.ReadModel)
@@ -200,24 +178,12 @@ export const make = (options: Options): Effect.Effect<T3Client, never, HttpClien
 
     /** Sends one command: `true` once the server took it, `false` on the ambiguous 500 (§3.8) — re-read state. */
     const send = (command: T3Wire.Command): Effect.Effect<boolean, AgentRuntime.AgentRuntimeError> => {
-      const operation = `dispatch ${command.type}`
-      const request = HttpClientRequest.post("/api/orchestration/dispatch").pipe(
-        HttpClientRequest.bodyUnsafeJson(command)
-      )
-      return commands.execute(request).pipe(
-        Effect.flatMap(
-          (response): Effect.Effect<boolean, AgentRuntime.AgentRuntimeError | HttpClientError.HttpClientError> =>
-            response.status === 200
-              ? Effect.as(response.json, true)
-              : Effect.flatMap(fromResponse(operation, response, command), Effect.fail)
-        ),
-        Effect.catchAll((error) => {
-          if (error._tag === "AgentRuntimeError") return Effect.fail(error)
-          if (error._tag === "ResponseError" && error.reason === "StatusCode" && error.response.status === 500) {
-            return Effect.succeed(false)
-          }
-          return Effect.fail(fromClientError(operation)(error))
-        })
+      const call: Call = { operation: `dispatch ${command.type}`, idempotent: true, accept: [500], sent: command }
+      const request = HttpClientRequest.post(dispatchPath).pipe(HttpClientRequest.bodyUnsafeJson(command))
+      return Effect.flatMap(
+        t3.execute(call, request),
+        (response) =>
+          response.status === 500 ? Effect.succeed(false) : Effect.as(t3.decode(Schema.Unknown)(call, response), true)
       )
     }
 
@@ -245,43 +211,40 @@ const probeResult = (descriptor: T3Wire.EnvironmentDescriptor): ProbeResult => (
 
 /** Checks that `url` is a reachable T3 Code server (no credential needed) and reads its version. */
 export const probe = (url: string): Effect.Effect<ProbeResult, AgentRuntime.AgentRuntimeError, HttpClient.HttpClient> =>
-  Effect.gen(function*() {
-    const operation = "GET /.well-known/t3/environment"
-    const client = (yield* HttpClient.HttpClient).pipe(
-      HttpKit.withTimeout("10 seconds"),
-      HttpKit.withRetries({ times: 1, base: "200 millis", maxWait: "1 second" })
-    )
-    const response = yield* client
-      .get(`${url.replace(/\/+$/, "")}/.well-known/t3/environment`, { acceptJson: true })
-      .pipe(Effect.mapError(fromClientError(operation)))
-    if (response.status !== 200) return yield* Effect.flatMap(fromResponse(operation, response), Effect.fail)
-    const descriptor = yield* response.json.pipe(
-      Effect.flatMap(Schema.decodeUnknown(T3Wire.EnvironmentDescriptor)),
-      Effect.mapError(fromParseError(operation, response.request))
-    )
-    return probeResult(descriptor)
-  })
+  HttpKit.client<AgentRuntime.AgentRuntimeError, Call>({
+    vendor,
+    baseUrl: url,
+    timeout: "10 seconds",
+    retry: { times: 1, base: "200 millis", maxWait: "1 second" },
+    transform: HttpClient.mapRequest(HttpClientRequest.acceptJson),
+    refine,
+    error
+  }).pipe(
+    Effect.flatMap((t3) =>
+      t3.json(T3Wire.EnvironmentDescriptor)(
+        { operation: "GET /.well-known/t3/environment", idempotent: true },
+        HttpClientRequest.get("/.well-known/t3/environment")
+      )
+    ),
+    Effect.map(probeResult)
+  )
 
 /**
- * The scopes the bearer `token` carries, from `GET /api/auth/session` (a read: nothing is created); `None`
- * when the server does not list them.
+ * The scopes the bearer `token` carries, from `GET /api/auth/session` (a read: nothing is created, nothing
+ * retried); `None` when the server does not list them.
  */
 export const scopes = (
   url: string,
   token: Redacted.Redacted
 ): Effect.Effect<Option.Option<ReadonlyArray<string>>, AgentRuntime.AgentRuntimeError, HttpClient.HttpClient> =>
-  Effect.gen(function*() {
-    const operation = "GET /api/auth/session"
-    const client = (yield* HttpClient.HttpClient).pipe(HttpKit.withTimeout("10 seconds"))
-    const request = HttpClientRequest.get(`${url.replace(/\/+$/, "")}/api/auth/session`).pipe(
-      HttpClientRequest.acceptJson,
-      HttpClientRequest.bearerToken(token)
-    )
-    const response = yield* client.execute(request).pipe(Effect.mapError(fromClientError(operation)))
-    if (response.status !== 200) return yield* Effect.flatMap(fromResponse(operation, response), Effect.fail)
-    const session = yield* response.json.pipe(
-      Effect.flatMap(Schema.decodeUnknown(T3Wire.AuthSession)),
-      Effect.mapError(fromParseError(operation, response.request))
-    )
-    return Option.fromNullable(session.scopes)
-  })
+  client({ url, token: Effect.succeed(token), requestTimeout: "10 seconds" }, {
+    retry: { ...HttpKit.defaultRetry, times: 0 }
+  }).pipe(
+    Effect.flatMap((t3) =>
+      t3.json(T3Wire.AuthSession)(
+        { operation: "GET /api/auth/session", idempotent: true },
+        HttpClientRequest.get("/api/auth/session")
+      )
+    ),
+    Effect.map((session) => Option.fromNullable(session.scopes))
+  )

@@ -5,7 +5,7 @@
  * `orchestration.dispatchCommand` — answered as accepted, rejected or lost (ambiguous: read back, §4.6).
  * Failures become `AgentRuntimeError`s that say what to do and never carry the token.
  */
-import type * as HttpClient from "@effect/platform/HttpClient"
+import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import type * as Socket from "@effect/platform/Socket"
@@ -80,95 +80,103 @@ export const make = (
 ): Effect.Effect<T3ClientV2, never, HttpClient.HttpClient | Socket.WebSocketConstructor> =>
   Effect.gen(function*() {
     const origin = options.url.replace(/\/+$/, "")
-    const { reads } = yield* T3Client.pipeline(options)
+    const t3 = yield* T3Client.client(options, {
+      transform: <E, R>(client: HttpClient.HttpClient.With<E, R>) =>
+        HttpClient.mapRequest(
+          client,
+          (request) => HttpClientRequest.setHeader(HttpClientRequest.acceptJson(request), T3WireV2.protocolHeader, "2")
+        )
+    })
     const context = yield* Effect.context<Socket.WebSocketConstructor>()
-    const withHeader = HttpClientRequest.setHeader(T3WireV2.protocolHeader, "2")
-
-    const execute = (operation: string, request: HttpClientRequest.HttpClientRequest) =>
-      reads.execute(withHeader(request)).pipe(Effect.mapError(T3Client.fromClientError(operation)))
 
     const json = <A, I>(
-      operation: string,
+      call: T3Client.Call,
       response: HttpClientResponse.HttpClientResponse,
       schema: Schema.Schema<A, I>
     ) =>
       isJson(response)
-        ? response.json.pipe(
-          Effect.flatMap(Schema.decodeUnknown(schema)),
-          Effect.mapError(T3Client.fromParseError(operation, response.request))
-        )
+        ? t3.decode(schema)(call, response)
         : Effect.fail(
           drift(
-            operation,
-            `T3 Code answered ${operation} with ${response.headers["content-type"] ?? "no content type"}`
+            call.operation,
+            `T3 Code answered ${call.operation} with ${response.headers["content-type"] ?? "no content type"}`
           )
         )
 
-    const failWith = (operation: string, response: HttpClientResponse.HttpClientResponse) =>
-      Effect.flatMap(T3Client.fromResponse(operation, response), Effect.fail)
+    const read = <A, I>(
+      call: T3Client.Call,
+      request: HttpClientRequest.HttpClientRequest,
+      schema: Schema.Schema<A, I>
+    ) => Effect.flatMap(t3.execute(call, request), (response) => json(call, response, schema))
 
     const readThread: T3ClientV2["readThread"] = (threadId) => {
-      const operation = "GET /api/orchestration/threads/:id/bounded"
-      return execute(
-        operation,
+      const call: T3Client.Call = {
+        operation: "GET /api/orchestration/threads/:id/bounded",
+        idempotent: true,
+        accept: [400, 404]
+      }
+      return t3.execute(
+        call,
         HttpClientRequest.get(`/api/orchestration/threads/${encodeURIComponent(threadId)}/bounded`)
       )
         .pipe(Effect.flatMap((response) =>
           Effect.gen(function*() {
-            if (response.status === 200) {
-              return Option.some((yield* json(operation, response, T3WireV2.BoundedSnapshot)).projection)
-            }
             if (response.status === 404) {
               const body = T3Client.errorBody(yield* Effect.orElseSucceed(response.text, () => ""))
               if (body.reason === "thread_not_found" || body.code === "not_found") return Option.none()
-              return yield* drift(operation, "HTTP 404 without T3's thread_not_found body")
+              return yield* drift(call.operation, "HTTP 404 without T3's thread_not_found body")
             }
             if (response.status === 400) {
               return yield* new AgentRuntime.AgentRuntimeError({
-                operation,
+                operation: call.operation,
                 status: 400,
                 detail: "T3 Code refused a protocol-2 read with HTTP 400: it may no longer speak protocol 2",
                 transient: true,
                 hint: "AFK reads the server's descriptor again; `afk-cli doctor` shows its protocol"
               })
             }
-            return yield* failWith(operation, response)
+            return Option.some((yield* json(call, response, T3WireV2.BoundedSnapshot)).projection)
           })
         ))
     }
 
-    const projects = Effect.flatMap(
-      execute("GET /api/projects", HttpClientRequest.get("/api/projects")),
-      (response) =>
-        response.status === 200
-          ? Effect.map(json("GET /api/projects", response, T3WireV2.ProjectList), (list) => list.projects)
-          : failWith("GET /api/projects", response)
+    const projects = Effect.map(
+      read(
+        { operation: "GET /api/projects", idempotent: true },
+        HttpClientRequest.get("/api/projects"),
+        T3WireV2.ProjectList
+      ),
+      (list) => list.projects
     )
 
     const createProject: T3ClientV2["createProject"] = (body) => {
-      const operation = "POST /api/projects/mutate"
-      return execute(
-        operation,
+      const call: T3Client.Call = {
+        operation: "POST /api/projects/mutate",
+        idempotent: true,
+        accept: [400],
+        sent: body
+      }
+      return t3.execute(
+        call,
         HttpClientRequest.post("/api/projects/mutate").pipe(HttpClientRequest.bodyUnsafeJson(body))
       )
         .pipe(Effect.flatMap((response) =>
           Effect.gen(function*() {
-            if (response.status === 200) return "created" as const
+            if (response.status !== 400) return "created" as const
             const text = yield* Effect.orElseSucceed(response.text, () => "")
-            if (
-              response.status === 400 && T3Client.errorBody(text).reason === "invalid_command"
-            ) return "conflict" as const
-            return yield* Effect.flatMap(T3Client.fromResponse(operation, response, body), Effect.fail)
+            if (T3Client.errorBody(text).reason === "invalid_command") return "conflict" as const
+            return yield* t3.refuse(call, response)
           })
         ))
     }
 
-    const ticket = Effect.flatMap(
-      execute("POST /api/auth/websocket-ticket", HttpClientRequest.post("/api/auth/websocket-ticket")),
-      (response) =>
-        response.status === 200
-          ? Effect.map(json("POST /api/auth/websocket-ticket", response, T3WireV2.Ticket), (t) => t.ticket)
-          : failWith("POST /api/auth/websocket-ticket", response)
+    const ticket = Effect.map(
+      read(
+        { operation: "POST /api/auth/websocket-ticket", idempotent: true },
+        HttpClientRequest.post("/api/auth/websocket-ticket"),
+        T3WireV2.Ticket
+      ),
+      (t) => t.ticket
     )
 
     const dispatch: T3ClientV2["dispatch"] = (command) =>

@@ -6,10 +6,16 @@
 import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import { describe, expect, it } from "@effect/vitest"
+import * as Data from "effect/Data"
 import * as Effect from "effect/Effect"
+import * as Fiber from "effect/Fiber"
+import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
+import * as Schema from "effect/Schema"
 import type * as Scope from "effect/Scope"
+import * as TestClock from "effect/TestClock"
 import * as http from "node:http"
 import type { AddressInfo } from "node:net"
 import * as HttpKit from "../src/HttpKit.js"
@@ -206,5 +212,160 @@ describe("quality R5: a credential echoed by a server is never quoted", () => {
     })
     expect(everything(fields)).not.toContain(token)
     expect(fields.cause).toBe("Error: c [redacted] (Error: inner [redacted])")
+  })
+})
+
+describe("client: the one vendor client every adapter builds on", () => {
+  interface Sent {
+    readonly method: string
+    readonly url: string
+    readonly authorization: string | undefined
+  }
+  type Reply = { readonly status: number; readonly body?: string; readonly headers?: Record<string, string> }
+
+  /** An `HttpClient` answering from a script (200 `[]` after it), recording what it was sent. */
+  const scripted = (...replies: ReadonlyArray<Reply>) => {
+    const sent: Array<Sent> = []
+    const queue = [...replies]
+    const fake = HttpClient.make((request) =>
+      Effect.sync(() => {
+        sent.push({ method: request.method, url: request.url, authorization: request.headers.authorization })
+        const reply = queue.shift() ?? { status: 200, body: "[]" }
+        return HttpClientResponse.fromWeb(request, new Response(reply.body ?? "", reply))
+      })
+    )
+    return { sent, layer: Layer.succeed(HttpClient.HttpClient, fake) }
+  }
+
+  class ForgeError extends Data.TaggedError("ForgeError")<HttpKit.ErrorFields> {}
+
+  const make = (overrides: Partial<HttpKit.ClientOptions<ForgeError, HttpKit.Call>> = {}) =>
+    HttpKit.client({
+      vendor,
+      baseUrl: "https://forge.test/api/v1/",
+      authorize: HttpKit.authorization("token", Redacted.make(token)),
+      retry,
+      error: (fields) => new ForgeError(fields),
+      ...overrides
+    })
+
+  const read: HttpKit.Call = { operation: "getIssue", permission: "issues: read", idempotent: true }
+  const write: HttpKit.Call = { operation: "postComment", idempotent: false }
+  const Issue = Schema.Struct({ number: Schema.Number })
+
+  it.effect("json prepends the base URL, adds the credential and decodes ignoring unknown fields", () => {
+    const wire = scripted({ status: 200, body: "{\"number\":7,\"extra\":true}" })
+    return Effect.gen(function*() {
+      const forge = yield* make()
+      const issue = yield* forge.json(Issue)(read, HttpClientRequest.get("/issues/7"))
+      expect(issue).toEqual({ number: 7 })
+      expect(wire.sent).toEqual([
+        { method: "GET", url: "https://forge.test/api/v1/issues/7", authorization: `token ${token}` }
+      ])
+    }).pipe(Effect.provide(wire.layer))
+  })
+
+  it.effect("a refusal is the port error naming the permission, the echoed token redacted, not retried", () => {
+    const wire = scripted({ status: 403, body: `{"message":"no, token ${token}"}` })
+    return Effect.gen(function*() {
+      const forge = yield* make()
+      const error = yield* Effect.flip(forge.json(Issue)(read, HttpClientRequest.get("/issues/7")))
+      expect(error).toMatchObject({ operation: "getIssue", status: 403, transient: false })
+      expect(error.hint).toBe("Forge refused getIssue: the token lacks the \"issues: read\" permission")
+      expect(error.detail).toContain("token [redacted]")
+      expect(wire.sent).toHaveLength(1)
+    }).pipe(Effect.provide(wire.layer))
+  })
+
+  it.effect("a malformed body is one transient error; after a write it says the write may have applied", () => {
+    const wire = scripted({ status: 200, body: "{\"number\":\"seven\"}" }, { status: 201, body: "{\"number\":" })
+    return Effect.gen(function*() {
+      const forge = yield* make()
+      const shape = yield* Effect.flip(forge.json(Issue)(read, HttpClientRequest.get("/issues/7")))
+      expect(shape).toMatchObject({ status: 200, transient: true })
+      expect(shape.detail).toContain("malformed or unexpected body (unexpected shape:")
+      const cut = yield* Effect.flip(forge.json(Issue)(write, HttpClientRequest.post("/issues/7/comments")))
+      expect(cut.detail).toContain("Forge may have applied the write")
+      expect(cut.hint).toContain("not sent again")
+    }).pipe(Effect.provide(wire.layer))
+  })
+
+  it.effect("§8.13 a write answered 502 is sent once; a read is retried (Retry-After honoured) until it succeeds", () => {
+    const wire = scripted(
+      { status: 502 },
+      { status: 503, headers: { "retry-after": "0" } },
+      { status: 200, body: "{\"number\":7}" }
+    )
+    return Effect.gen(function*() {
+      const forge = yield* make()
+      const once = yield* Effect.flip(forge.execute(write, HttpClientRequest.post("/issues/7/comments")))
+      expect(once.detail).toContain("may have applied")
+      expect(yield* forge.json(Issue)(read, HttpClientRequest.get("/issues/7"))).toEqual({ number: 7 })
+      expect(wire.sent.map((request) => request.method)).toEqual(["POST", "GET", "GET"])
+    }).pipe(Effect.provide(wire.layer))
+  })
+
+  it.effect("accept hands a status back (refuse maps it if unusable); isFinal keeps an answer from being retried", () => {
+    const wire = scripted({ status: 404 }, { status: 500 })
+    return Effect.gen(function*() {
+      const forge = yield* make({ retry: { ...retry, isFinal: (response) => response.status === 500 } })
+      const absent = yield* forge.execute({ ...read, accept: [404] }, HttpClientRequest.get("/issues/8"))
+      expect(absent.status).toBe(404)
+      const refused = yield* Effect.flip(forge.refuse(read, absent))
+      expect([refused.status, refused.hint]).toEqual([404, "not found on Forge, or not visible to this token"])
+      const error = yield* Effect.flip(forge.execute(read, HttpClientRequest.get("/issues/9")))
+      expect([error.status, wire.sent.length]).toEqual([500, 2])
+    }).pipe(Effect.provide(wire.layer))
+  })
+
+  it.effect("list follows Link to the end, and refuses a next page on another origin (no credential sent there)", () => {
+    const wire = scripted(
+      {
+        status: 200,
+        body: "[{\"number\":1}]",
+        headers: { link: "<https://forge.test/api/v1/issues?page=2>; rel=\"next\"" }
+      },
+      { status: 200, body: "[{\"number\":2}]" },
+      { status: 200, body: "[]", headers: { link: "<https://elsewhere.test/issues?page=2>; rel=\"next\"" } }
+    )
+    return Effect.gen(function*() {
+      const forge = yield* make()
+      const issues = yield* forge.list(Issue)(read, "/issues")
+      expect(issues).toEqual([{ number: 1 }, { number: 2 }])
+      const error = yield* Effect.flip(forge.list(Issue)(read, "/issues"))
+      expect(error.detail).toContain("points at https://elsewhere.test")
+      expect(wire.sent).toHaveLength(3)
+    }).pipe(Effect.provide(wire.layer))
+  })
+
+  it.effect("a request waiting out a Retry-After keeps its permit: the others wait too", () => {
+    const wire = scripted(
+      { status: 429, headers: { "retry-after": "5" } },
+      { status: 200, body: "{\"number\":1}" },
+      { status: 200, body: "{\"number\":2}" }
+    )
+    return Effect.gen(function*() {
+      const forge = yield* make({ concurrency: 1, retry: { ...retry, maxWait: "10 seconds" } })
+      const fiber = yield* Effect.fork(Effect.all(
+        [1, 2].map((n) => forge.json(Issue)(read, HttpClientRequest.get(`/issues/${n}`))),
+        { concurrency: "unbounded" }
+      ))
+      yield* TestClock.adjust("4 seconds")
+      expect(wire.sent.map((request) => request.url)).toEqual(["https://forge.test/api/v1/issues/1"])
+      yield* TestClock.adjust("1 second")
+      expect(yield* Fiber.join(fiber)).toEqual([{ number: 1 }, { number: 2 }])
+    }).pipe(Effect.provide(wire.layer))
+  })
+
+  it.effect("refine adds the vendor's own reading of a failure, and its words are redacted too", () => {
+    const wire = scripted({ status: 409, body: "{\"reason\":\"conflict\"}" })
+    return Effect.gen(function*() {
+      const forge = yield* make({
+        refine: (_call, failure, fields) =>
+          Effect.succeed(failure._tag === "Answer" ? { ...fields, hint: `already there (${token})` } : fields)
+      })
+      const error = yield* Effect.flip(forge.execute(read, HttpClientRequest.get("/issues/7")))
+      expect(error.hint).toBe("already there ([redacted])")
+    }).pipe(Effect.provide(wire.layer))
   })
 })
