@@ -10,6 +10,7 @@
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
+import * as HttpFailure from "afk-core/HttpFailure"
 import * as HttpKit from "afk-core/HttpKit"
 import * as PortError from "afk-core/PortError"
 import * as Config from "effect/Config"
@@ -116,7 +117,7 @@ const totalCount = (response: HttpClientResponse.HttpClientResponse): Option.Opt
 }
 
 const hintFor = (
-  vendor: HttpKit.Vendor,
+  vendor: HttpFailure.Vendor,
   call: HttpKit.Call & { readonly subject?: string | undefined },
   status: number
 ): string | undefined => {
@@ -129,7 +130,7 @@ const hintFor = (
   if (status === 400) {
     return `${vendor.name} rejected the request as malformed: the server may run an API version AFK does not know`
   }
-  return HttpKit.hintFor(vendor, status)
+  return HttpFailure.hintFor(vendor, status)
 }
 
 /** The call as `HttpKit.client` takes it: the scope is the permission a 403 names. */
@@ -146,7 +147,7 @@ const kitCall = (call: Call): KitCall => ({
 export const make = (options: Options): Effect.Effect<Service, never, HttpClient.HttpClient> =>
   Effect.gen(function*() {
     const product = options.product ?? "Forgejo"
-    const vendor: HttpKit.Vendor = { name: product, credential: `${product} access token` }
+    const vendor: HttpFailure.Vendor = { name: product, credential: `${product} access token` }
     const baseUrl = options.baseUrl.replace(/\/+$/, "")
     const wanted = Math.max(1, options.pageSize ?? 50)
     const maxPages = options.maxPages ?? 1000
@@ -161,7 +162,7 @@ export const make = (options: Options): Effect.Effect<Service, never, HttpClient
       refine: (call, failure, fields) =>
         Effect.succeed(
           failure._tag !== "Answer" || fields.status === undefined ||
-            (!call.idempotent && HttpKit.isUnsettledStatus(fields.status))
+            (!call.idempotent && HttpFailure.isUnsettledStatus(fields.status))
             ? fields
             : { ...fields, hint: hintFor(vendor, call, fields.status) }
         ),

@@ -6,7 +6,8 @@
  * GraphQL answer's `errors`. Whatever GitHub echoes is quoted with the client's credentials redacted.
  */
 import type * as HttpClientRequest from "@effect/platform/HttpClientRequest"
-import * as HttpKit from "afk-core/HttpKit"
+import * as HttpFailure from "afk-core/HttpFailure"
+import type * as HttpKit from "afk-core/HttpKit"
 import * as PortError from "afk-core/PortError"
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -41,7 +42,7 @@ export interface Call {
   readonly repo?: string | undefined
 }
 
-export const vendor: HttpKit.Vendor = { name: "GitHub", credential: "token (or GitHub App installation)" }
+export const vendor: HttpFailure.Vendor = { name: "GitHub", credential: "token (or GitHub App installation)" }
 
 const where = (request: HttpClientRequest.HttpClientRequest): string =>
   `${request.method} ${new URL(request.url).pathname}`
@@ -99,7 +100,7 @@ export const fromGraphql = (
     }`
   return {
     operation: call.operation,
-    detail: `${where(request)}: ${HttpKit.short(said)}`,
+    detail: `${where(request)}: ${HttpFailure.short(said)}`,
     transient: rateLimited || errors.length === 0,
     ...(status === undefined ? {} : { status }),
     hint: rateLimited

@@ -9,6 +9,7 @@
  */
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import * as HttpFailure from "afk-core/HttpFailure"
 import * as HttpKit from "afk-core/HttpKit"
 import * as Notifier from "afk-core/Notifier"
 import type * as PortError from "afk-core/PortError"
@@ -93,7 +94,7 @@ const invalidUrl = (fields: HttpKit.ErrorFields, failure: HttpKit.Failure, hint:
 
 /** The Slack client: a per-attempt timeout, Slack's retry policy, errors whose unsettled writes say so. */
 const slackClient = (
-  vendor: HttpKit.Vendor,
+  vendor: HttpFailure.Vendor,
   options: TransportOptions,
   rest: Pick<
     HttpKit.ClientOptions<Notifier.NotifierError, HttpKit.Call>,
@@ -110,9 +111,9 @@ const slackClient = (
   })
 
 /** An answer that leaves unknown whether Slack posted the message (5xx, 408) says so. */
-const settled = (vendor: HttpKit.Vendor, fields: PortError.Fields): PortError.Fields =>
-  fields.status !== undefined && HttpKit.isUnsettledStatus(fields.status)
-    ? HttpKit.mayHaveApplied(vendor, fields, resentNextPass)
+const settled = (vendor: HttpFailure.Vendor, fields: PortError.Fields): PortError.Fields =>
+  fields.status !== undefined && HttpFailure.isUnsettledStatus(fields.status)
+    ? HttpFailure.mayHaveApplied(vendor, fields, resentNextPass)
     : fields
 
 const jsonRequest = (url: string, payload: unknown): HttpClientRequest.HttpClientRequest =>
@@ -132,7 +133,7 @@ const common = (message: SlackMessage.Message) => ({
 export const makeWebhook = (options: WebhookOptions): Effect.Effect<Service, never, HttpClient.HttpClient> =>
   Effect.gen(function*() {
     const call = post("incoming webhook")
-    const vendor: HttpKit.Vendor = { name: "Slack", credential: "incoming webhook URL" }
+    const vendor: HttpFailure.Vendor = { name: "Slack", credential: "incoming webhook URL" }
     const secrets = webhookSecrets(Redacted.value(options.webhookUrl))
     const client = yield* slackClient(vendor, options, {
       secrets,
@@ -146,7 +147,7 @@ export const makeWebhook = (options: WebhookOptions): Effect.Effect<Service, nev
                 vendor,
                 call.operation,
                 fields.status ?? 0,
-                HttpKit.redact(secrets)(body.trim())
+                HttpFailure.redact(secrets)(body.trim())
               )
             ))
           : Effect.succeed(invalidUrl(fields, failure, invalidWebhookUrl))
@@ -164,7 +165,7 @@ export const makeWebhook = (options: WebhookOptions): Effect.Effect<Service, nev
 export const makeBot = (options: BotOptions): Effect.Effect<Service, never, HttpClient.HttpClient> =>
   Effect.gen(function*() {
     const call = post("chat.postMessage")
-    const vendor: HttpKit.Vendor = { name: "Slack", credential: "bot token" }
+    const vendor: HttpFailure.Vendor = { name: "Slack", credential: "bot token" }
     const url = `${(options.apiUrl ?? defaultApiUrl).replace(/\/+$/, "")}/chat.postMessage`
     const context = { channel: options.channel }
     const client = yield* slackClient(vendor, options, {

@@ -4,7 +4,7 @@
  * incoming webhook's HTTP errors (`invalid_payload`, `no_service`, `channel_is_archived`, …), turned into
  * the fields of a `NotifierError`. Pure; the transport in `SlackClient` decides when they apply.
  */
-import * as HttpKit from "afk-core/HttpKit"
+import * as HttpFailure from "afk-core/HttpFailure"
 import type * as PortError from "afk-core/PortError"
 
 /** What Slack said about a refused `chat.postMessage`. */
@@ -112,12 +112,12 @@ export const apiFailure = (operation: string, refusal: ApiRefusal, status: numbe
     operation,
     status,
     detail: `Slack refused the message: ${code}${needed}${listed}`.slice(0, 600),
-    transient: isTransientCode(code) || HttpKit.isTransientStatus(status),
+    transient: isTransientCode(code) || HttpFailure.isTransientStatus(status),
     hint: apiHint(refusal, code)
   }
 }
 
-const webhookHint = (vendor: HttpKit.Vendor, status: number, code: string): string => {
+const webhookHint = (vendor: HttpFailure.Vendor, status: number, code: string): string => {
   switch (code) {
     case "no_service":
     case "no_team":
@@ -135,13 +135,13 @@ const webhookHint = (vendor: HttpKit.Vendor, status: number, code: string): stri
       if (restrictedErrors.has(code)) return restricted
       if (rateErrors.has(code) || status === 429) return rateLimited
       if (serverErrors.has(code) || status >= 500) return serverError
-      return HttpKit.hintFor(vendor, status) ?? `Slack refused the incoming webhook (HTTP ${status})`
+      return HttpFailure.hintFor(vendor, status) ?? `Slack refused the incoming webhook (HTTP ${status})`
   }
 }
 
 /** The error fields for an incoming webhook answered with anything but 200 (Slack sends a bare code). */
 export const webhookFailure = (
-  vendor: HttpKit.Vendor,
+  vendor: HttpFailure.Vendor,
   operation: string,
   status: number,
   body: string
@@ -152,7 +152,7 @@ export const webhookFailure = (
     operation,
     status,
     detail: `Slack answered HTTP ${status}${shown === "" ? "" : ` ${shown}`}`,
-    transient: HttpKit.isTransientStatus(status) || isTransientCode(code),
+    transient: HttpFailure.isTransientStatus(status) || isTransientCode(code),
     hint: webhookHint(vendor, status, code)
   }
 }

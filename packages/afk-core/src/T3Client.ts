@@ -13,6 +13,7 @@ import * as Option from "effect/Option"
 import type * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
 import * as AgentRuntime from "./AgentRuntime.js"
+import type * as HttpFailure from "./HttpFailure.js"
 import * as HttpKit from "./HttpKit.js"
 import * as T3Wire from "./T3Wire.js"
 
@@ -42,7 +43,10 @@ export interface T3Client {
   readonly send: (command: T3Wire.Command) => Effect.Effect<boolean, AgentRuntime.AgentRuntimeError>
 }
 
-const vendor: HttpKit.Vendor = { name: "T3 Code", credential: "bearer token (`t3 auth session issue --token-only`)" }
+const vendor: HttpFailure.Vendor = {
+  name: "T3 Code",
+  credential: "bearer token (`t3 auth session issue --token-only`)"
+}
 const reissue =
   "issue one on the server host with `t3 auth session issue --token-only` and configure it as the T3 token"
 

@@ -18,6 +18,7 @@ import type * as Scope from "effect/Scope"
 import * as TestClock from "effect/TestClock"
 import * as http from "node:http"
 import type { AddressInfo } from "node:net"
+import * as HttpFailure from "../src/HttpFailure.js"
 import * as HttpKit from "../src/HttpKit.js"
 
 /** What the server does with one request it has read (and, for a POST, applied). */
@@ -68,7 +69,7 @@ const closedPort = Effect.async<number>((resume) => {
 })
 
 const retry: HttpKit.RetryOptions = { times: 3, base: "1 millis", maxWait: "1 second" }
-const vendor: HttpKit.Vendor = { name: "Forge", credential: "token" }
+const vendor: HttpFailure.Vendor = { name: "Forge", credential: "token" }
 const token = "ghp_KnownSecretTokenValue0123456789"
 
 /** The retrying client as adapters build it, counting what reaches the wire. */
@@ -103,8 +104,8 @@ describe("a non-idempotent write is never applied twice", () => {
         expect(sent()).toBe(1)
         expect(server.applied()).toBe(1)
         const fields = outcome._tag === "Left"
-          ? HttpKit.fromClientError(vendor, "postComment", outcome.left, { idempotent: false })
-          : yield* HttpKit.fromResponse(vendor, "postComment", outcome.right, { idempotent: false })
+          ? HttpFailure.fromClientError(vendor, "postComment", outcome.left, { idempotent: false })
+          : yield* HttpFailure.fromResponse(vendor, "postComment", outcome.right, { idempotent: false })
         expect(fields.transient).toBe(true)
         expect(fields.detail).toContain("Forge may have applied the write")
         expect(fields.hint).toContain("not sent again")
@@ -146,8 +147,8 @@ describe("a non-idempotent write is never applied twice", () => {
       const { http: wire, sent } = yield* client
       const error = yield* Effect.flip(HttpKit.nonIdempotent(wire.execute(post(`http://127.0.0.1:${port}`))))
       expect(sent()).toBe(retry.times + 1)
-      expect(HttpKit.isUnsent(error)).toBe(true)
-      const fields = HttpKit.fromClientError(vendor, "postComment", error, { idempotent: false })
+      expect(HttpFailure.isUnsent(error)).toBe(true)
+      const fields = HttpFailure.fromClientError(vendor, "postComment", error, { idempotent: false })
       expect(fields).toMatchObject({ transient: true, hint: "check that Forge is up and reachable from here" })
       expect(fields.detail).not.toContain("may have applied")
     }))
@@ -158,7 +159,7 @@ describe("a non-idempotent write is never applied twice", () => {
       const { http: wire } = yield* client
       const response = yield* HttpKit.nonIdempotent(wire.execute(post(server.url)))
       const error = yield* Effect.flip(response.json)
-      const fields = HttpKit.fromClientError(vendor, "postComment", error, { idempotent: false })
+      const fields = HttpFailure.fromClientError(vendor, "postComment", error, { idempotent: false })
       expect(fields.detail).toContain("may have applied the write")
       expect(server.applied()).toBe(1)
     }))
@@ -174,7 +175,7 @@ describe("quality R5: a credential echoed by a server is never quoted", () => {
       const server = yield* loopback({ status: 400, body: `{"message":"bad header Authorization: Bearer ${token}"}` })
       const { http: wire } = yield* client
       const response = yield* wire.execute(post(server.url))
-      const fields = yield* HttpKit.fromResponse(vendor, "postComment", response)
+      const fields = yield* HttpFailure.fromResponse(vendor, "postComment", response)
       expect(fields.detail).toContain("Bearer [redacted]")
       expect(everything(fields)).not.toContain(token)
     }))
@@ -184,13 +185,13 @@ describe("quality R5: a credential echoed by a server is never quoted", () => {
       const server = yield* loopback({ status: 200, body: `${token} is not JSON` })
       const { http: wire } = yield* client
       const error = yield* Effect.flip(Effect.flatMap(wire.get(server.url), (response) => response.json))
-      const fields = HttpKit.fromClientError(vendor, "get", error)
+      const fields = HttpFailure.fromClientError(vendor, "get", error)
       expect(String(error.cause)).toContain(token.slice(0, 10))
       expect(everything(fields)).not.toContain(token.slice(0, 10))
     }))
 
   it("redact replaces every given secret, and leaves values too short to be secrets", () => {
-    const scrub = HttpKit.redact([Redacted.make("s3cr3t-value"), Redacted.make("ab")])
+    const scrub = HttpFailure.redact([Redacted.make("s3cr3t-value"), Redacted.make("ab")])
     expect(scrub("a s3cr3t-value and s3cr3t-value, ab")).toBe("a [redacted] and [redacted], ab")
   })
 
@@ -198,12 +199,12 @@ describe("quality R5: a credential echoed by a server is never quoted", () => {
     const parsed = Effect.runSync(Effect.flip(Effect.try(() => JSON.parse(`{"a": 1, "b": ${token}}`))))
     const message = String(parsed.error)
     expect(message).toContain(token.slice(0, 10))
-    expect(HttpKit.redact([])(message)).not.toContain(token.slice(0, 10))
-    expect(HttpKit.redact([])(message)).toContain("is not valid JSON")
+    expect(HttpFailure.redact([])(message)).not.toContain(token.slice(0, 10))
+    expect(HttpFailure.redact([])(message)).toContain("is not valid JSON")
   })
 
   it("redactFields covers the detail, the hint and the cause (kept in words)", () => {
-    const fields = HttpKit.redactFields([Redacted.make(token)])({
+    const fields = HttpFailure.redactFields([Redacted.make(token)])({
       operation: "x",
       detail: `d ${token}`,
       hint: `h ${token}`,
