@@ -2,7 +2,7 @@
  * `poll`: queues new work. Reads the ready and locked issues of every allowlisted repo, screens out what
  * the labels alone refuse, then works out trust (who applied the ready label last) and blockers for the
  * rest in policy order, only until every free slot is decided; asks the pure `DispatchPolicy` what may
- * start, and claims each decision through `Run.claim`. Disarmed: no I/O at all, decided first.
+ * start, and claims each decision through `Claim.claim`. Disarmed: no I/O at all, decided first.
  */
 import * as Arr from "effect/Array"
 import * as Effect from "effect/Effect"
@@ -10,6 +10,7 @@ import * as Either from "effect/Either"
 import * as Option from "effect/Option"
 import * as Approval from "./Approval.js"
 import * as Budget from "./Budget.js"
+import * as Claim from "./Claim.js"
 import type * as Config from "./Config.js"
 import * as DispatchPolicy from "./DispatchPolicy.js"
 import type { Issue, Repo } from "./Domain.js"
@@ -48,7 +49,7 @@ const makeCandidate = Effect.gen(function*() {
         )
       )
     )
-  const proofs = new Map<Issue, Run.Proved>()
+  const proofs = new Map<Issue, Claim.Proved>()
   const read = (ctx: Pass.Context, issue: Issue): Effect.Effect<DispatchPolicy.Candidate, TrackerError> =>
     Effect.gen(function*() {
       const [events, edit] = yield* Effect.all([
@@ -74,7 +75,7 @@ const makeCandidate = Effect.gen(function*() {
       return { issue, trusted: true, blockers }
     })
   /** The text this pass proved for `issue` and the edit it was proved on, for the claim. */
-  const proved = (issue: Issue): Run.Proved | undefined => proofs.get(issue)
+  const proved = (issue: Issue): Claim.Proved | undefined => proofs.get(issue)
   return { read, proved }
 })
 
@@ -196,7 +197,10 @@ export const run = (config: Config.AfkConfig) =>
       (d) =>
         Pass.isolate(journal, String(d.issue.ref))(
           Effect.flatMap(IssueGuard.IssueGuard, (guard) =>
-            guard.exclusive(Run.guardKey(d.issue), () => Run.claim(ctx, d.issue, d.reason, candidate.proved(d.issue))))
+            guard.exclusive(
+              Run.guardKey(d.issue),
+              () => Claim.claim(ctx, d.issue, d.reason, candidate.proved(d.issue))
+            ))
         ),
       { concurrency: 8, discard: true }
     )

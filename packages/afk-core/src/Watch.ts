@@ -11,6 +11,7 @@ import * as Option from "effect/Option"
 import { AgentRuntime } from "./AgentRuntime.js"
 import * as Approval from "./Approval.js"
 import { Ci } from "./Ci.js"
+import * as Claim from "./Claim.js"
 import type * as Config from "./Config.js"
 import * as Declaration from "./Declaration.js"
 import { type CiVerdict, type Comment, hasLabel, type Issue, sameLogin, TurnStatus } from "./Domain.js"
@@ -33,7 +34,7 @@ const verdictLine = (verdict: CiVerdict) =>
 
 /**
  * Re-drives a locked issue whose claim never finished (no record yet, or a `claimed` one). Only a lock the
- * bot applied is adopted, only while the runs in flight stay within the cap, and only through `Run.claim`,
+ * bot applied is adopted, only while the runs in flight stay within the cap, and only through `Claim.claim`,
  * which proves the approval again on what it reads. A refused claim keeps its lock while a concurrent claim
  * may still be writing (the grace period), except on a closed issue; then the lock is released.
  */
@@ -58,7 +59,7 @@ const recover = (ctx: Pass.Context, issue: Issue, inFlight: number) =>
         `an unfinished claim, but ${inFlight} issues carry ${config.lockLabel} and the cap is ${config.maxConcurrentRuns}`
       )
     }
-    const claimed = yield* Run.claim(ctx, issue, "re-driving an unfinished claim")
+    const claimed = yield* Claim.claim(ctx, issue, "re-driving an unfinished claim")
     if (claimed !== "refused") return
     const now = yield* DateTime.now
     const age = Option.match(lockedBy, { onNone: () => Infinity, onSome: (e) => DateTime.distance(e.at, now) })
