@@ -1,3 +1,3 @@
-import { library } from "../tsup.library.js"
+import { library } from "../../tsup.library.js"
 
 export default library({ testing: "src/testing/index.ts", conformance: "src/testing/TrackerConformance.ts" })

@@ -94,21 +94,6 @@ describe("lifecycle over the T3 runtime and the strict T3 fake", () => {
       expect(fake.liveSessions()).toBe(0)
       expect(world.tracker.comments(app, 1).at(-1)?.body).toContain("interrupted and has stopped")
     }))
-
-  it.scoped("an interrupt the agent does not acknowledge in time keeps the lock, and says so", () =>
-    Effect.gen(function*() {
-      const { fake, world } = yield* withT3(() => T3Fake.hang, undefined, { interruptAckPolls: 20 })
-      yield* world.tick(armed())
-      world.tracker.actAs("maintainer").addLabel(app, 1, "paused")
-      yield* world.tick(armed())
-      expect(world.tracker.issue(app, 1).labels).toContain("agent-in-progress")
-      expect(world.notifier.sent).toHaveLength(0)
-      expect(world.tracker.comments(app, 1).at(-1)?.body).toContain("still running")
-      for (let pass = 0; pass < 8; pass++) yield* world.tick(armed())
-      expect(world.tracker.issue(app, 1).labels).not.toContain("agent-in-progress")
-      expect(world.notifier.sent).toHaveLength(1)
-      expect(fake.liveSessions()).toBe(0)
-    }))
 })
 
 describe.each([1, 2] as const)("lifecycle over the T3 runtime and the strict T3 fake of protocol %i", (protocol) => {
@@ -154,5 +139,20 @@ describe.each([1, 2] as const)("lifecycle over the T3 runtime and the strict T3 
       fake.setUnreachable(false)
       yield* world.settle(armed())
       expect(world.tracker.issue(app, 1).state).toBe("closed")
+    }))
+
+  it.scoped("an interrupt the agent does not acknowledge in time keeps the lock, and says so", () =>
+    Effect.gen(function*() {
+      const { fake, world } = yield* T3World.make(protocol, () => T3Fake.hang, { interruptAckPolls: 20 })
+      yield* world.tick(armed())
+      world.tracker.actAs("maintainer").addLabel(app, 1, "paused")
+      yield* world.tick(armed())
+      expect(world.tracker.issue(app, 1).labels).toContain("agent-in-progress")
+      expect(world.notifier.sent).toHaveLength(0)
+      expect(world.tracker.comments(app, 1).at(-1)?.body).toContain("still running")
+      for (let pass = 0; pass < 8; pass++) yield* world.tick(armed())
+      expect(world.tracker.issue(app, 1).labels).not.toContain("agent-in-progress")
+      expect(world.notifier.sent).toHaveLength(1)
+      expect(fake.liveSessions()).toBe(0)
     }))
 })
