@@ -142,11 +142,14 @@ export interface Service {
   readonly serverTime: Effect.Effect<number>
   /** Whether this client has read the first page of this list (its memos could then answer for it). */
   readonly listed: (path: string, params?: Params) => Effect.Effect<boolean>
-  /** A value this client remembered under `key` while `tag` (an ETag, an `updated_at`) still holds; none otherwise. */
+  /**
+   * A value this client remembered under `key` while `tag` (an ETag, an `updated_at`) still holds; none
+   * otherwise. `schema` names the value's type: a memo holds the decoded value, never re-validated.
+   */
   readonly recall: <A, I>(key: string, tag: string, schema: Schema.Schema<A, I>) => Effect.Effect<Option.Option<A>>
   /**
-   * Remembers `value` under `key` for `tag`, in this client's memory only: a memo is a decision (a label
-   * history, a refusal), and no file in the cache directory may make one.
+   * Remembers `value` under `key` for `tag`, in this client's own memo store (memory only, the newest 10,000):
+   * a memo is a decision (a label history, a refusal), and no file in the cache directory may make one.
    */
   readonly remember: <A, I>(key: string, tag: string, schema: Schema.Schema<A, I>, value: A) => Effect.Effect<void>
 }
@@ -168,7 +171,30 @@ export const graphqlUrl = (baseUrl: string): string => {
 }
 
 /** Memos share the in-memory cache of trust answers under keys no URL can take. */
-const memoKey = (key: string): string => `afk-memo:${key}`
+/** The most memos one client keeps; the oldest are forgotten first. */
+const maxMemos = 10_000
+
+/**
+ * This client's memos, a store of their own: decoded values under a key, each valid while its tag (an ETag,
+ * an `updated_at`) holds. In memory only, never beside the HTTP answers of the conditional-request cache.
+ */
+const memoStore = () => {
+  const memos = new Map<string, { readonly tag: string; readonly value: unknown }>()
+  return {
+    recall: (key: string, tag: string): Option.Option<unknown> => {
+      const memo = memos.get(key)
+      return memo !== undefined && memo.tag === tag ? Option.some(memo.value) : Option.none()
+    },
+    remember: (key: string, tag: string, value: unknown): void => {
+      memos.delete(key)
+      memos.set(key, { tag, value })
+      if (memos.size > maxMemos) {
+        const oldest = memos.keys().next()
+        if (oldest.done !== true) memos.delete(oldest.value)
+      }
+    }
+  }
+}
 
 const UserBody = Schema.Struct({ login: Schema.String })
 
@@ -327,21 +353,13 @@ export const make = (options: Options): Effect.Effect<Service, never, HttpClient
         ))
     }
 
-    const recall = <A, I>(key: string, tag: string, schema: Schema.Schema<A, I>) =>
-      Effect.flatMap(
-        inMemory.get(memoKey(key)),
-        (entry) =>
-          Option.isSome(entry) && entry.value.etag === tag
-            ? Effect.option(GithubCodec.jsonDecoder(schema)(entry.value.body))
-            : Effect.succeedNone
+    const memos = memoStore()
+    const recall = <A, I>(key: string, tag: string, _schema: Schema.Schema<A, I>) =>
+      Effect.sync(() =>
+        memos.recall(key, tag) as Option.Option<A>
       )
-    const remember = <A, I>(key: string, tag: string, schema: Schema.Schema<A, I>, value: A) =>
-      GithubCodec.encoder(schema)(value).pipe(
-        Effect.flatMap((encoded) =>
-          inMemory.set({ url: memoKey(key), etag: tag, body: JSON.stringify(encoded) })
-        ),
-        Effect.catchAll((error) => Effect.logWarning("GitHub client: a value could not be remembered", key, error))
-      )
+    const remember = <A, I>(key: string, tag: string, _schema: Schema.Schema<A, I>, value: A) =>
+      Effect.sync(() => memos.remember(key, tag, value))
     const login = yield* Ref.make(Option.none<string>())
     const whoamiCall = { operation: "whoami", permission: "Metadata: read", decidesTrust: true }
     const fetchLogin = app === undefined
