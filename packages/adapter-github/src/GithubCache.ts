@@ -7,9 +7,8 @@
  * The disk copy saves requests and decides nothing: the client keeps the answers that decide trust or
  * identity in a cache of this kind without a directory (its memos have a store of their own). The directory
  * is created private (0700, files 0600) and, before its first use, refused — one warning, then memory only —
- * unless it, its
- * `github` folder and everything in them belong to the running user and are neither group- nor
- * world-writable, so no other user can plant an answer in it. A file that cannot be read is a miss; one
+ * unless it, its `github` folder and everything in them belong to the running user and are neither group-
+ * nor world-writable, so no other user can plant an answer in it. A file that cannot be read is a miss; one
  * that cannot be written is logged once, and the cache goes on in memory.
  */
 import * as Effect from "effect/Effect"
