@@ -144,7 +144,10 @@ export interface World {
   readonly ports: (options?: { readonly cacheDirectory?: string }) => Effect.Effect<Context.Context<Ports>>
   /** One `Tick.run` (logs off) on `ports`, the world's own by default, after CI moved on; virtual time first advances two minutes. */
   readonly tick: (ports?: Context.Context<Ports>) => Effect.Effect<Ticked>
-  /** Ticks until three in a row write nothing to the tracker and no CI is running (or `max`); returns the ticks run. */
+  /**
+   * Ticks until three in a row write nothing to the tracker, with no CI running and no agent session live on
+   * the T3 host (a turn still working writes nothing for a few polls), or `max`; returns the ticks run.
+   */
   readonly settle: (max: number) => Effect.Effect<number>
   /** The number of ticks run so far. */
   readonly ticks: () => number
@@ -320,7 +323,7 @@ export const make = (options: Options): Effect.Effect<World, never, Scope.Scope>
         for (let n = 1; n <= max; n++) {
           const before = writes()
           yield* tick()
-          quiet = writes() === before && pendingCi.length === 0 ? quiet + 1 : 0
+          quiet = writes() === before && pendingCi.length === 0 && t3.liveSessions() === 0 ? quiet + 1 : 0
           if (quiet >= 3) return n
         }
         return max
