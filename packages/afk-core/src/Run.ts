@@ -103,7 +103,6 @@ export const notification = (
 
 const releasedNote = {
   released: "; agent session stopped",
-  "still-running": "; the agent's session is still running, so it was left alone",
   gone: ""
 } as const
 
@@ -219,7 +218,8 @@ export const escalate = (ctx: Pass.Context, issue: Issue, found: RunRecord.Found
  * (`notifyingTurn`) and recorded (`notifiedAt`), so a repeated or overlapping pass never sends it again. One
  * that cannot be delivered keeps the lock (and so the step) for the next pass when the failure is transient,
  * and is recorded on the issue when it is not; so does an agent session that cannot be stopped yet (the agent
- * server is down or dropped the answer): a session is never left holding the provider once the lock is gone.
+ * server is down or dropped the answer, or the turn is still running): a session is never left holding the
+ * provider once the lock is gone.
  */
 export const finish = (ctx: Pass.Context, issue: Issue, terminal: RunRecord.Found, checks: ReadonlyArray<Check> = []) =>
   Effect.gen(function*() {
@@ -321,9 +321,17 @@ export const finish = (ctx: Pass.Context, issue: Issue, terminal: RunRecord.Foun
           `yet (${stopped.left.message}), so the lock is kept and the next pass stops it`
       )
     }
+    if (Either.isRight(stopped) && stopped.right === "still-running") {
+      return yield* ctx.journal.decide(
+        String(issue.ref),
+        "wait",
+        `${kind} ${sent ? "notified" : "notification lost and recorded"}; the agent's turn is still running, so ` +
+          `the lock is kept and a later pass stops its session once the turn ends`
+      )
+    }
     const released = Either.match(stopped, {
       onLeft: (error) => `; the agent's session was not stopped (${error.message})`,
-      onRight: (outcome) => releasedNote[outcome]
+      onRight: (outcome) => outcome === "still-running" ? "" : releasedNote[outcome]
     })
     yield* tracker.removeLabel(issue.repo, issue.number, config.lockLabel)
     yield* ctx.journal.decide(

@@ -197,7 +197,8 @@ const drive = (ctx: Pass.Context, issue: Issue, found: RunRecord.Found, comments
       case "EscalateNoVerdict":
         return yield* escalate("needs-human", action.reason, false)
       case "Freeze":
-        return yield* escalate("frozen", action.reason, false)
+        // Frozen past the defer ceiling while the turn is live: the turn is interrupted, never left working.
+        return yield* escalate("frozen", action.reason, status.state === "running" || status.state === "blocked")
       case "FixForward": {
         const attempt = record.attempts + 1
         yield* agent.followUp({

@@ -141,6 +141,41 @@ describe.each([1, 2] as const)("lifecycle over the T3 runtime and the strict T3 
       expect(world.tracker.issue(app, 1).state).toBe("closed")
     }))
 
+  it.scoped("§8.19 a run closed on green past the defer ceiling under a live turn keeps its lock until the turn ends", () =>
+    Effect.gen(function*() {
+      const { fake, world } = yield* T3World.make(
+        protocol,
+        () => T3Fake.complete("Done, more or less.", { afterPolls: 6 })
+      )
+      const config = armed({ closeDeferMaxSeconds: 600 })
+      yield* world.tick(config)
+      world.tracker.actAs(World.bot).comment(app, 1, `Pushed-Commit: ${sha("declared", 1)}`)
+      yield* world.tick(config, 11)
+      expect(world.tracker.issue(app, 1).state).toBe("closed")
+      expect(world.notifier.sent.map((n) => n.kind)).toEqual(["done"])
+      expect(fake.liveSessions(), "the turn is still working").toBe(1)
+      expect(world.tracker.issue(app, 1).labels, "the lock outlives the closing while the turn works").toContain(
+        "agent-in-progress"
+      )
+      for (let pass = 0; pass < 8; pass++) yield* world.tick(config)
+      expect(fake.liveSessions(), "the session is stopped once the turn ended").toBe(0)
+      expect(world.tracker.issue(app, 1).labels).not.toContain("agent-in-progress")
+      expect(world.notifier.sent, "notified once").toHaveLength(1)
+    }))
+
+  it.scoped("§8.19 a run frozen on red past the defer ceiling interrupts its live turn; no session is left", () =>
+    Effect.gen(function*() {
+      const { fake, world } = yield* T3World.make(protocol, () => T3Fake.hang, { ci: MemoryCi.scripts.alwaysRed() })
+      const config = armed({ closeDeferMaxSeconds: 600 })
+      yield* world.tick(config)
+      world.tracker.actAs(World.bot).comment(app, 1, `Pushed-Commit: ${sha("declared", 1)}`)
+      yield* world.tick(config, 11)
+      yield* world.settle(config)
+      expect(latest(world).ending?.kind).toBe("frozen")
+      expect(world.tracker.issue(app, 1).labels).not.toContain("agent-in-progress")
+      expect(fake.liveSessions(), "an agent session left working after the run was frozen").toBe(0)
+    }))
+
   it.scoped("an interrupt the agent does not acknowledge in time keeps the lock, and says so", () =>
     Effect.gen(function*() {
       const { fake, world } = yield* T3World.make(protocol, () => T3Fake.hang, { interruptAckPolls: 20 })
