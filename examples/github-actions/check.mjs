@@ -10,6 +10,10 @@
  *   permission;
  * - every variable it sets is a setting afk-core's Config knows; secret settings come from `secrets.*`, and
  *   only they do;
+ * - AFK_CACHE_DIR is not off, and the Actions cache carries it from run to run: restored before the tick (its
+ *   restore-keys a fixed prefix of the save's key, so the newest entry comes back), saved after it under a key
+ *   holding the run's id and attempt (an entry is immutable, so each run saves a new one) even when the tick
+ *   failed, neither step with an env;
  * - that step, run here with the installed afk-cli and every `${{ … }}` unset (a repository that set none),
  *   exits 0 and says it is disarmed: nothing is read or sent.
  */
@@ -93,6 +97,45 @@ for (const scope of [workflow, job, step]) {
 }
 for (const key of ["AFK_KILL_SWITCH", "AFK_ALLOWLIST", "GITHUB_TOKEN", "AFK_T3_TOKEN"]) {
   if (!(key in env)) fail(`the step should set ${key}`)
+}
+
+// The cache: a fresh runner per run, so GitHub's answers reach the next run only through the Actions cache.
+// Restored before the tick (the newest entry under the key's prefix), saved after it under a key no earlier run
+// used (an entry is immutable), even when the tick failed.
+const cacheDir = env["AFK_CACHE_DIR"] ?? ".afk-cache"
+if (cacheDir.trim() === "" || cacheDir === "off") {
+  fail(`AFK_CACHE_DIR is "${cacheDir}": each run would pay rate-limit points for every read again`)
+}
+/** @param {Record<string, unknown>} s @param {string} what */
+const cachePath = (s, what) => {
+  const path = text(at(s, ["with", "path"]), `${what} path`).trim()
+  if (path !== cacheDir && !/^\$\{\{\s*env\.AFK_CACHE_DIR\s*\}\}$/.test(path)) {
+    fail(`${what} should hold AFK_CACHE_DIR (${cacheDir}), not ${path}`)
+  }
+  if (s["env"] !== undefined) fail(`${what} should have no env: no secret near the cache`)
+}
+const restore = steps[uses("actions/cache/restore")] ??
+  fail("no actions/cache/restore step: each run starts on a fresh runner and would pay for every read again")
+const save = steps[uses("actions/cache/save")] ?? fail("no actions/cache/save step: the next run would find nothing")
+if (!(uses("actions/cache/restore") < tickAt && tickAt < uses("actions/cache/save"))) {
+  fail("the cache should be restored before the tick and saved after it")
+}
+cachePath(restore, "the cache restore")
+cachePath(save, "the cache save")
+const saveKey = text(at(save, ["with", "key"]), "the cache save's key")
+if (!/\$\{\{\s*github\.run_id\s*\}\}/.test(saveKey) || !/\$\{\{\s*github\.run_attempt\s*\}\}/.test(saveKey)) {
+  fail(`the cache save's key should hold github.run_id and github.run_attempt (an entry is immutable): ${saveKey}`)
+}
+const prefixes = text(at(restore, ["with", "restore-keys"]), "the cache restore's restore-keys").split("\n")
+  .map((line) => line.trim())
+  .filter((line) => line !== "")
+if (!prefixes.some((prefix) => saveKey.startsWith(prefix) && !prefix.includes("${{"))) {
+  fail(
+    `the cache restore's restore-keys should hold a fixed prefix of the save's key ${saveKey}, so the newest is restored`
+  )
+}
+if (!/(\balways|!\s*cancelled)\(\)/.test(String(save["if"] ?? ""))) {
+  fail("the cache save should run even when the tick failed: if: ${{ !cancelled() }}")
 }
 
 const bin = join(dirname(require.resolve("afk-cli/package.json")), "bin", "afk-cli.js")

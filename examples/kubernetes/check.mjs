@@ -12,6 +12,11 @@
  *   scripts off) and runs as a user other than root;
  * - its command, run with the installed afk-cli on that directory, exits 0 and says it is disarmed (nothing
  *   is read or sent), and exits 2 once an unknown AFK_* key is added;
+ * - the cache survives from one tick's pod to the next: AFK_CACHE_DIR is a folder inside (not at the root of) a
+ *   writable volume the CronJob mounts from a ReadWriteOnce PersistentVolumeClaim listed in kustomization.yaml,
+ *   the pod runs as a user with an fsGroup (so it can write the volume) and `fsGroupChangePolicy:
+ *   OnRootMismatch` (so the kubelet does not make the cache group-writable at each mount: afk-cli would refuse
+ *   it); serve mounts a volume of its own there, not the CronJob's claim;
  * - the Deployment runs two replicas of that image with `afk-cli serve` on the same directory (the ConfigMap
  *   makes it listen on 0.0.0.0 at the container's port, the Secret holds AFK_WEBHOOK_SECRET), probes /healthz
  *   and /readyz on that port, and the Service selects its pods; serve, run on the directory, answers /healthz
@@ -24,7 +29,7 @@ import { spawn, spawnSync } from "node:child_process"
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { createRequire } from "node:module"
 import { tmpdir } from "node:os"
-import { dirname, join } from "node:path"
+import { dirname, join, posix } from "node:path"
 import { clearTimeout, setTimeout } from "node:timers"
 import { at, list, mapping, readDocument, text } from "../yaml-subset.mjs"
 
@@ -156,8 +161,74 @@ for (const [key, value] of Object.entries(mapping(at(service, ["spec", "selector
 }
 const target = at(service, ["spec", "ports", 0, "targetPort"])
 if (target !== http["name"] && target !== servePort) fail(`the Service should target the serve port, not ${target}`)
-for (const resource of list(at(kustomization, ["resources"]), "resources")) {
-  if (!existsSync(new URL(text(resource, "resource"), import.meta.url))) fail(`kustomization lists ${resource}`)
+const resources = await Promise.all(
+  list(at(kustomization, ["resources"]), "resources").map((resource) => {
+    const file = new URL(text(resource, "resource"), import.meta.url)
+    return existsSync(file) ? documentOf(file.href) : fail(`kustomization lists ${resource}, which is missing`)
+  })
+)
+
+// The cache. Each tick is a new pod, so only a PersistentVolumeClaim keeps GitHub's answers (and their ETags)
+// for the next one, whose unchanged reads are then free 304s. afk-cli refuses a cache directory that group or
+// world can write: fsGroup makes the volume's root group-writable, so the cache is a folder afk-cli creates
+// (0700) inside it, and `fsGroupChangePolicy: OnRootMismatch` keeps the kubelet from making it group-writable
+// again at every mount.
+const cacheDir = files["AFK_CACHE_DIR"] ??
+  fail("the ConfigMap should set AFK_CACHE_DIR to a folder in the cache volume")
+if (cacheDir === "off" || !posix.isAbsolute(cacheDir)) {
+  fail(
+    `AFK_CACHE_DIR is "${cacheDir}": every tick is a new pod, so each would pay rate-limit points for every read ` +
+      "again; set it to a folder inside the CronJob's PersistentVolumeClaim (e.g. /var/cache/afk/cache)"
+  )
+}
+/** The writable volume of `spec` (a pod spec) that AFK_CACHE_DIR lies inside, not at its root. */
+const cacheVolume = (/** @type {import("../yaml-subset.mjs").Yaml} */ spec, /** @type {string} */ what) => {
+  const mounts = list(at(spec, ["containers", 0, "volumeMounts"]), "volumeMounts").map((m) => mapping(m, "mount"))
+  const inside = (/** @type {Record<string, unknown>} */ m) => {
+    const relative = posix.relative(text(m["mountPath"] ?? null, "mountPath"), cacheDir)
+    return !relative.startsWith("..") && !posix.isAbsolute(relative)
+  }
+  const mount =
+    mounts.filter(inside).sort((a, b) => String(b["mountPath"]).length - String(a["mountPath"]).length)[0] ??
+      fail(`${what}: no volume is mounted where AFK_CACHE_DIR ${cacheDir} is (the root filesystem is read-only)`)
+  if (mount["mountPath"] === cacheDir) {
+    fail(
+      `${what}: AFK_CACHE_DIR ${cacheDir} is the root of a volume, which fsGroup makes group-writable and ` +
+        "afk-cli refuses; set it to a folder inside the volume"
+    )
+  }
+  if (mount["readOnly"] === true) fail(`${what}: the volume at ${mount["mountPath"]} holds the cache: not read-only`)
+  return list(at(spec, ["volumes"]), "volumes")
+    .map((v) => mapping(v, "volume"))
+    .find((v) => v["name"] === mount["name"]) ?? fail(`${what}: no volume ${mount["name"]}`)
+}
+const claimName = at(
+  cacheVolume(pod, "the CronJob")["persistentVolumeClaim"] ??
+    fail(
+      "the CronJob's cache volume should be a persistentVolumeClaim: each tick is a new pod, and an emptyDir goes with it"
+    ),
+  ["claimName"]
+)
+const claim =
+  resources.find((r) => r["kind"] === "PersistentVolumeClaim" && at(r, ["metadata", "name"]) === claimName) ??
+    fail(`the CronJob's cache volume claims ${claimName}: no such PersistentVolumeClaim in kustomization`)
+if (!list(at(claim, ["spec", "accessModes"]), "accessModes").includes("ReadWriteOnce")) {
+  fail("the cache's PersistentVolumeClaim should be ReadWriteOnce: one tick at a time mounts it")
+}
+text(at(claim, ["spec", "resources", "requests", "storage"]), "the PersistentVolumeClaim's storage request")
+const security = mapping(at(pod, ["securityContext"]), "the CronJob's pod securityContext")
+if (typeof security["runAsUser"] !== "number" || typeof security["fsGroup"] !== "number") {
+  fail("the CronJob's pod should set runAsUser and fsGroup, so the user it runs as can write the cache volume")
+}
+if (security["fsGroupChangePolicy"] !== "OnRootMismatch") {
+  fail(
+    "the CronJob's pod should set fsGroupChangePolicy: OnRootMismatch: otherwise the kubelet makes every file of " +
+      "the volume group-writable at each mount, and afk-cli refuses the cache"
+  )
+}
+const serveCache = cacheVolume(servePod, "the Deployment")
+if (serveCache["persistentVolumeClaim"] !== undefined) {
+  fail("the Deployment's replicas should not share the CronJob's ReadWriteOnce claim: give serve an emptyDir")
 }
 
 /**
@@ -231,7 +302,8 @@ try {
   }
   await serveDisarmed(bin, dir)
   console.log(
-    `kubernetes example: ok (${Object.keys(files).length} keys load through Config; afk-cli@${installed} tick ` +
+    `kubernetes example: ok (${Object.keys(files).length} keys load through Config; the CronJob keeps its cache ` +
+      `in ${cacheDir} on the claim ${claimName}; afk-cli@${installed} tick ` +
       `--config-dir exits 0 disarmed, 2 on an unknown key; serve answers its probes and stops on SIGTERM)`
   )
 } finally {

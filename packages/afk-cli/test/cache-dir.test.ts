@@ -2,12 +2,15 @@
  * AFK_CACHE_DIR: every `afk-cli tick` is a new process, hence a new GitHub client, so only a cache on disk lets
  * the next tick ask conditionally (`If-None-Match`), and GitHub's 304s cost no rate-limit point (quality P1).
  * Turned off, each tick pays again; unwritable, the tick still runs and says where it could not write. Who the
- * bot is is asked every tick (an identity is never read from disk), which costs one point.
+ * bot is is asked every tick (an identity is never read from disk), which costs one point. The shipped deployment
+ * shapes keep the directory as the examples do: a folder inside a Kubernetes volume, or carried from one
+ * GitHub Actions runner to the next by the Actions cache.
  */
 import { describe, expect, it } from "@effect/vitest"
 import type { GithubFake } from "afk-adapter-github/testing"
 import * as Effect from "effect/Effect"
-import { existsSync, readdirSync, writeFileSync } from "node:fs"
+import { spawnSync } from "node:child_process"
+import { chmodSync, existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import * as Cli from "./support/Cli.js"
 import * as Loopback from "./support/Loopback.js"
@@ -89,5 +92,53 @@ describe("AFK_CACHE_DIR: GitHub's answers kept between tick processes", () => {
       expect(result.stdout).toContain("poll: 0 decisions, 0 failures")
       expect(result.stderr.split("could not write to the cache directory")).toHaveLength(2)
       expect(result.stderr).toContain(join(blocked, "github"))
+    }))
+})
+
+/** The third of three ticks, tick `i` run in the working directory `cwd(i)`, and the points it spent. */
+const thirdTick = (env: Record<string, string>, cwd: (tick: number) => string, github: Loopback.Github) =>
+  Effect.gen(function*() {
+    yield* ticks(env, cwd(0))
+    yield* ticks(env, cwd(1))
+    const points = github.fake.counters().points
+    const third = yield* ticks(env, cwd(2))
+    return { points: github.fake.counters().points - points, third }
+  })
+
+describe("AFK_CACHE_DIR as the shipped deployments keep it", () => {
+  it.scopedLive("Kubernetes: a folder inside a volume fsGroup made group-writable keeps the cache; its root is refused", () =>
+    Effect.gen(function*() {
+      const world = yield* idleWorld
+      const volume = join(Cli.scratch(), "volume")
+      mkdirSync(volume)
+      chmodSync(volume, 0o2775)
+      const cwd = Cli.scratch()
+      const inside = yield* thirdTick({ ...world.env, AFK_CACHE_DIR: join(volume, "cache") }, () => cwd, world.github)
+      expect(inside.third.stderr).not.toContain("refusing the cache directory")
+      expect(inside.points, "only GET /user, never read from disk").toBe(1)
+      expect(statSync(join(volume, "cache")).mode & 0o777, "private; setgid comes from the volume").toBe(0o700)
+      const root = yield* thirdTick({ ...world.env, AFK_CACHE_DIR: volume }, () => cwd, world.github)
+      expect(root.third.stderr).toContain(`refusing the cache directory ${volume}`)
+      expect(root.third.stderr).toContain("group-writable")
+      expect(root.points).toBeGreaterThan(1)
+    }))
+
+  it.scopedLive("GitHub Actions: the folder carried to a fresh workspace by tar, as actions/cache does, keeps the cache", () =>
+    Effect.gen(function*() {
+      const world = yield* idleWorld
+      const workspaces = [Cli.scratch(), Cli.scratch(), Cli.scratch()]
+      const archive = join(Cli.scratch(), "cache.tar")
+      const carried = (tick: number) => {
+        if (tick > 0) {
+          const tar = (args: ReadonlyArray<string>) => spawnSync("tar", args, { encoding: "utf8" })
+          const saved = tar(["-cf", archive, "-C", workspaces[tick - 1]!, ".afk-cache"])
+          const restored = tar(["-xf", archive, "-C", workspaces[tick]!])
+          expect([saved.status, restored.status], saved.stderr + restored.stderr).toEqual([0, 0])
+        }
+        return workspaces[tick]!
+      }
+      const run = yield* thirdTick({ ...world.env, AFK_CACHE_DIR: ".afk-cache" }, carried, world.github)
+      expect(run.third.stderr).not.toContain("refusing the cache directory")
+      expect(run.points, "only GET /user, never read from disk").toBe(1)
     }))
 })

@@ -42,6 +42,12 @@ const unlabelled: GithubFake.Seed = {
   issues: World.seed.issues.map((issue) => (issue.number === 1 ? { ...issue, labels: [], events: [] } : issue))
 }
 
+/** acme/app with #1 open, nothing ready or locked: every pass is idle. */
+const idle: GithubFake.Seed = {
+  ...World.seed,
+  issues: World.seed.issues.filter((issue) => issue.number === 1).map((issue) => ({ ...issue, labels: [], events: [] }))
+}
+
 describe("afk-cli serve: deliveries", () => {
   it.scopedLive("the right signature is taken; a wrong secret, a sha1= prefix, a truncated one or none is refused", () =>
     Effect.gen(function*() {
@@ -201,6 +207,26 @@ describe("afk-cli serve: passes", () => {
         expect((yield* Daemon.deliver(daemon.url, { event: "issues", id: `m-${i}`, body })).status).toBe(202)
         yield* Daemon.until(() => world.t3.threads().length === i + 1, 8_000, `${repo}#1's dispatch`)
       }
+      expect(yield* daemon.stop()).toBe(0)
+    }))
+
+  it.scopedLive("P1: one client for the daemon's life, so an idle reconcile tick spends no rate-limit point", () =>
+    Effect.gen(function*() {
+      const world = yield* World.make({ seed: idle })
+      // Longer than a change probe is reused (10 s), so the third tick asks GitHub again rather than its memos.
+      const daemon = yield* Daemon.start({ ...world.env, AFK_CACHE_DIR: "off", AFK_RECONCILE_SECONDS: "11" })
+      const ticks = () => (daemon.stderr().match(/\(tick\)/g) ?? []).length
+      yield* Daemon.until(() => ticks() >= 2, 40_000, "two ticks")
+      const points = world.github.fake.counters().points
+      const seen = world.github.fake.log.length
+      yield* Daemon.until(() => ticks() >= 3, 40_000, "a third tick")
+      const third = world.github.fake.log.slice(seen)
+      expect(third.length).toBeGreaterThan(0)
+      expect(third.map((r) => `${r.method} ${r.path} ${r.conditional ? "conditional" : "plain"} ${r.status}`))
+        .toEqual(third.map((r) => `GET ${r.path} conditional 304`))
+      expect(world.github.fake.counters().points - points).toBe(0)
+      expect(daemon.stderr()).toContain("poll: 0 decisions, 0 failures")
+      expect(world.t3.requests()).toEqual([])
       expect(yield* daemon.stop()).toBe(0)
     }))
 
