@@ -114,6 +114,8 @@ interface Due {
 
 interface RepoState {
   readonly repo: Domain.Repo
+  /** Its latest list read from GitHub succeeded: only such repositories join another's GraphQL probe. */
+  listed: boolean
   /** Moves at the start and end of every write, and on every doubt. */
   generation: number
   writing: number
@@ -152,6 +154,7 @@ export const make = (client: GithubClient.Service, options: Options = {}): Chang
     if (known !== undefined) return known
     const created: RepoState = {
       repo,
+      listed: false,
       generation: 0,
       writing: 0,
       quietFrom: -Infinity,
@@ -225,13 +228,17 @@ export const make = (client: GithubClient.Service, options: Options = {}): Chang
         Deferred.succeed(answer, Option.none()), { discard: true }))
     )
 
-  /** Marks every known repository whose probe is due (no fresh probe, no write running, can be quiet) as probed now. */
+  /**
+   * Marks every known repository whose probe is due (its last list read, no fresh probe, no write running, able
+   * to be quiet) as probed now.
+   */
   const dueWith = (first: Due, now: number, serverNow: number): ReadonlyArray<Due> => {
     const due = [first]
     for (const state of repos.values()) {
       const known = state.probe
       const fresh = known !== undefined && known.generation === state.generation && now - known.sentAt < reuse
-      if (state === first.state || fresh || state.writing > 0 || serverNow < state.quietFrom) continue
+      const idle = state.listed && state.writing === 0 && serverNow >= state.quietFrom
+      if (state === first.state || fresh || !idle) continue
       const answer = Deferred.unsafeMake<Option.Option<Probed>>(FiberId.none)
       state.probe = { generation: state.generation, sentAt: now, answer }
       due.push({ state, generation: state.generation, answer })
@@ -292,7 +299,12 @@ export const make = (client: GithubClient.Service, options: Options = {}): Chang
             return memo.value.items
           }
         }
-        const items = yield* client.list(listCall, path, item, params)
+        const items = yield* client.list(listCall, path, item, params).pipe(
+          Effect.tapBoth({
+            onFailure: () => Effect.sync(() => (state.listed = false)),
+            onSuccess: () => Effect.sync(() => (state.listed = true))
+          })
+        )
         const undisturbed = state.generation === generation && state.writing === 0
         if (undisturbed) note(state, items, now)
         if (Option.isSome(current) && current.value.quiet && current.value.generation === generation && undisturbed) {

@@ -114,6 +114,30 @@ describe("GithubSweep: the change probe over GraphQL", () => {
       expect(sent(fake)).toContain("GET /repos/octo/repo-1/issues?labels=afk&state=open&per_page=100")
     }))
 
+  it.effect("a repository whose list fails (gone) is left out of the queries that follow", () =>
+    Effect.gen(function*() {
+      const { fake, repos } = yield* world(["octo"], 3)
+      const tracker = yield* trackerOver(fake, graphql)
+      const kept = repos.slice(0, 2)
+      yield* pass(tracker, repos)
+      yield* nextPass
+      yield* pass(tracker, repos)
+      fake.world.repos.delete("octo/repo-3")
+      yield* nextPass
+      yield* pass(tracker, kept)
+      expect(yield* Effect.flip(tracker.listOpenIssues(Domain.repo("octo/repo-3"), "afk"))).toMatchObject({
+        status: 404
+      })
+      fake.resetCounters()
+      yield* nextPass
+      yield* pass(tracker, kept)
+      expect(sent(fake).filter((request) => !request.includes("labels=afk"))).toEqual(["POST /graphql"])
+      fake.resetCounters()
+      yield* nextPass
+      yield* pass(tracker, kept)
+      expect(sent(fake)).toEqual(["POST /graphql"])
+    }))
+
   it.effect("a probe showing a change less than a minute old is never trusted (a same-second change hides)", () =>
     Effect.gen(function*() {
       const { fake } = yield* world(["octo"], 1)
