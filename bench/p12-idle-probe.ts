@@ -8,6 +8,13 @@
  * the probe's 10 s reuse), and the third tick — the steady state, every list remembered — is measured:
  * requests, points (REST and GraphQL), wall time, and the CPU time of this process (client and fake).
  *
+ * Not measured, because neither can prove a repository unchanged: the events feeds
+ * (`GET /repos/{o}/{r}/events` is still one request per repository; `GET /orgs/{org}/events` is one per
+ * owner but GitHub documents its latency as 30 s to 6 h and keeps 300 events at most, so a quiet feed says
+ * nothing of the last hours), and issue search (`updated:>` over many `repo:` qualifiers: a search index
+ * that lags, 30 searches a minute, 256 characters a query). The fake answers a 100-repository GraphQL query as
+ * fast as a 304, which flatters it: GitHub takes longer over 100 repositories than over one.
+ *
  * Run: npx vite-node --config bench/vite.config.ts bench/p12-idle-probe.ts [repos]
  */
 import * as Effect from "effect/Effect"
