@@ -117,6 +117,8 @@ export interface GithubOptions {
   readonly pageSize?: number | undefined
   /** The hourly budget of rate-limit points; GitHub's 5,000 by default. */
   readonly rateLimit?: number | undefined
+  /** The GitHub tracker's options (e.g. its change probe); its defaults otherwise. */
+  readonly tracker?: GithubTracker.Options | undefined
 }
 
 /** Every repo in one GitHub fake, at `url` (the loopback address that serves it to other processes). */
@@ -128,6 +130,7 @@ export const github = (url: string, seeds: ReadonlyArray<ForgejoFake.Seed>, opti
     ...(options.rateLimit === undefined ? {} : { rateLimit: options.rateLimit })
   })
   for (const s of seeds) fake.seed(s)
+  const trackerOptions = options.tracker
   const answer = (fault: Fault): GithubFake.Fault => {
     switch (fault._tag) {
       case "Status":
@@ -153,7 +156,9 @@ export const github = (url: string, seeds: ReadonlyArray<ForgejoFake.Seed>, opti
           baseUrl: url,
           cacheDirectory: options.cacheDirectory
         }).pipe(Effect.provideService(HttpClient.HttpClient, http))
-        const tracker = yield* GithubTracker.make().pipe(Effect.provideService(GithubClient.GithubClient, client))
+        const tracker = yield* GithubTracker.make(trackerOptions).pipe(
+          Effect.provideService(GithubClient.GithubClient, client)
+        )
         const ci = yield* GithubCi.make().pipe(Effect.provideService(GithubClient.GithubClient, client))
         return Context.make(Tracker.Tracker, tracker).pipe(Context.add(Ci.Ci, ci))
       }),

@@ -10,6 +10,7 @@
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import * as NodeSocket from "@effect/platform-node/NodeSocket"
 import * as HttpClient from "@effect/platform/HttpClient"
+import type { GithubTracker } from "afk-adapter-github"
 import type { GithubFake } from "afk-adapter-github/testing"
 import { SlackNotifier } from "afk-adapter-slack"
 import { SlackFake } from "afk-adapter-slack/testing"
@@ -46,6 +47,8 @@ export interface Options {
   /** GitHub's page size (100 by default) and hourly rate-limit budget (5,000 by default). */
   readonly pageSize?: number | undefined
   readonly rateLimit?: number | undefined
+  /** The GitHub tracker's options (e.g. its change probe); its defaults otherwise. */
+  readonly githubTracker?: GithubTracker.Options | undefined
   /** Before every request to the tracker (both ways), and to T3 and Slack from the in-process ports. */
   readonly latency?: Duration.DurationInput | undefined
   /** Faults on the same requests as the latency: the share that meet one (`controls.faultRate`) and the kinds. */
@@ -204,7 +207,11 @@ export const make = (options: Options): Effect.Effect<World, never, Scope.Scope>
     const url = yield* Wire.serve(() => served)
     const forge = options.forge === "forgejo"
       ? yield* Forge.forgejo(url, seeds)
-      : Forge.github(url, seeds, { pageSize: options.pageSize, rateLimit: options.rateLimit })
+      : Forge.github(url, seeds, {
+        pageSize: options.pageSize,
+        rateLimit: options.rateLimit,
+        tracker: options.githubTracker
+      })
     const trackerHttp = Faults.wrap(forge.client, FaultPlan.tracker(plan, forge), journals.tracker, latency)
     served = trackerHttp
 

@@ -28,6 +28,13 @@
  * - a list memo is served for at most `maxAge`, which bounds what does not move `updated_at` (a label
  *   renamed or deleted repository-wide, an issue deleted or transferred).
  * Another client's writes (another process) are caught by the probe's `ETag` alone.
+ *
+ * With `probe: "graphql"` the probe of a repository is one line of a GraphQL query over up to 100
+ * repositories of one owner (`GithubSweep`): the first repository to need a probe sends it for every
+ * repository known to this tracker whose probe is due, so an idle tick over N repositories costs about N/100
+ * requests and N/100 GraphQL points instead of N free 304s. Its tag is the newest issue's number and
+ * `updatedAt`, which every change moves as it moves the REST probe's `ETag`; every rule above holds for it, and
+ * a repository the query cannot answer is probed the REST way.
  */
 import type * as Domain from "afk-core/Domain"
 import * as Clock from "effect/Clock"
@@ -41,6 +48,7 @@ import * as Schema from "effect/Schema"
 import * as GithubClient from "./GithubClient.js"
 import * as GithubCodec from "./GithubCodec.js"
 import type * as GithubError from "./GithubError.js"
+import * as GithubSweep from "./GithubSweep.js"
 
 export interface Options {
   /** How long the newest change must be past before a memo is recorded; 60 s by default. */
@@ -49,6 +57,11 @@ export interface Options {
   readonly reuse?: Duration.DurationInput | undefined
   /** The longest a list memo is served before the list is read again; 5 minutes by default. */
   readonly maxAge?: Duration.DurationInput | undefined
+  /**
+   * How a repository is proven unchanged: `rest` (default), one conditional request per repository, a 304 free
+   * of rate-limit points; or `graphql`, one query per 100 repositories of one owner, a GraphQL point each.
+   */
+  readonly probe?: "rest" | "graphql" | undefined
 }
 
 export interface Changes {
@@ -92,7 +105,17 @@ interface Probed {
   readonly generation: number
 }
 
+/** A repository whose probe a sweep answers, with its generation when marked and where its answer goes. */
+interface Due {
+  readonly state: RepoState
+  readonly generation: number
+  readonly answer: Deferred.Deferred<Option.Option<Probed>>
+}
+
 interface RepoState {
+  readonly repo: Domain.Repo
+  /** Its latest list read from GitHub succeeded: only such repositories join another's GraphQL probe. */
+  listed: boolean
   /** Moves at the start and end of every write, and on every doubt. */
   generation: number
   writing: number
@@ -130,6 +153,8 @@ export const make = (client: GithubClient.Service, options: Options = {}): Chang
     const known = repos.get(key)
     if (known !== undefined) return known
     const created: RepoState = {
+      repo,
+      listed: false,
       generation: 0,
       writing: 0,
       quietFrom: -Infinity,
@@ -162,6 +187,12 @@ export const make = (client: GithubClient.Service, options: Options = {}): Chang
   const isQuiet = (updatedAt: string | undefined, now: number) =>
     updatedAt !== undefined && Date.parse(updatedAt) <= now - quiet
 
+  const probed = (state: RepoState, generation: number, sentAt: number, newest: string | undefined, tag: string) => {
+    const quietFrom = newest === undefined ? -Infinity : Date.parse(newest) + quiet
+    if (quietFrom > sentAt) state.quietFrom = Math.max(state.quietFrom, quietFrom)
+    return { etag: tag, quiet: quietFrom <= sentAt, generation } satisfies Probed
+  }
+
   const sendProbe = (repo: Domain.Repo, state: RepoState, generation: number) =>
     Effect.gen(function*() {
       const sentAt = yield* client.serverTime
@@ -171,15 +202,53 @@ export const make = (client: GithubClient.Service, options: Options = {}): Chang
         direction: "desc",
         per_page: 1
       })
-      const newest = value[0]
-      const quietFrom = newest === undefined ? -Infinity : Date.parse(newest.updated_at) + quiet
-      if (quietFrom > sentAt) state.quietFrom = Math.max(state.quietFrom, quietFrom)
-      return Option.map(etag, (etag): Probed => ({ etag, quiet: quietFrom <= sentAt, generation }))
+      return Option.map(etag, (etag) => probed(state, generation, sentAt, value[0]?.updated_at, etag))
     }).pipe(Effect.orElseSucceed(() => Option.none<Probed>()))
+
+  /** Probes `due` in GraphQL batches; a repository a batch cannot answer is probed the REST way. */
+  const sweep = (due: ReadonlyArray<Due>) =>
+    Effect.gen(function*() {
+      const sentAt = yield* client.serverTime
+      yield* Effect.forEach(
+        GithubSweep.batches(due, (entry) => entry.state.repo),
+        (batch) =>
+          Effect.flatMap(GithubSweep.probe(client, batch.map((entry) => entry.state.repo)), (answers) =>
+            Effect.forEach(batch, ({ answer, generation, state }, i) => {
+              const newest = answers[i] ?? Option.none()
+              const result = Option.isSome(newest)
+                ? Effect.succeedSome(probed(state, generation, sentAt, newest.value.updatedAt, newest.value.tag))
+                : sendProbe(state.repo, state, generation)
+              return Effect.flatMap(result, (value) =>
+                Deferred.succeed(answer, value))
+            }, { concurrency: "unbounded", discard: true })),
+        { concurrency: "unbounded", discard: true }
+      )
+    }).pipe(
+      Effect.ensuring(Effect.forEach(due, ({ answer }) =>
+        Deferred.succeed(answer, Option.none()), { discard: true }))
+    )
+
+  /**
+   * Marks every known repository whose probe is due (its last list read, no fresh probe, no write running, able
+   * to be quiet) as probed now.
+   */
+  const dueWith = (first: Due, now: number, serverNow: number): ReadonlyArray<Due> => {
+    const due = [first]
+    for (const state of repos.values()) {
+      const known = state.probe
+      const fresh = known !== undefined && known.generation === state.generation && now - known.sentAt < reuse
+      const idle = state.listed && state.writing === 0 && serverNow >= state.quietFrom
+      if (state === first.state || fresh || !idle) continue
+      const answer = Deferred.unsafeMake<Option.Option<Probed>>(FiberId.none)
+      state.probe = { generation: state.generation, sentAt: now, answer }
+      due.push({ state, generation: state.generation, answer })
+    }
+    return due
+  }
 
   /** The repository's current probe: shared while in flight and for `reuse`, none while a write runs. */
   const probe = (repo: Domain.Repo): Effect.Effect<Option.Option<Probed>> =>
-    Effect.flatMap(Clock.currentTimeMillis, (now) =>
+    Effect.flatMap(Effect.zip(Clock.currentTimeMillis, client.serverTime), ([now, serverNow]) =>
       Effect.suspend(() => {
         const state = stateOf(repo)
         const known = state.probe
@@ -188,7 +257,11 @@ export const make = (client: GithubClient.Service, options: Options = {}): Chang
         }
         if (state.writing > 0) return Effect.succeedNone
         const answer = Deferred.unsafeMake<Option.Option<Probed>>(FiberId.none)
+        const first = { state, generation: state.generation, answer }
         state.probe = { generation: state.generation, sentAt: now, answer }
+        if (options.probe === "graphql") {
+          return Effect.zipRight(sweep(dueWith(first, now, serverNow)), Deferred.await(answer))
+        }
         return sendProbe(repo, state, state.generation).pipe(
           Effect.onExit((exit) => Deferred.succeed(answer, Exit.isSuccess(exit) ? exit.value : Option.none()))
         )
@@ -226,7 +299,12 @@ export const make = (client: GithubClient.Service, options: Options = {}): Chang
             return memo.value.items
           }
         }
-        const items = yield* client.list(listCall, path, item, params)
+        const items = yield* client.list(listCall, path, item, params).pipe(
+          Effect.tapBoth({
+            onFailure: () => Effect.sync(() => (state.listed = false)),
+            onSuccess: () => Effect.sync(() => (state.listed = true))
+          })
+        )
         const undisturbed = state.generation === generation && state.writing === 0
         if (undisturbed) note(state, items, now)
         if (Option.isSome(current) && current.value.quiet && current.value.generation === generation && undisturbed) {

@@ -1,12 +1,15 @@
 /**
- * Contract test for the one GraphQL query the adapter sends (an issue's last body edit): validated against
- * GitHub's published GraphQL schema (`@octokit/graphql-schema`), as the REST calls are against its OpenAPI
- * description; and the fake answers exactly that query, so the fake cannot drift from what GitHub accepts.
+ * Contract test for the GraphQL queries the adapter sends (an issue's last body edit, and the change probe
+ * over many repositories): validated against GitHub's published GraphQL schema (`@octokit/graphql-schema`), as
+ * the REST calls are against its OpenAPI description; and the fake answers exactly those queries, so the fake
+ * cannot drift from what GitHub accepts.
  */
 import { describe, expect, it } from "@effect/vitest"
 import { validate } from "@octokit/graphql-schema"
 import * as GithubEdits from "../src/GithubEdits.js"
+import * as GithubSweep from "../src/GithubSweep.js"
 import * as GithubFakeGraphql from "../src/testing/GithubFakeGraphql.js"
+import { GithubFake } from "../src/testing/index.js"
 
 describe("contract: the adapter's GraphQL query against GitHub's schema", () => {
   it("the last-edit query is valid against GitHub's schema", () => {
@@ -23,5 +26,52 @@ describe("contract: the adapter's GraphQL query against GitHub's schema", () => 
     expect(validate(wrong).map((error) => error.message)).toEqual([
       "Cannot query field \"lastEditedOn\" on type \"Issue\". Did you mean \"lastEditedAt\"?"
     ])
+  })
+
+  it.each([[1], [3], [GithubSweep.maxRepos]])(
+    "the change probe over %i repositories is valid against GitHub's schema",
+    (n) => {
+      expect(validate(GithubSweep.query(n)).map((error) => error.message)).toEqual([])
+    }
+  )
+
+  it("the fake answers exactly the change probe the adapter sends", () => {
+    expect(GithubFakeGraphql.probeQuery(3)).toBe(GithubSweep.query(3))
+    expect(validate(GithubFakeGraphql.probeQuery(2)).map((error) => error.message)).toEqual([])
+  })
+
+  it("the schema check can fail: issues ordered by a field GitHub does not order by is refused", () => {
+    const wrong = GithubSweep.query(1).replace("UPDATED_AT", "EDITED_AT")
+    expect(validate(wrong).map((error) => error.message)).toEqual([
+      expect.stringContaining("EDITED_AT")
+    ])
+  })
+
+  it("the fake scores a probe as GitHub does: 100 repositories per point, at least one", () => {
+    const world = GithubFake.make().world
+    const cost = (n: number) =>
+      GithubFakeGraphql.answer(
+        world,
+        {
+          query: GithubFakeGraphql.probeQuery(n),
+          variables: Object.fromEntries(
+            Array.from({ length: n }, (_, i) => [[`o${i}`, "octo"], [`n${i}`, `r${i}`]]).flat()
+          )
+        },
+        "2026-06-01T00:00:00Z"
+      ).cost
+    expect([cost(1), cost(100), cost(149), cost(151)]).toEqual([1, 1, 1, 2])
+  })
+
+  it("the fake refuses a probe whose shape differs from the one GitHub's schema accepts", () => {
+    const world = GithubFake.make().world
+    const reply = GithubFakeGraphql.answer(
+      world,
+      { query: GithubFakeGraphql.probeQuery(1).replace("first: 1", "first: 2"), variables: { o0: "octo", n0: "x" } },
+      "2026-06-01T00:00:00Z"
+    )
+    expect(reply.body).toEqual({
+      errors: [expect.objectContaining({ message: expect.stringContaining("probeQuery(n)") })]
+    })
   })
 })

@@ -5,8 +5,9 @@
  * `x-ratelimit-*` headers with a budget that runs out (403), a `Date` header from the fake's clock (Effect's
  * `Clock`, so `TestClock` moves it), bearer auth including a GitHub App (`GithubFakeApp`: installations,
  * tokens minted from a verified RS256 JWT, scoped and acting as `<slug>[bot]`), injected faults (429 /
- * secondary-limit 403 with `retry-after`, 5xx, malformed bodies). GraphQL is answered for the one query the
- * adapter sends (`GithubFakeGraphql`) at `/graphql`, or `/api/graphql` beside an Enterprise `/api/v3`. Tests
+ * secondary-limit 403 with `retry-after`, 5xx, malformed bodies). GraphQL is answered for the queries the
+ * adapter sends (`GithubFakeGraphql`) at `/graphql`, or `/api/graphql` beside an Enterprise `/api/v3`, each
+ * charged the points GitHub's GraphQL score gives it (one budget here; GitHub keeps a separate one). Tests
  * act as a person through `actAs` (edit an issue, label it). It counts requests and points for tests and
  * benchmarks.
  */
@@ -35,8 +36,9 @@ export type {
   StatusSeed
 } from "./GithubFakeWorld.js"
 
-/** The one GraphQL query the fake answers. */
+/** The GraphQL queries the fake answers: an issue's last edit, and the change probe over n repositories. */
 export const lastEditQuery = Graphql.acceptedQuery
+export const probeQuery = Graphql.probeQuery
 
 export interface Options {
   /** The most items on one page whatever `per_page` asks (small, so lists paginate); 10 by default. */
@@ -76,7 +78,7 @@ export interface LogEntry {
 
 export interface Counters {
   readonly requests: number
-  /** Rate-limit points spent (every answer except a 304 to a conditional request). */
+  /** Rate-limit points spent (every answer except a 304 to a conditional request; GraphQL by its score). */
   readonly points: number
   readonly notModified: number
 }
@@ -116,6 +118,8 @@ export interface GithubFake {
   readonly inject: (fault: Fault) => void
   readonly log: ReadonlyArray<LogEntry>
   readonly counters: () => Counters
+  /** The share of `counters().points` spent on GraphQL queries (GitHub counts them against its `graphql` resource). */
+  readonly graphqlPoints: () => number
   readonly resetCounters: () => void
 }
 
@@ -130,7 +134,7 @@ const decodeBody = (request: HttpClientRequest.HttpClientRequest): unknown => {
   }
 }
 
-type Answer = FakeApp.Answer
+type Answer = FakeApp.Answer & { readonly graphqlCost?: number }
 
 export const make = (options: Options = {}): GithubFake => {
   const baseUrl = (options.baseUrl ?? "https://api.github.com").replace(/\/+$/, "")
@@ -143,6 +147,7 @@ export const make = (options: Options = {}): GithubFake => {
   const log: Array<LogEntry> = []
   const app = options.app === undefined ? undefined : FakeApp.make(options.app, world, baseUrl)
   let counters: Counters = { requests: 0, points: 0, notModified: 0 }
+  let graphqlPoints = 0
   let budget = { remaining: limit, resetSeconds: 0 }
 
   const rateHeaders = (): Record<string, string> => ({
@@ -228,8 +233,8 @@ export const make = (options: Options = {}): GithubFake => {
     if (body === Symbol.for("malformed")) return { status: 400, body: json({ message: "Problems parsing JSON" }) }
     if (url.pathname === graphqlPath) {
       if (method !== "POST") return { status: 404, body: json({ message: "Not Found" }) }
-      const reply = Graphql.answer(world, body)
-      return { status: reply.status, body: json(reply.body) }
+      const reply = Graphql.answer(world, body, new Date(nowMillis).toISOString())
+      return { status: reply.status, body: json(reply.body), graphqlCost: reply.cost }
     }
     const reply = Routes.route(world, {
       method,
@@ -259,8 +264,10 @@ export const make = (options: Options = {}): GithubFake => {
           ifNoneMatch === etag
         if (notModified) counters = { ...counters, notModified: counters.notModified + 1 }
         else if (result.status !== 401) {
-          budget = { ...budget, remaining: Math.max(0, budget.remaining - 1) }
-          counters = { ...counters, points: counters.points + 1 }
+          const cost = result.graphqlCost ?? 1
+          budget = { ...budget, remaining: Math.max(0, budget.remaining - cost) }
+          counters = { ...counters, points: counters.points + cost }
+          graphqlPoints += result.graphqlCost ?? 0
         }
         const status = notModified ? 304 : result.status
         log.push({
@@ -310,8 +317,10 @@ export const make = (options: Options = {}): GithubFake => {
     },
     log,
     counters: () => counters,
+    graphqlPoints: () => graphqlPoints,
     resetCounters: () => {
       counters = { requests: 0, points: 0, notModified: 0 }
+      graphqlPoints = 0
       log.length = 0
     }
   }

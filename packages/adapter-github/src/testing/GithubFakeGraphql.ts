@@ -1,20 +1,37 @@
 /**
- * The GitHub GraphQL endpoint as the fake answers it: exactly one query shape, an issue's last body edit
+ * The GitHub GraphQL endpoint as the fake answers it: exactly two query shapes. An issue's last body edit
  * (`repository(owner, name) { issue(number) { lastEditedAt editor { login } } }`), with its three variables
- * typed as GitHub declares them. Anything else is refused the way GitHub refuses it: HTTP 200 with an
- * `errors` array (each with `message` and `locations`, `type: "NOT_FOUND"` and a `path` for a missing
- * repository or issue), or HTTP 400 for a body that is not a query at all. A pull request's number is not
- * an issue, as on GitHub.
+ * typed as GitHub declares them; and the change probe over n repositories (`probeQuery(n)`: for each, under
+ * the alias `r<i>`, its most recently updated issue of any state, pull requests left out as GitHub's
+ * `Repository.issues` leaves them, and `rateLimit { cost }`). Anything else is refused the way GitHub refuses
+ * it: HTTP 200 with an `errors` array (each with `message` and `locations`, `type: "NOT_FOUND"` and a `path`
+ * for a missing repository or issue, beside the `data` of the rest), or HTTP 400 for a body that is not a
+ * query at all. A pull request's number is not an issue, as on GitHub.
+ *
+ * Each answer carries its rate-limit cost as GitHub computes it: one request per connection asked
+ * (`first: 1` on each repository's issues), their sum divided by 100 and rounded, at least 1.
  */
-import { lower, type World } from "./GithubFakeWorld.js"
+import { lower, updatedAt, type World } from "./GithubFakeWorld.js"
 
 /** The one query the fake answers, as GitHub would read it (whitespace and commas are insignificant). */
 export const acceptedQuery =
   "query($owner: String!, $name: String!, $number: Int!) { repository(owner: $owner, name: $name) { issue(number: $number) { lastEditedAt editor { login } } } }"
 
+/** The change probe over `n` repositories, variables `$o<i>` (owner) and `$n<i>` (name) for alias `r<i>`. */
+export const probeQuery = (n: number): string => {
+  const indices = Array.from({ length: n }, (_, i) => i)
+  const variables = indices.map((i) => `$o${i}: String!, $n${i}: String!`).join(", ")
+  const fields = indices.map((i) =>
+    `r${i}: repository(owner: $o${i}, name: $n${i}) { issues(first: 1, orderBy: {field: UPDATED_AT, direction: DESC}) { nodes { number updatedAt } } }`
+  )
+  return `query(${variables}) { ${fields.join(" ")} rateLimit { cost } }`
+}
+
 export interface Reply {
   readonly status: number
   readonly body: unknown
+  /** The rate-limit points the answer costs (a refused query costs 1, as on GitHub). */
+  readonly cost: number
 }
 
 const tokens = (query: string): ReadonlyArray<string> =>
@@ -26,12 +43,21 @@ const at = { line: 1, column: 1 }
 
 const failure = (message: string, extra: Record<string, unknown> = {}): Reply => ({
   status: 200,
-  body: { errors: [{ message, locations: [at], ...extra }] }
+  body: { errors: [{ message, locations: [at], ...extra }] },
+  cost: 1
+})
+
+const notFoundError = (path: ReadonlyArray<string>, message: string) => ({
+  type: "NOT_FOUND",
+  path,
+  locations: [at],
+  message
 })
 
 const notFound = (data: unknown, path: ReadonlyArray<string>, message: string): Reply => ({
   status: 200,
-  body: { data, errors: [{ type: "NOT_FOUND", path, locations: [at], message }] }
+  body: { data, errors: [notFoundError(path, message)] },
+  cost: 1
 })
 
 const invalidVariable = (name: string, type: string, value: unknown): Reply =>
@@ -39,8 +65,46 @@ const invalidVariable = (name: string, type: string, value: unknown): Reply =>
     extensions: { value: value ?? null, problems: [{ path: [], explanation: `Expected value to be a ${type}` }] }
   })
 
-/** Answers `POST /graphql` with the decoded JSON body. */
-export const answer = (world: World, body: unknown): Reply => {
+/** GitHub's score: one request per `first: 1` connection, the sum over 100, rounded, at least 1. */
+const probeCost = (n: number): number => Math.max(1, Math.round(n / 100))
+
+const newestIssue = (world: World, owner: string, name: string, now: string) => {
+  const repo = world.repos.get(lower(`${owner}/${name}`))
+  if (repo === undefined) return undefined
+  const issues = [...repo.issues.values()].filter((issue) => !issue.isPullRequest)
+    .map((issue) => ({ number: issue.number, updatedAt: updatedAt(issue, now) }))
+  const newest = issues.reduce<{ number: number; updatedAt: string } | undefined>(
+    (best, issue) =>
+      best === undefined || Date.parse(issue.updatedAt) > Date.parse(best.updatedAt) ||
+        (issue.updatedAt === best.updatedAt && issue.number > best.number)
+        ? issue
+        : best,
+    undefined
+  )
+  return { nodes: newest === undefined ? [] : [newest] }
+}
+
+const probe = (world: World, n: number, variables: Record<string, unknown>, now: string): Reply => {
+  const data: Record<string, unknown> = {}
+  const errors: Array<unknown> = []
+  for (let i = 0; i < n; i++) {
+    const owner = variables[`o${i}`]
+    const name = variables[`n${i}`]
+    if (typeof owner !== "string") return invalidVariable(`o${i}`, "String!", owner)
+    if (typeof name !== "string") return invalidVariable(`n${i}`, "String!", name)
+    const issues = newestIssue(world, owner, name, now)
+    data[`r${i}`] = issues === undefined ? null : { issues }
+    if (issues === undefined) {
+      errors.push(notFoundError([`r${i}`], `Could not resolve to a Repository with the name '${owner}/${name}'.`))
+    }
+  }
+  const cost = probeCost(n)
+  data.rateLimit = { cost }
+  return { status: 200, body: errors.length === 0 ? { data } : { data, errors }, cost }
+}
+
+/** Answers `POST /graphql` with the decoded JSON body, at `now` (ISO) on the fake's clock. */
+export const answer = (world: World, body: unknown, now: string): Reply => {
   const fields = typeof body === "object" && body !== null ? (body as Record<string, unknown>) : {}
   if (typeof fields.query !== "string") {
     return {
@@ -48,15 +112,23 @@ export const answer = (world: World, body: unknown): Reply => {
       body: {
         message: "A query attribute must be specified and must be a string.",
         documentation_url: "https://docs.github.com/graphql"
-      }
+      },
+      cost: 0
     }
-  }
-  if (tokens(fields.query).join(" ") !== accepted) {
-    return failure(`this GitHub fake answers only the query "${acceptedQuery}"; it was sent "${fields.query}"`)
   }
   const variables = typeof fields.variables === "object" && fields.variables !== null
     ? (fields.variables as Record<string, unknown>)
     : {}
+  const sent = tokens(fields.query)
+  const repositories = sent.filter((token) => token === "repository").length
+  if (repositories > 0 && sent.join(" ") === tokens(probeQuery(repositories)).join(" ")) {
+    return probe(world, repositories, variables, now)
+  }
+  if (sent.join(" ") !== accepted) {
+    return failure(
+      `this GitHub fake answers only the query "${acceptedQuery}" and probeQuery(n); it was sent "${fields.query}"`
+    )
+  }
   const { name, number, owner } = variables
   if (typeof owner !== "string") return invalidVariable("owner", "String!", owner)
   if (typeof name !== "string") return invalidVariable("name", "String!", name)
@@ -80,6 +152,7 @@ export const answer = (world: World, body: unknown): Reply => {
   const edit = issue.bodyEdit
   return {
     status: 200,
+    cost: 1,
     body: {
       data: {
         repository: {
