@@ -75,6 +75,10 @@ export const program = Effect.gen(function*() {
   const wallExponent = exponent(runs.map((r) => [r.repos, r.tick.wallMs] as const))
   const rssExponent = exponent(runs.map((r) => [r.repos, r.tick.maxRssMB] as const))
   const rssAboveNode = exponent(runs.map((r) => [r.repos, r.tick.maxRssMB - bareNode.maxRssMB] as const))
+  const large = runs.filter((r) => r.repos >= 200)
+  const wallLarge = exponent(large.map((r) => [r.repos, r.tick.wallMs] as const))
+  const cpuLarge = exponent(large.map((r) => [r.repos, r.tick.cpuMs] as const))
+  const rssLarge = exponent(large.map((r) => [r.repos, r.tick.maxRssMB] as const))
   return {
     details: [
       `afk-cli tick (built bundle), cold: empty cache directory, N repos × ${issuesPerRepo} issues, 10 % ready`,
@@ -113,6 +117,9 @@ export const program = Effect.gen(function*() {
       `Fitted exponent (log-log slope over N): wall ${wallExponent.toFixed(2)}, peak RSS ${
         rssExponent.toFixed(2)
       } (RSS above node -e 0: ${rssAboveNode.toFixed(2)}).`,
+      `Over N ≥ 200 only (start-up no longer dominates): wall ${wallLarge.toFixed(2)}, CPU ${
+        cpuLarge.toFixed(2)
+      }, peak RSS ${rssLarge.toFixed(2)}.`,
       `CPU per request (slope of CPU over requests): afk-cli ${afk.slope.toFixed(3)} ms (intercept ${
         afk.intercept.toFixed(0)
       } ms), bare fetch ${bare.slope.toFixed(3)} ms (intercept ${bare.intercept.toFixed(0)} ms): ${ratio.toFixed(2)}×.`,
@@ -127,6 +134,8 @@ export const program = Effect.gen(function*() {
       ),
       Report.reported("SC", "wall time over N: log-log exponent", wallExponent, ""),
       Report.reported("SC", "peak RSS over N: log-log exponent", rssExponent, ""),
+      Report.reported("SC", "wall time over N ≥ 200: log-log exponent", wallLarge, ""),
+      Report.reported("SC", "peak RSS over N ≥ 200: log-log exponent", rssLarge, ""),
       Report.ratio(
         "CPU",
         "CPU per GitHub request, afk-cli tick vs bare fetch (slope)",
