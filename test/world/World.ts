@@ -59,8 +59,10 @@ export interface Options {
   readonly agent?: Script.Agent | ((issue: Domain.IssueRef) => Script.Agent) | undefined
   /** Settings over the armed defaults (kill switch off, every repo allowlisted). */
   readonly config?: Partial<Config.AfkConfig> | undefined
-  /** `live` (default): ticks run on the clock. `virtual`: on `TestClock`, two minutes apart, every wait granted. */
+  /** `live` (default): ticks run on the clock. `virtual`: on `TestClock`, `interval` apart, every wait granted. */
   readonly time?: "live" | "virtual" | undefined
+  /** On virtual time, how far the clock moves before each tick; two minutes by default. */
+  readonly interval?: Duration.DurationInput | undefined
   /**
    * The orchestration protocol the T3 fake speaks (default 1). On 2 the runtime negotiates it, commands travel
    * over WebSocket RPC, and each tick may arm one of `FaultPlan.t3Socket`'s faults.
@@ -127,6 +129,8 @@ export interface Content {
   readonly title?: string
   readonly body?: string
   readonly labels?: ReadonlyArray<string>
+  /** Its agent's script instead of its kind's (e.g. a run that stays in flight). */
+  readonly agent?: Script.Agent
 }
 
 export interface World {
@@ -145,7 +149,7 @@ export interface World {
   readonly env: Record<string, string>
   /** Fresh adapters over the world: a new tracker client (so an empty conditional-request cache) each time. */
   readonly ports: (options?: { readonly cacheDirectory?: string }) => Effect.Effect<Context.Context<Ports>>
-  /** One `Tick.run` (logs off) on `ports`, the world's own by default, after CI moved on; virtual time first advances two minutes. */
+  /** One `Tick.run` (logs off) on `ports`, the world's own by default, after CI moved on; virtual time first advances by `interval`. */
   readonly tick: (ports?: Context.Context<Ports>) => Effect.Effect<Ticked>
   /**
    * Ticks until three in a row write nothing to the tracker, with no CI running and no agent session live on
@@ -165,7 +169,6 @@ export interface World {
 
 const workspaceRoot = "/srv/afk-world/{owner}__{repo}"
 const start = Date.UTC(2026, 5, 1)
-const tickMillis = 120_000
 
 /** `afk-cli`'s environment for the settings `config` overrides (scalars and lists). */
 const settingsEnv = (config: Partial<Config.AfkConfig>): Record<string, string> =>
@@ -187,6 +190,7 @@ const count = <A>(items: ReadonlyArray<A>, key: (item: A) => string, into = new 
 export const make = (options: Options): Effect.Effect<World, never, Scope.Scope> =>
   Effect.gen(function*() {
     const virtual = options.time === "virtual"
+    const tickMillis = Duration.toMillis(options.interval ?? "2 minutes")
     if (virtual) yield* TestClock.setTime(start)
     const latency = Duration.decode(options.latency ?? 0)
     const random = options.random ?? Random.make(1)
@@ -361,7 +365,7 @@ export const make = (options: Options): Effect.Effect<World, never, Scope.Scope>
         eligible: Script.eligibleKinds.has(kind),
         threadId: Ids.threadId(Ids.runId(ref, 1))
       }
-      agents.set(issue.ref.toLowerCase(), Script.agentOf(kind))
+      agents.set(issue.ref.toLowerCase(), content.agent ?? Script.agentOf(kind))
       planned.push(issue)
       return issue
     }
