@@ -176,21 +176,7 @@ export const run = (config: Config.AfkConfig) =>
       decision = DispatchPolicy.decide(policyInput())
     }
     for (const issue of pending.slice(next)) unread.add(issue)
-    for (const issue of unread) {
-      if (!unsettled.has(issue.repo)) {
-        refused.push(DispatchPolicy.unexamined(issue, winnerIn(issue.repo), { inFlight, config }))
-      }
-    }
-    for (const repo of unsettled) {
-      yield* journal.decide(repo, "wait", "an issue of this repo could not be read; no dispatch here this pass")
-    }
-    refused.push(...decision.refused)
-    refused.sort((a, b) => DispatchPolicy.compare(a.issue, b.issue, config.defaultPriority))
-    // The issues left unread are refused the same way every pass while the slots stay full: debug, not info.
-    for (const refusal of refused) {
-      const level = unread.has(refusal.issue) ? "debug" : "info"
-      yield* journal.decide(String(refusal.issue.ref), "refuse", `${refusal.reason}: ${refusal.detail}`, level)
-    }
+    // The claims come first: they are what a concurrent process races for; every refusal is journalled after.
     // The policy dispatches at most one issue per repo, so the claims never contend with each other.
     yield* Effect.forEach(
       decision.dispatch,
@@ -204,5 +190,21 @@ export const run = (config: Config.AfkConfig) =>
         ),
       { concurrency: 8, discard: true }
     )
+    for (const repo of unsettled) {
+      yield* journal.decide(repo, "wait", "an issue of this repo could not be read; no dispatch here this pass")
+    }
+    for (const issue of unread) {
+      if (!unsettled.has(issue.repo)) {
+        refused.push(DispatchPolicy.unexamined(issue, winnerIn(issue.repo), { inFlight, config }))
+      }
+    }
+    refused.push(...decision.refused)
+    const rank = new Map(ordered.map((issue, i) => [issue, i]))
+    refused.sort((a, b) => rank.get(a.issue)! - rank.get(b.issue)!)
+    // The issues left unread are refused the same way every pass while the slots stay full: debug, not info.
+    for (const refusal of refused) {
+      const level = unread.has(refusal.issue) ? "debug" : "info"
+      yield* journal.decide(String(refusal.issue.ref), "refuse", `${refusal.reason}: ${refusal.detail}`, level)
+    }
     return yield* journal.report
   }).pipe(Effect.withSpan("afk.poll"))

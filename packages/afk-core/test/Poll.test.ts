@@ -16,6 +16,16 @@ const many = (from: number, to: number, labeledBy = "maintainer") =>
 const decided = (report: Pass.Report) =>
   new Map(report.decisions.map((d) => [d.subject, `${d.action} ${d.reason.split(":")[0]}`]))
 
+/** A logger keeping each line as `LEVEL message`, prefixed with `[<at()> locks]` when `at` is given. */
+const capture = (at?: () => number) => {
+  const lines: Array<string> = []
+  const logger = Logger.make(({ logLevel, message }) => {
+    const line = `${logLevel.label} ${String(Array.isArray(message) ? message[0] : message)}`
+    lines.push(at === undefined ? line : `[${at()} locks] ${line}`)
+  })
+  return { lines, logger }
+}
+
 const locked = (world: World.World, repo: Repo, n: number) =>
   world.tracker.issue(repo, n).labels.includes("agent-in-progress")
 
@@ -53,6 +63,22 @@ describe("poll reads candidates in policy order only until every slot is decided
       )
       expect(lines.filter((l) => l.startsWith("DEBUG") && l.includes("not examined"))).not.toHaveLength(0)
       expect(lines.filter((l) => l.startsWith("INFO") && l.includes("not examined"))).toEqual([])
+    }))
+
+  it.effect("claims before it journals a refusal: a concurrent process races for the claim, not the log", () =>
+    Effect.gen(function*() {
+      const world = yield* World.make({ issues: { [app]: many(1, 20), [lib]: many(1, 20) } })
+      const { lines, logger } = capture(() =>
+        world.tracker.writes.filter((w) => w.op === "addLabel" && w.detail === "agent-in-progress").length
+      )
+      yield* world.tick(armed({ maxConcurrentRuns: 2 })).pipe(
+        Effect.provide(Logger.replace(Logger.defaultLogger, logger)),
+        Logger.withMinimumLogLevel(LogLevel.Debug)
+      )
+      expect(locked(world, app, 1) && locked(world, lib, 1)).toBe(true)
+      const refusals = lines.filter((l) => l.includes(": refuse ("))
+      expect(refusals).not.toHaveLength(0)
+      expect(refusals.filter((l) => !l.startsWith("[2 locks]"))).toEqual([])
     }))
 
   it.effect("refused candidates make the next batch be read, so a later eligible issue is still found", () =>
