@@ -7,6 +7,7 @@
 import * as Arr from "effect/Array"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
+import * as Metric from "effect/Metric"
 import * as Option from "effect/Option"
 import * as Approval from "./Approval.js"
 import * as Budget from "./Budget.js"
@@ -78,6 +79,36 @@ const makeCandidate = Effect.gen(function*() {
   const proved = (issue: Issue): Claim.Proved | undefined => proofs.get(issue)
   return { read, proved }
 })
+
+/** Ready issues the latest poll pass left unexamined because every free slot was decided before them. */
+export const unexamined = Metric.gauge("afk_poll_unexamined", {
+  description: "ready issues the latest poll pass left unexamined (every free slot decided before them)"
+})
+
+const shown = 3
+
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`
+
+/**
+ * Sums up the issues a pass left unread (`unexamined`, in policy order) in one info line — how many, by
+ * refusal reason, across how many repos, the first few — and sets the `unexamined` gauge.
+ */
+const backlog = (refusals: ReadonlyArray<DispatchPolicy.Refusal>) =>
+  Effect.gen(function*() {
+    yield* Metric.set(unexamined, refusals.length)
+    if (refusals.length === 0) return
+    const reasons = new Map<string, number>()
+    for (const { reason } of refusals) reasons.set(reason, (reasons.get(reason) ?? 0) + 1)
+    const repos = new Set(refusals.map((refusal) => refusal.issue.repo.toLowerCase()))
+    const counts = [...reasons].sort(([a], [b]) => (a < b ? -1 : 1)).map(([reason, n]) => `${reason} ${n}`)
+    const first = refusals.slice(0, shown).map((refusal) => String(refusal.issue.ref))
+    yield* Effect.logInfo(
+      `poll: ${plural(refusals.length, "ready issue")} not examined this pass, every slot decided before them ` +
+        `(${counts.join(", ")}) across ${plural(repos.size, "repo")}; first: ${first.join(", ")}${
+          refusals.length > shown ? ", …" : ""
+        }`
+    ).pipe(Effect.annotateLogs({ pass: "poll", subject: "backlog", action: "refuse" }))
+  })
 
 /** One poll pass. */
 export const run = (config: Config.AfkConfig) =>
@@ -201,10 +232,11 @@ export const run = (config: Config.AfkConfig) =>
     refused.push(...decision.refused)
     const rank = new Map(ordered.map((issue, i) => [issue, i]))
     refused.sort((a, b) => rank.get(a.issue)! - rank.get(b.issue)!)
-    // The issues left unread are refused the same way every pass while the slots stay full: debug, not info.
+    // The issues left unread are refused the same way every pass while the slots stay full: one line for all.
     for (const refusal of refused) {
-      const level = unread.has(refusal.issue) ? "debug" : "info"
+      const level = unread.has(refusal.issue) ? "none" : "info"
       yield* journal.decide(String(refusal.issue.ref), "refuse", `${refusal.reason}: ${refusal.detail}`, level)
     }
+    yield* backlog(refused.filter((refusal) => unread.has(refusal.issue)))
     return yield* journal.report
   }).pipe(Effect.withSpan("afk.poll"))
