@@ -97,6 +97,7 @@ const decodeRepo = Schema.decodeUnknownOption(Repo)
 /**
  * The issues an issue names in `Blocked by #N` or `Blocked by owner/name#N` lines (several refs per line
  * allowed, any case), de-duplicated, in order of appearance; a reference to the issue itself is ignored.
+ * Each ref is made from a decoded repo and a positive number, so it is not checked a second time.
  */
 export const blockersOf = (issue: Issue): ReadonlyArray<IssueRef> => {
   const refs = new Map<string, IssueRef>()
@@ -107,7 +108,7 @@ export const blockersOf = (issue: Issue): ReadonlyArray<IssueRef> => {
       const repo = match[1] === undefined ? Option.some(issue.repo) : decodeRepo(match[1])
       const number = Number(match[2])
       if (Option.isNone(repo) || number < 1 || (repo.value === issue.repo && number === issue.number)) continue
-      const ref = new IssueRef({ repo: repo.value, number })
+      const ref = new IssueRef({ repo: repo.value, number }, true)
       refs.set(ref.toString(), ref)
     }
   }
