@@ -50,10 +50,19 @@ export const journal = (pass: Report["pass"]): Effect.Effect<Journal> =>
   Effect.sync(() => {
     const decided: Array<Decision> = []
     const failed: Array<Failure> = []
+    const counters = new Map<string, Metric.Metric.Counter<number>>()
+    const counter = (action: string) => {
+      let tagged = counters.get(action)
+      if (tagged === undefined) {
+        tagged = Metric.tagged(Metric.tagged(decisions, "pass", pass), "action", action)
+        counters.set(action, tagged)
+      }
+      return tagged
+    }
     return {
       decide: (subject, action, reason, level = "info") =>
         Effect.sync(() => decided.push({ subject, action, reason })).pipe(
-          Effect.zipRight(Metric.increment(Metric.tagged(Metric.tagged(decisions, "pass", pass), "action", action))),
+          Effect.zipRight(Metric.increment(counter(action))),
           Effect.zipRight(
             level === "none"
               ? Effect.void

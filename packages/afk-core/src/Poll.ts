@@ -157,8 +157,10 @@ export const run = (config: Config.AfkConfig) =>
     )
     const inFlight = views.reduce((sum, view) => sum + view.locked.length, 0)
     const slots = Math.max(0, config.maxConcurrentRuns - inFlight)
-    const ordered = views.flatMap((view) => view.ready).sort((a, b) =>
-      DispatchPolicy.compare(a, b, config.defaultPriority)
+    const ordered = DispatchPolicy.inOrder(
+      views.flatMap((view) => view.ready),
+      (issue) => issue,
+      config.defaultPriority
     )
     const refused: Array<DispatchPolicy.Refusal> = []
     const pending: Array<Issue> = []
