@@ -2,7 +2,8 @@
  * `poll`: queues new work. Reads the ready and locked issues of every allowlisted repo, screens out what
  * the labels alone refuse, then works out trust (who applied the ready label last) and blockers for the
  * rest in policy order, only until every free slot is decided; asks the pure `DispatchPolicy` what may
- * start, and claims each decision through `Claim.claim`. Disarmed: no I/O at all, decided first.
+ * start, and claims each decision through `Claim.claim` before it journals a single refusal. The issues
+ * left unread are summed up in one line and the `unexamined` gauge. Disarmed: no I/O at all, decided first.
  */
 import * as Arr from "effect/Array"
 import * as Effect from "effect/Effect"
