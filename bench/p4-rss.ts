@@ -7,14 +7,15 @@
  * Three fresh worlds; the median counts.
  *
  * Run: npm run build -w afk-cli && npx vite-node --config bench/vite.config.ts bench/p4-rss.ts
+ * (`BENCH_P4_REPOS=1000 BENCH_P4_ROUNDS=1` for one tick over 1,000 repos).
  */
 import * as Effect from "effect/Effect"
 import * as World from "../test/world/World.js"
 import * as Cli from "./cli.js"
 import * as Report from "./report.js"
 
-const rounds = 3
-const scenario = World.bigTick
+const rounds = Number(process.env.BENCH_P4_ROUNDS ?? 3)
+const scenario = { ...World.bigTick, repos: Number(process.env.BENCH_P4_REPOS ?? World.bigTick.repos) }
 
 const once = Effect.scoped(Effect.gen(function*() {
   const world = yield* World.make(scenario)
@@ -104,10 +105,16 @@ export const program = Effect.gen(function*() {
       `stdout of the tick: ${span.ran.stdout.trim().replaceAll("\n", " / ")}`
     ],
     figures: [
-      Report.atMost("P4", `afk-cli tick, 50 × 200: peak RSS (median of ${rounds})`, rss.ran.maxRssMB, "MB", 150),
+      Report.atMost(
+        "P4",
+        `afk-cli tick, ${scenario.repos} × ${scenario.issuesPerRepo}: peak RSS (median of ${rounds})`,
+        rss.ran.maxRssMB,
+        "MB",
+        150
+      ),
       Report.ratio(
         "P3",
-        `afk-cli tick, 50 × 200, 50 ms/request: span (${span.tally.tracker} req; median of ${rounds})`,
+        `afk-cli tick, ${scenario.repos} × ${scenario.issuesPerRepo}, 50 ms/request: span (${span.tally.tracker} req; median of ${rounds})`,
         span.tally.span,
         "ms",
         span.floor,
