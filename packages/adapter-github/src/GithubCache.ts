@@ -28,7 +28,7 @@ import * as Schema from "effect/Schema"
 import type * as Scope from "effect/Scope"
 import { randomUUID } from "node:crypto"
 import type { Stats } from "node:fs"
-import { lstat, mkdir, readdir, readFile, rename, stat, unlink, writeFile } from "node:fs/promises"
+import { lstat, mkdir, open, readdir, readFile, rename, stat, unlink } from "node:fs/promises"
 import { join } from "node:path"
 import * as GithubCodec from "./GithubCodec.js"
 
@@ -159,17 +159,15 @@ const table = (max: number) => {
         })
       }
     },
-    save: (now: number, since: number): Record<string, StoredEntry> => {
-      const out: Record<string, StoredEntry> = {}
+    *save(now: number, since: number): Generator<readonly [string, StoredEntry]> {
       for (const [key, slot] of slots) {
         const usedAt = slot.used ? now : slot.usedAt
         if (usedAt < since) continue
         const json = slot.form.decoded ? slot.form.stored.toJson(slot.form.value) : Option.some(slot.form.json)
         if (Option.isNone(json)) continue
         const link = slot.link === undefined ? {} : { link: slot.link }
-        out[key] = { tag: slot.tag, shape: slot.shape, usedAt, ...link, json: json.value }
+        yield [key, { tag: slot.tag, shape: slot.shape, usedAt, ...link, json: json.value }]
       }
-      return out
     }
   }
 }
@@ -183,13 +181,39 @@ const readDisk = (file: string): Effect.Effect<Option.Option<File>> =>
 /** Per-URL files an earlier version of this cache kept beside the single file. */
 const formerFile = /^[0-9a-f]{40}\.json$/
 
-const writeDisk = (folder: string, text: string) =>
+/** The file's JSON text in pieces of about a megabyte, so the whole text is never held at once. */
+function* textOf(
+  answers: Iterable<readonly [string, StoredEntry]>,
+  memos: Iterable<readonly [string, StoredEntry]>
+): Generator<string> {
+  let text = `{"format":${JSON.stringify(format)}`
+  for (const [name, entries] of [["answers", answers], ["memos", memos]] as const) {
+    text += `,${JSON.stringify(name)}:{`
+    let first = true
+    for (const [key, entry] of entries) {
+      text += `${first ? "" : ","}${JSON.stringify(key)}:${JSON.stringify(entry)}`
+      first = false
+      if (text.length < 1 << 20) continue
+      yield text
+      text = ""
+    }
+    text += "}"
+  }
+  yield `${text}}`
+}
+
+const writeDisk = (folder: string, text: Iterable<string>) =>
   Effect.tryPromise(async () => {
     const file = join(folder, fileName)
     // Unique per write: two processes closing at once must not share a temporary file.
     const temporary = `${file}.${process.pid}.${randomUUID()}.tmp`
     try {
-      await writeFile(temporary, text, { encoding: "utf8", mode: 0o600 })
+      const handle = await open(temporary, "w", 0o600)
+      try {
+        for (const piece of text) await handle.write(piece)
+      } finally {
+        await handle.close()
+      }
       await rename(temporary, file)
     } catch (error) {
       await unlink(temporary).catch(() => undefined)
@@ -288,12 +312,8 @@ export const make = (options: Options = {}): Effect.Effect<Cache, never, Scope.S
         Effect.gen(function*() {
           if (!touched || !(yield* checked)) return
           const now = yield* Clock.currentTimeMillis
-          const file: File = {
-            format,
-            answers: answers.save(now, now - maxIdle),
-            memos: memos.save(now, now - maxIdle)
-          }
-          yield* writeDisk(folder, JSON.stringify(file)).pipe(
+          const text = textOf(answers.save(now, now - maxIdle), memos.save(now, now - maxIdle))
+          yield* writeDisk(folder, text).pipe(
             Effect.catchAll((error) => memoryOnly(folder, error.error))
           )
         })
