@@ -1,9 +1,9 @@
 /**
- * The conditional-request cache behind the GitHub client: the last `ETag`, decoded value and `Link` of every
- * GET URL, so the next read of the same URL sends `If-None-Match` and a `304 Not Modified` (which costs no
- * rate-limit point) is answered from here without decoding anything again. A value is kept as its schema
- * decoded it (the fields the schema names, never the raw body) and is served only to a read with the same
- * schema. Beside the answers it keeps durable memos: values a caller remembers under a key while a tag holds,
+ * The conditional-request cache behind the GitHub client: the last `ETag`, value and `Link` of every GET
+ * URL, so the next read of the same URL sends `If-None-Match` and a `304 Not Modified` (which costs no
+ * rate-limit point) is answered from here. A value is kept as compact JSON of what its schema decoded (the
+ * fields the schema names, never the raw body), served only to a read with the same schema, and not
+ * validated again when this process wrote it and the schema transforms nothing. Beside the answers it keeps durable memos: values a caller remembers under a key while a tag holds,
  * which decide nothing about trust or identity (a repository's remembered lists).
  *
  * In memory per client; optionally also in one file, `cache.json` in the `github` folder of a cache
@@ -90,18 +90,25 @@ export type File = typeof File.Type
 
 const decodeFile = Schema.decodeUnknownOption(Schema.parseJson(File))
 
-/** An entry held in memory: decoded, with the schema that encodes it again, or still in its stored form. */
+/**
+ * An entry held in memory, as compact JSON text of its stored form (only the fields its schema names): `own`
+ * when this process wrote it from a value its schema had decoded; or, read from the file and not yet asked
+ * for, as the file had it.
+ */
 interface Slot {
   readonly tag: string
   readonly shape: string
   readonly link: string | undefined
   usedAt: number
   used: boolean
-  form: { readonly decoded: true; readonly value: unknown; readonly stored: GithubCodec.Stored<unknown> } | {
-    readonly decoded: false
-    readonly json: unknown
-  }
+  form: { readonly text: string; readonly own: boolean } | { readonly json: unknown }
 }
+
+/** An entry of the file without its JSON, and the JSON as text. */
+type Saved = readonly [key: string, entry: Omit<StoredEntry, "json">, json: string]
+
+const textOfValue = <A>(stored: GithubCodec.Stored<A>, value: A): Option.Option<string> =>
+  Option.map(stored.toJson(value), (json) => JSON.stringify(json))
 
 /** Entries under keys, least recently used first, at most `max`. */
 const table = (max: number) => {
@@ -114,59 +121,57 @@ const table = (max: number) => {
       if (oldest.done !== true) slots.delete(oldest.value)
     }
   }
+  const valueOf = <A>(slot: Slot, stored: GithubCodec.Stored<A>): Option.Option<A> => {
+    if (!("text" in slot.form)) return stored.fromJson(slot.form.json)
+    const json: unknown = JSON.parse(slot.form.text)
+    return slot.form.own && stored.plain ? Option.some(json as A) : stored.fromJson(json)
+  }
   return {
     slots,
-    put,
     take: <A>(
       key: string,
       tag: string | undefined,
       stored: GithubCodec.Stored<A>
-    ): Option.Option<Slot & { value: A }> => {
+    ): Option.Option<{ readonly tag: string; readonly link: string | undefined; readonly value: A }> => {
       const slot = slots.get(key)
       if (slot === undefined || slot.shape !== stored.shape || (tag !== undefined && slot.tag !== tag)) {
         return Option.none()
       }
-      if (!slot.form.decoded) {
-        const value = stored.fromJson(slot.form.json)
-        if (Option.isNone(value)) {
-          slots.delete(key)
-          return Option.none()
-        }
-        slot.form = { decoded: true, value: value.value, stored: stored as GithubCodec.Stored<unknown> }
+      const value = valueOf(slot, stored)
+      if (Option.isNone(value)) {
+        slots.delete(key)
+        return Option.none()
+      }
+      if (!("text" in slot.form)) {
+        const text = textOfValue(stored, value.value)
+        if (Option.isSome(text)) slot.form = { text: text.value, own: true }
       }
       slot.used = true
       put(key, slot)
-      return Option.some({ ...slot, value: slot.form.value as A })
+      return Option.some({ tag: slot.tag, link: slot.link, value: value.value })
     },
-    fresh: <A>(tag: string, stored: GithubCodec.Stored<A>, value: A, link?: string): Slot => ({
-      tag,
-      shape: stored.shape,
-      link,
-      usedAt: 0,
-      used: true,
-      form: { decoded: true, value, stored: stored as GithubCodec.Stored<unknown> }
-    }),
+    keep: <A>(key: string, tag: string, stored: GithubCodec.Stored<A>, value: A, link?: string): void => {
+      const text = textOfValue(stored, value)
+      if (Option.isNone(text)) {
+        slots.delete(key)
+        return
+      }
+      put(key, { tag, shape: stored.shape, link, usedAt: 0, used: true, form: { text: text.value, own: true } })
+    },
     load: (entries: Readonly<Record<string, StoredEntry>>) => {
       for (const [key, entry] of Object.entries(entries)) {
         if (slots.has(key)) continue
-        slots.set(key, {
-          tag: entry.tag,
-          shape: entry.shape,
-          link: entry.link,
-          usedAt: entry.usedAt,
-          used: false,
-          form: { decoded: false, json: entry.json }
-        })
+        const { json, ...meta } = entry
+        slots.set(key, { ...meta, link: entry.link, used: false, form: { json } })
       }
     },
-    *save(now: number, since: number): Generator<readonly [string, StoredEntry]> {
+    *save(now: number, since: number): Generator<Saved> {
       for (const [key, slot] of slots) {
         const usedAt = slot.used ? now : slot.usedAt
         if (usedAt < since) continue
-        const json = slot.form.decoded ? slot.form.stored.toJson(slot.form.value) : Option.some(slot.form.json)
-        if (Option.isNone(json)) continue
         const link = slot.link === undefined ? {} : { link: slot.link }
-        yield [key, { tag: slot.tag, shape: slot.shape, usedAt, ...link, json: json.value }]
+        const json = "text" in slot.form ? slot.form.text : JSON.stringify(slot.form.json)
+        yield [key, { tag: slot.tag, shape: slot.shape, usedAt, ...link }, json]
       }
     }
   }
@@ -182,16 +187,13 @@ const readDisk = (file: string): Effect.Effect<Option.Option<File>> =>
 const formerFile = /^[0-9a-f]{40}\.json$/
 
 /** The file's JSON text in pieces of about a megabyte, so the whole text is never held at once. */
-function* textOf(
-  answers: Iterable<readonly [string, StoredEntry]>,
-  memos: Iterable<readonly [string, StoredEntry]>
-): Generator<string> {
+function* textOf(answers: Iterable<Saved>, memos: Iterable<Saved>): Generator<string> {
   let text = `{"format":${JSON.stringify(format)}`
   for (const [name, entries] of [["answers", answers], ["memos", memos]] as const) {
     text += `,${JSON.stringify(name)}:{`
     let first = true
-    for (const [key, entry] of entries) {
-      text += `${first ? "" : ","}${JSON.stringify(key)}:${JSON.stringify(entry)}`
+    for (const [key, entry, json] of entries) {
+      text += `${first ? "" : ","}${JSON.stringify(key)}:${JSON.stringify(entry).slice(0, -1)},"json":${json}}`
       first = false
       if (text.length < 1 << 20) continue
       yield text
@@ -336,7 +338,7 @@ export const make = (options: Options = {}): Effect.Effect<Cache, never, Scope.S
       set: (url, schema, answer) =>
         whenReady(() => {
           touched = true
-          answers.put(url, answers.fresh(answer.etag, GithubCodec.stored(schema), answer.value, answer.link))
+          answers.keep(url, answer.etag, GithubCodec.stored(schema), answer.value, answer.link)
         }),
       held: (url) => whenReady(() => answers.slots.has(url)),
       recall: (key, tag, schema) =>
@@ -347,7 +349,7 @@ export const make = (options: Options = {}): Effect.Effect<Cache, never, Scope.S
       remember: (key, tag, schema, value) =>
         whenReady(() => {
           touched = true
-          memos.put(key, memos.fresh(tag, GithubCodec.stored(schema), value))
+          memos.keep(key, tag, GithubCodec.stored(schema), value)
         })
     }
   })

@@ -124,6 +124,15 @@ describe("GithubCache: one private file", () => {
       }))
   }
 
+  it.effect("an entry read from the file is validated: what its schema does not name is never served", () =>
+    Effect.gen(function*() {
+      const root = fresh()
+      plant(root, { answers: { [url]: stored(Page, "W/\"1\"", [{ number: 1, title: "one", planted: "x" }]) } })
+      const read = yield* session(root, (cache) => cache.get(url, Page))
+      expect(read).toEqual(Option.some({ etag: "W/\"1\"", value: [{ number: 1, title: "one" }] }))
+      expect(readCache(root).answers[url]?.json).toEqual([{ number: 1, title: "one" }])
+    }))
+
   it.effect("an entry its schema no longer decodes is a miss", () =>
     Effect.gen(function*() {
       const root = fresh()
