@@ -7,19 +7,22 @@
  * Three fresh worlds; the median counts.
  *
  * Run: npm run build -w afk-cli && npx vite-node --config bench/vite.config.ts bench/p4-rss.ts
+ * (`BENCH_P4_REPOS=1000 BENCH_P4_ROUNDS=1` for one tick over 1,000 repos; `BENCH_P4_CACHE_DIR=off` without
+ * the cache file).
  */
 import * as Effect from "effect/Effect"
 import * as World from "../test/world/World.js"
 import * as Cli from "./cli.js"
 import * as Report from "./report.js"
 
-const rounds = 3
-const scenario = World.bigTick
+const rounds = Number(process.env.BENCH_P4_ROUNDS ?? 3)
+const scenario = { ...World.bigTick, repos: Number(process.env.BENCH_P4_REPOS ?? World.bigTick.repos) }
+const cacheDir = process.env.BENCH_P4_CACHE_DIR === undefined ? {} : { AFK_CACHE_DIR: process.env.BENCH_P4_CACHE_DIR }
 
 const once = Effect.scoped(Effect.gen(function*() {
   const world = yield* World.make(scenario)
   yield* world.reset
-  const ran = yield* Cli.node([Cli.afkCli, "tick"], world.env)
+  const ran = yield* Cli.node([Cli.afkCli, "tick"], { ...world.env, ...cacheDir })
   const tally = yield* world.tally
   if (ran.code !== 0) {
     return yield* Effect.dieMessage(`afk-cli tick exited ${ran.code}:\n${ran.stdout}\n${ran.stderr.slice(-2000)}`)
@@ -104,10 +107,16 @@ export const program = Effect.gen(function*() {
       `stdout of the tick: ${span.ran.stdout.trim().replaceAll("\n", " / ")}`
     ],
     figures: [
-      Report.atMost("P4", `afk-cli tick, 50 × 200: peak RSS (median of ${rounds})`, rss.ran.maxRssMB, "MB", 150),
+      Report.atMost(
+        "P4",
+        `afk-cli tick, ${scenario.repos} × ${scenario.issuesPerRepo}: peak RSS (median of ${rounds})`,
+        rss.ran.maxRssMB,
+        "MB",
+        150
+      ),
       Report.ratio(
         "P3",
-        `afk-cli tick, 50 × 200, 50 ms/request: span (${span.tally.tracker} req; median of ${rounds})`,
+        `afk-cli tick, ${scenario.repos} × ${scenario.issuesPerRepo}, 50 ms/request: span (${span.tally.tracker} req; median of ${rounds})`,
         span.tally.span,
         "ms",
         span.floor,

@@ -15,6 +15,7 @@ import { Ci, type Domain, Tracker } from "afk-core"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Redacted from "effect/Redacted"
+import type * as Scope from "effect/Scope"
 
 export const bot = "afk-bot"
 export const maintainer = "maintainer"
@@ -92,11 +93,11 @@ export interface Forge {
   readonly inject: (fault: Fault, request: HttpClientRequest.HttpClientRequest, url: URL) => Effect.Effect<void>
   /** The API root's path (`/api/v1` on Forgejo), elided from request kinds. */
   readonly prefix: string
-  /** `Tracker` and `Ci` on one fresh client over `http` (which must reach `client`). */
+  /** `Tracker` and `Ci` on one fresh client over `http` (which must reach `client`), kept until `scope` closes. */
   readonly ports: (
     http: HttpClient.HttpClient,
     options: { readonly cacheDirectory?: string | undefined }
-  ) => Effect.Effect<Context.Context<Tracker.Tracker | Ci.Ci>>
+  ) => Effect.Effect<Context.Context<Tracker.Tracker | Ci.Ci>, never, Scope.Scope>
   /** CI shows `state` for `sha` in `repo` (the agent pushed it): a build that passes, a test in `state`. */
   readonly report: (repo: Domain.Repo, sha: string, state: CiState) => void
   /** GitHub's rate-limit points and 304s since the last reset; Forgejo has neither. */

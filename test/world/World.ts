@@ -19,11 +19,12 @@ import { T3Fake } from "afk-core/testing"
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
 import * as Logger from "effect/Logger"
 import * as LogLevel from "effect/LogLevel"
 import * as Redacted from "effect/Redacted"
-import type * as Scope from "effect/Scope"
+import * as Scope from "effect/Scope"
 import * as TestClock from "effect/TestClock"
 import * as FaultPlan from "./FaultPlan.js"
 import * as Faults from "./Faults.js"
@@ -147,7 +148,10 @@ export interface World {
   readonly journals: { readonly tracker: Faults.Journal; readonly t3: Faults.Journal; readonly slack: Faults.Journal }
   /** The environment that arms `afk-cli` for this world (tracker over loopback, T3, Slack webhook). */
   readonly env: Record<string, string>
-  /** Fresh adapters over the world: a new tracker client (so an empty conditional-request cache) each time. */
+  /**
+   * Fresh adapters over the world: a new tracker client (so an empty conditional-request cache) each time, as
+   * a new process has; the tick run on them ends that process (its client's cache file is written then).
+   */
   readonly ports: (options?: { readonly cacheDirectory?: string }) => Effect.Effect<Context.Context<Ports>>
   /** One `Tick.run` (logs off) on `ports`, the world's own by default, after CI moved on; virtual time first advances by `interval`. */
   readonly tick: (ports?: Context.Context<Ports>) => Effect.Effect<Ticked>
@@ -243,9 +247,11 @@ export const make = (options: Options): Effect.Effect<World, never, Scope.Scope>
     const slackHttp = Faults.wrap(node, FaultPlan.slack(plan, slack), journals.slack, latency)
 
     const config: Config.AfkConfig = { ...Config.defaults, killSwitch: false, allowlist: repos, ...options.config }
+    const processes = new WeakMap<Context.Context<Ports>, Scope.CloseableScope>()
     const ports = (portOptions: { readonly cacheDirectory?: string } = {}) =>
       Effect.gen(function*() {
-        const trackerPorts = yield* forge.ports(trackerHttp, portOptions)
+        const lifetime = yield* Scope.make()
+        const trackerPorts = yield* forge.ports(trackerHttp, portOptions).pipe(Scope.extend(lifetime))
         const runtime = yield* T3.make({
           url: t3.url,
           token: Effect.sync(() => Redacted.make(t3.token())),
@@ -264,12 +270,20 @@ export const make = (options: Options): Effect.Effect<World, never, Scope.Scope>
           timeout: "1 day",
           retry: { times: 2, base: "500 millis", maxWait: "30 seconds" }
         }).pipe(Effect.provideService(HttpClient.HttpClient, slackHttp))
-        return trackerPorts.pipe(
+        const context = trackerPorts.pipe(
           Context.add(AgentRuntime.AgentRuntime, runtime),
           Context.add(Notifier.Notifier, notifier)
         )
+        processes.set(context, lifetime)
+        return context
       })
     const own = yield* ports()
+    const ended = (on: Context.Context<Ports>) =>
+      Effect.suspend(() => {
+        const lifetime = processes.get(on)
+        return lifetime === undefined ? Effect.void : Scope.close(lifetime, Exit.void)
+      })
+    yield* Effect.addFinalizer(() => ended(own))
 
     let baseline = { tracker: 0, t3: 0, slack: 0 }
     const reset = Effect.gen(function*() {
@@ -324,6 +338,7 @@ export const make = (options: Options): Effect.Effect<World, never, Scope.Scope>
         const run = Tick.run(config).pipe(Effect.provide(on), Logger.withMinimumLogLevel(LogLevel.None))
         const report = yield* (virtual ? VirtualTime.drive(run) : run)
         const millis = performance.now() - began
+        if (on !== own) yield* ended(on)
         return { report, tally: yield* tally, millis } satisfies Ticked
       })
 

@@ -65,7 +65,7 @@ const program = Effect.gen(function*() {
   }
 })
 
-Effect.runPromise(program).catch((error) => {
+Effect.runPromise(Effect.scoped(program)).catch((error) => {
   console.error(error)
   process.exitCode = 1
 })

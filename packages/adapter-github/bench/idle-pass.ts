@@ -91,7 +91,7 @@ const program = Effect.gen(function*() {
   for (const row of table.slice(1)) console.log(line(row))
 })
 
-Effect.runPromise(program).catch((error) => {
+Effect.runPromise(Effect.scoped(program)).catch((error) => {
   console.error(error)
   process.exitCode = 1
 })

@@ -1,45 +1,63 @@
 /**
- * The conditional-request cache behind the GitHub client: the last `ETag`, body and `Link` of every GET
+ * The conditional-request cache behind the GitHub client: the last `ETag`, value and `Link` of every GET
  * URL, so the next read of the same URL sends `If-None-Match` and a `304 Not Modified` (which costs no
- * rate-limit point) is served from here. In memory per client; optionally also on disk, in the `github`
- * folder of a cache directory, so short-lived CLI ticks share it.
+ * rate-limit point) is answered from here. A value is kept as compact JSON of what its schema decoded (the
+ * fields the schema names, never the raw body), served only to a read with the same schema, and not
+ * validated again when this process wrote it and the schema transforms nothing. Beside the answers it keeps durable memos: values a caller remembers under a key while a tag holds,
+ * which decide nothing about trust or identity (a repository's remembered lists).
+ *
+ * In memory per client; optionally also in one file, `cache.json` in the `github` folder of a cache
+ * directory, so short-lived CLI ticks share it. The file is read once, at first use, and written once, when
+ * the client's scope closes (a temporary file renamed over it, so a reader or a second process never sees a
+ * torn file: the last writer wins). What was not used for `maxIdle` is left out of it, and at most `maxEntries`
+ * answers and as many memos are kept, the most recently used.
  *
  * The disk copy saves requests and decides nothing: the client keeps the answers that decide trust or
- * identity in a cache of this kind without a directory (its memos have a store of their own). The directory
- * is created private (0700, files 0600) and, before its first use, refused — one warning, then memory only —
- * unless it, its `github` folder and everything in them belong to the running user and are neither group-
- * nor world-writable, so no other user can plant an answer in it. A file that cannot be read is a miss; one
- * that cannot be written is logged once, and the cache goes on in memory.
+ * identity in a cache of this kind without a directory, and its other memos in a store of their own. The
+ * directory is created private (0700, files 0600) and, before its first use, refused — one warning, then
+ * memory only — unless it, its `github` folder and everything in them belong to the running user and are
+ * neither group- nor world-writable, so no other user can plant an answer in it. A file that cannot be read,
+ * is not JSON, or was written by another format is a miss; an entry that its schema no longer decodes is a
+ * miss; a file that cannot be written is logged once.
  */
+import * as Clock from "effect/Clock"
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
-import { createHash } from "node:crypto"
+import type * as Scope from "effect/Scope"
 import { randomUUID } from "node:crypto"
 import type { Stats } from "node:fs"
-import { lstat, mkdir, readdir, readFile, rename, stat, writeFile } from "node:fs/promises"
+import { lstat, mkdir, open, readdir, readFile, rename, stat, unlink } from "node:fs/promises"
 import { join } from "node:path"
+import * as GithubCodec from "./GithubCodec.js"
 
-export const Entry = Schema.Struct({
-  url: Schema.String,
-  etag: Schema.String,
-  body: Schema.String,
-  link: Schema.optional(Schema.String)
-})
-export type Entry = typeof Entry.Type
+/** What the cache answers for a URL: GitHub's `ETag`, the decoded value and the `Link` header, if any. */
+export interface Answer<A> {
+  readonly etag: string
+  readonly value: A
+  readonly link?: string | undefined
+}
 
 export interface Cache {
-  readonly get: (url: string) => Effect.Effect<Option.Option<Entry>>
-  readonly set: (entry: Entry) => Effect.Effect<void>
-  /** Whether this cache holds `url` in memory: this client read or wrote it (the disk is not asked). */
+  /** The answer kept for `url`, if it was decoded with `schema` (or a schema of the same shape). */
+  readonly get: <A, I>(url: string, schema: Schema.Schema<A, I>) => Effect.Effect<Option.Option<Answer<A>>>
+  readonly set: <A, I>(url: string, schema: Schema.Schema<A, I>, answer: Answer<A>) => Effect.Effect<void>
+  /** Whether this cache holds an answer for `url`: this client read it, or the cache file had it. */
   readonly held: (url: string) => Effect.Effect<boolean>
+  /** The durable memo under `key` while `tag` still holds and `schema` decodes it; none otherwise. */
+  readonly recall: <A, I>(key: string, tag: string, schema: Schema.Schema<A, I>) => Effect.Effect<Option.Option<A>>
+  /** Remembers `value` under `key` for `tag`; kept in the cache file: only for what decides no trust or identity. */
+  readonly remember: <A, I>(key: string, tag: string, schema: Schema.Schema<A, I>, value: A) => Effect.Effect<void>
 }
 
 export interface Options {
-  /** A cache directory (created if missing), which may hold other caches; files go in its `github` folder. */
+  /** A cache directory (created if missing), which may hold other caches; the file goes in its `github` folder. */
   readonly directory?: string | undefined
-  /** The most URLs kept in memory; the oldest are forgotten first. */
+  /** The most answers (and the most memos) kept, in memory and in the file; the least recently used go first. */
   readonly maxEntries?: number | undefined
+  /** What was not used for this long is left out of the file; 7 days by default. */
+  readonly maxIdle?: Duration.DurationInput | undefined
   /**
    * The user the directory and its files must belong to: the running user (`process.getuid()`) by default.
    * Where the platform has no user ids (Windows), ownership and mode are not checked.
@@ -47,24 +65,164 @@ export interface Options {
   readonly uid?: number | undefined
 }
 
-const fileFor = (directory: string, url: string): string =>
-  join(directory, `${createHash("sha256").update(url).digest("hex").slice(0, 40)}.json`)
+/** The cache file's format; a file of any other is a miss. */
+export const format = "afk-github-cache/1"
 
-const decodeEntry = Schema.decodeUnknownOption(Schema.parseJson(Entry))
+/** The cache file in a cache directory's `github` folder. */
+export const fileName = "cache.json"
 
-const readDisk = (directory: string, url: string): Effect.Effect<Option.Option<Entry>> =>
-  Effect.tryPromise(() => readFile(fileFor(directory, url), "utf8")).pipe(
-    Effect.map((text) => Option.filter(decodeEntry(text), (entry) => entry.url === url)),
-    Effect.orElseSucceed(() => Option.none<Entry>())
+const StoredEntry = Schema.Struct({
+  tag: Schema.String,
+  shape: Schema.String,
+  usedAt: Schema.Number,
+  link: Schema.optional(Schema.String),
+  json: Schema.Unknown
+})
+type StoredEntry = typeof StoredEntry.Type
+
+/** The cache file: answers by URL and durable memos by key, each least recently used first. */
+export const File = Schema.Struct({
+  format: Schema.Literal(format),
+  answers: Schema.Record({ key: Schema.String, value: StoredEntry }),
+  memos: Schema.Record({ key: Schema.String, value: StoredEntry })
+})
+export type File = typeof File.Type
+
+const decodeFile = Schema.decodeUnknownOption(Schema.parseJson(File))
+
+/**
+ * An entry held in memory, as compact JSON text of its stored form (only the fields its schema names): `own`
+ * when this process wrote it from a value its schema had decoded; or, read from the file and not yet asked
+ * for, as the file had it.
+ */
+interface Slot {
+  readonly tag: string
+  readonly shape: string
+  readonly link: string | undefined
+  usedAt: number
+  used: boolean
+  form: { readonly text: string; readonly own: boolean } | { readonly json: unknown }
+}
+
+/** An entry of the file without its JSON, and the JSON as text. */
+type Saved = readonly [key: string, entry: Omit<StoredEntry, "json">, json: string]
+
+const textOfValue = <A>(stored: GithubCodec.Stored<A>, value: A): Option.Option<string> =>
+  Option.map(stored.toJson(value), (json) => JSON.stringify(json))
+
+/** Entries under keys, least recently used first, at most `max`. */
+const table = (max: number) => {
+  const slots = new Map<string, Slot>()
+  const put = (key: string, slot: Slot): void => {
+    slots.delete(key)
+    slots.set(key, slot)
+    if (slots.size > max) {
+      const oldest = slots.keys().next()
+      if (oldest.done !== true) slots.delete(oldest.value)
+    }
+  }
+  const valueOf = <A>(slot: Slot, stored: GithubCodec.Stored<A>): Option.Option<A> => {
+    if (!("text" in slot.form)) return stored.fromJson(slot.form.json)
+    const json: unknown = JSON.parse(slot.form.text)
+    return slot.form.own && stored.plain ? Option.some(json as A) : stored.fromJson(json)
+  }
+  return {
+    slots,
+    take: <A>(
+      key: string,
+      tag: string | undefined,
+      stored: GithubCodec.Stored<A>
+    ): Option.Option<{ readonly tag: string; readonly link: string | undefined; readonly value: A }> => {
+      const slot = slots.get(key)
+      if (slot === undefined || slot.shape !== stored.shape || (tag !== undefined && slot.tag !== tag)) {
+        return Option.none()
+      }
+      const value = valueOf(slot, stored)
+      if (Option.isNone(value)) {
+        slots.delete(key)
+        return Option.none()
+      }
+      if (!("text" in slot.form)) {
+        const text = textOfValue(stored, value.value)
+        if (Option.isSome(text)) slot.form = { text: text.value, own: true }
+      }
+      slot.used = true
+      put(key, slot)
+      return Option.some({ tag: slot.tag, link: slot.link, value: value.value })
+    },
+    keep: <A>(key: string, tag: string, stored: GithubCodec.Stored<A>, value: A, link?: string): void => {
+      const text = textOfValue(stored, value)
+      if (Option.isNone(text)) {
+        slots.delete(key)
+        return
+      }
+      put(key, { tag, shape: stored.shape, link, usedAt: 0, used: true, form: { text: text.value, own: true } })
+    },
+    load: (entries: Readonly<Record<string, StoredEntry>>) => {
+      for (const [key, entry] of Object.entries(entries)) {
+        if (slots.has(key)) continue
+        const { json, ...meta } = entry
+        slots.set(key, { ...meta, link: entry.link, used: false, form: { json } })
+      }
+    },
+    *save(now: number, since: number): Generator<Saved> {
+      for (const [key, slot] of slots) {
+        const usedAt = slot.used ? now : slot.usedAt
+        if (usedAt < since) continue
+        const link = slot.link === undefined ? {} : { link: slot.link }
+        const json = "text" in slot.form ? slot.form.text : JSON.stringify(slot.form.json)
+        yield [key, { tag: slot.tag, shape: slot.shape, usedAt, ...link }, json]
+      }
+    }
+  }
+}
+
+const readDisk = (file: string): Effect.Effect<Option.Option<File>> =>
+  Effect.tryPromise(() => readFile(file, "utf8")).pipe(
+    Effect.map(decodeFile),
+    Effect.orElseSucceed(() => Option.none<File>())
   )
 
-const writeDisk = (directory: string, entry: Entry) =>
+/** Per-URL files an earlier version of this cache kept beside the single file. */
+const formerFile = /^[0-9a-f]{40}\.json$/
+
+/** The file's JSON text in pieces of about a megabyte, so the whole text is never held at once. */
+function* textOf(answers: Iterable<Saved>, memos: Iterable<Saved>): Generator<string> {
+  let text = `{"format":${JSON.stringify(format)}`
+  for (const [name, entries] of [["answers", answers], ["memos", memos]] as const) {
+    text += `,${JSON.stringify(name)}:{`
+    let first = true
+    for (const [key, entry, json] of entries) {
+      text += `${first ? "" : ","}${JSON.stringify(key)}:${JSON.stringify(entry).slice(0, -1)},"json":${json}}`
+      first = false
+      if (text.length < 1 << 20) continue
+      yield text
+      text = ""
+    }
+    text += "}"
+  }
+  yield `${text}}`
+}
+
+const writeDisk = (folder: string, text: Iterable<string>) =>
   Effect.tryPromise(async () => {
-    const file = fileFor(directory, entry.url)
-    // Unique per write: two concurrent writes of one URL (one process, or two) must not share a temporary file.
+    const file = join(folder, fileName)
+    // Unique per write: two processes closing at once must not share a temporary file.
     const temporary = `${file}.${process.pid}.${randomUUID()}.tmp`
-    await writeFile(temporary, JSON.stringify(entry), { encoding: "utf8", mode: 0o600 })
-    await rename(temporary, file)
+    try {
+      const handle = await open(temporary, "w", 0o600)
+      try {
+        for (const piece of text) await handle.write(piece)
+      } finally {
+        await handle.close()
+      }
+      await rename(temporary, file)
+    } catch (error) {
+      await unlink(temporary).catch(() => undefined)
+      throw error
+    }
+    const former = (await readdir(folder)).filter((name) => formerFile.test(name))
+    await Promise.all(former.map((name) => unlink(join(folder, name)).catch(() => undefined)))
   })
 
 /** What makes `path` unsafe to trust, if anything: another owner, or write access for group or world. */
@@ -102,19 +260,18 @@ const inspect = async (root: string, folder: string, uid: number | undefined): P
 const reasonOf = (error: unknown): string =>
   error instanceof Error && "code" in error ? String(error.code) : error instanceof Error ? error.message : "unknown"
 
+const memoryOnly = (folder: string, error: unknown) =>
+  Effect.logWarning(
+    `GitHub response cache: could not write to the cache directory ${folder} (${
+      reasonOf(error)
+    }); keeping the cache in memory only for this client`
+  )
+
 /** Whether the directory may be used; if not, the one warning that says why and what to do. */
 const usable = (root: string, folder: string, uid: number | undefined): Effect.Effect<boolean> =>
   Effect.tryPromise(() => inspect(root, folder, uid)).pipe(
     Effect.matchEffect({
-      onFailure: (error) =>
-        Effect.as(
-          Effect.logWarning(
-            `GitHub response cache: could not write to the cache directory ${folder} (${
-              reasonOf(error.error)
-            }); keeping the cache in memory only for this client`
-          ),
-          false
-        ),
+      onFailure: (error) => Effect.as(memoryOnly(folder, error.error), false),
       onSuccess: (problem) =>
         problem === undefined ? Effect.succeed(true) : Effect.as(
           Effect.logWarning(
@@ -127,55 +284,72 @@ const usable = (root: string, folder: string, uid: number | undefined): Effect.E
     })
   )
 
-/** A cache for one client instance. */
-export const make = (options: Options = {}): Effect.Effect<Cache> =>
+/** A cache for one client instance; with a directory, its file is written when `scope` closes. */
+export const make = (options: Options = {}): Effect.Effect<Cache, never, Scope.Scope> =>
   Effect.gen(function*() {
-    const memory = new Map<string, Entry>()
-    const maxEntries = options.maxEntries ?? 10_000
-    const remember = (entry: Entry): void => {
-      memory.delete(entry.url)
-      memory.set(entry.url, entry)
-      if (memory.size > maxEntries) {
-        const oldest = memory.keys().next()
-        if (oldest.done !== true) memory.delete(oldest.value)
-      }
-    }
+    const maxEntries = options.maxEntries ?? 50_000
+    const maxIdle = Duration.toMillis(Duration.decode(options.maxIdle ?? "7 days"))
+    const answers = table(maxEntries)
+    const memos = table(maxEntries)
     const root = options.directory
     const folder = root === undefined ? undefined : join(root, "github")
     const checked = root === undefined || folder === undefined
       ? Effect.succeed(false)
       : yield* Effect.cached(usable(root, folder, options.uid ?? process.getuid?.()))
-    // The first failed write is logged once and turns the disk copy off for this client (a read-only or
-    // full filesystem would fail every write of the tick); the cache goes on in memory.
-    let writable = true
-    const persist = (dir: string, entry: Entry) =>
-      writeDisk(dir, entry).pipe(
-        Effect.catchAll((error) => {
-          if (!writable) return Effect.void
-          writable = false
-          return Effect.logWarning(
-            `GitHub response cache: could not write to the cache directory ${dir} (${
-              reasonOf(error.error)
-            }); keeping the cache in memory only for this client`
+    const ready = folder === undefined ? Effect.void : yield* Effect.cached(
+      Effect.flatMap(checked, (ok) =>
+        ok
+          ? Effect.map(readDisk(join(folder, fileName)), (file) => {
+            if (Option.isNone(file)) return
+            answers.load(file.value.answers)
+            memos.load(file.value.memos)
+          })
+          : Effect.void)
+    )
+    let touched = false
+    const whenReady = <A>(f: () => A): Effect.Effect<A> => Effect.zipRight(ready, Effect.sync(f))
+
+    if (folder !== undefined) {
+      yield* Effect.addFinalizer(() =>
+        Effect.gen(function*() {
+          if (!touched || !(yield* checked)) return
+          const now = yield* Clock.currentTimeMillis
+          const text = textOf(answers.save(now, now - maxIdle), memos.save(now, now - maxIdle))
+          yield* writeDisk(folder, text).pipe(
+            Effect.catchAll((error) => memoryOnly(folder, error.error))
           )
         })
       )
+    }
+
     return {
-      get: (url) =>
-        Effect.suspend(() => {
-          const hit = memory.get(url)
-          if (hit !== undefined || folder === undefined) return Effect.succeed(Option.fromNullable(hit))
-          return Effect.flatMap(checked, (ok) =>
-            ok
-              ? readDisk(folder, url).pipe(Effect.tap(Option.match({ onNone: () => {}, onSome: remember })))
-              : Effect.succeedNone)
+      get: (url, schema) =>
+        whenReady(() => {
+          touched = true
+          return Option.map(
+            answers.take(url, undefined, GithubCodec.stored(schema)),
+            (slot) => (slot.link === undefined ? { etag: slot.tag, value: slot.value } : {
+              etag: slot.tag,
+              value: slot.value,
+              link: slot.link
+            })
+          )
         }),
-      set: (entry) =>
-        Effect.suspend(() => {
-          remember(entry)
-          if (folder === undefined || !writable) return Effect.void
-          return Effect.flatMap(checked, (ok) => (ok ? persist(folder, entry) : Effect.void))
+      set: (url, schema, answer) =>
+        whenReady(() => {
+          touched = true
+          answers.keep(url, answer.etag, GithubCodec.stored(schema), answer.value, answer.link)
         }),
-      held: (url) => Effect.sync(() => memory.has(url))
+      held: (url) => whenReady(() => answers.slots.has(url)),
+      recall: (key, tag, schema) =>
+        whenReady(() => {
+          touched = true
+          return Option.map(memos.take(key, tag, GithubCodec.stored(schema)), (slot) => slot.value)
+        }),
+      remember: (key, tag, schema, value) =>
+        whenReady(() => {
+          touched = true
+          memos.keep(key, tag, GithubCodec.stored(schema), value)
+        })
     }
   })

@@ -10,15 +10,17 @@
  * probe whose `ETag` is unchanged proves every label list of the repository unchanged. A list read after a
  * probe is remembered under the probe's `ETag` and served, without a request, while the probe answers the
  * same. What is read of one issue (its events, its last body edit) is remembered under the `updated_at` its
- * latest listing showed. Memos are decisions and live in the client's memory only, never in its cache
- * directory.
+ * latest listing showed. A list memo decides nothing (who labelled an issue and whether they are trusted is
+ * read per issue after it), so it is durable: kept with the client's cache, and so in its cache file, where
+ * the next process (the next CLI tick) finds it. What is read of one issue decides trust and stays in the
+ * client's memory only.
  *
  * Whatever is in doubt is read as before:
  * - a memo is recorded only of a state that has been quiet for `quiet` (the newest change at least that
  *   old on GitHub's clock), so GitHub's lists and events have caught up with it, and a change in the same
  *   second as the newest one cannot hide behind an equal `updated_at`;
- * - the probe is sent only for a list this client has read before (only then can a memo answer), so a
- *   client that never lists twice (a CLI tick) sends no probe at all;
+ * - the probe is sent only for a list this client has read before or its cache file holds (only then can a
+ *   memo answer), so a client without a cache file that never lists twice sends no probe at all;
  * - one probe answers every list of the repository for `reuse` (both lists of a tick share it);
  * - a write to the repository through this tracker (a label, a comment, an edit, a close), and a 404 or
  *   410 on one of its issues, drops the probe, the `updated_at`s seen and every memo of the repository
@@ -134,6 +136,8 @@ interface RepoState {
 
 const Newest = Schema.Array(Schema.Struct({ updated_at: Schema.String }))
 const listCall: GithubClient.Call = { operation: "listOpenIssues", permission: "Issues: read" }
+
+const durable = { durable: true }
 
 const memoOf = <A, I>(item: Schema.Schema<A, I>) =>
   GithubCodec.derive(
@@ -292,7 +296,7 @@ export const make = (client: GithubClient.Service, options: Options = {}): Chang
           (answer) => answer.generation === state.generation && state.writing === 0
         )
         if (Option.isSome(current)) {
-          const memo = yield* client.recall(key, current.value.etag, schema)
+          const memo = yield* client.recall(key, current.value.etag, schema, durable)
           const mine = state.generation === 0 || state.recorded.get(recordKey) === state.generation
           if (Option.isSome(memo) && mine && now - memo.value.savedAt <= maxAge) {
             note(state, memo.value.items, now)
@@ -308,7 +312,7 @@ export const make = (client: GithubClient.Service, options: Options = {}): Chang
         const undisturbed = state.generation === generation && state.writing === 0
         if (undisturbed) note(state, items, now)
         if (Option.isSome(current) && current.value.quiet && current.value.generation === generation && undisturbed) {
-          yield* client.remember(key, current.value.etag, schema, { savedAt: now, items })
+          yield* client.remember(key, current.value.etag, schema, { savedAt: now, items }, durable)
           state.recorded.set(recordKey, generation)
         }
         return items

@@ -23,6 +23,7 @@ import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Ref from "effect/Ref"
 import * as Schema from "effect/Schema"
+import type * as Scope from "effect/Scope"
 import * as GithubApp from "./GithubApp.js"
 import type * as GithubAuth from "./GithubAuth.js"
 import * as GithubCache from "./GithubCache.js"
@@ -48,9 +49,10 @@ export interface Options {
   /** The longest wait honoured when GitHub says when to retry; longer asks fail at once. 60 s by default. */
   readonly maxWait?: Duration.DurationInput | undefined
   /**
-   * A cache directory for conditional requests, shared by short-lived CLI ticks (files go in its `github`
-   * folder); memory only if absent. Private (0700) and refused unless only this user can write to it
-   * (`GithubCache`); answers that decide trust or identity and every memo stay in memory regardless.
+   * A cache directory for conditional requests, shared by short-lived CLI ticks (one file in its `github`
+   * folder, written when the client's scope closes); memory only if absent. Private (0700) and refused unless
+   * only this user can write to it (`GithubCache`); answers that decide trust or identity and every memo not
+   * marked durable stay in memory regardless.
    */
   readonly cacheDirectory?: string | undefined
   /** Pages followed before a list is declared runaway (an error, never a truncation); 1000 by default. */
@@ -140,18 +142,41 @@ export interface Service {
   readonly stats: Effect.Effect<Stats>
   /** GitHub's clock (epoch ms) as the `Date` of its latest answer puts it, never ahead; the local clock before any. */
   readonly serverTime: Effect.Effect<number>
-  /** Whether this client has read the first page of this list (its memos could then answer for it). */
+  /**
+   * Whether this client has read the first page of this list, or its cache file held it (a memo could then
+   * answer for it).
+   */
   readonly listed: (path: string, params?: Params) => Effect.Effect<boolean>
   /**
    * A value this client remembered under `key` while `tag` (an ETag, an `updated_at`) still holds; none
-   * otherwise. `schema` names the value's type: a memo holds the decoded value, never re-validated.
+   * otherwise. `schema` names the value's type: a memo holds the decoded value, never re-validated. A durable
+   * memo is looked for only among durable memos (which another process may have left in the cache file), any
+   * other only in this client's memory.
    */
-  readonly recall: <A, I>(key: string, tag: string, schema: Schema.Schema<A, I>) => Effect.Effect<Option.Option<A>>
+  readonly recall: <A, I>(
+    key: string,
+    tag: string,
+    schema: Schema.Schema<A, I>,
+    options?: MemoOptions
+  ) => Effect.Effect<Option.Option<A>>
   /**
    * Remembers `value` under `key` for `tag`, in this client's own memo store (memory only, the newest 10,000):
-   * a memo is a decision (a label history, a refusal), and no file in the cache directory may make one.
+   * a memo is a decision (a label history, a refusal), and no file in the cache directory may make one. A
+   * durable memo goes with the conditional-request cache (and its file) instead: only for a value that decides
+   * nothing about trust or identity (a repository's list of labelled issues).
    */
-  readonly remember: <A, I>(key: string, tag: string, schema: Schema.Schema<A, I>, value: A) => Effect.Effect<void>
+  readonly remember: <A, I>(
+    key: string,
+    tag: string,
+    schema: Schema.Schema<A, I>,
+    value: A,
+    options?: MemoOptions
+  ) => Effect.Effect<void>
+}
+
+export interface MemoOptions {
+  /** Kept with the cache (its file included) and read by other processes: never for trust or identity. */
+  readonly durable?: boolean | undefined
 }
 
 export interface Tagged<A> {
@@ -170,7 +195,6 @@ export const graphqlUrl = (baseUrl: string): string => {
   return /\/api\/v3$/.test(base) ? base.replace(/\/api\/v3$/, "/api/graphql") : `${base}/graphql`
 }
 
-/** Memos share the in-memory cache of trust answers under keys no URL can take. */
 /** The most memos one client keeps; the oldest are forgotten first. */
 const maxMemos = 10_000
 
@@ -198,8 +222,8 @@ const memoStore = () => {
 
 const UserBody = Schema.Struct({ login: Schema.String })
 
-/** Builds a client over the ambient `HttpClient`. */
-export const make = (options: Options): Effect.Effect<Service, never, HttpClient.HttpClient> =>
+/** Builds a client over the ambient `HttpClient`; its cache file (if any) is written when `scope` closes. */
+export const make = (options: Options): Effect.Effect<Service, never, HttpClient.HttpClient | Scope.Scope> =>
   Effect.gen(function*() {
     const baseUrl = (options.baseUrl ?? "https://api.github.com").replace(/\/+$/, "")
     const perPage = options.perPage ?? 100
@@ -257,9 +281,8 @@ export const make = (options: Options): Effect.Effect<Service, never, HttpClient
       kit.execute({ ...GithubError.kitCall(call), accept: [304] }, request)
 
     const decodeAnswer =
-      <A, I>(call: Call, schema: Schema.Schema<A, I>) =>
-      (response: HttpClientResponse.HttpClientResponse, text?: string) =>
-        kit.decode(schema)(GithubError.kitCall(call), response, text)
+      <A, I>(call: Call, schema: Schema.Schema<A, I>) => (response: HttpClientResponse.HttpClientResponse) =>
+        kit.decode(schema)(GithubError.kitCall(call), response)
 
     const json: GithubApp.Json = (call, request, schema) =>
       Effect.flatMap(send(call, request), (response) => decodeAnswer(call, schema)(response))
@@ -296,7 +319,7 @@ export const make = (options: Options): Effect.Effect<Service, never, HttpClient
     const getPage = <A, I>(call: Call, url: string, schema: Schema.Schema<A, I>) =>
       Effect.gen(function*() {
         const store = call.decidesTrust === true ? inMemory : cache
-        const cached = yield* store.get(url)
+        const cached = yield* store.get(url, schema)
         const plain = HttpClientRequest.get(url)
         const request = Option.match(cached, {
           onNone: () => plain,
@@ -305,15 +328,13 @@ export const make = (options: Options): Effect.Effect<Service, never, HttpClient
         const response = yield* execute(call, request)
         if (response.status === 304 && Option.isSome(cached)) {
           yield* Ref.update(counters, (stats) => ({ ...stats, notModified: stats.notModified + 1 }))
-          const value = yield* decodeAnswer(call, schema)(response, cached.value.body)
-          return { value, link: cached.value.link, etag: Option.some(cached.value.etag) }
+          return { value: cached.value.value, link: cached.value.link, etag: Option.some(cached.value.etag) }
         }
         const value = yield* decodeAnswer(call, schema)(response)
-        const body = yield* Effect.orDie(response.text)
         const etag = response.headers.etag
         const link = response.headers.link
         if (etag !== undefined && response.status === 200) {
-          yield* store.set(link === undefined ? { url, etag, body } : { url, etag, body, link })
+          yield* store.set(url, schema, { etag, value, link })
         }
         return { value, link, etag: Option.fromNullable(etag) }
       })
@@ -341,25 +362,32 @@ export const make = (options: Options): Effect.Effect<Service, never, HttpClient
         query,
         variables
       })
-      return Effect.flatMap(execute(call, request), (response) =>
-        decodeAnswer(call, GithubCodec.graphqlAnswer(schema))(response).pipe(
-          Effect.flatMap((answer) =>
-            answer.errors !== undefined && answer.errors.length > 0
-              ? Effect.fail(kit.fail(response.request, GithubError.fromGraphql(call, response.request, answer.errors)))
-              : answer.data === undefined || answer.data === null
-              ? Effect.fail(kit.fail(response.request, GithubError.fromGraphql(call, response.request, [])))
-              : Effect.succeed(answer.data)
+      return Effect.flatMap(
+        execute(call, request),
+        (response) =>
+          decodeAnswer(call, GithubCodec.graphqlAnswer(schema))(response).pipe(
+            Effect.flatMap((answer) =>
+              answer.errors !== undefined && answer.errors.length > 0
+                ? Effect.fail(
+                  kit.fail(response.request, GithubError.fromGraphql(call, response.request, answer.errors))
+                )
+                : answer.data === undefined || answer.data === null
+                ? Effect.fail(kit.fail(response.request, GithubError.fromGraphql(call, response.request, [])))
+                : Effect.succeed(answer.data)
+            )
           )
-        ))
+      )
     }
 
     const memos = memoStore()
-    const recall = <A, I>(key: string, tag: string, _schema: Schema.Schema<A, I>) =>
-      Effect.sync(() =>
-        memos.recall(key, tag) as Option.Option<A>
-      )
-    const remember = <A, I>(key: string, tag: string, _schema: Schema.Schema<A, I>, value: A) =>
-      Effect.sync(() => memos.remember(key, tag, value))
+    const recall: Service["recall"] = (key, tag, schema, memo) =>
+      memo?.durable === true
+        ? cache.recall(key, tag, schema)
+        : Effect.sync(() => memos.recall(key, tag) as Option.Option<never>)
+    const remember: Service["remember"] = (key, tag, schema, value, memo) =>
+      memo?.durable === true
+        ? cache.remember(key, tag, schema, value)
+        : Effect.sync(() => memos.remember(key, tag, value))
     const login = yield* Ref.make(Option.none<string>())
     const whoamiCall = { operation: "whoami", permission: "Metadata: read", decidesTrust: true }
     const fetchLogin = app === undefined
@@ -381,17 +409,18 @@ export const make = (options: Options): Effect.Effect<Service, never, HttpClient
       },
       sendAnswer: (call, method, path, body, schema) => {
         const request = writeRequest(method, path, body)
-        return Effect.flatMap(execute(call, request), (response) =>
-          Effect.map(decodeAnswer(call, schema)(response), (value) => ({ status: response.status, value })))
+        return Effect.flatMap(
+          execute(call, request),
+          (response) =>
+            Effect.map(decodeAnswer(call, schema)(response), (value) => ({ status: response.status, value }))
+        )
       },
       graphql,
-      sendVoid: (call, method, path, body) =>
-        Effect.asVoid(execute(call, writeRequest(method, path, body))),
+      sendVoid: (call, method, path, body) => Effect.asVoid(execute(call, writeRequest(method, path, body))),
       whoami: Effect.flatMap(Ref.get(login), (known) =>
         Option.match(known, {
           onSome: Effect.succeed,
-          onNone: () =>
-            Effect.tap(fetchLogin, (value) => Ref.set(login, Option.some(value)))
+          onNone: () => Effect.tap(fetchLogin, (value) => Ref.set(login, Option.some(value)))
         })),
       app: app === undefined ? Option.none() : Option.some({ info: app.info, installation: app.installation }),
       stats: Ref.get(counters),
@@ -403,10 +432,10 @@ export const make = (options: Options): Effect.Effect<Service, never, HttpClient
   })
 
 export const layer = (options: Options): Layer.Layer<GithubClient, never, HttpClient.HttpClient> =>
-  Layer.effect(GithubClient, make(options))
+  Layer.scoped(GithubClient, make(options))
 
 /** The client from configuration, e.g. `{ auth: Config.map(Config.redacted("GITHUB_TOKEN"), GithubAuth.token) }`. */
 export const layerConfig = (
   config: Config.Config.Wrap<Options>
 ): Layer.Layer<GithubClient, ConfigError.ConfigError, HttpClient.HttpClient> =>
-  Layer.effect(GithubClient, Config.unwrap(config).pipe(Effect.flatMap(make)))
+  Layer.scoped(GithubClient, Config.unwrap(config).pipe(Effect.flatMap(make)))

@@ -1,11 +1,15 @@
 /**
  * Schemas and codecs the GitHub client derives from the schemas its callers pass: the array of an item, a
- * page holding items under a key, a GraphQL answer around its data, the JSON decoder and the encoder. Building a decoder compiles a parser,
- * so each is built once per schema (and kept as long as the schema is) instead of once per request.
+ * page holding items under a key, a GraphQL answer around its data, the JSON decoder and the encoder, and how
+ * a value is kept in a cache file. Building a decoder compiles a parser, so each is built once per schema (and
+ * kept as long as the schema is) instead of once per request.
  */
 import type * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
 import type * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
+import * as SchemaAST from "effect/SchemaAST"
+import { createHash } from "node:crypto"
 
 const derived = new WeakMap<object, Map<string, unknown>>()
 
@@ -59,3 +63,28 @@ export const graphqlAnswer = <A, I>(schema: Schema.Schema<A, I>) =>
         errors: Schema.optional(Schema.Array(GraphqlError))
       })
   )
+
+/** How values of one schema are kept in a cache file: a fingerprint of the schema and the JSON form both ways. */
+export interface Stored<A> {
+  /** Changes whenever the schema does, so a file written for another schema is never decoded with this one. */
+  readonly shape: string
+  /** The schema transforms nothing: a decoded value is its own JSON form. */
+  readonly plain: boolean
+  /** The value's JSON form: the value itself when the schema transforms nothing; none if it cannot be encoded. */
+  readonly toJson: (value: A) => Option.Option<unknown>
+  /** A value of the schema from its JSON form, validated; none if it is not one. */
+  readonly fromJson: (json: unknown) => Option.Option<A>
+}
+
+/** How values of `schema` are kept in a cache file. */
+export const stored = <A, I>(schema: Schema.Schema<A, I>): Stored<A> =>
+  derive(schema, "stored", () => {
+    const plain = SchemaAST.encodedAST(schema.ast) === schema.ast
+    const encode = Schema.encodeOption(schema)
+    return {
+      plain,
+      shape: createHash("sha256").update(JSON.stringify(schema.ast.toJSON())).digest("hex").slice(0, 32),
+      toJson: plain ? Option.some : encode,
+      fromJson: Schema.decodeUnknownOption(schema)
+    }
+  })

@@ -118,7 +118,7 @@ describe("GithubClient as a GitHub App", () => {
       expect((yield* Effect.flip(tracker.getIssue(hello, 3))).status).toBe(401)
     }))
 
-  it.effect("describes the app and each repository's installation, and names the permissions the loop lacks", () =>
+  it.scoped("describes the app and each repository's installation, and names the permissions the loop lacks", () =>
     Effect.gen(function*() {
       const fake = fakeOf()
       const client = yield* GithubClient.make({ auth: discovering, baseUrl: fake.baseUrl }).pipe(

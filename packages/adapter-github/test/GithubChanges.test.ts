@@ -11,7 +11,7 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterAll } from "vitest"
 import { GithubFake } from "../src/testing/index.js"
-import { repo, seed, sent, trackerOver } from "./support.js"
+import { inProcess, repo, seed, sent, trackerOver } from "./support.js"
 
 const probe = "GET /repos/octo/hello/issues?state=all&sort=updated&direction=desc&per_page=1"
 const pages = (label: string) => [
@@ -135,22 +135,41 @@ describe("GithubChanges: the change probe and its memos", () => {
       expect(sent(fake)).toEqual([probe, ...pages("afk")])
     }))
 
-  it.effect("a fresh client sharing the cache directory (the next CLI tick) reads an idle repository free, no probe", () =>
+  it.effect("a fresh client sharing the cache directory (the next CLI tick) finds the list remembered: one free probe", () =>
     Effect.gen(function*() {
       const fake = yield* world
       const cacheDirectory = join(scratch, "shared")
-      const tick = Effect.flatMap(
-        trackerOver(fake, { cacheDirectory }),
-        (tracker) => tracker.listOpenIssues(repo, "afk")
-      )
+      const tick = inProcess(fake, { cacheDirectory }, (tracker) => tracker.listOpenIssues(repo, "afk"))
       const first = yield* tick
+      expect(sent(fake)).toEqual(pages("afk"))
+      fake.resetCounters()
       yield* nextPass
       yield* tick
+      expect(sent(fake)).toEqual([probe, ...pages("afk")])
       fake.resetCounters()
       yield* nextPass
       expect(yield* tick).toEqual(first)
-      expect(sent(fake)).toEqual(pages("afk"))
-      expect(fake.counters()).toEqual({ requests: 3, points: 0, notModified: 3 })
+      expect(sent(fake)).toEqual([probe])
+      expect(fake.counters()).toEqual({ requests: 1, points: 0, notModified: 1 })
+    }))
+
+  it.effect("a list remembered by another process is not served past maxAge, nor once the repository changed", () =>
+    Effect.gen(function*() {
+      const fake = yield* world
+      const cacheDirectory = join(scratch, "shared-stale")
+      const tick = inProcess(fake, { cacheDirectory }, (tracker) => tracker.listOpenIssues(repo, "afk"))
+      yield* tick
+      yield* nextPass
+      yield* tick
+      yield* TestClock.adjust("6 minutes")
+      fake.resetCounters()
+      yield* tick
+      expect(sent(fake)).toEqual([probe, ...pages("afk")])
+      yield* inProcess(fake, {}, (someoneElse) => someoneElse.addLabel(repo, 1, "afk"))
+      yield* TestClock.adjust("2 minutes")
+      fake.resetCounters()
+      expect(numbers(yield* tick)).toContain(1)
+      expect(sent(fake)).toEqual([probe, ...pages("afk")])
     }))
 
   it.effect("a client that never read a list sends no probe (a CLI tick without a cache directory)", () =>
@@ -206,11 +225,13 @@ describe("GithubChanges: the change probe and its memos", () => {
     Effect.gen(function*() {
       const fake = yield* world
       const cacheDirectory = join(scratch, "events")
-      const tick = Effect.flatMap(
-        trackerOver(fake, { cacheDirectory }),
+      const tick = inProcess(
+        fake,
+        { cacheDirectory },
         (tracker) => Effect.zipRight(tracker.listOpenIssues(repo, "afk"), tracker.labelEvents(repo, 6))
       )
       const first = yield* tick
+      yield* tick
       fake.resetCounters()
       expect(yield* tick).toEqual(first)
       expect(fake.log.filter((e) => e.path.includes("/events")).map((e) => e.status)).toEqual([304])

@@ -10,7 +10,7 @@ import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
 import * as TestClock from "effect/TestClock"
 import { generateKeyPairSync } from "node:crypto"
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import * as GithubAuth from "../src/GithubAuth.js"
@@ -106,7 +106,7 @@ describe("GithubClient", () => {
       expect(fake.log).toHaveLength(0)
     }))
 
-  it.effect("refuses to follow a next-page link to another host (the token is not sent there)", () =>
+  it.scoped("refuses to follow a next-page link to another host (the token is not sent there)", () =>
     Effect.gen(function*() {
       const fake = GithubFake.make()
       const foreign = HttpClient.make((request) =>
@@ -144,16 +144,17 @@ describe("GithubClient", () => {
       fake.seed(seed())
       const directory = join(scratch, "tick")
       const call = { operation: "list", permission: "Issues: read" }
-      const list = Effect.flatMap(
+      const list = Effect.scoped(Effect.flatMap(
         GithubClient.make({ auth: GithubAuth.token("t"), cacheDirectory: directory }).pipe(Effect.provide(fake.layer)),
         (client) => client.list(call, "/repos/octo/hello/issues", Schema.Unknown, { labels: "afk" })
-      )
+      ))
       const first = yield* list
       fake.resetCounters()
       const again = yield* list
       expect(again).toEqual(first)
       expect(again).toHaveLength(8)
       expect(fake.counters()).toEqual({ requests: 3, points: 0, notModified: 3 })
+      expect(readdirSync(join(directory, "github"))).toEqual(["cache.json"])
     }))
 
   it.effect("an unusable cache directory only costs the savings, never the answer", () =>
@@ -168,7 +169,7 @@ describe("GithubClient", () => {
       expect(fake.counters().notModified).toBe(3)
     }))
 
-  it.effect("stats count requests, 304s and the last rate-limit headers", () =>
+  it.scoped("stats count requests, 304s and the last rate-limit headers", () =>
     Effect.gen(function*() {
       const fake = GithubFake.make({ pageSize: 3, rateLimit: 100 })
       fake.seed(seed())

@@ -16,7 +16,7 @@ const Updated = Schema.Struct({ number: Schema.Number, updated_at: Schema.String
 const call = { operation: "test", permission: "Issues: read" }
 
 describe("GithubFake: updated_at", () => {
-  it.effect("every change moves updated_at forward, and sort=updated puts the changed issue first", () =>
+  it.scoped("every change moves updated_at forward, and sort=updated puts the changed issue first", () =>
     Effect.gen(function*() {
       yield* TestClock.setTime(Date.parse("2026-06-01T00:00:00Z"))
       const fake = GithubFake.make({ pageSize: 3 })

@@ -119,7 +119,7 @@ describe("GithubFake: a GitHub App", () => {
       expect((yield* raw(fake, "GET", "/repos/octo/hello/installation", minted.json.token)).status).toBe(401)
     }))
 
-  it.effect("minted tokens carry the configured prefix, so tests can search output for them", () =>
+  it.scoped("minted tokens carry the configured prefix, so tests can search output for them", () =>
     Effect.gen(function*() {
       const fake = GithubFake.make({
         app: { appId: "4242", publicKey: keys.publicKey, slug: "afk", installationId: "77", tokenPrefix: "ghs_KNOWN" }

@@ -58,7 +58,7 @@ const postsTo = (fake: GithubFake.GithubFake, path: string) =>
 
 describe("a new comment is never posted twice", () => {
   for (const loss of ["502", "reset"] as const) {
-    it.effect(`§8.13 GitHub applies the POST, then the answer is lost (${loss}): one request, "may have applied"`, () =>
+    it.scoped(`§8.13 GitHub applies the POST, then the answer is lost (${loss}): one request, "may have applied"`, () =>
       Effect.gen(function*() {
         const fake = fakeWith()
         const client = yield* clientOver(lossy(fake, [loss, loss, loss, loss, loss]))
@@ -84,7 +84,7 @@ describe("a new comment is never posted twice", () => {
       ["a secondary-limit 403 with Retry-After", { status: 403, retryAfter: 7 }]
     ] as const
   ) {
-    it.effect(`${name} on the same POST is retried, and the comment is posted once`, () =>
+    it.scoped(`${name} on the same POST is retried, and the comment is posted once`, () =>
       Effect.gen(function*() {
         const fake = fakeWith()
         fake.inject(fault)
@@ -96,7 +96,7 @@ describe("a new comment is never posted twice", () => {
       }))
   }
 
-  it.effect("an idempotent write (adding a label) whose answer is lost keeps being retried", () =>
+  it.scoped("an idempotent write (adding a label) whose answer is lost keeps being retried", () =>
     Effect.gen(function*() {
       const fake = fakeWith()
       const client = yield* clientOver(lossy(fake, ["reset", "502"]))

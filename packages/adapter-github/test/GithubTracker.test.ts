@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { GithubFake } from "../src/testing/index.js"
-import { repo, seed, sent, trackerOver } from "./support.js"
+import { inProcess, repo, seed, sent, trackerOver } from "./support.js"
 
 /** A scratch cache directory, removed with the scope. */
 const scratch = Effect.acquireRelease(
@@ -170,7 +170,7 @@ describe("GithubTracker over the GitHub fake", () => {
     Effect.gen(function*() {
       const fake = fakeWith()
       const cacheDirectory = yield* scratch
-      const whoami = Effect.flatMap(trackerOver(fake, { cacheDirectory }), (tracker) => tracker.whoami)
+      const whoami = inProcess(fake, { cacheDirectory }, (tracker) => tracker.whoami)
       expect(yield* whoami).toBe("afk-bot")
       expect(yield* whoami).toBe("afk-bot")
       expect(fake.log.map((e) => `${e.method} ${e.path} ${e.conditional ? "conditional" : "plain"}`)).toEqual([
@@ -184,7 +184,7 @@ describe("GithubTracker over the GitHub fake", () => {
       const fake = fakeWith()
       const cacheDirectory = yield* scratch
       const tracker = yield* trackerOver(fake, { cacheDirectory })
-      const fresh = Effect.flatMap(trackerOver(fake, { cacheDirectory }), (t) => t.isTrusted(repo, "mallory"))
+      const fresh = inProcess(fake, { cacheDirectory }, (t) => t.isTrusted(repo, "mallory"))
       const permissionReads = () => sent(fake).filter((line) => line.includes("/collaborators/")).length
       expect(yield* tracker.isTrusted(repo, "mallory")).toBe(false)
       yield* TestClock.adjust("2 minutes")

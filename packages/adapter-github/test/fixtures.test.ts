@@ -75,7 +75,7 @@ afterAll(() => {
 const org = "octokit-fixture-org"
 
 describe("recorded GitHub traffic (@octokit/fixtures via nock 14)", () => {
-  it.live("the client follows the recorded Link headers through all 5 pages (13 issues)", () =>
+  it.scopedLive("the client follows the recorded Link headers through all 5 pages (13 issues)", () =>
     Effect.gen(function*() {
       const scopes = replay(scenario("paginate-issues"))
       const client = yield* GithubClient.make({

@@ -56,6 +56,22 @@ export const trackerOver = (
   options: Partial<GithubClient.Options> & GithubTracker.Options = {}
 ): Effect.Effect<Tracker.Service> => GithubTracker.make(options).pipe(Effect.provide(clientLayer(fake, options)))
 
+/**
+ * One process over the fake: a tracker made for `use` on a client of its own, whose cache file (with a cache
+ * directory) is written when `use` ends, as at a process's exit.
+ */
+export const inProcess = <A, E>(
+  fake: GithubFake.GithubFake,
+  options: Partial<GithubClient.Options> & GithubTracker.Options,
+  use: (tracker: Tracker.Service) => Effect.Effect<A, E>
+): Effect.Effect<A, E> =>
+  Effect.scoped(
+    Effect.flatMap(
+      Layer.build(clientLayer(fake, options)),
+      (context) => Effect.flatMap(GithubTracker.make(options).pipe(Effect.provide(context)), use)
+    )
+  )
+
 export const ciOver = (
   fake: GithubFake.GithubFake,
   options: Partial<GithubClient.Options> & GithubCi.Options = {}

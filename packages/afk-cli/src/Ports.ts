@@ -60,10 +60,11 @@ export const githubAuth = ({ tracker }: Config.AfkConfig): Chosen<GithubAuth.Aut
 }
 
 /**
- * The GitHub client with `Tracker` + `Ci` over it. The conditional-request cache lives in `AFK_CACHE_DIR`/github,
- * so each tick (a new process) reads unchanged lists as free 304s; a directory it cannot write, or one another
- * user could write to, only costs those savings (the adapter logs one warning and keeps the cache in memory).
- * Who the bot is, who is trusted and every memo are never read from it.
+ * The GitHub client with `Tracker` + `Ci` over it. The conditional-request cache lives in one file in
+ * `AFK_CACHE_DIR`/github, written as the tick ends, so the next tick (a new process) reads unchanged lists as
+ * free 304s, or not at all while a repository's change probe shows nothing moved; a directory it cannot write,
+ * or one another user could write to, only costs those savings (the adapter logs one warning and keeps the
+ * cache in memory). Who the bot is, who is trusted and every decision are never read from it.
  */
 export const github = (
   config: Config.AfkConfig

@@ -2,9 +2,10 @@
  * AFK_CACHE_DIR: every `afk-cli tick` is a new process, hence a new GitHub client, so only a cache on disk lets
  * the next tick ask conditionally (`If-None-Match`), and GitHub's 304s cost no rate-limit point (quality P1).
  * Turned off, each tick pays again; unwritable, the tick still runs and says where it could not write. Who the
- * bot is is asked every tick (an identity is never read from disk), which costs one point. The shipped deployment
- * shapes keep the directory as the examples do: a folder inside a Kubernetes volume, or carried from one
- * GitHub Actions runner to the next by the Actions cache.
+ * bot is is asked every tick (an identity is never read from disk), which costs one point; the lists a tick
+ * remembered under the repository's change probe are not asked for again while the probe answers 304. The
+ * shipped deployment shapes keep the directory as the examples do: a folder inside a Kubernetes volume, or
+ * carried from one GitHub Actions runner to the next by the Actions cache.
  */
 import { describe, expect, it } from "@effect/vitest"
 import type { GithubFake } from "afk-adapter-github/testing"
@@ -63,9 +64,17 @@ describe("AFK_CACHE_DIR: GitHub's answers kept between tick processes", () => {
       expect(again.map((r) => `${r.method} ${r.path} ${r.conditional ? "conditional" : "plain"} ${r.status}`))
         .toEqual(again.map((r) => r.path === "/user" ? "GET /user plain 200" : `GET ${r.path} conditional 304`))
       const points = world.github.fake.counters().points
+      const before = log.length
       const third = yield* ticks(world.env, cwd)
       expect(third.stdout).toContain("poll: 0 decisions, 0 failures")
       expect(world.github.fake.counters().points - points, "only GET /user, never read from disk").toBe(1)
+      expect(
+        log.slice(before).map((r) => `${r.method} ${r.path} ${r.status}`).sort(),
+        "the lists the second tick remembered are not asked for again: one probe answers for them"
+      ).toEqual([
+        "GET /repos/acme/app/issues?state=all&sort=updated&direction=desc&per_page=1 304",
+        "GET /user 200"
+      ])
       expect(world.t3.requests()).toBe(0)
     }))
 
