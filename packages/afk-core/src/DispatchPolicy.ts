@@ -84,11 +84,22 @@ export const priorityOf = (labels: ReadonlyArray<string>, defaultPriority: numbe
   return found.length === 0 ? defaultPriority : Math.min(...found)
 }
 
+const byKeys = (pa: number, a: Issue, pb: number, b: Issue): number =>
+  pa - pb || a.number - b.number || (a.repo < b.repo ? -1 : a.repo > b.repo ? 1 : 0)
+
 /** Priority ascending, then issue number ascending, then repo (a total order; also settles claim contention). */
 export const compare = (a: Issue, b: Issue, defaultPriority: number): number =>
-  priorityOf(a.labels, defaultPriority) - priorityOf(b.labels, defaultPriority) ||
-  a.number - b.number ||
-  (a.repo < b.repo ? -1 : a.repo > b.repo ? 1 : 0)
+  byKeys(priorityOf(a.labels, defaultPriority), a, priorityOf(b.labels, defaultPriority), b)
+
+/** `items` in policy order (`compare` on each one's issue), each priority worked out once, not per comparison. */
+export const inOrder = <A>(items: ReadonlyArray<A>, issueOf: (item: A) => Issue, defaultPriority: number): Array<A> =>
+  items
+    .map((item) => {
+      const issue = issueOf(item)
+      return { item, issue, priority: priorityOf(issue.labels, defaultPriority) }
+    })
+    .sort((a, b) => byKeys(a.priority, a.issue, b.priority, b.issue))
+    .map(({ item }) => item)
 
 const blockedByLine = /\bblocked\s+by\b(.*)$/i
 const reference = /(?:^|[^\w./-])(?:([A-Za-z0-9][\w.-]*\/[\w.-]+))?#(\d{1,9})\b/g
@@ -97,6 +108,7 @@ const decodeRepo = Schema.decodeUnknownOption(Repo)
 /**
  * The issues an issue names in `Blocked by #N` or `Blocked by owner/name#N` lines (several refs per line
  * allowed, any case), de-duplicated, in order of appearance; a reference to the issue itself is ignored.
+ * Each ref is made from a decoded repo and a positive number, so it is not checked a second time.
  */
 export const blockersOf = (issue: Issue): ReadonlyArray<IssueRef> => {
   const refs = new Map<string, IssueRef>()
@@ -107,7 +119,7 @@ export const blockersOf = (issue: Issue): ReadonlyArray<IssueRef> => {
       const repo = match[1] === undefined ? Option.some(issue.repo) : decodeRepo(match[1])
       const number = Number(match[2])
       if (Option.isNone(repo) || number < 1 || (repo.value === issue.repo && number === issue.number)) continue
-      const ref = new IssueRef({ repo: repo.value, number })
+      const ref = new IssueRef({ repo: repo.value, number }, true)
       refs.set(ref.toString(), ref)
     }
   }
@@ -215,7 +227,7 @@ export const decide = (
   input: Input
 ): { readonly dispatch: ReadonlyArray<Decision>; readonly refused: ReadonlyArray<Refusal> } => {
   const { config } = input
-  const ordered = [...input.candidates].sort((a, b) => compare(a.issue, b.issue, config.defaultPriority))
+  const ordered = inOrder(input.candidates, (candidate) => candidate.issue, config.defaultPriority)
   if (config.killSwitch) {
     return {
       dispatch: [],

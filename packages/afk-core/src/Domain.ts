@@ -46,6 +46,8 @@ export class IssueRef extends Schema.Class<IssueRef>("IssueRef")({
 export const IssueState = Schema.Literal("open", "closed")
 export type IssueState = typeof IssueState.Type
 
+const refs = new WeakMap<Issue, IssueRef>()
+
 export class Issue extends Schema.Class<Issue>("Issue")({
   repo: Repo,
   number: Schema.Int.pipe(Schema.positive()),
@@ -56,8 +58,14 @@ export class Issue extends Schema.Class<Issue>("Issue")({
   author: Schema.String,
   url: Schema.String
 }) {
+  /** `owner/name#n`, made once per issue and not checked again: the issue's constructor checked its fields. */
   get ref(): IssueRef {
-    return new IssueRef({ repo: this.repo, number: this.number })
+    let ref = refs.get(this)
+    if (ref === undefined) {
+      ref = new IssueRef({ repo: this.repo, number: this.number }, true)
+      refs.set(this, ref)
+    }
+    return ref
   }
 }
 

@@ -40,8 +40,8 @@ export const failures = Metric.counter("afk_failures_total", { description: "fai
 
 /** The mutable journal one pass writes into. */
 export interface Journal {
-  /** Records a decision; logged at info, or at debug for the routine ones a pass repeats for every issue. */
-  readonly decide: (subject: string, action: string, reason: string, level?: "info" | "debug") => Effect.Effect<void>
+  /** Records a decision; logged at info, or not at all (`none`) when the pass sums it up in a line of its own. */
+  readonly decide: (subject: string, action: string, reason: string, level?: "info" | "none") => Effect.Effect<void>
   readonly fail: (subject: string, message: string) => Effect.Effect<void>
   readonly report: Effect.Effect<Report>
 }
@@ -50,14 +50,23 @@ export const journal = (pass: Report["pass"]): Effect.Effect<Journal> =>
   Effect.sync(() => {
     const decided: Array<Decision> = []
     const failed: Array<Failure> = []
+    const counters = new Map<string, Metric.Metric.Counter<number>>()
+    const counter = (action: string) => {
+      let tagged = counters.get(action)
+      if (tagged === undefined) {
+        tagged = Metric.tagged(Metric.tagged(decisions, "pass", pass), "action", action)
+        counters.set(action, tagged)
+      }
+      return tagged
+    }
     return {
       decide: (subject, action, reason, level = "info") =>
         Effect.sync(() => decided.push({ subject, action, reason })).pipe(
-          Effect.zipRight(Metric.increment(Metric.tagged(Metric.tagged(decisions, "pass", pass), "action", action))),
+          Effect.zipRight(Metric.increment(counter(action))),
           Effect.zipRight(
-            (level === "debug" ? Effect.logDebug : Effect.logInfo)(`${subject}: ${action} (${reason})`).pipe(
-              Effect.annotateLogs({ pass, subject, action })
-            )
+            level === "none"
+              ? Effect.void
+              : Effect.logInfo(`${subject}: ${action} (${reason})`).pipe(Effect.annotateLogs({ pass, subject, action }))
           )
         ),
       fail: (subject, message) =>

@@ -2,11 +2,13 @@
  * `poll`: queues new work. Reads the ready and locked issues of every allowlisted repo, screens out what
  * the labels alone refuse, then works out trust (who applied the ready label last) and blockers for the
  * rest in policy order, only until every free slot is decided; asks the pure `DispatchPolicy` what may
- * start, and claims each decision through `Claim.claim`. Disarmed: no I/O at all, decided first.
+ * start, and claims each decision through `Claim.claim` before it journals a single refusal. The issues
+ * left unread are summed up in one line and the `unexamined` gauge. Disarmed: no I/O at all, decided first.
  */
 import * as Arr from "effect/Array"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
+import * as Metric from "effect/Metric"
 import * as Option from "effect/Option"
 import * as Approval from "./Approval.js"
 import * as Budget from "./Budget.js"
@@ -79,6 +81,36 @@ const makeCandidate = Effect.gen(function*() {
   return { read, proved }
 })
 
+/** Ready issues the latest poll pass left unexamined because every free slot was decided before them. */
+export const unexamined = Metric.gauge("afk_poll_unexamined", {
+  description: "ready issues the latest poll pass left unexamined (every free slot decided before them)"
+})
+
+const shown = 3
+
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`
+
+/**
+ * Sums up the issues a pass left unread (`unexamined`, in policy order) in one info line — how many, by
+ * refusal reason, across how many repos, the first few — and sets the `unexamined` gauge.
+ */
+const backlog = (refusals: ReadonlyArray<DispatchPolicy.Refusal>) =>
+  Effect.gen(function*() {
+    yield* Metric.set(unexamined, refusals.length)
+    if (refusals.length === 0) return
+    const reasons = new Map<string, number>()
+    for (const { reason } of refusals) reasons.set(reason, (reasons.get(reason) ?? 0) + 1)
+    const repos = new Set(refusals.map((refusal) => refusal.issue.repo.toLowerCase()))
+    const counts = [...reasons].sort(([a], [b]) => (a < b ? -1 : 1)).map(([reason, n]) => `${reason} ${n}`)
+    const first = refusals.slice(0, shown).map((refusal) => String(refusal.issue.ref))
+    yield* Effect.logInfo(
+      `poll: ${plural(refusals.length, "ready issue")} not examined this pass, every slot decided before them ` +
+        `(${counts.join(", ")}) across ${plural(repos.size, "repo")}; first: ${first.join(", ")}${
+          refusals.length > shown ? ", …" : ""
+        }`
+    ).pipe(Effect.annotateLogs({ pass: "poll", subject: "backlog", action: "refuse" }))
+  })
+
 /** One poll pass. */
 export const run = (config: Config.AfkConfig) =>
   Effect.gen(function*() {
@@ -126,8 +158,10 @@ export const run = (config: Config.AfkConfig) =>
     )
     const inFlight = views.reduce((sum, view) => sum + view.locked.length, 0)
     const slots = Math.max(0, config.maxConcurrentRuns - inFlight)
-    const ordered = views.flatMap((view) => view.ready).sort((a, b) =>
-      DispatchPolicy.compare(a, b, config.defaultPriority)
+    const ordered = DispatchPolicy.inOrder(
+      views.flatMap((view) => view.ready),
+      (issue) => issue,
+      config.defaultPriority
     )
     const refused: Array<DispatchPolicy.Refusal> = []
     const pending: Array<Issue> = []
@@ -176,21 +210,7 @@ export const run = (config: Config.AfkConfig) =>
       decision = DispatchPolicy.decide(policyInput())
     }
     for (const issue of pending.slice(next)) unread.add(issue)
-    for (const issue of unread) {
-      if (!unsettled.has(issue.repo)) {
-        refused.push(DispatchPolicy.unexamined(issue, winnerIn(issue.repo), { inFlight, config }))
-      }
-    }
-    for (const repo of unsettled) {
-      yield* journal.decide(repo, "wait", "an issue of this repo could not be read; no dispatch here this pass")
-    }
-    refused.push(...decision.refused)
-    refused.sort((a, b) => DispatchPolicy.compare(a.issue, b.issue, config.defaultPriority))
-    // The issues left unread are refused the same way every pass while the slots stay full: debug, not info.
-    for (const refusal of refused) {
-      const level = unread.has(refusal.issue) ? "debug" : "info"
-      yield* journal.decide(String(refusal.issue.ref), "refuse", `${refusal.reason}: ${refusal.detail}`, level)
-    }
+    // The claims come first: they are what a concurrent process races for; every refusal is journalled after.
     // The policy dispatches at most one issue per repo, so the claims never contend with each other.
     yield* Effect.forEach(
       decision.dispatch,
@@ -204,5 +224,22 @@ export const run = (config: Config.AfkConfig) =>
         ),
       { concurrency: 8, discard: true }
     )
+    for (const repo of unsettled) {
+      yield* journal.decide(repo, "wait", "an issue of this repo could not be read; no dispatch here this pass")
+    }
+    for (const issue of unread) {
+      if (!unsettled.has(issue.repo)) {
+        refused.push(DispatchPolicy.unexamined(issue, winnerIn(issue.repo), { inFlight, config }))
+      }
+    }
+    refused.push(...decision.refused)
+    const rank = new Map(ordered.map((issue, i) => [issue, i]))
+    refused.sort((a, b) => rank.get(a.issue)! - rank.get(b.issue)!)
+    // The issues left unread are refused the same way every pass while the slots stay full: one line for all.
+    for (const refusal of refused) {
+      const level = unread.has(refusal.issue) ? "none" : "info"
+      yield* journal.decide(String(refusal.issue.ref), "refuse", `${refusal.reason}: ${refusal.detail}`, level)
+    }
+    yield* backlog(refused.filter((refusal) => unread.has(refusal.issue)))
     return yield* journal.report
   }).pipe(Effect.withSpan("afk.poll"))

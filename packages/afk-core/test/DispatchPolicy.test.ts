@@ -105,6 +105,22 @@ describe("DispatchPolicy rules", () => {
     )
   })
 
+  it("the allowlist is a set: thousands of repos × issues read each entry once, any case", () => {
+    const repos = Array.from({ length: 2_000 }, (_, i) => `acme/repo-${i}`)
+    let reads = 0
+    const counted = new Proxy(repos, {
+      get: (target, key, receiver) => {
+        if (typeof key === "string" && /^\d+$/.test(key)) reads++
+        return Reflect.get(target, key, receiver)
+      }
+    })
+    for (const [i, name] of repos.entries()) {
+      expect(DispatchPolicy.allowlisted(counted, i % 2 === 0 ? name : name.toUpperCase())).toBe(true)
+    }
+    expect(DispatchPolicy.allowlisted(counted, "acme/repo-2000")).toBe(false)
+    expect(reads).toBeLessThanOrEqual(repos.length)
+  })
+
   it("rule 2: a locked repo refuses", () => {
     expect(refusal(decide([candidate({ number: 1 })], { lockedRepos: [alpha] }), "acme/alpha#1")).toBe("repo-locked")
   })

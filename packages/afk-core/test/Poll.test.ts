@@ -3,9 +3,12 @@ import * as Arr from "effect/Array"
 import * as Effect from "effect/Effect"
 import * as Logger from "effect/Logger"
 import * as LogLevel from "effect/LogLevel"
+import * as Metric from "effect/Metric"
+import * as MetricState from "effect/MetricState"
 import * as DispatchPolicy from "../src/DispatchPolicy.js"
 import { Issue, type Repo } from "../src/Domain.js"
 import type * as Pass from "../src/Pass.js"
+import * as Poll from "../src/Poll.js"
 import * as World from "./support/world.js"
 
 const { app, lib, armed, ready } = World
@@ -15,6 +18,16 @@ const many = (from: number, to: number, labeledBy = "maintainer") =>
 
 const decided = (report: Pass.Report) =>
   new Map(report.decisions.map((d) => [d.subject, `${d.action} ${d.reason.split(":")[0]}`]))
+
+/** A logger keeping each line as `LEVEL message`, prefixed with `[<at()> locks]` when `at` is given. */
+const capture = (at?: () => number) => {
+  const lines: Array<string> = []
+  const logger = Logger.make(({ logLevel, message }) => {
+    const line = `${logLevel.label} ${String(Array.isArray(message) ? message[0] : message)}`
+    lines.push(at === undefined ? line : `[${at()} locks] ${line}`)
+  })
+  return { lines, logger }
+}
 
 const locked = (world: World.World, repo: Repo, n: number) =>
   world.tracker.issue(repo, n).labels.includes("agent-in-progress")
@@ -37,22 +50,44 @@ describe("poll reads candidates in policy order only until every slot is decided
       expect(report.poll.decisions.find((d) => d.subject === "acme/lib#20")?.reason).toMatch(/not examined/)
     }))
 
-  it.effect("the issues left unread are logged at debug, the ones read at info", () =>
+  it.effect("the issues left unread are summed up in one info line and a gauge; the ones read are logged each", () =>
     Effect.gen(function*() {
       const world = yield* World.make({ issues: { [app]: many(1, 20, "stranger"), [lib]: many(1, 20) } })
-      const lines: Array<string> = []
-      const logger = Logger.make(({ logLevel, message }) => {
-        lines.push(`${logLevel.label} ${String(Array.isArray(message) ? message[0] : message)}`)
-      })
-      yield* world.tick(armed({ maxConcurrentRuns: 1 })).pipe(
+      const { lines, logger } = capture()
+      const report = yield* world.tick(armed({ maxConcurrentRuns: 1 })).pipe(
         Effect.provide(Logger.replace(Logger.defaultLogger, logger)),
         Logger.withMinimumLogLevel(LogLevel.Debug)
       )
       expect(lines).toContain(
         "INFO acme/app#1: refuse (untrusted: The latest ready-for-agent label on acme/app#1 was applied by stranger, who is not a trusted actor.)"
       )
-      expect(lines.filter((l) => l.startsWith("DEBUG") && l.includes("not examined"))).not.toHaveLength(0)
-      expect(lines.filter((l) => l.startsWith("INFO") && l.includes("not examined"))).toEqual([])
+      // Read: app#1–4 (untrusted) and lib#1–4 (lib#1 wins); left unread: app#5–20 and lib#5–20.
+      expect(decided(report.poll).get("acme/app#20")).toBe("refuse at-capacity")
+      expect(decided(report.poll).get("acme/lib#20")).toBe("refuse repo-busy")
+      expect(lines.filter((l) => l.includes("acme/app#20") || l.includes("acme/lib#20"))).toEqual([])
+      expect(lines.filter((l) => l.includes("not examined"))).toEqual([
+        "INFO poll: 32 ready issues not examined this pass, every slot decided before them " +
+        "(at-capacity 16, repo-busy 16) across 2 repos; first: acme/app#5, acme/lib#5, acme/app#6, …"
+      ])
+      expect(yield* Metric.value(Poll.unexamined)).toEqual(MetricState.gauge(32))
+      yield* world.tick(armed({ maxConcurrentRuns: 5 }))
+      expect(yield* Metric.value(Poll.unexamined)).toEqual(MetricState.gauge(0))
+    }))
+
+  it.effect("claims before it journals a refusal: a concurrent process races for the claim, not the log", () =>
+    Effect.gen(function*() {
+      const world = yield* World.make({ issues: { [app]: many(1, 20), [lib]: many(1, 20) } })
+      const { lines, logger } = capture(() =>
+        world.tracker.writes.filter((w) => w.op === "addLabel" && w.detail === "agent-in-progress").length
+      )
+      yield* world.tick(armed({ maxConcurrentRuns: 2 })).pipe(
+        Effect.provide(Logger.replace(Logger.defaultLogger, logger)),
+        Logger.withMinimumLogLevel(LogLevel.Debug)
+      )
+      expect(locked(world, app, 1) && locked(world, lib, 1)).toBe(true)
+      const refusals = lines.filter((l) => l.includes(": refuse ("))
+      expect(refusals).not.toHaveLength(0)
+      expect(refusals.filter((l) => !l.startsWith("[2 locks]"))).toEqual([])
     }))
 
   it.effect("refused candidates make the next batch be read, so a later eligible issue is still found", () =>
