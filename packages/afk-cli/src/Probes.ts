@@ -202,7 +202,7 @@ export const tracker = (config: Config.AfkConfig, http: Layer.Layer<HttpClient.H
             check(`  ${repo}`, "fail", error.message, `give ${login.right} read and write access to ${repo}`)
         })
       ))
-    const daily = yield* Effect.either(Budget.read(config, login.right))
+    const daily = yield* Effect.either(Budget.read(config, Effect.succeed(login.right)))
     const budget = Option.isNone(config.dailyMaxTokens) ? [] : [
       Either.match(daily, {
         onLeft: (error) => check("  daily token budget", "fail", error.message, "make the tracker readable"),

@@ -49,8 +49,14 @@ export const describe = (daily: Daily): string => {
   }
 }
 
-/** Reads today's spend across the allowlist for `config.dailyMaxTokens` (nothing is read without one). */
-export const read = (config: AfkConfig, bot: string): Effect.Effect<Daily, TrackerError, Tracker> =>
+/**
+ * Reads today's spend across the allowlist for `config.dailyMaxTokens` (nothing is read without one). Who the
+ * bot is (`bot`) is asked only when there are run records to count, alongside their comments.
+ */
+export const read = (
+  config: AfkConfig,
+  bot: Effect.Effect<string, TrackerError>
+): Effect.Effect<Daily, TrackerError, Tracker> =>
   Effect.gen(function*() {
     if (Option.isNone(config.dailyMaxTokens)) return { _tag: "Unlimited" } as const
     const max = config.dailyMaxTokens.value
@@ -77,15 +83,16 @@ export const read = (config: AfkConfig, bot: string): Effect.Effect<Daily, Track
     const issues = new Map(
       perRepo.flatMap(([updated, locked]) => [...updated, ...locked]).map((i) => [String(i.ref), i])
     )
-    const spent = yield* Effect.forEach(
-      [...issues.values()],
-      (issue) =>
-        Effect.map(tracker.listComments(issue.repo, issue.number), (comments) => {
-          let sum = 0
-          for (const record of RunRecord.newestByRun(comments, bot).values()) sum += Usage.spentOn(record.usage, day)
-          return sum
-        }),
-      { concurrency: 8 }
-    )
-    return { _tag: "Read", day, spent: spent.reduce((a, b) => a + b, 0), max } as const
+    if (issues.size === 0) return { _tag: "Read", day, spent: 0, max } as const
+    const [login, threads] = yield* Effect.all([
+      bot,
+      Effect.forEach([...issues.values()], (issue) => tracker.listComments(issue.repo, issue.number), {
+        concurrency: 8
+      })
+    ], { concurrency: 2 })
+    let spent = 0
+    for (const comments of threads) {
+      for (const record of RunRecord.newestByRun(comments, login).values()) spent += Usage.spentOn(record.usage, day)
+    }
+    return { _tag: "Read", day, spent, max } as const
   })

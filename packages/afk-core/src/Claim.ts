@@ -86,6 +86,7 @@ const decisiveEdit = (fresh: Issue, edit: Option.Option<IssueEdit>, proved: Prov
  */
 const refusal = (
   ctx: Pass.Context,
+  bot: string,
   issue: Issue,
   comments: ReadonlyArray<Comment>,
   events: ReadonlyArray<LabelEvent>,
@@ -98,9 +99,9 @@ const refusal = (
     if (hasLabel(issue.labels, config.humanLabel)) return `${issue.ref} carries ${config.humanLabel}`
     if (hasLabel(issue.labels, config.pausedLabel)) return `${issue.ref} carries ${config.pausedLabel}`
     const proof = yield* Approval.prove(
-      { issue, events, edit, previousEnd: Approval.previousEnd(comments, ctx.bot) },
+      { issue, events, edit, previousEnd: Approval.previousEnd(comments, bot) },
       config,
-      ctx.bot,
+      bot,
       (login) => ctx.isTrusted(issue.repo, login)
     )
     return Either.isLeft(proof) ? `${proof.left.reason}: ${proof.left.detail}` : null
@@ -122,6 +123,8 @@ export const claim = (ctx: Pass.Context, listed: Issue, reason: string, proved?:
     const agent = yield* AgentRuntime
     const subject = String(listed.ref)
     const { config } = ctx
+    // Read before the lock is taken: a claim that cannot know who the bot is takes nothing.
+    const bot = yield* ctx.bot
     const tookLock = !hasLabel(listed.labels, config.lockLabel)
     if (tookLock) yield* tracker.addLabel(listed.repo, listed.number, config.lockLabel)
     const [issue, comments, events, edit] = yield* Effect.all([
@@ -130,19 +133,19 @@ export const claim = (ctx: Pass.Context, listed: Issue, reason: string, proved?:
       tracker.labelEvents(listed.repo, listed.number),
       tracker.lastEdit(listed.repo, listed.number)
     ], { concurrency: 4 })
-    const refused = yield* refusal(ctx, issue, comments, events, decisiveEdit(issue, edit, proved))
+    const refused = yield* refusal(ctx, bot, issue, comments, events, decisiveEdit(issue, edit, proved))
     if (refused !== null) {
       // The lock this claim added is released, unless a live run (another pass's claim) holds it.
-      const live = Option.exists(RunRecord.latest(comments, ctx.bot), (found) => !RunRecord.isTerminal(found.record))
+      const live = Option.exists(RunRecord.latest(comments, bot), (found) => !RunRecord.isTerminal(found.record))
       const release = tookLock && !live
       if (release) yield* tracker.removeLabel(issue.repo, issue.number, config.lockLabel)
       yield* ctx.journal.decide(subject, "refuse", `${refused}${release ? "; the lock taken for it is released" : ""}`)
       return "refused" as Claimed
     }
-    const ordinal = RunRecord.terminalRuns(comments, ctx.bot) + 1
+    const ordinal = RunRecord.terminalRuns(comments, bot) + 1
     const now = yield* DateTime.now
     const fresh = newRecord(issue, ordinal, now)
-    const earlier = RunRecord.forRun(comments, ctx.bot, fresh.runId)
+    const earlier = RunRecord.forRun(comments, bot, fresh.runId)
     if (Option.isSome(earlier) && earlier.value.record.phase !== "claimed") {
       yield* ctx.journal.decide(
         subject,
@@ -170,7 +173,7 @@ export const claim = (ctx: Pass.Context, listed: Issue, reason: string, proved?:
     const locked = yield* tracker.listOpenIssues(issue.repo, config.lockLabel)
     for (const other of locked) {
       if (other.number === issue.number) continue
-      const theirs = RunRecord.latest(yield* tracker.listComments(other.repo, other.number), ctx.bot)
+      const theirs = RunRecord.latest(yield* tracker.listComments(other.repo, other.number), bot)
       if (!outranks(ctx, { issue, found }, { issue: other, found: theirs })) {
         yield* Fiber.interrupt(prepared)
         yield* tracker.removeLabel(issue.repo, issue.number, config.lockLabel)

@@ -112,7 +112,12 @@ export const failed = (report: Report): boolean => report.failures.length > 0
 /** What every step of a pass works with: the configuration, the bot identity, the journal and trust. */
 export interface Context {
   readonly config: AfkConfig
-  readonly bot: string
+  /**
+   * Who the bot is, asked of the tracker only when a step needs it (an idle pass never asks) and then once
+   * per pass (concurrent asks share one request; a failure is not kept, so it fails only the work that
+   * asked and the next ask reads again).
+   */
+  readonly bot: Effect.Effect<string, TrackerError>
   readonly journal: Journal
   /**
    * Whether `login` may approve runs in `repo`, asked of the tracker once per pass (concurrent asks share one
@@ -122,8 +127,8 @@ export interface Context {
 }
 
 /**
- * Opens a pass: when disarmed, the report saying why (decided before any I/O); otherwise the context with
- * the bot identity, read once. A tracker that cannot say who we are fails the pass.
+ * Opens a pass: when disarmed, the report saying why (decided before any I/O); otherwise the context. No I/O
+ * here: the bot identity is read when a step first needs it.
  */
 export const open = (pass: Report["pass"], config: AfkConfig) =>
   Effect.gen(function*() {
@@ -131,13 +136,9 @@ export const open = (pass: Report["pass"], config: AfkConfig) =>
     if (!arming.armed) return Either.left(disarmed(pass, arming.reasons))
     const tracker = yield* Tracker
     const log = yield* journal(pass)
-    const bot = yield* Effect.either(tracker.whoami)
-    if (bot._tag === "Left") {
-      yield* log.fail("tracker", bot.left.message)
-      return Either.left(yield* log.report)
-    }
+    const identity = yield* Memo.make<string, TrackerError>("retry")
     const trust = yield* Memo.make<boolean, TrackerError>("retry")
     const isTrusted = (repo: Repo, login: string) =>
       trust.get(`${repo.toLowerCase()} ${login.toLowerCase()}`, tracker.isTrusted(repo, login))
-    return Either.right<Context>({ config, bot: bot.right, journal: log, isTrusted })
+    return Either.right<Context>({ config, bot: identity.get("whoami", tracker.whoami), journal: log, isTrusted })
   })

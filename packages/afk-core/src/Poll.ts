@@ -54,18 +54,19 @@ const makeCandidate = Effect.gen(function*() {
   const proofs = new Map<Issue, Claim.Proved>()
   const read = (ctx: Pass.Context, issue: Issue): Effect.Effect<DispatchPolicy.Candidate, TrackerError> =>
     Effect.gen(function*() {
-      const [events, edit] = yield* Effect.all([
+      const [events, edit, bot] = yield* Effect.all([
         tracker.labelEvents(issue.repo, issue.number),
-        tracker.lastEdit(issue.repo, issue.number)
-      ], { concurrency: 2 })
+        tracker.lastEdit(issue.repo, issue.number),
+        ctx.bot
+      ], { concurrency: 3 })
       // Only an issue that ever carried the lock can have had a run: only then are its records read.
       const comments = Approval.everAdded(events, ctx.config.lockLabel)
         ? yield* tracker.listComments(issue.repo, issue.number)
         : []
       const proof = yield* Approval.prove(
-        { issue, events, edit, previousEnd: Approval.previousEnd(comments, ctx.bot) },
+        { issue, events, edit, previousEnd: Approval.previousEnd(comments, bot) },
         ctx.config,
-        ctx.bot,
+        bot,
         (login) => ctx.isTrusted(issue.repo, login)
       )
       if (Either.isLeft(proof)) return { issue, trusted: false, unapproved: proof.left, blockers: [] }

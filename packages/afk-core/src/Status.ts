@@ -150,7 +150,7 @@ export const run = (config: Config.AfkConfig) =>
     )
     const daily = Option.isNone(config.dailyMaxTokens)
       ? undefined
-      : yield* Budget.read(config, bot.right).pipe(
+      : yield* Budget.read(config, Effect.succeed(bot.right)).pipe(
         Effect.map(Budget.describe),
         Effect.catchAll((error) =>
           Effect.sync(() => failures.push({ subject: "daily token budget", message: error.message })).pipe(

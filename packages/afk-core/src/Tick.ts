@@ -3,6 +3,7 @@
  * (queue new work). The two are isolated: either can fail without stopping the other, and the tick fails
  * only when both did (prior-art §8.22).
  */
+import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import * as Config from "./Config.js"
 import type { Issue, Repo } from "./Domain.js"
@@ -31,10 +32,10 @@ const guard = (pass: Pass.Report["pass"]) => <R>(effect: Effect.Effect<Pass.Repo
   )
 
 /**
- * Within one tick a repo's issue lists and the bot identity are read once and shared by watch and poll.
- * Any label change or close in a repo drops that repo's lists, so each pass still sees every change made
- * before it (the claim's re-list after taking the lock is always fresh). A failed read is not kept: it is
- * read again at the next ask (`Memo` with `"retry"`).
+ * Within one tick a repo's issue lists and the bot identity (once asked) are read once and shared by watch
+ * and poll. Any label change or close in a repo drops that repo's lists, so each pass still sees every
+ * change made before it (the claim's re-list after taking the lock is always fresh). A failed read is not
+ * kept: it is read again at the next ask (`Memo` with `"retry"`).
  */
 const sharedReads = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R | Tracker> =>
   Effect.gen(function*() {
@@ -59,28 +60,35 @@ const sharedReads = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, 
   })
 
 /**
- * Starts every read both passes begin with — the bot identity and each repo's locked and ready lists — at
- * once, so they share the per-host lanes instead of waiting for each other pass by pass. Nothing is
- * decided here: the passes read the same shared entries (a failed read is forgotten and read again there).
+ * Starts every read both passes begin with — each repo's locked and ready lists — at once, so they share
+ * the per-host lanes instead of waiting for each other pass by pass. The bot identity is asked only once a
+ * list shows a locked or ready issue (the passes need it only for those), and then at once, beside the lists
+ * still being read: an idle tick never asks it, and a busy one does not wait a round trip for it later.
+ * Nothing is decided here: the passes read the same shared entries (a failed read is forgotten and read
+ * again there).
  */
 const prefetch = (config: Config.AfkConfig) =>
-  Effect.flatMap(Tracker, (tracker) =>
-    Effect.all(
-      [
-        Effect.ignore(tracker.whoami),
-        Effect.forEach(
-          config.allowlist.flatMap((repo) =>
-            [[repo, config.lockLabel], [repo, config.readyLabel], [repo, ""]] as const
-          ),
-          ([repo, label]) =>
-            Effect.ignore(
-              label === "" ? tracker.listClosedIssues(repo, config.lockLabel) : tracker.listOpenIssues(repo, label)
-            ),
-          { concurrency: 8, discard: true }
-        )
-      ],
-      { concurrency: "unbounded", discard: true }
-    ))
+  Effect.gen(function*() {
+    const tracker = yield* Tracker
+    const work = yield* Deferred.make<boolean>()
+    const lists = Effect.forEach(
+      config.allowlist.flatMap((repo) => [[repo, config.lockLabel], [repo, config.readyLabel], [repo, ""]] as const),
+      ([repo, label]) =>
+        (label === "" ? tracker.listClosedIssues(repo, config.lockLabel) : tracker.listOpenIssues(repo, label)).pipe(
+          Effect.tap((issues) => (issues.length > 0 ? Deferred.succeed(work, true) : Effect.void)),
+          Effect.ignore
+        ),
+      { concurrency: 8, discard: true }
+    )
+    const identity = Effect.flatMap(
+      Deferred.await(work),
+      (found) => (found ? Effect.ignore(tracker.whoami) : Effect.void)
+    )
+    yield* Effect.all([identity, Effect.ensuring(lists, Deferred.succeed(work, false))], {
+      concurrency: "unbounded",
+      discard: true
+    })
+  })
 
 export const run = (config: Config.AfkConfig) =>
   Effect.gen(function*() {

@@ -38,14 +38,14 @@ const verdictLine = (verdict: CiVerdict) =>
  * which proves the approval again on what it reads. A refused claim keeps its lock while a concurrent claim
  * may still be writing (the grace period), except on a closed issue; then the lock is released.
  */
-const recover = (ctx: Pass.Context, issue: Issue, inFlight: number) =>
+const recover = (ctx: Pass.Context, bot: string, issue: Issue, inFlight: number) =>
   Effect.gen(function*() {
     const tracker = yield* Tracker
     const subject = String(issue.ref)
     const { config } = ctx
     const events = yield* tracker.labelEvents(issue.repo, issue.number)
     const lockedBy = Approval.latestAdded(events, config.lockLabel)
-    if (Option.isSome(lockedBy) && !sameLogin(lockedBy.value.actor, ctx.bot)) {
+    if (Option.isSome(lockedBy) && !sameLogin(lockedBy.value.actor, bot)) {
       return yield* ctx.journal.decide(
         subject,
         "skip",
@@ -75,7 +75,7 @@ const recover = (ctx: Pass.Context, issue: Issue, inFlight: number) =>
   })
 
 const observeCommit = (
-  ctx: Pass.Context,
+  bot: string,
   record: RunRecord.RunRecord,
   status: TurnStatus,
   comments: ReadonlyArray<Comment>,
@@ -87,11 +87,17 @@ const observeCommit = (
   const fromText = status.state === "succeeded" && status.lastAssistantText !== undefined
     ? Option.map(Declaration.extract(status.lastAssistantText), (sha) => ({ sha, declaredAt: now }))
     : Option.none()
-  return Option.orElse(fromText, () => Declaration.fromComments(comments, ctx.bot, record.turnStartedAt))
+  return Option.orElse(fromText, () => Declaration.fromComments(comments, bot, record.turnStartedAt))
 }
 
 /** Drives one dispatched run by one step. */
-const drive = (ctx: Pass.Context, issue: Issue, found: RunRecord.Found, comments: ReadonlyArray<Comment>) =>
+const drive = (
+  ctx: Pass.Context,
+  bot: string,
+  issue: Issue,
+  found: RunRecord.Found,
+  comments: ReadonlyArray<Comment>
+) =>
   Effect.gen(function*() {
     const tracker = yield* Tracker
     const agent = yield* AgentRuntime
@@ -109,7 +115,7 @@ const drive = (ctx: Pass.Context, issue: Issue, found: RunRecord.Found, comments
     if (status.state !== "running" && status.usage !== undefined && Usage.changes(record.usage, status.usage)) {
       record = new RunRecord.RunRecord({ ...record, usage: Usage.fold(record.usage, status.usage, now) })
     }
-    const commit = observeCommit(ctx, record, status, comments, now)
+    const commit = observeCommit(bot, record, status, comments, now)
     if (Option.isSome(commit) && record.commit === undefined) {
       record = new RunRecord.RunRecord({
         ...record,
@@ -235,9 +241,9 @@ const drive = (ctx: Pass.Context, issue: Issue, found: RunRecord.Found, comments
           tracker.lastEdit(issue.repo, issue.number)
         ], { concurrency: 3 })
         const proof = yield* Approval.prove(
-          { issue: fresh, events, edit, previousEnd: Approval.previousEnd(comments, ctx.bot) },
+          { issue: fresh, events, edit, previousEnd: Approval.previousEnd(comments, bot) },
           config,
-          ctx.bot,
+          bot,
           (login) => ctx.isTrusted(issue.repo, login)
         )
         if (Either.isLeft(proof)) {
@@ -283,9 +289,11 @@ const handle = (ctx: Pass.Context, issue: Issue, inFlight: number) =>
   Effect.gen(function*() {
     const tracker = yield* Tracker
     const { config } = ctx
-    const comments = yield* tracker.listComments(issue.repo, issue.number)
-    const latest = RunRecord.latest(comments, ctx.bot)
-    if (Option.isNone(latest)) return yield* recover(ctx, issue, inFlight)
+    const [comments, bot] = yield* Effect.all([tracker.listComments(issue.repo, issue.number), ctx.bot], {
+      concurrency: 2
+    })
+    const latest = RunRecord.latest(comments, bot)
+    if (Option.isNone(latest)) return yield* recover(ctx, bot, issue, inFlight)
     const found = latest.value
     // A run that ended is only ever finished: starting another one needs a fresh approval, through poll.
     if (RunRecord.isTerminal(found.record)) return yield* Run.finish(ctx, issue, found)
@@ -310,8 +318,8 @@ const handle = (ctx: Pass.Context, issue: Issue, inFlight: number) =>
         reached: "dispatched"
       })
     }
-    if (found.record.phase === "claimed") return yield* recover(ctx, issue, inFlight)
-    return yield* drive(ctx, issue, found, comments)
+    if (found.record.phase === "claimed") return yield* recover(ctx, bot, issue, inFlight)
+    return yield* drive(ctx, bot, issue, found, comments)
   })
 
 /**

@@ -82,7 +82,7 @@ describe("daily budget (AFK_DAILY_MAX_TOKENS)", () => {
       const report = yield* world.tick(config)
       expect(world.agent.threadsCreated()).toBe(1)
       expect(JSON.stringify(report.poll)).toContain("the daily token budget is spent: 10,000 tokens used on 2026-06-01")
-      const daily = yield* Effect.provide(Budget.read(config, bot), world.layer)
+      const daily = yield* Effect.provide(Budget.read(config, Effect.succeed(bot)), world.layer)
       expect(Budget.describe(daily)).toBe("10,000 tokens of 10,000 tokens used on 2026-06-01 (UTC)")
       yield* TestClock.adjust("1 days")
       yield* world.tick(config)

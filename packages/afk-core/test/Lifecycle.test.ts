@@ -373,11 +373,11 @@ describe("lifecycle on the in-memory fakes", () => {
       )
     }))
 
-  it.effect("an idle tick reads each repo's lock list once for both passes, and who the bot is once", () =>
+  it.effect("an idle tick reads each repo's lock list once for both passes, and never who the bot is", () =>
     Effect.gen(function*() {
       const world = yield* World.make({ issues: { [app]: [{ number: 9, title: "Not ready" }] } })
       yield* world.tick(armed())
-      expect(world.tracker.reads).toEqual({ whoami: 1, listOpenIssues: 4, listClosedIssues: 2 })
+      expect(world.tracker.reads).toEqual({ listOpenIssues: 4, listClosedIssues: 2 })
       expect(world.tracker.writes).toHaveLength(0)
     }))
 
