@@ -4,9 +4,8 @@
  * Turned off, each tick pays again; unwritable, the tick still runs and says where it could not write. Who the
  * bot is is never read from disk, and an idle tick never asks it, so an idle tick costs no point at all; the
  * lists a tick remembered under the repository's change probe are not asked for again while the probe answers
- * 304. The
- * shipped deployment shapes keep the directory as the examples do: a folder inside a Kubernetes volume, or
- * carried from one GitHub Actions runner to the next by the Actions cache.
+ * 304. The shipped deployment shapes keep the directory as the examples do: a folder inside a Kubernetes
+ * volume, or carried from one GitHub Actions runner to the next by the Actions cache.
  */
 import { describe, expect, it } from "@effect/vitest"
 import type { GithubFake } from "afk-adapter-github/testing"
