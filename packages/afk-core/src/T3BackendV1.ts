@@ -220,21 +220,39 @@ export const make = (options: T3Options.Options, client: T3Client.T3Client): Eff
         const thread = read.value
         if (isLive(thread)) return "still-running" as const
         const createdAt = yield* now
+        // An ambiguous 500 is read back, never taken as done: a session left running would hold the provider.
+        const readBack = (done: (thread: T3Wire.Thread) => boolean) =>
+          Effect.map(
+            readThread(request.threadId, 1),
+            (read) => Option.isNone(read) || done(read.value) ? Option.some(true) : Option.none()
+          )
         if (thread.session !== null && thread.session.status !== "stopped") {
-          yield* send({
+          const stop = (step: string): T3Wire.Command => ({
             type: "thread.session.stop",
-            commandId: Ids.derive(request.runId, `session-stop:${request.threadId}`),
+            commandId: Ids.derive(request.runId, step),
             threadId: request.threadId,
             createdAt,
             onlyIfSettled: true
           })
+          yield* sendOrAdopt(
+            stop(`session-stop:${request.threadId}`),
+            stop(`session-stop:${request.threadId}#retry`),
+            readBack((t) => t.session === null || t.session.status === "stopped"),
+            `the stop of ${request.threadId}'s session`
+          )
         }
         if (request.archive && thread.archivedAt == null) {
-          yield* send({
+          const archive = (step: string): T3Wire.Command => ({
             type: "thread.archive",
-            commandId: Ids.derive(request.runId, `archive:${request.threadId}`),
+            commandId: Ids.derive(request.runId, step),
             threadId: request.threadId
           })
+          yield* sendOrAdopt(
+            archive(`archive:${request.threadId}`),
+            archive(`archive:${request.threadId}#retry`),
+            readBack((t) => t.archivedAt != null),
+            `the archive of ${request.threadId}`
+          )
         }
         return "released" as const
       }).pipe(Effect.withSpan("T3.release", { attributes: { threadId: request.threadId } }))

@@ -94,6 +94,20 @@ describe("lifecycle over the T3 runtime and the strict T3 fake", () => {
       expect(fake.liveSessions()).toBe(0)
       expect(world.tracker.comments(app, 1).at(-1)?.body).toContain("interrupted and has stopped")
     }))
+
+  it.scoped.each([1, 2])(
+    "§8.13 a session stop answered %i time(s) with the ambiguous 500 is read back: the lock goes only once the session is stopped",
+    (failures) =>
+      Effect.gen(function*() {
+        const { fake, world } = yield* withT3(() => T3Fake.complete("I could not reproduce it; nothing was pushed."))
+        fake.failNext(failures, 500, "thread.session.stop")
+        yield* world.settle(armed())
+        expect(world.tracker.issue(app, 1).labels).toContain("ready-for-human")
+        expect(fake.liveSessions(), "a session left holding the provider").toBe(0)
+        expect(world.tracker.issue(app, 1).labels).not.toContain("agent-in-progress")
+        expect(world.notifier.sent, "notified once").toHaveLength(1)
+      })
+  )
 })
 
 describe.each([1, 2] as const)("lifecycle over the T3 runtime and the strict T3 fake of protocol %i", (protocol) => {
