@@ -101,11 +101,6 @@ export const notification = (
     thread: record.notifyThread
   })
 
-const releasedNote = {
-  released: "; agent session stopped",
-  gone: ""
-} as const
-
 /** How old another pass's mark on a run record must be before a pass that finds it notifies in its place. */
 export const markStaleSeconds = 600
 
@@ -313,25 +308,26 @@ export const finish = (ctx: Pass.Context, issue: Issue, terminal: RunRecord.Foun
     const stopped = yield* Effect.either(
       agent.release({ runId: record.runId, threadId: record.threadId, archive: done && config.t3.archiveOnDone })
     )
-    if (Either.isLeft(stopped) && stopped.left.transient) {
+    const held = Either.match(stopped, {
+      onLeft: (error) =>
+        error.transient
+          ? `the agent's session could not be stopped yet (${error.message}), so the lock is kept and the next pass stops it`
+          : undefined,
+      onRight: (outcome) =>
+        outcome === "still-running"
+          ? "the agent's turn is still running, so the lock is kept and a later pass stops its session once the turn ends"
+          : undefined
+    })
+    if (held !== undefined) {
       return yield* ctx.journal.decide(
         String(issue.ref),
         "wait",
-        `${kind} ${sent ? "notified" : "notification lost and recorded"}; the agent's session could not be stopped ` +
-          `yet (${stopped.left.message}), so the lock is kept and the next pass stops it`
-      )
-    }
-    if (Either.isRight(stopped) && stopped.right === "still-running") {
-      return yield* ctx.journal.decide(
-        String(issue.ref),
-        "wait",
-        `${kind} ${sent ? "notified" : "notification lost and recorded"}; the agent's turn is still running, so ` +
-          `the lock is kept and a later pass stops its session once the turn ends`
+        `${kind} ${sent ? "notified" : "notification lost and recorded"}; ${held}`
       )
     }
     const released = Either.match(stopped, {
       onLeft: (error) => `; the agent's session was not stopped (${error.message})`,
-      onRight: (outcome) => outcome === "still-running" ? "" : releasedNote[outcome]
+      onRight: (outcome) => outcome === "released" ? "; agent session stopped" : ""
     })
     yield* tracker.removeLabel(issue.repo, issue.number, config.lockLabel)
     yield* ctx.journal.decide(
