@@ -1,7 +1,7 @@
 /**
  * What the commands are handed: the platform pieces a command may need, passed in so that nothing is built
  * (and nothing is sent) unless a command actually needs it, and so tests can hand in their own. `bin.ts` and
- * `api.ts` both use `fetchHttp` and `nodeWebSocket`.
+ * `api.ts` both use `nodeHttp` and `nodeWebSocket`.
  */
 import type * as HttpClient from "@effect/platform/HttpClient"
 import type * as Socket from "@effect/platform/Socket"
@@ -20,13 +20,15 @@ export interface Wiring {
 }
 
 /**
- * Node's own `fetch` as the HTTP client, loaded only when a command goes on the network (it is what the
- * adapters' contract tests use; the `undici` package would double the bundle and slow every start).
+ * The HTTP client for the adapters: undici's own `request` API (through `@effect/platform-node`), loaded only
+ * when a command goes on the network. Node's global `fetch` is built on the same undici but adds WHATWG
+ * streams, an abort signal and a `Response` per request: against a tracker it cost about 1.6× the CPU per
+ * request and ~25 MB more peak memory on a 500-repository tick (bench/RESULTS.md, "CPU per request").
  */
-export const fetchHttp: Layer.Layer<HttpClient.HttpClient> = Layer.unwrapEffect(
+export const nodeHttp: Layer.Layer<HttpClient.HttpClient> = Layer.unwrapEffect(
   Effect.map(
-    Effect.promise(() => import("@effect/platform/FetchHttpClient")),
-    (FetchHttpClient) => FetchHttpClient.layer
+    Effect.promise(() => import("@effect/platform-node/NodeHttpClient")),
+    (NodeHttpClient) => NodeHttpClient.layerUndici
   )
 )
 

@@ -15,7 +15,7 @@ import type * as Api from "../api.cjs"
 import * as Outcome from "./Outcome.js"
 import * as Programs from "./Programs.js"
 import * as Settings from "./Settings.js"
-import { fetchHttp, nodeWebSocket, type Wiring } from "./Wiring.js"
+import { nodeHttp, nodeWebSocket, type Wiring } from "./Wiring.js"
 
 /** Why a call rejected: `config` where the CLI exits 2, `unexpected` where it exits 1. */
 export const AfkError: typeof Api.AfkError = class AfkError extends Error {
@@ -29,7 +29,7 @@ const run = <A>(
   options: Api.Options | undefined,
   program: (config: Config.AfkConfig, wiring: Wiring) => Effect.Effect<A, Config.ConfigError>
 ): Promise<A> => {
-  const wiring: Wiring = { http: fetchHttp, webSocket: nodeWebSocket, env: { ...(options?.env ?? process.env) } }
+  const wiring: Wiring = { http: nodeHttp, webSocket: nodeWebSocket, env: { ...(options?.env ?? process.env) } }
   const sources: Settings.Parsed = {
     config: Option.fromNullable(options?.configFile),
     configDir: Option.fromNullable(options?.configDir),

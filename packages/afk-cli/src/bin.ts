@@ -1,6 +1,6 @@
 /**
  * The `afk-cli` executable: wiring only. Node's file system, path and terminal for the command line (the
- * terminal opened only if a prompt uses it); Node's own `fetch` as the HTTP client (`Wiring.fetchHttp`) and
+ * terminal opened only if a prompt uses it); undici as the HTTP client (`Wiring.nodeHttp`) and
  * Node's WebSocket for T3 Code's protocol 2 (`Wiring.nodeWebSocket`);
  * `process.env` as the environment; whether stdout and stderr are terminals (colour); output to a closed pipe
  * dropped; exit codes 0 / 1 / 2 from `Outcome.exitCode`.
@@ -15,7 +15,7 @@ import * as Layer from "effect/Layer"
 import * as Scope from "effect/Scope"
 import * as Cli from "./Cli.js"
 import * as Outcome from "./Outcome.js"
-import { fetchHttp, nodeWebSocket } from "./Wiring.js"
+import { nodeHttp, nodeWebSocket } from "./Wiring.js"
 
 /**
  * Node's terminal, made when first used: only `--wizard` and prompts read it, and opening stdin costs
@@ -51,7 +51,7 @@ for (const stream of [process.stdout, process.stderr]) {
   })
 }
 
-Cli.run({ http: fetchHttp, webSocket: nodeWebSocket, env: process.env, terminal: ttys })(process.argv).pipe(
+Cli.run({ http: nodeHttp, webSocket: nodeWebSocket, env: process.env, terminal: ttys })(process.argv).pipe(
   Effect.provide(platform),
   NodeRuntime.runMain({
     disableErrorReporting: true,
