@@ -1,10 +1,12 @@
 /**
  * The conditional-request cache behind the GitHub client: the last `ETag`, value and `Link` of every GET
  * URL, so the next read of the same URL sends `If-None-Match` and a `304 Not Modified` (which costs no
- * rate-limit point) is answered from here. A value is kept as compact JSON of what its schema decoded (the
- * fields the schema names, never the raw body), served only to a read with the same schema, and not
- * validated again when this process wrote it and the schema transforms nothing. Beside the answers it keeps durable memos: values a caller remembers under a key while a tag holds,
- * which decide nothing about trust or identity (a repository's remembered lists).
+ * rate-limit point) is answered from here. A value is kept as its schema decoded it (the fields the schema
+ * names, never the raw body; immutable, so shared with the caller) and served only to a read with a schema of
+ * the same shape, without being validated again; it becomes compact JSON only when the file is written. What
+ * the file brings is validated at its first use. Beside the answers it keeps durable memos: values a caller
+ * remembers under a key while a tag holds, which decide nothing about trust or identity (a repository's
+ * remembered lists).
  *
  * In memory per client; optionally also in one file, `cache.json` in the `github` folder of a cache
  * directory, so short-lived CLI ticks share it. The file is read once, at first use, and written once, when
@@ -91,9 +93,9 @@ export type File = typeof File.Type
 const decodeFile = Schema.decodeUnknownOption(Schema.parseJson(File))
 
 /**
- * An entry held in memory, as compact JSON text of its stored form (only the fields its schema names): `own`
- * when this process wrote it from a value its schema had decoded; or, read from the file and not yet asked
- * for, as the file had it.
+ * An entry held in memory: the value this process decoded with a schema of the entry's shape (turned into JSON
+ * only when the file is written, with `stored`), or, read from the file and not yet asked for, its JSON as the
+ * file had it.
  */
 interface Slot {
   readonly tag: string
@@ -101,14 +103,16 @@ interface Slot {
   readonly link: string | undefined
   usedAt: number
   used: boolean
-  form: { readonly text: string; readonly own: boolean } | { readonly json: unknown }
+  form: { readonly value: unknown; readonly stored: GithubCodec.Stored<unknown> } | { readonly json: unknown }
 }
 
 /** An entry of the file without its JSON, and the JSON as text. */
 type Saved = readonly [key: string, entry: Omit<StoredEntry, "json">, json: string]
 
-const textOfValue = <A>(stored: GithubCodec.Stored<A>, value: A): Option.Option<string> =>
-  Option.map(stored.toJson(value), (json) => JSON.stringify(json))
+const textOf = (form: Slot["form"]): Option.Option<string> =>
+  "json" in form
+    ? Option.some(JSON.stringify(form.json))
+    : Option.map(form.stored.toJson(form.value), (json) => JSON.stringify(json))
 
 /** Entries under keys, least recently used first, at most `max`. */
 const table = (max: number) => {
@@ -121,11 +125,6 @@ const table = (max: number) => {
       if (oldest.done !== true) slots.delete(oldest.value)
     }
   }
-  const valueOf = <A>(slot: Slot, stored: GithubCodec.Stored<A>): Option.Option<A> => {
-    if (!("text" in slot.form)) return stored.fromJson(slot.form.json)
-    const json: unknown = JSON.parse(slot.form.text)
-    return slot.form.own && stored.plain ? Option.some(json as A) : stored.fromJson(json)
-  }
   return {
     slots,
     take: <A>(
@@ -137,26 +136,19 @@ const table = (max: number) => {
       if (slot === undefined || slot.shape !== stored.shape || (tag !== undefined && slot.tag !== tag)) {
         return Option.none()
       }
-      const value = valueOf(slot, stored)
+      const value = "value" in slot.form ? Option.some(slot.form.value as A) : stored.fromJson(slot.form.json)
       if (Option.isNone(value)) {
         slots.delete(key)
         return Option.none()
       }
-      if (!("text" in slot.form)) {
-        const text = textOfValue(stored, value.value)
-        if (Option.isSome(text)) slot.form = { text: text.value, own: true }
-      }
+      if ("json" in slot.form) slot.form = { value: value.value, stored: stored as GithubCodec.Stored<unknown> }
       slot.used = true
       put(key, slot)
       return Option.some({ tag: slot.tag, link: slot.link, value: value.value })
     },
     keep: <A>(key: string, tag: string, stored: GithubCodec.Stored<A>, value: A, link?: string): void => {
-      const text = textOfValue(stored, value)
-      if (Option.isNone(text)) {
-        slots.delete(key)
-        return
-      }
-      put(key, { tag, shape: stored.shape, link, usedAt: 0, used: true, form: { text: text.value, own: true } })
+      const form = { value, stored: stored as GithubCodec.Stored<unknown> }
+      put(key, { tag, shape: stored.shape, link, usedAt: 0, used: true, form })
     },
     load: (entries: Readonly<Record<string, StoredEntry>>) => {
       for (const [key, entry] of Object.entries(entries)) {
@@ -169,9 +161,10 @@ const table = (max: number) => {
       for (const [key, slot] of slots) {
         const usedAt = slot.used ? now : slot.usedAt
         if (usedAt < since) continue
+        const json = textOf(slot.form)
+        if (Option.isNone(json)) continue
         const link = slot.link === undefined ? {} : { link: slot.link }
-        const json = "text" in slot.form ? slot.form.text : JSON.stringify(slot.form.json)
-        yield [key, { tag: slot.tag, shape: slot.shape, usedAt, ...link }, json]
+        yield [key, { tag: slot.tag, shape: slot.shape, usedAt, ...link }, json.value]
       }
     }
   }
@@ -187,7 +180,7 @@ const readDisk = (file: string): Effect.Effect<Option.Option<File>> =>
 const formerFile = /^[0-9a-f]{40}\.json$/
 
 /** The file's JSON text in pieces of about a megabyte, so the whole text is never held at once. */
-function* textOf(answers: Iterable<Saved>, memos: Iterable<Saved>): Generator<string> {
+function* fileText(answers: Iterable<Saved>, memos: Iterable<Saved>): Generator<string> {
   let text = `{"format":${JSON.stringify(format)}`
   for (const [name, entries] of [["answers", answers], ["memos", memos]] as const) {
     text += `,${JSON.stringify(name)}:{`
@@ -314,7 +307,7 @@ export const make = (options: Options = {}): Effect.Effect<Cache, never, Scope.S
         Effect.gen(function*() {
           if (!touched || !(yield* checked)) return
           const now = yield* Clock.currentTimeMillis
-          const text = textOf(answers.save(now, now - maxIdle), memos.save(now, now - maxIdle))
+          const text = fileText(answers.save(now, now - maxIdle), memos.save(now, now - maxIdle))
           yield* writeDisk(folder, text).pipe(
             Effect.catchAll((error) => memoryOnly(folder, error.error))
           )

@@ -11,7 +11,6 @@ import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as HttpKit from "afk-core/HttpKit"
-import * as Clock from "effect/Clock"
 import * as Config from "effect/Config"
 import type * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
@@ -230,8 +229,23 @@ export const make = (options: Options): Effect.Effect<Service, never, HttpClient
     const maxWait = options.maxWait ?? "60 seconds"
     const cache = yield* GithubCache.make({ directory: options.cacheDirectory })
     const inMemory = yield* GithubCache.make()
-    const counters = yield* Ref.make<Stats>({ requests: 0, notModified: 0, rateLimit: Option.none() })
-    const clockOffset = yield* Ref.make(0)
+    const counters: { requests: number; notModified: number; rateLimit: Option.Option<GithubRateLimit.RateLimit> } = {
+      requests: 0,
+      notModified: 0,
+      rateLimit: Option.none()
+    }
+    let clockOffset = 0
+    const headers = {
+      accept: options.accept ?? "application/vnd.github+json",
+      "x-github-api-version": "2022-11-28",
+      "user-agent": options.userAgent ?? "afk-adapter-github"
+    }
+    /** What every answer tells: the rate limit, and GitHub's clock (never ahead of the local one). */
+    const noteAnswer = (response: HttpClientResponse.HttpClientResponse, now: number) => {
+      counters.rateLimit = Option.orElse(GithubRateLimit.read(response), () => counters.rateLimit)
+      const date = Date.parse(response.headers.date ?? "")
+      if (!Number.isNaN(date)) clockOffset = Math.min(0, date - now)
+    }
 
     const kit = yield* HttpKit.client<GithubError.GithubError, GithubError.KitCall>({
       vendor: GithubError.vendor,
@@ -248,28 +262,12 @@ export const make = (options: Options): Effect.Effect<Service, never, HttpClient
       secrets: [options.auth._tag === "Token" ? options.auth.token : options.auth.privateKey],
       transform: (client) =>
         client.pipe(
-          HttpClient.mapRequest((request) =>
-            request.pipe(
-              HttpClientRequest.setHeader("accept", options.accept ?? "application/vnd.github+json"),
-              HttpClientRequest.setHeader("x-github-api-version", "2022-11-28"),
-              HttpClientRequest.setHeader("user-agent", options.userAgent ?? "afk-adapter-github")
-            )
-          ),
+          HttpClient.mapRequest(HttpClientRequest.setHeaders(headers)),
           HttpClient.transform((execute) =>
-            Ref.update(counters, (stats) => ({ ...stats, requests: stats.requests + 1 })).pipe(
-              Effect.zipRight(execute),
+            Effect.zipRight(Effect.sync(() => counters.requests++), execute).pipe(
               Effect.tap((response) =>
-                Ref.update(counters, (stats) => ({
-                  ...stats,
-                  rateLimit: Option.orElse(GithubRateLimit.read(response), () => stats.rateLimit)
-                }))
-              ),
-              Effect.tap((response) => {
-                const date = Date.parse(response.headers.date ?? "")
-                return Number.isNaN(date)
-                  ? Effect.void
-                  : Effect.flatMap(Clock.currentTimeMillis, (now) => Ref.set(clockOffset, Math.min(0, date - now)))
-              })
+                Effect.clockWith((clock) => Effect.sync(() => noteAnswer(response, clock.unsafeCurrentTimeMillis())))
+              )
             )
           )
         ),
@@ -327,7 +325,7 @@ export const make = (options: Options): Effect.Effect<Service, never, HttpClient
         })
         const response = yield* execute(call, request)
         if (response.status === 304 && Option.isSome(cached)) {
-          yield* Ref.update(counters, (stats) => ({ ...stats, notModified: stats.notModified + 1 }))
+          counters.notModified++
           return { value: cached.value.value, link: cached.value.link, etag: Option.some(cached.value.etag) }
         }
         const value = yield* decodeAnswer(call, schema)(response)
@@ -423,8 +421,8 @@ export const make = (options: Options): Effect.Effect<Service, never, HttpClient
           onNone: () => Effect.tap(fetchLogin, (value) => Ref.set(login, Option.some(value)))
         })),
       app: app === undefined ? Option.none() : Option.some({ info: app.info, installation: app.installation }),
-      stats: Ref.get(counters),
-      serverTime: Effect.zipWith(Clock.currentTimeMillis, Ref.get(clockOffset), (now, offset) => now + offset),
+      stats: Effect.sync((): Stats => ({ ...counters })),
+      serverTime: Effect.clockWith((clock) => Effect.sync(() => clock.unsafeCurrentTimeMillis() + clockOffset)),
       listed: (path, params = {}) => cache.held(urlOf(path, { ...params, per_page: perPage })),
       recall,
       remember

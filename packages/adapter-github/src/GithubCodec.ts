@@ -68,8 +68,6 @@ export const graphqlAnswer = <A, I>(schema: Schema.Schema<A, I>) =>
 export interface Stored<A> {
   /** Changes whenever the schema does, so a file written for another schema is never decoded with this one. */
   readonly shape: string
-  /** The schema transforms nothing: a decoded value is its own JSON form. */
-  readonly plain: boolean
   /** The value's JSON form: the value itself when the schema transforms nothing; none if it cannot be encoded. */
   readonly toJson: (value: A) => Option.Option<unknown>
   /** A value of the schema from its JSON form, validated; none if it is not one. */
@@ -79,10 +77,10 @@ export interface Stored<A> {
 /** How values of `schema` are kept in a cache file. */
 export const stored = <A, I>(schema: Schema.Schema<A, I>): Stored<A> =>
   derive(schema, "stored", () => {
-    const plain = SchemaAST.encodedAST(schema.ast) === schema.ast
+    // Refinements check a value without changing it, so only a transformation makes the forms differ.
+    const plain = SchemaAST.encodedBoundAST(schema.ast) === schema.ast
     const encode = Schema.encodeOption(schema)
     return {
-      plain,
       shape: createHash("sha256").update(JSON.stringify(schema.ast.toJSON())).digest("hex").slice(0, 32),
       toJson: plain ? Option.some : encode,
       fromJson: Schema.decodeUnknownOption(schema)

@@ -41,7 +41,7 @@ const Login = Schema.Struct({ login: Schema.String })
 const Actor = Schema.NullOr(Login)
 
 const IssueBody = Schema.Struct({
-  number: Schema.Number,
+  number: Schema.Int.pipe(Schema.positive()),
   title: Schema.String,
   body: Schema.optional(Schema.NullOr(Schema.String)),
   state: Schema.String,
@@ -111,6 +111,7 @@ const repoOf = (asked: Domain.Repo, body: IssueBody): Domain.Repo => {
   return Option.getOrElse(parseRepo(`${owner}/${name}`), () => asked)
 }
 
+/** An issue from its decoded body: every field already checked by `IssueBody` (and `repoOf`), so not again. */
 const toIssue = (asked: Domain.Repo, body: IssueBody): Domain.Issue =>
   new Domain.Issue({
     repo: repoOf(asked, body),
@@ -123,7 +124,7 @@ const toIssue = (asked: Domain.Repo, body: IssueBody): Domain.Issue =>
     state: body.state === "closed" ? "closed" : "open",
     author: body.user?.login ?? ghost,
     url: body.html_url
-  })
+  }, true)
 
 const toComment = (body: CommentBody): Domain.Comment =>
   new Domain.Comment({
