@@ -99,6 +99,25 @@ describe("GitHub rate limits and faults", () => {
       expect(yield* tracker.listOpenIssues(repo, "afk")).toHaveLength(7)
     }))
 
+  it.effect("an issue numbered 0 in a list is a malformed answer (transient), never a defect", () =>
+    Effect.gen(function*() {
+      const fake = fakeWith()
+      const issue = {
+        number: 0,
+        title: "zero",
+        state: "open",
+        html_url: "https://github.com/acme/web/issues/0",
+        user: { login: "maintainer" },
+        labels: [{ name: "afk" }],
+        repository_url: "https://api.github.com/repos/acme/web"
+      }
+      fake.inject({ status: 200, body: JSON.stringify([issue]) })
+      const tracker = yield* trackerOver(fake)
+      const error = yield* Effect.flip(tracker.listOpenIssues(repo, "afk"))
+      expect(error).toMatchObject({ _tag: "TrackerError", transient: true })
+      expect(error.detail).toMatch(/malformed or unexpected body/)
+    }))
+
   for (
     const [status, hint] of [
       [400, undefined],
