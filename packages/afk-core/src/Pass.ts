@@ -42,6 +42,8 @@ export const failures = Metric.counter("afk_failures_total", { description: "fai
 export interface Journal {
   /** Records a decision; logged at info, or not at all (`none`) when the pass sums it up in a line of its own. */
   readonly decide: (subject: string, action: string, reason: string, level?: "info" | "none") => Effect.Effect<void>
+  /** Records many decisions at once without logging them (the pass sums them up in a line of its own). */
+  readonly record: (decisions: ReadonlyArray<Decision>) => Effect.Effect<void>
   readonly fail: (subject: string, message: string) => Effect.Effect<void>
   readonly report: Effect.Effect<Report>
 }
@@ -69,6 +71,15 @@ export const journal = (pass: Report["pass"]): Effect.Effect<Journal> =>
               : Effect.logInfo(`${subject}: ${action} (${reason})`).pipe(Effect.annotateLogs({ pass, subject, action }))
           )
         ),
+      record: (batch) =>
+        Effect.suspend(() => {
+          const byAction = new Map<string, number>()
+          for (const decision of batch) {
+            decided.push(decision)
+            byAction.set(decision.action, (byAction.get(decision.action) ?? 0) + 1)
+          }
+          return Effect.forEach(byAction, ([action, n]) => Metric.incrementBy(counter(action), n), { discard: true })
+        }),
       fail: (subject, message) =>
         Effect.sync(() => failed.push({ subject, message })).pipe(
           Effect.zipRight(Metric.increment(Metric.tagged(failures, "pass", pass))),

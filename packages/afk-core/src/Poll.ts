@@ -237,10 +237,18 @@ export const run = (config: Config.AfkConfig) =>
     const rank = new Map(ordered.map((issue, i) => [issue, i]))
     refused.sort((a, b) => rank.get(a.issue)! - rank.get(b.issue)!)
     // The issues left unread are refused the same way every pass while the slots stay full: one line for all.
+    let quiet: Array<Pass.Decision> = []
     for (const refusal of refused) {
-      const level = unread.has(refusal.issue) ? "none" : "info"
-      yield* journal.decide(String(refusal.issue.ref), "refuse", `${refusal.reason}: ${refusal.detail}`, level)
+      const reason = `${refusal.reason}: ${refusal.detail}`
+      if (unread.has(refusal.issue)) {
+        quiet.push({ subject: String(refusal.issue.ref), action: "refuse", reason })
+        continue
+      }
+      yield* journal.record(quiet)
+      quiet = []
+      yield* journal.decide(String(refusal.issue.ref), "refuse", reason)
     }
+    yield* journal.record(quiet)
     yield* backlog(refused.filter((refusal) => unread.has(refusal.issue)))
     return yield* journal.report
   }).pipe(Effect.withSpan("afk.poll"))
