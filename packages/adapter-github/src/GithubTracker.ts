@@ -2,7 +2,8 @@
  * The `Tracker` port over GitHub issues: open issues by label (pull requests left out), label history from
  * the issue events, comments, label and comment writes, closing as completed, the bot's login, and trust
  * from the collaborator permission endpoint (admin, maintain or write; anything else is untrusted), cached
- * for a bounded time per tracker instance. The last edit is the later of the last title change (the issue
+ * for a bounded time per tracker instance; a refusal is kept longer (`untrustedTtl`) with the client's cache,
+ * its file included, where it can only refuse. The last edit is the later of the last title change (the issue
  * events' `renamed`, with its actor) and the last body edit (GraphQL `Issue.lastEditedAt` and `editor`: the
  * REST issue says nothing of edits). Issues name their repository as GitHub spells it (`repository_url`).
  * Label lists, issue histories and body edits of unchanged repositories and issues are served from memos
@@ -26,9 +27,11 @@ export interface Options {
   /** How long a trust answer is reused (about one tick); 60 s by default. */
   readonly trustTtl?: Duration.DurationInput | undefined
   /**
-   * How long an untrusted answer is remembered (in the client's memory, never in its cache directory), so a
-   * backlog refused every pass does not ask again each time; 10 minutes by default. Only refusals are kept
-   * this long: a promoted collaborator's label counts within this time, a demoted one's within `trustTtl`.
+   * How long an untrusted answer is remembered (with the client's cache, so in its cache file too: a refusal
+   * can only refuse), so a backlog refused every pass, in one process or in a tick process each time, does not
+   * ask again; 10 minutes by default. Only refusals are kept this long: a promoted collaborator's label counts
+   * within this time, a demoted one's within `trustTtl`. A refusal read from the file that claims to stand
+   * longer than this from now is not served.
    */
   readonly untrustedTtl?: Duration.DurationInput | undefined
   /** The colour given to a label this adapter has to create; GitHub's grey by default. */
@@ -85,6 +88,9 @@ const ghost = "ghost"
 
 /** An untrusted answer and until when it stands (epoch ms). */
 const Refusal = Schema.Struct({ until: Schema.Number })
+
+/** Refusals go with the client's cache (and its file): one can only make a login untrusted, never trusted. */
+const durable = { durable: true }
 
 const trustedRoles: ReadonlySet<string> = new Set(["admin", "maintain", "write"])
 
@@ -197,6 +203,36 @@ export const make = (options: Options = {}): Effect.Effect<Tracker.Service, neve
         )
       )
 
+    const keyOf = (repo: Domain.Repo, login: string) => `${repo.toLowerCase()} ${login.toLowerCase()}`
+
+    /** The refusal kept for the login, if it stands at `now` (and ends within `untrustedTtl` of it). */
+    const refusal = (key: string, now: number) =>
+      Effect.map(client.recall(`untrusted ${key}`, "untrusted", Refusal, durable), (kept) => ({
+        kept,
+        stands: Option.isSome(kept) && kept.value.until > now && kept.value.until <= now + untrustedTtl
+      }))
+
+    /** Whether the login is known untrusted in `repo` at `now`, without a request. */
+    const knownRefused = (repo: Domain.Repo, login: string, now: number) =>
+      Effect.gen(function*() {
+        if (login.toLowerCase() === Domain.repoOwner(repo).toLowerCase()) return false
+        const known = trust.get(keyOf(repo, login))
+        if (known !== undefined && known.until > now) return !known.trusted
+        return (yield* refusal(keyOf(repo, login), now)).stands
+      })
+
+    /**
+     * Whether everyone who ever added a label to the issue is known untrusted: then whoever applied the ready
+     * label is refused, and what the issue's last edit was changes nothing.
+     */
+    const everyLabellerRefused = (repo: Domain.Repo, events: ReadonlyArray<typeof EventBody.Type>, now: number) => {
+      const labellers = new Set(events.flatMap((e) => (e.event === "labeled" ? [e.actor?.login ?? ghost] : [])))
+      return labellers.size === 0 ? Effect.succeed(false) : Effect.map(
+        Effect.forEach(labellers, (login) => knownRefused(repo, login, now)),
+        (refused) => refused.every(Boolean)
+      )
+    }
+
     const bodyEdit = (repo: Domain.Repo, number: number) =>
       changes.read(
         repo,
@@ -240,15 +276,23 @@ export const make = (options: Options = {}): Effect.Effect<Tracker.Service, neve
 
       getIssue: (repo, number) => getIssue(repo, number).pipe(Effect.mapError(toError)),
 
+      // An issue every labeller of which is known untrusted is refused whatever its text: its body edit is not
+      // read (unless remembered), and an unread one is an edit by nobody now, which could only refuse it.
       lastEdit: (repo, number) =>
-        Effect.all([bodyEdit(repo, number), Effect.map(history(repo, number), GithubEdits.lastRename)], {
-          concurrency: 2
-        }).pipe(
-          Effect.map(([body, title]) =>
-            Option.map(GithubEdits.later(body, title), (edit) => new Domain.IssueEdit(edit))
-          ),
-          Effect.mapError(toError)
-        ),
+        Effect.gen(function*() {
+          const events = yield* history(repo, number)
+          const now = yield* Clock.currentTimeMillis
+          const known = yield* changes.remembered(repo, number, "body edit", GithubEdits.MaybeEdit)
+          const body = Option.isSome(known)
+            ? known.value
+            : (yield* everyLabellerRefused(repo, events, now))
+            ? Option.some<GithubEdits.Edit>({ at: DateTime.unsafeMake(now) })
+            : yield* bodyEdit(repo, number)
+          return Option.map(
+            GithubEdits.later(body, GithubEdits.lastRename(events)),
+            (edit) => new Domain.IssueEdit(edit)
+          )
+        }).pipe(Effect.mapError(toError)),
 
       labelEvents: (repo, number) =>
         history(repo, number).pipe(
@@ -367,17 +411,17 @@ export const make = (options: Options = {}): Effect.Effect<Tracker.Service, neve
       isTrusted: (repo, login) =>
         Effect.gen(function*() {
           if (login.toLowerCase() === Domain.repoOwner(repo).toLowerCase()) return true
-          const key = `${repo.toLowerCase()} ${login.toLowerCase()}`
+          const key = keyOf(repo, login)
           const now = yield* Clock.currentTimeMillis
           const known = trust.get(key)
           if (known !== undefined && known.until > now) return known.trusted
-          const refusalKey = `untrusted ${key}`
-          const refused = yield* client.recall(refusalKey, "untrusted", Refusal)
-          if (Option.isSome(refused) && refused.value.until > now) return false
+          const refused = yield* refusal(key, now)
+          if (refused.stands) return false
           const trusted = yield* permission(repo, login)
           trust.set(key, { trusted, until: now + trustTtl })
-          if (!trusted || Option.isSome(refused)) {
-            yield* client.remember(refusalKey, "untrusted", Refusal, { until: trusted ? 0 : now + untrustedTtl })
+          if (!trusted || Option.isSome(refused.kept)) {
+            const until = trusted ? 0 : now + untrustedTtl
+            yield* client.remember(`untrusted ${key}`, "untrusted", Refusal, { until }, durable)
           }
           return trusted
         }).pipe(Effect.mapError(toError)),
