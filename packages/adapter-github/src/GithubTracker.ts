@@ -1,19 +1,16 @@
 /**
  * The `Tracker` port over GitHub issues: open issues by label (pull requests left out), label history from
  * the issue events, comments, label and comment writes, closing as completed, the bot's login, and trust
- * from the collaborator permission endpoint (admin, maintain or write; anything else is untrusted), cached
- * for a bounded time per tracker instance; a refusal is kept longer (`untrustedTtl`) with the client's cache,
- * its file included, where it can only refuse. The last edit is the later of the last title change (the issue
- * events' `renamed`, with its actor) and the last body edit (GraphQL `Issue.lastEditedAt` and `editor`: the
- * REST issue says nothing of edits). Issues name their repository as GitHub spells it (`repository_url`).
+ * (`GithubTrust`). The last edit is the later of the last title change (the issue events' `renamed`, with its
+ * actor) and the last body edit (GraphQL `Issue.lastEditedAt` and `editor`: the REST issue says nothing of
+ * edits), left unread while everyone who ever labelled the issue is known untrusted (then it is an edit by
+ * nobody now, which can only refuse). Issues name their repository as GitHub spells it (`repository_url`).
  * Label lists, issue histories and body edits of unchanged repositories and issues are served from memos
  * that `GithubChanges` keeps and invalidates.
  */
 import * as Domain from "afk-core/Domain"
 import * as Tracker from "afk-core/Tracker"
-import * as Clock from "effect/Clock"
 import * as DateTime from "effect/DateTime"
-import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
@@ -22,18 +19,9 @@ import * as GithubClient from "./GithubClient.js"
 import * as GithubCodec from "./GithubCodec.js"
 import * as GithubEdits from "./GithubEdits.js"
 import type * as GithubError from "./GithubError.js"
+import * as GithubTrust from "./GithubTrust.js"
 
-export interface Options {
-  /** How long a trust answer is reused (about one tick); 60 s by default. */
-  readonly trustTtl?: Duration.DurationInput | undefined
-  /**
-   * How long an untrusted answer is remembered (with the client's cache, so in its cache file too: a refusal
-   * can only refuse), so a backlog refused every pass, in one process or in a tick process each time, does not
-   * ask again; 10 minutes by default. Only refusals are kept this long: a promoted collaborator's label counts
-   * within this time, a demoted one's within `trustTtl`. A refusal read from the file that claims to stand
-   * longer than this from now is not served.
-   */
-  readonly untrustedTtl?: Duration.DurationInput | undefined
+export interface Options extends GithubTrust.Options {
   /** The colour given to a label this adapter has to create; GitHub's grey by default. */
   readonly labelColor?: string | undefined
   /** When unchanged repositories and issues are served from memos (`GithubChanges`). */
@@ -78,21 +66,12 @@ type CommentBody = typeof CommentBody.Type
 
 const ReactionBody = Schema.Struct({ created_at: Schema.DateTimeUtc })
 
-const PermissionBody = Schema.Struct({
-  permission: Schema.String,
-  role_name: Schema.optional(Schema.String)
-})
-
 /** What GitHub calls a user it no longer knows (deleted accounts). */
 const ghost = "ghost"
 
-/** An untrusted answer and until when it stands (epoch ms). */
-const Refusal = Schema.Struct({ until: Schema.Number })
-
-/** Refusals go with the client's cache (and its file): one can only make a login untrusted, never trusted. */
-const durable = { durable: true }
-
-const trustedRoles: ReadonlySet<string> = new Set(["admin", "maintain", "write"])
+/** Everyone who ever added a label to the issue: whoever applied the ready label is one of them. */
+const labellers = (events: ReadonlyArray<typeof EventBody.Type>): ReadonlyArray<string> =>
+  events.flatMap((event) => (event.event === "labeled" ? [event.actor?.login ?? ghost] : []))
 
 const read = (operation: string): GithubClient.Call => ({ operation, permission: "Issues: read" })
 const write = (operation: string): GithubClient.Call => ({ operation, permission: "Issues: write" })
@@ -143,9 +122,7 @@ const toComment = (body: CommentBody): Domain.Comment =>
 export const make = (options: Options = {}): Effect.Effect<Tracker.Service, never, GithubClient.GithubClient> =>
   Effect.gen(function*() {
     const client = yield* GithubClient.GithubClient
-    const trustTtl = Duration.toMillis(Duration.decode(options.trustTtl ?? "60 seconds"))
-    const untrustedTtl = Duration.toMillis(Duration.decode(options.untrustedTtl ?? "10 minutes"))
-    const trust = new Map<string, { readonly trusted: boolean; readonly until: number }>()
+    const trust = GithubTrust.make(client, options)
     const changes = GithubChanges.make(client, options.changes)
 
     const getIssue = (repo: Domain.Repo, number: number) =>
@@ -171,24 +148,6 @@ export const make = (options: Options = {}): Effect.Effect<Tracker.Service, neve
         labels: [label]
       })
 
-    const permission = (repo: Domain.Repo, login: string) =>
-      client
-        .get(
-          { operation: "isTrusted", permission: "Metadata: read", decidesTrust: true },
-          GithubClient.repoPath(repo, "collaborators", login, "permission"),
-          PermissionBody
-        )
-        .pipe(
-          Effect.map(
-            (body) =>
-              trustedRoles.has(body.permission) || (body.role_name !== undefined && trustedRoles.has(body.role_name))
-          ),
-          Effect.catchIf(
-            (error) => error.status === 404,
-            () => Effect.succeed(false)
-          )
-        )
-
     const history = (repo: Domain.Repo, number: number) =>
       changes.read(
         repo,
@@ -202,36 +161,6 @@ export const make = (options: Options = {}): Effect.Effect<Tracker.Service, neve
           )
         )
       )
-
-    const keyOf = (repo: Domain.Repo, login: string) => `${repo.toLowerCase()} ${login.toLowerCase()}`
-
-    /** The refusal kept for the login, if it stands at `now` (and ends within `untrustedTtl` of it). */
-    const refusal = (key: string, now: number) =>
-      Effect.map(client.recall(`untrusted ${key}`, "untrusted", Refusal, durable), (kept) => ({
-        kept,
-        stands: Option.isSome(kept) && kept.value.until > now && kept.value.until <= now + untrustedTtl
-      }))
-
-    /** Whether the login is known untrusted in `repo` at `now`, without a request. */
-    const knownRefused = (repo: Domain.Repo, login: string, now: number) =>
-      Effect.gen(function*() {
-        if (login.toLowerCase() === Domain.repoOwner(repo).toLowerCase()) return false
-        const known = trust.get(keyOf(repo, login))
-        if (known !== undefined && known.until > now) return !known.trusted
-        return (yield* refusal(keyOf(repo, login), now)).stands
-      })
-
-    /**
-     * Whether everyone who ever added a label to the issue is known untrusted: then whoever applied the ready
-     * label is refused, and what the issue's last edit was changes nothing.
-     */
-    const everyLabellerRefused = (repo: Domain.Repo, events: ReadonlyArray<typeof EventBody.Type>, now: number) => {
-      const labellers = new Set(events.flatMap((e) => (e.event === "labeled" ? [e.actor?.login ?? ghost] : [])))
-      return labellers.size === 0 ? Effect.succeed(false) : Effect.map(
-        Effect.forEach(labellers, (login) => knownRefused(repo, login, now)),
-        (refused) => refused.every(Boolean)
-      )
-    }
 
     const bodyEdit = (repo: Domain.Repo, number: number) =>
       changes.read(
@@ -281,12 +210,11 @@ export const make = (options: Options = {}): Effect.Effect<Tracker.Service, neve
       lastEdit: (repo, number) =>
         Effect.gen(function*() {
           const events = yield* history(repo, number)
-          const now = yield* Clock.currentTimeMillis
           const known = yield* changes.remembered(repo, number, "body edit", GithubEdits.MaybeEdit)
           const body = Option.isSome(known)
             ? known.value
-            : (yield* everyLabellerRefused(repo, events, now))
-            ? Option.some<GithubEdits.Edit>({ at: DateTime.unsafeMake(now) })
+            : (yield* trust.allRefused(repo, labellers(events)))
+            ? Option.some<GithubEdits.Edit>({ at: yield* DateTime.now })
             : yield* bodyEdit(repo, number)
           return Option.map(
             GithubEdits.later(body, GithubEdits.lastRename(events)),
@@ -408,23 +336,7 @@ export const make = (options: Options = {}): Effect.Effect<Tracker.Service, neve
           )
         ),
 
-      isTrusted: (repo, login) =>
-        Effect.gen(function*() {
-          if (login.toLowerCase() === Domain.repoOwner(repo).toLowerCase()) return true
-          const key = keyOf(repo, login)
-          const now = yield* Clock.currentTimeMillis
-          const known = trust.get(key)
-          if (known !== undefined && known.until > now) return known.trusted
-          const refused = yield* refusal(key, now)
-          if (refused.stands) return false
-          const trusted = yield* permission(repo, login)
-          trust.set(key, { trusted, until: now + trustTtl })
-          if (!trusted || Option.isSome(refused.kept)) {
-            const until = trusted ? 0 : now + untrustedTtl
-            yield* client.remember(`untrusted ${key}`, "untrusted", Refusal, { until }, durable)
-          }
-          return trusted
-        }).pipe(Effect.mapError(toError)),
+      isTrusted: (repo, login) => trust.isTrusted(repo, login).pipe(Effect.mapError(toError)),
 
       whoami: client.whoami.pipe(Effect.mapError(toError))
     }
