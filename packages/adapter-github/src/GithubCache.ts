@@ -5,8 +5,8 @@
  * names, never the raw body; immutable, so shared with the caller) and served only to a read with a schema of
  * the same shape, without being validated again; it becomes compact JSON only when the file is written. What
  * the file brings is validated at its first use. Beside the answers it keeps durable memos: values a caller
- * remembers under a key while a tag holds, which decide nothing about trust or identity (a repository's
- * remembered lists).
+ * remembers under a key while a tag holds, which can grant no trust and name no identity (a repository's
+ * remembered lists; a refusal, which only refuses).
  *
  * In memory per client; optionally also in one file, `cache.json` in the `github` folder of a cache
  * directory, so short-lived CLI ticks share it. The file is read once, at first use, and written once, when
@@ -49,7 +49,7 @@ export interface Cache {
   readonly held: (url: string) => Effect.Effect<boolean>
   /** The durable memo under `key` while `tag` still holds and `schema` decodes it; none otherwise. */
   readonly recall: <A, I>(key: string, tag: string, schema: Schema.Schema<A, I>) => Effect.Effect<Option.Option<A>>
-  /** Remembers `value` under `key` for `tag`; kept in the cache file: only for what decides no trust or identity. */
+  /** Remembers `value` under `key` for `tag`, in the cache file too: only what grants no trust, names no identity. */
   readonly remember: <A, I>(key: string, tag: string, schema: Schema.Schema<A, I>, value: A) => Effect.Effect<void>
 }
 

@@ -82,6 +82,13 @@ export interface Changes {
     schema: Schema.Schema<A, I>,
     read: Effect.Effect<A, GithubError.GithubError>
   ) => Effect.Effect<A, GithubError.GithubError>
+  /** What `perIssue` remembered of one issue (named `kind`) under its current `updated_at`, if anything: no request. */
+  readonly remembered: <A, I>(
+    repo: Domain.Repo,
+    number: number,
+    kind: string,
+    schema: Schema.Schema<A, I>
+  ) => Effect.Effect<Option.Option<A>>
   /** Drops every probe, `updated_at` and memo of the repository recorded so far (someone said it changed). */
   readonly forget: (repo: Domain.Repo) => Effect.Effect<void>
   /** Runs a write to the repository, dropping what the write may change. */
@@ -333,6 +340,14 @@ export const make = (client: GithubClient.Service, options: Options = {}): Chang
           yield* client.remember(key, seen.updatedAt, schema, value)
         }
         return value
+      }),
+
+    remembered: (repo, number, kind, schema) =>
+      Effect.suspend(() => {
+        const seen = stateOf(repo).seen.get(number)
+        return seen === undefined || !seen.quiet
+          ? Effect.succeedNone
+          : client.recall(`${kind} ${repo.toLowerCase()} ${number}`, seen.updatedAt, schema)
       }),
 
     forget: (repo) => Effect.sync(() => drop(stateOf(repo))),

@@ -160,9 +160,9 @@ export interface Service {
   ) => Effect.Effect<Option.Option<A>>
   /**
    * Remembers `value` under `key` for `tag`, in this client's own memo store (memory only, the newest 10,000):
-   * a memo is a decision (a label history, a refusal), and no file in the cache directory may make one. A
-   * durable memo goes with the conditional-request cache (and its file) instead: only for a value that decides
-   * nothing about trust or identity (a repository's list of labelled issues).
+   * a memo is a decision (a label history), and no file in the cache directory may make one. A durable memo
+   * goes with the conditional-request cache (and its file) instead: only for a value that can grant no trust
+   * and name no identity (a repository's list of labelled issues; a refusal, which can only refuse).
    */
   readonly remember: <A, I>(
     key: string,
@@ -174,7 +174,7 @@ export interface Service {
 }
 
 export interface MemoOptions {
-  /** Kept with the cache (its file included) and read by other processes: never for trust or identity. */
+  /** Kept with the cache (its file included) and read by other processes: never what grants trust or names anyone. */
   readonly durable?: boolean | undefined
 }
 

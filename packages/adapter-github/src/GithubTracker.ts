@@ -1,18 +1,16 @@
 /**
  * The `Tracker` port over GitHub issues: open issues by label (pull requests left out), label history from
  * the issue events, comments, label and comment writes, closing as completed, the bot's login, and trust
- * from the collaborator permission endpoint (admin, maintain or write; anything else is untrusted), cached
- * for a bounded time per tracker instance. The last edit is the later of the last title change (the issue
- * events' `renamed`, with its actor) and the last body edit (GraphQL `Issue.lastEditedAt` and `editor`: the
- * REST issue says nothing of edits). Issues name their repository as GitHub spells it (`repository_url`).
+ * (`GithubTrust`). The last edit is the later of the last title change (the issue events' `renamed`, with its
+ * actor) and the last body edit (GraphQL `Issue.lastEditedAt` and `editor`: the REST issue says nothing of
+ * edits), left unread while everyone who ever labelled the issue is known untrusted (then it is an edit by
+ * nobody now, which can only refuse). Issues name their repository as GitHub spells it (`repository_url`).
  * Label lists, issue histories and body edits of unchanged repositories and issues are served from memos
  * that `GithubChanges` keeps and invalidates.
  */
 import * as Domain from "afk-core/Domain"
 import * as Tracker from "afk-core/Tracker"
-import * as Clock from "effect/Clock"
 import * as DateTime from "effect/DateTime"
-import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
@@ -21,16 +19,9 @@ import * as GithubClient from "./GithubClient.js"
 import * as GithubCodec from "./GithubCodec.js"
 import * as GithubEdits from "./GithubEdits.js"
 import type * as GithubError from "./GithubError.js"
+import * as GithubTrust from "./GithubTrust.js"
 
-export interface Options {
-  /** How long a trust answer is reused (about one tick); 60 s by default. */
-  readonly trustTtl?: Duration.DurationInput | undefined
-  /**
-   * How long an untrusted answer is remembered (in the client's memory, never in its cache directory), so a
-   * backlog refused every pass does not ask again each time; 10 minutes by default. Only refusals are kept
-   * this long: a promoted collaborator's label counts within this time, a demoted one's within `trustTtl`.
-   */
-  readonly untrustedTtl?: Duration.DurationInput | undefined
+export interface Options extends GithubTrust.Options {
   /** The colour given to a label this adapter has to create; GitHub's grey by default. */
   readonly labelColor?: string | undefined
   /** When unchanged repositories and issues are served from memos (`GithubChanges`). */
@@ -75,18 +66,12 @@ type CommentBody = typeof CommentBody.Type
 
 const ReactionBody = Schema.Struct({ created_at: Schema.DateTimeUtc })
 
-const PermissionBody = Schema.Struct({
-  permission: Schema.String,
-  role_name: Schema.optional(Schema.String)
-})
-
 /** What GitHub calls a user it no longer knows (deleted accounts). */
 const ghost = "ghost"
 
-/** An untrusted answer and until when it stands (epoch ms). */
-const Refusal = Schema.Struct({ until: Schema.Number })
-
-const trustedRoles: ReadonlySet<string> = new Set(["admin", "maintain", "write"])
+/** Everyone who ever added a label to the issue: whoever applied the ready label is one of them. */
+const labellers = (events: ReadonlyArray<typeof EventBody.Type>): ReadonlyArray<string> =>
+  events.flatMap((event) => (event.event === "labeled" ? [event.actor?.login ?? ghost] : []))
 
 const read = (operation: string): GithubClient.Call => ({ operation, permission: "Issues: read" })
 const write = (operation: string): GithubClient.Call => ({ operation, permission: "Issues: write" })
@@ -138,9 +123,7 @@ const toComment = (body: CommentBody): Domain.Comment =>
 export const make = (options: Options = {}): Effect.Effect<Tracker.Service, never, GithubClient.GithubClient> =>
   Effect.gen(function*() {
     const client = yield* GithubClient.GithubClient
-    const trustTtl = Duration.toMillis(Duration.decode(options.trustTtl ?? "60 seconds"))
-    const untrustedTtl = Duration.toMillis(Duration.decode(options.untrustedTtl ?? "10 minutes"))
-    const trust = new Map<string, { readonly trusted: boolean; readonly until: number }>()
+    const trust = GithubTrust.make(client, options)
     const changes = GithubChanges.make(client, options.changes)
 
     const getIssue = (repo: Domain.Repo, number: number) =>
@@ -165,24 +148,6 @@ export const make = (options: Options = {}): Effect.Effect<Tracker.Service, neve
       client.sendVoid(write("addLabel"), "POST", GithubClient.repoPath(repo, "issues", number, "labels"), {
         labels: [label]
       })
-
-    const permission = (repo: Domain.Repo, login: string) =>
-      client
-        .get(
-          { operation: "isTrusted", permission: "Metadata: read", decidesTrust: true },
-          GithubClient.repoPath(repo, "collaborators", login, "permission"),
-          PermissionBody
-        )
-        .pipe(
-          Effect.map(
-            (body) =>
-              trustedRoles.has(body.permission) || (body.role_name !== undefined && trustedRoles.has(body.role_name))
-          ),
-          Effect.catchIf(
-            (error) => error.status === 404,
-            () => Effect.succeed(false)
-          )
-        )
 
     const history = (repo: Domain.Repo, number: number) =>
       changes.read(
@@ -241,15 +206,22 @@ export const make = (options: Options = {}): Effect.Effect<Tracker.Service, neve
 
       getIssue: (repo, number) => getIssue(repo, number).pipe(Effect.mapError(toError)),
 
+      // An issue every labeller of which is known untrusted is refused whatever its text: its body edit is not
+      // read (unless remembered), and an unread one is an edit by nobody now, which could only refuse it.
       lastEdit: (repo, number) =>
-        Effect.all([bodyEdit(repo, number), Effect.map(history(repo, number), GithubEdits.lastRename)], {
-          concurrency: 2
-        }).pipe(
-          Effect.map(([body, title]) =>
-            Option.map(GithubEdits.later(body, title), (edit) => new Domain.IssueEdit(edit))
-          ),
-          Effect.mapError(toError)
-        ),
+        Effect.gen(function*() {
+          const events = yield* history(repo, number)
+          const known = yield* changes.remembered(repo, number, "body edit", GithubEdits.MaybeEdit)
+          const body = Option.isSome(known)
+            ? known.value
+            : (yield* trust.allRefused(repo, labellers(events)))
+            ? Option.some<GithubEdits.Edit>({ at: yield* DateTime.now })
+            : yield* bodyEdit(repo, number)
+          return Option.map(
+            GithubEdits.later(body, GithubEdits.lastRename(events)),
+            (edit) => new Domain.IssueEdit(edit)
+          )
+        }).pipe(Effect.mapError(toError)),
 
       labelEvents: (repo, number) =>
         history(repo, number).pipe(
@@ -365,23 +337,7 @@ export const make = (options: Options = {}): Effect.Effect<Tracker.Service, neve
           )
         ),
 
-      isTrusted: (repo, login) =>
-        Effect.gen(function*() {
-          if (login.toLowerCase() === Domain.repoOwner(repo).toLowerCase()) return true
-          const key = `${repo.toLowerCase()} ${login.toLowerCase()}`
-          const now = yield* Clock.currentTimeMillis
-          const known = trust.get(key)
-          if (known !== undefined && known.until > now) return known.trusted
-          const refusalKey = `untrusted ${key}`
-          const refused = yield* client.recall(refusalKey, "untrusted", Refusal)
-          if (Option.isSome(refused) && refused.value.until > now) return false
-          const trusted = yield* permission(repo, login)
-          trust.set(key, { trusted, until: now + trustTtl })
-          if (!trusted || Option.isSome(refused)) {
-            yield* client.remember(refusalKey, "untrusted", Refusal, { until: trusted ? 0 : now + untrustedTtl })
-          }
-          return trusted
-        }).pipe(Effect.mapError(toError)),
+      isTrusted: (repo, login) => trust.isTrusted(repo, login).pipe(Effect.mapError(toError)),
 
       whoami: client.whoami.pipe(Effect.mapError(toError))
     }

@@ -267,7 +267,7 @@ describe("GithubClient: the cache never decides trust", () => {
     return fake
   }
 
-  it.effect("who the bot is, who is trusted and every refusal are never written to the cache file", () =>
+  it.effect("who the bot is and who is trusted are never written to the cache file; a refusal is, as a refusal", () =>
     Effect.gen(function*() {
       const fake = world()
       const root = fresh()
@@ -281,7 +281,8 @@ describe("GithubClient: the cache never decides trust", () => {
       const file = readCache(root)
       expect(Object.keys(file.answers).length).toBeGreaterThan(0)
       expect(Object.keys(file.answers).filter((key) => /\/user$|\/collaborators\//.test(key))).toEqual([])
-      expect(Object.keys(file.memos).filter((key) => !key.startsWith("list "))).toEqual([])
+      expect(Object.keys(file.memos).filter((key) => !key.startsWith("list "))).toEqual([`untrusted ${repo} mallory`])
+      expect(file.memos[`untrusted ${repo} mallory`]).toMatchObject({ tag: "untrusted", json: { until: 10 * 60_000 } })
     }))
 
   it.effect("a planted file (the bot is mallory, mallory is an admin, alice refused) changes nothing", () =>
@@ -315,6 +316,29 @@ describe("GithubClient: the cache never decides trust", () => {
           expect(yield* tracker.isTrusted(repo, "alice")).toBe(true)
         }))
       expect(fake.log.filter((e) => e.conditional)).toEqual([])
+    }))
+
+  it.effect("a planted refusal can only refuse: alice waits at most untrustedTtl, and it lets nobody in", () =>
+    Effect.gen(function*() {
+      const fake = world()
+      const root = fresh()
+      const Refusal = Schema.Struct({ until: Schema.Number })
+      plant(root, {
+        memos: {
+          [`untrusted ${repo} alice`]: stored(Refusal, "untrusted", { until: 5 * 60_000 }),
+          [`untrusted ${repo} mallory`]: stored(Refusal, "untrusted", { until: 0 })
+        }
+      })
+      const trusted = (login: string) => inProcess(fake, { cacheDirectory: root }, (t) => t.isTrusted(repo, login))
+      expect(yield* trusted("alice")).toBe(false)
+      expect(fake.log).toEqual([])
+      expect(yield* trusted("mallory")).toBe(false)
+      yield* TestClock.adjust("5 minutes")
+      expect(yield* trusted("alice")).toBe(true)
+      expect(fake.log.map((e) => e.path)).toEqual([
+        `/repos/${repo}/collaborators/mallory/permission`,
+        `/repos/${repo}/collaborators/alice/permission`
+      ])
     }))
 
   it.effect("a memo lives in its client's memory; a durable one is found by a fresh client sharing the directory", () =>

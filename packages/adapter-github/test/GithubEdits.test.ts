@@ -61,16 +61,18 @@ describe("GithubTracker.lastEdit over the GitHub fake", () => {
       expect(sent(fake)).toContain("POST /api/graphql")
     }))
 
-  it.effect("a missing issue or a pull request's number is a 404 TrackerError, asked once", () =>
+  it.effect("a missing issue (its events, read first) or a pull request's number is a 404 TrackerError, asked once", () =>
     Effect.gen(function*() {
       const fake = fakeWith()
       const tracker = yield* trackerOver(fake)
-      for (const number of [999, 5]) {
-        const error = yield* Effect.flip(tracker.lastEdit(repo, number))
+      const missing = yield* Effect.flip(tracker.lastEdit(repo, 999))
+      const pull = yield* Effect.flip(tracker.lastEdit(repo, 5))
+      for (const error of [missing, pull]) {
         expect(error).toMatchObject({ _tag: "TrackerError", status: 404, transient: false })
-        expect(error.detail).toContain(`Could not resolve to an Issue with the number of ${number}`)
       }
-      expect(sent(fake).filter((line) => line === "POST /graphql")).toHaveLength(2)
+      expect(missing.detail).toContain("/issues/999/events: HTTP 404")
+      expect(pull.detail).toContain("Could not resolve to an Issue with the number of 5")
+      expect(sent(fake).filter((line) => line === "POST /graphql")).toHaveLength(1)
     }))
 
   it.effect("GraphQL errors in a 200 answer fail: a rate limit is transient, anything else is not", () =>

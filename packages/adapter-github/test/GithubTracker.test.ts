@@ -3,6 +3,7 @@ import { Domain } from "afk-core"
 import * as DateTime from "effect/DateTime"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
+import * as Option from "effect/Option"
 import * as TestClock from "effect/TestClock"
 import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
@@ -179,7 +180,7 @@ describe("GithubTracker over the GitHub fake", () => {
       ])
     }))
 
-  it.scoped("an untrusted answer is remembered for untrustedTtl by its client only; a trusted one for trustTtl", () =>
+  it.scoped("an untrusted answer is remembered for untrustedTtl; a trusted one for trustTtl, by its client only", () =>
     Effect.gen(function*() {
       const fake = fakeWith()
       const cacheDirectory = yield* scratch
@@ -199,6 +200,35 @@ describe("GithubTracker over the GitHub fake", () => {
       yield* TestClock.adjust("11 minutes")
       expect(yield* tracker.isTrusted(repo, "mallory")).toBe(false)
       expect(permissionReads()).toBe(5)
+    }))
+
+  it.scoped("a refusal outlives its process: known refused, neither trust nor the body edit is read until untrustedTtl", () =>
+    Effect.gen(function*() {
+      const fake = GithubFake.make({ pageSize: 3 })
+      const base = seed(4)
+      const byMallory = { label: "afk", action: "added" as const, actor: "mallory", at: "2026-01-01T00:00:00Z" }
+      fake.seed({ ...base, issues: base.issues.map((i) => (i.number === 4 ? { ...i, events: [byMallory] } : i)) })
+      const cacheDirectory = yield* scratch
+      const pass = inProcess(
+        fake,
+        { cacheDirectory },
+        (t) => Effect.all([t.labelEvents(repo, 4), t.lastEdit(repo, 4), t.isTrusted(repo, "mallory")])
+      )
+      const paid = () => fake.log.filter((e) => e.status !== 304).map((e) => `${e.method} ${e.path}`)
+      yield* pass
+      fake.resetCounters()
+      const [, edit, trusted] = yield* pass
+      expect(trusted).toBe(false)
+      expect(paid()).toEqual([])
+      expect(Option.map(edit, (e) => e.editor), "unread, the edit is one by nobody: fail closed").toEqual(
+        Option.some(undefined)
+      )
+      fake.world.repos.get(repo)?.trusted.add("mallory")
+      yield* TestClock.adjust("9 minutes")
+      expect((yield* pass)[2], "a promotion counts within untrustedTtl, not before").toBe(false)
+      yield* TestClock.adjust("2 minutes")
+      expect((yield* pass)[2]).toBe(true)
+      expect(paid()).toEqual(["POST /graphql", `GET /repos/${repo}/collaborators/mallory/permission`])
     }))
 
   it.effect("works against a GitHub Enterprise base URL (https://host/api/v3), pages included", () =>

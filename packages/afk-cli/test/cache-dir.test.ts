@@ -149,3 +149,33 @@ describe("AFK_CACHE_DIR as the shipped deployments keep it", () => {
       expect(run.points, "an idle tick spends no point").toBe(0)
     }))
 })
+
+/** acme/app with one ready issue, labelled by a drive-by (no write access): refused every tick. */
+const refusedOnly: GithubFake.Seed = { ...World.seed, issues: World.seed.issues.filter((issue) => issue.number === 2) }
+
+describe("AFK_CACHE_DIR: a refused backlog", () => {
+  it.scopedLive(
+    "a refusal the last tick made costs the next tick process no point; a maintainer's re-label dispatches at once",
+    () =>
+      Effect.gen(function*() {
+        const world = yield* World.make({ seed: refusedOnly })
+        const cwd = Cli.scratch()
+        const fake = world.github.fake
+        const first = yield* ticks(world.env, cwd)
+        expect(first.stderr).toContain("acme/app#2: refuse (untrusted")
+        yield* ticks(world.env, cwd)
+        const before = fake.log.length
+        const third = yield* ticks(world.env, cwd)
+        expect(third.stderr).toContain("acme/app#2: refuse (untrusted")
+        expect(
+          fake.log.slice(before).filter((r) => r.status !== 304).map((r) => `${r.method} ${r.path}`),
+          "known refused: neither who may write nor the body's last edit is asked again; only who the bot is"
+        ).toEqual(["GET /user"])
+        fake.actAs("maintainer").removeLabel(World.repo, 2, "ready-for-agent")
+        fake.actAs("maintainer").addLabel(World.repo, 2, "ready-for-agent")
+        const relabelled = yield* ticks(world.env, cwd)
+        expect(relabelled.stderr).toContain("acme/app#2: dispatch")
+        expect(world.t3.threads()).toHaveLength(1)
+      })
+  )
+})

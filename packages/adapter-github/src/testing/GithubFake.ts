@@ -94,6 +94,8 @@ export interface Person {
   ) => void
   /** Adds a label (the repository's spelling of it, created if missing), at `at` or now. */
   readonly addLabel: (repo: string, number: number, label: string, at?: string) => void
+  /** Removes a label the issue carries, at `at` or now. */
+  readonly removeLabel: (repo: string, number: number, label: string, at?: string) => void
 }
 
 export interface GithubFake {
@@ -310,7 +312,9 @@ export const make = (options: Options = {}): GithubFake => {
       edit: (repo, number, change, at) =>
         World.editIssue(world, World.issueIn(world, repo, number), login, change, at ?? new Date().toISOString()),
       addLabel: (repo, number, label, at) =>
-        World.labelIssue(world, repo, World.issueIn(world, repo, number), login, label, at ?? new Date().toISOString())
+        World.labelIssue(world, repo, World.issueIn(world, repo, number), login, label, at ?? new Date().toISOString()),
+      removeLabel: (repo, number, label, at) =>
+        World.unlabelIssue(world, World.issueIn(world, repo, number), login, label, at ?? new Date().toISOString())
     }),
     inject: (fault) => {
       faults.push({ ...fault, remaining: fault.times ?? 1 })

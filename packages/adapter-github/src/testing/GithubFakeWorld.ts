@@ -296,6 +296,15 @@ export const labelIssue = (
   touch(issue, now)
 }
 
+/** Removes a label from the issue as `actor` (an `unlabeled` event), if it carries it. */
+export const unlabelIssue = (world: World, issue: IssueState, actor: string, label: string, now: string) => {
+  const index = issue.labels.findIndex((have) => lower(have) === lower(label))
+  if (index < 0) return
+  const [removed = label] = issue.labels.splice(index, 1)
+  issue.events.push({ id: world.nextId++, event: "unlabeled", actor, at: seconds(Date.parse(now)), label: removed })
+  touch(issue, now)
+}
+
 /** The issue, or an error naming what is missing (for test helpers acting on the world). */
 export const issueIn = (world: World, slug: string, number: number): IssueState => {
   const issue = world.repos.get(lower(slug))?.issues.get(number)
