@@ -56,7 +56,7 @@
  * scheduler join one sweep, and the repositories sweeps answered are named in the cache file, so a new
  * process (the next CLI tick), where no repository has been listed yet, probes them all in its first query.
  */
-import * as Domain from "afk-core/Domain"
+import type * as Domain from "afk-core/Domain"
 import * as Clock from "effect/Clock"
 import * as Deferred from "effect/Deferred"
 import * as Duration from "effect/Duration"
@@ -137,6 +137,12 @@ interface Due {
   readonly answer: Deferred.Deferred<Option.Option<Probed>>
 }
 
+/** The first probes of a sweep, with the clocks they were asked at. */
+interface Asked extends Due {
+  readonly sentAt: number
+  readonly serverNow: number
+}
+
 interface RepoState {
   readonly repo: Domain.Repo
   /** How long a memo of an empty list of this repository is served (`emptyMaxAge`, spread by `share`). */
@@ -163,19 +169,6 @@ const Newest = Schema.Array(Schema.Struct({ updated_at: Schema.String }))
 const listCall: GithubClient.Call = { operation: "listOpenIssues", permission: "Issues: read" }
 
 const durable = { durable: true }
-
-/** How many turns of the scheduler a GraphQL sweep waits for the probes of its pass to join it. */
-const gatherTurns = 4
-
-/**
- * The repositories GraphQL sweeps answered, remembered in the cache file, so that a new process (the next CLI
- * tick) probes them in its first sweep instead of one query per concurrent batch of its first pass. A repository
- * a sweep cannot answer is dropped from it. A list of names decides nothing; at most `maxSwept` are taken from it
- * (10 GraphQL points a sweep).
- */
-const sweptKey = "graphql sweep"
-const Swept = Schema.Array(Domain.Repo)
-const maxSwept = 1000
 
 /**
  * A fixed share in [0.5, 1) of a bound for `repo`, from its name (FNV-1a, then MurmurHash3's finaliser, so
@@ -303,49 +296,20 @@ export const make = (client: GithubClient.Service, options: Options = {}): Chang
     return due
   }
 
-  // The GraphQL sweep being gathered: the probes asked for while it waits a few turns of the scheduler join it,
-  // so the repositories of one pass share one query even in a new process, where none has been listed yet.
-  let gathering: Array<Due> | undefined
-  /** The repositories whose probe a sweep answered (or the cache file named), kept for the next process. */
-  const swept = new Map<string, Domain.Repo>()
-  const gather = (first: Due, now: number, serverNow: number) => {
-    if (gathering !== undefined) {
-      gathering.push(first)
-      return Deferred.await(first.answer)
-    }
-    const joined = [first]
-    gathering = joined
-    return Effect.yieldNow().pipe(
-      Effect.repeatN(gatherTurns - 1),
-      Effect.zipRight(client.recall(sweptKey, sweptKey, Swept, durable)),
-      Effect.flatMap((recalled) => {
-        gathering = undefined
-        for (const repo of Option.getOrElse(recalled, () => []).slice(0, maxSwept)) {
-          const key = repo.toLowerCase()
-          if (!swept.has(key)) swept.set(key, repo)
-          if (!repos.has(key)) stateOf(repo).listed = true
-        }
-        const due = dueWith(joined, now, serverNow)
+  const known = GithubSweep.known(client)
+  const gather = GithubSweep.gatherer<Asked>(
+    (joined) =>
+      Effect.flatMap(known.recall, (recalled) => {
+        for (const repo of recalled) if (!repos.has(repo.toLowerCase())) stateOf(repo).listed = true
+        const due = dueWith(joined, joined[0]!.sentAt, joined[0]!.serverNow)
         return sweep(due).pipe(
           Effect.zipRight(Effect.forEach(due, ({ answer, state }) =>
-            Effect.map(Deferred.await(answer), (probed) => {
-              if (Option.isSome(probed)) swept.set(state.repo.toLowerCase(), state.repo)
-              else swept.delete(state.repo.toLowerCase())
-            }), { discard: true })),
-          Effect.zipRight(
-            Effect.suspend(() =>
-              client.remember(sweptKey, sweptKey, Swept, [...swept.values()].slice(0, maxSwept), durable)
-            )
-          )
+            Effect.map(Deferred.await(answer), (probed) => ({ repo: state.repo, answered: Option.isSome(probed) })))),
+          Effect.flatMap(known.settle)
         )
       }),
-      Effect.ensuring(Effect.suspend(() => {
-        if (gathering === joined) gathering = undefined
-        return Effect.forEach(joined, ({ answer }) => Deferred.succeed(answer, Option.none()), { discard: true })
-      })),
-      Effect.zipRight(Deferred.await(first.answer))
-    )
-  }
+    ({ answer }) => Deferred.succeed(answer, Option.none())
+  )
 
   /** The repository's current probe: shared while in flight and for `reuse`, none while a write runs. */
   const probe = (repo: Domain.Repo): Effect.Effect<Option.Option<Probed>> =>
@@ -361,7 +325,7 @@ export const make = (client: GithubClient.Service, options: Options = {}): Chang
         const first = { state, generation: state.generation, answer }
         state.probe = { generation: state.generation, sentAt: now, answer }
         if (options.probe === "graphql") {
-          return gather(first, now, serverNow)
+          return Effect.zipRight(gather({ ...first, sentAt: now, serverNow }), Deferred.await(answer))
         }
         return sendProbe(repo, state, state.generation).pipe(
           Effect.onExit((exit) => Deferred.succeed(answer, Exit.isSuccess(exit) ? exit.value : Option.none()))
