@@ -27,16 +27,34 @@
  *   recorded before it, so the next list is read from GitHub (the claim's contention re-list always is);
  * - no probe is sent until the repository can be quiet again (`quiet` after this tracker's last write to it,
  *   or after the newest change a probe showed): until then a probe could only cost a request;
- * - a list memo is served for at most `maxAge`, which bounds what does not move `updated_at` (a label
- *   renamed or deleted repository-wide, an issue deleted or transferred).
+ * - a list memo is served for a bounded time, which bounds what does not move `updated_at` (a label renamed
+ *   or deleted repository-wide, an issue deleted or transferred): `maxAge` (5 minutes) for a list naming
+ *   issues, `emptyMaxAge` (6 hours) for an empty one.
  * Another client's writes (another process) are caught by the probe's `ETag` alone.
+ *
+ * Why a stale list is safe, and why an empty one may be older. A list names issues to look at; it decides
+ * nothing. A stale ready list can only propose a candidate: the claim takes the lock (a write, which drops every
+ * memo of the repository) and then reads the issue, its label events and its last edit from GitHub again,
+ * refusing one no longer open and ready — a ready label deleted repository-wide dispatches nothing. A stale
+ * locked list makes watch read the issue's comments (its run records) from GitHub; a deleted or transferred
+ * issue answers 404 or 410 there, or to the claim's reads, and that drops the repository's memos. What watch
+ * takes from the listing itself (the issue closed, handed to a human, paused) is why a list naming issues is
+ * still re-read after `maxAge`. An empty list proposes nothing and counts no run (every lock AFK takes is a
+ * write, which moves `updated_at`): a stale one can only delay noticing an issue that joined the list
+ * without moving `updated_at` (a label renamed into the watched name, an issue transferred in). That delay is
+ * bounded by `emptyMaxAge`, and so an idle repository re-reads its lists every few hours instead of every few
+ * minutes (quality.md P1). Each repository's empty lists are re-read at its own fixed share (from its name,
+ * the same in every process) between half and all of `emptyMaxAge`, so lists remembered in one tick are not
+ * all read again in one later tick.
  *
  * With `probe: "graphql"` the probe of a repository is one line of a GraphQL query over up to 100
  * repositories of one owner (`GithubSweep`): the first repository to need a probe sends it for every
  * repository known to this tracker whose probe is due, so an idle tick over N repositories costs about N/100
  * requests and N/100 GraphQL points instead of N free 304s. Its tag is the newest issue's number and
  * `updatedAt`, which every change moves as it moves the REST probe's `ETag`; every rule above holds for it, and
- * a repository the query cannot answer is probed the REST way.
+ * a repository the query cannot answer is probed the REST way. The probes asked for within a few turns of the
+ * scheduler join one sweep, and the repositories sweeps answered are named in the cache file, so a new
+ * process (the next CLI tick), where no repository has been listed yet, probes them all in its first query.
  */
 import type * as Domain from "afk-core/Domain"
 import * as Clock from "effect/Clock"
@@ -57,8 +75,13 @@ export interface Options {
   readonly quiet?: Duration.DurationInput | undefined
   /** How long one probe answers further lists of its repository; 10 s by default. */
   readonly reuse?: Duration.DurationInput | undefined
-  /** The longest a list memo is served before the list is read again; 5 minutes by default. */
+  /** The longest a memo of a list naming issues is served before the list is read again; 5 minutes by default. */
   readonly maxAge?: Duration.DurationInput | undefined
+  /**
+   * The longest a memo of an empty list is served; 6 hours by default. Each repository reads its empty lists
+   * again at its own point between half of it and all of it.
+   */
+  readonly emptyMaxAge?: Duration.DurationInput | undefined
   /**
    * How a repository is proven unchanged: `rest` (default), one conditional request per repository, a 304 free
    * of rate-limit points; or `graphql`, one query per 100 repositories of one owner, a GraphQL point each.
@@ -121,8 +144,16 @@ interface Due {
   readonly answer: Deferred.Deferred<Option.Option<Probed>>
 }
 
+/** The first probes of a sweep, with the clocks they were asked at. */
+interface Asked extends Due {
+  readonly sentAt: number
+  readonly serverNow: number
+}
+
 interface RepoState {
   readonly repo: Domain.Repo
+  /** How long a memo of an empty list of this repository is served (`emptyMaxAge`, spread by `share`). */
+  readonly emptyMaxAge: number
   /** Its latest list read from GitHub succeeded: only such repositories join another's GraphQL probe. */
   listed: boolean
   /** Moves at the start and end of every write, and on every doubt. */
@@ -146,6 +177,18 @@ const listCall: GithubClient.Call = { operation: "listOpenIssues", permission: "
 
 const durable = { durable: true }
 
+/**
+ * A fixed share in [0.5, 1) of a bound for `repo`, from its name (FNV-1a, then MurmurHash3's finaliser, so
+ * names differing in their last letter land far apart), the same in every process.
+ */
+const share = (repo: Domain.Repo) => {
+  let hash = 0x811c9dc5
+  for (const char of repo.toLowerCase()) hash = Math.imul(hash ^ char.charCodeAt(0), 0x01000193)
+  hash = Math.imul(hash ^ (hash >>> 16), 0x85ebca6b)
+  hash = Math.imul(hash ^ (hash >>> 13), 0xc2b2ae35)
+  return 0.5 + ((hash ^ (hash >>> 16)) >>> 0) / 2 ** 33
+}
+
 const memoOf = <A, I>(item: Schema.Schema<A, I>) =>
   GithubCodec.derive(
     item,
@@ -158,6 +201,7 @@ export const make = (client: GithubClient.Service, options: Options = {}): Chang
   const quiet = Duration.toMillis(Duration.decode(options.quiet ?? "60 seconds"))
   const reuse = Duration.toMillis(Duration.decode(options.reuse ?? "10 seconds"))
   const maxAge = Duration.toMillis(Duration.decode(options.maxAge ?? "5 minutes"))
+  const emptyMaxAge = Duration.toMillis(Duration.decode(options.emptyMaxAge ?? "6 hours"))
   const repos = new Map<string, RepoState>()
   const stateOf = (repo: Domain.Repo): RepoState => {
     const key = repo.toLowerCase()
@@ -165,6 +209,7 @@ export const make = (client: GithubClient.Service, options: Options = {}): Chang
     if (known !== undefined) return known
     const created: RepoState = {
       repo,
+      emptyMaxAge: emptyMaxAge * share(repo),
       listed: false,
       generation: 0,
       writing: 0,
@@ -243,19 +288,35 @@ export const make = (client: GithubClient.Service, options: Options = {}): Chang
    * Marks every known repository whose probe is due (its last list read, no fresh probe, no write running, able
    * to be quiet) as probed now.
    */
-  const dueWith = (first: Due, now: number, serverNow: number): ReadonlyArray<Due> => {
-    const due = [first]
+  const dueWith = (joined: ReadonlyArray<Due>, now: number, serverNow: number): ReadonlyArray<Due> => {
+    const due = [...joined]
+    const asked = new Set(joined.map((entry) => entry.state))
     for (const state of repos.values()) {
       const known = state.probe
       const fresh = known !== undefined && known.generation === state.generation && now - known.sentAt < reuse
       const idle = state.listed && state.writing === 0 && serverNow >= state.quietFrom
-      if (state === first.state || fresh || !idle) continue
+      if (asked.has(state) || fresh || !idle) continue
       const answer = Deferred.unsafeMake<Option.Option<Probed>>(FiberId.none)
       state.probe = { generation: state.generation, sentAt: now, answer }
       due.push({ state, generation: state.generation, answer })
     }
     return due
   }
+
+  const known = GithubSweep.known(client)
+  const gather = GithubSweep.gatherer<Asked>(
+    (joined) =>
+      Effect.flatMap(known.recall, (recalled) => {
+        for (const repo of recalled) if (!repos.has(repo.toLowerCase())) stateOf(repo).listed = true
+        const due = dueWith(joined, joined[0]!.sentAt, joined[0]!.serverNow)
+        return sweep(due).pipe(
+          Effect.zipRight(Effect.forEach(due, ({ answer, state }) =>
+            Effect.map(Deferred.await(answer), (probed) => ({ repo: state.repo, answered: Option.isSome(probed) })))),
+          Effect.flatMap(known.settle)
+        )
+      }),
+    ({ answer }) => Deferred.succeed(answer, Option.none())
+  )
 
   /** The repository's current probe: shared while in flight and for `reuse`, none while a write runs. */
   const probe = (repo: Domain.Repo): Effect.Effect<Option.Option<Probed>> =>
@@ -271,7 +332,7 @@ export const make = (client: GithubClient.Service, options: Options = {}): Chang
         const first = { state, generation: state.generation, answer }
         state.probe = { generation: state.generation, sentAt: now, answer }
         if (options.probe === "graphql") {
-          return Effect.zipRight(sweep(dueWith(first, now, serverNow)), Deferred.await(answer))
+          return Effect.zipRight(gather({ ...first, sentAt: now, serverNow }), Deferred.await(answer))
         }
         return sendProbe(repo, state, state.generation).pipe(
           Effect.onExit((exit) => Deferred.succeed(answer, Exit.isSuccess(exit) ? exit.value : Option.none()))
@@ -305,7 +366,8 @@ export const make = (client: GithubClient.Service, options: Options = {}): Chang
         if (Option.isSome(current)) {
           const memo = yield* client.recall(key, current.value.etag, schema, durable)
           const mine = state.generation === 0 || state.recorded.get(recordKey) === state.generation
-          if (Option.isSome(memo) && mine && now - memo.value.savedAt <= maxAge) {
+          const bound = Option.isSome(memo) && memo.value.items.length === 0 ? state.emptyMaxAge : maxAge
+          if (Option.isSome(memo) && mine && now - memo.value.savedAt <= bound) {
             note(state, memo.value.items, now)
             return memo.value.items
           }

@@ -18,6 +18,82 @@ import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 import type * as GithubClient from "./GithubClient.js"
 
+/** How many turns of the scheduler a sweep waits for the probes of its pass to join it. */
+const gatherTurns = 4
+
+/**
+ * Joins the asks made within a few turns of the scheduler of the first one into one `run`, so the repositories
+ * of one pass share one query even in a new process, where none has been listed yet. The returned effect ends
+ * when `run` has ended for the first ask, at once for the others; `abandon` settles every joined ask that `run`
+ * left unsettled (it failed or was interrupted).
+ */
+export const gatherer = <A>(
+  run: (joined: ReadonlyArray<A>) => Effect.Effect<void>,
+  abandon: (ask: A) => Effect.Effect<unknown>
+) => {
+  let gathering: Array<A> | undefined
+  return (ask: A): Effect.Effect<void> =>
+    Effect.suspend(() => {
+      if (gathering !== undefined) {
+        gathering.push(ask)
+        return Effect.void
+      }
+      const joined = [ask]
+      gathering = joined
+      return Effect.yieldNow().pipe(
+        Effect.repeatN(gatherTurns - 1),
+        Effect.zipRight(Effect.suspend(() => {
+          gathering = undefined
+          return run(joined)
+        })),
+        Effect.ensuring(Effect.suspend(() => {
+          if (gathering === joined) gathering = undefined
+          return Effect.forEach(joined, abandon, { discard: true })
+        }))
+      )
+    })
+}
+
+/** The repositories sweeps answered, kept in the cache file for the next process. */
+export interface Known {
+  /** The repositories the cache file names (at most `maxKnown`), to probe in this process's first sweep. */
+  readonly recall: Effect.Effect<ReadonlyArray<Domain.Repo>>
+  /** Keeps the repositories a sweep answered, drops those it could not, and saves the names for the next process. */
+  readonly settle: (
+    answers: ReadonlyArray<{ readonly repo: Domain.Repo; readonly answered: boolean }>
+  ) => Effect.Effect<void>
+}
+
+const knownKey = "graphql sweep"
+const KnownRepos = Schema.Array(Domain.Repo)
+/** A list of names decides nothing; at most this many are taken from it (10 GraphQL points a sweep). */
+const maxKnown = 1000
+
+/**
+ * The repositories GraphQL sweeps answered, remembered (durably: in the cache file) so that a new process (the
+ * next CLI tick) probes them all in its first sweep instead of one query per concurrent wave of its first pass.
+ */
+export const known = (client: GithubClient.Service): Known => {
+  const names = new Map<string, Domain.Repo>()
+  return {
+    recall: Effect.map(client.recall(knownKey, knownKey, KnownRepos, { durable: true }), (recalled) => {
+      const taken = Option.getOrElse(recalled, () => []).slice(0, maxKnown)
+      for (const repo of taken) if (!names.has(repo.toLowerCase())) names.set(repo.toLowerCase(), repo)
+      return taken
+    }),
+    settle: (answers) =>
+      Effect.suspend(() => {
+        for (const { answered, repo } of answers) {
+          if (answered) names.set(repo.toLowerCase(), repo)
+          else names.delete(repo.toLowerCase())
+        }
+        return client.remember(knownKey, knownKey, KnownRepos, [...names.values()].slice(0, maxKnown), {
+          durable: true
+        })
+      })
+  }
+}
+
 /** The most repositories one query asks (GitHub scores 100 `first: 1` connections as one point). */
 export const maxRepos = 100
 

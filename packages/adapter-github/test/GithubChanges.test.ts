@@ -135,6 +135,46 @@ describe("GithubChanges: the change probe and its memos", () => {
       expect(sent(fake)).toEqual([probe, ...pages("afk")])
     }))
 
+  it.effect("an empty list is remembered for hours (it names nothing to act on), until its repository's own bound", () =>
+    Effect.gen(function*() {
+      const fake = yield* world
+      const tracker = yield* trackerOver(fake)
+      const locked = `GET /repos/octo/hello/issues?labels=${lock}&state=open&per_page=100`
+      expect(yield* tracker.listOpenIssues(repo, lock)).toEqual([])
+      yield* nextPass
+      yield* tracker.listOpenIssues(repo, lock)
+      fake.resetCounters()
+      yield* TestClock.adjust("3 hours")
+      expect(yield* tracker.listOpenIssues(repo, lock)).toEqual([])
+      expect(sent(fake), "no list read for half the bound: one free probe").toEqual([probe])
+      yield* TestClock.adjust("3 hours")
+      fake.resetCounters()
+      yield* tracker.listOpenIssues(repo, lock)
+      expect(sent(fake), "past the whole bound: read again").toEqual([probe, locked])
+    }))
+
+  it.effect("empty lists remembered in one pass are read again in different passes, one repository at a time", () =>
+    Effect.gen(function*() {
+      const fake = yield* world
+      const repos = Array.from({ length: 8 }, (_, i) => `octo/r${i}` as typeof repo)
+      for (const slug of repos) fake.seed(seed(3, slug))
+      const tracker = yield* trackerOver(fake)
+      const pass = Effect.forEach(repos, (slug) => tracker.listOpenIssues(slug, lock), { discard: true })
+      yield* pass
+      yield* nextPass
+      yield* pass
+      const reread: Array<number> = []
+      for (let step = 1; step <= 12; step++) {
+        yield* TestClock.adjust("30 minutes")
+        fake.resetCounters()
+        yield* pass
+        reread.push(fake.log.filter((entry) => entry.path.includes(`labels=${lock}`)).length)
+      }
+      expect(reread.slice(0, 5), "none before half of the 6-hour bound").toEqual([0, 0, 0, 0, 0])
+      expect(reread.reduce((a, b) => a + b, 0), "each repository once in the bound").toBe(8)
+      expect(Math.max(...reread), "no pass carries them all").toBeLessThan(8)
+    }))
+
   it.effect("a fresh client sharing the cache directory (the next CLI tick) finds the list remembered: one free probe", () =>
     Effect.gen(function*() {
       const fake = yield* world

@@ -75,7 +75,8 @@ export const github = (
       GithubForge.layer({
         auth,
         baseUrl: config.tracker.githubApi,
-        cacheDirectory: Option.getOrUndefined(config.cacheDir)
+        cacheDirectory: Option.getOrUndefined(config.cacheDir),
+        changes: { probe: config.tracker.githubChangeProbe }
       })
   )
 

@@ -59,6 +59,8 @@ export interface AfkConfig {
     readonly kind: "github" | "forgejo"
     readonly githubApi: string
     readonly githubToken: Option.Option<Redacted.Redacted>
+    /** How GitHub repositories are proven unchanged before remembered lists are served (`GithubChanges`). */
+    readonly githubChangeProbe: "rest" | "graphql"
     readonly githubAppId: Option.Option<string>
     readonly githubAppPrivateKey: Option.Option<Redacted.Redacted>
     readonly githubAppPrivateKeyFile: Option.Option<string>

@@ -223,6 +223,12 @@ export const table = {
       "GitHub REST API base URL."
     ),
     githubToken: secretSetting("GITHUB_TOKEN", "GitHub token (secret); or a GitHub App (AFK_GITHUB_APP_*), not both."),
+    githubChangeProbe: setting(
+      "AFK_GITHUB_CHANGE_PROBE",
+      oneOf("rest", "graphql"),
+      "rest",
+      "How an idle tick proves each repository unchanged: rest (one conditional request per repository, a 304 free of rate-limit points) or graphql (one query per 100 repositories of one owner, a GraphQL point each)."
+    ),
     githubAppId: setting(
       "AFK_GITHUB_APP_ID",
       optional(githubId(true)),

@@ -84,6 +84,7 @@ describe("defaults and arming", () => {
         kind: "github",
         githubApi: "https://api.github.com",
         githubToken: Option.none(),
+        githubChangeProbe: "rest",
         githubAppId: Option.none(),
         githubAppPrivateKey: Option.none(),
         githubAppPrivateKeyFile: Option.none(),
