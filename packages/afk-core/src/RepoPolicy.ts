@@ -163,18 +163,29 @@ export const decode = (text: string): Either.Either<RepoPolicy, string> => {
   )
 }
 
-/** What a run in the repository works with: the operator's configuration with the policy's overrides. */
-export interface Effective {
-  readonly requiredChecks: ReadonlyArray<string>
-  readonly deployChecks: ReadonlyArray<string>
-  readonly fixForwardMaxAttempts: number
+/** What a run in the repository works with: the configuration with the file's overrides, and its instructions. */
+export interface Applied {
+  readonly config: Config.AfkConfig
   readonly instructions: Option.Option<string>
 }
 
-/** Lays `policy` over `config`: each key the file sets replaces the operator's value for this repository. */
-export const apply = (config: Config.AfkConfig, policy: RepoPolicy): Effective => ({
-  requiredChecks: policy.requiredChecks ?? config.requiredChecks,
-  deployChecks: policy.deployChecks ?? config.deployChecks,
-  fixForwardMaxAttempts: policy.fixForwardMaxAttempts ?? config.fixForwardMaxAttempts,
+/**
+ * Lays `policy` over `config`: each of `requiredChecks`, `deployChecks` and `fixForwardMaxAttempts` the file
+ * sets replaces the operator's value for this repository; nothing else of the configuration can change.
+ */
+export const apply = (config: Config.AfkConfig, policy: RepoPolicy): Applied => ({
+  config: {
+    ...config,
+    requiredChecks: policy.requiredChecks ?? config.requiredChecks,
+    deployChecks: policy.deployChecks ?? config.deployChecks,
+    fixForwardMaxAttempts: policy.fixForwardMaxAttempts ?? config.fixForwardMaxAttempts
+  },
   instructions: Option.fromNullable(policy.instructions).pipe(Option.filter((text) => text.trim() !== ""))
 })
+
+/** The repository's policy from the file's text (none: no file), laid over `config`; or why it is refused. */
+export const resolve = (config: Config.AfkConfig, text: Option.Option<string>): Either.Either<Applied, string> =>
+  Either.map(
+    Option.match(text, { onNone: () => Either.right(empty), onSome: decode }),
+    (policy) => apply(config, policy)
+  )

@@ -80,24 +80,28 @@ describe("RepoPolicy.decode", () => {
 describe("RepoPolicy.apply", () => {
   const config = { ...Config.defaults, requiredChecks: ["build"], deployChecks: ["deploy"], fixForwardMaxAttempts: 5 }
 
-  it("keeps the operator's values where the file is silent", () => {
-    expect(RepoPolicy.apply(config, RepoPolicy.empty)).toEqual({
-      requiredChecks: ["build"],
-      deployChecks: ["deploy"],
-      fixForwardMaxAttempts: 5,
-      instructions: Option.none()
-    })
+  it("keeps the operator's values where the file is silent, and there is no file", () => {
+    expect(RepoPolicy.apply(config, RepoPolicy.empty)).toEqual({ config, instructions: Option.none() })
+    expect(RepoPolicy.resolve(config, Option.none())).toEqual(Either.right({ config, instructions: Option.none() }))
   })
 
-  it("replaces each value the file sets, an empty list included", () => {
-    expect(
-      RepoPolicy.apply(config, {
-        requiredChecks: [],
-        deployChecks: ["prod"],
-        fixForwardMaxAttempts: 0,
-        instructions: "x"
-      })
-    ).toEqual({ requiredChecks: [], deployChecks: ["prod"], fixForwardMaxAttempts: 0, instructions: Option.some("x") })
+  it("replaces each value the file sets, an empty list included, and nothing else", () => {
+    const applied = RepoPolicy.resolve(
+      config,
+      Option.some(
+        JSON.stringify({ requiredChecks: [], deployChecks: ["prod"], fixForwardMaxAttempts: 0, instructions: "x" })
+      )
+    )
+    expect(applied).toEqual(Either.right({
+      config: { ...config, requiredChecks: [], deployChecks: ["prod"], fixForwardMaxAttempts: 0 },
+      instructions: Option.some("x")
+    }))
+  })
+
+  it("a refused file is the reason, never the operator's configuration", () => {
+    expect(RepoPolicy.resolve(config, Option.some("{\"allowlist\": [\"evil/repo\"]}"))).toEqual(
+      Either.left(expect.stringContaining("unknown key \"allowlist\""))
+    )
   })
 })
 
