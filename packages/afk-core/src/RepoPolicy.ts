@@ -134,10 +134,18 @@ const decodeStrict = Schema.decodeUnknownEither(RepoPolicy, { onExcessProperty: 
 const keyOf = (path: ReadonlyArray<PropertyKey>): string =>
   path.length === 0 ? "(the file)" : path.map((key) => (typeof key === "number" ? `[${key}]` : String(key))).join(".")
 
-const describeIssue = (issue: ParseResult.ArrayFormatterIssue): string =>
-  issue._tag === "Unexpected"
-    ? `unknown key "${keyOf(issue.path)}": remove it (allowed: ${Object.keys(RepoPolicy.fields).join(", ")})`
-    : `"${keyOf(issue.path)}": ${issue.message}`
+const describeIssues = (issues: ReadonlyArray<ParseResult.ArrayFormatterIssue>): string => {
+  const unknown = issues.filter((issue) => issue._tag === "Unexpected").map((issue) => `"${keyOf(issue.path)}"`)
+  const allowed = Object.keys(RepoPolicy.fields).join(", ")
+  return [
+    ...(unknown.length === 0 ? [] : [
+      `unknown key${unknown.length === 1 ? "" : "s"} ${unknown.join(", ")}: remove ${
+        unknown.length === 1 ? "it" : "them"
+      } (allowed: ${allowed})`
+    ]),
+    ...issues.filter((issue) => issue._tag !== "Unexpected").map((issue) => `"${keyOf(issue.path)}": ${issue.message}`)
+  ].join("; ")
+}
 
 /**
  * The policy in `text` (the file's content), or why it is refused: not JSON, not an object, an unknown key
@@ -152,7 +160,7 @@ export const decode = (text: string): Either.Either<RepoPolicy, string> => {
   }
   return decodeStrict(json.right).pipe(
     Either.mapLeft((error) =>
-      `${fileName} is refused: ${ParseResult.ArrayFormatter.formatErrorSync(error).map(describeIssue).join("; ")}`
+      `${fileName} is refused: ${describeIssues(ParseResult.ArrayFormatter.formatErrorSync(error))}`
     ),
     Either.filterOrLeft(
       (policy) => policy.delivery !== "pull-request",

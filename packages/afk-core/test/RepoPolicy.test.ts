@@ -35,11 +35,19 @@ describe("RepoPolicy.decode", () => {
     )
   })
 
+  it("names every unknown key at once, and the keys allowed once", () => {
+    expect(refusal({ armed: true, allowlist: ["evil/repo"], fixForwardMaxAttempts: -1 })).toBe(
+      ".afk.json is refused: unknown keys \"armed\", \"allowlist\": remove them (allowed: $schema, delivery, " +
+        "mergeMethod, requiredApprovals, requiredChecks, deployChecks, fixForwardMaxAttempts, reviewMaxRounds, " +
+        "instructions); \"fixForwardMaxAttempts\": expected an integer from 0 to 20"
+    )
+  })
+
   it("has no key that could arm the loop, widen the allowlist, change labels, trust or secrets", () => {
     for (
       const key of ["armed", "killSwitch", "allowlist", "readyLabel", "lockLabel", "trusted", "githubToken", "preamble"]
     ) {
-      expect(refusal({ [key]: key === "armed" ? true : ["x"] })).toContain(`unknown key "${key}"`)
+      expect(refusal({ [key]: key === "armed" ? true : ["x"] })).toContain(`unknown key "${key}": remove it`)
     }
   })
 

@@ -5,6 +5,7 @@ import * as Option from "effect/Option"
 import { Check } from "../src/Domain.js"
 import * as RepoPolicy from "../src/RepoPolicy.js"
 import * as RunRecord from "../src/RunRecord.js"
+import * as Status from "../src/Status.js"
 import * as World from "./support/world.js"
 
 const { app, lib, armed, bot, ready } = World
@@ -23,7 +24,7 @@ describe("poll and watch under a repository's .afk.json", () => {
       const report = yield* world.tick(armed())
       const aboutApp = report.poll.decisions.filter((d) => d.subject.startsWith("acme/app"))
       expect(aboutApp).toEqual([{ subject: "acme/app", action: "refuse", reason: reasonFor(file) }])
-      expect(reasonFor(file)).toContain("unknown key \"armed\"")
+      expect(reasonFor(file)).toContain("unknown keys \"armed\", \"allowlist\"")
       expect(world.tracker.issue(app, 1).labels).not.toContain("agent-in-progress")
       expect(world.tracker.issue(lib, 1).labels).toContain("agent-in-progress")
       expect(world.agent.threads().map((t) => String(t.issue))).toEqual(["acme/lib#1"])
@@ -104,5 +105,19 @@ describe("poll and watch under a repository's .afk.json", () => {
       yield* world.settle(armed({ fixForwardMaxAttempts: 5 }))
       expect(world.agent.turnsStarted()).toBe(2)
       expect(phase(world, 1)).not.toBe("done")
+    }))
+
+  it.effect("status shows each run under its repo's budget, and a refused repo with its reason", () =>
+    Effect.gen(function*() {
+      const world = yield* World.make({
+        issues: { [app]: [ready(1)], [lib]: [ready(1)] },
+        behaviour: () => ({ _tag: "noPush", afterPolls: 100 })
+      })
+      world.tracker.setPolicyFile(app, JSON.stringify({ fixForwardMaxAttempts: 1 }))
+      yield* world.tick(armed({ maxConcurrentRuns: 5 }))
+      world.tracker.setPolicyFile(lib, "{ \"delivery\": \"pull-request\" }")
+      const report = yield* Effect.provide(Status.run(armed({ fixForwardMaxAttempts: 5 })), world.layer)
+      expect(report.rows.map((row) => [row.issue, row.maxAttempts])).toEqual([["acme/app#1", 1], ["acme/lib#1", 5]])
+      expect(report.refused).toEqual([{ repo: lib, reason: reasonFor("{ \"delivery\": \"pull-request\" }") }])
     }))
 })
