@@ -33,12 +33,18 @@ describe("afk-cli and .afk.json", () => {
       expect(doctor.stdout).toContain("→ fix or remove .afk.json on the default branch")
     }))
 
-  it.scopedLive("P1: an idle repository's file is never read by a tick", () =>
+  it.scopedLive("P1: an idle repository's file is never read; an idle tick sends what it sent without a file", () =>
     Effect.gen(function*() {
-      const idle: GithubFake.Seed = { ...World.seed, issues: [], policyFile: "{ \"instructions\": \"x\" }" }
-      const world = yield* World.make({ seed: idle })
-      const tick = yield* Cli.run(["tick"], world.env)
-      expect(tick.code, tick.all).toBe(0)
-      expect(world.github.fake.log.filter((r) => r.path.includes("/contents/"))).toEqual([])
+      const requests = (policyFile: string | undefined) =>
+        Effect.gen(function*() {
+          const world = yield* World.make({ seed: { ...World.seed, issues: [], policyFile } })
+          const tick = yield* Cli.run(["tick"], world.env)
+          expect(tick.code, tick.all).toBe(0)
+          return world.github.fake.log.map((r) => `${r.method} ${r.path}`).sort()
+        })
+      const without = yield* requests(undefined)
+      const withFile = yield* requests("{ \"instructions\": \"x\" }")
+      expect(withFile).toEqual(without)
+      expect(withFile.filter((r) => r.includes("/contents/"))).toEqual([])
     }))
 })
