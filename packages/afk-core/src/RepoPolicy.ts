@@ -153,10 +153,10 @@ const describeIssues = (issues: ReadonlyArray<ParseResult.ArrayFormatterIssue>):
  * `delivery: "pull-request"`, which this version cannot honour and never silently replaces with a push.
  */
 export const decode = (text: string): Either.Either<RepoPolicy, string> => {
-  const json = Either.try(() => JSON.parse(text) as unknown)
+  const json = Either.try(() => JSON.parse(text.replace(/^\uFEFF/, "")) as unknown)
   if (Either.isLeft(json)) return Either.left(`${fileName} is not valid JSON: fix its syntax`)
   if (typeof json.right !== "object" || json.right === null || Array.isArray(json.right)) {
-    return Either.left(`${fileName} must be a JSON object`)
+    return Either.left(`${fileName} must be a JSON object ({ … }): make it one, or remove the file`)
   }
   return decodeStrict(json.right).pipe(
     Either.mapLeft((error) =>

@@ -80,8 +80,15 @@ describe("RepoPolicy.decode", () => {
 
   it("refuses text that is not a JSON object", () => {
     expect(RepoPolicy.decode("{ \"delivery\": ")).toEqual(Either.left(".afk.json is not valid JSON: fix its syntax"))
-    expect(RepoPolicy.decode("[]")).toEqual(Either.left(".afk.json must be a JSON object"))
-    expect(RepoPolicy.decode("null")).toEqual(Either.left(".afk.json must be a JSON object"))
+    const notObject = ".afk.json must be a JSON object ({ … }): make it one, or remove the file"
+    expect(RepoPolicy.decode("[]")).toEqual(Either.left(notObject))
+    expect(RepoPolicy.decode("null")).toEqual(Either.left(notObject))
+  })
+
+  it("reads a file an editor saved with a byte order mark", () => {
+    expect(RepoPolicy.decode("\uFEFF{ \"fixForwardMaxAttempts\": 1 }")).toEqual(
+      Either.right({ fixForwardMaxAttempts: 1 })
+    )
   })
 })
 
