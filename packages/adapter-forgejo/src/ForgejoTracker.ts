@@ -22,6 +22,7 @@ import * as Schema from "effect/Schema"
 import * as Api from "./ForgejoApi.js"
 import * as ForgejoClient from "./ForgejoClient.js"
 import * as ForgejoEdits from "./ForgejoEdits.js"
+import * as ForgejoPolicyFile from "./ForgejoPolicyFile.js"
 import type * as Wire from "./ForgejoWire.js"
 
 export interface Options {
@@ -370,6 +371,7 @@ export const fromClient = (
       markComment,
       closeIssue,
       isTrusted,
+      policyFile: (repo) => ForgejoPolicyFile.read(client, repo).pipe(Effect.mapError(toTrackerError("policyFile"))),
       whoami
     }
   })

@@ -137,6 +137,16 @@ const conforming = (seen: ReadonlyArray<Seen>, expected: ReadonlyArray<string>) 
 const live = <A, E>(effect: Effect.Effect<A, E>) => Effect.either(effect).pipe(Effect.provide(FetchHttpClient.layer))
 
 describe("Forgejo swagger contract (Prism)", () => {
+  it.effect("policyFile: one GET of the contents endpoint; Prism's placeholder type is refused as not a file", () =>
+    Effect.gen(function*() {
+      const { tracker, seen } = yield* harness()
+      const read = yield* live(tracker.policyFile!(repo))
+      assert.isTrue(
+        Either.isLeft(read) && read.left.detail.includes(".afk.json in acme/widgets is a string, not a file")
+      )
+      conforming(seen, ["GET /repos/acme/widgets/contents/.afk.json"])
+    }))
+
   it.effect("whoami: GET /user", () =>
     Effect.gen(function*() {
       const { tracker, seen } = yield* harness()

@@ -53,7 +53,8 @@ export const required: Readonly<Record<string, "read" | "write">> = {
   issues: "write",
   metadata: "read",
   checks: "read",
-  statuses: "read"
+  statuses: "read",
+  contents: "read"
 }
 
 const levels = ["read", "write", "admin"]
@@ -65,7 +66,8 @@ export const title = (name: string): string =>
     metadata: "Metadata",
     checks: "Checks",
     statuses: "Commit statuses",
-    deployments: "Deployments"
+    deployments: "Deployments",
+    contents: "Contents"
   })[
     name
   ] ?? name

@@ -19,6 +19,7 @@ import * as GithubClient from "./GithubClient.js"
 import * as GithubCodec from "./GithubCodec.js"
 import * as GithubEdits from "./GithubEdits.js"
 import type * as GithubError from "./GithubError.js"
+import * as GithubPolicyFile from "./GithubPolicyFile.js"
 import * as GithubTrust from "./GithubTrust.js"
 
 export interface Options extends GithubTrust.Options {
@@ -302,6 +303,8 @@ export const make = (options: Options = {}): Effect.Effect<Tracker.Service, neve
         ),
 
       forget: changes.forget,
+
+      policyFile: (repo) => GithubPolicyFile.read(client, repo).pipe(Effect.mapError(toError)),
 
       // A reaction is GitHub's test-and-set: 201 when this request made it, 200 with the bot's existing one.
       // Repeating it changes nothing, so it is retried like a read. It does not change the lists.

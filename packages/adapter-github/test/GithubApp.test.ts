@@ -131,13 +131,25 @@ describe("GithubClient as a GitHub App", () => {
         id: "77",
         account: "octo",
         repositorySelection: "selected",
-        permissions: { issues: "write", metadata: "read", checks: "read", statuses: "read", deployments: "read" }
+        permissions: {
+          issues: "write",
+          metadata: "read",
+          checks: "read",
+          statuses: "read",
+          deployments: "read",
+          contents: "read"
+        }
       })
       expect(GithubApp.missing(full.permissions)).toEqual([])
-      expect(GithubApp.missing((yield* app.installation(tool)).permissions)).toEqual(["checks: read", "statuses: read"])
+      expect(GithubApp.missing((yield* app.installation(tool)).permissions)).toEqual([
+        "checks: read",
+        "statuses: read",
+        "contents: read"
+      ])
       expect(GithubApp.missing({ issues: "read", metadata: "write", checks: "admin" })).toEqual([
         "issues: write",
-        "statuses: read"
+        "statuses: read",
+        "contents: read"
       ])
       const token = yield* GithubClient.make({ auth: GithubAuth.token("t"), baseUrl: fake.baseUrl }).pipe(
         Effect.provide(fake.layer)

@@ -134,6 +134,26 @@ describe("contract: the adapter's requests against GitHub's OpenAPI description 
       ])
     }))
 
+  // GitHub's example file answer is a file whose `content` is not valid base64 (a cut README), so the adapter
+  // reads the answer's shape and refuses the content, naming why; the fake serves real files (conformance).
+  it.live("policyFile reads the contents endpoint at the default branch with a valid request", () =>
+    Effect.gen(function*() {
+      const from = seen.length
+      const tracker = yield* GithubTracker.make().pipe(Effect.provide(clientLayer(token)))
+      const error = yield* Effect.flip(tracker.policyFile!(repo))
+      expect(error).toMatchObject({
+        operation: "policyFile",
+        transient: false,
+        detail: ".afk.json in octo/hello could not be decoded (base64 of UTF-8 text expected)"
+      })
+      expect(seen.slice(from).map((c) => `${c.method} ${template(c.path)}`)).toEqual([
+        "GET /repos/{owner}/{repo}/contents/{path}"
+      ])
+      expect(seen.slice(from)[0]?.path).toBe("/repos/octo/hello/contents/.afk.json")
+      expect(requestViolations(from)).toEqual([])
+      expect(violations(from, "response")).toEqual([])
+    }))
+
   it.live("the Ci operation (statuses, check runs, check suites, required checks, deployment) sends valid requests", () =>
     Effect.gen(function*() {
       const from = seen.length

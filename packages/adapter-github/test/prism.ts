@@ -35,7 +35,8 @@ export const paths = [
   "/repos/{owner}/{repo}/branches/{branch}/protection/required_status_checks",
   "/repos/{owner}/{repo}/rules/branches/{branch}",
   "/repos/{owner}/{repo}/deployments",
-  "/repos/{owner}/{repo}/deployments/{deployment_id}/statuses"
+  "/repos/{owner}/{repo}/deployments/{deployment_id}/statuses",
+  "/repos/{owner}/{repo}/contents/{path}"
 ] as const
 
 type Json = null | boolean | number | string | ReadonlyArray<Json> | { readonly [key: string]: Json }

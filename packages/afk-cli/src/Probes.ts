@@ -15,6 +15,8 @@ import * as GithubClient from "afk-adapter-github/GithubClient"
 import * as AgentRuntime from "afk-core/AgentRuntime"
 import * as Budget from "afk-core/Budget"
 import type * as Config from "afk-core/Config"
+import type * as Domain from "afk-core/Domain"
+import * as RepoPolicy from "afk-core/RepoPolicy"
 import * as T3 from "afk-core/T3"
 import * as Tracker from "afk-core/Tracker"
 import * as Duration from "effect/Duration"
@@ -170,6 +172,31 @@ const forgejoVersion = (config: Config.AfkConfig) =>
       .pipe(Effect.match({ onFailure: () => "version unknown", onSuccess: (body) => `version ${body.version}` }))
   })
 
+/** The repo's policy file (`.afk.json`), when it has one: applied, refused (with why) or unreadable. */
+const policyCheck = (port: Tracker.Service, config: Config.AfkConfig, repo: string) => {
+  const name = `  ${repo} ${RepoPolicy.fileName}`
+  if (port.policyFile === undefined) return Effect.succeed([])
+  return port.policyFile(repo as Domain.Repo).pipe(
+    Effect.map((text) =>
+      Option.isNone(text) ? [] : [
+        Either.match(RepoPolicy.resolve(config, text), {
+          onLeft: (reason) =>
+            check(
+              name,
+              "fail",
+              reason,
+              `fix or remove ${RepoPolicy.fileName} on the default branch; until then poll starts nothing in ${repo}`
+            ),
+          onRight: () => check(name, "ok", "valid; it applies to this repository")
+        })
+      ]
+    ),
+    Effect.catchAll((error) =>
+      Effect.succeed([check(name, "fail", error.message, `let AFK read the contents of ${repo}`)])
+    )
+  )
+}
+
 /** Who the tracker token is, what it may do, and whether every allowlisted repo can be read. */
 export const tracker = (config: Config.AfkConfig, http: Layer.Layer<HttpClient.HttpClient>, armed: boolean) => {
   const name = "tracker"
@@ -195,13 +222,18 @@ export const tracker = (config: Config.AfkConfig, http: Layer.Layer<HttpClient.H
     const app = isApp ? yield* githubApp(config) : []
     const repos = yield* Effect.forEach(config.allowlist, (repo) =>
       port.listOpenIssues(repo, config.readyLabel).pipe(
-        Effect.match({
-          onSuccess: (issues) =>
+        Effect.flatMap((issues) =>
+          Effect.map(policyCheck(port, config, repo), (policy) => [
             check(`  ${repo}`, "ok", `readable; ${issues.length} open issue(s) labelled ${config.readyLabel}`),
-          onFailure: (error) =>
+            ...policy
+          ])
+        ),
+        Effect.catchAll((error) =>
+          Effect.succeed([
             check(`  ${repo}`, "fail", error.message, `give ${login.right} read and write access to ${repo}`)
-        })
-      ))
+          ])
+        )
+      )).pipe(Effect.map((checks) => checks.flat()))
     const daily = yield* Effect.either(Budget.read(config, Effect.succeed(login.right)))
     const budget = Option.isNone(config.dailyMaxTokens) ? [] : [
       Either.match(daily, {

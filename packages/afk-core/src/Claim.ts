@@ -123,8 +123,14 @@ export const claim = (ctx: Pass.Context, listed: Issue, reason: string, proved?:
     const agent = yield* AgentRuntime
     const subject = String(listed.ref)
     const { config } = ctx
-    // Read before the lock is taken: a claim that cannot know who the bot is takes nothing.
+    // Read before the lock is taken: a claim that cannot know who the bot is, or whose repository's policy
+    // file is refused, takes nothing.
     const bot = yield* ctx.bot
+    const policy = yield* ctx.policy(listed.repo)
+    if (Either.isLeft(policy)) {
+      yield* ctx.journal.decide(subject, "refuse", policy.left)
+      return "refused" as Claimed
+    }
     const tookLock = !hasLabel(listed.labels, config.lockLabel)
     if (tookLock) yield* tracker.addLabel(listed.repo, listed.number, config.lockLabel)
     const [issue, comments, events, edit] = yield* Effect.all([
@@ -192,7 +198,7 @@ export const claim = (ctx: Pass.Context, listed: Issue, reason: string, proved?:
       threadId: record.threadId,
       issue: issue.ref,
       title: Prompt.threadTitle(issue),
-      prompt: Prompt.firstTurn({ issue, preamble: config.preamble }),
+      prompt: Prompt.firstTurn({ issue, preamble: config.preamble, instructions: policy.right.instructions }),
       // The record was posted just now, so no earlier attempt dispatched this run (it dispatches only
       // after its record exists): the runtime need not look for a thread.
       fresh: Option.isNone(earlier)

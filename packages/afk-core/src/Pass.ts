@@ -7,9 +7,11 @@ import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Metric from "effect/Metric"
+import * as Option from "effect/Option"
 import { type AfkConfig, describeArming } from "./Config.js"
 import type { Repo } from "./Domain.js"
 import * as Memo from "./Memo.js"
+import * as RepoPolicy from "./RepoPolicy.js"
 import { Tracker, type TrackerError } from "./Tracker.js"
 
 export interface Decision {
@@ -120,7 +122,7 @@ export const disarmed = (pass: Report["pass"], reasons: ReadonlyArray<string>): 
 /** Whether the pass failed somewhere (a repo or an issue it could not handle). */
 export const failed = (report: Report): boolean => report.failures.length > 0
 
-/** What every step of a pass works with: the configuration, the bot identity, the journal and trust. */
+/** What every step of a pass works with: the configuration, the bot identity, the journal, trust and policy. */
 export interface Context {
   readonly config: AfkConfig
   /**
@@ -135,6 +137,11 @@ export interface Context {
    * request; a failure is not kept). Lives only as long as the pass, in memory.
    */
   readonly isTrusted: (repo: Repo, login: string) => Effect.Effect<boolean, TrackerError>
+  /**
+   * The repository's policy file (`.afk.json`) laid over the configuration, or why the file is refused; read
+   * only when a step needs it (a repository with work), then once per pass (a failure is not kept).
+   */
+  readonly policy: (repo: Repo) => Effect.Effect<Either.Either<RepoPolicy.Applied, string>, TrackerError>
 }
 
 /**
@@ -151,5 +158,20 @@ export const open = (pass: Report["pass"], config: AfkConfig) =>
     const trust = yield* Memo.make<boolean, TrackerError>("retry")
     const isTrusted = (repo: Repo, login: string) =>
       trust.get(`${repo.toLowerCase()} ${login.toLowerCase()}`, tracker.isTrusted(repo, login))
-    return Either.right<Context>({ config, bot: identity.get("whoami", tracker.whoami), journal: log, isTrusted })
+    const policies = yield* Memo.make<Either.Either<RepoPolicy.Applied, string>, TrackerError>("retry")
+    const { policyFile } = tracker
+    const policy = (repo: Repo) =>
+      policies.get(
+        repo.toLowerCase(),
+        policyFile === undefined
+          ? Effect.succeed(RepoPolicy.resolve(config, Option.none()))
+          : Effect.map(policyFile(repo), (text) => RepoPolicy.resolve(config, text))
+      )
+    return Either.right<Context>({
+      config,
+      bot: identity.get("whoami", tracker.whoami),
+      journal: log,
+      isTrusted,
+      policy
+    })
   })

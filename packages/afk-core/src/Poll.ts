@@ -184,17 +184,42 @@ export const run = (config: Config.AfkConfig) =>
     })
     let decision = DispatchPolicy.decide(policyInput())
     const winnerIn = (repo: Repo) => decision.dispatch.find((d) => d.issue.repo === repo)?.issue
+    // A repository's policy file is read when one of its issues is first read as a candidate, so an idle
+    // repository (or one never reached this pass) costs nothing; a refused file is one decision for the repo.
+    const refusedRepos = new Set<Repo>()
+    const checked = new Set<Repo>()
+    const checkPolicies = (batch: ReadonlyArray<Issue>) =>
+      Effect.forEach(
+        Arr.dedupe(batch.map((issue) => issue.repo)).filter((repo) => !checked.has(repo)),
+        (repo) =>
+          Effect.sync(() => checked.add(repo)).pipe(
+            Effect.zipRight(ctx.policy(repo)),
+            Effect.flatMap((policy) =>
+              Either.isRight(policy)
+                ? Effect.void
+                : Effect.sync(() => refusedRepos.add(repo)).pipe(
+                  Effect.zipRight(journal.decide(repo, "refuse", policy.left))
+                )
+            ),
+            Effect.catchAll((error) =>
+              Effect.sync(() => unsettled.add(repo)).pipe(Effect.zipRight(journal.fail(repo, error.message)))
+            )
+          ),
+        { concurrency: readBatch, discard: true }
+      )
+    const skipped = (repo: Repo) => unsettled.has(repo) || refusedRepos.has(repo)
     let next = 0
     while (decision.dispatch.length < slots && next < pending.length) {
       const batch: Array<Issue> = []
       for (; next < pending.length && batch.length < readBatch; next++) {
         const issue = pending[next]!
-        if (unsettled.has(issue.repo)) continue
+        if (skipped(issue.repo)) continue
         if (winnerIn(issue.repo) !== undefined) unread.add(issue)
         else batch.push(issue)
       }
+      yield* checkPolicies(batch)
       const results = yield* Effect.forEach(
-        batch,
+        batch.filter((issue) => !skipped(issue.repo)),
         (issue) =>
           candidate.read(ctx, issue).pipe(
             Effect.map(Option.some),
@@ -229,7 +254,7 @@ export const run = (config: Config.AfkConfig) =>
       yield* journal.decide(repo, "wait", "an issue of this repo could not be read; no dispatch here this pass")
     }
     for (const issue of unread) {
-      if (!unsettled.has(issue.repo)) {
+      if (!skipped(issue.repo)) {
         refused.push(DispatchPolicy.unexamined(issue, winnerIn(issue.repo), { inFlight, config }))
       }
     }

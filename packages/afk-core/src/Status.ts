@@ -1,21 +1,24 @@
 /**
  * The "runs in flight" read model behind `afk-cli status`: every open issue carrying the lock label in an
  * allowlisted repo, with where its run stands (from the bot's run record), how old it is, the fix-forward
- * budget used, the CI verdict of its declared commit and the link to the agent's thread. Read-only: it
+ * budget used, the CI verdict of its declared commit (each under its repo's policy file, `.afk.json`) and the
+ * link to the agent's thread, and every repo whose policy file is refused, with why. Read-only: it
  * never writes, never talks to the agent runtime beyond building a link, and isolates a failing repo or
  * issue so the others still show.
  */
 import * as Arr from "effect/Array"
 import * as DateTime from "effect/DateTime"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import * as Option from "effect/Option"
 import { AgentRuntime } from "./AgentRuntime.js"
 import * as Budget from "./Budget.js"
 import { Ci } from "./Ci.js"
 import type * as Config from "./Config.js"
 import * as Declaration from "./Declaration.js"
-import type { Issue, VerdictState } from "./Domain.js"
+import type { Issue, Repo, VerdictState } from "./Domain.js"
 import type * as Pass from "./Pass.js"
+import * as RepoPolicy from "./RepoPolicy.js"
 import * as RunRecord from "./RunRecord.js"
 import { Tracker } from "./Tracker.js"
 
@@ -49,6 +52,14 @@ export interface Report {
   readonly failures: ReadonlyArray<Pass.Failure>
   /** The daily token budget in words, when one is set (`Budget.describe`). */
   readonly dailyBudget?: string | undefined
+  /** Repos whose policy file (`.afk.json`) is refused, so poll starts nothing there, and why. */
+  readonly refused?: ReadonlyArray<RefusedRepo> | undefined
+}
+
+/** A repo whose policy file is refused, with the reason poll gives. */
+export interface RefusedRepo {
+  readonly repo: Repo
+  readonly reason: string
 }
 
 const phaseOf = (record: RunRecord.RunRecord, commit: string | undefined, ci: Row["ci"], deployed: boolean): Phase => {
@@ -127,13 +138,26 @@ export const run = (config: Config.AfkConfig) =>
     const bot = yield* Effect.either(tracker.whoami)
     if (bot._tag === "Left") return { rows: [], failures: [{ subject: "tracker", message: bot.left.message }] }
     const now = yield* DateTime.now
+    const refused: Array<RefusedRepo> = []
+    const { policyFile } = tracker
+    const policyOf = (repo: Repo) =>
+      policyFile === undefined
+        ? Effect.succeed(config)
+        : Effect.map(policyFile(repo), (text) =>
+          Either.match(RepoPolicy.resolve(config, text), {
+            onLeft: (reason) => {
+              refused.push({ repo, reason })
+              return config
+            },
+            onRight: (applied) => applied.config
+          }))
     const perRepo = yield* Effect.forEach(
       config.allowlist,
       (repo) =>
-        tracker.listOpenIssues(repo, config.lockLabel).pipe(
-          Effect.flatMap((locked) =>
+        Effect.all([tracker.listOpenIssues(repo, config.lockLabel), policyOf(repo)], { concurrency: 2 }).pipe(
+          Effect.flatMap(([locked, repoConfig]) =>
             Effect.forEach(locked, (issue) =>
-              rowOf(config, bot.right, now, issue).pipe(
+              rowOf(repoConfig, bot.right, now, issue).pipe(
                 Effect.map(Option.some),
                 Effect.catchAll((error) =>
                   Effect.sync(() => failures.push({ subject: String(issue.ref), message: error.message })).pipe(
@@ -161,6 +185,7 @@ export const run = (config: Config.AfkConfig) =>
     return {
       rows: Arr.getSomes(perRepo.flat()),
       failures,
+      ...(refused.length === 0 ? {} : { refused }),
       ...(daily === undefined ? {} : { dailyBudget: daily })
     } satisfies Report
   }).pipe(Effect.withSpan("afk.status"))

@@ -69,6 +69,13 @@ export interface Service {
    * outside said it changed (a webhook delivery); the next read asks the forge. Never fails.
    */
   readonly forget?: (repo: Repo) => Effect.Effect<void>
+  /**
+   * Optional: the text of the policy file `.afk.json` (`RepoPolicy`) at the head of `repo`'s default branch;
+   * none when the branch has no such file. Read conditionally where the forge allows, so an unchanged file
+   * costs no rate limit. A path that is not a readable file (a directory, a file too large to be served)
+   * fails. Without it, every repository runs with the operator's configuration alone.
+   */
+  readonly policyFile?: (repo: Repo) => Effect.Effect<Option.Option<string>, TrackerError>
   /** Closes the issue as completed; a no-op if already closed. */
   readonly closeIssue: (repo: Repo, number: number) => Effect.Effect<void, TrackerError>
   /** Whether `login` may trigger runs in `repo`: owner, member or collaborator with write access. Fails closed. */

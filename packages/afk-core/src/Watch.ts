@@ -253,6 +253,10 @@ const drive = (
             false
           )
         }
+        const policy = yield* ctx.policy(issue.repo)
+        if (Either.isLeft(policy)) {
+          return yield* escalate("needs-human", `the agent's thread vanished and ${policy.left}`, false)
+        }
         const redispatches = record.redispatches + 1
         const dispatchId = Ids.derive(record.runId, `redispatch-${redispatches}`)
         const threadId = Ids.threadId(dispatchId)
@@ -264,6 +268,7 @@ const drive = (
           prompt: Prompt.firstTurn({
             issue: fresh,
             preamble: config.preamble,
+            instructions: policy.right.instructions,
             note:
               "Your previous turn on this issue was lost before it pushed anything; start again from the latest default branch."
           })
@@ -285,16 +290,20 @@ const drive = (
   })
 
 /** One locked issue: finish, recover, hand over, or drive. `inFlight`: open issues carrying the lock, all repos. */
-const handle = (ctx: Pass.Context, issue: Issue, inFlight: number) =>
+const handle = (pass: Pass.Context, issue: Issue, inFlight: number) =>
   Effect.gen(function*() {
     const tracker = yield* Tracker
-    const { config } = ctx
-    const [comments, bot] = yield* Effect.all([tracker.listComments(issue.repo, issue.number), ctx.bot], {
+    const [comments, bot] = yield* Effect.all([tracker.listComments(issue.repo, issue.number), pass.bot], {
       concurrency: 2
     })
     const latest = RunRecord.latest(comments, bot)
-    if (Option.isNone(latest)) return yield* recover(ctx, bot, issue, inFlight)
+    if (Option.isNone(latest)) return yield* recover(pass, bot, issue, inFlight)
     const found = latest.value
+    // A run goes on under its repository's policy file; one refused since it started goes on under the
+    // operator's configuration (a new start, claim or redispatch, is refused instead).
+    const policy = yield* pass.policy(issue.repo)
+    const ctx: Pass.Context = Either.isRight(policy) ? { ...pass, config: policy.right.config } : pass
+    const { config } = ctx
     // A run that ended is only ever finished: starting another one needs a fresh approval, through poll.
     if (RunRecord.isTerminal(found.record)) return yield* Run.finish(ctx, issue, found)
     const paused = hasLabel(issue.labels, config.pausedLabel)

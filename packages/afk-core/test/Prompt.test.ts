@@ -163,6 +163,47 @@ const smuggled = {
   }\u{E007F} Steps\u200c\u200d\u200e\u200f\u2061\u2062\u2063\u2064\ufeff\u180e\u00ad\u034f\u3164 to reproduce.`
 }
 
+describe("Prompt.firstTurn with repository instructions", () => {
+  const withInstructions = (text: string, body?: string) =>
+    Prompt.firstTurn({
+      issue: issue(body === undefined ? {} : { body }),
+      preamble: Option.none(),
+      instructions: Option.some(text)
+    })
+
+  it("appends them after the standing rules, under their own heading, fenced, before the issue", () => {
+    const prompt = withInstructions("Run `make check` before pushing.")
+    expect(prompt.startsWith(Prompt.defaultPreamble)).toBe(true)
+    const block = fencedBlock(prompt, "repository-instructions")
+    expect(block.open).toBeGreaterThan(0)
+    expect(block.inside).toBe("Run `make check` before pushing.")
+    expect(block.lines[block.open - 2]).toMatch(/^Repository instructions .*never replace or override them/)
+    expect(prompt.indexOf("repository-instructions")).toBeLessThan(prompt.indexOf("untrusted-issue"))
+  })
+
+  it("cannot close their fence or replace the standing rules", () => {
+    for (const text of hostile) {
+      const prompt = withInstructions(text)
+      expect(prompt.startsWith(Prompt.defaultPreamble)).toBe(true)
+      const block = fencedBlock(prompt, "repository-instructions")
+      expect(block.after).toMatch(/```+untrusted-issue/)
+      expect(prompt.length).toBeLessThanOrEqual(Prompt.maxInputChars)
+    }
+  })
+
+  it("none: the first turn is exactly what it was", () => {
+    expect(Prompt.firstTurn({ issue: issue(), preamble: Option.none(), instructions: Option.none() })).toBe(
+      Prompt.firstTurn({ issue: issue(), preamble: Option.none() })
+    )
+  })
+
+  it("the whole still fits the input limit, the issue body cut instead", () => {
+    const prompt = withInstructions("i".repeat(8_000), "b".repeat(200_000))
+    expect(prompt.length).toBeLessThanOrEqual(Prompt.maxInputChars)
+    expect(fencedBlock(prompt, "repository-instructions").inside).toBe("i".repeat(8_000))
+  })
+})
+
 describe("Prompt: what the agent sees is what a reviewer sees", () => {
   it("strips Unicode tag characters and zero-width characters hiding an instruction in the title and body", () => {
     const prompt = Prompt.firstTurn({ issue: issue(smuggled), preamble: Option.none() })

@@ -80,6 +80,8 @@ export interface ForgejoFake {
   readonly actAs: (login: string) => Person
   /** Reports a commit status, as CI would. */
   readonly report: (sha: string, status: S.StatusSeed) => Effect.Effect<void>
+  /** Someone pushes `path` with `text` to the default branch, or deletes it (`undefined`). */
+  readonly setFile: (path: string, text: string | undefined) => Effect.Effect<void>
 }
 
 export interface Person {
@@ -212,6 +214,10 @@ export const make = (seed: S.Seed, options: Options = {}): Effect.Effect<Forgejo
           return { status: 403, body: { message: "Only admins can query all permissions", url: "" } }
         }
         return { status: 200, body: { permission, role_name: permission, user: S.userJson(second) } }
+      }
+      if (head === "contents" && second !== undefined && third === undefined && method === "GET") {
+        const text = (query.ref ?? "main") === "main" ? state.files.get(second) : undefined
+        return text === undefined ? notFound : { status: 200, body: S.contentsJson(root, state, second, text) }
       }
       if (
         head === "commits" &&
@@ -348,6 +354,8 @@ export const make = (seed: S.Seed, options: Options = {}): Effect.Effect<Forgejo
         }
       },
       report: (sha, status) =>
-        Effect.flatMap(Clock.currentTimeMillis, (now) => Effect.sync(() => report(sha, status, now)))
+        Effect.flatMap(Clock.currentTimeMillis, (now) => Effect.sync(() => report(sha, status, now))),
+      setFile: (path, text) =>
+        Effect.sync(() => void (text === undefined ? state.files.delete(path) : state.files.set(path, text)))
     }
   })

@@ -6,6 +6,7 @@
  * `updated_at` to now, a body edit leaves no entry, and editing a comment does not touch the issue.
  */
 import { TrackerSeed } from "afk-core/testing"
+import { createHash } from "node:crypto"
 
 /** The seed the adapter conformance suite hands over. */
 export type Seed = TrackerSeed.Repository
@@ -70,6 +71,8 @@ export interface State {
   readonly labels: Array<Label>
   readonly issues: Map<number, Issue>
   readonly statuses: Array<Status>
+  /** The files at the head of the default branch (`main`), by path (only what a test put there). */
+  readonly files: Map<string, string>
   nextId: number
   /** The last timestamp handed out; new entries are never older than anything seeded. */
   lastAt: number
@@ -119,6 +122,7 @@ export const fromSeed = (seed: Seed, botIsRepoAdmin: boolean): State => {
     labels: [],
     issues: new Map(),
     statuses: [],
+    files: new Map(seed.policyFile === undefined ? [] : [[".afk.json", seed.policyFile]]),
     nextId: 1,
     lastAt: 0
   }
@@ -400,3 +404,28 @@ export const combinedState = (statuses: ReadonlyArray<Status>): string =>
     (worst, status) => ((priority[status.state] ?? 6) < (priority[worst] ?? 6) ? status.state : worst),
     statuses[0]?.state ?? ""
   )
+
+/** A file as the contents endpoint answers it (`ContentsResponse`): base64 content, its blob sha and links. */
+export const contentsJson = (root: string, state: State, path: string, text: string) => {
+  const bytes = Buffer.from(text, "utf8")
+  const sha = createHash("sha1").update(`blob ${bytes.length}\0`).update(bytes).digest("hex")
+  const api = `${root}api/v1/repos/${state.owner}/${state.name}`
+  const html = `${root}${state.owner}/${state.name}/src/branch/main/${path}`
+  return {
+    name: path.split("/").pop(),
+    path,
+    sha,
+    last_commit_sha: "0".repeat(40),
+    type: "file",
+    size: bytes.length,
+    encoding: "base64",
+    content: bytes.toString("base64"),
+    target: null,
+    url: `${api}/contents/${path}?ref=main`,
+    html_url: html,
+    git_url: `${api}/git/blobs/${sha}`,
+    download_url: `${root}${state.owner}/${state.name}/raw/branch/main/${path}`,
+    submodule_git_url: null,
+    _links: { self: `${api}/contents/${path}?ref=main`, git: `${api}/git/blobs/${sha}`, html }
+  }
+}

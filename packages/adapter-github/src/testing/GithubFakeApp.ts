@@ -42,7 +42,8 @@ export const loopPermissions: Readonly<Record<string, string>> = {
   metadata: "read",
   checks: "read",
   statuses: "read",
-  deployments: "read"
+  deployments: "read",
+  contents: "read"
 }
 
 export interface Answer {
@@ -88,6 +89,7 @@ const needed = (method: string, segments: ReadonlyArray<string>): readonly [stri
   if (section === "commits" && sub === "check-runs") return ["checks", access]
   if (section === "commits" && sub === "status") return ["statuses", access]
   if (section === "deployments") return ["deployments", access]
+  if (section === "contents") return ["contents", access]
   return ["metadata", "read"]
 }
 

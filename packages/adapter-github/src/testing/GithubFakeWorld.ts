@@ -131,6 +131,8 @@ export interface RepoState {
   defaultBranch: string
   required: RequiredChecksSeed | undefined
   readonly deployments: Array<{ readonly id: number; readonly seed: DeploymentSeed; readonly createdAt: string }>
+  /** The files at the head of the default branch, by path (only what a test put there). */
+  readonly files: Map<string, string>
 }
 
 export interface World {
@@ -198,7 +200,8 @@ export const addRepo = (world: World, seed: Seed): void => {
     checkSuites: new Map(),
     defaultBranch: "main",
     required: undefined,
-    deployments: []
+    deployments: [],
+    files: new Map(seed.policyFile === undefined ? [] : [[".afk.json", seed.policyFile]])
   }
   for (const issue of seed.issues) {
     for (const label of issue.labels) if (!repo.labels.has(lower(label))) repo.labels.set(lower(label), label)

@@ -1,6 +1,7 @@
 /**
  * `status`: every run in flight across the allowlist — `owner/repo#n`, phase, age, fix-forward attempts,
- * CI verdict, tokens used, thread link — and the day's token budget when one is set, as a table or, with
+ * CI verdict, tokens used, thread link — the day's token budget when one is set and each repo whose policy
+ * file (`.afk.json`) is refused, with why, as a table or, with
  * `--json`, as one JSON document on stdout (`Programs.status`). Read-only.
  */
 import * as Command from "@effect/cli/Command"
@@ -22,7 +23,10 @@ const pad = (cells: ReadonlyArray<ReadonlyArray<string>>): ReadonlyArray<string>
 
 /** The human table: one line per run, notes indented below it. */
 export const table = (report: Status.Report): ReadonlyArray<string> => {
-  const budget = report.dailyBudget === undefined ? [] : [`Daily token budget: ${report.dailyBudget}.`]
+  const budget = [
+    ...(report.dailyBudget === undefined ? [] : [`Daily token budget: ${report.dailyBudget}.`]),
+    ...(report.refused ?? []).map(({ repo, reason }) => `Refused: ${repo}: ${reason}`)
+  ]
   if (report.rows.length === 0) return ["No runs in flight.", ...budget]
   const header = ["ISSUE", "PHASE", "AGE", "ATTEMPTS", "CI", "TOKENS", "THREAD"]
   const lines = pad([

@@ -38,6 +38,8 @@ export interface Seed {
     readonly trusted?: ReadonlyArray<string>
     readonly labels?: ReadonlyArray<string>
     readonly issues?: ReadonlyArray<SeedIssue>
+    /** The text of `.afk.json` at the head of the default branch; no such file when absent. */
+    readonly policyFile?: string | undefined
   }>
 }
 
@@ -60,6 +62,7 @@ interface RepoData {
   trusted: Set<string>
   labels: Set<string>
   issues: Map<number, IssueData>
+  policyFile: string | undefined
 }
 
 export type WriteOp = "addLabel" | "removeLabel" | "postComment" | "editComment" | "markComment" | "closeIssue"
@@ -91,6 +94,8 @@ export interface MemoryTracker {
     reopen: (repo: Repo, n: number) => void
   }
   readonly addIssue: (repo: Repo, issue: SeedIssue) => void
+  /** Pushes `.afk.json` to the default branch with `text`, or deletes it (`undefined`). */
+  readonly setPolicyFile: (repo: Repo, text: string | undefined) => void
   /** Hook run before every call; a failing effect makes the call fail (fault injection). */
   hook: (op: string, isWrite: boolean) => Effect.Effect<void, TrackerError>
   /** Hook run after every successful write (crash injection). */
@@ -155,7 +160,8 @@ export const make = (seed: Seed): Effect.Effect<MemoryTracker> =>
       const data: RepoData = {
         trusted: new Set(entry.trusted ?? []),
         labels: new Set(entry.labels ?? []),
-        issues: new Map()
+        issues: new Map(),
+        policyFile: entry.policyFile
       }
       repos.set(entry.repo, data)
       for (const issue of entry.issues ?? []) insertIssue(data, issue)
@@ -356,6 +362,8 @@ export const make = (seed: Seed): Effect.Effect<MemoryTracker> =>
             (data) => login.toLowerCase() === repoOwner(repo).toLowerCase() || data.trusted.has(login)
           )
         ),
+      policyFile: (repo) =>
+        read("policyFile", Effect.map(repoData("policyFile", repo), (data) => Option.fromNullable(data.policyFile))),
       whoami: read("whoami", Effect.succeed(seed.bot))
     }
 
@@ -411,10 +419,15 @@ export const make = (seed: Seed): Effect.Effect<MemoryTracker> =>
       addIssue: (repo, issue) => {
         let data = repos.get(repo)
         if (data === undefined) {
-          data = { trusted: new Set(), labels: new Set(), issues: new Map() }
+          data = { trusted: new Set(), labels: new Set(), issues: new Map(), policyFile: undefined }
           repos.set(repo, data)
         }
         insertIssue(data, issue)
+      },
+      setPolicyFile: (repo, text) => {
+        const data = repos.get(canonical(repo))
+        if (data === undefined) throw new Error(`no repository ${repo}`)
+        data.policyFile = text
       },
       hook: () => Effect.void,
       afterWrite: () => Effect.void

@@ -306,6 +306,18 @@ export const run = (name: string, build: Build): void => {
         })
       ))
 
+    it.effect("policyFile (when offered): the file's text, byte for byte; none when the branch has none", () =>
+      Effect.scoped(
+        Effect.gen(function*() {
+          const text = "{\n  \"instructions\": \"Läuft mit `make check` — 🚀\"\n}\n"
+          const withFile = yield* build({ ...standardSeed(), policyFile: text })
+          if (withFile.policyFile === undefined) return
+          expect(yield* withFile.policyFile(parseRepo("acme/widgets"))).toEqual(Option.some(text))
+          const without = yield* build(standardSeed())
+          expect(yield* without.policyFile!(parseRepo("acme/widgets"))).toEqual(Option.none())
+        })
+      ))
+
     it.effect("knows its own identity", () =>
       withTracker((tracker, seed) => Effect.map(tracker.whoami, (login) => expect(login).toBe(seed.bot))))
   })

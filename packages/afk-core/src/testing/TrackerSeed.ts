@@ -62,4 +62,6 @@ export interface Repository<R extends string = string> {
   readonly trusted: ReadonlyArray<string>
   readonly labels: ReadonlyArray<string>
   readonly issues: ReadonlyArray<Issue>
+  /** The text of `.afk.json` at the head of the default branch; no such file when absent. */
+  readonly policyFile?: string | undefined
 }

@@ -1,0 +1,57 @@
+/**
+ * Reads the policy file `.afk.json` at the head of a repository's default branch through the contents
+ * endpoint (`GET /repos/{owner}/{repo}/contents/.afk.json`, no `ref`: the default branch). No file (404) is
+ * none; a directory, a symlink or a submodule fails, saying so. Forgejo and Gitea charge no rate-limit points,
+ * so the read is a plain GET.
+ */
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import type * as Domain from "afk-core/Domain"
+import * as RepoPolicy from "afk-core/RepoPolicy"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Encoding from "effect/Encoding"
+import * as Option from "effect/Option"
+import * as Schema from "effect/Schema"
+import { type Call, ForgejoError, repoPath, type Service } from "./ForgejoClient.js"
+
+const operation = "GET /repos/{o}/{r}/contents/{filepath}"
+
+const Entry = Schema.Struct({
+  type: Schema.String,
+  encoding: Schema.optional(Schema.NullOr(Schema.String)),
+  content: Schema.optional(Schema.NullOr(Schema.String))
+})
+
+const Contents = Schema.Union(Entry, Schema.Array(Schema.Unknown))
+
+const refused = (repo: Domain.Repo, detail: string) =>
+  new ForgejoError({
+    operation,
+    detail: `${RepoPolicy.fileName} in ${repo} ${detail}`,
+    transient: false,
+    hint: `make ${RepoPolicy.fileName} at the root of the default branch a regular JSON file, or remove it`
+  })
+
+const utf8 = new TextDecoder("utf-8", { fatal: true })
+
+const textOf = (repo: Domain.Repo, contents: typeof Contents.Type): Either.Either<string, ForgejoError> => {
+  if (Array.isArray(contents)) return Either.left(refused(repo, "is a directory"))
+  const entry = contents as typeof Entry.Type
+  if (entry.type !== "file") return Either.left(refused(repo, `is a ${entry.type}, not a file`))
+  if (entry.encoding !== "base64" || typeof entry.content !== "string") {
+    return Either.left(refused(repo, "came without its content"))
+  }
+  return Encoding.decodeBase64(entry.content.replace(/\s/g, "")).pipe(
+    Either.flatMap((bytes) => Either.try(() => utf8.decode(bytes))),
+    Either.mapLeft(() => refused(repo, "could not be decoded (base64 of UTF-8 text expected)"))
+  )
+}
+
+/** The text of `.afk.json` at the head of `repo`'s default branch; none when there is no such file. */
+export const read = (client: Service, repo: Domain.Repo): Effect.Effect<Option.Option<string>, ForgejoError> => {
+  const call: Call = { operation, scope: "read:repository", subject: `${RepoPolicy.fileName} in ${repo}` }
+  return client.json(call, HttpClientRequest.get(repoPath(repo, "contents", RepoPolicy.fileName)), Contents).pipe(
+    Effect.flatMap((contents) => Effect.map(textOf(repo, contents), Option.some)),
+    Effect.catchIf((error) => error.status === 404, () => Effect.succeed(Option.none()))
+  )
+}
