@@ -175,22 +175,24 @@ export const run = (config: Config.AfkConfig) =>
     // always a prefix of the order, so the policy decides exactly as it would with everything read.
     const unsettled = new Set<Repo>()
     const unread = new Set<Issue>()
+    const refusedRepos = new Set<Repo>()
+    const checked = new Set<Repo>()
+    const skipped = (repo: Repo) => unsettled.has(repo) || refusedRepos.has(repo)
     const read: Array<DispatchPolicy.Candidate> = []
     const policyInput = () => ({
-      candidates: read.filter((c) => !unsettled.has(c.issue.repo)),
+      candidates: read.filter((c) => !skipped(c.issue.repo)),
       lockedRepos,
       inFlight,
       config
     })
     let decision = DispatchPolicy.decide(policyInput())
     const winnerIn = (repo: Repo) => decision.dispatch.find((d) => d.issue.repo === repo)?.issue
-    // A repository's policy file is read when one of its issues is first read as a candidate, so an idle
-    // repository (or one never reached this pass) costs nothing; a refused file is one decision for the repo.
-    const refusedRepos = new Set<Repo>()
-    const checked = new Set<Repo>()
-    const checkPolicies = (batch: ReadonlyArray<Issue>) =>
+    // A repository's policy file is read only when one of its issues would be dispatched, so an idle
+    // repository, or one whose ready issues are all refused (untrusted labels), costs nothing; a refused file
+    // is one decision for the repository, and the policy decides again without it.
+    const checkPolicies = (repos: ReadonlyArray<Repo>) =>
       Effect.forEach(
-        Arr.dedupe(batch.map((issue) => issue.repo)).filter((repo) => !checked.has(repo)),
+        repos,
         (repo) =>
           Effect.sync(() => checked.add(repo)).pipe(
             Effect.zipRight(ctx.policy(repo)),
@@ -207,7 +209,14 @@ export const run = (config: Config.AfkConfig) =>
           ),
         { concurrency: readBatch, discard: true }
       )
-    const skipped = (repo: Repo) => unsettled.has(repo) || refusedRepos.has(repo)
+    const settle = Effect.gen(function*() {
+      for (;;) {
+        decision = DispatchPolicy.decide(policyInput())
+        const unchecked = decision.dispatch.map((d) => d.issue.repo).filter((repo) => !checked.has(repo))
+        if (unchecked.length === 0) return
+        yield* checkPolicies(unchecked)
+      }
+    })
     let next = 0
     while (decision.dispatch.length < slots && next < pending.length) {
       const batch: Array<Issue> = []
@@ -217,9 +226,8 @@ export const run = (config: Config.AfkConfig) =>
         if (winnerIn(issue.repo) !== undefined) unread.add(issue)
         else batch.push(issue)
       }
-      yield* checkPolicies(batch)
       const results = yield* Effect.forEach(
-        batch.filter((issue) => !skipped(issue.repo)),
+        batch,
         (issue) =>
           candidate.read(ctx, issue).pipe(
             Effect.map(Option.some),
@@ -233,7 +241,7 @@ export const run = (config: Config.AfkConfig) =>
         { concurrency: readBatch }
       )
       read.push(...Arr.getSomes(results))
-      decision = DispatchPolicy.decide(policyInput())
+      yield* settle
     }
     for (const issue of pending.slice(next)) unread.add(issue)
     // The claims come first: they are what a concurrent process races for; every refusal is journalled after.
