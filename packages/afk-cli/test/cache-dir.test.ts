@@ -18,21 +18,7 @@ import * as Loopback from "./support/Loopback.js"
 import * as World from "./support/World.js"
 
 /** acme/app with one open issue and nothing ready or locked: an idle tick. */
-const idle: GithubFake.Seed = {
-  ...World.seed,
-  issues: [
-    {
-      number: 3,
-      title: "Nothing to do yet",
-      body: "",
-      labels: [],
-      state: "open",
-      author: "maintainer",
-      events: [],
-      comments: []
-    }
-  ]
-}
+const idle = World.idleSeed()
 
 /** The GitHub fake over loopback; T3 is a server that only counts what reaches it (an idle tick sends nothing). */
 const idleWorld = Effect.gen(function*() {

@@ -11,20 +11,7 @@ import * as Loopback from "./support/Loopback.js"
 import * as World from "./support/World.js"
 
 /** acme/<name>: one open issue, nothing ready or locked. */
-const idle = (name: string): GithubFake.Seed => ({
-  ...World.seed,
-  repo: `acme/${name}`,
-  issues: [{
-    number: 3,
-    title: "Nothing to do yet",
-    body: "",
-    labels: [],
-    state: "open",
-    author: "maintainer",
-    events: [],
-    comments: []
-  }]
-})
+const idle = (name: string): GithubFake.Seed => World.idleSeed(`acme/${name}`)
 
 /** Twelve: more than one pass reads at once (eight), so a new process's first pass reaches its probes in two waves. */
 const names = Array.from({ length: 12 }, (_, i) => `app-${i + 1}`)

@@ -53,6 +53,22 @@ export const seed: GithubFake.Seed = {
   ]
 }
 
+/** `repo` (acme/app by default) with one open issue and nothing ready or locked: an idle tick's world. */
+export const idleSeed = (name: string = repo): GithubFake.Seed => ({
+  ...seed,
+  repo: name,
+  issues: [{
+    number: 3,
+    title: "Nothing to do yet",
+    body: "",
+    labels: [],
+    state: "open",
+    author: "maintainer",
+    events: [],
+    comments: []
+  }]
+})
+
 const appKeys = generateKeyPairSync("rsa", { modulusLength: 2048 })
 
 /** The GitHub App `afk` (id 4242, installed on acme as installation 77), and its private key. */
