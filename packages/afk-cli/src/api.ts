@@ -2,7 +2,7 @@
  * The programmatic entry point, `afk-cli/api` (`dist/api.js`, its types hand-written in `api.d.cts`): the
  * commands' own programs (`Programs`) behind Promises, for a host with another Effect version or none. Each
  * call loads the configuration as a command does (`Settings.load`, without flags), runs on Node's file system
- * and `fetch` as `bin.ts` does, and resolves with the result as plain JSON, or rejects with an `AfkError`
+ * and HTTP client (undici) as `bin.ts` does, and resolves with the result as plain JSON, or rejects with an `AfkError`
  * carrying the message the CLI prints.
  */
 import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
