@@ -116,7 +116,11 @@ const checkTarball = (pkg, packed) => {
   if (pkg.library) {
     expect([...files].some((file) => /^dist\/.+\.d\.ts$/.test(file)), "no dist/*.d.ts")
     for (const [path, entry] of Object.entries(manifest.exports ?? {})) {
-      if (path === "./package.json") continue
+      if (path.endsWith(".json")) {
+        // Data, not a module (the manifest, a published JSON Schema): one file, no conditions.
+        expect(typeof entry === "string", `exports ${path} is a JSON file and should be a plain path`)
+        continue
+      }
       const keys = Object.keys(entry ?? {})
       expect(
         keys.join(",") === "source,types,default",
@@ -204,6 +208,9 @@ const main = async () => {
       .filter((path) => path !== "./package.json")
       .map((path) => `${p.name}${path.slice(1)}`)
   })
+  // A published JSON file (the policy file's schema) is data: it loads as JSON, it is not type-checked.
+  const jsonEntries = entries.filter((entry) => entry.endsWith(".json"))
+  entries.splice(0, entries.length, ...entries.filter((entry) => !entry.endsWith(".json")))
   const typecheck = join(work, "project", "typecheck")
   mkdirSync(typecheck)
   writeFileSync(
@@ -236,9 +243,12 @@ const main = async () => {
   ], { cwd: project })
   typechecked.catch(() => {}) // awaited with the examples' builds below; this only marks it handled meanwhile
   const loadable = entries.filter((entry) => !entry.endsWith("/conformance"))
-  const importAll = loadable.map((entry) => `await import(${JSON.stringify(entry)})`).join("; ")
+  const importAll = [
+    ...loadable.map((entry) => `await import(${JSON.stringify(entry)})`),
+    ...jsonEntries.map((entry) => `await import(${JSON.stringify(entry)}, { with: { type: "json" } })`)
+  ].join("; ")
   await run(
-    `node imports ${loadable.length} entry points`,
+    `node imports ${loadable.length} entry points and ${jsonEntries.length} JSON file(s)`,
     process.execPath,
     ["--input-type=module", "-e", importAll],
     {
