@@ -17,11 +17,12 @@ import * as Ids from "./Ids.js"
 import { Notifier } from "./Notifier.js"
 import type * as Pass from "./Pass.js"
 import * as Prompt from "./Prompt.js"
+import * as PullRequests from "./PullRequests.js"
 import * as Run from "./Run.js"
 import * as RunRecord from "./RunRecord.js"
 import { Tracker } from "./Tracker.js"
 
-const newRecord = (issue: Issue, ordinal: number, now: DateTime.Utc) => {
+const newRecord = (issue: Issue, ordinal: number, now: DateTime.Utc, delivery: "push" | "pull-request") => {
   const runId = Ids.runId(issue.ref, ordinal)
   return new RunRecord.RunRecord({
     v: 1,
@@ -32,7 +33,10 @@ const newRecord = (issue: Issue, ordinal: number, now: DateTime.Utc) => {
     startedAt: now,
     turnStartedAt: now,
     attempts: 0,
-    redispatches: 0
+    redispatches: 0,
+    ...(delivery === "pull-request"
+      ? { pull: new RunRecord.PullRecord({ branch: PullRequests.branchFor(issue.number, ordinal) }) }
+      : {})
   })
 }
 
@@ -150,7 +154,7 @@ export const claim = (ctx: Pass.Context, listed: Issue, reason: string, proved?:
     }
     const ordinal = RunRecord.terminalRuns(comments, bot) + 1
     const now = yield* DateTime.now
-    const fresh = newRecord(issue, ordinal, now)
+    const fresh = newRecord(issue, ordinal, now, policy.right.config.delivery)
     const earlier = RunRecord.forRun(comments, bot, fresh.runId)
     if (Option.isSome(earlier) && earlier.value.record.phase !== "claimed") {
       yield* ctx.journal.decide(
@@ -198,7 +202,12 @@ export const claim = (ctx: Pass.Context, listed: Issue, reason: string, proved?:
       threadId: record.threadId,
       issue: issue.ref,
       title: Prompt.threadTitle(issue),
-      prompt: Prompt.firstTurn({ issue, preamble: config.preamble, instructions: policy.right.instructions }),
+      prompt: Prompt.firstTurn({
+        issue,
+        preamble: config.preamble,
+        instructions: policy.right.instructions,
+        branch: record.pull?.branch
+      }),
       // The record was posted just now, so no earlier attempt dispatched this run (it dispatches only
       // after its record exists): the runtime need not look for a thread.
       fresh: Option.isNone(earlier)

@@ -42,6 +42,12 @@ export interface AfkConfig {
   readonly defaultPriority: number
   readonly requiredChecks: ReadonlyArray<string>
   readonly deployChecks: ReadonlyArray<string>
+  /** `push` to the default branch, or `pull-request`: a branch per run, a pull request AFK merges on green. */
+  readonly delivery: "push" | "pull-request"
+  readonly mergeMethod: "squash" | "merge" | "rebase"
+  readonly requiredApprovals: number
+  readonly reviewMaxRounds: number
+  readonly deleteBranch: boolean
   readonly preamble: Option.Option<string>
   readonly notifyDispatched: boolean
   /** Where short-lived processes keep tracker answers for conditional requests; `None` is off. */

@@ -167,6 +167,36 @@ export const table = {
     [],
     "Check name patterns whose success makes the deployed phase true, e.g. deploy/production."
   ),
+  delivery: setting(
+    "AFK_DELIVERY",
+    oneOf("push", "pull-request"),
+    "push",
+    "How a run delivers: push to the default branch, or pull-request (a branch per run, merged by AFK on green)."
+  ),
+  mergeMethod: setting(
+    "AFK_MERGE_METHOD",
+    oneOf("squash", "merge", "rebase"),
+    "squash",
+    "Pull-request delivery: how AFK merges the pull request."
+  ),
+  requiredApprovals: setting(
+    "AFK_REQUIRED_APPROVALS",
+    int(0),
+    0,
+    "Pull-request delivery: approvals by trusted reviewers needed before AFK merges (branch protection may ask more)."
+  ),
+  reviewMaxRounds: setting(
+    "AFK_REVIEW_MAX_ROUNDS",
+    int(1),
+    3,
+    "Pull-request delivery: review rounds (follow-up turns on trusted reviewers' feedback) before escalation."
+  ),
+  deleteBranch: setting(
+    "AFK_DELETE_BRANCH",
+    boolean,
+    true,
+    "Pull-request delivery: delete the run's branch once its pull request is merged."
+  ),
   preamble: setting(
     "AFK_PREAMBLE",
     optional(text),

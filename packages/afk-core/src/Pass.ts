@@ -11,6 +11,7 @@ import * as Option from "effect/Option"
 import { type AfkConfig, describeArming } from "./Config.js"
 import type { Repo } from "./Domain.js"
 import * as Memo from "./Memo.js"
+import * as PullRequests from "./PullRequests.js"
 import * as RepoPolicy from "./RepoPolicy.js"
 import { Tracker, type TrackerError } from "./Tracker.js"
 
@@ -160,12 +161,25 @@ export const open = (pass: Report["pass"], config: AfkConfig) =>
       trust.get(`${repo.toLowerCase()} ${login.toLowerCase()}`, tracker.isTrusted(repo, login))
     const policies = yield* Memo.make<Either.Either<RepoPolicy.Applied, string>, TrackerError>("retry")
     const { policyFile } = tracker
+    const pulls = yield* Effect.serviceOption(PullRequests.PullRequests)
+    // Pull-request delivery with no port to open the pull request: nothing may start that could not deliver.
+    const deliverable = (applied: RepoPolicy.Applied): Either.Either<RepoPolicy.Applied, string> =>
+      applied.config.delivery === "pull-request" && Option.isNone(pulls)
+        ? Either.left(
+          "pull-request delivery is configured, but this runtime provides no PullRequests port to open and merge " +
+            "pull requests: provide the forge's PullRequests layer (afk-cli's GitHub and Forgejo forges do), or " +
+            "use push delivery"
+        )
+        : Either.right(applied)
     const policy = (repo: Repo) =>
       policies.get(
         repo.toLowerCase(),
-        policyFile === undefined
-          ? Effect.succeed(RepoPolicy.resolve(config, Option.none()))
-          : Effect.map(policyFile(repo), (text) => RepoPolicy.resolve(config, text))
+        Effect.map(
+          policyFile === undefined
+            ? Effect.succeed(RepoPolicy.resolve(config, Option.none()))
+            : Effect.map(policyFile(repo), (text) => RepoPolicy.resolve(config, text)),
+          Either.flatMap(deliverable)
+        )
       )
     return Either.right<Context>({
       config,

@@ -73,17 +73,18 @@ export const RepoPolicy = Schema.Struct({
   }),
   delivery: literal(
     ["push", "pull-request"],
-    "How a run delivers its work: `push` to the default branch (the default). `pull-request` is reserved: " +
-      "this version refuses a repository that asks for it."
+    "How a run delivers its work: `push` to the default branch, or `pull-request` (a branch per run, a pull " +
+      "request AFK merges on green), replacing AFK_DELIVERY."
   ),
   mergeMethod: literal(
     ["squash", "merge", "rebase"],
-    "Pull-request delivery: how the pull request is merged. Not used with push delivery."
+    "Pull-request delivery: how the pull request is merged, replacing AFK_MERGE_METHOD."
   ),
   requiredApprovals: int(
     0,
     10,
-    "Pull-request delivery: approvals the pull request needs before it is merged. Not used with push delivery."
+    "Pull-request delivery: approvals by trusted reviewers the pull request needs before AFK merges it, " +
+      "replacing AFK_REQUIRED_APPROVALS."
   ),
   requiredChecks: checks(
     "Check name patterns that must pass for green in this repository, replacing AFK_REQUIRED_CHECKS; empty " +
@@ -100,7 +101,7 @@ export const RepoPolicy = Schema.Struct({
   reviewMaxRounds: int(
     1,
     20,
-    "Pull-request delivery: review rounds before the run is escalated. Not used with push delivery."
+    "Pull-request delivery: review rounds before the run is escalated, replacing AFK_REVIEW_MAX_ROUNDS."
   ),
   instructions: Schema.optionalWith(
     Schema.String.pipe(
@@ -149,8 +150,7 @@ const describeIssues = (issues: ReadonlyArray<ParseResult.ArrayFormatterIssue>):
 
 /**
  * The policy in `text` (the file's content), or why it is refused: not JSON, not an object, an unknown key
- * (naming it and the keys allowed), a bad value (naming the key and what it accepts), or
- * `delivery: "pull-request"`, which this version cannot honour and never silently replaces with a push.
+ * (naming it and the keys allowed), or a bad value (naming the key and what it accepts).
  */
 export const decode = (text: string): Either.Either<RepoPolicy, string> => {
   const json = Either.try(() => JSON.parse(text.replace(/^\uFEFF/, "")) as unknown)
@@ -161,12 +161,6 @@ export const decode = (text: string): Either.Either<RepoPolicy, string> => {
   return decodeStrict(json.right).pipe(
     Either.mapLeft((error) =>
       `${fileName} is refused: ${describeIssues(ParseResult.ArrayFormatter.formatErrorSync(error))}`
-    ),
-    Either.filterOrLeft(
-      (policy) => policy.delivery !== "pull-request",
-      () =>
-        `${fileName} is refused: pull-request delivery is not available in this version; remove \`delivery\` or ` +
-        `set it to "push"`
     )
   )
 }
@@ -178,15 +172,20 @@ export interface Applied {
 }
 
 /**
- * Lays `policy` over `config`: each of `requiredChecks`, `deployChecks` and `fixForwardMaxAttempts` the file
- * sets replaces the operator's value for this repository; nothing else of the configuration can change.
+ * Lays `policy` over `config`: each of `delivery`, `mergeMethod`, `requiredApprovals`, `reviewMaxRounds`,
+ * `requiredChecks`, `deployChecks` and `fixForwardMaxAttempts` the file sets replaces the operator's value for
+ * this repository; nothing else of the configuration can change.
  */
 export const apply = (config: Config.AfkConfig, policy: RepoPolicy): Applied => ({
   config: {
     ...config,
     requiredChecks: policy.requiredChecks ?? config.requiredChecks,
     deployChecks: policy.deployChecks ?? config.deployChecks,
-    fixForwardMaxAttempts: policy.fixForwardMaxAttempts ?? config.fixForwardMaxAttempts
+    fixForwardMaxAttempts: policy.fixForwardMaxAttempts ?? config.fixForwardMaxAttempts,
+    delivery: policy.delivery ?? config.delivery,
+    mergeMethod: policy.mergeMethod ?? config.mergeMethod,
+    requiredApprovals: policy.requiredApprovals ?? config.requiredApprovals,
+    reviewMaxRounds: policy.reviewMaxRounds ?? config.reviewMaxRounds
   },
   instructions: Option.fromNullable(policy.instructions).pipe(Option.filter((text) => text.trim() !== ""))
 })

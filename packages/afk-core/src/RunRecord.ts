@@ -32,6 +32,37 @@ const frozenPrefix = "frozen: "
 export const describe = (outcome: typeof Outcome.Encoded): string =>
   outcome.kind === "frozen" ? `${frozenPrefix}${outcome.reason}` : outcome.reason
 
+/**
+ * A pull-request run's delivery (`AFK_DELIVERY=pull-request`): its branch from the claim on, then the pull
+ * request AFK opened from it, the review rounds answered, and the merge.
+ */
+export class PullRecord extends Schema.Class<PullRecord>("PullRecord")({
+  /** The run's branch (`PullRequests.branchFor`); the agent commits there, never to the default branch. */
+  branch: Schema.String,
+  /** The pull request, once opened (or adopted). */
+  number: Schema.optional(Schema.Int),
+  url: Schema.optional(Schema.String),
+  /** The head commit last verified (CI read on it). */
+  headSha: Schema.optional(Schema.String),
+  /** Review rounds sent to the agent. */
+  rounds: Schema.optional(Schema.Int),
+  /**
+   * The forge's submission time of the newest review answered, and the ids of the reviews answered that were
+   * submitted at that same time (the forge's clock, never AFK's, so a skewed clock loses no review).
+   */
+  answeredAt: Schema.optional(Schema.DateTimeUtc),
+  answeredIds: Schema.optional(Schema.Array(Schema.String)),
+  /** Turns sent to bring a conflicting branch up to date. */
+  conflictTurns: Schema.optional(Schema.Int),
+  /** Why the forge last refused the merge, while it does. */
+  blocked: Schema.optional(Schema.String),
+  /** The merge commit, once merged: deploy proof is read on it. */
+  mergeSha: Schema.optional(Schema.String),
+  mergedAt: Schema.optional(Schema.DateTimeUtc),
+  /** Whether the branch was deleted after the merge. */
+  branchDeleted: Schema.optional(Schema.Boolean)
+}) {}
+
 export class RunRecord extends Schema.Class<RunRecord>("RunRecord")({
   v: Schema.Literal(1),
   runId: Schema.String,
@@ -61,7 +92,9 @@ export class RunRecord extends Schema.Class<RunRecord>("RunRecord")({
   /** When the run's terminal notification was sent (or found undeliverable): it is never sent again. */
   notifiedAt: Schema.optional(Schema.DateTimeUtc),
   /** Tokens the run has used, folded from the runtime's reports at each turn's end (`Usage`). */
-  usage: Schema.optional(RunUsage)
+  usage: Schema.optional(RunUsage),
+  /** Pull-request delivery: the branch, the pull request and its merge. Absent: the run pushes to the default branch. */
+  pull: Schema.optional(PullRecord)
 }) {
   /** How the run ended as a person reads it (`describe`); absent until it ends. */
   get outcome(): string | undefined {

@@ -19,6 +19,8 @@ import * as Ids from "./Ids.js"
 import * as IssueGuard from "./IssueGuard.js"
 import * as Pass from "./Pass.js"
 import * as Prompt from "./Prompt.js"
+import { PullRequests } from "./PullRequests.js"
+import * as PullRun from "./PullRun.js"
 import * as Run from "./Run.js"
 import * as RunMachine from "./RunMachine.js"
 import * as RunRecord from "./RunRecord.js"
@@ -95,18 +97,20 @@ const drive = (
   ctx: Pass.Context,
   bot: string,
   issue: Issue,
-  found: RunRecord.Found,
+  foundAtStart: RunRecord.Found,
   comments: ReadonlyArray<Comment>
 ) =>
   Effect.gen(function*() {
     const tracker = yield* Tracker
     const agent = yield* AgentRuntime
     const ci = yield* Ci
+    const pulls = yield* Effect.serviceOption(PullRequests)
     const { config } = ctx
     const subject = String(issue.ref)
     const now = yield* DateTime.now
+    let found = foundAtStart
     // A handover left by an escalation whose human label never landed is decided afresh below.
-    const { handover: _h, ...current } = found.record
+    const { handover: _h, ...current } = foundAtStart.record
     let record = new RunRecord.RunRecord(current)
     const status = yield* agent
       .status(record.threadId)
@@ -123,10 +127,54 @@ const drive = (
         commitDeclaredAt: commit.value.declaredAt
       })
     }
+    const live = status.state === "running" || status.state === "blocked"
+    // Pull-request delivery: CI is read on the pull request's head (opened now if needed), then on the merge.
+    let target: Extract<PullRun.Target, { _tag: "Read" }> | undefined
+    if (record.pull !== undefined && (Option.isSome(commit) || record.pull.number !== undefined)) {
+      if (Option.isNone(pulls)) {
+        return yield* Run.escalate(ctx, issue, found, {
+          record,
+          outcome: new RunRecord.Outcome({
+            kind: "needs-human",
+            reason:
+              "the run delivers through a pull request, but this runtime provides no PullRequests port: provide the forge's PullRequests layer"
+          }),
+          interrupt: live,
+          addHumanLabel: true,
+          reached: "dispatched"
+        })
+      }
+      const read = yield* PullRun.target(
+        ctx,
+        pulls.value,
+        issue,
+        found,
+        record,
+        commit,
+        live,
+        (f, r, kind, reason, i) =>
+          Run.escalate(ctx, issue, f, {
+            record: r,
+            outcome: new RunRecord.Outcome({ kind, reason }),
+            interrupt: i,
+            addHumanLabel: true,
+            reached: "pushed"
+          })
+      )
+      if (read._tag === "Over") return
+      target = read
+      found = read.found
+      record = read.record
+    }
+    const ciCommit = target?.commit ?? commit
     let verdict = Option.none<CiVerdict>()
-    if (Option.isSome(commit)) {
+    if (Option.isSome(ciCommit)) {
       const read = yield* Effect.either(
-        ci.verdict(issue.repo, commit.value.sha, { required: config.requiredChecks, deploy: config.deployChecks })
+        ci.verdict(
+          issue.repo,
+          ciCommit.value.sha,
+          target?.requirements ?? { required: config.requiredChecks, deploy: config.deployChecks }
+        )
       )
       if (read._tag === "Left") {
         yield* Effect.logWarning(`${subject}: CI could not be read (${read.left.message}); counting it as no verdict`)
@@ -137,7 +185,7 @@ const drive = (
     const action = RunMachine.next(
       {
         turn: status.state,
-        commit,
+        commit: ciCommit,
         ci: verdict,
         attempts: record.attempts,
         redispatches: record.redispatches,
@@ -154,7 +202,7 @@ const drive = (
     )
     const checks = Option.match(verdict, { onNone: () => [], onSome: (v) => v.checks })
     const reached = Option.match(verdict, {
-      onNone: () => (Option.isSome(commit) ? "pushed" : "dispatched"),
+      onNone: () => (Option.isSome(ciCommit) ? "pushed" : "dispatched"),
       onSome: (v) => (v.state === "green" ? (v.deployed ? "deployed" : "ci") : "pushed")
     }) as "dispatched" | "pushed" | "ci" | "deployed"
     const escalate = (kind: "needs-human" | "frozen", reason: string, interrupt: boolean) =>
@@ -171,30 +219,62 @@ const drive = (
       case "Wait": {
         const line = Option.match(verdict, {
           onNone: () =>
-            Option.isSome(commit)
-              ? `pushed ${short(commit.value.sha)}; waiting for CI`
+            Option.isSome(ciCommit)
+              ? `pushed ${short(ciCommit.value.sha)}; waiting for CI`
               : status.state === "unknown"
               ? "the agent runtime did not answer; waiting"
               : status.state === "blocked"
               ? "the agent is waiting for input"
               : "the agent is working",
-          onSome: (v) => `pushed ${short(record.commit ?? "")}; CI ${v.state} (${verdictLine(v)})`
+          onSome: (v) =>
+            `${target?.merged === true ? "merged as" : "pushed"} ${
+              short(Option.match(ciCommit, {
+                onNone: () => "",
+                onSome: (c) => c.sha
+              }))
+            }; CI ${v.state} (${verdictLine(v)})`
         })
         yield* Run.save(ctx, issue, found, record, { reached, checks, status: line })
         return
       }
       case "Close": {
+        if (target !== undefined && !target.merged && Option.isSome(target.pull)) {
+          return yield* PullRun.gate(
+            ctx,
+            pulls.pipe(Option.getOrThrow),
+            issue,
+            found,
+            record,
+            target.pull.value,
+            checks,
+            live,
+            (f, r, kind, reason, i) =>
+              Run.escalate(ctx, issue, f, {
+                record: r,
+                outcome: new RunRecord.Outcome({ kind, reason }),
+                interrupt: i,
+                addHumanLabel: true,
+                reached: "ci",
+                checks
+              })
+          )
+        }
+        const reason = target?.merged === true
+          ? `Pull request #${record.pull?.number ?? "?"} (${record.pull?.url ?? ""}) was merged as ${
+            short(record.pull?.mergeSha ?? "")
+          }. ${action.reason}`
+          : action.reason
         const terminal = new RunRecord.RunRecord({
           ...record,
           phase: "done",
-          ending: new RunRecord.Outcome({ kind: "done", reason: action.reason }),
+          ending: new RunRecord.Outcome({ kind: "done", reason }),
           endedAt: now
         })
         const saved = yield* Run.save(ctx, issue, found, terminal, {
           reached: "done",
           checks,
           status: "closed with proof",
-          outcome: { kind: "done", reason: action.reason }
+          outcome: { kind: "done", reason }
         })
         return yield* Run.finish(ctx, issue, saved, checks)
       }
@@ -206,6 +286,16 @@ const drive = (
         // Frozen past the defer ceiling while the turn is live: the turn is interrupted, never left working.
         return yield* escalate("frozen", action.reason, status.state === "running" || status.state === "blocked")
       case "FixForward": {
+        if (target?.merged === true) {
+          // The merge commit is on the default branch, where the agent may not push: a person decides.
+          return yield* escalate(
+            "frozen",
+            `CI is red on the merge commit ${short(record.pull?.mergeSha ?? "")} of pull request #${
+              record.pull?.number ?? "?"
+            } (${action.signature || "no failing check named"}); the default branch is a person's to fix or revert`,
+            false
+          )
+        }
         const attempt = record.attempts + 1
         yield* agent.followUp({
           runId: record.runId,
@@ -215,8 +305,9 @@ const drive = (
             issue,
             attempt,
             maxAttempts: config.fixForwardMaxAttempts,
-            commit: record.commit ?? "",
-            failing: action.failing
+            commit: Option.match(ciCommit, { onNone: () => record.commit ?? "", onSome: (c) => c.sha }),
+            failing: action.failing,
+            branch: record.pull?.branch
           })
         })
         const { commit: _c, commitDeclaredAt: _d, ...rest } = record
@@ -270,7 +361,8 @@ const drive = (
             preamble: config.preamble,
             instructions: policy.right.instructions,
             note:
-              "Your previous turn on this issue was lost before it pushed anything; start again from the latest default branch."
+              "Your previous turn on this issue was lost before it pushed anything; start again from the latest default branch.",
+            branch: record.pull?.branch
           })
         })
         const next = new RunRecord.RunRecord({

@@ -64,10 +64,21 @@ describe("RepoPolicy.decode", () => {
     expect(refusal({ deployChecks: "deploy" })).toContain("\"deployChecks\"")
   })
 
-  it("refuses pull-request delivery, which this version cannot honour, instead of pushing", () => {
-    expect(refusal({ delivery: "pull-request" })).toBe(
-      ".afk.json is refused: pull-request delivery is not available in this version; remove `delivery` or set it " +
-        "to \"push\""
+  it("takes pull-request delivery and its settings over the operator's, and refuses a bad merge method", () => {
+    const applied = RepoPolicy.resolve(
+      Config.defaults,
+      Option.some(
+        JSON.stringify({ delivery: "pull-request", mergeMethod: "rebase", requiredApprovals: 2, reviewMaxRounds: 5 })
+      )
+    )
+    expect(Either.map(applied, ({ config }) => [
+      config.delivery,
+      config.mergeMethod,
+      config.requiredApprovals,
+      config.reviewMaxRounds
+    ])).toEqual(Either.right(["pull-request", "rebase", 2, 5]))
+    expect(refusal({ mergeMethod: "fast-forward" })).toBe(
+      ".afk.json is refused: \"mergeMethod\": expected one of \"squash\", \"merge\", \"rebase\""
     )
   })
 

@@ -30,16 +30,17 @@ describe("poll and watch under a repository's .afk.json", () => {
       expect(world.agent.threads().map((t) => String(t.issue))).toEqual(["acme/lib#1"])
     }))
 
-  it.effect("pull-request delivery is refused with its reason, never pushed to the default branch", () =>
+  it.effect("pull-request delivery with no PullRequests port is refused with its reason, never pushed", () =>
     Effect.gen(function*() {
-      const world = yield* World.make({ issues: { [app]: [ready(1)] } })
+      const world = yield* World.make({ issues: { [app]: [ready(1)] }, noPulls: true })
       world.tracker.setPolicyFile(app, "{ \"delivery\": \"pull-request\" }")
       const report = yield* world.tick(armed())
       expect(report.poll.decisions).toEqual([{
         subject: "acme/app",
         action: "refuse",
-        reason: ".afk.json is refused: pull-request delivery is not available in this version; remove `delivery` " +
-          "or set it to \"push\""
+        reason: "pull-request delivery is configured, but this runtime provides no PullRequests port to open and " +
+          "merge pull requests: provide the forge's PullRequests layer (afk-cli's GitHub and Forgejo forges do), or " +
+          "use push delivery"
       }])
       expect(world.agent.threadsCreated()).toBe(0)
     }))
@@ -115,9 +116,9 @@ describe("poll and watch under a repository's .afk.json", () => {
       })
       world.tracker.setPolicyFile(app, JSON.stringify({ fixForwardMaxAttempts: 1 }))
       yield* world.tick(armed({ maxConcurrentRuns: 5 }))
-      world.tracker.setPolicyFile(lib, "{ \"delivery\": \"pull-request\" }")
+      world.tracker.setPolicyFile(lib, "{ \"delivery\": \"carrier-pigeon\" }")
       const report = yield* Effect.provide(Status.run(armed({ fixForwardMaxAttempts: 5 })), world.layer)
       expect(report.rows.map((row) => [row.issue, row.maxAttempts])).toEqual([["acme/app#1", 1], ["acme/lib#1", 5]])
-      expect(report.refused).toEqual([{ repo: lib, reason: reasonFor("{ \"delivery\": \"pull-request\" }") }])
+      expect(report.refused).toEqual([{ repo: lib, reason: reasonFor("{ \"delivery\": \"carrier-pigeon\" }") }])
     }))
 })

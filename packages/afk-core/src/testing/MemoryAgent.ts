@@ -33,6 +33,7 @@ interface Turn {
   readonly context: TurnContext
   polls: number
   interrupted: boolean
+  pushed: boolean
 }
 
 interface Thread {
@@ -68,6 +69,8 @@ export interface MemoryAgent {
   unreachable: boolean
   hook: (op: string, isWrite: boolean) => Effect.Effect<void, AgentRuntimeError>
   afterWrite: (op: string) => Effect.Effect<void>
+  /** Called once when a turn pushes its commit, with the turn (its text names where to push). */
+  onPush: (turn: TurnContext, sha: string) => void
 }
 
 /** The commit a scripted agent pushes for a turn: deterministic, 40 hex. */
@@ -107,7 +110,7 @@ export const make = (behaviour: (turn: TurnContext) => Behaviour = () => ({ _tag
         threadIndex: (threadsPerIssue.get(issueKey) ?? 1) - 1,
         text
       }
-      thread.turns.push({ behaviour: agent.behaviour(context), context, polls: 0, interrupted: false })
+      thread.turns.push({ behaviour: agent.behaviour(context), context, polls: 0, interrupted: false, pushed: false })
       started++
     }
 
@@ -139,6 +142,10 @@ export const make = (behaviour: (turn: TurnContext) => Behaviour = () => ({ _tag
       switch (b._tag) {
         case "push": {
           const sha = b.sha ?? shaFor(threadId, turn.context.turnIndex)
+          if (!turn.pushed) {
+            turn.pushed = true
+            agent.onPush(turn.context, sha)
+          }
           return new TurnStatus({
             state: "succeeded",
             lastAssistantText: `Fixed it and pushed.\n\nPushed-Commit: ${sha}`
@@ -252,7 +259,8 @@ export const make = (behaviour: (turn: TurnContext) => Behaviour = () => ({ _tag
       tokensPerTurn: { input: 0, output: 0 },
       unreachable: false,
       hook: () => Effect.void,
-      afterWrite: () => Effect.void
+      afterWrite: () => Effect.void,
+      onPush: () => {}
     }
     return agent
   })
