@@ -28,6 +28,7 @@ import type * as GithubCodec from "./GithubCodec.js"
 import type * as GithubError from "./GithubError.js"
 import * as GithubRequirements from "./GithubRequirements.js"
 
+/** None yet: the port reads what it needs (the default branch) from GitHub. */
 export interface Options {}
 
 const Login = Schema.Struct({ login: Schema.String })
@@ -133,11 +134,12 @@ const said = (refusal: { readonly message: string; readonly errors: ReadonlyArra
   ].filter((part) => part !== "").join("; ")
 
 const toPull = (body: PullBody): PullRequests.PullRequest => {
-  const merged = body.merged === true || (body.merged_at !== undefined && body.merged_at !== null)
+  // An open pull request is open; a closed one merged when `merged` says so (the list omits it: `merged_at`).
+  const merged = body.state !== "open" && (body.merged ?? (body.merged_at !== undefined && body.merged_at !== null))
   return new PullRequests.PullRequest({
     number: body.number,
     url: body.html_url,
-    state: merged ? "merged" : body.state === "closed" ? "closed" : "open",
+    state: body.state === "open" ? "open" : merged ? "merged" : "closed",
     head: body.head.ref,
     headSha: body.head.sha,
     base: body.base.ref,

@@ -257,7 +257,7 @@ const commentJson = (repo: RepoState, pull: PullState, review: ReviewState, comm
   pull_request_url: `${api}/repos/${repo.slug}/pulls/${pull.number}`
 })
 
-const create = (world: World, repo: RepoState, request: Request): Reply => {
+const create = (repo: RepoState, request: Request): Reply => {
   const [title, head, base, text] = ["title", "head", "base", "body"].map((name) => field(request.body, name))
   if (typeof title !== "string" || title === "") {
     return validation({ resource: "PullRequest", field: "title", code: "missing_field" })
@@ -311,7 +311,6 @@ const create = (world: World, repo: RepoState, request: Request): Reply => {
     reviews: []
   }
   repo.pulls.set(number, pull)
-  void world
   return { status: 201, body: pullJson(repo, pull, true) }
 }
 
@@ -375,7 +374,7 @@ export const route = (
       .sort((a, b) => b.number - a.number)
     return { status: 200, items: pulls.map((pull) => pullJson(repo, pull, false)) }
   }
-  if (number === undefined && method === "POST") return create(world, repo, request)
+  if (number === undefined && method === "POST") return create(repo, request)
   const pull = repo.pulls.get(Number(number))
   if (pull === undefined) return { status: 404, body: { message: "Not Found", documentation_url: docs } }
   if (sub === undefined && method === "GET") return { status: 200, body: pullJson(repo, pull, true) }
