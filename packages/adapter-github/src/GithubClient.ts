@@ -124,6 +124,19 @@ export interface Service {
     variables: Readonly<Record<string, string | number>>,
     schema: Schema.Schema<A, I>
   ) => Effect.Effect<A, GithubError.GithubError>
+  /**
+   * A write whose refusals with a status in `refusals` are answers, not failures: a 2xx is `Done` (its body
+   * decoded with `schema`; none for a 204), a listed refusal is `Refused` with GitHub's `message` and
+   * `errors` (a merge's 405 and 409, a validation 422), for a port that acts on what GitHub said.
+   */
+  readonly attempt: <A, I>(
+    call: Call,
+    method: WriteMethod,
+    path: string,
+    body: unknown,
+    schema: Schema.Schema<A, I>,
+    refusals: ReadonlyArray<number>
+  ) => Effect.Effect<Attempt<A>, GithubError.GithubError>
   /** A write whose answer body is not needed. */
   readonly sendVoid: (
     call: Call,
@@ -177,6 +190,16 @@ export interface MemoOptions {
   /** Kept with the cache (its file included) and read by other processes: never what grants trust or names anyone. */
   readonly durable?: boolean | undefined
 }
+
+/** How a write `attempt` ended: done (with its decoded body, none for a 204), or refused as GitHub words it. */
+export type Attempt<A> =
+  | { readonly _tag: "Done"; readonly status: number; readonly value: Option.Option<A> }
+  | {
+    readonly _tag: "Refused"
+    readonly status: number
+    readonly message: string
+    readonly errors: ReadonlyArray<GithubCodec.ValidationError>
+  }
 
 export interface Tagged<A> {
   readonly value: A
@@ -275,8 +298,8 @@ export const make = (options: Options): Effect.Effect<Service, never, HttpClient
       error: (fields) => new GithubError.GithubError(fields)
     })
 
-    const send = (call: Call, request: HttpClientRequest.HttpClientRequest) =>
-      kit.execute({ ...GithubError.kitCall(call), accept: [304] }, request)
+    const send = (call: Call, request: HttpClientRequest.HttpClientRequest, refusals: ReadonlyArray<number> = []) =>
+      kit.execute({ ...GithubError.kitCall(call), accept: [304, ...refusals] }, request)
 
     const decodeAnswer =
       <A, I>(call: Call, schema: Schema.Schema<A, I>) => (response: HttpClientResponse.HttpClientResponse) =>
@@ -289,20 +312,25 @@ export const make = (options: Options): Effect.Effect<Service, never, HttpClient
     const bearer = (request: HttpClientRequest.HttpClientRequest, token: Redacted.Redacted) =>
       HttpClientRequest.setHeader(request, "authorization", `Bearer ${Redacted.value(token)}`)
 
-    const asInstallation = (installation: GithubApp.Tokens, call: Call, request: HttpClientRequest.HttpClientRequest) =>
+    const asInstallation = (
+      installation: GithubApp.Tokens,
+      call: Call,
+      request: HttpClientRequest.HttpClientRequest,
+      refusals: ReadonlyArray<number>
+    ) =>
       Effect.gen(function*() {
         const scope = call.repo === undefined ? request.url : `${baseUrl}/repos/${call.repo}`
         const token = yield* installation.token(scope)
-        const answer = yield* Effect.either(send(call, bearer(request, token)))
+        const answer = yield* Effect.either(send(call, bearer(request, token), refusals))
         if (Either.isLeft(answer) && answer.left.status === 401) {
           yield* installation.invalidate(scope, token)
-          return yield* send(call, bearer(request, yield* installation.token(scope)))
+          return yield* send(call, bearer(request, yield* installation.token(scope)), refusals)
         }
         return yield* answer
       })
 
-    const execute = (call: Call, request: HttpClientRequest.HttpClientRequest) =>
-      app === undefined ? send(call, request) : asInstallation(app, call, request)
+    const execute = (call: Call, request: HttpClientRequest.HttpClientRequest, refusals: ReadonlyArray<number> = []) =>
+      app === undefined ? send(call, request, refusals) : asInstallation(app, call, request, refusals)
 
     const urlOf = (path: string, params: Params = {}): string => {
       const url = new URL(`${baseUrl}${path}`)
@@ -377,6 +405,32 @@ export const make = (options: Options): Effect.Effect<Service, never, HttpClient
       )
     }
 
+    const attempt = <A, I>(
+      call: Call,
+      method: WriteMethod,
+      path: string,
+      body: unknown,
+      schema: Schema.Schema<A, I>,
+      refusals: ReadonlyArray<number>
+    ): Effect.Effect<Attempt<A>, GithubError.GithubError> =>
+      Effect.flatMap(
+        execute(call, writeRequest(method, path, body), refusals),
+        (response): Effect.Effect<Attempt<A>, GithubError.GithubError> =>
+          refusals.includes(response.status)
+            ? Effect.map(decodeAnswer(call, GithubCodec.Refusal)(response), (refusal) => ({
+              _tag: "Refused" as const,
+              status: response.status,
+              message: refusal.message ?? "",
+              errors: refusal.errors ?? []
+            }))
+            : response.status === 204
+            ? Effect.succeed({ _tag: "Done" as const, status: 204, value: Option.none<A>() })
+            : Effect.map(
+              decodeAnswer(call, schema)(response),
+              (value) => ({ _tag: "Done" as const, status: response.status, value: Option.some(value) })
+            )
+      )
+
     const memos = memoStore()
     const recall: Service["recall"] = (key, tag, schema, memo) =>
       memo?.durable === true
@@ -413,6 +467,7 @@ export const make = (options: Options): Effect.Effect<Service, never, HttpClient
             Effect.map(decodeAnswer(call, schema)(response), (value) => ({ status: response.status, value }))
         )
       },
+      attempt,
       graphql,
       sendVoid: (call, method, path, body) => Effect.asVoid(execute(call, writeRequest(method, path, body))),
       whoami: Effect.flatMap(Ref.get(login), (known) =>

@@ -64,6 +64,21 @@ export const graphqlAnswer = <A, I>(schema: Schema.Schema<A, I>) =>
       })
   )
 
+/** One entry of a validation failure's `errors` (GitHub's 422): the resource and field, a code, GitHub's words. */
+export const ValidationError = Schema.Struct({
+  resource: Schema.optional(Schema.String),
+  field: Schema.optional(Schema.String),
+  code: Schema.optional(Schema.String),
+  message: Schema.optional(Schema.String)
+})
+export type ValidationError = typeof ValidationError.Type
+
+/** The body of a refusal (4xx): GitHub's `message`, and for a validation failure its `errors`. */
+export const Refusal = Schema.Struct({
+  message: Schema.optional(Schema.String),
+  errors: Schema.optional(Schema.Array(ValidationError))
+})
+
 /** How values of one schema are kept in a cache file: a fingerprint of the schema and the JSON form both ways. */
 export interface Stored<A> {
   /** Changes whenever the schema does, so a file written for another schema is never decoded with this one. */

@@ -101,6 +101,20 @@ export const suiteCheck = (suite: SuiteBody, now: number, grace: Duration.Durati
   )
 }
 
+/**
+ * The repository's default branch (`GET /repos/{o}/{r}`): a conditional GET like every other, so while the
+ * repository is unchanged it is answered 304 and costs no point.
+ */
+export const defaultBranch = (
+  client: GithubClient.Service,
+  repo: Domain.Repo,
+  operation: string
+): Effect.Effect<string, GithubError.GithubError> =>
+  Effect.map(
+    client.get({ operation, permission: "Metadata: read" }, GithubClient.repoPath(repo), RepoBody),
+    (body) => body.default_branch
+  )
+
 /** The requirements read over `client`. */
 export const make = (client: GithubClient.Service, options: Options): Requirements => {
   const checksCall: GithubClient.Call = { operation: "verdict", permission: "Checks: read" }
@@ -113,7 +127,7 @@ export const make = (client: GithubClient.Service, options: Options): Requiremen
       const key = `required checks ${client.baseUrl} ${repo.toLowerCase()}`
       const known = yield* client.recall(key, "required", Remembered)
       if (Option.isSome(known) && known.value.until > now) return known.value
-      const { default_branch: branch } = yield* client.get(repoCall, GithubClient.repoPath(repo), RepoBody)
+      const branch = yield* defaultBranch(client, repo, repoCall.operation)
       const [protection, rules] = yield* Effect.all([
         client.get(
           protectionCall,

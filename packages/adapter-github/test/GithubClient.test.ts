@@ -205,3 +205,68 @@ describe("GithubClient", () => {
       expect(String(missing)).toContain("GITHUB_TOKEN")
     }))
 })
+
+describe("GithubClient.attempt", () => {
+  const Number_ = Schema.Struct({ number: Schema.Number })
+  const call = { operation: "open", permission: "Pull requests: write" }
+
+  const attemptOver = (fake: GithubFake.GithubFake, auth: GithubAuth.Auth = GithubAuth.token("t")) =>
+    GithubClient.make({ auth, baseUrl: fake.baseUrl }).pipe(Effect.provide(fake.layer), Effect.scoped)
+
+  it.effect("a 2xx is done with its body, a 204 with none, a listed refusal answered in GitHub's words", () =>
+    Effect.gen(function*() {
+      const fake = GithubFake.make()
+      fake.seed(seed(2))
+      fake.pushBranch(repo, "afk/1-r1", "1".repeat(40))
+      const client = yield* attemptOver(fake)
+      const body = { title: "t", head: "afk/1-r1", base: "main" }
+      const created = yield* client.attempt(call, "POST", GithubClient.repoPath(repo, "pulls"), body, Number_, [422])
+      expect(created).toMatchObject({ _tag: "Done", status: 201, value: { _tag: "Some", value: { number: 3 } } })
+      const duplicate = yield* client.attempt(call, "POST", GithubClient.repoPath(repo, "pulls"), body, Number_, [422])
+      expect(duplicate).toEqual({
+        _tag: "Refused",
+        status: 422,
+        message: "Validation Failed",
+        errors: [{
+          resource: "PullRequest",
+          code: "custom",
+          message: "A pull request already exists for octo:afk/1-r1."
+        }]
+      })
+      const deleted = yield* client.attempt(
+        call,
+        "DELETE",
+        GithubClient.repoPath(repo, "git", "refs", "heads", "afk", "1-r1"),
+        undefined,
+        Schema.Unknown,
+        [422]
+      )
+      expect(deleted).toMatchObject({ _tag: "Done", status: 204, value: { _tag: "None" } })
+    }))
+
+  it.effect("a refusal not listed fails as any other answer does, with its status", () =>
+    Effect.gen(function*() {
+      const fake = GithubFake.make()
+      fake.seed(seed(2))
+      const client = yield* attemptOver(fake)
+      const error = yield* Effect.flip(
+        client.attempt(call, "POST", GithubClient.repoPath(repo, "pulls"), { title: "t" }, Number_, [405])
+      )
+      expect(error).toMatchObject({ operation: "open", status: 422, transient: false })
+    }))
+
+  it.effect("as a GitHub App installation, a listed refusal is answered too", () =>
+    Effect.gen(function*() {
+      const fake = appFake()
+      const client = yield* attemptOver(fake, app)
+      const refused = yield* client.attempt(
+        call,
+        "DELETE",
+        GithubClient.repoPath(repo, "git", "refs", "heads", "gone"),
+        undefined,
+        Schema.Unknown,
+        [422]
+      )
+      expect(refused).toMatchObject({ _tag: "Refused", status: 422, message: "Reference does not exist" })
+    }))
+})

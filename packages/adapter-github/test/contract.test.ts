@@ -4,9 +4,10 @@
  */
 import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import * as HttpClient from "@effect/platform/HttpClient"
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
-import { Domain } from "afk-core"
+import { Domain, PullRequests } from "afk-core"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
@@ -16,6 +17,7 @@ import { generateKeyPairSync } from "node:crypto"
 import * as GithubAuth from "../src/GithubAuth.js"
 import * as GithubCi from "../src/GithubCi.js"
 import * as GithubClient from "../src/GithubClient.js"
+import * as GithubPullRequests from "../src/GithubPullRequests.js"
 import * as GithubTracker from "../src/GithubTracker.js"
 import * as Prism from "./prism.js"
 
@@ -33,6 +35,8 @@ interface Seen {
 
 let prism: Prism.Prism
 const seen: Array<Seen> = []
+/** Answers to ask Prism for (`Prefer: code=…`, one of the spec's own), by method and path suffix. */
+const preferred: Array<{ readonly method: string; readonly suffix: string; readonly code: number }> = []
 
 beforeAll(async () => {
   prism = await Prism.start()
@@ -50,8 +54,11 @@ afterAll(async () => {
 const recorder = Layer.effect(
   HttpClient.HttpClient,
   Effect.map(HttpClient.HttpClient, (inner) =>
-    HttpClient.make((request, url) =>
-      inner.execute(request).pipe(
+    HttpClient.make((request, url) => {
+      const prefer = preferred.find((p) => p.method === request.method && url.pathname.endsWith(p.suffix))
+      return inner.execute(
+        prefer === undefined ? request : HttpClientRequest.setHeader(request, "prefer", `code=${prefer.code}`)
+      ).pipe(
         Effect.flatMap((response) =>
           Effect.map(response.text, (text) => {
             seen.push({
@@ -69,7 +76,7 @@ const recorder = Layer.effect(
           })
         )
       )
-    ))
+    }))
 ).pipe(Layer.provide(FetchHttpClient.layer))
 
 const clientLayer = (auth: GithubAuth.Auth) =>
@@ -86,8 +93,11 @@ const violations = (from: number, side: "request" | "response") =>
 
 const requestViolations = (from: number) => violations(from, "request")
 
+/** The spec's path for a request path; a trailing `{ref}` (`heads/afk/12-r1`) spans segments, as GitHub's does. */
 const template = (path: string): string | undefined =>
-  Prism.paths.find((candidate) => new RegExp(`^${candidate.replace(/\{[^}]+\}/g, "[^/]+")}$`).test(path))
+  Prism.paths.find((candidate) =>
+    new RegExp(`^${candidate.replace(/\{ref\}$/, ".+").replace(/\{[^}]+\}/g, "[^/]+")}$`).test(path)
+  )
 
 const repo = Domain.repo("octo/hello")
 const token = GithubAuth.token("ghp_contract")
@@ -187,6 +197,82 @@ describe("contract: the adapter's requests against GitHub's OpenAPI description 
         "GET /repos/{owner}/{repo}/deployments",
         "GET /repos/{owner}/{repo}/deployments/{deployment_id}/statuses",
         "GET /repos/{owner}/{repo}/rules/branches/{branch}"
+      ])
+      expect(requestViolations(from)).toEqual([])
+    }))
+
+  it.live("every PullRequests operation sends requests the description accepts", () =>
+    Effect.gen(function*() {
+      const from = seen.length
+      const pulls = yield* GithubPullRequests.make().pipe(Effect.provide(clientLayer(token)))
+      // GitHub's example list holds #1347 from new-topic, a branch of the repository it merges into.
+      const found = yield* pulls.findOpen(repo, "new-topic")
+      expect(Option.map(found, (pull) => [pull.number, pull.head, pull.base])).toEqual(
+        Option.some([1347, "new-topic", "master"])
+      )
+      const opened = yield* pulls.open(repo, { head: "new-topic", title: "Amazing new feature", body: "Please pull" })
+      expect(opened).toMatchObject({ number: 1347, state: "open", author: "octocat" })
+      const pull = yield* pulls.get(repo, 1347)
+      expect(pull).toMatchObject({
+        state: "open",
+        headSha: "6dcb09b5b57875f334f61aebed695e2e4193db5e",
+        mergeable: true
+      })
+      const reviews = yield* pulls.reviews(repo, 1347)
+      expect(reviews.map((review) => [review.id, review.author, review.state])).toEqual([["80", "octocat", "approved"]])
+      const merged = yield* pulls.merge(repo, 1347, { sha: pull.headSha, method: "squash", title: "Amazing (#1347)" })
+      expect(merged).toEqual({ _tag: "Merged", sha: "6dcb09b5b57875f334f61aebed695e2e4193db5e" })
+      yield* pulls.deleteBranch(repo, "afk/12-r1")
+      const calls = seen.slice(from)
+      expect(calls.map((c) => `${c.method} ${template(c.path)}`)).toEqual([
+        "GET /repos/{owner}/{repo}/pulls",
+        "GET /repos/{owner}/{repo}",
+        "POST /repos/{owner}/{repo}/pulls",
+        "GET /repos/{owner}/{repo}/pulls/{pull_number}",
+        "GET /repos/{owner}/{repo}/pulls/{pull_number}/reviews",
+        "GET /repos/{owner}/{repo}/pulls/{pull_number}/comments",
+        "PUT /repos/{owner}/{repo}/pulls/{pull_number}/merge",
+        "GET /repos/{owner}/{repo}",
+        "DELETE /repos/{owner}/{repo}/git/refs/{ref}"
+      ])
+      expect(calls.at(-1)?.path).toBe("/repos/octo/hello/git/refs/heads/afk/12-r1")
+      expect(calls.every((c) => c.status < 300)).toBe(true)
+      expect(requestViolations(from)).toEqual([])
+      // Prism also checks its own answers: GitHub's examples lack fields the adapter never reads.
+      expect([...new Set(violations(from, "response").map((v) => v.replace(/^\S+ \S+: /, "")))]).toEqual([
+        "Response body property 0.requested_teams.0 must have required property 'type'",
+        "Response body must have required property 'language'",
+        "Response body property source must have required property 'language'",
+        "Response body property requested_teams.0 must have required property 'type'"
+      ])
+    }))
+
+  it.live("GitHub's own refusals (its 409, 405 and 422 answers) become merge refusals and an adopted pull request", () =>
+    Effect.gen(function*() {
+      const from = seen.length
+      const pulls = yield* GithubPullRequests.make().pipe(Effect.provide(clientLayer(token)))
+      const options = { sha: "6dcb09b5b57875f334f61aebed695e2e4193db5e", method: "merge", title: "t" } as const
+      preferred.push({ method: "PUT", suffix: "/merge", code: 409 })
+      expect(yield* pulls.merge(repo, 1347, options)).toEqual({
+        _tag: "Refused",
+        refusal: PullRequests.MergeRefusal.HeadMoved({
+          detail: "Head branch was modified. Review and try the merge again."
+        })
+      })
+      // GitHub's example pull request is open and mergeable: a 405 on it is a protection refusal.
+      preferred.splice(0, 1, { method: "PUT", suffix: "/merge", code: 405 })
+      expect(yield* pulls.merge(repo, 1347, options)).toEqual({
+        _tag: "Refused",
+        refusal: PullRequests.MergeRefusal.Blocked({ detail: "Pull Request is not mergeable" })
+      })
+      preferred.splice(0, 1, { method: "PUT", suffix: "/merge", code: 422 })
+      expect(yield* pulls.merge(repo, 1347, options)).toMatchObject({ _tag: "Refused", refusal: { _tag: "Blocked" } })
+      preferred.splice(0, 1)
+      expect(seen.slice(from).map((c) => `${c.method} ${template(c.path)} ${c.status}`)).toEqual([
+        "PUT /repos/{owner}/{repo}/pulls/{pull_number}/merge 409",
+        "PUT /repos/{owner}/{repo}/pulls/{pull_number}/merge 405",
+        "GET /repos/{owner}/{repo}/pulls/{pull_number} 200",
+        "PUT /repos/{owner}/{repo}/pulls/{pull_number}/merge 422"
       ])
       expect(requestViolations(from)).toEqual([])
     }))

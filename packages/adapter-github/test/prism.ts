@@ -36,8 +36,23 @@ export const paths = [
   "/repos/{owner}/{repo}/rules/branches/{branch}",
   "/repos/{owner}/{repo}/deployments",
   "/repos/{owner}/{repo}/deployments/{deployment_id}/statuses",
-  "/repos/{owner}/{repo}/contents/{path}"
+  "/repos/{owner}/{repo}/contents/{path}",
+  "/repos/{owner}/{repo}/pulls",
+  "/repos/{owner}/{repo}/pulls/{pull_number}",
+  "/repos/{owner}/{repo}/pulls/{pull_number}/reviews",
+  "/repos/{owner}/{repo}/pulls/{pull_number}/comments",
+  "/repos/{owner}/{repo}/pulls/{pull_number}/merge",
+  "/repos/{owner}/{repo}/git/refs/{ref}"
 ] as const
+
+/**
+ * Prism matches a path parameter within one segment, while GitHub's `{ref}` spans several (`x-multi-segment`:
+ * `heads/afk/12-r1`). Such an operation is served a second time under a path whose leading segments are
+ * literal, so a request to a run's branch reaches it and is checked against the same operation.
+ */
+const multiSegment: Readonly<Record<string, string>> = {
+  "/repos/{owner}/{repo}/git/refs/heads/afk/{ref}": "/repos/{owner}/{repo}/git/refs/{ref}"
+}
 
 type Json = null | boolean | number | string | ReadonlyArray<Json> | { readonly [key: string]: Json }
 type Spec = {
@@ -84,8 +99,8 @@ export const cutSubset = (directory: string): string => {
     readFileSync(join(root, "node_modules/@octokit/openapi/generated/api.github.com.json"), "utf8")
   ) as Spec
   const kept = Object.fromEntries(
-    paths.map((path) => {
-      const item = spec.paths[path]
+    [...paths, ...Object.keys(multiSegment)].map((path) => {
+      const item = spec.paths[multiSegment[path] ?? path]
       if (item === undefined) throw new Error(`GitHub's spec has no ${path}`)
       return [path, normalizeExamples(spec, item)]
     })

@@ -20,10 +20,12 @@ import * as Layer from "effect/Layer"
 import { createHash } from "node:crypto"
 import * as FakeApp from "./GithubFakeApp.js"
 import * as Graphql from "./GithubFakeGraphql.js"
+import * as Pulls from "./GithubFakePulls.js"
 import * as Routes from "./GithubFakeRoutes.js"
 import * as World from "./GithubFakeWorld.js"
 
 export type { AppOptions, InstallationSeed } from "./GithubFakeApp.js"
+export type { ReviewSeed, ReviewStateName } from "./GithubFakePulls.js"
 export type {
   CheckRunSeed,
   CheckSuiteSeed,
@@ -96,6 +98,10 @@ export interface Person {
   readonly addLabel: (repo: string, number: number, label: string, at?: string) => void
   /** Removes a label the issue carries, at `at` or now. */
   readonly removeLabel: (repo: string, number: number, label: string, at?: string) => void
+  /** Submits a review of a pull request (with inline comments), at `at` or now; the review's id. */
+  readonly review: (repo: string, number: number, review: Pulls.ReviewSeed, at?: string) => number
+  /** Closes a pull request without merging it, at `at` or now. */
+  readonly closePull: (repo: string, number: number, at?: string) => void
 }
 
 export interface GithubFake {
@@ -116,7 +122,14 @@ export interface GithubFake {
   /** The status checks the repository's default branch (`main`) requires. */
   readonly requireChecks: (repo: string, required: World.RequiredChecksSeed) => void
   readonly addDeployment: (repo: string, deployment: World.DeploymentSeed, createdAt: string) => void
-  readonly actAs: (login: string) => Person
+  /** Pushes commit `sha` to `branch` (creating it), as a push does: open pull requests from it follow. */
+  readonly pushBranch: (repo: string, branch: string, sha: string) => void
+  /** Whether the pull request's head conflicts with its base (GitHub's `mergeable: false`). */
+  readonly setConflict: (repo: string, number: number, conflict: boolean) => void
+  /** Approving reviews branch protection requires before a merge into the default branch. */
+  readonly requireApprovals: (repo: string, count: number) => void
+  /** Acts as a person; `null` is a deleted account (GitHub's ghost), for reviews. */
+  readonly actAs: (login: string | null) => Person
   readonly inject: (fault: Fault) => void
   readonly log: ReadonlyArray<LogEntry>
   readonly counters: () => Counters
@@ -308,14 +321,36 @@ export const make = (options: Options = {}): GithubFake => {
       state.required = required
     },
     addDeployment: (repo, deployment, createdAt) => World.addDeployment(world, repo, deployment, createdAt),
-    actAs: (login) => ({
-      edit: (repo, number, change, at) =>
-        World.editIssue(world, World.issueIn(world, repo, number), login, change, at ?? new Date().toISOString()),
-      addLabel: (repo, number, label, at) =>
-        World.labelIssue(world, repo, World.issueIn(world, repo, number), login, label, at ?? new Date().toISOString()),
-      removeLabel: (repo, number, label, at) =>
-        World.unlabelIssue(world, World.issueIn(world, repo, number), login, label, at ?? new Date().toISOString())
-    }),
+    actAs: (account) => {
+      const login = account ?? "ghost"
+      return {
+        edit: (repo, number, change, at) =>
+          World.editIssue(world, World.issueIn(world, repo, number), login, change, at ?? new Date().toISOString()),
+        addLabel: (repo, number, label, at) =>
+          World.labelIssue(
+            world,
+            repo,
+            World.issueIn(world, repo, number),
+            login,
+            label,
+            at ?? new Date().toISOString()
+          ),
+        removeLabel: (repo, number, label, at) =>
+          World.unlabelIssue(world, World.issueIn(world, repo, number), login, label, at ?? new Date().toISOString()),
+        review: (repo, number, review, at) =>
+          Pulls.submitReview(world, repo, number, account, review, at ?? new Date().toISOString()),
+        closePull: (repo, number, at) => Pulls.closePull(world, repo, number, at ?? new Date().toISOString())
+      }
+    },
+    pushBranch: (repo, branch, sha) => Pulls.pushBranch(world, repo, branch, sha, new Date().toISOString()),
+    setConflict: (repo, number, conflict) => {
+      Pulls.pullIn(world, repo, number).conflict = conflict
+    },
+    requireApprovals: (repo, count) => {
+      const state = world.repos.get(World.lower(repo))
+      if (state === undefined) throw new Error(`GithubFake: no repository ${repo}`)
+      state.requiredApprovals = count
+    },
     inject: (fault) => {
       faults.push({ ...fault, remaining: fault.times ?? 1 })
     },

@@ -4,10 +4,12 @@
  * (which every label, comment, edit, close and reopen moves to now), adding a label GitHub does not know
  * creates it (unless the world says otherwise), removing an absent label is a 404. A commit's check suites,
  * the repository (its default branch) and the status checks that branch requires (branch protection: 404
- * "Branch not protected" when there is none, 403 when the token may not read it; rulesets) are answered too.
+ * "Branch not protected" when there is none, 403 when the token may not read it; rulesets) are answered too, and
+ * pull requests and branch refs (`GithubFakePulls`).
  * Paging, ETags, rate limits, auth and fault injection are `GithubFake`'s job.
  */
 import { createHash } from "node:crypto"
+import * as Pulls from "./GithubFakePulls.js"
 import {
   type CommentState,
   editIssue,
@@ -401,7 +403,8 @@ export const route = (world: World, request: Request): Reply => {
   }
   if (segments[0] === "repos" && segments.length >= 3) {
     const repo = world.repos.get(lower(`${segments[1]}/${segments[2]}`))
-    return repo === undefined ? notFound : repoRoutes(world, repo, segments.slice(3), request)
+    if (repo === undefined) return notFound
+    return Pulls.route(world, repo, segments.slice(3), request) ?? repoRoutes(world, repo, segments.slice(3), request)
   }
   return notFound
 }

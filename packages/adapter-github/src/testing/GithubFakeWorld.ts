@@ -5,6 +5,8 @@
  * checks it requires, seeded from plain data; and a person's edit of an issue, as GitHub records it.
  */
 import { TrackerSeed } from "afk-core/testing"
+import { createHash } from "node:crypto"
+import type { PullState } from "./GithubFakePulls.js"
 
 export type SeedEvent = TrackerSeed.Event
 export type SeedComment = TrackerSeed.Comment
@@ -133,6 +135,11 @@ export interface RepoState {
   readonly deployments: Array<{ readonly id: number; readonly seed: DeploymentSeed; readonly createdAt: string }>
   /** The files at the head of the default branch, by path (only what a test put there). */
   readonly files: Map<string, string>
+  /** Branches and their head commits; the default branch exists from the start. */
+  readonly branches: Map<string, string>
+  readonly pulls: Map<number, PullState>
+  /** Approving reviews branch protection requires before a merge into the default branch; none by default. */
+  requiredApprovals: number
 }
 
 export interface World {
@@ -152,6 +159,9 @@ export const makeWorld = (): World => ({
 })
 
 export const lower = (text: string): string => text.toLowerCase()
+
+/** A deterministic 40-hex commit id made from `text`. */
+export const fakeSha = (text: string): string => createHash("sha1").update(text).digest("hex")
 
 const fingerprint = (issue: IssueState): Fingerprint => ({
   title: issue.title,
@@ -201,7 +211,10 @@ export const addRepo = (world: World, seed: Seed): void => {
     defaultBranch: "main",
     required: undefined,
     deployments: [],
-    files: new Map(seed.policyFile === undefined ? [] : [[".afk.json", seed.policyFile]])
+    files: new Map(seed.policyFile === undefined ? [] : [[".afk.json", seed.policyFile]]),
+    branches: new Map([["main", fakeSha(`${seed.repo} main`)]]),
+    pulls: new Map(),
+    requiredApprovals: 0
   }
   for (const issue of seed.issues) {
     for (const label of issue.labels) if (!repo.labels.has(lower(label))) repo.labels.set(lower(label), label)

@@ -3,4 +3,5 @@
  */
 export * as GithubFake from "./GithubFake.js"
 export * as GithubFakeApp from "./GithubFakeApp.js"
+export * as GithubFakePulls from "./GithubFakePulls.js"
 export * as GithubFakeWorld from "./GithubFakeWorld.js"
