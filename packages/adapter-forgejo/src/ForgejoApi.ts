@@ -328,6 +328,14 @@ export const mergePull = (
     HttpClientRequest.post(repoPath(repo, "pulls", number, "merge")).pipe(HttpClientRequest.bodyUnsafeJson(form))
   )
 
+/** One branch; 404 when there is no such branch. */
+export const branch = (client: Service, repo: string, name: string): Effect.Effect<Wire.Branch, ForgejoError> =>
+  client.json(
+    repoCall("GET /repos/{o}/{r}/branches/{branch}", repo, "read:repository", `branch ${name}`),
+    HttpClientRequest.get(repoPath(repo, "branches", name)),
+    Wire.Branch
+  )
+
 /** Deletes a branch: 204; 404 when there is no such branch (or repository), 403 for the default or a protected one. */
 export const deleteBranch = (client: Service, repo: string, branch: string): Effect.Effect<void, ForgejoError> =>
   client.send(

@@ -179,22 +179,40 @@ export const fromClient = (client: ForgejoClient.Service): PullRequests.Service 
       return Option.isNone(found) ? Option.none() : Option.some(yield* toPull("findOpen", found.value))
     })
 
+  /**
+   * A 404 from `POST /pulls` names a missing head in an error body that may be cut short, or a pulls unit
+   * this account cannot read: the branch is asked for to tell which.
+   */
+  const missingHead = (repo: Domain.Repo, head: string, refusal: ForgejoClient.ForgejoError) =>
+    Api.branch(client, repo, head).pipe(
+      Effect.matchEffect({
+        onSuccess: () => Effect.fail(toError("open")(refusal)),
+        onFailure: (error) =>
+          Effect.fail(
+            error.status === 404
+              ? new PullRequests.PullRequestsError({
+                operation: "open",
+                detail: `branch ${head} does not exist in ${repo} (${refusal.operation}: ${refusal.detail})`,
+                transient: false,
+                hint: `push the branch ${head} before opening its pull request`,
+                status: 404
+              })
+              : toError("open")(refusal)
+          )
+      })
+    )
+
   const open: PullRequests.Service["open"] = (repo, request) =>
     Effect.gen(function*() {
       const base = yield* defaultBranch("open", repo)
       const created = yield* Api.createPull(client, repo, { ...request, base }).pipe(
         Effect.map(Option.some),
-        Effect.catchIf((error) => error.status === 409, () => Effect.succeed(Option.none())),
-        Effect.mapError((error) =>
-          error.status === 404 && error.detail.includes("head repository")
-            ? new PullRequests.PullRequestsError({
-              operation: "open",
-              detail: `branch ${request.head} does not exist in ${repo} (${error.operation}: ${error.detail})`,
-              transient: false,
-              hint: `push the branch ${request.head} before opening its pull request`,
-              status: 404
-            })
-            : toError("open")(error)
+        Effect.catchAll((error) =>
+          error.status === 409
+            ? Effect.succeed(Option.none())
+            : error.status === 404
+            ? missingHead(repo, request.head, error)
+            : Effect.fail(toError("open")(error))
         )
       )
       if (Option.isSome(created)) return yield* toPull("open", created.value)

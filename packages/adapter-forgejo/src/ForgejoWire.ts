@@ -147,3 +147,7 @@ export const PullReviewComment = Schema.Struct({
   created_at: text
 })
 export type PullReviewComment = typeof PullReviewComment.Type
+
+/** `Branch`: only that it exists matters. */
+export const Branch = Schema.Struct({ name: text })
+export type Branch = typeof Branch.Type

@@ -96,6 +96,23 @@ describe("ForgejoPullRequests.open", () => {
       assert.include(error.hint ?? "", "push the branch")
     }))
 
+  it.effect("a 404 whose body is cut short is still told apart: the branch is asked for", () =>
+    Effect.gen(function*() {
+      const { fake, prs, world } = yield* setup()
+      const long = JSON.stringify({ message: "The target couldn't be found.", url: "x".repeat(400), errors: [] })
+      yield* fake.inject({ method: "POST", path: /\/pulls$/, status: 404, body: long })
+      const missing = yield* Effect.flip(prs.open(repo, request))
+      assert.include(missing.detail, `branch ${branch} does not exist`)
+      assert.isFalse(missing.transient)
+      yield* world.pushBranch(branch, first)
+      const unit = JSON.stringify({ message: "Can't read pulls or can't read UnitTypeCode", url: "", errors: [] })
+      yield* fake.inject({ method: "POST", path: /\/pulls$/, status: 404, body: unit })
+      const other = yield* Effect.flip(prs.open(repo, request))
+      assert.notInclude(other.detail, "does not exist")
+      assert.include(other.detail, "Can't read pulls")
+      assert.strictEqual((yield* requestsTo(fake, "GET", /\/branches\/afk%2F7-r1$/)).length, 2)
+    }))
+
   it.effect("a repository that is not there is a 404 about the repository, not about the branch", () =>
     Effect.gen(function*() {
       const { prs } = yield* setup()

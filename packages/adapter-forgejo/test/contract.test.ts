@@ -301,6 +301,14 @@ describe("Forgejo swagger contract (Prism)", () => {
       conforming(seen, ["GET /repos/acme/widgets", "POST /repos/acme/widgets/pulls"])
     }))
 
+  it.effect("open's check of a 404: GET of the head branch", () =>
+    Effect.gen(function*() {
+      const { client, seen } = yield* harness()
+      const found = yield* live(ForgejoApi.branch(client, repo, head))
+      assert.isTrue(Either.isRight(found) && typeof found.right.name === "string")
+      conforming(seen, [`GET /repos/acme/widgets/branches/${headPath}`])
+    }))
+
   it.effect("get: one GET of the pull request", () =>
     Effect.gen(function*() {
       const { prs, seen } = yield* harness()

@@ -15,6 +15,7 @@
  *   body, a merge commit whose sha is derived from the pull request (40 hex, deterministic) on the base.
  * - Reviews are listed oldest first, paged with `X-Total-Count` only, which counts others' pending reviews
  *   that are not listed; a review's comments come whole, in no particular order (newest first here).
+ * - `GET /branches/{branch}`: the branch and its head commit, or 404 "branch does not exist [name: …]".
  * - `DELETE /branches/{branch}`: the default branch → 403 "can not delete default branch"; none → 404
  *   "branch does not exist [name: …]"; else 204, closing the open pull requests from it. Once its branch is
  *   gone a pull request's `head.ref` is `refs/pull/{index}/head` (its `label` stays the branch).
@@ -27,7 +28,7 @@ import * as Effect from "effect/Effect"
 import { createHash } from "node:crypto"
 import type { Reply } from "./ForgejoFakeIssues.js"
 import { invalid, isObject } from "./ForgejoFakeIssues.js"
-import { isWriter, pullJson, repoJson, reviewCommentJson, reviewJson } from "./ForgejoFakePullsJson.js"
+import { branchJson, isWriter, pullJson, repoJson, reviewCommentJson, reviewJson } from "./ForgejoFakePullsJson.js"
 import * as S from "./ForgejoFakeState.js"
 
 export type ReviewKind = "APPROVED" | "REQUEST_CHANGES" | "COMMENT" | "PENDING" | "REQUEST_REVIEW"
@@ -299,6 +300,12 @@ export const route = (
   const { body, method, now, query, rel, rest } = request
   const [head, second, third, fourth, fifth] = rest
   if (head === undefined && method === "GET") return { status: 200, body: repoJson(root, state, pulls) }
+  if (head === "branches" && second !== undefined && method === "GET") {
+    const name = rest.slice(1).join("/")
+    const sha = pulls.branches.get(name)
+    if (sha === undefined) return missing(`branch does not exist [name: ${name}]`)
+    return { status: 200, body: branchJson(root, state, pulls, name, sha) }
+  }
   if (head === "branches" && second !== undefined && method === "DELETE") {
     const name = rest.slice(1).join("/")
     if (name === pulls.defaultBranch) return error(403, "can not delete default branch")

@@ -32,7 +32,30 @@ export const repoJson = (root: string, state: S.State, pulls: Pulls) => ({
   default_merge_style: "merge"
 })
 
-const branchJson = (root: string, state: S.State, pulls: Pulls, pull: Pull, side: "head" | "base") => {
+/** `Branch`: a branch and its head commit; the default branch is protected once approvals are required. */
+export const branchJson = (root: string, state: S.State, pulls: Pulls, name: string, sha: string) => {
+  const protectedBranch = name === pulls.defaultBranch && pulls.requiredApprovals > 0
+  return {
+    name,
+    commit: {
+      id: sha,
+      message: `Commit ${sha.slice(0, 7)}`,
+      url: `${root}${state.owner}/${state.name}/commit/${sha}`,
+      author: { name: state.bot, email: "", username: state.bot },
+      committer: { name: state.bot, email: "", username: state.bot },
+      timestamp: "2026-01-01T00:00:00Z"
+    },
+    protected: protectedBranch,
+    required_approvals: protectedBranch ? pulls.requiredApprovals : 0,
+    enable_status_check: false,
+    status_check_contexts: [],
+    user_can_push: true,
+    user_can_merge: isWriter(state, state.bot),
+    effective_branch_protection_name: protectedBranch ? name : ""
+  }
+}
+
+const sideJson = (root: string, state: S.State, pulls: Pulls, pull: Pull, side: "head" | "base") => {
   const name = side === "head" ? pull.head : pull.base
   const live = pulls.branches.get(name)
   const ref = live !== undefined || side === "base" ? name : `refs/pull/${pull.number}/head`
@@ -72,8 +95,8 @@ export const pullJson = (root: string, state: S.State, pulls: Pulls, pull: Pull)
     merge_commit_sha: pull.mergeSha ?? null,
     merged_by: pull.merged ? S.userJson(state.bot) : null,
     allow_maintainer_edit: false,
-    base: branchJson(root, state, pulls, pull, "base"),
-    head: branchJson(root, state, pulls, pull, "head"),
+    base: sideJson(root, state, pulls, pull, "base"),
+    head: sideJson(root, state, pulls, pull, "head"),
     merge_base: pulls.branches.get(pull.base) ?? "",
     due_date: null,
     created_at: iso(pull.createdAt),
