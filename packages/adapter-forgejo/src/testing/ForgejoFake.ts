@@ -5,7 +5,8 @@
  * issue comments come whole), a `labels=` filter matched exactly, case included (Forgejo on SQLite or
  * PostgreSQL; MySQL's default collation ignores case), and dropped when it names no existing label, timeline
  * label events (`body: "1"` added, `""` removed), labels written by id (names are refused, stricter than
- * Forgejo, to pin id addressing), permission checks that need repo admin, and commit statuses. Faults
+ * Forgejo, to pin id addressing), permission checks that need repo admin, commit statuses, and branches,
+ * pull requests and reviews with Forgejo's refusals (`ForgejoFakePulls`). Faults
  * (5xx, 429 + `Retry-After`, malformed bodies, dropped connections, answers lost after the write took
  * effect) are injected per request. For adapter tests and the afk-core conformance suite; nothing listens
  * on a port.
