@@ -216,3 +216,129 @@ export const combinedStatus = (
       items: (combined) => (combined.statuses.length > 0 ? [combined] : [])
     }
   )
+
+const pullCall = (operation: string, repo: string, number: number, scope: string): Call =>
+  repoCall(operation, repo, scope, `pull request #${number}`)
+
+/** The repository itself (its default branch). */
+export const repository = (client: Service, repo: string): Effect.Effect<Wire.Repository, ForgejoError> =>
+  client.json(
+    repoCall("GET /repos/{o}/{r}", repo, "read:repository"),
+    HttpClientRequest.get(repoPath(repo)),
+    Wire.Repository
+  )
+
+/**
+ * The pull request from `head` (a branch of the same repository) into `base`, in any state: Forgejo answers
+ * the first it finds (not necessarily the open one); 404 when there is none.
+ */
+export const pullByBaseHead = (
+  client: Service,
+  repo: string,
+  base: string,
+  head: string
+): Effect.Effect<Wire.PullRequest, ForgejoError> =>
+  client.json(
+    repoCall("GET /repos/{o}/{r}/pulls/{base}/{head}", repo, "read:repository", `pull request ${base}...${head}`),
+    HttpClientRequest.get(repoPath(repo, "pulls", base, head)),
+    Wire.PullRequest
+  )
+
+/** Every pull request in `state`, every page. */
+export const pulls = (
+  client: Service,
+  repo: string,
+  state: "open" | "closed" | "all"
+): Effect.Effect<ReadonlyArray<Wire.PullRequest>, ForgejoError> =>
+  client.list(repoCall("GET /repos/{o}/{r}/pulls", repo, "read:repository"), repoPath(repo, "pulls"), {
+    query: { state },
+    paging: "counted",
+    ...arrayOf(Wire.PullRequest)
+  })
+
+/**
+ * Opens a pull request as the token's account. Retried like a read: a second one is refused (409, "pull
+ * request already exists for these targets"), which the caller adopts.
+ */
+export const createPull = (
+  client: Service,
+  repo: string,
+  request: { readonly head: string; readonly base: string; readonly title: string; readonly body: string }
+): Effect.Effect<Wire.PullRequest, ForgejoError> =>
+  client.json(
+    repoCall("POST /repos/{o}/{r}/pulls", repo, "write:repository"),
+    HttpClientRequest.post(repoPath(repo, "pulls")).pipe(HttpClientRequest.bodyUnsafeJson(request)),
+    Wire.PullRequest
+  )
+
+export const pull = (client: Service, repo: string, number: number): Effect.Effect<Wire.PullRequest, ForgejoError> =>
+  client.json(
+    pullCall("GET /repos/{o}/{r}/pulls/{index}", repo, number, "read:repository"),
+    HttpClientRequest.get(repoPath(repo, "pulls", number)),
+    Wire.PullRequest
+  )
+
+/** Every review of the pull request, oldest first, every page (others' pending reviews are counted, not listed). */
+export const pullReviews = (
+  client: Service,
+  repo: string,
+  number: number
+): Effect.Effect<ReadonlyArray<Wire.PullReview>, ForgejoError> =>
+  client.list(
+    pullCall("GET /repos/{o}/{r}/pulls/{index}/reviews", repo, number, "read:repository"),
+    repoPath(repo, "pulls", number, "reviews"),
+    { paging: "counted", ...arrayOf(Wire.PullReview) }
+  )
+
+/** A review's inline comments, answered whole and in no particular order. */
+export const reviewComments = (
+  client: Service,
+  repo: string,
+  number: number,
+  id: number
+): Effect.Effect<ReadonlyArray<Wire.PullReviewComment>, ForgejoError> =>
+  client.list(
+    repoCall(
+      "GET /repos/{o}/{r}/pulls/{index}/reviews/{id}/comments",
+      repo,
+      "read:repository",
+      `review ${id} of pull request #${number}`
+    ),
+    repoPath(repo, "pulls", number, "reviews", id, "comments"),
+    { paging: "unpaged", ...arrayOf(Wire.PullReviewComment) }
+  )
+
+/**
+ * Merges the pull request only if its head is still `head_commit_id`; 200 with no body. Retried like a read:
+ * once merged, a second request is refused (405) and the caller reads the merge back.
+ */
+export const mergePull = (
+  client: Service,
+  repo: string,
+  number: number,
+  form: {
+    readonly Do: string
+    readonly head_commit_id: string
+    readonly MergeTitleField: string
+    readonly delete_branch_after_merge: boolean
+  }
+): Effect.Effect<void, ForgejoError> =>
+  client.send(
+    pullCall("POST /repos/{o}/{r}/pulls/{index}/merge", repo, number, "write:repository"),
+    HttpClientRequest.post(repoPath(repo, "pulls", number, "merge")).pipe(HttpClientRequest.bodyUnsafeJson(form))
+  )
+
+/** One branch; 404 when there is no such branch. */
+export const branch = (client: Service, repo: string, name: string): Effect.Effect<Wire.Branch, ForgejoError> =>
+  client.json(
+    repoCall("GET /repos/{o}/{r}/branches/{branch}", repo, "read:repository", `branch ${name}`),
+    HttpClientRequest.get(repoPath(repo, "branches", name)),
+    Wire.Branch
+  )
+
+/** Deletes a branch: 204; 404 when there is no such branch (or repository), 403 for the default or a protected one. */
+export const deleteBranch = (client: Service, repo: string, branch: string): Effect.Effect<void, ForgejoError> =>
+  client.send(
+    repoCall("DELETE /repos/{o}/{r}/branches/{branch}", repo, "write:repository", `branch ${branch}`),
+    HttpClientRequest.del(repoPath(repo, "branches", branch))
+  )

@@ -90,3 +90,64 @@ export const ApiSettings = Schema.Struct({
   default_paging_num: Schema.optionalWith(Schema.Number, { nullable: true })
 })
 export type ApiSettings = typeof ApiSettings.Type
+
+/** `Repository`: the default branch is where pull requests go and the branch never deleted. */
+export const Repository = Schema.Struct({ full_name: text, default_branch: text })
+export type Repository = typeof Repository.Type
+
+/**
+ * `PRBranchInfo`: `label` is the branch name always; `ref` is the branch while it exists and
+ * `refs/pull/{index}/head` once it is gone; `sha` the commit at its head (the pull ref's, once gone).
+ */
+export const BranchInfo = Schema.Struct({
+  label: text,
+  ref: text,
+  sha: text,
+  repo_id: Schema.optionalWith(Schema.Number, { nullable: true })
+})
+export type BranchInfo = typeof BranchInfo.Type
+
+/**
+ * `PullRequest`: `state` is the issue's (`open` / `closed`, a merged one is closed too); `mergeable` is
+ * false while Forgejo checks it, on a conflict, on a check error and for a work in progress (`draft`).
+ */
+export const PullRequest = Schema.Struct({
+  number: Schema.Number,
+  html_url: text,
+  state: text,
+  merged: Schema.optionalWith(Schema.Boolean, { nullable: true, default: () => false }),
+  merge_commit_sha: Schema.optionalWith(Schema.String, { nullable: true }),
+  mergeable: Schema.optionalWith(Schema.Boolean, { nullable: true }),
+  draft: Schema.optionalWith(Schema.Boolean, { nullable: true, default: () => false }),
+  user: Schema.optionalWith(User, { nullable: true }),
+  head: Schema.optionalWith(BranchInfo, { nullable: true }),
+  base: Schema.optionalWith(BranchInfo, { nullable: true })
+})
+export type PullRequest = typeof PullRequest.Type
+
+/** `PullReview`: `state` is APPROVED, REQUEST_CHANGES, COMMENT, PENDING or REQUEST_REVIEW; `dismissed` apart. */
+export const PullReview = Schema.Struct({
+  id: Schema.Number,
+  user: Schema.optionalWith(User, { nullable: true }),
+  state: text,
+  body: text,
+  commit_id: text,
+  dismissed: Schema.optionalWith(Schema.Boolean, { nullable: true, default: () => false }),
+  submitted_at: text
+})
+export type PullReview = typeof PullReview.Type
+
+/** `PullReviewComment`: `position` is the line on the new side, `original_position` on the old; 0 when none. */
+export const PullReviewComment = Schema.Struct({
+  id: Schema.Number,
+  path: text,
+  body: text,
+  position: Schema.optionalWith(Schema.Number, { nullable: true, default: () => 0 }),
+  original_position: Schema.optionalWith(Schema.Number, { nullable: true, default: () => 0 }),
+  created_at: text
+})
+export type PullReviewComment = typeof PullReviewComment.Type
+
+/** `Branch`: only that it exists matters. */
+export const Branch = Schema.Struct({ name: text })
+export type Branch = typeof Branch.Type

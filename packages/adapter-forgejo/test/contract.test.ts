@@ -11,6 +11,7 @@ import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
 import { Domain } from "afk-core"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
+import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import { type ChildProcess, spawn } from "node:child_process"
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
@@ -18,8 +19,10 @@ import { createServer } from "node:net"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
+import * as ForgejoApi from "../src/ForgejoApi.js"
 import * as ForgejoCi from "../src/ForgejoCi.js"
 import * as ForgejoClient from "../src/ForgejoClient.js"
+import * as ForgejoPullRequests from "../src/ForgejoPullRequests.js"
 import * as ForgejoTracker from "../src/ForgejoTracker.js"
 
 const root = fileURLToPath(new URL("../../../", import.meta.url))
@@ -116,8 +119,9 @@ const harness = (options: Partial<ForgejoClient.Options> = {}) =>
       provide(Effect.provide(port, ForgejoClient.layer(config)))
     const tracker = yield* ownClient(ForgejoTracker.make())
     const ci = yield* ownClient(ForgejoCi.make())
+    const prs = yield* ownClient(ForgejoPullRequests.make())
     const client = yield* provide(ForgejoClient.make(config))
-    return { tracker, ci, client, seen }
+    return { tracker, ci, prs, client, seen }
   }).pipe(Effect.provide(FetchHttpClient.layer))
 
 const conforming = (seen: ReadonlyArray<Seen>, expected: ReadonlyArray<string>) => {
@@ -270,6 +274,78 @@ describe("Forgejo swagger contract (Prism)", () => {
           "GET /settings/api"
         ]
       )
+    }))
+
+  const head = "afk/7-r1"
+  const headPath = "afk%2F7-r1"
+
+  it.effect("findOpen: the repository's default branch, the pull request for base and head, then the open list", () =>
+    Effect.gen(function*() {
+      const { prs, seen } = yield* harness()
+      const found = yield* live(prs.findOpen(repo, head))
+      // Prism's placeholder state ("string") is not open, so the open list is read too, and matches nothing.
+      assert.isTrue(Either.isRight(found) && Option.isNone(found.right))
+      conforming(seen, [
+        "GET /repos/acme/widgets",
+        `GET /repos/acme/widgets/pulls/string/${headPath}`,
+        "GET /settings/api",
+        "GET /repos/acme/widgets/pulls"
+      ])
+    }))
+
+  it.effect("open: the default branch, then POST /pulls with head, base, title and body", () =>
+    Effect.gen(function*() {
+      const { prs, seen } = yield* harness()
+      const opened = yield* live(prs.open(repo, { head, title: "Fix #7", body: "Closes #7" }))
+      assert.isTrue(Either.isLeft(opened) && opened.left.detail.includes("cannot use"))
+      conforming(seen, ["GET /repos/acme/widgets", "POST /repos/acme/widgets/pulls"])
+    }))
+
+  it.effect("open's check of a 404: GET of the head branch", () =>
+    Effect.gen(function*() {
+      const { client, seen } = yield* harness()
+      const found = yield* live(ForgejoApi.branch(client, repo, head))
+      assert.isTrue(Either.isRight(found) && typeof found.right.name === "string")
+      conforming(seen, [`GET /repos/acme/widgets/branches/${headPath}`])
+    }))
+
+  it.effect("get: one GET of the pull request", () =>
+    Effect.gen(function*() {
+      const { prs, seen } = yield* harness()
+      const read = yield* live(prs.get(repo, 5))
+      assert.isTrue(Either.isLeft(read) && read.left.detail.includes("cannot use"))
+      conforming(seen, ["GET /repos/acme/widgets/pulls/5"])
+    }))
+
+  it.effect("reviews: the review list (Prism's placeholder state is dropped), and a review's comments", () =>
+    Effect.gen(function*() {
+      const { client, prs, seen } = yield* harness()
+      const reviews = yield* live(prs.reviews(repo, 5))
+      assert.isTrue(Either.isRight(reviews) && reviews.right.length === 0)
+      const comments = yield* live(ForgejoApi.reviewComments(client, repo, 5, 3))
+      assert.isTrue(Either.isRight(comments) && comments.right.length === 1)
+      conforming(seen, [
+        "GET /settings/api",
+        "GET /repos/acme/widgets/pulls/5/reviews",
+        "GET /settings/api",
+        "GET /repos/acme/widgets/pulls/5/reviews/3/comments"
+      ])
+    }))
+
+  it.effect("merge: POST /merge with the method, head_commit_id and title, then the merge commit read back", () =>
+    Effect.gen(function*() {
+      const { prs, seen } = yield* harness()
+      const sha = "f69e3dcc0b1e6a4c2d7e9f8a1b2c3d4e5f6a7b8c"
+      const merged = yield* live(prs.merge(repo, 5, { sha, method: "squash", title: "Fix #7 (#5)" }))
+      assert.isTrue(Either.isLeft(merged) && merged.left.detail.includes("cannot use"))
+      conforming(seen, ["POST /repos/acme/widgets/pulls/5/merge", "GET /repos/acme/widgets/pulls/5"])
+    }))
+
+  it.effect("deleteBranch: the default branch, then DELETE of the branch", () =>
+    Effect.gen(function*() {
+      const { prs, seen } = yield* harness()
+      assert.isTrue(Either.isRight(yield* live(prs.deleteBranch(repo, head))))
+      conforming(seen, ["GET /repos/acme/widgets", `DELETE /repos/acme/widgets/branches/${headPath}`])
     }))
 
   it.effect("a deliberately malformed request gets 422 with violations, sent once", () =>

@@ -2,11 +2,12 @@
  * Seeds and wiring shared by the adapter's tests: a tracker or Ci port over a `ForgejoFake`.
  */
 import * as HttpClient from "@effect/platform/HttpClient"
-import type { Ci, Tracker } from "afk-core"
+import type { Ci, PullRequests, Tracker } from "afk-core"
 import * as Effect from "effect/Effect"
 import * as ForgejoCi from "../src/ForgejoCi.js"
 import * as ForgejoClient from "../src/ForgejoClient.js"
 import type * as ForgejoForge from "../src/ForgejoForge.js"
+import * as ForgejoPullRequests from "../src/ForgejoPullRequests.js"
 import * as ForgejoTracker from "../src/ForgejoTracker.js"
 import { ForgejoFake } from "../src/testing/index.js"
 
@@ -57,6 +58,11 @@ export const ciOver = (
   fake: ForgejoFake.ForgejoFake,
   options: Partial<ForgejoClient.Options> = {}
 ): Effect.Effect<Ci.Service> => overClient(fake, options, ForgejoCi.make())
+
+export const pullRequestsOver = (
+  fake: ForgejoFake.ForgejoFake,
+  options: Partial<ForgejoClient.Options> = {}
+): Effect.Effect<PullRequests.Service> => overClient(fake, options, ForgejoPullRequests.make())
 
 /** The fake and a tracker over it. */
 export const setup = (

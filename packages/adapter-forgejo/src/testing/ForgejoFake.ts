@@ -5,7 +5,8 @@
  * issue comments come whole), a `labels=` filter matched exactly, case included (Forgejo on SQLite or
  * PostgreSQL; MySQL's default collation ignores case), and dropped when it names no existing label, timeline
  * label events (`body: "1"` added, `""` removed), labels written by id (names are refused, stricter than
- * Forgejo, to pin id addressing), permission checks that need repo admin, and commit statuses. Faults
+ * Forgejo, to pin id addressing), permission checks that need repo admin, commit statuses, and branches,
+ * pull requests and reviews with Forgejo's refusals (`ForgejoFakePulls`). Faults
  * (5xx, 429 + `Retry-After`, malformed bodies, dropped connections, answers lost after the write took
  * effect) are injected per request. For adapter tests and the afk-core conformance suite; nothing listens
  * on a port.
@@ -18,6 +19,7 @@ import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Redacted from "effect/Redacted"
 import * as Issues from "./ForgejoFakeIssues.js"
+import * as Pulls from "./ForgejoFakePulls.js"
 import * as S from "./ForgejoFakeState.js"
 
 export type { Seed, StatusSeed } from "./ForgejoFakeState.js"
@@ -82,6 +84,8 @@ export interface ForgejoFake {
   readonly report: (sha: string, status: S.StatusSeed) => Effect.Effect<void>
   /** Someone pushes `path` with `text` to the default branch, or deletes it (`undefined`). */
   readonly setFile: (path: string, text: string | undefined) => Effect.Effect<void>
+  /** Branches, pull requests and reviews, as people and CI act on them. */
+  readonly pulls: Pulls.World
 }
 
 export interface Person {
@@ -113,6 +117,7 @@ export const make = (seed: S.Seed, options: Options = {}): Effect.Effect<Forgejo
     const defaultPaging = options.defaultPagingNum ?? 5
     const root = options.rootUrl ?? baseUrl.replace(/api\/v1$/, "")
     const state = S.fromSeed(seed, options.botIsRepoAdmin ?? true)
+    const pulls = Pulls.make()
     const base = new URL(baseUrl)
     const recorded: Array<Recorded> = []
     const faults: Array<{ fault: Fault; left: number }> = []
@@ -271,7 +276,8 @@ export const make = (seed: S.Seed, options: Options = {}): Effect.Effect<Forgejo
       if (owner.toLowerCase() !== state.owner.toLowerCase() || name.toLowerCase() !== state.name.toLowerCase()) {
         return notFound
       }
-      return repoRoute(method, rest, query, body, now, rel)
+      return Pulls.route(state, pulls, root, paging, { method, rest, query, body, now, rel }) ??
+        repoRoute(method, rest, query, body, now, rel)
     }
 
     const takeFault = (method: string, rel: string): Fault | undefined => {
@@ -286,10 +292,13 @@ export const make = (seed: S.Seed, options: Options = {}): Effect.Effect<Forgejo
     const respond = (request: HttpClientRequest.HttpClientRequest, reply: Reply, raw?: string) =>
       HttpClientResponse.fromWeb(
         request,
-        new Response(reply.status === 204 ? null : (raw ?? JSON.stringify(reply.body ?? null)), {
-          status: reply.status,
-          headers: { "content-type": "application/json;charset=utf-8", ...reply.headers }
-        })
+        new Response(
+          reply.status === 204 ? null : (raw ?? (reply.body === undefined ? "" : JSON.stringify(reply.body))),
+          {
+            status: reply.status,
+            headers: { "content-type": "application/json;charset=utf-8", ...reply.headers }
+          }
+        )
       )
 
     const client = HttpClient.make((request, url) =>
@@ -356,6 +365,7 @@ export const make = (seed: S.Seed, options: Options = {}): Effect.Effect<Forgejo
       report: (sha, status) =>
         Effect.flatMap(Clock.currentTimeMillis, (now) => Effect.sync(() => report(sha, status, now))),
       setFile: (path, text) =>
-        Effect.sync(() => void (text === undefined ? state.files.delete(path) : state.files.set(path, text)))
+        Effect.sync(() => void (text === undefined ? state.files.delete(path) : state.files.set(path, text))),
+      pulls: Pulls.world(state, pulls)
     }
   })
