@@ -47,7 +47,7 @@ export interface PassReport {
 
 /** A write a dry run would have made. */
 export interface Write {
-  readonly port: "tracker" | "agent" | "notifier"
+  readonly port: "tracker" | "agent" | "notifier" | "pull-requests"
   readonly op: string
   readonly target: string
   readonly detail: string

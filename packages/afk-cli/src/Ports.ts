@@ -17,6 +17,7 @@ import * as Config from "afk-core/Config"
 import * as ConsoleNotifier from "afk-core/ConsoleNotifier"
 import * as DryRun from "afk-core/DryRun"
 import type * as Notifier from "afk-core/Notifier"
+import type * as PullRequests from "afk-core/PullRequests"
 import * as T3 from "afk-core/T3"
 import type * as Tracker from "afk-core/Tracker"
 import * as Effect from "effect/Effect"
@@ -27,7 +28,12 @@ import type * as Redacted from "effect/Redacted"
 import * as AppKey from "./AppKey.js"
 
 /** Everything the programs need. */
-export type Ports = Tracker.Tracker | AgentRuntime.AgentRuntime | Ci.Ci | Notifier.Notifier
+export type Ports =
+  | Tracker.Tracker
+  | AgentRuntime.AgentRuntime
+  | Ci.Ci
+  | Notifier.Notifier
+  | PullRequests.PullRequests
 
 type Chosen<A> = Either.Either<A, Config.ConfigError>
 
@@ -68,7 +74,13 @@ export const githubAuth = ({ tracker }: Config.AfkConfig): Chosen<GithubAuth.Aut
  */
 export const github = (
   config: Config.AfkConfig
-): Chosen<Layer.Layer<Tracker.Tracker | Ci.Ci | GithubClient.GithubClient, never, HttpClient.HttpClient>> =>
+): Chosen<
+  Layer.Layer<
+    Tracker.Tracker | Ci.Ci | PullRequests.PullRequests | GithubClient.GithubClient,
+    never,
+    HttpClient.HttpClient
+  >
+> =>
   Either.map(
     githubAuth(config),
     (auth) =>
@@ -80,10 +92,10 @@ export const github = (
       })
   )
 
-/** `Tracker` + `Ci` for the configured forge. */
+/** `Tracker` + `Ci` + `PullRequests` for the configured forge. */
 export const forge = (
   config: Config.AfkConfig
-): Chosen<Layer.Layer<Tracker.Tracker | Ci.Ci, never, HttpClient.HttpClient>> => {
+): Chosen<Layer.Layer<Tracker.Tracker | Ci.Ci | PullRequests.PullRequests, never, HttpClient.HttpClient>> => {
   const { tracker } = config
   if (tracker.kind === "github") return github(config)
   return Either.gen(function*() {
@@ -146,4 +158,7 @@ export const layer = (
 
 /** The same ports for `--dry-run`: reads go through, writes are recorded (`DryRun.Writes`) and not made. */
 export const dryRun = <E>(ports: Layer.Layer<Ports, E>): Layer.Layer<Ports | DryRun.Writes, E> =>
-  Layer.merge(DryRun.layer, Layer.effect(Ci.Ci, Ci.Ci)).pipe(Layer.provide(ports))
+  Layer.mergeAll(DryRun.pullRequests, Layer.effect(Ci.Ci, Ci.Ci)).pipe(
+    Layer.provideMerge(DryRun.layer),
+    Layer.provide(ports)
+  )

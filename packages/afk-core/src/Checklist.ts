@@ -36,6 +36,20 @@ export interface Input {
   readonly outcome: Option.Option<{ readonly kind: OutcomeKind; readonly reason: string }>
   /** The run's token usage in words (`Usage.describe`), once the runtime reported any. */
   readonly tokens?: string | undefined
+  /** Pull-request delivery: the branch, the pull request once opened, the review rounds and the merge. */
+  readonly pull?: PullView | undefined
+}
+
+/** What the checklist shows of a pull-request run. */
+export interface PullView {
+  readonly branch: string
+  readonly number?: number | undefined
+  readonly url?: string | undefined
+  readonly rounds: number
+  readonly maxRounds: number
+  readonly mergeSha?: string | undefined
+  /** Why the forge refuses the merge, while it does. */
+  readonly blocked?: string | undefined
 }
 
 const breaking = /[\p{Cc}\p{Zl}\p{Zp}\s]+/gu
@@ -98,6 +112,25 @@ const failingLines = (checks: ReadonlyArray<Check>): ReadonlyArray<string> => {
   return more > 0 ? [...listed, `  - and ${more} more failing`] : listed
 }
 
+/** The lines of a pull-request run's own steps: the pull request opened (and reviewed), and merged. */
+const pullLines = (pull: PullView, step: "opened" | "merged", checks: ReadonlyArray<Check>): ReadonlyArray<string> => {
+  if (step === "opened") {
+    const opened = pull.number === undefined
+      ? `- [ ] Pull request from \`${inline(pull.branch, 120)}\``
+      : `- [x] Pull request ${link(`#${Math.trunc(pull.number)}`, pull.url)} from \`${inline(pull.branch, 120)}\``
+    return pull.rounds > 0 ? [opened, `  - review rounds: ${pull.rounds} of ${pull.maxRounds}`] : [opened]
+  }
+  return pull.mergeSha === undefined
+    ? [
+      "- [ ] Merged",
+      ...(pull.blocked === undefined ? [] : [`  - the forge refuses the merge: ${inline(pull.blocked, 200)}`])
+    ]
+    : [
+      `- [x] Merged as ${shortCommit(pull.mergeSha)}; CI on the merge commit: ${ciSummary(checks)}`,
+      ...failingLines(checks)
+    ]
+}
+
 const stepLine = (step: Step, done: boolean, input: Input): ReadonlyArray<string> => {
   const box = done ? "- [x]" : "- [ ]"
   const commit = Option.map(input.commit, shortCommit)
@@ -111,14 +144,21 @@ const stepLine = (step: Step, done: boolean, input: Input): ReadonlyArray<string
         }`
       ]
     case "pushed":
-      return [`${box} Pushed${Option.match(commit, { onNone: () => "", onSome: (sha) => ` ${sha}` })}`]
-    case "ci":
-      return [
+      return input.pull === undefined
+        ? [`${box} Pushed${Option.match(commit, { onNone: () => "", onSome: (sha) => ` ${sha}` })}`]
+        : [`${box} Pushed to \`${inline(input.pull.branch, 120)}\``, ...pullLines(input.pull, "opened", [])]
+    case "ci": {
+      if (input.pull?.mergeSha !== undefined) {
+        return ["- [x] CI green on the pull request", ...pullLines(input.pull, "merged", input.checks)]
+      }
+      const line = [
         `${box} CI green${Option.match(commit, { onNone: () => "", onSome: (sha) => ` on ${sha}` })}: ${
           ciSummary(input.checks)
         }`,
         ...failingLines(input.checks)
       ]
+      return input.pull === undefined ? line : [...line, ...pullLines(input.pull, "merged", [])]
+    }
     case "deployed":
       return [`${box} Deployed`]
     case "done":

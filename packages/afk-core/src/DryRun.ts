@@ -8,12 +8,13 @@ import * as DateTime from "effect/DateTime"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import { AgentRuntime } from "./AgentRuntime.js"
-import { Comment } from "./Domain.js"
+import { Comment, CommentMark } from "./Domain.js"
 import { Notifier } from "./Notifier.js"
+import { MergeRefusal, PullRequest, PullRequests } from "./PullRequests.js"
 import { Tracker } from "./Tracker.js"
 
 export interface Write {
-  readonly port: "tracker" | "agent" | "notifier"
+  readonly port: "tracker" | "agent" | "notifier" | "pull-requests"
   readonly op: string
   readonly target: string
   readonly detail: string
@@ -22,7 +23,11 @@ export interface Write {
 /** The writes a dry run would have made, in order. */
 export class Writes extends Context.Tag("afk-core/DryRun/Writes")<
   Writes,
-  { readonly list: () => ReadonlyArray<Write> }
+  {
+    readonly list: () => ReadonlyArray<Write>
+    /** Records a write instead of making it (and logs it). */
+    readonly record: (port: Write["port"], op: string, target: string, detail: string) => Effect.Effect<void>
+  }
 >() {}
 
 const oneLine = (text: string) => {
@@ -47,7 +52,7 @@ export const layer: Layer.Layer<Tracker | AgentRuntime | Notifier | Writes, neve
           Effect.sync(() => writes.push({ port, op, target, detail: oneLine(detail) })),
           Effect.logInfo(`dry-run: would ${op} ${target}${detail === "" ? "" : `: ${oneLine(detail)}`}`)
         )
-      return Context.make(Writes, { list: () => [...writes] })
+      return Context.make(Writes, { list: () => [...writes], record })
         .pipe(
           Context.add(Tracker, {
             ...tracker,
@@ -62,6 +67,14 @@ export const layer: Layer.Layer<Tracker | AgentRuntime | Notifier | Writes, neve
                 )
               ),
             editComment: (repo, id, body) => record("tracker", "edit comment", `${repo} comment ${id}`, body),
+            // The mark is a reaction on the forge: recorded, and this pass acts as if it made it.
+            ...(tracker.markComment === undefined ? {} : {
+              markComment: (repo, id) =>
+                Effect.zipRight(
+                  record("tracker", "mark comment", `${repo} comment ${id}`, ""),
+                  Effect.map(DateTime.now, (at) => new CommentMark({ created: true, at }))
+                )
+            }),
             closeIssue: (repo, n) => record("tracker", "close", `${repo}#${n}`, "")
           })
         )
@@ -88,3 +101,40 @@ export const layer: Layer.Layer<Tracker | AgentRuntime | Notifier | Writes, neve
         )
     })
   )
+
+/**
+ * The PullRequests port in a dry run: reads go through; opening a pull request, merging and deleting a branch
+ * are recorded and not made. A recorded open answers with a stand-in (watch ends its pass at an open, so it
+ * is never read back); a recorded merge answers that the merge was not made, so the pass waits there.
+ * Provide the real port and `layer`'s `Writes` below it.
+ */
+export const pullRequests: Layer.Layer<PullRequests, never, PullRequests | Writes> = Layer.effect(
+  PullRequests,
+  Effect.gen(function*() {
+    const real = yield* PullRequests
+    const writes = yield* Writes
+    const record = (op: string, target: string, detail: string) => writes.record("pull-requests", op, target, detail)
+    return {
+      ...real,
+      open: (repo, request) =>
+        Effect.as(
+          record("open pull request", repo, `${request.head}: ${request.title}`),
+          new PullRequest({
+            number: 1,
+            url: `dry-run:${repo}:${request.head}`,
+            state: "open",
+            head: request.head,
+            headSha: "",
+            base: "",
+            author: "dry-run"
+          })
+        ),
+      merge: (repo, number, options) =>
+        Effect.as(record("merge pull request", `${repo}#${number}`, `${options.method} at ${options.sha}`), {
+          _tag: "Refused" as const,
+          refusal: MergeRefusal.Blocked({ detail: "dry run: the merge was not made" })
+        }),
+      deleteBranch: (repo, branch) => record("delete branch", repo, branch)
+    }
+  })
+)

@@ -118,14 +118,15 @@ export const target = (
         )
         return { _tag: "Over" } satisfies Target as Target
       }
+      // The pass ends at the open: the next one reads the pull request (and its CI) as the forge has it.
       const pr = opened.right
       const next = withPull(record, { number: pr.number, url: pr.url })
-      found = yield* Run.save(ctx, issue, found, next, {
+      yield* Run.save(ctx, issue, found, next, {
         reached: "pushed",
         status: `opened pull request #${pr.number} from ${pull.branch}; waiting for CI`
       })
       yield* ctx.journal.decide(String(issue.ref), "open", `pull request #${pr.number} from ${pull.branch}`)
-      record = next
+      return { _tag: "Over" } satisfies Target as Target
     }
     const pr = yield* pulls.get(issue.repo, record.pull!.number!)
     if (pr.state === "merged") {

@@ -47,7 +47,16 @@ export const body = (
       showDeployed: ctx.config.deployChecks.length > 0,
       status: view.status,
       outcome: Option.fromNullable(view.outcome),
-      tokens: record.usage === undefined ? undefined : Usage.describe(record.usage)
+      tokens: record.usage === undefined ? undefined : Usage.describe(record.usage),
+      pull: record.pull === undefined ? undefined : {
+        branch: record.pull.branch,
+        number: record.pull.number,
+        url: record.pull.url,
+        rounds: record.pull.rounds ?? 0,
+        maxRounds: ctx.config.reviewMaxRounds,
+        mergeSha: record.pull.mergeSha,
+        blocked: record.pull.blocked
+      }
     })
   }\n\n${RunRecord.footer(record)}`
 

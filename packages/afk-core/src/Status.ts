@@ -44,6 +44,13 @@ export interface Row {
   readonly tokens: number | undefined
   /** Labels that change what watch does with the run (paused, handed to a human). */
   readonly notes: ReadonlyArray<string>
+  /** Pull-request delivery: the run's branch, its pull request once opened, and the merge commit once merged. */
+  readonly pull?: {
+    readonly branch: string
+    readonly number?: number | undefined
+    readonly url?: string | undefined
+    readonly mergeSha?: string | undefined
+  } | undefined
 }
 
 export interface Report {
@@ -122,7 +129,15 @@ const rowOf = (config: Config.AfkConfig, bot: string, now: DateTime.Utc, issue: 
       ci: state,
       threadUrl: yield* agent.threadUrl(record.threadId),
       tokens: record.usage?.total,
-      notes
+      notes,
+      ...(record.pull === undefined ? {} : {
+        pull: {
+          branch: record.pull.branch,
+          number: record.pull.number,
+          url: record.pull.url,
+          mergeSha: record.pull.mergeSha
+        }
+      })
     } satisfies Row
   })
 

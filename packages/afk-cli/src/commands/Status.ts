@@ -21,7 +21,14 @@ const pad = (cells: ReadonlyArray<ReadonlyArray<string>>): ReadonlyArray<string>
   return cells.map((row) => row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]!))).join("  "))
 }
 
-/** The human table: one line per run, notes indented below it. */
+const pullLine = (pull: NonNullable<Status.Row["pull"]>): string =>
+  pull.number === undefined
+    ? `not opened yet (branch ${pull.branch})`
+    : `#${pull.number}${pull.url === undefined ? "" : ` ${pull.url}`} from ${pull.branch}${
+      pull.mergeSha === undefined ? "" : `, merged as ${pull.mergeSha.slice(0, 7)}`
+    }`
+
+/** The human table: one line per run, its pull request and notes indented below it. */
 export const table = (report: Status.Report): ReadonlyArray<string> => {
   const budget = [
     ...(report.dailyBudget === undefined ? [] : [`Daily token budget: ${report.dailyBudget}.`]),
@@ -43,7 +50,11 @@ export const table = (report: Status.Report): ReadonlyArray<string> => {
   ])
   return [
     lines[0]!,
-    ...report.rows.flatMap((row, i) => [lines[i + 1]!, ...row.notes.map((note) => `    note: ${note}`)]),
+    ...report.rows.flatMap((row, i) => [
+      lines[i + 1]!,
+      ...(row.pull === undefined ? [] : [`    pull request: ${pullLine(row.pull)}`]),
+      ...row.notes.map((note) => `    note: ${note}`)
+    ]),
     ...budget
   ]
 }

@@ -1,18 +1,32 @@
 /**
  * The demo's world, entirely on this machine: an in-memory tracker seeded with a handful of issues (one
  * ready and trusted, one labelled by an untrusted user, one blocked by an open issue, one paused, and one
- * in a second repo whose first push goes red), the real T3 client against the T3 fake on 127.0.0.1 with
- * an agent that pushes and declares its commit, a scripted CI, and the console notifier. The config that
- * arms it exists only in this process and names only these two demo repos.
+ * in a second repo whose `.afk.json` asks for pull-request delivery and whose first push goes red), the real
+ * T3 client against the T3 fake on 127.0.0.1 with an agent that pushes where its prompt says (the run's
+ * branch, when it names one) and declares its commit, in-memory pull requests, a scripted CI, and the console
+ * notifier. The config that arms it exists only in this process and names only these two demo repos.
  */
 import type * as HttpClient from "@effect/platform/HttpClient"
 import type * as Socket from "@effect/platform/Socket"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import type * as Scope from "effect/Scope"
 import { createHash } from "node:crypto"
-import { Ci, Config, ConsoleNotifier, Domain, MemoryCi, MemoryTracker, T3, T3Fake, Tracker } from "../Core.js"
+import {
+  Ci,
+  Config,
+  ConsoleNotifier,
+  Domain,
+  MemoryCi,
+  MemoryPullRequests,
+  MemoryTracker,
+  PullRequests,
+  T3,
+  T3Fake,
+  Tracker
+} from "../Core.js"
 import type * as Ports from "../Ports.js"
 
 export const app = Domain.repo("demo/app")
@@ -90,22 +104,31 @@ const ciScript: MemoryCi.Script = (c) => {
 
 const shaFor = (turn: T3Fake.TurnInfo) => createHash("sha1").update(`${turn.threadId}:${turn.turnIndex}`).digest("hex")
 
-/** The scripted agent: works for one poll, then reports what it did and declares the commit it pushed. */
-const behaviour: T3Fake.Behaviour = (turn) =>
-  T3Fake.complete(
+/**
+ * The scripted agent: pushes where its prompt says (the run's branch when it names one, else the default
+ * branch), works for two polls, then reports what it did and declares the commit it pushed.
+ */
+const behaviour = (pulls: MemoryPullRequests.MemoryPullRequests): T3Fake.Behaviour => (turn) => {
+  const branch = PullRequests.branchIn(turn.text)
+  const repo = Domain.repo(turn.title.slice(0, turn.title.indexOf("#")))
+  pulls.push(repo, Option.getOrElse(branch, () => "main"), shaFor(turn))
+  const where = Option.match(branch, { onNone: () => "the default branch", onSome: (name) => name })
+  return T3Fake.complete(
     turn.turnIndex === 1
-      ? `I reproduced the problem with a failing test, fixed it, and pushed to the default branch.\n\nPushed-Commit: ${
+      ? `I reproduced the problem with a failing test, fixed it, and pushed to ${where}.\n\nPushed-Commit: ${
         shaFor(turn)
       }`
-      : `The failing check was a missed edge case; I added a test for it, fixed it, and pushed.\n\nPushed-Commit: ${
+      : `The failing check was a missed edge case; I added a test for it, fixed it, and pushed to ${where}.\n\nPushed-Commit: ${
         shaFor(turn)
       }`,
     { afterPolls: 2 }
   )
+}
 
 export interface World {
   readonly tracker: MemoryTracker.MemoryTracker
   readonly t3: T3Fake.T3Fake | T3Fake.T3FakeV2
+  readonly pulls: MemoryPullRequests.MemoryPullRequests
   readonly layer: Layer.Layer<Ports.Ports>
   /** Every seeded issue, in display order. */
   readonly issues: ReadonlyArray<Domain.IssueRef>
@@ -127,11 +150,17 @@ export const make = (
         repo,
         trusted: ["maintainer"],
         labels: [ready, "agent-in-progress", "ready-for-human", "paused"],
-        issues: issues.filter((entry) => entry.repo === repo).map((entry) => entry.issue)
+        issues: issues.filter((entry) => entry.repo === repo).map((entry) => entry.issue),
+        // demo/lib protects its default branch: its runs deliver through pull requests.
+        policyFile: repo === lib ? JSON.stringify({ delivery: "pull-request", mergeMethod: "squash" }) : undefined
       }))
     })
     const ci = yield* MemoryCi.make(ciScript)
-    const t3 = t3Protocol === 2 ? yield* T3Fake.start({ protocol: 2, behaviour }) : yield* T3Fake.start({ behaviour })
+    const pulls = yield* MemoryPullRequests.make({ bot })
+    const agent = behaviour(pulls)
+    const t3 = t3Protocol === 2
+      ? yield* T3Fake.start({ protocol: 2, behaviour: agent })
+      : yield* T3Fake.start({ behaviour: agent })
     const runtime = T3.layer({
       url: t3.url,
       token: Effect.sync(() => Redacted.make(t3.token())),
@@ -142,11 +171,13 @@ export const make = (
       Layer.succeed(Tracker.Tracker, tracker.service),
       Layer.succeed(Ci.Ci, ci.service),
       ConsoleNotifier.layer,
+      Layer.succeed(PullRequests.PullRequests, pulls.service),
       runtime
     )
     return {
       tracker,
       t3,
+      pulls,
       layer,
       issues: issues.map(({ repo, issue }) => new Domain.IssueRef({ repo, number: issue.number }))
     }
