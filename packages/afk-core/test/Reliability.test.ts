@@ -8,6 +8,7 @@ import { AgentRuntimeError } from "../src/AgentRuntime.js"
 import { CiError } from "../src/Ci.js"
 import type { Repo } from "../src/Domain.js"
 import { NotifierError } from "../src/Notifier.js"
+import { PullRequestsError } from "../src/PullRequests.js"
 import * as RunRecord from "../src/RunRecord.js"
 import * as MemoryCi from "../src/testing/MemoryCi.js"
 import { TrackerError } from "../src/Tracker.js"
@@ -91,6 +92,7 @@ const crashAfter = (world: World.World, k: number) => {
   world.tracker.afterWrite = after
   world.agent.afterWrite = after
   world.notifier.afterWrite = after
+  world.pulls.afterWrite = after
   world.tracker.hook = (op) =>
     crashed ? Effect.fail(new TrackerError({ operation: op, detail: "crashed", transient: true })) : Effect.void
   world.agent.hook = (op) =>
@@ -162,6 +164,98 @@ describe("R3 overlapping ticks", () => {
         }
         yield* world.settle(armed())
         checkFinal(world, `overlap ${overlap}`, 1)
+      }))
+  }
+})
+
+/** The same backlog delivered through pull requests: every pull request, merge and branch delete is a write. */
+const pullScenario = scenario
+
+const pullArmed = () => armed({ delivery: "pull-request" })
+
+/** Pull-request invariants: one pull request per run's branch at most, one merge at most, merged before closed. */
+const checkPulls = (world: World.World, label: string) => {
+  const pulls = world.pulls.pulls()
+  for (const repo of [app, lib]) {
+    const heads = world.pulls.pulls(repo).map((pull) => pull.head)
+    expect(new Set(heads).size, `${label}: one pull request per branch (${heads.join(", ")})`).toBe(heads.length)
+  }
+  expect(world.pulls.merges(), `${label}: each pull request merged once at most`).toBeLessThanOrEqual(pulls.length)
+  for (const [repo, n] of issues) {
+    if (world.tracker.issue(repo, n).state !== "closed") continue
+    const record = Option.getOrThrow(RunRecord.latest(world.tracker.comments(repo, n), bot)).record
+    const merged = world.pulls.pulls(repo).find((pull) => pull.head === record.pull?.branch && pull.state === "merged")
+    expect(merged, `${label}: ${repo}#${n} closed only after its pull request merged`).toBeDefined()
+    expect(record.commit, `${label}: ${repo}#${n} proof read on the merge commit`).toBe(merged?.mergeSha)
+  }
+}
+
+describe("R1 / R3 with pull-request delivery", () => {
+  it.effect(
+    "every write of a pull-request run (opens, merges and branch deletes included), crashed right after, converges: one pull request and one merge per run",
+    () =>
+      Effect.gen(function*() {
+        const clean = yield* pullScenario()
+        yield* clean.settle(pullArmed())
+        checkFinal(clean, "clean run")
+        checkPulls(clean, "clean run")
+        expect(clean.pulls.opened()).toBe(3)
+        expect(clean.pulls.merges()).toBe(3)
+        const points = clean.tracker.writes.length + clean.agent.turnsStarted() + clean.notifier.sent.length +
+          clean.pulls.opened() + clean.pulls.merges() + clean.pulls.deleted().length
+        let covered = 0
+        for (let k = 1; k <= points; k += Depth.stride) {
+          const world = yield* pullScenario()
+          const crash = crashAfter(world, k)
+          world.pulls.hook = (op) =>
+            crash.crashed()
+              ? Effect.fail(new PullRequestsError({ operation: op, detail: "crashed", transient: true }))
+              : Effect.void
+          let ticks = 0
+          while (!crash.crashed() && ticks < 80) {
+            yield* world.tick(pullArmed())
+            checkInvariants(world, `crash after write ${k}, tick ${++ticks}`)
+            checkPulls(world, `crash after write ${k}, tick ${ticks}`)
+          }
+          if (!crash.crashed()) continue
+          covered++
+          crash.restart()
+          for (let t = 0; t < 60; t++) {
+            yield* world.tick(pullArmed())
+            checkInvariants(world, `crash after write ${k}, recovery tick ${t}`)
+            checkPulls(world, `crash after write ${k}, recovery tick ${t}`)
+          }
+          checkFinal(world, `crash after write ${k}`)
+          expect(world.pulls.merges(), `crash after write ${k}: three merges`).toBe(3)
+        }
+        console.info(
+          `R1 (pull requests): ${covered} crash points covered (of ${points} writes, stride ${Depth.stride})`
+        )
+        expect(covered).toBeGreaterThanOrEqual(Math.ceil(points / Depth.stride) - 2)
+      }),
+    240_000
+  )
+
+  for (const overlap of [2, 4]) {
+    it.effect(`${overlap} ticks at once never open a second pull request or merge twice`, () =>
+      Effect.gen(function*() {
+        const world = yield* pullScenario()
+        world.tracker.hook = () => Effect.yieldNow()
+        world.agent.hook = () => Effect.yieldNow()
+        world.pulls.hook = () => Effect.yieldNow()
+        for (let round = 0; round < 30; round++) {
+          yield* Effect.all(
+            Array.from({ length: overlap }, () => world.tick(pullArmed(), 0)),
+            { concurrency: "unbounded", discard: true }
+          )
+          yield* world.tick(pullArmed(), 2)
+          checkInvariants(world, `overlap ${overlap}, round ${round}`)
+          checkPulls(world, `overlap ${overlap}, round ${round}`)
+        }
+        yield* world.settle(pullArmed())
+        checkFinal(world, `overlap ${overlap}`, 1)
+        expect(world.pulls.opened()).toBe(3)
+        expect(world.pulls.merges()).toBe(3)
       }))
   }
 })
