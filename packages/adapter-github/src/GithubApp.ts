@@ -59,6 +59,13 @@ export const required: Readonly<Record<string, "read" | "write">> = {
 
 const levels = ["read", "write", "admin"]
 
+/** What pull-request delivery needs besides `required`: opening and merging pull requests, deleting the branch. */
+export const pullRequestDelivery: Readonly<Record<string, "read" | "write">> = {
+  ...required,
+  contents: "write",
+  pull_requests: "write"
+}
+
 /** A permission as GitHub's App settings page titles it, e.g. `statuses` → `Commit statuses`. */
 export const title = (name: string): string =>
   ({
@@ -67,7 +74,8 @@ export const title = (name: string): string =>
     checks: "Checks",
     statuses: "Commit statuses",
     deployments: "Deployments",
-    contents: "Contents"
+    contents: "Contents",
+    pull_requests: "Pull requests"
   })[
     name
   ] ?? name

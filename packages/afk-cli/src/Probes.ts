@@ -124,7 +124,8 @@ const githubApp = (config: Config.AfkConfig) =>
         onSuccess: (installation) => {
           const where =
             `installation ${installation.id} on ${installation.account} (${installation.repositorySelection} repositories)`
-          const lacking = GithubApp.missing(installation.permissions)
+          const needed = config.delivery === "pull-request" ? GithubApp.pullRequestDelivery : GithubApp.required
+          const lacking = GithubApp.missing(installation.permissions, needed)
           if (configured !== undefined && configured !== installation.id) {
             return check(
               `  ${repo}`,
@@ -134,7 +135,7 @@ const githubApp = (config: Config.AfkConfig) =>
             )
           }
           if (lacking.length > 0) {
-            const grant = Object.entries(GithubApp.required)
+            const grant = Object.entries(needed)
               .filter(([name, level]) => lacking.includes(`${name}: ${level}`))
               .map(([name, level]) => `${GithubApp.title(name)}: ${access(level)}`)
             return check(

@@ -110,6 +110,27 @@ describe("afk-cli as a GitHub App", () => {
       noSecret("doctor", result)
     }))
 
+  it.scopedLive("with pull-request delivery, doctor asks for Pull requests and Contents write, naming the fix", () =>
+    Effect.gen(function*() {
+      const world = yield* World.makeApp({
+        installations: [{
+          id: "77",
+          account: "acme",
+          repos: [World.repo],
+          permissions: { issues: "write", metadata: "read", checks: "read", statuses: "read", contents: "read" }
+        }]
+      })
+      const push = yield* Cli.run(["doctor", "--skip", "slack"], world.env)
+      expect(push.stdout, push.all).not.toContain("lacks")
+      const result = yield* Cli.run(["doctor", "--skip", "slack"], { ...world.env, AFK_DELIVERY: "pull-request" })
+      expect(result.code, result.all).toBe(1)
+      expect(result.stdout).toMatch(/acme\/app: installation 77 on acme .*lacks contents: write, pull_requests: write/)
+      expect(result.stdout).toContain(
+        "→ grant the App the repository permissions Contents: Read and write, Pull requests:"
+      )
+      noSecret("doctor", result)
+    }))
+
   it.scopedLive("doctor fails when the configured installation is not the repository's", () =>
     Effect.gen(function*() {
       const world = yield* World.makeApp()

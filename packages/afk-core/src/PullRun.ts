@@ -11,7 +11,7 @@ import * as DateTime from "effect/DateTime"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import { AgentRuntime } from "./AgentRuntime.js"
-import type { Check, CiRequirements, Issue } from "./Domain.js"
+import type { Check, CiRequirements, Issue, TurnState } from "./Domain.js"
 import type * as Pass from "./Pass.js"
 import * as Prompt from "./Prompt.js"
 import type * as PullRequests from "./PullRequests.js"
@@ -75,11 +75,12 @@ export const target = (
   found: RunRecord.Found,
   record: RunRecord.RunRecord,
   commit: Option.Option<Commit>,
-  live: boolean,
+  turn: TurnState,
   escalate: Escalate
 ) =>
   Effect.gen(function*() {
     const { config } = ctx
+    const live = turn === "running" || turn === "blocked"
     const pull = record.pull!
     const now = yield* DateTime.now
     if (pull.mergeSha !== undefined) return yield* afterMerge(ctx, pulls, issue, found, record)
@@ -148,11 +149,16 @@ export const target = (
       )
       return { _tag: "Over" } satisfies Target as Target
     }
+    // A turn that ended without declaring a commit (a review answered without a change) leaves the pull
+    // request as it was: its head stands for the run, declared when the turn started.
+    const declared = Option.isNone(commit) && turn === "succeeded"
+      ? Option.some({ sha: pr.headSha, declaredAt: record.turnStartedAt })
+      : commit
     return {
       _tag: "Read",
       found,
       record: withPull(record, { headSha: pr.headSha }),
-      commit: Option.map(commit, (c) => ({ sha: pr.headSha, declaredAt: c.declaredAt })),
+      commit: Option.map(declared, (c) => ({ sha: pr.headSha, declaredAt: c.declaredAt })),
       requirements: { required: config.requiredChecks, deploy: [] },
       merged: false,
       pull: Option.some(pr)
@@ -170,9 +176,19 @@ const afterMerge = (
   Effect.gen(function*() {
     const { config } = ctx
     const pull = record.pull!
-    if (config.deleteBranch && pull.branchDeleted !== true) {
-      yield* pulls.deleteBranch(issue.repo, pull.branch)
-      record = withPull(record, { branchDeleted: true })
+    if (config.deleteBranch && pull.branchDeleted === undefined) {
+      // A refusal for good (a ruleset on the branch, no permission to delete) is said once and kept out of the
+      // way of the proof; a transient failure is tried again next pass.
+      const deleted = yield* Effect.either(pulls.deleteBranch(issue.repo, pull.branch))
+      if (deleted._tag === "Left" && deleted.left.transient) return yield* Effect.fail(deleted.left)
+      if (deleted._tag === "Left") {
+        yield* ctx.journal.decide(
+          String(issue.ref),
+          "keep",
+          `the branch ${pull.branch} could not be deleted (${deleted.left.message}); it is left for a person`
+        )
+      }
+      record = withPull(record, { branchDeleted: deleted._tag === "Right" })
     }
     return {
       _tag: "Read",
@@ -352,7 +368,10 @@ export const gate = (
           `the head of #${pr.number} moved past ${short(pr.headSha)}; it is read again next pass`
         )
       case "Conflict": {
-        if ((pull.conflictTurns ?? 0) >= 1 || live) {
+        if (live) {
+          return yield* pending("the branch conflicts; the agent is asked to update it once its turn ends")
+        }
+        if ((pull.conflictTurns ?? 0) >= 1) {
           return yield* escalate(
             found,
             record,

@@ -40,7 +40,10 @@ export const body = (
       ordinal: record.ordinal,
       reached: view.reached,
       threadUrl,
-      commit: Option.fromNullable(record.commit),
+      // A pull-request run's CI is read on the pull request's head, which someone else may have moved.
+      commit: Option.fromNullable(
+        record.pull?.mergeSha === undefined ? record.pull?.headSha ?? record.commit : record.commit
+      ),
       checks: view.checks ?? [],
       attempts: record.attempts,
       maxAttempts: ctx.config.fixForwardMaxAttempts,

@@ -59,7 +59,7 @@ export class PullRecord extends Schema.Class<PullRecord>("PullRecord")({
   /** The merge commit, once merged: deploy proof is read on it. */
   mergeSha: Schema.optional(Schema.String),
   mergedAt: Schema.optional(Schema.DateTimeUtc),
-  /** Whether the branch was deleted after the merge. */
+  /** Whether the branch was deleted after the merge (false: the forge refused, and it is left for a person). */
   branchDeleted: Schema.optional(Schema.Boolean)
 }) {}
 

@@ -151,7 +151,7 @@ const drive = (
         found,
         record,
         commit,
-        live,
+        status.state,
         (f, r, kind, reason, i) =>
           Run.escalate(ctx, issue, f, {
             record: r,

@@ -7,6 +7,7 @@ import { describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import type { Repo } from "../src/Domain.js"
+import { PullRequestsError } from "../src/PullRequests.js"
 import * as RunRecord from "../src/RunRecord.js"
 import type * as MemoryAgent from "../src/testing/MemoryAgent.js"
 import * as MemoryCi from "../src/testing/MemoryCi.js"
@@ -247,5 +248,51 @@ describe("pull-request delivery", () => {
       expect(world.pulls.opened()).toBe(0)
       expect(latest(world, app, 1)?.phase).toBe("escalated")
       expect(latest(world, app, 1)?.ending?.reason).toContain("could not be opened")
+    }))
+
+  it.effect("a review turn that rightly changes nothing is not a lost run: the pull request's head stands", () =>
+    Effect.gen(function*() {
+      const { turns, world } = yield* pullWorld({
+        behaviour: (turn) =>
+          turn.turnIndex === 1
+            ? { _tag: "push", afterPolls: 1 }
+            : { _tag: "noPush", afterPolls: 1, text: "The comment is mistaken: the name is the API's. Nothing pushed." }
+      })
+      const config = pr({ requiredApprovals: 1 })
+      yield* until(world, config, () => latest(world, app, 1)?.pull?.number !== undefined)
+      const number = latest(world, app, 1)!.pull!.number!
+      yield* world.pulls.review(app, number, { author: "maintainer", state: "commented", body: "Rename `x`?" })
+      yield* until(world, config, () => turns.length === 2)
+      for (let n = 0; n < 4; n++) yield* world.tick(config)
+      expect(latest(world, app, 1)?.phase, "no escalation for a turn that answered without a change").toBe("dispatched")
+      yield* world.pulls.review(app, number, { author: "maintainer", state: "approved" })
+      yield* world.settle(config)
+      expect(world.pulls.merges()).toBe(1)
+      expect(latest(world, app, 1)?.phase).toBe("done")
+    }))
+
+  it.effect("a branch the forge refuses to delete is left for a person, and the run still closes on its proof", () =>
+    Effect.gen(function*() {
+      const { world } = yield* pullWorld()
+      world.pulls.hook = (op) =>
+        op === "deleteBranch"
+          ? Effect.fail(
+            new PullRequestsError({
+              operation: op,
+              detail: "Cannot delete this protected branch (ruleset)",
+              transient: false,
+              status: 422
+            })
+          )
+          : Effect.void
+      let kept = 0
+      for (let n = 0; n < 30 && latest(world, app, 1)?.phase !== "done"; n++) {
+        const report = yield* world.tick(pr())
+        kept += report.watch.decisions.filter((d) => d.action === "keep").length
+      }
+      expect(latest(world, app, 1)?.phase).toBe("done")
+      expect(latest(world, app, 1)?.pull?.branchDeleted).toBe(false)
+      expect(kept, "the refusal is said once").toBe(1)
+      expect(world.tracker.issue(app, 1).state).toBe("closed")
     }))
 })

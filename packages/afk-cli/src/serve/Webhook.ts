@@ -90,6 +90,9 @@ export type Meaning =
 
 const hintOf = (forge: Forge, event: string, action: unknown): Hint | string => {
   if (ciEvents[forge].has(event)) return "watch"
+  // Pull requests, their reviews and review comments (GitHub's and Forgejo's names all start so) move a
+  // pull-request run: watch reads them.
+  if (event.startsWith("pull_request")) return "watch"
   if (event === "issue_comment") return "tick"
   if (forge === "forgejo" && (event === "issues" || event === "issue_label")) return "tick"
   if (event === "issues") {
