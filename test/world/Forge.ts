@@ -7,11 +7,11 @@
  */
 import * as HttpClient from "@effect/platform/HttpClient"
 import type * as HttpClientRequest from "@effect/platform/HttpClientRequest"
-import { ForgejoCi, ForgejoClient, ForgejoTracker } from "afk-adapter-forgejo"
+import { ForgejoCi, ForgejoClient, ForgejoPullRequests, ForgejoTracker } from "afk-adapter-forgejo"
 import { ForgejoFake } from "afk-adapter-forgejo/testing"
-import { GithubAuth, GithubCi, GithubClient, GithubTracker } from "afk-adapter-github"
+import { GithubAuth, GithubCi, GithubClient, GithubPullRequests, GithubTracker } from "afk-adapter-github"
 import { GithubFake } from "afk-adapter-github/testing"
-import { Ci, type Domain, Tracker } from "afk-core"
+import { Ci, type Domain, PullRequests, Tracker } from "afk-core"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Redacted from "effect/Redacted"
@@ -97,7 +97,11 @@ export interface Forge {
   readonly ports: (
     http: HttpClient.HttpClient,
     options: { readonly cacheDirectory?: string | undefined }
-  ) => Effect.Effect<Context.Context<Tracker.Tracker | Ci.Ci>, never, Scope.Scope>
+  ) => Effect.Effect<Context.Context<Tracker.Tracker | Ci.Ci | PullRequests.PullRequests>, never, Scope.Scope>
+  /** A push of `sha` to `branch` of `repo` (creating it), as an agent following its prompt makes. */
+  readonly push: (repo: Domain.Repo, branch: string, sha: string) => void
+  /** The commit at the head of `repo`'s default branch (it moves when a pull request is merged). */
+  readonly defaultHead: (repo: Domain.Repo) => string | undefined
   /** CI shows `state` for `sha` in `repo` (the agent pushed it): a build that passes, a test in `state`. */
   readonly report: (repo: Domain.Repo, sha: string, state: CiState) => void
   /** GitHub's rate-limit points and 304s since the last reset; Forgejo has neither. */
@@ -161,8 +165,14 @@ export const github = (url: string, seeds: ReadonlyArray<ForgejoFake.Seed>, opti
           Effect.provideService(GithubClient.GithubClient, client)
         )
         const ci = yield* GithubCi.make().pipe(Effect.provideService(GithubClient.GithubClient, client))
-        return Context.make(Tracker.Tracker, tracker).pipe(Context.add(Ci.Ci, ci))
+        const pulls = yield* GithubPullRequests.make().pipe(Effect.provideService(GithubClient.GithubClient, client))
+        return Context.make(Tracker.Tracker, tracker).pipe(
+          Context.add(Ci.Ci, ci),
+          Context.add(PullRequests.PullRequests, pulls)
+        )
       }),
+    push: (repo, branch, sha) => fake.pushBranch(repo, branch, sha),
+    defaultHead: (repo) => fake.branchHead(repo, "main"),
     report: (repo, sha, state) =>
       fake.setChecks(repo, sha, {
         checkRuns: [
@@ -227,8 +237,19 @@ export const forgejo = (url: string, seeds: ReadonlyArray<ForgejoFake.Seed>): Ef
             Effect.provideService(HttpClient.HttpClient, http)
           )
           const tracker = yield* ForgejoTracker.fromClient(client)
-          return Context.make(Tracker.Tracker, tracker).pipe(Context.add(Ci.Ci, ForgejoCi.fromClient(client)))
+          return Context.make(Tracker.Tracker, tracker).pipe(
+            Context.add(Ci.Ci, ForgejoCi.fromClient(client)),
+            Context.add(PullRequests.PullRequests, ForgejoPullRequests.fromClient(client))
+          )
         }),
+      push: (repo, branch, sha) => {
+        const fake = fakes.get(repo.toLowerCase())
+        if (fake !== undefined) Effect.runSync(fake.pulls.pushBranch(branch, sha))
+      },
+      defaultHead: (repo) => {
+        const fake = fakes.get(repo.toLowerCase())
+        return fake === undefined ? undefined : Effect.runSync(fake.pulls.branch("main"))
+      },
       report: (repo, sha, state) => {
         const fake = fakes.get(repo.toLowerCase())
         if (fake === undefined) return

@@ -4,9 +4,10 @@
  * of issue the reliability suites open while the world runs (each an agent script, or a reason the issue
  * is not eligible at all). The T3 fake plays the script; CI is reported on the forge for each pushed commit.
  */
-import { Domain } from "afk-core"
+import { Domain, PullRequests } from "afk-core"
 import { T3Fake } from "afk-core/testing"
 import * as Data from "effect/Data"
+import * as Option from "effect/Option"
 import { createHash } from "node:crypto"
 import type * as Forge from "./Forge.js"
 import type * as Random from "./Random.js"
@@ -92,6 +93,8 @@ export interface Stage {
   readonly random: Random.Random
   readonly report: (repo: Domain.Repo, sha: string, state: Forge.CiState) => void
   readonly reportLater: (repo: Domain.Repo, sha: string, state: Forge.CiState, ticks: number) => void
+  /** A push to `branch` (a pull-request run's, named in the turn's text). */
+  readonly push: (repo: Domain.Repo, branch: string, sha: string) => void
 }
 
 /** The T3 fake's behaviour: each turn plays the script of the issue its thread title names (`owner/repo#n: …`). */
@@ -105,13 +108,17 @@ export const behaviour = (agentOf: (issue: Domain.IssueRef) => Agent, stage: Sta
   return Agent.$match(agent, {
     Push: ({ ciTicks, red }) => {
       const sha = shaFor(turn.threadId, turn.turnIndex)
+      // The agent pushes where its prompt says: the run's branch when it names one.
+      const branch = PullRequests.branchIn(turn.text)
+      if (issue !== undefined && Option.isSome(branch)) stage.push(issue.repo, branch.value, sha)
       const state = turn.turnIndex <= red ? "failure" : "success"
       if (issue !== undefined && ciTicks === undefined) stage.report(issue.repo, sha, state)
       if (issue !== undefined && ciTicks !== undefined) {
         stage.report(issue.repo, sha, "running")
         stage.reportLater(issue.repo, sha, state, draw(ciTicks, stage.random))
       }
-      return T3Fake.complete(`I fixed it test-first and pushed to the default branch.\n\nPushed-Commit: ${sha}`, {
+      const where = Option.getOrElse(branch, () => "the default branch")
+      return T3Fake.complete(`I fixed it test-first and pushed to ${where}.\n\nPushed-Commit: ${sha}`, {
         afterPolls
       })
     },

@@ -14,7 +14,19 @@ import type { GithubTracker } from "afk-adapter-github"
 import type { GithubFake } from "afk-adapter-github/testing"
 import { SlackNotifier } from "afk-adapter-slack"
 import { SlackFake } from "afk-adapter-slack/testing"
-import { AgentRuntime, type Ci, Config, Domain, Ids, Notifier, type Pass, T3, Tick, type Tracker } from "afk-core"
+import {
+  AgentRuntime,
+  type Ci,
+  Config,
+  Domain,
+  Ids,
+  Notifier,
+  type Pass,
+  type PullRequests,
+  T3,
+  Tick,
+  type Tracker
+} from "afk-core"
 import { T3Fake } from "afk-core/testing"
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
@@ -88,7 +100,12 @@ export const reliability = (repos: ReadonlyArray<Domain.Repo>) =>
   }) satisfies Options
 
 /** The four ports the programs need. */
-export type Ports = Tracker.Tracker | Ci.Ci | AgentRuntime.AgentRuntime | Notifier.Notifier
+export type Ports =
+  | Tracker.Tracker
+  | Ci.Ci
+  | AgentRuntime.AgentRuntime
+  | Notifier.Notifier
+  | PullRequests.PullRequests
 
 /** Requests since the last `reset`. */
 export interface Tally {
@@ -235,7 +252,8 @@ export const make = (options: Options): Effect.Effect<World, never, Scope.Scope>
     const behaviour = Script.behaviour(agentOf, {
       random,
       report: forge.report,
-      reportLater: (repo, sha, state, after) => pendingCi.push({ repo, sha, state, due: ticks + after })
+      reportLater: (repo, sha, state, after) => pendingCi.push({ repo, sha, state, due: ticks + after }),
+      push: forge.push
     })
     const t3 = options.t3Protocol === 2
       ? yield* T3Fake.start({ protocol: 2, behaviour })
@@ -316,7 +334,15 @@ export const make = (options: Options): Effect.Effect<World, never, Scope.Scope>
       } satisfies Tally
     })
 
+    // CI runs on every push to a default branch too: a merged pull request's merge commit goes green.
+    const mainsReported = new Set<string>()
     const advanceCi = () => {
+      for (const repo of repos) {
+        const head = forge.defaultHead(repo)
+        if (head === undefined || mainsReported.has(`${repo}@${head}`)) continue
+        mainsReported.add(`${repo}@${head}`)
+        forge.report(repo, head, "success")
+      }
       for (let i = pendingCi.length - 1; i >= 0; i--) {
         const entry = pendingCi[i]!
         if (entry.due > ticks) continue

@@ -14,7 +14,7 @@ import { AgentRuntime } from "./AgentRuntime.js"
 import type { Check, CiRequirements, Issue, TurnState } from "./Domain.js"
 import type * as Pass from "./Pass.js"
 import * as Prompt from "./Prompt.js"
-import type * as PullRequests from "./PullRequests.js"
+import * as PullRequests from "./PullRequests.js"
 import * as Run from "./Run.js"
 import * as RunMachine from "./RunMachine.js"
 import * as RunRecord from "./RunRecord.js"
@@ -84,6 +84,7 @@ export const target = (
     const pull = record.pull!
     const now = yield* DateTime.now
     if (pull.mergeSha !== undefined) return yield* afterMerge(ctx, pulls, issue, found, record)
+    let justOpened: PullRequests.PullRequest | undefined
     if (pull.number === undefined) {
       if (Option.isNone(commit)) {
         return {
@@ -119,17 +120,25 @@ export const target = (
         )
         return { _tag: "Over" } satisfies Target as Target
       }
-      // The pass ends at the open: the next one reads the pull request (and its CI) as the forge has it.
-      const pr = opened.right
-      const next = withPull(record, { number: pr.number, url: pr.url })
-      yield* Run.save(ctx, issue, found, next, {
+      // The pass goes on with the pull request as the forge answered it (no second read).
+      justOpened = opened.right
+      const next = withPull(record, { number: justOpened.number, url: justOpened.url })
+      found = yield* Run.save(ctx, issue, found, next, {
         reached: "pushed",
-        status: `opened pull request #${pr.number} from ${pull.branch}; waiting for CI`
+        status: `opened pull request #${justOpened.number} from ${pull.branch}; waiting for CI`
       })
-      yield* ctx.journal.decide(String(issue.ref), "open", `pull request #${pr.number} from ${pull.branch}`)
-      return { _tag: "Over" } satisfies Target as Target
+      yield* ctx.journal.decide(
+        String(issue.ref),
+        "open",
+        `pull request #${justOpened.number} from ${pull.branch}`
+      )
+      record = next
     }
-    const pr = yield* pulls.get(issue.repo, record.pull!.number!)
+    const read = justOpened ?? (yield* pulls.get(issue.repo, record.pull!.number!))
+    // A dry run's stand-in for an open it only recorded has no head: the declared commit stands for it.
+    const pr = read.headSha === "" && Option.isSome(commit)
+      ? new PullRequests.PullRequest({ ...read, headSha: commit.value.sha })
+      : read
     if (pr.state === "merged") {
       const merged = withPull(record, { mergeSha: pr.mergeSha ?? pr.headSha, mergedAt: now, blocked: undefined })
       const next = new RunRecord.RunRecord({ ...merged, commit: merged.pull!.mergeSha!, commitDeclaredAt: now })

@@ -124,6 +124,8 @@ export interface GithubFake {
   readonly addDeployment: (repo: string, deployment: World.DeploymentSeed, createdAt: string) => void
   /** Pushes commit `sha` to `branch` (creating it), as a push does: open pull requests from it follow. */
   readonly pushBranch: (repo: string, branch: string, sha: string) => void
+  /** The commit at the head of `branch` (the default branch moves on a merge); none when there is no such branch. */
+  readonly branchHead: (repo: string, branch: string) => string | undefined
   /** Whether the pull request's head conflicts with its base (GitHub's `mergeable: false`). */
   readonly setConflict: (repo: string, number: number, conflict: boolean) => void
   /** Approving reviews branch protection requires before a merge into the default branch. */
@@ -343,6 +345,7 @@ export const make = (options: Options = {}): GithubFake => {
       }
     },
     pushBranch: (repo, branch, sha) => Pulls.pushBranch(world, repo, branch, sha, new Date().toISOString()),
+    branchHead: (repo, branch) => world.repos.get(repo.toLowerCase())?.branches.get(branch),
     setConflict: (repo, number, conflict) => {
       Pulls.pullIn(world, repo, number).conflict = conflict
     },
