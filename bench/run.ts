@@ -48,6 +48,7 @@ const steps: ReadonlyArray<Step> = [
   { id: "build", title: "npm run build -w afk-cli", command: "npm", args: ["run", "build", "-w", "afk-cli"] },
   { id: "p1", title: "P1 idle tick", command: viteNode, args: [...viteConfig, "bench/p1-idle.ts"] },
   { id: "p2", title: "P2 dispatching tick", command: viteNode, args: [...viteConfig, "bench/p2-dispatch.ts"] },
+  { id: "p2pr", title: "P2 pull-request run", command: viteNode, args: [...viteConfig, "bench/p2-pull.ts"] },
   { id: "p3", title: "P3 tick wall time", command: viteNode, args: [...viteConfig, "bench/p3-tick.ts"] },
   { id: "p4", title: "P4 tick RSS (afk-cli)", command: viteNode, args: [...viteConfig, "bench/p4-rss.ts"] },
   { id: "p9", title: "P2 per T3 Code protocol", command: viteNode, args: [...viteConfig, "bench/p9-t3-dispatch.ts"] },
