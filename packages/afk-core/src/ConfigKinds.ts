@@ -55,6 +55,15 @@ export const int = (minimum: number): Kind<number> => ({
   show: String
 })
 
+/** A whole number from `minimum` to `maximum`. */
+export const intIn = (minimum: number, maximum: number): Kind<number> => ({
+  ...int(minimum),
+  accepts: `a whole number from ${minimum} to ${maximum}`,
+  decode: (text) =>
+    Either.filterOrLeft(int(minimum).decode(text), (value) => value <= maximum, () => "is out of range"),
+  json: { type: "integer", minimum, maximum }
+})
+
 export const text: Kind<string> = {
   accepts: "any text",
   decode: Either.right,

@@ -15,6 +15,7 @@ import {
   githubId,
   hostPath,
   int,
+  intIn,
   type Kind,
   list,
   oneOf,
@@ -181,13 +182,13 @@ export const table = {
   ),
   requiredApprovals: setting(
     "AFK_REQUIRED_APPROVALS",
-    int(0),
+    intIn(0, 10),
     0,
     "Pull-request delivery: approvals by trusted reviewers needed before AFK merges (branch protection may ask more)."
   ),
   reviewMaxRounds: setting(
     "AFK_REVIEW_MAX_ROUNDS",
-    int(1),
+    intIn(1, 20),
     3,
     "Pull-request delivery: review rounds (follow-up turns on trusted reviewers' feedback) before escalation."
   ),
