@@ -26,14 +26,21 @@ const make = (options: { readonly policyFile?: string; readonly env?: Record<str
   })
 
 /** The whole delivery as the forge saw it: one pull request from afk/1-r1, merged at its head, branch gone. */
-const delivered = (world: World.World, agent: Pr.Agent, options: { readonly opens?: number } = {}) => {
+const delivered = (
+  world: World.World,
+  agent: Pr.Agent,
+  options: { readonly opens?: number; readonly merges?: number } = {}
+) => {
   const pulls = Pr.pulls(world)
   expect(pulls, "exactly one pull request").toHaveLength(1)
   const pull = pulls[0]!
   expect(pull.head).toBe("afk/1-r1")
   expect(Pr.sent(world, /^POST \/repos\/acme\/app\/pulls$/)).toHaveLength(options.opens ?? 1)
-  expect(Pr.sent(world, /^PUT /)).toEqual([`PUT /repos/acme/app/pulls/${pull.number}/merge`])
-  expect(Pr.merges(world)).toEqual([expect.objectContaining({ sha: pull.headSha, merge_method: "squash" })])
+  const merges = options.merges ?? 1
+  expect(Pr.sent(world, /^PUT /)).toEqual(Array(merges).fill(`PUT /repos/acme/app/pulls/${pull.number}/merge`))
+  expect(Pr.merges(world)).toEqual(
+    Array(merges).fill(expect.objectContaining({ sha: pull.headSha, merge_method: "squash" }))
+  )
   expect(pull.mergeSha).not.toBeNull()
   expect(Pr.sent(world, /^DELETE \/repos\/acme\/app\/git\//)).toEqual([
     "DELETE /repos/acme/app/git/refs/heads/afk/1-r1"
@@ -189,5 +196,60 @@ describe("afk-cli with pull-request delivery", () => {
       yield* Pr.tickUntil(world, env, () => issue(world, 1)?.state === "closed")
       expect(Pr.sent(world, /^POST \/repos\/acme\/app\/pulls$/), "adopted, not opened again").toHaveLength(sent)
       delivered(world, agent, { opens: sent })
+    }))
+
+  it.scopedLive("one answer to opening the pull request lost: the retry's \"already exists\" adopts it", () =>
+    Effect.gen(function*() {
+      const { agent, env, world } = yield* make()
+      let lost = 0
+      world.github.intercept((request) =>
+        request.method === "POST" && request.path === "/repos/acme/app/pulls" && lost++ === 0 ? "lose" : undefined
+      )
+      yield* Pr.tickUntil(world, env, () => issue(world, 1)?.state === "closed")
+      const opens = world.github.fake.log.filter((entry) =>
+        entry.method === "POST" && entry.path === "/repos/acme/app/pulls"
+      )
+      expect(opens.map((entry) => entry.status), "made, then refused as a duplicate").toEqual([201, 422])
+      delivered(world, agent, { opens: 2 })
+    }))
+
+  it.scopedLive("a maintainer's requested changes: one review round on the branch, then merged at the new head", () =>
+    Effect.gen(function*() {
+      const { agent, env, world } = yield* make({ env: { AFK_REQUIRED_APPROVALS: "1" } })
+      yield* Pr.tickUntil(world, env, ready(world))
+      const { number } = Pr.pulls(world)[0]!
+      const maintainer = world.github.fake.actAs("maintainer")
+      maintainer.review(World.repo, number, {
+        state: "CHANGES_REQUESTED",
+        body: "Please rename the helper.",
+        comments: [{ path: "src/a.ts", line: 3, body: "this name hides intent" }]
+      })
+      yield* Pr.tickUntil(world, env, () => agent.turns.length === 2)
+      const review = agent.turns[1]!.text
+      expect(review).toContain("This is review round 1 of 3.")
+      expect(review).toContain("Please rename the helper.")
+      expect(review).toContain("- src/a.ts:3: this name hides intent")
+      expect(review).toContain("`afk/1-r1`")
+      yield* Pr.ticks(world, env, 3)
+      expect(Pr.merges(world), "the changes requested hold the merge until reviewed again").toEqual([])
+      expect(agent.turns, "the same review is answered once").toHaveLength(2)
+      maintainer.review(World.repo, number, { state: "APPROVED" })
+      yield* Pr.tickUntil(world, env, () => issue(world, 1)?.state === "closed")
+      const pull = delivered(world, agent)
+      expect(agent.pushes.map((push) => push.split(" ")[1])).toEqual([expect.any(String), pull.headSha])
+    }))
+
+  it.scopedLive("every answer to the merge lost: the next tick reads it merged, never merges again", () =>
+    Effect.gen(function*() {
+      const { agent, env, world } = yield* make()
+      yield* Pr.tickUntil(world, env, ready(world))
+      world.github.intercept((request) => (request.method === "PUT" ? "lose" : undefined))
+      yield* Pr.ticks(world, env, 1)
+      world.github.intercept(undefined)
+      const puts = Pr.sent(world, /^PUT /).length
+      expect(Pr.pulls(world)[0]!.mergeSha, "the forge merged it").not.toBeNull()
+      yield* Pr.tickUntil(world, env, () => issue(world, 1)?.state === "closed")
+      expect(Pr.sent(world, /^PUT /), "not merged again").toHaveLength(puts)
+      delivered(world, agent, { merges: puts })
     }))
 })
