@@ -62,6 +62,9 @@ describe("afk-cli with pull-request delivery", () => {
   it.scopedLive("AFK_DELIVERY=pull-request: one pull request, merged at its verified head, branch deleted, closed", () =>
     Effect.gen(function*() {
       const { agent, env, world } = yield* make()
+      yield* Pr.tickUntil(world, env, () => agent.turns.length === 1)
+      const dispatched = yield* Cli.run(["status"], env)
+      expect(dispatched.stdout).toContain("pull request: not opened yet (branch afk/1-r1)")
       yield* Pr.tickUntil(world, env, () => Pr.pulls(world).length > 0)
       const number = Pr.pulls(world)[0]!.number
       const status = yield* Cli.run(["status"], env)
@@ -174,6 +177,8 @@ describe("afk-cli with pull-request delivery", () => {
       yield* dry([new RegExp(`pull-requests: merge pull request acme/app#${number} \\(squash at ${headSha}\\)`)])
       expect(Pr.pulls(world)[0]!.mergeSha).toBeNull()
       yield* Pr.tickUntil(world, env, () => Pr.pulls(world)[0]!.mergeSha !== null)
+      const status = yield* Cli.run(["status"], env)
+      expect(status.stdout).toContain(`from afk/1-r1, merged as ${Pr.pulls(world)[0]!.mergeSha!.slice(0, 7)}`)
       yield* dry([/pull-requests: delete branch acme\/app \(afk\/1-r1\)/])
       expect(Pr.repoState(world).branches.has("afk/1-r1")).toBe(true)
       yield* Pr.tickUntil(world, env, () => issue(world, 1)?.state === "closed")
@@ -251,5 +256,31 @@ describe("afk-cli with pull-request delivery", () => {
       yield* Pr.tickUntil(world, env, () => issue(world, 1)?.state === "closed")
       expect(Pr.sent(world, /^PUT /), "not merged again").toHaveLength(puts)
       delivered(world, agent, { merges: puts })
+    }))
+
+  it.scopedLive("red CI on the head: the fix-forward turn names the branch, the fix is merged at its head", () =>
+    Effect.gen(function*() {
+      const { agent, env, world } = yield* make()
+      yield* Pr.tickUntil(world, env, ready(world), { ci: false })
+      const first = Pr.pulls(world)[0]!.headSha
+      world.github.fake.setChecks(World.repo, first, {
+        checkRuns: [{ name: "test", status: "completed", conclusion: "failure" }]
+      })
+      yield* Pr.tickUntil(world, env, () => agent.turns.length === 2, { ci: false })
+      expect(agent.turns[1]!.text).toContain("fix forward with a new commit on the branch `afk/1-r1`")
+      expect(Pr.merges(world)).toEqual([])
+      yield* Pr.tickUntil(world, env, () => issue(world, 1)?.state === "closed")
+      const pull = delivered(world, agent)
+      expect(pull.headSha).not.toBe(first)
+    }))
+
+  it.scopedLive("AFK_MERGE_METHOD=rebase and AFK_DELETE_BRANCH=false: rebased, the branch kept", () =>
+    Effect.gen(function*() {
+      const { env, world } = yield* make({ env: { AFK_MERGE_METHOD: "rebase", AFK_DELETE_BRANCH: "false" } })
+      yield* Pr.tickUntil(world, env, () => issue(world, 1)?.state === "closed")
+      const pull = Pr.pulls(world)[0]!
+      expect(Pr.merges(world)).toEqual([expect.objectContaining({ sha: pull.headSha, merge_method: "rebase" })])
+      expect(Pr.sent(world, /^DELETE \/repos\/acme\/app\/git\//)).toEqual([])
+      expect(Pr.repoState(world).branches.get("afk/1-r1")).toBe(pull.headSha)
     }))
 })
