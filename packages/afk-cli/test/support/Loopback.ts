@@ -74,11 +74,28 @@ export const collector: Effect.Effect<Collector, never, Scope.Scope> = Effect.ge
   }
 })
 
+/** A request the loopback server received: method, path with its query, and body text. */
+export interface Received {
+  readonly method: string
+  readonly path: string
+  readonly body: string
+}
+
+/**
+ * What to do with a request before the fake answers it: nothing (`undefined`, answered as usual), or `"lose"`:
+ * the fake acts on it, then the connection is destroyed before the answer (an answer lost on the way back).
+ */
+export type Intercept = (request: Received) => "lose" | undefined
+
 export interface Github {
   readonly url: string
   readonly fake: GithubFake.GithubFake
   /** Writes the fake received, as `METHOD path` (GraphQL queries are reads). */
   readonly writes: () => ReadonlyArray<string>
+  /** Every request received, with its body, oldest first. */
+  readonly received: () => ReadonlyArray<Received>
+  /** Sets (or, with `undefined`, clears) the hook each request passes before the fake answers it. */
+  readonly intercept: (hook: Intercept | undefined) => void
 }
 
 /**
@@ -97,9 +114,14 @@ export const github = (
 ): Effect.Effect<Github, never, Scope.Scope> =>
   Effect.gen(function*() {
     let fake: GithubFake.GithubFake | undefined
+    const received: Array<Received> = []
+    let hook: Intercept | undefined
     const url = yield* serve((request, body, response) => {
       const target = fake
       if (target === undefined) return response.destroy()
+      const seen = { method: request.method ?? "GET", path: request.url ?? "/", body: body.toString("utf8") }
+      received.push(seen)
+      const lose = hook?.(seen) === "lose"
       const headers = Object.fromEntries(
         Object.entries(request.headers).flatMap(([k, v]) => (typeof v === "string" ? [[k, v]] : []))
       )
@@ -117,6 +139,9 @@ export const github = (
           )
       ).then(
         ({ answer, bytes }) => {
+          if (lose) {
+            return response.destroy()
+          }
           response.writeHead(answer.status, { ...answer.headers, ...options.headers })
           response.end(Buffer.from(bytes))
         },
@@ -138,7 +163,11 @@ export const github = (
       writes: () =>
         current.log.filter((entry) => entry.method !== "GET" && !entry.path.startsWith("/graphql")).map((e) =>
           `${e.method} ${e.path}`
-        )
+        ),
+      received: () => [...received],
+      intercept: (next) => {
+        hook = next
+      }
     }
   })
 

@@ -110,6 +110,8 @@ export const make = (
     readonly seeds?: ReadonlyArray<GithubFake.Seed>
     /** Milliseconds each GitHub answer takes. */
     readonly latency?: number
+    /** The T3 fake's agent, which may act on the GitHub fake; by default it declares `pushed` without pushing. */
+    readonly agent?: (github: Loopback.Github) => T3Fake.Behaviour
   } = {}
 ): Effect.Effect<World, never, Scope.Scope> =>
   Effect.gen(function*() {
@@ -119,7 +121,7 @@ export const make = (
       headers: { "x-oauth-scopes": "repo, workflow" },
       ...(options.latency === undefined ? {} : { latency: options.latency })
     })
-    const t3 = yield* t3Fake(options.t3Token ?? secrets.t3, options.t3Scopes)
+    const t3 = yield* t3Fake(options.t3Token ?? secrets.t3, options.t3Scopes, options.agent?.(github))
     return {
       github,
       t3,
@@ -130,11 +132,11 @@ export const make = (
 /** The commit the T3 fake's agent says it pushed. */
 export const pushed = "0123456789abcdef0123456789abcdef01234567"
 
-const t3Fake = (token: string, scopes: ReadonlyArray<string> = T3Fake.operatorScopes) =>
-  T3Fake.start({
-    tokens: [{ token, scopes }],
-    behaviour: () => T3Fake.complete(`Fixed.\n\nPushed-Commit: ${pushed}`)
-  })
+const t3Fake = (
+  token: string,
+  scopes: ReadonlyArray<string> = T3Fake.operatorScopes,
+  behaviour: T3Fake.Behaviour = () => T3Fake.complete(`Fixed.\n\nPushed-Commit: ${pushed}`)
+) => T3Fake.start({ tokens: [{ token, scopes }], behaviour })
 
 /**
  * The fakes with GitHub acting for the App `afk` (installed on acme/app, or on `installations` over
