@@ -72,7 +72,6 @@ describe("afk-cli with pull-request delivery", () => {
       expect(status.stdout).toContain(
         `pull request: #${number} https://github.com/acme/app/pull/${number} from afk/1-r1`
       )
-      expect(Pr.sent(world, /^PUT /), "not merged in the pass that opened it").toEqual([])
       yield* Pr.tickUntil(world, env, () => issue(world, 1)?.state === "closed")
       const pull = delivered(world, agent)
       expect(pull.number).toBe(number)
@@ -110,7 +109,9 @@ describe("afk-cli with pull-request delivery", () => {
   it.scopedLive("the head moving between CI and the merge: never merged unseen, the new head's CI is read first", () =>
     Effect.gen(function*() {
       const { agent, env, world } = yield* make()
-      yield* Pr.tickUntil(world, env, ready(world))
+      // CI has not reported when the pull request opens, so the pass that opens it does not merge.
+      yield* Pr.tickUntil(world, env, ready(world), { ci: false })
+      Pr.greenAll(world)
       const verified = Pr.pulls(world)[0]!.headSha
       const moved = "f".repeat(40)
       world.github.intercept((request) => {
@@ -139,7 +140,7 @@ describe("afk-cli with pull-request delivery", () => {
   it.scopedLive("a pull request a person closes unmerged: handed over, lock released, no merge", () =>
     Effect.gen(function*() {
       const { env, world } = yield* make()
-      yield* Pr.tickUntil(world, env, ready(world))
+      yield* Pr.tickUntil(world, env, ready(world), { ci: false })
       world.github.fake.actAs("maintainer").closePull(World.repo, Pr.pulls(world)[0]!.number)
       const outputs = yield* Pr.tickUntil(
         world,
@@ -157,7 +158,8 @@ describe("afk-cli with pull-request delivery", () => {
 
   it.scopedLive("tick --dry-run where it would open, merge, delete: names each write, makes none", () =>
     Effect.gen(function*() {
-      const { agent, env, world } = yield* make()
+      // One approval needed, so the real pass that opens the pull request stops short of the merge.
+      const { agent, env, world } = yield* make({ env: { AFK_REQUIRED_APPROVALS: "1" } })
       const dry = (done: ReadonlyArray<RegExp>) =>
         Effect.gen(function*() {
           const before = Pr.sent(world).length
@@ -174,6 +176,8 @@ describe("afk-cli with pull-request delivery", () => {
       expect(Pr.pulls(world)).toEqual([])
       yield* Pr.tickUntil(world, env, ready(world))
       const { headSha, number } = Pr.pulls(world)[0]!
+      expect(Pr.sent(world, /^PUT /), "no merge before the approval").toEqual([])
+      world.github.fake.actAs("maintainer").review(World.repo, number, { state: "APPROVED" })
       yield* dry([new RegExp(`pull-requests: merge pull request acme/app#${number} \\(squash at ${headSha}\\)`)])
       expect(Pr.pulls(world)[0]!.mergeSha).toBeNull()
       yield* Pr.tickUntil(world, env, () => Pr.pulls(world)[0]!.mergeSha !== null)

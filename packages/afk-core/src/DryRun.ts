@@ -104,9 +104,8 @@ export const layer: Layer.Layer<Tracker | AgentRuntime | Notifier | Writes, neve
 
 /**
  * The PullRequests port in a dry run: reads go through; opening a pull request, merging and deleting a branch
- * are recorded and not made. A recorded open answers with a stand-in without a head (watch reads CI on the
- * declared commit instead, and never reads the stand-in back); a recorded merge answers that the merge was
- * not made, so the pass waits there.
+ * are recorded and not made. A recorded open answers with a stand-in without a head (watch ends its pass
+ * there, and never reads it back); a recorded merge answers that the merge was not made, so the pass waits.
  * Provide the real port and `layer`'s `Writes` below it.
  */
 export const pullRequests: Layer.Layer<PullRequests, never, PullRequests | Writes> = Layer.effect(

@@ -14,7 +14,7 @@ import { AgentRuntime } from "./AgentRuntime.js"
 import type { Check, CiRequirements, Issue, TurnState } from "./Domain.js"
 import type * as Pass from "./Pass.js"
 import * as Prompt from "./Prompt.js"
-import * as PullRequests from "./PullRequests.js"
+import type * as PullRequests from "./PullRequests.js"
 import * as Run from "./Run.js"
 import * as RunMachine from "./RunMachine.js"
 import * as RunRecord from "./RunRecord.js"
@@ -133,12 +133,10 @@ export const target = (
         `pull request #${justOpened.number} from ${pull.branch}`
       )
       record = next
+      // A dry run's stand-in for an open it only recorded has no head, and is never read back.
+      if (justOpened.headSha === "") return { _tag: "Over" } satisfies Target as Target
     }
-    const read = justOpened ?? (yield* pulls.get(issue.repo, record.pull!.number!))
-    // A dry run's stand-in for an open it only recorded has no head: the declared commit stands for it.
-    const pr = read.headSha === "" && Option.isSome(commit)
-      ? new PullRequests.PullRequest({ ...read, headSha: commit.value.sha })
-      : read
+    const pr = justOpened ?? (yield* pulls.get(issue.repo, record.pull!.number!))
     if (pr.state === "merged") {
       const merged = withPull(record, { mergeSha: pr.mergeSha ?? pr.headSha, mergedAt: now, blocked: undefined })
       const next = new RunRecord.RunRecord({ ...merged, commit: merged.pull!.mergeSha!, commitDeclaredAt: now })
