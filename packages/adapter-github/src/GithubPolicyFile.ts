@@ -5,13 +5,15 @@
  * fails, saying so.
  *
  * Every GET of the client is conditional (an unchanged answer is a 304 and costs no point), but GitHub answers
- * a missing file with a 404 and no `ETag`, which costs a point on every read. So the root directory is listed
- * first (`GET /repos/{owner}/{repo}/contents/`, conditional: an unchanged root is a free 304), and the file is
- * read (`GET /repos/{owner}/{repo}/contents/.afk.json`, as before) only when the listing has an entry named
- * exactly `.afk.json` (paths are case-sensitive), whatever its type, so each refusal stays the file read's;
- * or when the listing may be cut (GitHub lists at most 1,000 entries of a directory). The listing is kept in
- * the cache projected to what decides this, never whole. The text of a file read is remembered under the
- * blob id the listing names (a blob's content never changes), so an unchanged repository is one 304.
+ * a missing file with a 404 and no `ETag`, which would cost a point on every read. So while the file is not
+ * known to be there, the root directory is listed (`GET /repos/{owner}/{repo}/contents/`: a root unchanged
+ * since the last read is a free 304), and the file is read (`GET /repos/{owner}/{repo}/contents/.afk.json`)
+ * only when the listing has an entry named exactly `.afk.json` (paths are case-sensitive), whatever its type,
+ * so every refusal stays the file read's; or when the listing may be cut (GitHub lists at most 1,000 entries
+ * of a directory). Once the file read has found an entry, the file is read directly: a root listing changes
+ * with every push to the default branch, the file's own answer only with the file. A 404 there sends the next
+ * read back to the listing. Which of the two to send is remembered with the cache (durably: it only chooses
+ * a request, and both give the same answer); the listing is kept there projected to what decides, never whole.
  */
 import type * as Domain from "afk-core/Domain"
 import * as RepoPolicy from "afk-core/RepoPolicy"
@@ -27,7 +29,6 @@ const call: GithubClient.Call = { operation: "policyFile", permission: "Contents
 
 const Entry = Schema.Struct({
   type: Schema.String,
-  sha: Schema.optional(Schema.String),
   encoding: Schema.optional(Schema.String),
   content: Schema.optional(Schema.String)
 })
@@ -37,36 +38,33 @@ const Contents = Schema.Union(Entry, Schema.Array(Schema.Unknown))
 /** The most entries GitHub lists of one directory; a listing this long may have been cut. */
 export const maxListed = 1000
 
-/** What the root listing says of the policy file: whether the listing is whole, and the entry named so. */
-const Root = Schema.Struct({
-  whole: Schema.Boolean,
-  entry: Schema.NullOr(Schema.Struct({ type: Schema.String, sha: Schema.String }))
-})
+/** What the root listing says of the policy file: whether it names an entry `.afk.json`, and is whole. */
+const Root = Schema.Struct({ listed: Schema.Boolean, whole: Schema.Boolean })
 type Root = typeof Root.Type
 
-/** One entry of a directory listing, as far as it is read. */
-const Listed = Schema.Struct({ name: Schema.String, type: Schema.String, sha: Schema.String })
-
 /**
- * The root listing, projected to `Root` as it is decoded: GitHub's array of entries, or (from a cache file)
- * the projection itself, which is what the cache keeps, so a root of many entries costs a few bytes there.
+ * The root listing, projected to `Root` as it is decoded: GitHub's array of entries (their names), or (from
+ * a cache file) the projection itself, which is what the cache keeps, so a root of many entries costs a few
+ * bytes there.
  */
-const RootListing = Schema.transform(Schema.Union(Schema.Array(Listed), Root), Schema.typeSchema(Root), {
-  strict: true,
-  decode: (answer): Root => {
-    if (!Array.isArray(answer)) return answer as Root
-    const entries = answer as ReadonlyArray<typeof Listed.Type>
-    const entry = entries.find((listed) => listed.name === RepoPolicy.fileName)
-    return {
-      whole: entries.length < maxListed,
-      entry: entry === undefined ? null : { type: entry.type, sha: entry.sha }
-    }
-  },
-  encode: (root) => root
-})
+const RootListing = Schema.transform(
+  Schema.Union(Schema.Array(Schema.Struct({ name: Schema.String })), Root),
+  Schema.typeSchema(Root),
+  {
+    strict: true,
+    decode: (answer): Root =>
+      Array.isArray(answer)
+        ? {
+          listed: answer.some((entry: { readonly name: string }) => entry.name === RepoPolicy.fileName),
+          whole: answer.length < maxListed
+        }
+        : (answer as Root),
+    encode: (root) => root
+  }
+)
 
-/** A file's text remembered under its blob id: a refusal is never remembered, so it is read again. */
-const Remembered = Schema.String
+/** Whether the file read found an entry (`present`) or a 404 (`absent`), kept as the memo's tag. */
+const Seen = Schema.Boolean
 
 const durable = { durable: true }
 
@@ -95,16 +93,24 @@ const textOf = (repo: Domain.Repo, contents: typeof Contents.Type): Either.Eithe
 
 const notFound = (error: GithubError.GithubError) => error.status === 404
 
-/** The file read (`GET …/contents/.afk.json`): its text and blob id; none on a 404. */
+const memoKey = (repo: Domain.Repo) => `policyFile ${repo.toLowerCase()}`
+
+/** The file read: its answer, none on a 404; what it found is remembered for the next read's choice. */
 const readFile = (client: GithubClient.Service, repo: Domain.Repo) =>
   client.get(call, GithubClient.repoPath(repo, "contents", RepoPolicy.fileName), Contents).pipe(
-    Effect.flatMap((contents) =>
-      Effect.map(
-        textOf(repo, contents),
-        (text) => Option.some({ text, sha: Array.isArray(contents) ? undefined : (contents as typeof Entry.Type).sha })
-      )
-    ),
-    Effect.catchIf(notFound, () => Effect.succeed(Option.none()))
+    Effect.map(Option.some),
+    Effect.catchIf(notFound, () => Effect.succeed(Option.none<typeof Contents.Type>())),
+    Effect.tap((contents) =>
+      client.remember(memoKey(repo), Option.isSome(contents) ? "present" : "absent", Seen, true, durable)
+    )
+  )
+
+/** Whether the root listing (conditional) may hold the file: it names it, or may have been cut. */
+const mayHold = (client: GithubClient.Service, repo: Domain.Repo) =>
+  client.get(call, GithubClient.repoPath(repo, "contents", ""), RootListing).pipe(
+    Effect.map((root) => root.listed || !root.whole),
+    // A 404 for the root is a repository without a commit (or out of reach, where the file read is a 404 too).
+    Effect.catchIf(notFound, () => Effect.succeed(false))
   )
 
 /** The text of `.afk.json` at the head of `repo`'s default branch; none when there is no such file. */
@@ -113,21 +119,9 @@ export const read = (
   repo: Domain.Repo
 ): Effect.Effect<Option.Option<string>, GithubError.GithubError> =>
   Effect.gen(function*() {
-    // A 404 for the root is a repository without a commit (or out of reach, where the file read is a 404 too).
-    const root = yield* client.get(call, GithubClient.repoPath(repo, "contents", ""), RootListing).pipe(
-      Effect.catchIf(notFound, () => Effect.succeed<Root>({ whole: true, entry: null }))
-    )
-    if (root.entry === null && root.whole) return Option.none<string>()
-    const key = `policyFile ${repo.toLowerCase()}`
-    const listed = root.entry
-    if (listed !== null && listed.type === "file") {
-      const known = yield* client.recall(key, listed.sha, Remembered, durable)
-      if (Option.isSome(known)) return known
-    }
-    const file = yield* readFile(client, repo)
-    // Remembered only when the file read returned the very blob the listing named (not a symlink's target).
-    if (Option.isSome(file) && listed !== null && file.value.sha === listed.sha) {
-      yield* client.remember(key, listed.sha, Remembered, file.value.text, durable)
-    }
-    return Option.map(file, (found) => found.text)
+    const present = Option.isSome(yield* client.recall(memoKey(repo), "present", Seen, durable))
+    if (!present && !(yield* mayHold(client, repo))) return Option.none<string>()
+    const contents = yield* readFile(client, repo)
+    if (Option.isNone(contents)) return Option.none<string>()
+    return Option.some(yield* textOf(repo, contents.value))
   })

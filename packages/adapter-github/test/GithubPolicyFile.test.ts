@@ -37,7 +37,7 @@ describe("GithubTracker.policyFile", () => {
       fake.resetCounters()
       expect(yield* tracker.policyFile!(repo)).toEqual(Option.some("{ \"fixForwardMaxAttempts\": 2 }"))
       expect(fake.counters()).toEqual({ requests: 1, points: 0, notModified: 1 })
-      expect(fake.log.at(-1)).toMatchObject({ path: root, status: 304 })
+      expect(fake.log.at(-1)).toMatchObject({ path: file, status: 304 })
     }))
 
   it.effect("a present file is read with the root listing and then the file, and its text returned", () =>
@@ -65,18 +65,39 @@ describe("GithubTracker.policyFile", () => {
       expect(fake.log).toMatchObject([{ path: root, status: 304, conditional: true }])
     }))
 
-  it.effect("a file added later is seen on the next read; another root file changing does not re-read it", () =>
+  it.effect("a file added later is seen on the next read, and from then on read directly", () =>
     Effect.gen(function*() {
       const fake = withFile(undefined)
       const tracker = yield* trackerOver(fake)
       expect(yield* tracker.policyFile!(repo)).toEqual(Option.none())
       filesOf(fake).set(".afk.json", "{}")
-      expect(yield* tracker.policyFile!(repo)).toEqual(Option.some("{}"))
-      filesOf(fake).set("README.md", "# changed")
       fake.resetCounters()
       expect(yield* tracker.policyFile!(repo)).toEqual(Option.some("{}"))
-      expect(sent(fake)).toEqual([`GET ${root}`])
-      expect(fake.counters()).toEqual({ requests: 1, points: 1, notModified: 0 })
+      expect(sent(fake)).toEqual([`GET ${root}`, `GET ${file}`])
+      // The default branch moves (the root listing changes), the file does not: its own answer is a 304.
+      filesOf(fake).set("src/index.ts", "export {}")
+      fake.resetCounters()
+      expect(yield* tracker.policyFile!(repo)).toEqual(Option.some("{}"))
+      expect(fake.log).toMatchObject([{ path: file, status: 304 }])
+      expect(fake.counters()).toEqual({ requests: 1, points: 0, notModified: 1 })
+    }))
+
+  it.effect("a file deleted costs one 404, then the next reads list the root again, free while it is unchanged", () =>
+    Effect.gen(function*() {
+      const fake = withFile("{}")
+      const tracker = yield* trackerOver(fake)
+      expect(yield* tracker.policyFile!(repo)).toEqual(Option.some("{}"))
+      filesOf(fake).delete(".afk.json")
+      fake.resetCounters()
+      expect(yield* tracker.policyFile!(repo)).toEqual(Option.none())
+      expect(fake.log).toMatchObject([{ path: file, status: 404 }])
+      fake.resetCounters()
+      expect(yield* tracker.policyFile!(repo)).toEqual(Option.none())
+      expect(fake.log).toMatchObject([{ path: root, status: 200 }])
+      fake.resetCounters()
+      expect(yield* tracker.policyFile!(repo)).toEqual(Option.none())
+      expect(fake.log).toMatchObject([{ path: root, status: 304 }])
+      expect(fake.counters().points).toBe(0)
     }))
 
   it.effect("only `.afk.json` exactly counts: a name differing in case is no file, and is not read", () =>
@@ -100,7 +121,7 @@ describe("GithubTracker.policyFile", () => {
         fake.resetCounters()
         expect(yield* read).toEqual(Option.fromNullable(text))
         expect(fake.counters()).toEqual({ requests: 1, points: 0, notModified: 1 })
-        expect(fake.log).toMatchObject([{ path: root, status: 304 }])
+        expect(fake.log).toMatchObject([{ path: text === undefined ? root : file, status: 304 }])
       }
     }))
 
@@ -111,7 +132,7 @@ describe("GithubTracker.policyFile", () => {
       for (let i = 0; i < 50; i++) filesOf(fake).set(`src-${i}.ts`, `export const n = ${i}`)
       yield* inProcess(fake, { cacheDirectory }, (tracker) => tracker.policyFile!(repo))
       const saved = readFileSync(join(cacheDirectory, "github", "cache.json"), "utf8")
-      expect(saved).toContain(`"json":{"whole":true,"entry":null}`)
+      expect(saved).toContain(`"json":{"listed":false,"whole":true}`)
       expect(saved).not.toContain("src-7.ts")
     }))
 
@@ -153,7 +174,7 @@ describe("GithubTracker.policyFile", () => {
       expect(yield* tracker.policyFile!(repo)).toEqual(Option.some("{ \"instructions\": \"linked\" }"))
       fake.resetCounters()
       expect(yield* tracker.policyFile!(repo)).toEqual(Option.some("{ \"instructions\": \"linked\" }"))
-      expect(fake.counters()).toEqual({ requests: 2, points: 0, notModified: 2 })
+      expect(fake.counters()).toEqual({ requests: 1, points: 0, notModified: 1 })
       filesOf(fake).set("config/afk.json", "{}")
       expect(yield* tracker.policyFile!(repo)).toEqual(Option.some("{}"))
     }))
@@ -203,7 +224,7 @@ describe("GithubTracker.policyFile", () => {
         fake.resetCounters()
         const second = yield* Effect.flip(tracker.policyFile!(repo))
         expect(second.message).toContain(`.afk.json in octo/hello ${detail}`)
-        expect(fake.counters().points).toBe(0)
+        expect(fake.log).toMatchObject([{ path: file, status: 304 }])
       }))
   }
 
