@@ -9,6 +9,7 @@ import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
 import { Domain, PullRequests } from "afk-core"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
@@ -35,8 +36,17 @@ interface Seen {
 
 let prism: Prism.Prism
 const seen: Array<Seen> = []
-/** Answers to ask Prism for (`Prefer: code=…`, one of the spec's own), by method and path suffix. */
-const preferred: Array<{ readonly method: string; readonly suffix: string; readonly code: number }> = []
+/**
+ * Answers to ask Prism for (`Prefer: code=…` and/or `example=…`, the spec's own), by method and path suffix;
+ * `amend` changes Prism's answer after Prism has checked the request, for an answer the examples do not give.
+ */
+const preferred: Array<{
+  readonly method: string
+  readonly suffix: string
+  readonly code?: number
+  readonly example?: string
+  readonly amend?: (body: unknown) => unknown
+}> = []
 
 beforeAll(async () => {
   prism = await Prism.start()
@@ -56,8 +66,12 @@ const recorder = Layer.effect(
   Effect.map(HttpClient.HttpClient, (inner) =>
     HttpClient.make((request, url) => {
       const prefer = preferred.find((p) => p.method === request.method && url.pathname.endsWith(p.suffix))
+      const asked = [
+        ...(prefer?.code === undefined ? [] : [`code=${prefer.code}`]),
+        ...(prefer?.example === undefined ? [] : [`example=${prefer.example}`])
+      ]
       return inner.execute(
-        prefer === undefined ? request : HttpClientRequest.setHeader(request, "prefer", `code=${prefer.code}`)
+        asked.length === 0 ? request : HttpClientRequest.setHeader(request, "prefer", asked.join(", "))
       ).pipe(
         Effect.flatMap((response) =>
           Effect.map(response.text, (text) => {
@@ -69,9 +83,10 @@ const recorder = Layer.effect(
             })
             const { link: _link, ...headers } = response.headers
             const bodyless = response.status === 204 || response.status === 304
+            const body = prefer?.amend === undefined ? text : JSON.stringify(prefer.amend(JSON.parse(text)))
             return HttpClientResponse.fromWeb(
               request,
-              new Response(bodyless ? null : text, { status: response.status, headers })
+              new Response(bodyless ? null : body, { status: response.status, headers })
             )
           })
         )
@@ -144,22 +159,50 @@ describe("contract: the adapter's requests against GitHub's OpenAPI description 
       ])
     }))
 
-  // GitHub's example file answer is a file whose `content` is not valid base64 (a cut README), so the adapter
-  // reads the answer's shape and refuses the content, naming why; the fake serves real files (conformance).
-  it.live("policyFile reads the contents endpoint at the default branch with a valid request", () =>
+  // The root listing (`…/contents/` with an empty `{path}`) is GitHub's example directory, which has no `.afk.json`.
+  it.live("policyFile lists the root directory with a valid request; no .afk.json there is none", () =>
     Effect.gen(function*() {
       const from = seen.length
+      preferred.push({ method: "GET", suffix: "/contents/", example: "response-if-content-is-a-directory" })
+      const tracker = yield* GithubTracker.make().pipe(Effect.provide(clientLayer(token)))
+      const read = yield* Effect.either(tracker.policyFile!(repo))
+      preferred.splice(0)
+      expect(read).toEqual(Either.right(Option.none()))
+      expect(seen.slice(from).map((c) => `${c.method} ${c.path} ${c.status}`)).toEqual([
+        "GET /repos/octo/hello/contents/ 200"
+      ])
+      expect(requestViolations(from)).toEqual([])
+      expect(violations(from, "response")).toEqual([])
+    }))
+
+  // With `.afk.json` added to that listing, the file is read. GitHub's example file answer is a file whose
+  // `content` is not valid base64 (a cut README), so the adapter reads the answer's shape and refuses the
+  // content, naming why; the fake serves real files (conformance).
+  it.live("policyFile reads the file the root lists at the default branch with a valid request", () =>
+    Effect.gen(function*() {
+      const from = seen.length
+      preferred.push({
+        method: "GET",
+        suffix: "/contents/",
+        example: "response-if-content-is-a-directory",
+        amend: (body) => {
+          const entries = body as ReadonlyArray<Record<string, unknown>>
+          return [...entries, { ...entries[0], name: ".afk.json", path: ".afk.json" }]
+        }
+      })
       const tracker = yield* GithubTracker.make().pipe(Effect.provide(clientLayer(token)))
       const error = yield* Effect.flip(tracker.policyFile!(repo))
+      preferred.splice(0)
       expect(error).toMatchObject({
         operation: "policyFile",
         transient: false,
         detail: ".afk.json in octo/hello could not be decoded (base64 of UTF-8 text expected)"
       })
-      expect(seen.slice(from).map((c) => `${c.method} ${template(c.path)}`)).toEqual([
-        "GET /repos/{owner}/{repo}/contents/{path}"
+      expect(seen.slice(from).map((c) => `${c.method} ${c.path}`)).toEqual([
+        "GET /repos/octo/hello/contents/",
+        "GET /repos/octo/hello/contents/.afk.json"
       ])
-      expect(seen.slice(from)[0]?.path).toBe("/repos/octo/hello/contents/.afk.json")
+      expect(template(seen.slice(from)[1]!.path)).toBe("/repos/{owner}/{repo}/contents/{path}")
       expect(requestViolations(from)).toEqual([])
       expect(violations(from, "response")).toEqual([])
     }))

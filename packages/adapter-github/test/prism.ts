@@ -54,6 +54,16 @@ const multiSegment: Readonly<Record<string, string>> = {
   "/repos/{owner}/{repo}/git/refs/heads/afk/{ref}": "/repos/{owner}/{repo}/git/refs/{ref}"
 }
 
+/**
+ * GitHub answers the contents endpoint with an empty `{path}` with the root directory ("If you omit the `path`
+ * parameter, you will receive the contents of the repository's root directory"), while its description marks
+ * `path` required, so Prism refuses `…/contents/`. That operation is served a second time under the literal
+ * path, without its `path` parameter, so the root listing is checked against the same operation otherwise.
+ */
+const emptyParameter: Readonly<Record<string, readonly [path: string, parameter: string]>> = {
+  "/repos/{owner}/{repo}/contents/": ["/repos/{owner}/{repo}/contents/{path}", "path"]
+}
+
 type Json = null | boolean | number | string | ReadonlyArray<Json> | { readonly [key: string]: Json }
 type Spec = {
   readonly paths: Record<string, Json>
@@ -93,18 +103,36 @@ const normalizeExamples = (spec: Spec, node: Json): Json => {
   return Object.fromEntries(entries)
 }
 
+/** A path item whose operations no longer take the path parameter `name`. */
+const withoutParameter = (item: Json, name: string): Json =>
+  Object.fromEntries(
+    Object.entries(item as Record<string, Json>).map(([method, operation]) => {
+      if (operation === null || typeof operation !== "object" || Array.isArray(operation)) return [method, operation]
+      const { parameters, ...rest } = operation as Record<string, Json>
+      const kept = Array.isArray(parameters)
+        ? parameters.filter((parameter) => {
+          const p = parameter as Record<string, Json> | null
+          return !(p?.in === "path" && p.name === name)
+        })
+        : parameters
+      return [method, kept === undefined ? rest : { ...rest, parameters: kept }]
+    })
+  )
+
 /** Writes the subset (with the components it references) and returns its file. */
 export const cutSubset = (directory: string): string => {
   const spec = JSON.parse(
     readFileSync(join(root, "node_modules/@octokit/openapi/generated/api.github.com.json"), "utf8")
   ) as Spec
-  const kept = Object.fromEntries(
-    [...paths, ...Object.keys(multiSegment)].map((path) => {
-      const item = spec.paths[multiSegment[path] ?? path]
-      if (item === undefined) throw new Error(`GitHub's spec has no ${path}`)
-      return [path, normalizeExamples(spec, item)]
-    })
-  )
+  const itemOf = (path: string): Json => {
+    const item = spec.paths[path]
+    if (item === undefined) throw new Error(`GitHub's spec has no ${path}`)
+    return normalizeExamples(spec, item)
+  }
+  const kept = Object.fromEntries([
+    ...[...paths, ...Object.keys(multiSegment)].map((path) => [path, itemOf(multiSegment[path] ?? path)]),
+    ...Object.entries(emptyParameter).map(([path, [from, name]]) => [path, withoutParameter(itemOf(from), name)])
+  ])
   const components: Record<string, Record<string, Json>> = {}
   const seen = new Set<string>()
   const visit = (node: Json): void => {

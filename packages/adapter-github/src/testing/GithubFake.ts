@@ -30,6 +30,7 @@ export type {
   CheckRunSeed,
   CheckSuiteSeed,
   DeploymentSeed,
+  FileState,
   RequiredChecksSeed,
   Seed,
   SeedComment,

@@ -4,11 +4,11 @@
  * (which every label, comment, edit, close and reopen moves to now), adding a label GitHub does not know
  * creates it (unless the world says otherwise), removing an absent label is a 404. A commit's check suites,
  * the repository (its default branch) and the status checks that branch requires (branch protection: 404
- * "Branch not protected" when there is none, 403 when the token may not read it; rulesets) are answered too, and
- * pull requests and branch refs (`GithubFakePulls`).
+ * "Branch not protected" when there is none, 403 when the token may not read it; rulesets), pull requests and
+ * branch refs (`GithubFakePulls`) and the contents endpoint (`GithubFakeContents`) are answered too.
  * Paging, ETags, rate limits, auth and fault injection are `GithubFake`'s job.
  */
-import { createHash } from "node:crypto"
+import * as Contents from "./GithubFakeContents.js"
 import * as Pulls from "./GithubFakePulls.js"
 import {
   type CommentState,
@@ -76,31 +76,6 @@ const issueJson = (repo: RepoState, issue: IssueState, now: string) => ({
     ? { pull_request: { url: `https://api.github.com/repos/${repo.slug}/pulls/${issue.number}` } }
     : {})
 })
-
-/** A file as the contents endpoint returns it: base64 in lines of 60 characters, as GitHub wraps it. */
-const contentJson = (repo: RepoState, path: string, text: string) => {
-  const bytes = Buffer.from(text, "utf8")
-  const sha = createHash("sha1").update(`blob ${bytes.length}\0`).update(bytes).digest("hex")
-  const api = `https://api.github.com/repos/${repo.slug}`
-  return {
-    type: "file",
-    encoding: "base64",
-    size: bytes.length,
-    name: path.split("/").pop(),
-    path,
-    content: `${bytes.toString("base64").replace(/.{60}/g, "$&\n")}\n`,
-    sha,
-    url: `${api}/contents/${path}?ref=${repo.defaultBranch}`,
-    git_url: `${api}/git/blobs/${sha}`,
-    html_url: `https://github.com/${repo.slug}/blob/${repo.defaultBranch}/${path}`,
-    download_url: `https://raw.githubusercontent.com/${repo.slug}/${repo.defaultBranch}/${path}`,
-    _links: {
-      self: `${api}/contents/${path}?ref=${repo.defaultBranch}`,
-      git: `${api}/git/blobs/${sha}`,
-      html: `https://github.com/${repo.slug}/blob/${repo.defaultBranch}/${path}`
-    }
-  }
-}
 
 /** The reactions GitHub accepts; any other `content` is a 422. */
 const reactionContents = new Set(["+1", "-1", "laugh", "confused", "heart", "hooray", "rocket", "eyes"])
@@ -362,9 +337,11 @@ const repoRoutes = (world: World, repo: RepoState, rest: ReadonlyArray<string>, 
       : []
     return { status: 200, items: rules }
   }
-  if (section === "contents" && tail.length === 1 && method === "GET") {
-    const text = query.has("ref") && query.get("ref") !== repo.defaultBranch ? undefined : repo.files.get(tail[0]!)
-    return text === undefined ? notFound : { status: 200, body: contentJson(repo, tail[0]!, text) }
+  if (section === "contents" && method === "GET") {
+    const answer = query.has("ref") && query.get("ref") !== repo.defaultBranch
+      ? undefined
+      : Contents.contents(repo, tail.join("/"))
+    return answer === undefined ? notFound : { status: 200, body: answer }
   }
   if (section === "deployments" && tail.length === 0 && method === "GET") {
     const matching = repo.deployments.filter(

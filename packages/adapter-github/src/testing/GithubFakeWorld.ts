@@ -121,6 +121,12 @@ export interface CommentState {
   >
 }
 
+/** What lies at a path of the default branch: a file's text, a symlink (to a path) or a submodule (at a commit). */
+export type FileState =
+  | string
+  | { readonly kind: "symlink"; readonly target: string }
+  | { readonly kind: "submodule"; readonly url: string; readonly sha: string }
+
 export interface RepoState {
   readonly slug: string
   readonly owner: string
@@ -133,8 +139,11 @@ export interface RepoState {
   defaultBranch: string
   required: RequiredChecksSeed | undefined
   readonly deployments: Array<{ readonly id: number; readonly seed: DeploymentSeed; readonly createdAt: string }>
-  /** The files at the head of the default branch, by path (only what a test put there). */
-  readonly files: Map<string, string>
+  /**
+   * The files at the head of the default branch, by path (only what a test put there): a file's text, or a
+   * symlink or submodule; a path with files under it is a directory.
+   */
+  readonly files: Map<string, FileState>
   /** Branches and their head commits; the default branch exists from the start. */
   readonly branches: Map<string, string>
   readonly pulls: Map<number, PullState>

@@ -3,5 +3,6 @@
  */
 export * as GithubFake from "./GithubFake.js"
 export * as GithubFakeApp from "./GithubFakeApp.js"
+export * as GithubFakeContents from "./GithubFakeContents.js"
 export * as GithubFakePulls from "./GithubFakePulls.js"
 export * as GithubFakeWorld from "./GithubFakeWorld.js"
