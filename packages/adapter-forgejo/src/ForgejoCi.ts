@@ -13,6 +13,7 @@
  */
 import * as Ci from "afk-core/Ci"
 import * as Domain from "afk-core/Domain"
+import * as PortError from "afk-core/PortError"
 import * as Effect from "effect/Effect"
 import * as Api from "./ForgejoApi.js"
 import * as ForgejoClient from "./ForgejoClient.js"
@@ -20,14 +21,7 @@ import type * as Wire from "./ForgejoWire.js"
 
 /** The port error: `operation` names the port method, as GitHub's adapter does; `detail` leads with the request. */
 const toCiError = (method: string) => (error: ForgejoClient.ForgejoError): Ci.CiError =>
-  new Ci.CiError({
-    operation: method,
-    detail: `${error.operation}: ${error.detail}`,
-    transient: error.transient,
-    hint: error.hint,
-    status: error.status,
-    cause: error.cause
-  })
+  new Ci.CiError(PortError.carry(error, method))
 
 /** The check state of a Forgejo commit-status state. */
 export const checkState = (state: string): Domain.CheckState => {

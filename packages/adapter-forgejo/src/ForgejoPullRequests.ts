@@ -24,6 +24,7 @@
  *   DELETE is sent.
  */
 import type * as Domain from "afk-core/Domain"
+import * as PortError from "afk-core/PortError"
 import * as PullRequests from "afk-core/PullRequests"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
@@ -38,14 +39,7 @@ const ghost = "Ghost"
 
 /** The port error: `operation` names the port method; `detail` leads with the request. */
 const toError = (method: string) => (error: ForgejoClient.ForgejoError): PullRequests.PullRequestsError =>
-  new PullRequests.PullRequestsError({
-    operation: method,
-    detail: `${error.operation}: ${error.detail}`,
-    transient: error.transient,
-    hint: error.hint,
-    status: error.status,
-    cause: error.cause
-  })
+  new PullRequests.PullRequestsError(PortError.carry(error, method))
 
 const failure = (method: string, detail: string, transient: boolean, hint?: string) =>
   new PullRequests.PullRequestsError({ operation: method, detail, transient, hint })

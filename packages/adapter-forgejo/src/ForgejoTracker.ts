@@ -10,6 +10,7 @@
  * History and comments come oldest first in creation (id) order.
  */
 import * as Domain from "afk-core/Domain"
+import * as PortError from "afk-core/PortError"
 import * as Tracker from "afk-core/Tracker"
 import * as Clock from "effect/Clock"
 import * as DateTime from "effect/DateTime"
@@ -39,14 +40,7 @@ const ghost = "Ghost"
 
 /** The port error: `operation` names the port method, as GitHub's adapter does; `detail` leads with the request. */
 const toTrackerError = (method: string) => (error: ForgejoClient.ForgejoError): Tracker.TrackerError =>
-  new Tracker.TrackerError({
-    operation: method,
-    detail: `${error.operation}: ${error.detail}`,
-    transient: error.transient,
-    hint: error.hint,
-    status: error.status,
-    cause: error.cause
-  })
+  new Tracker.TrackerError(PortError.carry(error, method))
 
 const toDomain =
   <A, I>(method: string, schema: Schema.Schema<A, I>) => (value: I): Effect.Effect<A, Tracker.TrackerError> =>

@@ -15,6 +15,7 @@
  */
 import * as Ci from "afk-core/Ci"
 import * as Domain from "afk-core/Domain"
+import * as PortError from "afk-core/PortError"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Schema from "effect/Schema"
@@ -80,15 +81,7 @@ export const checkRunState = (status: string, conclusion: string | null | undefi
 /** A deployment's latest status, read as a commit status: only `success` deploys; failure and error fail. */
 export const deploymentState = (state: string | undefined): Domain.CheckState => statusState(state ?? "pending")
 
-const toError = (error: GithubError.GithubError): Ci.CiError =>
-  new Ci.CiError({
-    operation: error.operation,
-    detail: error.detail,
-    transient: error.transient,
-    hint: error.hint,
-    status: error.status,
-    cause: error.cause
-  })
+const toError = (error: GithubError.GithubError): Ci.CiError => new Ci.CiError(PortError.carry(error))
 
 /** A `Ci` over the ambient `GithubClient`. */
 export const make = (options: Options = {}): Effect.Effect<Ci.Service, never, GithubClient.GithubClient> =>

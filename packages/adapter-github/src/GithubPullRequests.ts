@@ -19,6 +19,7 @@
  *   not exist", 404) is a no-op, and the default branch is refused without a request.
  */
 import * as Domain from "afk-core/Domain"
+import * as PortError from "afk-core/PortError"
 import * as PullRequests from "afk-core/PullRequests"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
@@ -96,14 +97,7 @@ const write = (operation: string): GithubClient.Call => ({ operation, permission
 const contents = (operation: string): GithubClient.Call => ({ operation, permission: "Contents: write" })
 
 const toError = (error: GithubError.GithubError): PullRequests.PullRequestsError =>
-  new PullRequests.PullRequestsError({
-    operation: error.operation,
-    detail: error.detail,
-    transient: error.transient,
-    hint: error.hint,
-    status: error.status,
-    cause: error.cause
-  })
+  new PullRequests.PullRequestsError(PortError.carry(error))
 
 /** A refusal GitHub answered that this port does not turn into a result: not transient, in GitHub's words. */
 const refused = (

@@ -9,6 +9,7 @@
  * that `GithubChanges` keeps and invalidates.
  */
 import * as Domain from "afk-core/Domain"
+import * as PortError from "afk-core/PortError"
 import * as Tracker from "afk-core/Tracker"
 import * as DateTime from "effect/DateTime"
 import * as Effect from "effect/Effect"
@@ -78,14 +79,7 @@ const read = (operation: string): GithubClient.Call => ({ operation, permission:
 const write = (operation: string): GithubClient.Call => ({ operation, permission: "Issues: write" })
 
 const toError = (error: GithubError.GithubError): Tracker.TrackerError =>
-  new Tracker.TrackerError({
-    operation: error.operation,
-    detail: error.detail,
-    transient: error.transient,
-    hint: error.hint,
-    status: error.status,
-    cause: error.cause
-  })
+  new Tracker.TrackerError(PortError.carry(error))
 
 const parseRepo = Schema.decodeUnknownOption(Domain.Repo)
 

@@ -26,6 +26,20 @@ export interface Fields {
   readonly status?: number | undefined
 }
 
+/**
+ * The fields of `error` (an adapter's own error, which carries the same ones) for a port's error:
+ * `new TrackerError(PortError.carry(error))`. With `method`, the port method becomes the operation and the
+ * detail leads with the adapter's operation (the request).
+ */
+export const carry = (error: Fields & { readonly cause?: unknown }, method?: string) => ({
+  operation: method ?? error.operation,
+  detail: method === undefined ? error.detail : `${error.operation}: ${error.detail}`,
+  transient: error.transient,
+  hint: error.hint,
+  status: error.status,
+  cause: error.cause
+})
+
 export const message = (port: string, error: Fields): string =>
   `${port} ${error.operation} failed${error.transient ? " (transient)" : ""}: ${error.detail}` +
   (error.hint === undefined ? "" : `. ${error.hint}`)
