@@ -2,7 +2,7 @@
  * The claim that starts a run (PRODUCT §6–7), each step idempotent and in the order that keeps a crash at any
  * point convergent: lock → re-read and prove the approval again (`Approval`) → record `claimed` → settle
  * contention with older claims in the repo → dispatch to the agent → record `dispatched`. Poll claims what the
- * dispatch policy picked; watch re-drives a claim that never finished.
+ * dispatch policy picked; watch re-drives a claim that never finished (`recover`).
  */
 import * as DateTime from "effect/DateTime"
 import * as Effect from "effect/Effect"
@@ -12,7 +12,7 @@ import * as Option from "effect/Option"
 import { AgentRuntime } from "./AgentRuntime.js"
 import * as Approval from "./Approval.js"
 import * as DispatchPolicy from "./DispatchPolicy.js"
-import { type Comment, hasLabel, type Issue, type IssueEdit, type LabelEvent } from "./Domain.js"
+import { type Comment, hasLabel, type Issue, type IssueEdit, type LabelEvent, sameLogin } from "./Domain.js"
 import * as Ids from "./Ids.js"
 import { Notifier } from "./Notifier.js"
 import type * as Pass from "./Pass.js"
@@ -235,4 +235,46 @@ export const claim = (ctx: Pass.Context, listed: Issue, reason: string, proved?:
       }
     }
     return "dispatched" as Claimed
+  })
+
+/**
+ * Re-drives a locked issue whose claim never finished (no record yet, or a `claimed` one). Only a lock the
+ * bot applied is adopted, only while the runs in flight stay within the cap, and only through `Claim.claim`,
+ * which proves the approval again on what it reads. A refused claim keeps its lock while a concurrent claim
+ * may still be writing (the grace period), except on a closed issue; then the lock is released.
+ */
+export const recover = (ctx: Pass.Context, bot: string, issue: Issue, inFlight: number) =>
+  Effect.gen(function*() {
+    const tracker = yield* Tracker
+    const subject = String(issue.ref)
+    const { config } = ctx
+    const events = yield* tracker.labelEvents(issue.repo, issue.number)
+    const lockedBy = Approval.latestAdded(events, config.lockLabel)
+    if (Option.isSome(lockedBy) && !sameLogin(lockedBy.value.actor, bot)) {
+      return yield* ctx.journal.decide(
+        subject,
+        "skip",
+        `${config.lockLabel} was applied by ${lockedBy.value.actor}, not by AFK: a lock nobody else may set is never adopted, and no run is started from it`
+      )
+    }
+    if (inFlight > config.maxConcurrentRuns) {
+      return yield* ctx.journal.decide(
+        subject,
+        "wait",
+        `an unfinished claim, but ${inFlight} issues carry ${config.lockLabel} and the cap is ${config.maxConcurrentRuns}`
+      )
+    }
+    const claimed = yield* claim(ctx, issue, "re-driving an unfinished claim")
+    if (claimed !== "refused") return
+    const now = yield* DateTime.now
+    const age = Option.match(lockedBy, { onNone: () => Infinity, onSome: (e) => DateTime.distance(e.at, now) })
+    if (issue.state === "open" && age < config.claimGraceSeconds * 1000) {
+      return yield* ctx.journal.decide(
+        subject,
+        "wait",
+        "an unfinished claim that may not start; within the grace period"
+      )
+    }
+    yield* tracker.removeLabel(issue.repo, issue.number, config.lockLabel)
+    yield* ctx.journal.decide(subject, "release", "an unfinished claim that may not start; no run was dispatched")
   })

@@ -1,26 +1,26 @@
 /**
  * `watch`: drives every run in flight (every open issue carrying the lock label in an allowlisted repo).
  * Reads the run record and the world (agent turn, declared commit, CI), asks the pure `RunMachine` for one
- * action, and applies it with ordered, idempotent writes. Locked issues whose claim never finished are
- * re-driven through the claim, never escalated as orphans.
+ * action, and applies it with ordered, idempotent writes. A pull-request run's pull request, reviews and merge
+ * are `PullRun`'s; a redispatch is `Redispatch`'s. Locked issues whose claim never finished are re-driven
+ * through the claim (`Claim.recover`), never escalated as orphans.
  */
 import * as DateTime from "effect/DateTime"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Option from "effect/Option"
 import { AgentRuntime } from "./AgentRuntime.js"
-import * as Approval from "./Approval.js"
 import { Ci } from "./Ci.js"
 import * as Claim from "./Claim.js"
 import type * as Config from "./Config.js"
 import * as Declaration from "./Declaration.js"
-import { type CiVerdict, type Comment, hasLabel, type Issue, sameLogin, TurnStatus } from "./Domain.js"
-import * as Ids from "./Ids.js"
+import { type Check, type CiVerdict, type Comment, hasLabel, type Issue, TurnStatus } from "./Domain.js"
 import * as IssueGuard from "./IssueGuard.js"
 import * as Pass from "./Pass.js"
 import * as Prompt from "./Prompt.js"
 import { PullRequests } from "./PullRequests.js"
 import * as PullRun from "./PullRun.js"
+import * as Redispatch from "./Redispatch.js"
 import * as Run from "./Run.js"
 import * as RunMachine from "./RunMachine.js"
 import * as RunRecord from "./RunRecord.js"
@@ -33,48 +33,6 @@ const verdictLine = (verdict: CiVerdict) =>
   verdict.checks.length === 0
     ? "nothing reported yet"
     : verdict.checks.map((check) => `${check.name}: ${check.state}`).join(", ")
-
-/**
- * Re-drives a locked issue whose claim never finished (no record yet, or a `claimed` one). Only a lock the
- * bot applied is adopted, only while the runs in flight stay within the cap, and only through `Claim.claim`,
- * which proves the approval again on what it reads. A refused claim keeps its lock while a concurrent claim
- * may still be writing (the grace period), except on a closed issue; then the lock is released.
- */
-const recover = (ctx: Pass.Context, bot: string, issue: Issue, inFlight: number) =>
-  Effect.gen(function*() {
-    const tracker = yield* Tracker
-    const subject = String(issue.ref)
-    const { config } = ctx
-    const events = yield* tracker.labelEvents(issue.repo, issue.number)
-    const lockedBy = Approval.latestAdded(events, config.lockLabel)
-    if (Option.isSome(lockedBy) && !sameLogin(lockedBy.value.actor, bot)) {
-      return yield* ctx.journal.decide(
-        subject,
-        "skip",
-        `${config.lockLabel} was applied by ${lockedBy.value.actor}, not by AFK: a lock nobody else may set is never adopted, and no run is started from it`
-      )
-    }
-    if (inFlight > config.maxConcurrentRuns) {
-      return yield* ctx.journal.decide(
-        subject,
-        "wait",
-        `an unfinished claim, but ${inFlight} issues carry ${config.lockLabel} and the cap is ${config.maxConcurrentRuns}`
-      )
-    }
-    const claimed = yield* Claim.claim(ctx, issue, "re-driving an unfinished claim")
-    if (claimed !== "refused") return
-    const now = yield* DateTime.now
-    const age = Option.match(lockedBy, { onNone: () => Infinity, onSome: (e) => DateTime.distance(e.at, now) })
-    if (issue.state === "open" && age < config.claimGraceSeconds * 1000) {
-      return yield* ctx.journal.decide(
-        subject,
-        "wait",
-        "an unfinished claim that may not start; within the grace period"
-      )
-    }
-    yield* tracker.removeLabel(issue.repo, issue.number, config.lockLabel)
-    yield* ctx.journal.decide(subject, "release", "an unfinished claim that may not start; no run was dispatched")
-  })
 
 const observeCommit = (
   bot: string,
@@ -101,7 +59,6 @@ const drive = (
   comments: ReadonlyArray<Comment>
 ) =>
   Effect.gen(function*() {
-    const tracker = yield* Tracker
     const agent = yield* AgentRuntime
     const ci = yield* Ci
     const pulls = yield* Effect.serviceOption(PullRequests)
@@ -128,6 +85,17 @@ const drive = (
       })
     }
     const live = status.state === "running" || status.state === "blocked"
+    // How a pull-request step hands the run to a person: AFK's own decision, so it adds the human label.
+    const handOver =
+      (reached: "pushed" | "ci", shown: ReadonlyArray<Check>): PullRun.Escalate => (f, r, kind, reason, interrupt) =>
+        Run.escalate(ctx, issue, f, {
+          record: r,
+          outcome: new RunRecord.Outcome({ kind, reason }),
+          interrupt,
+          addHumanLabel: true,
+          reached,
+          checks: shown
+        })
     // Pull-request delivery: CI is read on the pull request's head (opened now if needed), then on the merge.
     let target: Extract<PullRun.Target, { _tag: "Read" }> | undefined
     if (record.pull !== undefined && (Option.isSome(commit) || record.pull.number !== undefined)) {
@@ -152,14 +120,7 @@ const drive = (
         record,
         commit,
         status.state,
-        (f, r, kind, reason, i) =>
-          Run.escalate(ctx, issue, f, {
-            record: r,
-            outcome: new RunRecord.Outcome({ kind, reason }),
-            interrupt: i,
-            addHumanLabel: true,
-            reached: "pushed"
-          })
+        handOver("pushed", [])
       )
       if (read._tag === "Over") return
       target = read
@@ -248,15 +209,7 @@ const drive = (
             target.pull.value,
             checks,
             live,
-            (f, r, kind, reason, i) =>
-              Run.escalate(ctx, issue, f, {
-                record: r,
-                outcome: new RunRecord.Outcome({ kind, reason }),
-                interrupt: i,
-                addHumanLabel: true,
-                reached: "ci",
-                checks
-              })
+            handOver("ci", checks)
           )
         }
         const reason = target?.merged === true
@@ -324,60 +277,9 @@ const drive = (
         })
         return
       }
-      case "Redispatch": {
-        // A redispatch starts a new agent on the issue's text again: the approval is proved again first.
-        const [fresh, events, edit] = yield* Effect.all([
-          tracker.getIssue(issue.repo, issue.number),
-          tracker.labelEvents(issue.repo, issue.number),
-          tracker.lastEdit(issue.repo, issue.number)
-        ], { concurrency: 3 })
-        const proof = yield* Approval.prove(
-          { issue: fresh, events, edit, previousEnd: Approval.previousEnd(comments, bot) },
-          config,
-          bot,
-          (login) => ctx.isTrusted(issue.repo, login)
-        )
-        if (Either.isLeft(proof)) {
-          return yield* escalate(
-            "needs-human",
-            `the agent's thread vanished and the issue may not be redispatched: ${proof.left.detail}`,
-            false
-          )
-        }
-        const policy = yield* ctx.policy(issue.repo)
-        if (Either.isLeft(policy)) {
-          return yield* escalate("needs-human", `the agent's thread vanished and ${policy.left}`, false)
-        }
-        const redispatches = record.redispatches + 1
-        const dispatchId = Ids.derive(record.runId, `redispatch-${redispatches}`)
-        const threadId = Ids.threadId(dispatchId)
-        yield* agent.dispatch({
-          runId: dispatchId,
-          threadId,
-          issue: issue.ref,
-          title: Prompt.threadTitle(fresh),
-          prompt: Prompt.firstTurn({
-            issue: fresh,
-            preamble: config.preamble,
-            instructions: policy.right.instructions,
-            note:
-              "Your previous turn on this issue was lost before it pushed anything; start again from the latest default branch.",
-            branch: record.pull?.branch
-          })
-        })
-        const next = new RunRecord.RunRecord({
-          ...record,
-          threadId,
-          redispatches,
-          turnStartedAt: now,
-          usage: Usage.newThread(record.usage)
-        })
-        yield* Run.save(ctx, issue, found, next, {
-          reached: "dispatched",
-          status: "the agent's thread vanished; redispatched once"
-        })
-        return
-      }
+      case "Redispatch":
+        return yield* Redispatch.redispatch(ctx, bot, issue, found, record, comments, (reason) =>
+          escalate("needs-human", reason, false))
     }
   })
 
@@ -389,7 +291,7 @@ const handle = (pass: Pass.Context, issue: Issue, inFlight: number) =>
       concurrency: 2
     })
     const latest = RunRecord.latest(comments, bot)
-    if (Option.isNone(latest)) return yield* recover(pass, bot, issue, inFlight)
+    if (Option.isNone(latest)) return yield* Claim.recover(pass, bot, issue, inFlight)
     const found = latest.value
     // A run goes on under its repository's policy file; one refused since it started goes on under the
     // operator's configuration (a new start, claim or redispatch, is refused instead).
@@ -419,7 +321,7 @@ const handle = (pass: Pass.Context, issue: Issue, inFlight: number) =>
         reached: "dispatched"
       })
     }
-    if (found.record.phase === "claimed") return yield* recover(ctx, bot, issue, inFlight)
+    if (found.record.phase === "claimed") return yield* Claim.recover(ctx, bot, issue, inFlight)
     return yield* drive(ctx, bot, issue, found, comments)
   })
 
