@@ -11,7 +11,7 @@ PullRequestsConformance.run("memory", () =>
   Effect.gen(function*() {
     const bot = "afk-bot"
     const slug = repo("acme/widgets")
-    const fake = yield* MemoryPullRequests.make({ bot })
+    const fake = yield* MemoryPullRequests.make({ bot, writers: ["maintainer"] })
     return {
       service: fake.service,
       repo: slug,
