@@ -11,7 +11,7 @@ import { describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import type * as Scope from "effect/Scope"
-import type { Repo } from "../Domain.js"
+import { type Repo, repo as parseRepo, repoName, repoOwner } from "../Domain.js"
 import type { MergeResult, PullRequest, PullRequestsError, Review, Service } from "../PullRequests.js"
 
 /** A review a person submits on the forge, on the pull request's head now. */
@@ -88,6 +88,10 @@ const said = (review: Review) => ({
   body: review.body,
   comments: review.comments.map((comment) => ({ ...comment }))
 })
+
+/** `Acme/WIDGETS` for `acme/widgets`: the same repository to a forge, spelt otherwise. */
+const respelt = (repo: Repo): Repo =>
+  parseRepo(`${repoOwner(repo).replace(/^./, (c) => c.toUpperCase())}/${repoName(repo).toUpperCase()}`)
 
 /** Registers the suite under `describe(name)`. */
 export const run = (name: string, build: Build): void => {
@@ -206,6 +210,33 @@ export const run = (name: string, build: Build): void => {
         })
       ))
 
+    it.effect("get: a merged or closed pull request keeps the head it had; a later push to its branch moves nothing", () =>
+      withOpened((forge, pull) =>
+        Effect.gen(function*() {
+          const { repo, service } = forge
+          mergedSha(yield* merge(forge, pull.number, first))
+          yield* forge.push(branch, second)
+          expect((yield* service.get(repo, pull.number)).headSha).toBe(first)
+          yield* forge.push(other, first)
+          const closing = yield* service.open(repo, request(other))
+          yield* forge.close(closing.number)
+          yield* forge.push(other, third)
+          expect((yield* service.get(repo, closing.number)).headSha).toBe(first)
+        })
+      ))
+
+    it.effect("names the repository in any case the forge accepts", () =>
+      withOpened((forge, pull) =>
+        Effect.gen(function*() {
+          const { service } = forge
+          const asked = respelt(forge.repo)
+          expect(asked).not.toBe(forge.repo)
+          expect(numberOf(yield* service.findOpen(asked, branch))).toBe(pull.number)
+          expect((yield* service.get(asked, pull.number)).head).toBe(branch)
+          expect((yield* service.open(asked, request(branch))).number).toBe(pull.number)
+        })
+      ))
+
     it.effect("get: closed by a person, without a merge commit", () =>
       withOpened((forge, pull) =>
         Effect.gen(function*() {
@@ -317,6 +348,21 @@ export const run = (name: string, build: Build): void => {
         })
       ))
 
+    it.effect("merge: only a writer's approval counts, and only while it is their latest say", () =>
+      withOpened((forge, pull) =>
+        Effect.gen(function*() {
+          yield* forge.protect(1)
+          yield* forge.review(pull.number, { author: "a-reader", state: "approved" })
+          refusedAs(yield* merge(forge, pull.number, first), "Blocked")
+          yield* forge.review(pull.number, { author: forge.trusted, state: "approved" })
+          yield* forge.review(pull.number, { author: forge.trusted, state: "changes-requested", body: "Wait." })
+          refusedAs(yield* merge(forge, pull.number, first), "Blocked")
+          expect((yield* forge.service.get(forge.repo, pull.number)).state).toBe("open")
+          yield* forge.review(pull.number, { author: forge.trusted, state: "approved" })
+          mergedSha(yield* merge(forge, pull.number, first))
+        })
+      ))
+
     it.effect("merge: an already merged pull request reads back its merge commit, never merged twice", () =>
       withOpened((forge, pull) =>
         Effect.gen(function*() {
@@ -348,7 +394,19 @@ export const run = (name: string, build: Build): void => {
           yield* service.deleteBranch(repo, branch)
           yield* service.deleteBranch(repo, "afk/never-pushed")
           const after = yield* service.get(repo, pull.number)
-          expect([after.state, after.head]).toEqual(["merged", branch])
+          expect([after.state, after.head, after.headSha]).toEqual(["merged", branch, first])
+        })
+      ))
+
+    it.effect("deleteBranch: deleting the branch of an open pull request closes it, as the forge does", () =>
+      withOpened((forge, pull) =>
+        Effect.gen(function*() {
+          const { repo, service } = forge
+          yield* service.deleteBranch(repo, branch)
+          expect(yield* service.findOpen(repo, branch)).toEqual(Option.none())
+          const after = yield* service.get(repo, pull.number)
+          expect([after.state, after.head, after.headSha]).toEqual(["closed", branch, first])
+          refusedAs(yield* merge(forge, pull.number, first), "Blocked")
         })
       ))
 
