@@ -3,7 +3,7 @@
  * answers the pulls, reviews and branches routes as Forgejo's handlers do, with a small page size.
  */
 import { Domain } from "afk-core"
-import * as PullRequestsConformance from "afk-core/pull-requests-conformance"
+import * as PullRequestsConformance from "afk-core/pull-requests/conformance"
 import * as Effect from "effect/Effect"
 import { ForgejoFake } from "../src/testing/index.js"
 import { pullRequestsOver, repoSlug, seed } from "./support.js"

@@ -4,7 +4,7 @@
  * reviews and their inline comments span pages.
  */
 import { Domain } from "afk-core"
-import * as PullRequestsConformance from "afk-core/pull-requests-conformance"
+import * as PullRequestsConformance from "afk-core/pull-requests/conformance"
 import * as Effect from "effect/Effect"
 import * as GithubPullRequests from "../src/GithubPullRequests.js"
 import { GithubFake } from "../src/testing/index.js"

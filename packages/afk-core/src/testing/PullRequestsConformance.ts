@@ -5,7 +5,7 @@
  * a `Forge`: the adapter over it, and a small driver acting on the forge as people and pushes do (a push to a
  * branch, a review, a close, a conflict, branch protection).
  *
- * Import it from `afk-core/pull-requests-conformance` (it needs vitest; `afk-core/testing` does not).
+ * Import it from `afk-core/pull-requests/conformance` (it needs vitest; `afk-core/testing` does not).
  */
 import { describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
