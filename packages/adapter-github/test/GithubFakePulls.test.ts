@@ -85,6 +85,8 @@ describe("GithubFake: pull requests", () => {
         body: { message: "At least 2 approving reviews are required by reviewers with write access." }
       })
       fake.actAs("bob").review(repo, 3, { state: "APPROVED" })
+      expect(yield* merge(head), "bob has no write access").toMatchObject({ status: 405 })
+      fake.actAs("octo").review(repo, 3, { state: "APPROVED" })
       const merged = yield* merge(head)
       expect(merged).toMatchObject({ status: 200, body: { merged: true } })
       const sha = (merged.body as { sha: string }).sha

@@ -10,7 +10,8 @@
  *   `X-Total-Count`.
  * - `POST /pulls/{index}/merge`, checked in Forgejo's order: merged → 405 with an empty message; closed →
  *   404; the bot not a writer → 405 "User not allowed to merge PR"; a draft → 405; a conflict → 405 "Please try
- *   again later"; too few approvals (non-dismissed approvals by writers) → 405 "not allowed to merge [reason:
+ *   again later"; too few approvals (official ones not dismissed: a writer's approval while it is their latest
+ *   approving or change-requesting review) → 405 "not allowed to merge [reason:
  *   Does not have enough approvals]"; `head_commit_id` not the head → 409 "head out of date"; else 200 with no
  *   body, a merge commit whose sha is derived from the pull request (40 hex, deterministic) on the base.
  * - Reviews are listed oldest first, paged with `X-Total-Count` only, which counts others' pending reviews
@@ -28,7 +29,15 @@ import * as Effect from "effect/Effect"
 import { createHash } from "node:crypto"
 import type { Reply } from "./ForgejoFakeIssues.js"
 import { invalid, isObject } from "./ForgejoFakeIssues.js"
-import { branchJson, isWriter, pullJson, repoJson, reviewCommentJson, reviewJson } from "./ForgejoFakePullsJson.js"
+import {
+  branchJson,
+  isOfficial,
+  isWriter,
+  pullJson,
+  repoJson,
+  reviewCommentJson,
+  reviewJson
+} from "./ForgejoFakePullsJson.js"
 import * as S from "./ForgejoFakeState.js"
 
 export type ReviewKind = "APPROVED" | "REQUEST_CHANGES" | "COMMENT" | "PENDING" | "REQUEST_REVIEW"
@@ -273,7 +282,7 @@ const merge = (state: S.State, pulls: Pulls, pull: Pull, body: unknown, now: num
   if (pull.draft) return error(405, "Work in progress PRs cannot be merged")
   if (pull.conflict) return error(405, "Please try again later")
   const approvals =
-    pull.reviews.filter((review) => review.kind === "APPROVED" && !review.dismissed && isWriter(state, review.user))
+    pull.reviews.filter((review) => review.kind === "APPROVED" && !review.dismissed && isOfficial(state, pull, review))
       .length
   if (approvals < pulls.requiredApprovals) {
     return error(405, "not allowed to merge [reason: Does not have enough approvals]")

@@ -10,6 +10,19 @@ const writers: ReadonlySet<string> = new Set(["write", "admin", "owner"])
 /** Whether `login` writes to the repository (what makes a review official and an approval count). */
 export const isWriter = (state: S.State, login: string) => writers.has(state.permissions.get(login.toLowerCase()) ?? "")
 
+/**
+ * Whether the review is official, as Forgejo keeps it: by a writer, and that reviewer's latest approving or
+ * change-requesting review (each new one makes their earlier ones unofficial; a comment changes nothing).
+ */
+export const isOfficial = (state: S.State, pull: Pull, review: Review): boolean => {
+  if (!isWriter(state, review.user) || (review.kind !== "APPROVED" && review.kind !== "REQUEST_CHANGES")) return false
+  const latest = pull.reviews.filter((other) =>
+    other.user.toLowerCase() === review.user.toLowerCase() &&
+    (other.kind === "APPROVED" || other.kind === "REQUEST_CHANGES")
+  ).at(-1)
+  return latest === review
+}
+
 const iso = (millis: number): string => new Date(millis).toISOString().replace(/\.\d{3}Z$/, "Z")
 
 export const repoJson = (root: string, state: S.State, pulls: Pulls) => ({
@@ -115,7 +128,7 @@ export const reviewJson = (root: string, state: S.State, pull: Pull, review: Rev
   body: review.body,
   commit_id: review.commitId,
   stale: review.commitId !== pull.headSha,
-  official: isWriter(state, review.user),
+  official: isOfficial(state, pull, review),
   dismissed: review.dismissed,
   comments_count: review.comments.length,
   submitted_at: iso(review.submittedAt),

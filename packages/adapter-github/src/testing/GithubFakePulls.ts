@@ -8,7 +8,8 @@
  *   nothing new is "No commits between …".
  * - A merge with a stale `sha` is a 409 ("Head branch was modified. Review and try the merge again."); a
  *   conflicting head, or a pull request already merged or closed, is a 405 "Pull Request is not mergeable";
- *   too few approving reviews under protection is a 405 with GitHub's message. A merge makes a deterministic
+ *   too few approving reviews under protection (each writer's latest say; a reviewer without write access
+ *   counts for nothing) is a 405 with GitHub's message. A merge makes a deterministic
  *   merge commit, moves the base branch to it, and marks the pull request (and its issue) merged and closed.
  * - Deleting a ref that does not exist is a 422 "Reference does not exist"; deleting a head branch closes its
  *   open pull requests, as GitHub does.
@@ -155,12 +156,17 @@ export const closePull = (world: World, slug: string, number: number, now: strin
   }
 }
 
-/** Approvals that count: each reviewer's latest approving or change-requesting review, approving. */
-const approvals = (pull: PullState): number => {
+/**
+ * Approvals that count: each writer's (the owner's or a write collaborator's) latest approving or
+ * change-requesting review, approving; GitHub counts no approval from a reviewer without write access.
+ */
+const approvals = (repo: RepoState, pull: PullState): number => {
   const latest = new Map<string, string>()
   for (const review of pull.reviews) {
     if (review.user === null || (review.state !== "APPROVED" && review.state !== "CHANGES_REQUESTED")) continue
-    latest.set(lower(review.user), review.state)
+    const login = lower(review.user)
+    if (login !== lower(repo.owner) && !repo.trusted.has(login)) continue
+    latest.set(login, review.state)
   }
   return [...latest.values()].filter((state) => state === "APPROVED").length
 }
@@ -327,7 +333,7 @@ const merge = (world: World, repo: RepoState, pull: PullState, request: Request)
     return refused(409, "Head branch was modified. Review and try the merge again.")
   }
   if (pull.conflict) return refused(405, "Pull Request is not mergeable")
-  if (pull.base === repo.defaultBranch && approvals(pull) < repo.requiredApprovals) {
+  if (pull.base === repo.defaultBranch && approvals(repo, pull) < repo.requiredApprovals) {
     return refused(405, approvalMessage(repo.requiredApprovals))
   }
   const mergeSha = fakeSha(

@@ -2,9 +2,10 @@
  * An in-memory `PullRequests` that refuses what a forge refuses: a pull request from a branch nobody pushed,
  * a second open one from the same branch (the open one is adopted, as the adapters do), a merge whose `sha`
  * is not the head (head moved), a conflicting branch, a merge short of the approvals branch protection asks
- * for, and deleting the default branch. Branches move only when someone pushes (`push`), as an agent
- * following its prompt does; reviews come from `review`, a person's close from `close`. `merges` counts real
- * merges, which the crash and overlap suites assert on.
+ * for (each writer's latest say, on the head), and deleting the default branch. Branches move only when
+ * someone pushes (`push`), as an agent following its prompt does, and an open pull request's head with its
+ * branch; deleting a branch closes its open pull request. Reviews come from `review`, a person's close from
+ * `close`. `merges` counts real merges, which the crash and overlap suites assert on.
  */
 import * as DateTime from "effect/DateTime"
 import * as Effect from "effect/Effect"
@@ -25,6 +26,8 @@ interface Pull {
   readonly repo: Repo
   readonly number: number
   readonly head: string
+  /** The branch's commit, following pushes while the pull request is open. */
+  headSha: string
   state: "open" | "merged" | "closed"
   mergeSha?: string
   conflict: boolean
@@ -70,7 +73,11 @@ const defaultBranch = "main"
 const mergeShaFor = (repo: Repo, number: number, head: string): string =>
   createHash("sha1").update(`merge:${repo}#${number}:${head}`).digest("hex")
 
-export const make = (options: { readonly bot?: string } = {}) =>
+export const make = (options: {
+  readonly bot?: string
+  /** The logins with write access, whose approvals branch protection counts; anyone's when absent. */
+  readonly writers?: ReadonlyArray<string>
+} = {}) =>
   Effect.sync(() => {
     const branches = new Map<string, string>()
     const all: Array<Pull> = []
@@ -87,7 +94,7 @@ export const make = (options: { readonly bot?: string } = {}) =>
         url: `https://forge.example/${pull.repo}/pull/${pull.number}`,
         state: pull.state,
         head: pull.head,
-        headSha: branches.get(key(pull.repo, pull.head)) ?? pull.mergeSha ?? "0".repeat(40),
+        headSha: pull.headSha,
         base: defaultBranch,
         ...(pull.mergeSha === undefined ? {} : { mergeSha: pull.mergeSha }),
         mergeable: !pull.conflict,
@@ -100,6 +107,20 @@ export const make = (options: { readonly bot?: string } = {}) =>
         Effect.zipRight(Effect.suspend(() => effect)),
         Effect.tap(() => (isWrite ? fake.afterWrite(op) : Effect.void))
       )
+    const writers = options.writers === undefined ? undefined : new Set(options.writers.map((w) => w.toLowerCase()))
+    /**
+     * Approvals protection counts: each writer's latest approving or change-requesting review, approving and
+     * given on `head` (a later request for changes withdraws an approval, as on the forges).
+     */
+    const approving = (pull: Pull, head: string) => {
+      const latest = new Map<string, Review>()
+      for (const review of pull.reviews) {
+        if (review.state !== "approved" && review.state !== "changes-requested") continue
+        if (writers !== undefined && !writers.has(review.author.toLowerCase())) continue
+        latest.set(review.author.toLowerCase(), review)
+      }
+      return [...latest.values()].filter((review) => review.state === "approved" && review.commitSha === head).length
+    }
     const openFrom = (repo: Repo, head: string) =>
       all.find((pull) => pull.repo.toLowerCase() === repo.toLowerCase() && pull.head === head && pull.state === "open")
 
@@ -120,6 +141,7 @@ export const make = (options: { readonly bot?: string } = {}) =>
               repo,
               number: 1000 + all.length + 1,
               head: request.head,
+              headSha: branches.get(key(repo, request.head))!,
               state: "open",
               conflict: false,
               reviews: []
@@ -163,7 +185,7 @@ export const make = (options: { readonly bot?: string } = {}) =>
                 refusal: MergeRefusal.Blocked({ detail: "Pull Request is not mergeable" })
               })
             }
-            const head = branches.get(key(repo, pull.head))!
+            const head = pull.headSha
             if (head !== sha) {
               return Effect.succeed({
                 _tag: "Refused" as const,
@@ -176,9 +198,7 @@ export const make = (options: { readonly bot?: string } = {}) =>
                 refusal: MergeRefusal.Conflict({ detail: "Pull Request is not mergeable" })
               })
             }
-            const approvals = new Set(
-              pull.reviews.filter((r) => r.state === "approved" && r.commitSha === head).map((r) => r.author)
-            ).size
+            const approvals = approving(pull, head)
             if (approvals < fake.protection) {
               return Effect.succeed({
                 _tag: "Refused" as const,
@@ -200,6 +220,9 @@ export const make = (options: { readonly bot?: string } = {}) =>
           Effect.suspend(() => {
             if (branch === defaultBranch) return failure("deleteBranch", "refusing to delete the default branch", 422)
             if (branches.delete(key(repo, branch))) deleted.push(`${repo}:${branch}`)
+            // The forge closes the open pull request from a deleted branch.
+            const open = openFrom(repo, branch)
+            if (open !== undefined) open.state = "closed"
             return Effect.void
           })
         )
@@ -209,9 +232,11 @@ export const make = (options: { readonly bot?: string } = {}) =>
       service,
       push: (repo, branch, sha) => {
         branches.set(key(repo, branch), sha)
-        // A push to a conflicting branch is the agent bringing it up to date, unless conflicts are sticky.
         const pull = openFrom(repo, branch)
-        if (pull !== undefined && !fake.stickyConflicts) pull.conflict = false
+        if (pull === undefined) return
+        pull.headSha = sha
+        // A push to a conflicting branch is the agent bringing it up to date, unless conflicts are sticky.
+        if (!fake.stickyConflicts) pull.conflict = false
       },
       head: (repo, branch) => branches.get(key(repo, branch)),
       pulls: (repo) =>
@@ -225,7 +250,7 @@ export const make = (options: { readonly bot?: string } = {}) =>
               author: input.author,
               state: input.state,
               body: input.body ?? "",
-              commitSha: input.commitSha ?? branches.get(key(repo, pull.head)),
+              commitSha: input.commitSha ?? pull.headSha,
               submittedAt: now,
               comments: [...(input.comments ?? [])]
             })
