@@ -12,7 +12,8 @@
  *   floor = wall of `node -e 0` (median, same run) + rounds × 50 ms.
  *
  * Run: npm run build -w afk-cli && npx vite-node --config bench/vite.config.ts bench/p3-process.ts
- *      [--sizes 50,1000] [--rounds 3,1]
+ *      [--sizes 50,1000] [--rounds 3,1] [--env KEY=VALUE,KEY=VALUE] (added to the tick's environment, e.g.
+ *      `--env AFK_GITHUB_LISTS=graphql`)
  */
 import * as Effect from "effect/Effect"
 import * as os from "node:os"
@@ -23,6 +24,12 @@ import * as Steady from "./steady.js"
 
 const sizes = Steady.arg("sizes", "50,1000").split(",").map(Number)
 const rounds = Steady.arg("rounds", "3,1").split(",").map(Number)
+const extraEnv: Record<string, string> = Object.fromEntries(
+  Steady.arg("env", "").split(",").filter((pair) => pair.includes("=")).map((pair) => {
+    const at = pair.indexOf("=")
+    return [pair.slice(0, at), pair.slice(at + 1)]
+  })
+)
 const issuesPerRepo = 200
 const latencyMillis = 50
 const inFlight = 8
@@ -47,7 +54,7 @@ const once = (repos: number) =>
       rateLimit: 1e12
     })
     yield* world.reset
-    const ran = yield* Cli.node([Cli.afkCli, "tick"], world.env)
+    const ran = yield* Cli.node([Cli.afkCli, "tick"], { ...world.env, ...extraEnv })
     const tally = yield* world.tally
     if (ran.code !== 0) {
       return yield* Effect.dieMessage(`afk-cli tick exited ${ran.code}:\n${ran.stdout}\n${ran.stderr.slice(-2000)}`)
@@ -69,6 +76,7 @@ export const program = Effect.gen(function*() {
   return {
     details: [
       `afk-cli tick, N repos × ${issuesPerRepo} issues, 10 % ready (trusted), cap 3, ${latencyMillis} ms per tracker request;`,
+      `extra environment: ${JSON.stringify(extraEnv)};`,
       `wall = spawn to exit. node -e 0 wall (median of 5): ${start.toFixed(0)} ms. Load average before: ${load};`,
       `after: ${os.loadavg().map((n) => n.toFixed(1)).join(" ")} (2 CPUs).`,
       "",

@@ -65,6 +65,7 @@ import * as Exit from "effect/Exit"
 import * as FiberId from "effect/FiberId"
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
+import type * as GithubBatchLists from "./GithubBatchLists.js"
 import * as GithubClient from "./GithubClient.js"
 import * as GithubCodec from "./GithubCodec.js"
 import type * as GithubError from "./GithubError.js"
@@ -196,8 +197,15 @@ const memoOf = <A, I>(item: Schema.Schema<A, I>) =>
     () => Schema.Struct({ savedAt: Schema.Number, items: GithubCodec.arrayOf(item) })
   )
 
-/** Change tracking for one tracker over `client`. */
-export const make = (client: GithubClient.Service, options: Options = {}): Changes => {
+/**
+ * Change tracking for one tracker over `client`. With `batch`, a list read from GitHub (none remembered, or its
+ * memo not current) is asked of `batch` first (`GithubBatchLists`), and read the REST way where it answers none.
+ */
+export const make = (
+  client: GithubClient.Service,
+  options: Options = {},
+  batch?: GithubBatchLists.Lister
+): Changes => {
   const quiet = Duration.toMillis(Duration.decode(options.quiet ?? "60 seconds"))
   const reuse = Duration.toMillis(Duration.decode(options.reuse ?? "10 seconds"))
   const maxAge = Duration.toMillis(Duration.decode(options.maxAge ?? "5 minutes"))
@@ -372,7 +380,16 @@ export const make = (client: GithubClient.Service, options: Options = {}): Chang
             return memo.value.items
           }
         }
-        const items = yield* client.list(listCall, path, item, params).pipe(
+        const rest = client.list(listCall, path, item, params)
+        const read = batch === undefined ? rest : Effect.flatMap(
+          batch({ repo, label, state: issueState }),
+          (answered) =>
+            Option.match(Option.flatMap(answered, GithubCodec.decoderOf(item)), {
+              onNone: () => rest,
+              onSome: Effect.succeed
+            })
+        )
+        const items = yield* read.pipe(
           Effect.tapBoth({
             onFailure: () => Effect.sync(() => (state.listed = false)),
             onSuccess: () => Effect.sync(() => (state.listed = true))

@@ -125,6 +125,19 @@ export interface Service {
     schema: Schema.Schema<A, I>
   ) => Effect.Effect<A, GithubError.GithubError>
   /**
+   * A GraphQL query whose `errors` are answers beside its `data` (GitHub answers the fields it could and names
+   * the others in `errors`, each with its `path`): `data` none when GitHub sent none. Fails only as a request.
+   */
+  readonly graphqlPartial: <A, I>(
+    call: Call,
+    query: string,
+    variables: Readonly<Record<string, string | number>>,
+    schema: Schema.Schema<A, I>
+  ) => Effect.Effect<
+    { readonly data: Option.Option<A>; readonly errors: ReadonlyArray<GithubCodec.GraphqlError> },
+    GithubError.GithubError
+  >
+  /**
    * A write whose refusals with a status in `refusals` are answers, not failures: a 2xx is `Done` (its body
    * decoded with `schema`; none for a 204), a listed refusal is `Refused` with GitHub's `message` and
    * `errors` (a merge's 405 and 409, a validation 422), for a port that acts on what GitHub said.
@@ -405,6 +418,21 @@ export const make = (options: Options): Effect.Effect<Service, never, HttpClient
       )
     }
 
+    const graphqlPartial: Service["graphqlPartial"] = (call, query, variables, schema) => {
+      const request = HttpClientRequest.bodyUnsafeJson(HttpClientRequest.post(graphqlUrl(baseUrl)), {
+        query,
+        variables
+      })
+      return Effect.flatMap(
+        execute(call, request),
+        (response) =>
+          Effect.map(decodeAnswer(call, GithubCodec.graphqlAnswer(schema))(response), (answer) => ({
+            data: Option.fromNullable(answer.data),
+            errors: answer.errors ?? []
+          }))
+      )
+    }
+
     const attempt = <A, I>(
       call: Call,
       method: WriteMethod,
@@ -469,6 +497,7 @@ export const make = (options: Options): Effect.Effect<Service, never, HttpClient
       },
       attempt,
       graphql,
+      graphqlPartial,
       sendVoid: (call, method, path, body) => Effect.asVoid(execute(call, writeRequest(method, path, body))),
       whoami: Effect.flatMap(Ref.get(login), (known) =>
         Option.match(known, {

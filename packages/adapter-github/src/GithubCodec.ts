@@ -37,6 +37,10 @@ export const encoder = <A, I>(schema: Schema.Schema<A, I>): (value: A) => Effect
 export const arrayOf = <A, I>(item: Schema.Schema<A, I>): Schema.Schema<ReadonlyArray<A>, ReadonlyArray<I>> =>
   derive(item, "array", () => Schema.Array(item))
 
+/** Decodes an array of `item` from unknown input (an answer reshaped by hand), none if it is not one. */
+export const decoderOf = <A, I>(item: Schema.Schema<A, I>): (input: unknown) => Option.Option<ReadonlyArray<A>> =>
+  derive(item, "array decoder", () => Schema.decodeUnknownOption(arrayOf(item)))
+
 /** A page holding an array of `item` under `key`. */
 export const pageOf = <A, I>(
   key: string,

@@ -15,6 +15,7 @@ import * as DateTime from "effect/DateTime"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
+import * as GithubBatchLists from "./GithubBatchLists.js"
 import * as GithubChanges from "./GithubChanges.js"
 import * as GithubClient from "./GithubClient.js"
 import * as GithubCodec from "./GithubCodec.js"
@@ -28,6 +29,13 @@ export interface Options extends GithubTrust.Options {
   readonly labelColor?: string | undefined
   /** When unchanged repositories and issues are served from memos (`GithubChanges`). */
   readonly changes?: GithubChanges.Options | undefined
+  /**
+   * How issue lists by label are read from GitHub: `rest` (default), one request (per 100 issues) per list; or
+   * `graphql`, the lists asked together in one query per owner per 49 lists (`GithubBatchLists`), about a
+   * GraphQL point per list, each list read the REST way where the query cannot answer it whole. Remembered
+   * lists (`GithubChanges`) are served as with `rest`.
+   */
+  readonly lists?: "rest" | "graphql" | undefined
 }
 
 const Login = Schema.Struct({ login: Schema.String })
@@ -119,7 +127,11 @@ export const make = (options: Options = {}): Effect.Effect<Tracker.Service, neve
   Effect.gen(function*() {
     const client = yield* GithubClient.GithubClient
     const trust = GithubTrust.make(client, options)
-    const changes = GithubChanges.make(client, options.changes)
+    const changes = GithubChanges.make(
+      client,
+      options.changes,
+      options.lists === "graphql" ? GithubBatchLists.make(client) : undefined
+    )
 
     const getIssue = (repo: Domain.Repo, number: number) =>
       client
@@ -165,6 +177,8 @@ export const make = (options: Options = {}): Effect.Effect<Tracker.Service, neve
       )
 
     const service: Tracker.Service = {
+      listsInBatches: options.lists === "graphql",
+
       listOpenIssues: (repo, label) =>
         changes
           .list(repo, label, IssueBody)

@@ -35,3 +35,20 @@ TrackerConformance.run("github, warm (lists and label histories from memos)", (s
     if (fake.log.length !== 1) return yield* Effect.dieMessage(`warm-up did not take: ${fake.log.length} requests`)
     return tracker
   }).pipe(Effect.orDie))
+
+TrackerConformance.run(
+  "github, lists over GraphQL (pages of 25: long lists read the REST way)",
+  (seed) =>
+    Effect.suspend(() => {
+      const fake = GithubFake.make({ pageSize: 25 })
+      fake.seed(seed)
+      return GithubTracker.make({ lists: "graphql" }).pipe(Effect.provide(clientLayer(fake)))
+    })
+)
+
+TrackerConformance.run("github, lists over GraphQL (pages of 100)", (seed) =>
+  Effect.suspend(() => {
+    const fake = GithubFake.make({ pageSize: 100 })
+    fake.seed(seed)
+    return GithubTracker.make({ lists: "graphql" }).pipe(Effect.provide(clientLayer(fake)))
+  }))

@@ -6,6 +6,7 @@
  */
 import { describe, expect, it } from "@effect/vitest"
 import { validate } from "@octokit/graphql-schema"
+import * as GithubBatchLists from "../src/GithubBatchLists.js"
 import * as GithubEdits from "../src/GithubEdits.js"
 import * as GithubSweep from "../src/GithubSweep.js"
 import * as GithubFakeGraphql from "../src/testing/GithubFakeGraphql.js"
@@ -72,6 +73,41 @@ describe("contract: the adapter's GraphQL query against GitHub's schema", () => 
     )
     expect(reply.body).toEqual({
       errors: [expect.objectContaining({ message: expect.stringContaining("probeQuery(n)") })]
+    })
+  })
+
+  it.each([[["open"] as const], [["open", "open", "closed"] as const]])(
+    "the list query over %j is valid against GitHub's schema",
+    (states) => {
+      expect(validate(GithubBatchLists.query(states)).map((error) => error.message)).toEqual([])
+    }
+  )
+
+  it("the fake answers exactly the list query the adapter sends", () => {
+    expect(GithubFakeGraphql.listQuery(["OPEN", "CLOSED"])).toBe(GithubBatchLists.query(["open", "closed"]))
+  })
+
+  it("the schema check can fail: a list filtered by a state GitHub does not have is refused", () => {
+    const wrong = GithubBatchLists.query(["open"]).replace("OPEN", "READY")
+    expect(validate(wrong).map((error) => error.message)).toEqual([expect.stringContaining("READY")])
+  })
+
+  it("the fake scores lists as GitHub does, and refuses a query past 500,000 nodes", () => {
+    const world = GithubFake.make().world
+    const reply = (n: number) =>
+      GithubFakeGraphql.answer(
+        world,
+        {
+          query: GithubFakeGraphql.listQuery(Array.from({ length: n }, () => "OPEN" as const)),
+          variables: Object.fromEntries(
+            Array.from({ length: n }, (_, i) => [[`o${i}`, "octo"], [`n${i}`, `r${i}`], [`l${i}`, "afk"]]).flat()
+          )
+        },
+        "2026-06-01T00:00:00Z"
+      )
+    expect([1, 10, GithubBatchLists.maxAsks].map((n) => reply(n).cost)).toEqual([1, 10, 49])
+    expect(reply(GithubBatchLists.maxAsks + 1).body).toEqual({
+      errors: [expect.objectContaining({ type: "MAX_NODE_LIMIT_EXCEEDED" })]
     })
   })
 })

@@ -88,7 +88,8 @@ export const github = (
         auth,
         baseUrl: config.tracker.githubApi,
         cacheDirectory: Option.getOrUndefined(config.cacheDir),
-        changes: { probe: config.tracker.githubChangeProbe }
+        changes: { probe: config.tracker.githubChangeProbe },
+        lists: config.tracker.githubLists
       })
   )
 

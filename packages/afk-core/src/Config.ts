@@ -67,6 +67,8 @@ export interface AfkConfig {
     readonly githubToken: Option.Option<Redacted.Redacted>
     /** How GitHub repositories are proven unchanged before remembered lists are served (`GithubChanges`). */
     readonly githubChangeProbe: "rest" | "graphql"
+    /** How GitHub issue lists by label are read: one REST request per list, or batched GraphQL queries. */
+    readonly githubLists: "rest" | "graphql"
     readonly githubAppId: Option.Option<string>
     readonly githubAppPrivateKey: Option.Option<Redacted.Redacted>
     readonly githubAppPrivateKeyFile: Option.Option<string>

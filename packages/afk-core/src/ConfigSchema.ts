@@ -260,6 +260,12 @@ export const table = {
       "rest",
       "How an idle tick proves each repository unchanged: rest (one conditional request per repository, a 304 free of rate-limit points) or graphql (one query per 100 repositories of one owner, a GraphQL point each)."
     ),
+    githubLists: setting(
+      "AFK_GITHUB_LISTS",
+      oneOf("rest", "graphql"),
+      "rest",
+      "How issue lists by label are read: rest (one request per list) or graphql (the lists of a pass in one query per owner per 49 lists, about a GraphQL point each; a list the query cannot answer whole is read the REST way)."
+    ),
     githubAppId: setting(
       "AFK_GITHUB_APP_ID",
       optional(githubId(true)),

@@ -65,7 +65,7 @@ const sharedReads = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, 
  * list shows a locked or ready issue (the passes need it only for those), and then at once, beside the lists
  * still being read: an idle tick never asks it, and a busy one does not wait a round trip for it later.
  * Nothing is decided here: the passes read the same shared entries (a failed read is forgotten and read
- * again there).
+ * again there). A tracker that answers lists in batches is asked every list at once, so they share its queries.
  */
 const prefetch = (config: Config.AfkConfig) =>
   Effect.gen(function*() {
@@ -78,7 +78,7 @@ const prefetch = (config: Config.AfkConfig) =>
           Effect.tap((issues) => (issues.length > 0 ? Deferred.succeed(work, true) : Effect.void)),
           Effect.ignore
         ),
-      { concurrency: 8, discard: true }
+      { concurrency: tracker.listsInBatches === true ? "unbounded" : 8, discard: true }
     )
     const identity = Effect.flatMap(
       Deferred.await(work),

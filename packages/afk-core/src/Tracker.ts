@@ -20,6 +20,11 @@ export class TrackerError extends Schema.TaggedError<TrackerError>()("TrackerErr
 }
 
 export interface Service {
+  /**
+   * The tracker answers lists asked together with shared requests (GitHub's GraphQL lists): a caller listing
+   * many repositories asks them all at once instead of a few at a time. Absent means no.
+   */
+  readonly listsInBatches?: boolean | undefined
   /** Every open issue (not pull request) in `repo` carrying `label`, all pages. */
   readonly listOpenIssues: (repo: Repo, label: string) => Effect.Effect<ReadonlyArray<Issue>, TrackerError>
   /**

@@ -90,6 +90,7 @@ describe("defaults and arming", () => {
         githubApi: "https://api.github.com",
         githubToken: Option.none(),
         githubChangeProbe: "rest",
+        githubLists: "rest",
         githubAppId: Option.none(),
         githubAppPrivateKey: Option.none(),
         githubAppPrivateKeyFile: Option.none(),
@@ -217,6 +218,15 @@ describe("strict values", () => {
       const config = yield* loadWith({ AFK_TRACKER: "forgejo", AFK_FORGEJO_API: "https://git.example/api/v1" })
       expect(config.tracker.kind).toBe("forgejo")
       expect(config.tracker.forgejoApi).toEqual(Option.some("https://git.example/api/v1"))
+    }))
+
+  it.effect("GitHub lists are read by REST unless AFK_GITHUB_LISTS asks GraphQL; anything else is named", () =>
+    Effect.gen(function*() {
+      expect((yield* loadWith({})).tracker.githubLists).toBe("rest")
+      expect((yield* loadWith({ AFK_GITHUB_LISTS: "graphql" })).tracker.githubLists).toBe("graphql")
+      const error = yield* refusal({ AFK_GITHUB_LISTS: "search" })
+      expectNamed(error, "AFK_GITHUB_LISTS", "search")
+      expect(error.message).toContain("one of rest, graphql")
     }))
 
   it.effect("a credential inside a URL setting is refused, never shown, pointing at the token variable", () =>

@@ -1,15 +1,19 @@
 /**
- * The GitHub GraphQL endpoint as the fake answers it: exactly two query shapes. An issue's last body edit
+ * The GitHub GraphQL endpoint as the fake answers it: exactly three query shapes. An issue's last body edit
  * (`repository(owner, name) { issue(number) { lastEditedAt editor { login } } }`), with its three variables
- * typed as GitHub declares them; and the change probe over n repositories (`probeQuery(n)`: for each, under
+ * typed as GitHub declares them; the change probe over n repositories (`probeQuery(n)`: for each, under
  * the alias `r<i>`, its most recently updated issue of any state, pull requests left out as GitHub's
- * `Repository.issues` leaves them, and `rateLimit { cost }`). Anything else is refused the way GitHub refuses
+ * `Repository.issues` leaves them, and `rateLimit { cost }`); and issue lists by label (`listQuery(states)`:
+ * under the alias `a<i>`, the repository's `nameWithOwner` and its issues in `states[i]` carrying label `$l<i>`,
+ * newest first, at most the fake's page size of them and of each one's labels, with `pageInfo { hasNextPage }`;
+ * a query asking more than GitHub's 500,000 nodes is refused as GitHub refuses it). Anything else is refused the way GitHub refuses
  * it: HTTP 200 with an `errors` array (each with `message` and `locations`, `type: "NOT_FOUND"` and a `path`
  * for a missing repository or issue, beside the `data` of the rest), or HTTP 400 for a body that is not a
  * query at all. A pull request's number is not an issue, as on GitHub.
  *
  * Each answer carries its rate-limit cost as GitHub computes it: one request per connection asked
- * (`first: 1` on each repository's issues), their sum divided by 100 and rounded, at least 1.
+ * (`first: 1` on each repository's issues; for a list, 1 for its issues and 100 for the labels of its up to
+ * 100 issues), their sum divided by 100 and rounded, at least 1.
  */
 import { lower, updatedAt, type World } from "./GithubFakeWorld.js"
 
@@ -103,8 +107,119 @@ const probe = (world: World, n: number, variables: Record<string, unknown>, now:
   return { status: 200, body: errors.length === 0 ? { data } : { data, errors }, cost }
 }
 
-/** Answers `POST /graphql` with the decoded JSON body, at `now` (ISO) on the fake's clock. */
-export const answer = (world: World, body: unknown, now: string): Reply => {
+type ListState = "OPEN" | "CLOSED"
+
+/** Issues per list and labels per issue the list query asks (`first`). */
+const listFirst = 100
+
+/** One list of the list query: alias `a<i>`, variables `$o<i>`, `$n<i>`, `$l<i>`. */
+const listField = (i: number, state: ListState): string =>
+  `a${i}: repository(owner: $o${i}, name: $n${i}) { nameWithOwner issues(labels: [$l${i}], states: [${state}], first: ${listFirst}, orderBy: {field: CREATED_AT, direction: DESC}) { pageInfo { hasNextPage } nodes { number title body state url createdAt updatedAt author { login } labels(first: ${listFirst}) { pageInfo { hasNextPage } nodes { name } } } } }`
+
+/** Issue lists by label over `states.length` repositories (an alias per list, in `states[i]`). */
+export const listQuery = (states: ReadonlyArray<ListState>): string => {
+  const variables = states.map((_, i) => `$o${i}: String!, $n${i}: String!, $l${i}: String!`).join(", ")
+  return `query(${variables}) { ${states.map((state, i) => listField(i, state)).join(" ")} rateLimit { cost } }`
+}
+
+/** The states a sent list query asks, in alias order (`states: [X]`). */
+const listStates = (sent: ReadonlyArray<string>): ReadonlyArray<ListState> =>
+  sent.flatMap((token, i) =>
+    token === "states" && sent[i + 1] === ":" && sent[i + 2] === "[" &&
+      (sent[i + 3] === "OPEN" || sent[i + 3] === "CLOSED")
+      ? [sent[i + 3] as ListState]
+      : []
+  )
+
+/** GitHub's node limit per query. */
+const nodeLimit = 500_000
+
+const listOf = (
+  world: World,
+  owner: string,
+  name: string,
+  label: string,
+  state: ListState,
+  now: string,
+  pageSize: number
+) => {
+  const repo = world.repos.get(lower(`${owner}/${name}`))
+  if (repo === undefined) return undefined
+  const first = Math.min(listFirst, pageSize)
+  const matching = [...repo.issues.values()]
+    .filter((issue) =>
+      !issue.isPullRequest && issue.state === lower(state) && issue.labels.some((have) => lower(have) === lower(label))
+    )
+    .sort((a, b) => b.number - a.number)
+  return {
+    nameWithOwner: repo.slug,
+    issues: {
+      pageInfo: { hasNextPage: matching.length > first },
+      nodes: matching.slice(0, first).map((issue) => ({
+        number: issue.number,
+        title: issue.title,
+        body: issue.body,
+        state: issue.state === "closed" ? "CLOSED" : "OPEN",
+        url: `https://github.com/${repo.slug}/issues/${issue.number}`,
+        createdAt: "2026-01-01T00:00:00Z",
+        updatedAt: updatedAt(issue, now),
+        author: { login: issue.author },
+        labels: {
+          pageInfo: { hasNextPage: issue.labels.length > first },
+          nodes: issue.labels.slice(0, first).map((label) => ({ name: label }))
+        }
+      }))
+    }
+  }
+}
+
+/**
+ * GitHub's score of the list query: per alias one request for its issues and one per issue it may hold for
+ * their labels (1 + 100), summed, over 100, rounded, at least 1.
+ */
+export const listCost = (n: number): number => Math.max(1, Math.round((n * (1 + listFirst)) / 100))
+
+const lists = (
+  world: World,
+  states: ReadonlyArray<ListState>,
+  variables: Record<string, unknown>,
+  now: string,
+  pageSize: number
+): Reply => {
+  const nodes = states.length * (listFirst + listFirst * listFirst)
+  if (nodes > nodeLimit) {
+    return failure(
+      `This query requests up to ${nodes.toLocaleString("en-US")} possible nodes which exceeds the maximum limit of ${
+        nodeLimit.toLocaleString("en-US")
+      }.`,
+      { type: "MAX_NODE_LIMIT_EXCEEDED" }
+    )
+  }
+  const data: Record<string, unknown> = {}
+  const errors: Array<unknown> = []
+  for (const [i, state] of states.entries()) {
+    const owner = variables[`o${i}`]
+    const name = variables[`n${i}`]
+    const label = variables[`l${i}`]
+    if (typeof owner !== "string") return invalidVariable(`o${i}`, "String!", owner)
+    if (typeof name !== "string") return invalidVariable(`n${i}`, "String!", name)
+    if (typeof label !== "string") return invalidVariable(`l${i}`, "String!", label)
+    const list = listOf(world, owner, name, label, state, now, pageSize)
+    data[`a${i}`] = list ?? null
+    if (list === undefined) {
+      errors.push(notFoundError([`a${i}`], `Could not resolve to a Repository with the name '${owner}/${name}'.`))
+    }
+  }
+  const cost = listCost(states.length)
+  data.rateLimit = { cost }
+  return { status: 200, body: errors.length === 0 ? { data } : { data, errors }, cost }
+}
+
+/**
+ * Answers `POST /graphql` with the decoded JSON body, at `now` (ISO) on the fake's clock; a list query's
+ * connections hold at most `pageSize` nodes (and say `hasNextPage` past them), as the REST pages do.
+ */
+export const answer = (world: World, body: unknown, now: string, pageSize = 100): Reply => {
   const fields = typeof body === "object" && body !== null ? (body as Record<string, unknown>) : {}
   if (typeof fields.query !== "string") {
     return {
@@ -124,9 +239,13 @@ export const answer = (world: World, body: unknown, now: string): Reply => {
   if (repositories > 0 && sent.join(" ") === tokens(probeQuery(repositories)).join(" ")) {
     return probe(world, repositories, variables, now)
   }
+  const states = listStates(sent)
+  if (states.length > 0 && sent.join(" ") === tokens(listQuery(states)).join(" ")) {
+    return lists(world, states, variables, now, pageSize)
+  }
   if (sent.join(" ") !== accepted) {
     return failure(
-      `this GitHub fake answers only the query "${acceptedQuery}" and probeQuery(n); it was sent "${fields.query}"`
+      `this GitHub fake answers only the query "${acceptedQuery}", probeQuery(n) and listQuery(states); it was sent "${fields.query}"`
     )
   }
   const { name, number, owner } = variables

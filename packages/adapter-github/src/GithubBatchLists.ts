@@ -1,0 +1,163 @@
+/**
+ * Issue lists by label over many repositories at once: the lists asked within a few turns of the scheduler
+ * (`GithubSweep.gatherer`) are answered by one GraphQL query per owner (so a GitHub App's installation token
+ * covers them all) per `maxAsks` lists, an alias `a<i>` per (repository, label, state):
+ * `repository(owner, name) { nameWithOwner issues(labels: [label], states: [OPEN|CLOSED], first: 100, orderBy:
+ * CREATED_AT DESC) { … labels(first: 100) … } }`, newest first as the REST list
+ * (`GET /repos/{o}/{r}/issues?labels=…&state=…`) orders them. `Repository.issues` leaves pull requests out.
+ *
+ * Each answer is handed back in the REST list's shape (`number`, `title`, `body`, `state`, `html_url`, `user`,
+ * `labels` by name, `updated_at`, and `repository_url` from the repository's `nameWithOwner`), so the tracker
+ * builds exactly the issues it builds from REST, and `GithubChanges` notes and remembers them as it does REST
+ * lists. A list is answered only when it is complete: a connection with a next page (more than 100 issues, or
+ * an issue with more than 100 labels), an alias GitHub could not answer (a null repository, an `errors` entry
+ * on its path, an answer that does not decode) and every alias of a query that failed are answered none, and
+ * their caller reads that list the REST way.
+ *
+ * GitHub scores a query by the requests its connections could need: 1 per alias for its issues, plus 100 per
+ * alias for the labels of up to 100 issues, summed, divided by 100 and rounded: about one GraphQL point per
+ * list, against the GraphQL budget (5,000 points an hour, apart from REST's). A query may ask at most 500,000
+ * nodes (100 issues + 100 × 100 labels = 10,100 per alias), hence at most 49 lists per query.
+ */
+import * as Domain from "afk-core/Domain"
+import * as Deferred from "effect/Deferred"
+import * as Effect from "effect/Effect"
+import * as FiberId from "effect/FiberId"
+import * as Option from "effect/Option"
+import * as Schema from "effect/Schema"
+import type * as GithubClient from "./GithubClient.js"
+import * as GithubSweep from "./GithubSweep.js"
+
+/** Issues per list, and labels per issue, one query reads. */
+export const pageSize = 100
+/** GitHub's limit on the nodes one query may ask for. */
+export const nodeLimit = 500_000
+/** The most lists one query asks: each may need `pageSize` issues with `pageSize` labels each. */
+export const maxAsks = Math.floor(nodeLimit / (pageSize + pageSize * pageSize))
+
+export type State = "open" | "closed"
+
+/** One list: a repository's issues in `state` carrying `label`. */
+export interface Ask {
+  readonly repo: Domain.Repo
+  readonly label: string
+  readonly state: State
+}
+
+/** The alias of ask `i`, with variables `$o<i>` (owner), `$n<i>` (name) and `$l<i>` (label). */
+export const field = (i: number, state: State): string =>
+  `a${i}: repository(owner: $o${i}, name: $n${i}) { nameWithOwner issues(labels: [$l${i}], states: [${state.toUpperCase()}], first: ${pageSize}, orderBy: {field: CREATED_AT, direction: DESC}) { pageInfo { hasNextPage } nodes { number title body state url createdAt updatedAt author { login } labels(first: ${pageSize}) { pageInfo { hasNextPage } nodes { name } } } } }`
+
+/** The query over `states.length` lists, ask `i` in `states[i]`. */
+export const query = (states: ReadonlyArray<State>): string => {
+  const variables = states.map((_, i) => `$o${i}: String!, $n${i}: String!, $l${i}: String!`).join(", ")
+  return `query(${variables}) { ${states.map((state, i) => field(i, state)).join(" ")} rateLimit { cost } }`
+}
+
+const PageInfo = Schema.Struct({ hasNextPage: Schema.Boolean })
+const Node = Schema.Struct({
+  number: Schema.Int.pipe(Schema.positive()),
+  title: Schema.String,
+  body: Schema.NullOr(Schema.String),
+  state: Schema.String,
+  url: Schema.String,
+  updatedAt: Schema.String,
+  author: Schema.NullOr(Schema.Struct({ login: Schema.String })),
+  labels: Schema.Struct({ pageInfo: PageInfo, nodes: Schema.Array(Schema.Struct({ name: Schema.String })) })
+})
+const RepoAnswer = Schema.Struct({
+  nameWithOwner: Schema.String,
+  issues: Schema.Struct({ pageInfo: PageInfo, nodes: Schema.Array(Node) })
+})
+const decodeRepo = Schema.decodeUnknownOption(RepoAnswer)
+const Answer = Schema.Record({ key: Schema.String, value: Schema.Unknown })
+
+/** A list in the REST list's shape, if the alias's answer is the whole list. */
+export const restShaped = (value: unknown): Option.Option<ReadonlyArray<unknown>> =>
+  Option.flatMap(
+    decodeRepo(value),
+    ({ issues, nameWithOwner }) =>
+      issues.pageInfo.hasNextPage || issues.nodes.some((node) => node.labels.pageInfo.hasNextPage)
+        ? Option.none()
+        : Option.some(issues.nodes.map((node) => ({
+          number: node.number,
+          title: node.title,
+          body: node.body,
+          state: node.state.toLowerCase(),
+          html_url: node.url,
+          user: node.author,
+          labels: node.labels.nodes.map(({ name }) => ({ name })),
+          updated_at: node.updatedAt,
+          repository_url: `https://api.github.com/repos/${nameWithOwner}`
+        })))
+  )
+
+/** Answers one batch (one owner, at most `maxAsks`): each list in the REST shape, or none where in doubt. */
+export const read = (
+  client: GithubClient.Service,
+  asks: ReadonlyArray<Ask>
+): Effect.Effect<ReadonlyArray<Option.Option<ReadonlyArray<unknown>>>> => {
+  const variables: Record<string, string> = {}
+  asks.forEach((ask, i) => {
+    variables[`o${i}`] = Domain.repoOwner(ask.repo)
+    variables[`n${i}`] = Domain.repoName(ask.repo)
+    variables[`l${i}`] = ask.label
+  })
+  return client.graphqlPartial(
+    { operation: "listIssues", permission: "Issues: read", repo: asks[0]?.repo },
+    query(asks.map((ask) => ask.state)),
+    variables,
+    Answer
+  ).pipe(
+    Effect.map(({ data, errors }) => {
+      const refused = new Set(errors.map((error) => String(error.path?.[0] ?? "")))
+      // An error without a path may concern any alias: nothing of the answer is taken then.
+      const whole = Option.isSome(data) && !refused.has("")
+      return asks.map((_, i) =>
+        whole && !refused.has(`a${i}`) ? Option.flatMap(data, (fields) => restShaped(fields[`a${i}`])) : Option.none()
+      )
+    }),
+    Effect.orElseSucceed(() => asks.map(() => Option.none()))
+  )
+}
+
+/** `asks` grouped into queries: one owner each, at most `maxAsks` each. */
+export const batches = <A extends { readonly ask: Ask }>(asks: ReadonlyArray<A>): ReadonlyArray<ReadonlyArray<A>> =>
+  GithubSweep.batches(asks, (entry) => entry.ask.repo).flatMap((batch) =>
+    Array.from(
+      { length: Math.ceil(batch.length / maxAsks) },
+      (_, i) => batch.slice(i * maxAsks, (i + 1) * maxAsks)
+    )
+  )
+
+interface Pending {
+  readonly ask: Ask
+  readonly answer: Deferred.Deferred<Option.Option<ReadonlyArray<unknown>>>
+}
+
+/** A list's answer from the query its pass's lists share: the REST-shaped items, or none (read it the REST way). */
+export type Lister = (ask: Ask) => Effect.Effect<Option.Option<ReadonlyArray<unknown>>>
+
+/** Gathers the lists asked together into batched queries over `client`. */
+export const make = (client: GithubClient.Service): Lister => {
+  const gather = GithubSweep.gatherer<Pending>(
+    (joined) =>
+      Effect.forEach(
+        batches(joined),
+        (batch) =>
+          Effect.flatMap(read(client, batch.map(({ ask }) => ask)), (answers) =>
+            Effect.forEach(
+              batch,
+              ({ answer }, i) => Deferred.succeed(answer, answers[i] ?? Option.none()),
+              { discard: true }
+            )),
+        { concurrency: "unbounded", discard: true }
+      ),
+    ({ answer }) => Deferred.succeed(answer, Option.none())
+  )
+  return (ask) =>
+    Effect.suspend(() => {
+      const answer = Deferred.unsafeMake<Option.Option<ReadonlyArray<unknown>>>(FiberId.none)
+      return Effect.zipRight(gather({ ask, answer }), Deferred.await(answer))
+    })
+}

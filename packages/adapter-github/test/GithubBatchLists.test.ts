@@ -1,0 +1,199 @@
+/**
+ * Issue lists over GraphQL (`lists: "graphql"`): the lists asked together are answered by one query per owner,
+ * each list exactly as the REST path lists it, and any list the query cannot answer whole (a next page of
+ * issues or labels, a repository GitHub cannot resolve, a failed query) is read the REST way.
+ */
+import { describe, expect, it } from "@effect/vitest"
+import * as Domain from "afk-core/Domain"
+import type * as Tracker from "afk-core/Tracker"
+import * as Effect from "effect/Effect"
+import * as GithubBatchLists from "../src/GithubBatchLists.js"
+import { GithubFake } from "../src/testing/index.js"
+import { seed, sent, trackerOver } from "./support.js"
+
+const graphql = { lists: "graphql" } as const
+const restList = (slug: string, label: string, state: "open" | "closed" = "open") =>
+  `GET /repos/${slug}/issues?labels=${label}&state=${state}&per_page=100`
+
+type Ask = readonly [Domain.Repo, string, "open" | "closed"]
+
+/** Every ask at once, as a tick's prefetch asks them. */
+const pass = (tracker: Tracker.Service, asks: ReadonlyArray<Ask>) =>
+  Effect.forEach(
+    asks,
+    ([repo, label, state]) =>
+      state === "open" ? tracker.listOpenIssues(repo, label) : tracker.listClosedIssues(repo, label),
+    { concurrency: "unbounded" }
+  )
+
+/** ready / locked / closed-locked lists of each repository, as poll and watch ask them. */
+const tickAsks = (repos: ReadonlyArray<Domain.Repo>): ReadonlyArray<Ask> =>
+  repos.flatMap((repo) => [[repo, "afk", "open"], [repo, "bug", "open"], [repo, "bug", "closed"]] as const)
+
+/** `owners` × `perOwner` repositories seeded like `support.seed` (ready, locked, closed and pull requests). */
+const world = (owners: ReadonlyArray<string>, perOwner: number, count = 25, pageSize = 100) => {
+  const fake = GithubFake.make({ pageSize })
+  const repos = owners.flatMap((owner) =>
+    Array.from({ length: perOwner }, (_, i) => Domain.repo(`${owner}/repo-${i + 1}`))
+  )
+  for (const slug of repos) fake.seed(seed(count, slug))
+  return { fake, repos }
+}
+
+/** The same lists through the REST path over the same fake. */
+const viaRest = (fake: GithubFake.GithubFake, asks: ReadonlyArray<Ask>) =>
+  Effect.flatMap(trackerOver(fake), (tracker) => pass(tracker, asks))
+
+describe("GithubBatchLists: issue lists over GraphQL", () => {
+  it.effect("the same issues as the REST path, pull requests left out, for open and closed lists", () =>
+    Effect.gen(function*() {
+      const { fake, repos } = world(["octo"], 3)
+      // A spelling of its own on GitHub: the issues name the repository as GitHub does.
+      fake.seed(seed(25, "Octo/Spelled"))
+      const asks = tickAsks([...repos, Domain.repo("octo/spelled")])
+      const expected = yield* viaRest(fake, asks)
+      fake.resetCounters()
+      const tracker = yield* trackerOver(fake, graphql)
+      const got = yield* pass(tracker, asks)
+      expect(got).toEqual(expected)
+      expect(got.flat().length).toBeGreaterThan(20)
+      expect(got.flat().some((issue) => issue.state === "closed")).toBe(true)
+      expect(got.flat().some((issue) => issue.body === "")).toBe(true)
+      expect(got[9]?.[0]?.repo).toBe("Octo/Spelled")
+      expect(sent(fake)).toEqual(["POST /graphql"])
+      // 12 lists of 101 possible requests each: 1,212 / 100, rounded.
+      expect(fake.graphqlPoints()).toBe(12)
+    }))
+
+  it.effect("the REST path is unchanged by default: one request per list", () =>
+    Effect.gen(function*() {
+      const { fake, repos } = world(["octo"], 2)
+      yield* viaRest(fake, tickAsks(repos))
+      expect(sent(fake).filter((line) => line === "POST /graphql")).toEqual([])
+      expect(sent(fake)).toHaveLength(6)
+    }))
+
+  it.effect("a list with more issues than one query reads is read the REST way, whole", () =>
+    Effect.gen(function*() {
+      const { fake, repos } = world(["octo"], 2, 400)
+      const asks = tickAsks(repos)
+      const expected = yield* viaRest(fake, asks)
+      fake.resetCounters()
+      const got = yield* pass(yield* trackerOver(fake, graphql), asks)
+      expect(got).toEqual(expected)
+      expect(got[0]).toHaveLength(107)
+      expect(got[1]!.length).toBeGreaterThan(100)
+      expect([...sent(fake)].sort()).toEqual([
+        "POST /graphql",
+        restList("octo/repo-1", "afk"),
+        `${restList("octo/repo-1", "afk")}&page=2`,
+        restList("octo/repo-1", "bug"),
+        `${restList("octo/repo-1", "bug")}&page=2`,
+        `${restList("octo/repo-1", "bug")}&page=3`,
+        restList("octo/repo-2", "afk"),
+        `${restList("octo/repo-2", "afk")}&page=2`,
+        restList("octo/repo-2", "bug"),
+        `${restList("octo/repo-2", "bug")}&page=2`,
+        `${restList("octo/repo-2", "bug")}&page=3`
+      ].sort())
+    }))
+
+  it.effect("the fake's page size bounds a query's page too: past it the list is read the REST way", () =>
+    Effect.gen(function*() {
+      const { fake, repos } = world(["octo"], 1, 25, 5)
+      const asks = tickAsks(repos)
+      const expected = yield* viaRest(fake, asks)
+      fake.resetCounters()
+      expect(yield* pass(yield* trackerOver(fake, graphql), asks)).toEqual(expected)
+      // Pages of 5 (pull requests included on REST): afk 8 items, open bug 16; the closed bug list (#2) fits.
+      expect(sent(fake).filter((line) => line.startsWith("GET")).sort()).toEqual([
+        restList("octo/repo-1", "afk"),
+        `${restList("octo/repo-1", "afk")}&page=2`,
+        restList("octo/repo-1", "bug"),
+        `${restList("octo/repo-1", "bug")}&page=2`,
+        `${restList("octo/repo-1", "bug")}&page=3`,
+        `${restList("octo/repo-1", "bug")}&page=4`
+      ].sort())
+    }))
+
+  it.effect("an issue with more labels than one query reads is listed the REST way, every label kept", () =>
+    Effect.gen(function*() {
+      const fake = GithubFake.make({ pageSize: 100 })
+      const many = Array.from({ length: 101 }, (_, i) => `l${i}`)
+      fake.seed({
+        ...seed(4, "octo/labels"),
+        labels: ["afk", "bug", ...many],
+        issues: seed(4, "octo/labels").issues.map((issue) =>
+          issue.number === 3 ? { ...issue, labels: ["afk", ...many] } : issue
+        )
+      })
+      const repo = Domain.repo("octo/labels")
+      const asks: ReadonlyArray<Ask> = [[repo, "afk", "open"], [repo, "bug", "open"]]
+      const got = yield* pass(yield* trackerOver(fake, graphql), asks)
+      expect(got[0]?.[0]?.labels).toHaveLength(102)
+      expect(sent(fake)).toEqual(["POST /graphql", restList("octo/labels", "afk")])
+    }))
+
+  it.effect("a repository GitHub cannot resolve is read the REST way; the others of its query are answered", () =>
+    Effect.gen(function*() {
+      const { fake, repos } = world(["octo"], 2)
+      const gone = Domain.repo("octo/gone")
+      const asks: ReadonlyArray<Ask> = [...tickAsks(repos), [gone, "afk", "open"]]
+      const tracker = yield* trackerOver(fake, graphql)
+      const results = yield* Effect.forEach(
+        asks,
+        ([repo, label, state]) =>
+          Effect.either(
+            state === "open" ? tracker.listOpenIssues(repo, label) : tracker.listClosedIssues(repo, label)
+          ),
+        { concurrency: "unbounded" }
+      )
+      expect(results.slice(0, 6).every((result) => result._tag === "Right")).toBe(true)
+      expect(results[6]?._tag).toBe("Left")
+      expect(sent(fake)).toEqual(["POST /graphql", restList("octo/gone", "afk")])
+    }))
+
+  it.effect("a failed query reads every list of it the REST way", () =>
+    Effect.gen(function*() {
+      const { fake, repos } = world(["octo"], 2)
+      const asks = tickAsks(repos)
+      const expected = yield* viaRest(fake, asks)
+      fake.resetCounters()
+      fake.inject({ status: 400, path: "/graphql", times: 1 })
+      const got = yield* pass(yield* trackerOver(fake, graphql), asks)
+      expect(got).toEqual(expected)
+      const log = sent(fake)
+      expect(log.filter((line) => line.startsWith("GET")).sort()).toEqual(
+        asks.map(([repo, label, state]) => restList(repo, label, state)).sort()
+      )
+      expect(log.filter((line) => line === "POST /graphql")).toEqual(["POST /graphql"])
+    }))
+
+  it.effect("one query for 16 repositories of one owner; separate queries per owner", () =>
+    Effect.gen(function*() {
+      const { fake, repos } = world(["octo", "acme"], 16, 10)
+      const asks = tickAsks(repos)
+      const expected = yield* viaRest(fake, asks)
+      fake.resetCounters()
+      const got = yield* pass(yield* trackerOver(fake, graphql), asks)
+      expect(got).toEqual(expected)
+      // 48 lists per owner: one query each (at most 49 lists a query, GitHub's 500,000 nodes).
+      expect(sent(fake)).toEqual(["POST /graphql", "POST /graphql"])
+      const grouped = GithubBatchLists.batches(asks.map(([repo, label, state]) => ({ ask: { repo, label, state } })))
+      expect(grouped.map((batch) => [...new Set(batch.map(({ ask }) => Domain.repoOwner(ask.repo)))])).toEqual([
+        ["octo"],
+        ["acme"]
+      ])
+      expect(fake.graphqlPoints()).toBe(2 * Math.round((48 * 101) / 100))
+    }))
+
+  it.effect("more lists than one query may ask are split: 49 a query", () =>
+    Effect.gen(function*() {
+      const { fake, repos } = world(["octo"], 20, 10)
+      const asks = tickAsks(repos)
+      const got = yield* pass(yield* trackerOver(fake, graphql), asks)
+      expect(got).toHaveLength(60)
+      expect(GithubBatchLists.maxAsks).toBe(49)
+      expect(sent(fake)).toEqual(["POST /graphql", "POST /graphql"])
+    }))
+})
