@@ -24,12 +24,7 @@ import * as Steady from "./steady.js"
 
 const sizes = Steady.arg("sizes", "50,1000").split(",").map(Number)
 const rounds = Steady.arg("rounds", "3,1").split(",").map(Number)
-const extraEnv: Record<string, string> = Object.fromEntries(
-  Steady.arg("env", "").split(",").filter((pair) => pair.includes("=")).map((pair) => {
-    const at = pair.indexOf("=")
-    return [pair.slice(0, at), pair.slice(at + 1)]
-  })
-)
+const extraEnv = Steady.envArg()
 const issuesPerRepo = 200
 const latencyMillis = 50
 const inFlight = 8

@@ -10,7 +10,7 @@
  * tick and for the replay; the ratio is the figure (goal ≤ 1.5×).
  *
  * Run: npm run build -w afk-cli && npx vite-node --config bench/vite.config.ts bench/scale-cli.ts
- *      [--sizes 10,50,200,1000,4000]
+ *      [--sizes 10,50,200,1000,4000] [--env KEY=VALUE,…]
  */
 import * as Effect from "effect/Effect"
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
@@ -22,6 +22,8 @@ import * as Report from "./report.js"
 import * as Steady from "./steady.js"
 
 const sizes = Steady.arg("sizes", "10,50,200,1000,4000").split(",").map(Number)
+/** `--env AFK_GITHUB_LISTS=graphql` and the like; the bare replay then covers only the tick's GETs. */
+const extraEnv = Steady.envArg()
 const issuesPerRepo = 200
 const replay = join(Cli.root, "bench/replay.mjs")
 
@@ -45,7 +47,7 @@ const once = (repos: number) =>
     const world = yield* World.make({ repos, issuesPerRepo, readyFraction: 0.1, rateLimit: 1e12 })
     yield* world.reset
     const seen = world.journals.tracker.entries.length
-    const tick = yield* Cli.node([Cli.afkCli, "tick"], world.env)
+    const tick = yield* Cli.node([Cli.afkCli, "tick"], { ...world.env, ...extraEnv })
     const tally = yield* world.tally
     if (tick.code !== 0) {
       return yield* Effect.dieMessage(`afk-cli tick exited ${tick.code}:\n${tick.stdout}\n${tick.stderr.slice(-2000)}`)

@@ -122,3 +122,12 @@ export const arg = (name: string, fallback: string): string => {
   const at = process.argv.indexOf(`--${name}`)
   return at >= 0 ? (process.argv[at + 1] ?? fallback) : fallback
 }
+
+/** `--env KEY=VALUE,KEY=VALUE`: variables added to the environment of the ticks a bench spawns. */
+export const envArg = (): Record<string, string> =>
+  Object.fromEntries(
+    arg("env", "").split(",").filter((pair) => pair.includes("=")).map((pair) => {
+      const at = pair.indexOf("=")
+      return [pair.slice(0, at), pair.slice(at + 1)]
+    })
+  )
