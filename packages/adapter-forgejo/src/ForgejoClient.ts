@@ -19,6 +19,7 @@ import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
+import * as ParseResult from "effect/ParseResult"
 import type * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
 import * as Wire from "./ForgejoWire.js"
@@ -248,3 +249,15 @@ export const layerConfig = (
   config: Config.Config.Wrap<Options>
 ): Layer.Layer<ForgejoClient, ConfigError.ConfigError, HttpClient.HttpClient> =>
   Layer.effect(ForgejoClient, Effect.flatMap(Config.unwrap(config), make))
+
+/**
+ * A port error's fields for an answer whose value AFK cannot use (it failed `method`'s schema): transient, as
+ * the forge may answer well on the next pass.
+ */
+export const malformed = (method: string, error: ParseResult.ParseError) => ({
+  operation: method,
+  detail: `Forgejo sent a value AFK cannot use: ${ParseResult.TreeFormatter.formatErrorSync(error).slice(0, 300)}`,
+  transient: true,
+  hint: "the forge sent a malformed answer; it will be retried on the next pass",
+  cause: error
+})

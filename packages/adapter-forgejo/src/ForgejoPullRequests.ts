@@ -28,7 +28,6 @@ import * as PortError from "afk-core/PortError"
 import * as PullRequests from "afk-core/PullRequests"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
-import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
 import * as Api from "./ForgejoApi.js"
 import * as ForgejoClient from "./ForgejoClient.js"
@@ -46,17 +45,7 @@ const failure = (method: string, detail: string, transient: boolean, hint?: stri
 
 const decodeAs = <A, I>(method: string, schema: Schema.Schema<A, I>) => (value: I) =>
   Schema.decode(schema)(value).pipe(
-    Effect.mapError((error) =>
-      new PullRequests.PullRequestsError({
-        operation: method,
-        detail: `Forgejo sent a value AFK cannot use: ${
-          ParseResult.TreeFormatter.formatErrorSync(error).slice(0, 300)
-        }`,
-        transient: true,
-        hint: "the forge sent a malformed answer; it will be retried on the next pass",
-        cause: error
-      })
-    )
+    Effect.mapError((error) => new PullRequests.PullRequestsError(ForgejoClient.malformed(method, error)))
   )
 
 /** What Forgejo said in an error body (`message`, or a merge conflict's `StdErr`); the quoted detail otherwise. */

@@ -17,7 +17,6 @@ import * as DateTime from "effect/DateTime"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
-import * as ParseResult from "effect/ParseResult"
 import * as Ref from "effect/Ref"
 import * as Schema from "effect/Schema"
 import * as Api from "./ForgejoApi.js"
@@ -45,18 +44,7 @@ const toTrackerError = (method: string) => (error: ForgejoClient.ForgejoError): 
 const toDomain =
   <A, I>(method: string, schema: Schema.Schema<A, I>) => (value: I): Effect.Effect<A, Tracker.TrackerError> =>
     Schema.decode(schema)(value).pipe(
-      Effect.mapError(
-        (error) =>
-          new Tracker.TrackerError({
-            operation: method,
-            detail: `Forgejo sent a value AFK cannot use: ${
-              ParseResult.TreeFormatter.formatErrorSync(error).slice(0, 300)
-            }`,
-            transient: true,
-            hint: "the forge sent a malformed answer; it will be retried on the next pass",
-            cause: error
-          })
-      )
+      Effect.mapError((error) => new Tracker.TrackerError(ForgejoClient.malformed(method, error)))
     )
 
 /** Creation order: ids grow as comments and events are written, whatever timestamps migrations carried in. */

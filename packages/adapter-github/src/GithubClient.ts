@@ -396,29 +396,13 @@ export const make = (options: Options): Effect.Effect<Service, never, HttpClient
       return body === undefined ? request : HttpClientRequest.bodyUnsafeJson(request, body)
     }
 
-    const graphql: Service["graphql"] = (call, query, variables, schema) => {
-      const request = HttpClientRequest.bodyUnsafeJson(HttpClientRequest.post(graphqlUrl(baseUrl)), {
-        query,
-        variables
-      })
-      return Effect.flatMap(
-        execute(call, request),
-        (response) =>
-          decodeAnswer(call, GithubCodec.graphqlAnswer(schema))(response).pipe(
-            Effect.flatMap((answer) =>
-              answer.errors !== undefined && answer.errors.length > 0
-                ? Effect.fail(
-                  kit.fail(response.request, GithubError.fromGraphql(call, response.request, answer.errors))
-                )
-                : answer.data === undefined || answer.data === null
-                ? Effect.fail(kit.fail(response.request, GithubError.fromGraphql(call, response.request, [])))
-                : Effect.succeed(answer.data)
-            )
-          )
-      )
-    }
-
-    const graphqlPartial: Service["graphqlPartial"] = (call, query, variables, schema) => {
+    /** A GraphQL query sent and its answer decoded (`data` and `errors` as GitHub gave them), with its request. */
+    const ask = <A, I>(
+      call: Call,
+      query: string,
+      variables: Readonly<Record<string, string | number>>,
+      schema: Schema.Schema<A, I>
+    ) => {
       const request = HttpClientRequest.bodyUnsafeJson(HttpClientRequest.post(graphqlUrl(baseUrl)), {
         query,
         variables
@@ -427,11 +411,24 @@ export const make = (options: Options): Effect.Effect<Service, never, HttpClient
         execute(call, request),
         (response) =>
           Effect.map(decodeAnswer(call, GithubCodec.graphqlAnswer(schema))(response), (answer) => ({
+            request: response.request,
             data: Option.fromNullable(answer.data),
             errors: answer.errors ?? []
           }))
       )
     }
+
+    const graphql: Service["graphql"] = (call, query, variables, schema) =>
+      Effect.flatMap(
+        ask(call, query, variables, schema),
+        ({ data, errors, request }) =>
+          errors.length > 0 || Option.isNone(data)
+            ? Effect.fail(kit.fail(request, GithubError.fromGraphql(call, request, errors)))
+            : Effect.succeed(data.value)
+      )
+
+    const graphqlPartial: Service["graphqlPartial"] = (call, query, variables, schema) =>
+      Effect.map(ask(call, query, variables, schema), ({ data, errors }) => ({ data, errors }))
 
     const attempt = <A, I>(
       call: Call,
