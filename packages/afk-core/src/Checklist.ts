@@ -112,15 +112,17 @@ const failingLines = (checks: ReadonlyArray<Check>): ReadonlyArray<string> => {
   return more > 0 ? [...listed, `  - and ${more} more failing`] : listed
 }
 
-/** The lines of a pull-request run's own steps: the pull request opened (and reviewed), and merged. */
-const pullLines = (pull: PullView, step: "opened" | "merged", checks: ReadonlyArray<Check>): ReadonlyArray<string> => {
-  if (step === "opened") {
-    const opened = pull.number === undefined
-      ? `- [ ] Pull request from \`${inline(pull.branch, 120)}\``
-      : `- [x] Pull request ${link(`#${Math.trunc(pull.number)}`, pull.url)} from \`${inline(pull.branch, 120)}\``
-    return pull.rounds > 0 ? [opened, `  - review rounds: ${pull.rounds} of ${pull.maxRounds}`] : [opened]
-  }
-  return pull.mergeSha === undefined
+/** The pull request's line (and its review rounds), under the push to its branch. */
+const openedLines = (pull: PullView): ReadonlyArray<string> => {
+  const opened = pull.number === undefined
+    ? `- [ ] Pull request from \`${inline(pull.branch, 120)}\``
+    : `- [x] Pull request ${link(`#${Math.trunc(pull.number)}`, pull.url)} from \`${inline(pull.branch, 120)}\``
+  return pull.rounds > 0 ? [opened, `  - review rounds: ${pull.rounds} of ${pull.maxRounds}`] : [opened]
+}
+
+/** The merge's line: the forge's refusal while it refuses, then the merge commit with its CI (`checks`). */
+const mergedLines = (pull: PullView, checks: ReadonlyArray<Check>): ReadonlyArray<string> =>
+  pull.mergeSha === undefined
     ? [
       "- [ ] Merged",
       ...(pull.blocked === undefined ? [] : [`  - the forge refuses the merge: ${inline(pull.blocked, 200)}`])
@@ -129,7 +131,6 @@ const pullLines = (pull: PullView, step: "opened" | "merged", checks: ReadonlyAr
       `- [x] Merged as ${shortCommit(pull.mergeSha)}; CI on the merge commit: ${ciSummary(checks)}`,
       ...failingLines(checks)
     ]
-}
 
 const stepLine = (step: Step, done: boolean, input: Input): ReadonlyArray<string> => {
   const box = done ? "- [x]" : "- [ ]"
@@ -146,10 +147,10 @@ const stepLine = (step: Step, done: boolean, input: Input): ReadonlyArray<string
     case "pushed":
       return input.pull === undefined
         ? [`${box} Pushed${Option.match(commit, { onNone: () => "", onSome: (sha) => ` ${sha}` })}`]
-        : [`${box} Pushed to \`${inline(input.pull.branch, 120)}\``, ...pullLines(input.pull, "opened", [])]
+        : [`${box} Pushed to \`${inline(input.pull.branch, 120)}\``, ...openedLines(input.pull)]
     case "ci": {
       if (input.pull?.mergeSha !== undefined) {
-        return ["- [x] CI green on the pull request", ...pullLines(input.pull, "merged", input.checks)]
+        return ["- [x] CI green on the pull request", ...mergedLines(input.pull, input.checks)]
       }
       const line = [
         `${box} CI green${Option.match(commit, { onNone: () => "", onSome: (sha) => ` on ${sha}` })}: ${
@@ -157,7 +158,7 @@ const stepLine = (step: Step, done: boolean, input: Input): ReadonlyArray<string
         }`,
         ...failingLines(input.checks)
       ]
-      return input.pull === undefined ? line : [...line, ...pullLines(input.pull, "merged", [])]
+      return input.pull === undefined ? line : [...line, ...mergedLines(input.pull, [])]
     }
     case "deployed":
       return [`${box} Deployed`]

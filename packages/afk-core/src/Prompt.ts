@@ -61,17 +61,23 @@ const oneLine = (text: string, max: number): string => truncate(clean(text).repl
 
 const maxThreadTitle = 200
 
+/** `text` on one line: invisible characters dropped, breaks and controls one space, cut to 200 (never mid-pair). */
+const titleLine = (text: string): string => {
+  const flat = Invisible.strip(text).replace(/[\p{Cc}\s]+/gu, " ").trim()
+  if (flat.length <= maxThreadTitle) return flat
+  const last = flat.charCodeAt(maxThreadTitle - 1)
+  return flat.slice(0, last >= 0xd800 && last <= 0xdbff ? maxThreadTitle - 1 : maxThreadTitle).trimEnd()
+}
+
 /**
  * The agent thread's title: `owner/repo#n: <title>`, the title without invisible characters, every line
  * break, separator and control character (and any run of whitespace) made one space, trimmed, and cut to
  * at most 200 characters (never inside a surrogate pair).
  */
-export const threadTitle = (issue: Issue): string => {
-  const flat = `${issue.repo}#${issue.number}: ${Invisible.strip(issue.title)}`.replace(/[\p{Cc}\s]+/gu, " ").trim()
-  if (flat.length <= maxThreadTitle) return flat
-  const last = flat.charCodeAt(maxThreadTitle - 1)
-  return flat.slice(0, last >= 0xd800 && last <= 0xdbff ? maxThreadTitle - 1 : maxThreadTitle).trimEnd()
-}
+export const threadTitle = (issue: Issue): string => titleLine(`${issue.repo}#${issue.number}: ${issue.title}`)
+
+/** A pull request's title: the issue's title made one line the same way, at most 200 characters. */
+export const pullTitle = (issue: Issue): string => titleLine(issue.title)
 
 /**
  * `text` unchanged when it fits in `max` characters, else cut (never inside a surrogate pair) and ended

@@ -103,7 +103,7 @@ export const target = (
         onNone: () =>
           pulls.open(issue.repo, {
             head: pull.branch,
-            title: Prompt.threadTitle(issue).replace(/^\S+#\d+: /, ""),
+            title: Prompt.pullTitle(issue),
             body: pullBody(issue, record.runId)
           })
       }).pipe(Effect.either)
@@ -350,7 +350,7 @@ export const gate = (
     const merged = yield* pulls.merge(issue.repo, pr.number, {
       sha: pr.headSha,
       method: config.mergeMethod,
-      title: `${Prompt.threadTitle(issue).replace(/^\S+#\d+: /, "")} (#${pr.number})`
+      title: `${Prompt.pullTitle(issue)} (#${pr.number})`
     })
     if (merged._tag === "Merged") {
       const next = new RunRecord.RunRecord({

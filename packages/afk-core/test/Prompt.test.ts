@@ -260,6 +260,13 @@ describe("Prompt: what the agent sees is what a reviewer sees", () => {
   })
 })
 
+describe("Prompt.pullTitle", () => {
+  it("is the issue's title on one line, without the thread's repo prefix, and cut at 200 like it", () => {
+    expect(Prompt.pullTitle(issue({ title: "Fix the\nlogin\u200b redirect" }))).toBe("Fix the login redirect")
+    expect(Prompt.pullTitle(issue({ title: "x".repeat(300) }))).toHaveLength(200)
+  })
+})
+
 describe("Prompt.threadTitle", () => {
   it("is owner/repo#n: title", () => {
     expect(Prompt.threadTitle(issue())).toBe("acme/alpha#12: Fix the login redirect")

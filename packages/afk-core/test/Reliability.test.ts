@@ -168,9 +168,6 @@ describe("R3 overlapping ticks", () => {
   }
 })
 
-/** The same backlog delivered through pull requests: every pull request, merge and branch delete is a write. */
-const pullScenario = scenario
-
 const pullArmed = () => armed({ delivery: "pull-request" })
 
 /** Pull-request invariants: one pull request per run's branch at most, one merge at most, merged before closed. */
@@ -195,7 +192,7 @@ describe("R1 / R3 with pull-request delivery", () => {
     "every write of a pull-request run (opens, merges and branch deletes included), crashed right after, converges: one pull request and one merge per run",
     () =>
       Effect.gen(function*() {
-        const clean = yield* pullScenario()
+        const clean = yield* scenario()
         yield* clean.settle(pullArmed())
         checkFinal(clean, "clean run")
         checkPulls(clean, "clean run")
@@ -205,7 +202,7 @@ describe("R1 / R3 with pull-request delivery", () => {
           clean.pulls.opened() + clean.pulls.merges() + clean.pulls.deleted().length
         let covered = 0
         for (let k = 1; k <= points; k += Depth.stride) {
-          const world = yield* pullScenario()
+          const world = yield* scenario()
           const crash = crashAfter(world, k)
           world.pulls.hook = (op) =>
             crash.crashed()
@@ -239,7 +236,7 @@ describe("R1 / R3 with pull-request delivery", () => {
   for (const overlap of [2, 4]) {
     it.effect(`${overlap} ticks at once never open a second pull request or merge twice`, () =>
       Effect.gen(function*() {
-        const world = yield* pullScenario()
+        const world = yield* scenario()
         world.tracker.hook = () => Effect.yieldNow()
         world.agent.hook = () => Effect.yieldNow()
         world.pulls.hook = () => Effect.yieldNow()

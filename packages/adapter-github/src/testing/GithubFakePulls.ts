@@ -171,7 +171,8 @@ const approvals = (repo: RepoState, pull: PullState): number => {
   return [...latest.values()].filter((state) => state === "APPROVED").length
 }
 
-const repoJson = (repo: RepoState) => ({
+/** A repository as GitHub shows it (`GET /repos/{o}/{r}`, and a pull request's `head.repo` / `base.repo`). */
+export const repoJson = (repo: RepoState) => ({
   id: 1,
   name: repo.slug.split("/")[1],
   full_name: repo.slug,

@@ -300,14 +300,7 @@ const repoRoutes = (world: World, repo: RepoState, rest: ReadonlyArray<string>, 
   if (section === undefined && method === "GET") {
     return {
       status: 200,
-      body: {
-        id: 1,
-        name: repo.slug.split("/")[1],
-        full_name: repo.slug,
-        owner: user(repo.owner),
-        private: false,
-        default_branch: repo.defaultBranch
-      }
+      body: Pulls.repoJson(repo)
     }
   }
   if (section === "branches" && tail[1] === "protection" && tail[2] === "required_status_checks" && method === "GET") {

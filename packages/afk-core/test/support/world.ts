@@ -75,7 +75,8 @@ export const make = (options: WorldOptions = {}) =>
     const agent = yield* MemoryAgent.make(options.behaviour)
     const ci = yield* MemoryCi.make(options.ci)
     const notifier = yield* MemoryNotifier.make
-    const pulls = yield* MemoryPullRequests.make({ bot })
+    // Branch protection counts only writers' approvals, as GitHub and Forgejo do.
+    const pulls = yield* MemoryPullRequests.make({ bot, writers: ["maintainer"] })
     // The agent pushes where its turn's text tells it: the run's branch, or (naming none) the default branch.
     agent.onPush = (turn, sha) =>
       pulls.push(turn.issue.repo, Option.getOrElse(PullRequests.branchIn(turn.text), () => "main"), sha)
