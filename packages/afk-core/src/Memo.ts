@@ -4,7 +4,9 @@
  * caller says it: `"remember"` keeps the failure for the rest of the pass, `"retry"` forgets it so the next
  * ask reads again.
  */
+import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
 
 /** What a failed read leaves behind: its failure for every later ask (`remember`) or nothing (`retry`). */
 export type OnFailure = "remember" | "retry"
@@ -23,19 +25,26 @@ export interface Memo<A, E> {
  */
 export const make = <A, E>(onFailure: OnFailure): Effect.Effect<Memo<A, E>> =>
   Effect.sync(() => {
+    // A key holds the waiting side of its read while the read runs, then the read's `Exit` (itself an effect):
+    // nothing of the read (its effect, its fiber, a cached wrapper) is kept once it ends. A tick holds one
+    // entry per list of every repository, so this is what an entry costs for the rest of the pass.
     const entries = new Map<string, Effect.Effect<A, E>>()
-    const start = (key: string, read: Effect.Effect<A, E>): Effect.Effect<A, E> => {
-      let entry: Effect.Effect<A, E> | undefined
-      const forgetOnFailure = Effect.tapError(read, () =>
-        Effect.sync(() => {
-          if (entries.get(key) === entry) entries.delete(key)
-        }))
-      return Effect.flatMap(Effect.cached(onFailure === "retry" ? forgetOnFailure : read), (shared) => {
-        entry = shared
-        entries.set(key, shared)
-        return shared
-      })
-    }
+    const start = (key: string, read: Effect.Effect<A, E>): Effect.Effect<A, E> =>
+      Effect.uninterruptibleMask((restore) =>
+        Effect.flatMap(Deferred.make<A, E>(), (deferred) => {
+          const pending = Deferred.await(deferred)
+          entries.set(key, pending)
+          return Effect.flatMap(Effect.exit(restore(read)), (exit) => {
+            if (entries.get(key) === pending) {
+              // An interrupted read is never kept: the next ask reads again.
+              const keep = Exit.isSuccess(exit) || (onFailure === "remember" && !Exit.isInterrupted(exit))
+              if (keep) entries.set(key, exit)
+              else entries.delete(key)
+            }
+            return Effect.zipRight(Deferred.done(deferred, exit), exit)
+          })
+        })
+      )
     return {
       get: (key, read) => Effect.suspend(() => entries.get(key) ?? start(key, read)),
       forget: (drop) =>

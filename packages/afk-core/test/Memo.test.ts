@@ -1,5 +1,8 @@
 import { describe, expect, it } from "@effect/vitest"
+import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Fiber from "effect/Fiber"
 import * as Memo from "../src/Memo.js"
 
 /** A read that counts its runs and fails the first `failures` of them. */
@@ -55,5 +58,30 @@ describe("Memo", () => {
       expect(yield* memo.get("a/1", read)).toBe("value 3")
       expect(yield* memo.get("b/1", read)).toBe("value 2")
       expect(runs()).toBe(3)
+    }))
+
+  it.effect("an interrupted read is not kept: waiters see the interruption, the next ask reads again", () =>
+    Effect.gen(function*() {
+      const memo = yield* Memo.make<string, string>("remember")
+      const gate = yield* Deferred.make<void>()
+      const { read, runs } = counted(0)
+      const slow = Effect.zipRight(Deferred.await(gate), read)
+      const first = yield* Effect.fork(memo.get("k", slow))
+      yield* Effect.yieldNow()
+      const waiter = yield* Effect.fork(memo.get("k", slow))
+      yield* Effect.yieldNow()
+      yield* Fiber.interrupt(first)
+      expect(Exit.isInterrupted(yield* Fiber.await(waiter))).toBe(true)
+      expect(yield* memo.get("k", read)).toBe("value 1")
+      expect(runs()).toBe(1)
+    }))
+
+  it.effect("a settled entry keeps the value, not the read", () =>
+    Effect.gen(function*() {
+      const memo = yield* Memo.make<string, string>("retry")
+      const { read } = counted(0)
+      yield* memo.get("k", read)
+      const later = yield* memo.get("k", Effect.die("read again"))
+      expect(later).toBe("value 1")
     }))
 })
