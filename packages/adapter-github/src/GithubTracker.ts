@@ -41,14 +41,70 @@ export interface Options extends GithubTrust.Options {
 const Login = Schema.Struct({ login: Schema.String })
 const Actor = Schema.NullOr(Login)
 
+/** What GitHub calls a user it no longer knows (deleted accounts). */
+const ghost = "ghost"
+
+/**
+ * One read-only array per distinct set of label names: a tick holds every ready issue of every repository,
+ * and nearly all of them carry the same one or two labels, so they share one array (and its strings) instead
+ * of an array each. Bounded: past `sharedLabelSets` distinct sets, a set gets an array of its own.
+ */
+const labelSets = new Map<string, ReadonlyArray<string>>()
+const sharedLabelSets = 10_000
+
+const shareLabels = (names: Array<string>): ReadonlyArray<string> => {
+  const key = names.join("\u0000")
+  const known = labelSets.get(key)
+  if (known !== undefined) return known
+  const shared = Object.freeze(names)
+  if (labelSets.size < sharedLabelSets) labelSets.set(key, shared)
+  return shared
+}
+
+/** A read-only array of names, taken as it is (the transforms below made it): not copied by a decode. */
+const Names = Schema.declare(
+  (input: unknown): input is ReadonlyArray<string> =>
+    Array.isArray(input) && input.every((name) => typeof name === "string"),
+  { identifier: "Names" }
+)
+
+/**
+ * An issue's labels as their names. A list answer is kept decoded for as long as the cache holds it, so what
+ * it keeps of each issue is what the tracker uses, not GitHub's label objects (their JSON form is rebuilt only
+ * when the cache file is written).
+ */
+const LabelNames = Schema.transform(
+  Schema.Array(Schema.Union(Schema.String, Schema.Struct({ name: Schema.optional(Schema.String) }))),
+  Names,
+  {
+    strict: true,
+    decode: (labels) => {
+      const names: Array<string> = []
+      for (const label of labels) {
+        const name = typeof label === "string" ? label : label.name
+        if (name !== undefined) names.push(name)
+      }
+      return shareLabels(names)
+    },
+    encode: (names) => names.map((name) => ({ name }))
+  }
+)
+
+/** Who opened an issue, as a login (`ghost` for a deleted account), not GitHub's user object. */
+const AuthorLogin = Schema.transform(Actor, Schema.String, {
+  strict: true,
+  decode: (actor) => actor?.login ?? ghost,
+  encode: (login) => ({ login })
+})
+
 const IssueBody = Schema.Struct({
   number: Schema.Int.pipe(Schema.positive()),
   title: Schema.String,
   body: Schema.optional(Schema.NullOr(Schema.String)),
   state: Schema.String,
   html_url: Schema.String,
-  user: Actor,
-  labels: Schema.Array(Schema.Union(Schema.String, Schema.Struct({ name: Schema.optional(Schema.String) }))),
+  user: AuthorLogin,
+  labels: LabelNames,
   pull_request: Schema.optional(Schema.Unknown),
   updated_at: Schema.optional(Schema.String),
   repository_url: Schema.String
@@ -76,9 +132,6 @@ type CommentBody = typeof CommentBody.Type
 
 const ReactionBody = Schema.Struct({ created_at: Schema.DateTimeUtc })
 
-/** What GitHub calls a user it no longer knows (deleted accounts). */
-const ghost = "ghost"
-
 /** Everyone who ever added a label to the issue: whoever applied the ready label is one of them. */
 const labellers = (events: ReadonlyArray<typeof EventBody.Type>): ReadonlyArray<string> =>
   events.flatMap((event) => (event.event === "labeled" ? [event.actor?.login ?? ghost] : []))
@@ -100,19 +153,20 @@ const repoOf = (asked: Domain.Repo, body: IssueBody): Domain.Repo => {
 }
 
 /** An issue from its decoded body: every field already checked by `IssueBody` (and `repoOf`), so not again. */
-const toIssue = (asked: Domain.Repo, body: IssueBody): Domain.Issue =>
-  new Domain.Issue({
-    repo: repoOf(asked, body),
+const toIssue = (asked: Domain.Repo, body: IssueBody): Domain.Issue => {
+  const repo = repoOf(asked, body)
+  return new Domain.Issue({
+    // The string asked for when it is the same name, so the issues of a list share it.
+    repo: repo === asked ? asked : repo,
     number: body.number,
     title: body.title,
     body: body.body ?? "",
-    labels: body.labels.flatMap((label) =>
-      typeof label === "string" ? [label] : label.name === undefined ? [] : [label.name]
-    ),
+    labels: body.labels,
     state: body.state === "closed" ? "closed" : "open",
-    author: body.user?.login ?? ghost,
+    author: body.user,
     url: body.html_url
   }, true)
+}
 
 const toComment = (body: CommentBody): Domain.Comment =>
   new Domain.Comment({

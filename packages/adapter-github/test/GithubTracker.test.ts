@@ -167,6 +167,29 @@ describe("GithubTracker over the GitHub fake", () => {
       expect(sent(fake)).toEqual(["GET /user"])
     }))
 
+  it.scoped("a list kept in the cache file comes back whole in a fresh client, its issues sharing label arrays", () =>
+    Effect.gen(function*() {
+      const fake = GithubFake.make({ pageSize: 3 })
+      const base = seed(12)
+      fake.seed({
+        ...base,
+        issues: base.issues.map((i) => (i.number === 6 ? { ...i, labels: ["afk", "bug"], author: "alice" } : i))
+      })
+      const cacheDirectory = yield* scratch
+      const list = inProcess(fake, { cacheDirectory }, (t) => t.listOpenIssues(repo, "afk"))
+      const plain = (issues: ReadonlyArray<Domain.Issue>) => issues.map((issue) => ({ ...issue }))
+      const first = yield* list
+      fake.resetCounters()
+      const again = yield* list
+      const pages = fake.log.filter((e) => e.path.includes("labels=afk"))
+      expect(pages.map((e) => e.status), "read back through 304s: the answer came from the file").toEqual([304, 304])
+      expect(plain(again)).toEqual(plain(first))
+      const byNumber = new Map(again.map((issue) => [issue.number, issue]))
+      expect(byNumber.get(6)).toMatchObject({ labels: ["afk", "bug"], author: "alice" })
+      expect(byNumber.get(3)?.labels).toEqual(["afk"])
+      expect(byNumber.get(3)?.labels, "one array per label set, not one per issue").toBe(byNumber.get(9)?.labels)
+    }))
+
   it.scoped("fresh clients sharing a cache directory each ask who the bot is: identity is never read from disk", () =>
     Effect.gen(function*() {
       const fake = fakeWith()
