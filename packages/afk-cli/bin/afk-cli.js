@@ -20,7 +20,18 @@ const { lstatSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync 
 const { createRequire } = require("node:module")
 const { tmpdir } = require("node:os")
 const { join } = require("node:path")
+const { setFlagsFromString } = require("node:v8")
 const { Script } = require("node:vm")
+
+// Two V8 heuristics that cost this command memory and buy it nothing, turned off before anything is
+// allocated (bench/RESULTS.md, "peak memory"): V8 compiles undici's HTTP parser (WebAssembly) a second time
+// with its optimising compiler, a ~25 MB passing peak for no measured CPU gain on a tick; and it learns to
+// allocate parsed answers straight in the old generation because most of a list survives, which keeps the
+// answers' discarded rest there until the first full collection (20-30 MB at 1,000 repositories). Both
+// flags are read while the program runs, so setting them here works (they change speed, never behaviour).
+// NODE_OPTIONS cannot carry them, and a second process to pass them would cost every start its time.
+setFlagsFromString("--liftoff-only")
+setFlagsFromString("--no-allocation-site-pretenuring")
 
 const bundle = join(__dirname, "..", "dist", "bin.js")
 
