@@ -1,7 +1,7 @@
 /**
  * The kinds of value a setting takes — boolean, whole number, text, URL, list, repositories, optional, secret —
  * each with its strict parser from env-style text and from `afk.config.json`, its words for error messages, its
- * JSON Schema and how `doctor` shows it. Internal to `Config`; the settings table is in `ConfigSchema`.
+ * JSON Schema and how `doctor` shows it. Internal to `Config`; the settings table is in `ConfigTable`.
  */
 import * as Either from "effect/Either"
 import * as JSONSchema from "effect/JSONSchema"
