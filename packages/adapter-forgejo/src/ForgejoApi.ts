@@ -21,12 +21,12 @@ const issueCall = (operation: string, repo: string, number: number, scope: strin
 
 const arrayOf = <A, I>(item: Schema.Schema<A, I>) => ({ page: Schema.Array(item), items: identity<ReadonlyArray<A>> })
 
-/** Open issues (not pull requests) the server files under `label`, every page. */
+/** Issues (not pull requests) in `state` (open by default, or `all`) the server files under `label`, every page. */
 export const openIssues = (
   client: Service,
   repo: string,
   label: string,
-  state: "open" | "closed" = "open"
+  state: "open" | "closed" | "all" = "open"
 ): Effect.Effect<ReadonlyArray<Wire.Issue>, ForgejoError> =>
   client.list(repoCall("GET /repos/{o}/{r}/issues", repo, "read:issue"), repoPath(repo, "issues"), {
     query: { state, labels: label, type: "issues" },

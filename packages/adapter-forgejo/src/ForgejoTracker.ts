@@ -160,14 +160,15 @@ export const fromClient = (
         )
       )
 
-    const listIssues = (operation: string, state: "open" | "closed") => (repo: Domain.Repo, label: string) =>
+    const listIssues = (operation: string, state: "open" | "closed" | "all") => (repo: Domain.Repo, label: string) =>
       Api.openIssues(client, repo, label, state).pipe(
         Effect.mapError(toTrackerError(operation)),
         Effect.flatMap((issues) => {
           const kept = new Map<number, Wire.Issue>()
           for (const issue of issues) {
             const labelled = issue.labels.some((carried) => Domain.sameLabel(carried.name, label))
-            if (issue.pull_request == null && issue.state === state && labelled) kept.set(issue.number, issue)
+            const inState = state === "all" || issue.state === state
+            if (issue.pull_request == null && inState && labelled) kept.set(issue.number, issue)
           }
           const ordered = [...kept.values()].sort((a, b) => a.number - b.number)
           return Effect.forEach(ordered, (issue) => toIssue(operation, repo, issue))
@@ -175,6 +176,7 @@ export const fromClient = (
       )
     const listOpenIssues: Tracker.Service["listOpenIssues"] = listIssues("listOpenIssues", "open")
     const listClosedIssues: Tracker.Service["listClosedIssues"] = listIssues("listClosedIssues", "closed")
+    const listOpenAndClosedIssues = listIssues("listOpenAndClosedIssues", "all")
     const listUpdatedSince: NonNullable<Tracker.Service["listUpdatedSince"]> = (repo, since) =>
       Api.updatedSince(client, repo, DateTime.formatIso(since)).pipe(
         Effect.mapError(toTrackerError("listUpdatedSince")),
@@ -341,6 +343,7 @@ export const fromClient = (
     return {
       listOpenIssues,
       listClosedIssues,
+      listOpenAndClosedIssues,
       listUpdatedSince,
       getIssue,
       labelEvents,

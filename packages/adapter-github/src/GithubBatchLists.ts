@@ -35,7 +35,10 @@ export const nodeLimit = 500_000
 /** The most lists one query asks: each may need `pageSize` issues with `pageSize` labels each. */
 export const maxAsks = Math.floor(nodeLimit / (pageSize + pageSize * pageSize))
 
-export type State = "open" | "closed"
+export type State = "open" | "closed" | "all"
+
+/** GraphQL's `IssueState`s for a REST `state`. */
+const states: Record<State, string> = { open: "OPEN", closed: "CLOSED", all: "OPEN, CLOSED" }
 
 /** One list: a repository's issues in `state` carrying `label`. */
 export interface Ask {
@@ -46,7 +49,9 @@ export interface Ask {
 
 /** The alias of ask `i`, with variables `$o<i>` (owner), `$n<i>` (name) and `$l<i>` (label). */
 export const field = (i: number, state: State): string =>
-  `a${i}: repository(owner: $o${i}, name: $n${i}) { nameWithOwner issues(labels: [$l${i}], states: [${state.toUpperCase()}], first: ${pageSize}, orderBy: {field: CREATED_AT, direction: DESC}) { pageInfo { hasNextPage } nodes { number title body state url createdAt updatedAt author { login } labels(first: ${pageSize}) { pageInfo { hasNextPage } nodes { name } } } } }`
+  `a${i}: repository(owner: $o${i}, name: $n${i}) { nameWithOwner issues(labels: [$l${i}], states: [${
+    states[state]
+  }], first: ${pageSize}, orderBy: {field: CREATED_AT, direction: DESC}) { pageInfo { hasNextPage } nodes { number title body state url createdAt updatedAt author { login } labels(first: ${pageSize}) { pageInfo { hasNextPage } nodes { name } } } } }`
 
 /** The query over `states.length` lists, ask `i` in `states[i]`. */
 export const query = (states: ReadonlyArray<State>): string => {

@@ -90,12 +90,15 @@ export interface Options {
 }
 
 export interface Changes {
-  /** The repository's open (or closed) issues carrying `label` (pull requests included), from a memo or from GitHub. */
+  /**
+   * The repository's open (or closed, or all) issues carrying `label` (pull requests included), from a memo
+   * or from GitHub.
+   */
   readonly list: <A extends Listed, I>(
     repo: Domain.Repo,
     label: string,
     item: Schema.Schema<A, I>,
-    state?: "open" | "closed"
+    state?: GithubBatchLists.State
   ) => Effect.Effect<ReadonlyArray<A>, GithubError.GithubError>
   /** What `read` reads of one issue (named `kind`), from a memo kept under the issue's `updated_at`, or read. */
   readonly perIssue: <A, I>(
@@ -217,7 +220,7 @@ export const make = (
     list: (repo, label, item, issueState = "open") =>
       Effect.gen(function*() {
         const state = stateOf(repo)
-        const key = `list ${repo.toLowerCase()} ${issueState === "open" ? "" : "closed "}${label}`
+        const key = `list ${repo.toLowerCase()} ${issueState === "open" ? "" : `${issueState} `}${label}`
         const recordKey = `${issueState} ${label}`
         const schema = memoOf(item)
         const path = GithubClient.repoPath(repo, "issues")

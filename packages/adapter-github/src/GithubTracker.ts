@@ -230,28 +230,22 @@ export const make = (options: Options = {}): Effect.Effect<Tracker.Service, neve
         changes.perIssue(repo, number, "body edit", GithubEdits.MaybeEdit, GithubEdits.bodyEdit(client, repo, number))
       )
 
+    /** The issues (not pull requests) in `state` carrying `label`, from a memo or from GitHub. */
+    const listIssues = (repo: Domain.Repo, label: string, state: GithubBatchLists.State) =>
+      changes.list(repo, label, IssueBody, state).pipe(
+        Effect.map((bodies) =>
+          bodies.filter((body) => body.pull_request === undefined).map((body) => toIssue(repo, body))
+        ),
+        Effect.mapError(toError)
+      )
+
     const service: Tracker.Service = {
       listsInBatches: options.lists === "graphql",
 
-      listOpenIssues: (repo, label) =>
-        changes
-          .list(repo, label, IssueBody)
-          .pipe(
-            Effect.map((bodies) =>
-              bodies.filter((body) => body.pull_request === undefined).map((body) => toIssue(repo, body))
-            ),
-            Effect.mapError(toError)
-          ),
-
-      listClosedIssues: (repo, label) =>
-        changes
-          .list(repo, label, IssueBody, "closed")
-          .pipe(
-            Effect.map((bodies) =>
-              bodies.filter((body) => body.pull_request === undefined).map((body) => toIssue(repo, body))
-            ),
-            Effect.mapError(toError)
-          ),
+      listOpenIssues: (repo, label) => listIssues(repo, label, "open"),
+      listClosedIssues: (repo, label) => listIssues(repo, label, "closed"),
+      // `state=all`: the lock label's open and closed issues in one request (GraphQL: `states: [OPEN, CLOSED]`).
+      listOpenAndClosedIssues: (repo, label) => listIssues(repo, label, "all"),
 
       listUpdatedSince: (repo, since) =>
         client.list(read("listUpdatedSince"), GithubClient.repoPath(repo, "issues"), IssueBody, {

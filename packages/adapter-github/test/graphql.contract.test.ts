@@ -76,7 +76,7 @@ describe("contract: the adapter's GraphQL query against GitHub's schema", () => 
     })
   })
 
-  it.each([[["open"] as const], [["open", "open", "closed"] as const]])(
+  it.each([[["open"] as const], [["open", "open", "closed"] as const], [["all", "open"] as const]])(
     "the list query over %j is valid against GitHub's schema",
     (states) => {
       expect(validate(GithubBatchLists.query(states)).map((error) => error.message)).toEqual([])
@@ -84,7 +84,9 @@ describe("contract: the adapter's GraphQL query against GitHub's schema", () => 
   )
 
   it("the fake answers exactly the list query the adapter sends", () => {
-    expect(GithubFakeGraphql.listQuery(["OPEN", "CLOSED"])).toBe(GithubBatchLists.query(["open", "closed"]))
+    expect(GithubFakeGraphql.listQuery([["OPEN"], ["CLOSED"], ["OPEN", "CLOSED"]])).toBe(
+      GithubBatchLists.query(["open", "closed", "all"])
+    )
   })
 
   it("the schema check can fail: a list filtered by a state GitHub does not have is refused", () => {
@@ -98,7 +100,7 @@ describe("contract: the adapter's GraphQL query against GitHub's schema", () => 
       GithubFakeGraphql.answer(
         world,
         {
-          query: GithubFakeGraphql.listQuery(Array.from({ length: n }, () => "OPEN" as const)),
+          query: GithubFakeGraphql.listQuery(Array.from({ length: n }, () => ["OPEN"] as const)),
           variables: Object.fromEntries(
             Array.from({ length: n }, (_, i) => [[`o${i}`, "octo"], [`n${i}`, `r${i}`], [`l${i}`, "afk"]]).flat()
           )

@@ -20,7 +20,7 @@ import * as IssueGuard from "./IssueGuard.js"
 import * as Memo from "./Memo.js"
 import * as Pass from "./Pass.js"
 import * as Run from "./Run.js"
-import { Tracker, type TrackerError } from "./Tracker.js"
+import { openOnly, Tracker, type TrackerError } from "./Tracker.js"
 
 /** How many candidates are read at once (their label events, trust and blockers). */
 const readBatch = 8
@@ -144,7 +144,7 @@ export const run = (config: Config.AfkConfig) =>
           Effect.flatMap(
             Effect.all([
               tracker.listOpenIssues(repo, config.readyLabel),
-              tracker.listOpenIssues(repo, config.lockLabel)
+              openOnly(tracker, repo, config.lockLabel)
             ], { concurrency: 2, mode: "either" }),
             (lists) =>
               Effect.map(Effect.all(lists), ([ready, locked]) => {

@@ -10,7 +10,7 @@ import type { Issue, Repo } from "./Domain.js"
 import * as Memo from "./Memo.js"
 import * as Pass from "./Pass.js"
 import * as Poll from "./Poll.js"
-import { Tracker, type TrackerError } from "./Tracker.js"
+import { openAndClosed, Tracker, type TrackerError } from "./Tracker.js"
 import * as Watch from "./Watch.js"
 
 export interface Report {
@@ -42,6 +42,7 @@ const sharedReads = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, 
     const tracker = yield* Tracker
     const lists = yield* Memo.make<ReadonlyArray<Issue>, TrackerError>("retry")
     const bot = yield* Memo.make<string, TrackerError>("retry")
+    const both = tracker.listOpenAndClosedIssues
     const dropping = <Args extends ReadonlyArray<unknown>>(
       write: (repo: Repo, ...args: Args) => Effect.Effect<void, TrackerError>
     ) =>
@@ -53,6 +54,9 @@ const sharedReads = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, 
       listOpenIssues: (repo, label) => lists.get(`${repo}\u0000${label}`, tracker.listOpenIssues(repo, label)),
       listClosedIssues: (repo, label) =>
         lists.get(`${repo}\u0000closed\u0000${label}`, tracker.listClosedIssues(repo, label)),
+      listOpenAndClosedIssues: both === undefined
+        ? undefined
+        : (repo, label) => lists.get(`${repo}\u0000both\u0000${label}`, both(repo, label)),
       addLabel: dropping(tracker.addLabel),
       removeLabel: dropping(tracker.removeLabel),
       closeIssue: dropping(tracker.closeIssue)
@@ -71,13 +75,24 @@ const prefetch = (config: Config.AfkConfig) =>
   Effect.gen(function*() {
     const tracker = yield* Tracker
     const work = yield* Deferred.make<boolean>()
+    // The lock label's open and closed issues, as the passes ask them (one list or two), and the ready list.
+    const locked = tracker.listOpenAndClosedIssues === undefined ? ["open", "closed"] as const : ["both"] as const
     const lists = Effect.forEach(
-      config.allowlist.flatMap((repo) => [[repo, config.lockLabel], [repo, config.readyLabel], [repo, ""]] as const),
-      ([repo, label]) =>
-        (label === "" ? tracker.listClosedIssues(repo, config.lockLabel) : tracker.listOpenIssues(repo, label)).pipe(
-          Effect.tap((issues) => (issues.length > 0 ? Deferred.succeed(work, true) : Effect.void)),
-          Effect.ignore
-        ),
+      config.allowlist.flatMap((repo) => [
+        ...locked.map((which) => [repo, which] as const),
+        [repo, "ready"] as const
+      ]),
+      ([repo, which]) =>
+        (which === "ready"
+          ? tracker.listOpenIssues(repo, config.readyLabel)
+          : which === "open"
+          ? tracker.listOpenIssues(repo, config.lockLabel)
+          : which === "closed"
+          ? tracker.listClosedIssues(repo, config.lockLabel)
+          : openAndClosed(tracker, repo, config.lockLabel)).pipe(
+            Effect.tap((issues) => (issues.length > 0 ? Deferred.succeed(work, true) : Effect.void)),
+            Effect.ignore
+          ),
       { concurrency: tracker.listsInBatches === true ? "unbounded" : 8, discard: true }
     )
     const identity = Effect.flatMap(

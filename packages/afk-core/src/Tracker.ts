@@ -7,7 +7,7 @@
  */
 import * as Context from "effect/Context"
 import type * as DateTime from "effect/DateTime"
-import type * as Effect from "effect/Effect"
+import * as Effect from "effect/Effect"
 import type * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 import type { Comment, CommentMark, Issue, IssueEdit, LabelEvent, Repo } from "./Domain.js"
@@ -32,6 +32,15 @@ export interface Service {
    * label, which a closed issue keeps only while a terminal step is unfinished, so the list stays short.
    */
   readonly listClosedIssues: (repo: Repo, label: string) => Effect.Effect<ReadonlyArray<Issue>, TrackerError>
+  /**
+   * Optional: every issue (not pull request) in `repo` carrying `label`, open and closed, all pages, read as
+   * one list where the forge lists both states at once (`state=all`). AFK asks it only for its lock label, in
+   * place of the two lists above (`openAndClosed`, `openOnly`): a cold tick then reads two lists per repository
+   * instead of three. Without it, AFK asks both lists.
+   */
+  readonly listOpenAndClosedIssues?:
+    | ((repo: Repo, label: string) => Effect.Effect<ReadonlyArray<Issue>, TrackerError>)
+    | undefined
   /**
    * Optional: every issue (not pull request) in `repo`, open or closed, updated at or after `since`, all
    * pages. The daily token budget (`AFK_DAILY_MAX_TOKENS`) reads the day's runs from these issues' records;
@@ -90,3 +99,33 @@ export interface Service {
 }
 
 export class Tracker extends Context.Tag("afk-core/Tracker")<Tracker, Service>() {}
+
+/**
+ * Every issue in `repo` carrying `label`, open and closed: one read where the tracker has
+ * `listOpenAndClosedIssues`, else both lists. Both lists run to their end even when one fails (a caller may
+ * share them, and a read cut short would be shared as an interruption); then either failure fails this.
+ */
+export const openAndClosed = (
+  tracker: Service,
+  repo: Repo,
+  label: string
+): Effect.Effect<ReadonlyArray<Issue>, TrackerError> =>
+  tracker.listOpenAndClosedIssues !== undefined
+    ? tracker.listOpenAndClosedIssues(repo, label)
+    : Effect.flatMap(
+      Effect.all([tracker.listOpenIssues(repo, label), tracker.listClosedIssues(repo, label)], {
+        concurrency: 2,
+        mode: "either"
+      }),
+      (lists) => Effect.map(Effect.all(lists), ([open, closed]) => [...open, ...closed])
+    )
+
+/** The open issues in `repo` carrying `label`: taken from the one list of both states when the tracker has it. */
+export const openOnly = (
+  tracker: Service,
+  repo: Repo,
+  label: string
+): Effect.Effect<ReadonlyArray<Issue>, TrackerError> =>
+  tracker.listOpenAndClosedIssues !== undefined
+    ? Effect.map(tracker.listOpenAndClosedIssues(repo, label), (issues) => issues.filter((i) => i.state === "open"))
+    : tracker.listOpenIssues(repo, label)

@@ -24,7 +24,7 @@ import * as Redispatch from "./Redispatch.js"
 import * as Run from "./Run.js"
 import * as RunMachine from "./RunMachine.js"
 import * as RunRecord from "./RunRecord.js"
-import { Tracker } from "./Tracker.js"
+import { openAndClosed, Tracker } from "./Tracker.js"
 import * as Usage from "./Usage.js"
 
 const short = (sha: string) => sha.slice(0, 12)
@@ -358,18 +358,10 @@ export const run = (config: Config.AfkConfig) =>
       config.allowlist,
       (repo) =>
         Pass.isolate(journal, repo)(
-          // Both lists run to their end even when one fails: they are shared with poll, and a read cut short
-          // would be shared as an interruption.
-          Effect.flatMap(
-            Effect.all([
-              tracker.listOpenIssues(repo, config.lockLabel),
-              tracker.listClosedIssues(repo, config.lockLabel)
-            ], { concurrency: 2, mode: "either" }),
-            (lists) =>
-              Effect.map(Effect.all(lists), ([open, closed]) => {
-                locked.push([...open, ...closed])
-              })
-          )
+          // Shared with poll (open ones) through the tick's memo.
+          Effect.map(openAndClosed(tracker, repo, config.lockLabel), (issues) => {
+            locked.push(issues)
+          })
         ),
       { concurrency: 8, discard: true }
     )

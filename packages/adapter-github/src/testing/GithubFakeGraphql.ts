@@ -107,14 +107,17 @@ const probe = (world: World, n: number, variables: Record<string, unknown>, now:
   return { status: 200, body: errors.length === 0 ? { data } : { data, errors }, cost }
 }
 
-type ListState = "OPEN" | "CLOSED"
+/** The `IssueState`s one alias of the list query asks (`states: [OPEN]`, `[CLOSED]` or `[OPEN, CLOSED]`). */
+type ListState = ReadonlyArray<"OPEN" | "CLOSED">
 
 /** Issues per list and labels per issue the list query asks (`first`). */
 const listFirst = 100
 
 /** One list of the list query: alias `a<i>`, variables `$o<i>`, `$n<i>`, `$l<i>`. */
 const listField = (i: number, state: ListState): string =>
-  `a${i}: repository(owner: $o${i}, name: $n${i}) { nameWithOwner issues(labels: [$l${i}], states: [${state}], first: ${listFirst}, orderBy: {field: CREATED_AT, direction: DESC}) { pageInfo { hasNextPage } nodes { number title body state url createdAt updatedAt author { login } labels(first: ${listFirst}) { pageInfo { hasNextPage } nodes { name } } } } }`
+  `a${i}: repository(owner: $o${i}, name: $n${i}) { nameWithOwner issues(labels: [$l${i}], states: [${
+    state.join(", ")
+  }], first: ${listFirst}, orderBy: {field: CREATED_AT, direction: DESC}) { pageInfo { hasNextPage } nodes { number title body state url createdAt updatedAt author { login } labels(first: ${listFirst}) { pageInfo { hasNextPage } nodes { name } } } } }`
 
 /** Issue lists by label over `states.length` repositories (an alias per list, in `states[i]`). */
 export const listQuery = (states: ReadonlyArray<ListState>): string => {
@@ -122,14 +125,15 @@ export const listQuery = (states: ReadonlyArray<ListState>): string => {
   return `query(${variables}) { ${states.map((state, i) => listField(i, state)).join(" ")} rateLimit { cost } }`
 }
 
-/** The states a sent list query asks, in alias order (`states: [X]`). */
+/** The states a sent list query asks, in alias order (`states: [X, …]`); none where one is not a state. */
 const listStates = (sent: ReadonlyArray<string>): ReadonlyArray<ListState> =>
-  sent.flatMap((token, i) =>
-    token === "states" && sent[i + 1] === ":" && sent[i + 2] === "[" &&
-      (sent[i + 3] === "OPEN" || sent[i + 3] === "CLOSED")
-      ? [sent[i + 3] as ListState]
-      : []
-  )
+  sent.flatMap((token, i) => {
+    if (token !== "states" || sent[i + 1] !== ":" || sent[i + 2] !== "[") return []
+    const end = sent.indexOf("]", i + 3)
+    const named = sent.slice(i + 3, end < 0 ? i + 3 : end)
+    const valid = named.length > 0 && named.every((state) => state === "OPEN" || state === "CLOSED")
+    return valid ? [named as ListState] : []
+  })
 
 /** GitHub's node limit per query. */
 const nodeLimit = 500_000
@@ -148,7 +152,8 @@ const listOf = (
   const first = Math.min(listFirst, pageSize)
   const matching = [...repo.issues.values()]
     .filter((issue) =>
-      !issue.isPullRequest && issue.state === lower(state) && issue.labels.some((have) => lower(have) === lower(label))
+      !issue.isPullRequest && state.some((asked) => issue.state === lower(asked)) &&
+      issue.labels.some((have) => lower(have) === lower(label))
     )
     .sort((a, b) => b.number - a.number)
   return {

@@ -10,7 +10,7 @@ import * as DateTime from "effect/DateTime"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import type * as Scope from "effect/Scope"
-import { type Repo, repo as parseRepo, repoName, repoOwner } from "../Domain.js"
+import { type Issue, type Repo, repo as parseRepo, repoName, repoOwner } from "../Domain.js"
 import type { Service } from "../Tracker.js"
 import type * as TrackerSeed from "./TrackerSeed.js"
 
@@ -122,6 +122,19 @@ export const run = (name: string, build: Build): void => {
           expect(closed.every((i) => i.state === "closed")).toBe(true)
           const anyCase = yield* tracker.listOpenIssues(seed.repo, "Ready-For-Agent")
           expect(anyCase.length).toBe(131)
+        })
+      ))
+
+    it.effect("lists open and closed issues with a label as one list: both lists' issues, no others (when offered)", () =>
+      withTracker((tracker, seed) =>
+        Effect.gen(function*() {
+          if (tracker.listOpenAndClosedIssues === undefined) return
+          const both = yield* tracker.listOpenAndClosedIssues(seed.repo, "ready-for-agent")
+          const open = yield* tracker.listOpenIssues(seed.repo, "ready-for-agent")
+          const closed = yield* tracker.listClosedIssues(seed.repo, "ready-for-agent")
+          const numbers = (issues: ReadonlyArray<Issue>) => issues.map((i) => i.number).sort((a, b) => a - b)
+          expect(numbers(both)).toEqual(numbers([...open, ...closed]))
+          expect(both.filter((i) => i.state === "closed").map((i) => i.number)).toEqual([200])
         })
       ))
 
