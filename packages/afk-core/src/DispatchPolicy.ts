@@ -194,20 +194,37 @@ const ineligibility = (candidate: Candidate, locked: ReadonlySet<string>, config
   return Option.none()
 }
 
-const busy = (issue: Issue, winner: Issue): Refusal => ({
-  issue,
-  reason: "repo-busy",
-  detail: `${winner.ref} takes ${issue.repo}'s one slot this pass (it comes first by priority and number).`
-})
+// A pass refuses its whole unexamined backlog with a few distinct texts (every issue of a repository behind
+// the same winner, every other issue behind the same full cap): each text is made once and shared, not once
+// per issue (80,000 ready issues over 4,000 repositories made 80,000 copies).
+const busyTexts = new WeakMap<Issue, string>()
+let fullText:
+  | { readonly cap: number; readonly inFlight: number; readonly examined: boolean; readonly text: string }
+  | undefined
 
-const full = (issue: Issue, config: PolicyConfig, inFlight: number, examined: boolean): Refusal => ({
-  issue,
-  reason: "at-capacity",
-  detail:
-    `The cap of ${config.maxConcurrentRuns} run(s) in flight is reached (${inFlight} were in flight before this pass)${
+const busyText = (issue: Issue, winner: Issue) =>
+  `${winner.ref} takes ${issue.repo}'s one slot this pass (it comes first by priority and number).`
+
+const busy = (issue: Issue, winner: Issue): Refusal => {
+  if (issue.repo !== winner.repo) return { issue, reason: "repo-busy", detail: busyText(issue, winner) }
+  let detail = busyTexts.get(winner)
+  if (detail === undefined) {
+    detail = busyText(issue, winner)
+    busyTexts.set(winner, detail)
+  }
+  return { issue, reason: "repo-busy", detail }
+}
+
+const full = (issue: Issue, config: PolicyConfig, inFlight: number, examined: boolean): Refusal => {
+  const cap = config.maxConcurrentRuns
+  if (fullText?.cap !== cap || fullText.inFlight !== inFlight || fullText.examined !== examined) {
+    const text = `The cap of ${cap} run(s) in flight is reached (${inFlight} were in flight before this pass)${
       examined ? "" : "; not examined further this pass"
     }.`
-})
+    fullText = { cap, inFlight, examined, text }
+  }
+  return { issue, reason: "at-capacity", detail: fullText.text }
+}
 
 /**
  * The refusal of an issue that passed `screen` but was not read because the pass was already decided: its

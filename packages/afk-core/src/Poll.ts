@@ -271,8 +271,19 @@ export const run = (config: Config.AfkConfig) =>
     refused.sort((a, b) => rank.get(a.issue)! - rank.get(b.issue)!)
     // The issues left unread are refused the same way every pass while the slots stay full: one line for all.
     let quiet: Array<Pass.Decision> = []
+    // One text per distinct refusal, shared by the decisions that give it (see DispatchPolicy's texts).
+    const texts = new Map<string, Map<string, string>>()
+    const textOf = (refusal: DispatchPolicy.Refusal) => {
+      const byDetail = texts.get(refusal.reason) ?? new Map<string, string>()
+      texts.set(refusal.reason, byDetail)
+      const known = byDetail.get(refusal.detail)
+      if (known !== undefined) return known
+      const text = `${refusal.reason}: ${refusal.detail}`
+      byDetail.set(refusal.detail, text)
+      return text
+    }
     for (const refusal of refused) {
-      const reason = `${refusal.reason}: ${refusal.detail}`
+      const reason = textOf(refusal)
       if (unread.has(refusal.issue)) {
         quiet.push({ subject: String(refusal.issue.ref), action: "refuse", reason })
         continue
