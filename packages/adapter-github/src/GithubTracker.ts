@@ -52,6 +52,22 @@ const ghost = "ghost"
 const labelSets = new Map<string, ReadonlyArray<string>>()
 const sharedLabelSets = 10_000
 
+/** How many repository URLs (and what they name) are shared; past it, each issue keeps its own. */
+const sharedStrings = 50_000
+const repositoryUrls = new Map<string, string>()
+
+/** An issue's `repository_url`, one string per repository shared by its issues (as long as the list is kept). */
+const RepositoryUrl = Schema.transform(Schema.String, Schema.String, {
+  strict: true,
+  decode: (url) => {
+    const known = repositoryUrls.get(url)
+    if (known !== undefined) return known
+    if (repositoryUrls.size < sharedStrings) repositoryUrls.set(url, url)
+    return url
+  },
+  encode: (url) => url
+})
+
 const shareLabels = (names: Array<string>): ReadonlyArray<string> => {
   const key = names.join("\u0000")
   const known = labelSets.get(key)
@@ -107,7 +123,7 @@ const IssueBody = Schema.Struct({
   labels: LabelNames,
   pull_request: Schema.optional(Schema.Unknown),
   updated_at: Schema.optional(Schema.String),
-  repository_url: Schema.String
+  repository_url: RepositoryUrl
 })
 type IssueBody = typeof IssueBody.Type
 
@@ -144,12 +160,25 @@ const toError = (error: GithubError.GithubError): Tracker.TrackerError =>
 
 const parseRepo = Schema.decodeUnknownOption(Domain.Repo)
 
+/** The repository a `repository_url` names, as GitHub spells it; none if it names none. */
+const repoIn = (url: string): Option.Option<Domain.Repo> => {
+  const match = /\/repos\/([^/]+)\/([^/]+)\/?$/.exec(url)
+  if (match === null) return Option.none()
+  const [owner = "", name = ""] = match.slice(1).map((part) => decodeURIComponent(part))
+  return parseRepo(`${owner}/${name}`)
+}
+
+/** What each repository URL names, read once per URL (every issue of a repository carries the same one). */
+const repositories = new Map<string, Option.Option<Domain.Repo>>()
+
 /** The repository as GitHub spells it, from the issue's `repository_url`; the one asked for if it cannot be read. */
 const repoOf = (asked: Domain.Repo, body: IssueBody): Domain.Repo => {
-  const match = /\/repos\/([^/]+)\/([^/]+)\/?$/.exec(body.repository_url)
-  if (match === null) return asked
-  const [owner = "", name = ""] = match.slice(1).map((part) => decodeURIComponent(part))
-  return Option.getOrElse(parseRepo(`${owner}/${name}`), () => asked)
+  let named = repositories.get(body.repository_url)
+  if (named === undefined) {
+    named = repoIn(body.repository_url)
+    if (repositories.size < sharedStrings) repositories.set(body.repository_url, named)
+  }
+  return Option.getOrElse(named, () => asked)
 }
 
 /** An issue from its decoded body: every field already checked by `IssueBody` (and `repoOf`), so not again. */
