@@ -23,15 +23,32 @@ const { join } = require("node:path")
 const { setFlagsFromString } = require("node:v8")
 const { Script } = require("node:vm")
 
-// Two V8 heuristics that cost this command memory and buy it nothing, turned off before anything is
-// allocated (bench/RESULTS.md, "peak memory"): V8 compiles undici's HTTP parser (WebAssembly) a second time
-// with its optimising compiler, a ~25 MB passing peak for no measured CPU gain on a tick; and it learns to
-// allocate parsed answers straight in the old generation because most of a list survives, which keeps the
-// answers' discarded rest there until the first full collection (20-30 MB at 1,000 repositories). Both
-// flags are read while the program runs, so setting them here works (they change speed, never behaviour).
-// NODE_OPTIONS cannot carry them, and a second process to pass them would cost every start its time.
-setFlagsFromString("--liftoff-only")
-setFlagsFromString("--no-allocation-site-pretenuring")
+// Two V8 heuristics that cost a command on the network memory and buy it nothing (bench/RESULTS.md, "peak
+// memory"): V8 compiles undici's HTTP parser (WebAssembly) a second time with its optimising compiler, a
+// ~25 MB passing peak for no measured CPU gain on a tick; and it learns to allocate parsed answers straight
+// in the old generation because most of a list survives, which keeps the answers' discarded rest there until
+// the first full collection (20-30 MB at 1,000 repositories). Both flags are read while the program runs, so
+// they are turned off here, when the bundle is about to load its HTTP client (it calls this hook first); they
+// change speed, never behaviour. Not at start: V8 folds its flags into every code cache's check, Node's own
+// included, so a start with them set compiles Node's internal modules afresh (about 10 % more CPU for
+// `--help`). For the same reason they are set back before this launcher writes its cache. NODE_OPTIONS cannot
+// carry them, and a second process to pass them would cost every start its time.
+// Each flag with what sets it back: `--liftoff-only` also turned off the two tiering flags it implies.
+const networkFlags = [
+  ["--liftoff-only", ["--no-liftoff-only", "--wasm-tier-up", "--wasm-dynamic-tiering"]],
+  ["--no-allocation-site-pretenuring", ["--allocation-site-pretenuring"]]
+]
+let networkFlagsSet = false
+globalThis[Symbol.for("afk-cli/before-network")] = () => {
+  if (networkFlagsSet) return
+  networkFlagsSet = true
+  for (const [set] of networkFlags) setFlagsFromString(set)
+}
+const restoreFlags = () => {
+  if (!networkFlagsSet) return
+  networkFlagsSet = false
+  for (const [, resets] of networkFlags) for (const reset of resets) setFlagsFromString(reset)
+}
 
 const bundle = join(__dirname, "..", "dist", "bin.js")
 
@@ -101,6 +118,7 @@ const writeCache = (cache, commands, script) => {
     const header = Buffer.from(`${cache.key}\n${commands.join("\0")}\n`)
     // The shipped cache is read by whoever runs the installed CLI; a per-user one only by its owner.
     const mode = cache === shipped ? 0o644 : 0o600
+    restoreFlags() // the cache must match a start, which runs with V8's own flags
     writeFileSync(temporary, Buffer.concat([header, script.createCachedData()]), { mode })
     renameSync(temporary, cache.path)
   } catch {

@@ -27,10 +27,22 @@ export interface Wiring {
  */
 export const nodeHttp: Layer.Layer<HttpClient.HttpClient> = Layer.unwrapEffect(
   Effect.map(
-    Effect.promise(() => import("@effect/platform-node/NodeHttpClient")),
+    Effect.promise(() => {
+      beforeNetwork()
+      return import("@effect/platform-node/NodeHttpClient")
+    }),
     (NodeHttpClient) => NodeHttpClient.layerUndici
   )
 )
+
+/**
+ * What the `afk-cli` launcher does before a command goes on the network (it turns off two V8 heuristics
+ * that only cost a tick memory: `bin/afk-cli.js`). Nothing under `afk-cli/api`, whose host owns its process.
+ */
+const beforeNetwork = () => {
+  const hook: unknown = Reflect.get(globalThis, Symbol.for("afk-cli/before-network"))
+  if (typeof hook === "function") hook()
+}
 
 /**
  * Node's WebSocket (the `ws` package on Node 20, the global `WebSocket` on Node 22 and later), loaded only

@@ -6,7 +6,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import { spawnSync } from "node:child_process"
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs"
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs"
 import { createRequire } from "node:module"
 import { join } from "node:path"
 import * as Cli from "./support/Cli.js"
@@ -45,6 +45,25 @@ describe("bin/afk-cli.js", () => {
       expect(result.code, result.all).toBe(0)
       const dir = cacheDirIn(tmp)
       expect(existsSync(dir) ? readdirSync(dir) : []).toEqual([])
+    }))
+
+  it.live("a command that went on the network writes a cache the next start takes (V8's flags set back first)", () =>
+    Effect.gen(function*() {
+      // `demo` talks HTTP to its T3 fake, so the launcher turned two V8 flags off for it; V8 checks a code
+      // cache against its flags, so a cache written with them still off would be refused and rewritten.
+      const tmp = Cli.scratch()
+      const demo = Effect.map(Cli.run(["demo"], { TMPDIR: tmp }), (result) => expect(result.code, result.all).toBe(0))
+      yield* demo
+      const dir = cacheDirIn(tmp)
+      const [name] = readdirSync(dir)
+      const written = statSync(join(dir, name!))
+      expect(readFileSync(join(dir, name!), "latin1").split("\n")[1]).toContain("demo")
+      yield* demo
+      const after = statSync(join(dir, name!))
+      expect([after.ino, after.mtimeMs], "taken as it is, not refused and written again").toEqual([
+        written.ino,
+        written.mtimeMs
+      ])
     }))
 
   it.live("runs the same when the cache directory cannot be made, or NODE_DISABLE_COMPILE_CACHE=1", () =>
