@@ -298,6 +298,20 @@ export const make = (options: Options): Effect.Effect<Service, never, HttpClient
         getPage(call, urlOf(path, params), schema).pipe(Effect.map(({ value }) => value)),
       getTagged: (call, path, schema, params) =>
         getPage(call, urlOf(path, params), schema).pipe(Effect.map(({ etag, value }) => ({ value, etag }))),
+      getUnlessChanged: (call, path, schema, etag) =>
+        Effect.flatMap(
+          execute(call, HttpClientRequest.setHeader(HttpClientRequest.get(urlOf(path)), "if-none-match", etag)),
+          (response) =>
+            response.status === 304
+              ? Effect.sync(() => {
+                counters.notModified++
+                return Option.none()
+              })
+              : Effect.map(
+                decodeAnswer(call, schema)(response),
+                (value) => Option.some({ value, etag: Option.fromNullable(response.headers.etag) })
+              )
+        ),
       list: (call, path, item, params = {}) => paginate(call, path, params, GithubCodec.arrayOf(item), (page) => page),
       listIn: (call, path, key, item, params = {}) =>
         paginate(call, path, params, GithubCodec.pageOf(key, item), (page) => page[key] ?? []),

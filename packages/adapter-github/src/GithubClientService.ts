@@ -69,6 +69,17 @@ export interface Service {
     schema: Schema.Schema<A, I>,
     params?: Params
   ) => Effect.Effect<Tagged<A>, GithubError.GithubError>
+  /**
+   * One GET sent with `If-None-Match: etag` past every cache: none when GitHub answers 304 (the resource is
+   * still the one that had `etag`; no point spent), else the answer with its new `ETag`. Nothing is replayed
+   * from a cache, so a caller learns only that what it saw before still stands.
+   */
+  readonly getUnlessChanged: <A, I>(
+    call: Call,
+    path: string,
+    schema: Schema.Schema<A, I>,
+    etag: string
+  ) => Effect.Effect<Option.Option<Tagged<A>>, GithubError.GithubError>
   /** Every item of a paginated array endpoint, following `Link: rel="next"` to the end. */
   readonly list: <A, I>(
     call: Call,

@@ -3,8 +3,8 @@
  * the issue events, comments, label and comment writes, closing as completed, the bot's login, and trust
  * (`GithubTrust`). The last edit is the later of the last title change (the issue events' `renamed`, with its
  * actor) and the last body edit (GraphQL `Issue.lastEditedAt` and `editor`: the REST issue says nothing of
- * edits), left unread while everyone who ever labelled the issue is known untrusted (then it is an edit by
- * nobody now, which can only refuse). Issues name their repository as GitHub spells it (`repository_url`).
+ * edits), left unread while everyone who ever labelled the issue is known untrusted, a refusal past its time
+ * confirmed by a conditional read (then it is an edit by nobody now, which can only refuse). Issues name their repository as GitHub spells it (`repository_url`).
  * Label lists, issue histories and body edits of unchanged repositories and issues are served from memos
  * that `GithubChanges` keeps and invalidates.
  */
@@ -300,7 +300,7 @@ export const make = (options: Options = {}): Effect.Effect<Tracker.Service, neve
           const known = yield* changes.remembered(repo, number, "body edit", GithubEdits.MaybeEdit)
           const body = Option.isSome(known)
             ? known.value
-            : (yield* trust.allRefused(repo, labellers(events)))
+            : (yield* trust.stillRefused(repo, labellers(events)))
             ? Option.some<GithubEdits.Edit>({ at: yield* DateTime.now })
             : yield* bodyEdit(repo, number)
           return Option.map(

@@ -4,7 +4,9 @@
  * trust answer is reused for `trustTtl` in this process's memory. A refusal is reused for `untrustedTtl` and
  * kept with the client's durable memos, so in its cache file too, where the next process (the next CLI tick)
  * finds it: a refusal can only refuse, and one read back that claims to stand longer than `untrustedTtl` from
- * now is not served. Nothing read from the file makes anyone trusted.
+ * now is not served. Past `untrustedTtl` the permission is asked again with the refused answer's `ETag`: a
+ * 304 (no point) confirms the refusal, any other answer is read and decided afresh. Nothing read from the
+ * file makes anyone trusted: it can only name an answer that refused.
  */
 import * as Domain from "afk-core/Domain"
 import * as Clock from "effect/Clock"
@@ -28,8 +30,16 @@ export interface Options {
 export interface Trust {
   /** Whether `login` may trigger runs in `repo`; a failure to tell is an error, never a yes. */
   readonly isTrusted: (repo: Domain.Repo, login: string) => Effect.Effect<boolean, GithubError.GithubError>
-  /** Whether every one of `logins` is known untrusted in `repo` now, without a request (false for none). */
-  readonly allRefused: (repo: Domain.Repo, logins: Iterable<string>) => Effect.Effect<boolean>
+  /**
+   * Whether every one of `logins` (false for none) is known untrusted in `repo` now: refused within
+   * `untrustedTtl`, or refused before with an `ETag` that GitHub confirms with a 304 (a conditional read, no
+   * point), so a refused backlog stays free once its refusals are known. No request unless every login is
+   * refused or has such a refusal to confirm.
+   */
+  readonly stillRefused: (
+    repo: Domain.Repo,
+    logins: Iterable<string>
+  ) => Effect.Effect<boolean, GithubError.GithubError>
 }
 
 const PermissionBody = Schema.Struct({
@@ -39,8 +49,16 @@ const PermissionBody = Schema.Struct({
 
 const trustedRoles: ReadonlySet<string> = new Set(["admin", "maintain", "write"])
 
-/** An untrusted answer and until when it stands (epoch ms). */
-const Refusal = Schema.Struct({ until: Schema.Number })
+/**
+ * An untrusted answer, until when it stands (epoch ms), and the `ETag` of GitHub's answer that refused, if it
+ * sent one: past `until` the permission is asked again with it, and a 304 (free) says the refusal still holds.
+ */
+const Refusal = Schema.Struct({
+  until: Schema.Number,
+  etag: Schema.optional(Schema.String),
+  /** When an answer read whole last refused (epoch ms): confirmations by 304 stop `confirmFor` after it. */
+  since: Schema.optional(Schema.Number)
+})
 
 const durable = { durable: true }
 
@@ -50,24 +68,43 @@ const isOwner = (repo: Domain.Repo, login: string) => login.toLowerCase() === Do
 export const make = (client: GithubClient.Service, options: Options = {}): Trust => {
   const trustTtl = Duration.toMillis(Duration.decode(options.trustTtl ?? "60 seconds"))
   const untrustedTtl = Duration.toMillis(Duration.decode(options.untrustedTtl ?? "10 minutes"))
+  // How long refusals are confirmed by 304s before the permission is read whole again: a refusal planted in
+  // the cache file with the ETag of a yes keeps that user waiting at most this long.
+  const confirmFor = 6 * untrustedTtl
   const trust = new Map<string, { readonly trusted: boolean; readonly until: number }>()
   const keyOf = (repo: Domain.Repo, login: string) => `${repo.toLowerCase()} ${login.toLowerCase()}`
 
-  const permission = (repo: Domain.Repo, login: string) =>
-    client
-      .get(
-        { operation: "isTrusted", permission: "Metadata: read", decidesTrust: true },
-        GithubClient.repoPath(repo, "collaborators", login, "permission"),
-        PermissionBody
+  const permissionCall = { operation: "isTrusted", permission: "Metadata: read", decidesTrust: true }
+  const permissionPath = (repo: Domain.Repo, login: string) =>
+    GithubClient.repoPath(repo, "collaborators", login, "permission")
+  const allows = (body: typeof PermissionBody.Type) =>
+    trustedRoles.has(body.permission) || (body.role_name !== undefined && trustedRoles.has(body.role_name))
+
+  /**
+   * Whether `login` may trigger runs, read from GitHub, with the answer's `ETag`. With `refusedAs`, the `ETag`
+   * of an earlier answer that refused, the read is conditional: a 304 says that answer stands, so still no.
+   * Only a refusal is ever confirmed this way; a yes always comes from an answer read now.
+   */
+  const permission = (repo: Domain.Repo, login: string, refusedAs: string | undefined) =>
+    (refusedAs === undefined
+      ? Effect.map(
+        client.getTagged(permissionCall, permissionPath(repo, login), PermissionBody),
+        (answer) => ({ trusted: allows(answer.value), etag: Option.getOrUndefined(answer.etag), confirmed: false })
       )
-      .pipe(
-        Effect.map(
-          (body) =>
-            trustedRoles.has(body.permission) || (body.role_name !== undefined && trustedRoles.has(body.role_name))
-        ),
+      : Effect.map(
+        client.getUnlessChanged(permissionCall, permissionPath(repo, login), PermissionBody, refusedAs),
+        Option.match({
+          onNone: () => ({ trusted: false, etag: refusedAs, confirmed: true }),
+          onSome: (answer) => ({
+            trusted: allows(answer.value),
+            etag: Option.getOrUndefined(answer.etag),
+            confirmed: false
+          })
+        })
+      )).pipe(
         Effect.catchIf(
           (error) => error.status === 404,
-          () => Effect.succeed(false)
+          () => Effect.succeed({ trusted: false, etag: undefined, confirmed: false })
         )
       )
 
@@ -86,32 +123,63 @@ export const make = (client: GithubClient.Service, options: Options = {}): Trust
       return (yield* refusal(keyOf(repo, login), now)).stands
     })
 
-  return {
-    isTrusted: (repo, login) =>
-      Effect.gen(function*() {
-        if (isOwner(repo, login)) return true
-        const key = keyOf(repo, login)
-        const now = yield* Clock.currentTimeMillis
-        const known = trust.get(key)
-        if (known !== undefined && known.until > now) return known.trusted
-        const refused = yield* refusal(key, now)
-        if (refused.stands) return false
-        const trusted = yield* permission(repo, login)
-        trust.set(key, { trusted, until: now + trustTtl })
-        if (!trusted || Option.isSome(refused.kept)) {
-          const until = trusted ? 0 : now + untrustedTtl
-          yield* client.remember(`untrusted ${key}`, "untrusted", Refusal, { until }, durable)
-        }
-        return trusted
-      }),
+  /** Whether `login`'s refusal in `repo` was kept past its time with an `ETag` to confirm it by. */
+  const confirmable = (repo: Domain.Repo, login: string, now: number) =>
+    Effect.map(refusal(keyOf(repo, login), now), ({ kept }) =>
+      Option.exists(
+        kept,
+        (refused) =>
+          refused.until > 0 && refused.etag !== undefined && refused.since !== undefined &&
+          now - refused.since < confirmFor
+      ))
 
-    allRefused: (repo, logins) =>
+  const isTrusted: Trust["isTrusted"] = (repo, login) =>
+    Effect.gen(function*() {
+      if (isOwner(repo, login)) return true
+      const key = keyOf(repo, login)
+      const now = yield* Clock.currentTimeMillis
+      const known = trust.get(key)
+      if (known !== undefined && known.until > now) return known.trusted
+      const refused = yield* refusal(key, now)
+      if (refused.stands) return false
+      // A refusal past its time is asked again conditionally when its answer had an ETag, for `confirmFor`
+      // after the answer it confirms (kept ones whose `until` is 0 were overturned: a yes, asked afresh).
+      const kept = Option.getOrUndefined(refused.kept)
+      const since = kept !== undefined && kept.until > 0 ? kept.since : undefined
+      const refusedAs = since !== undefined && now - since < confirmFor ? kept?.etag : undefined
+      const answer = yield* permission(repo, login, refusedAs)
+      const { etag, trusted } = answer
+      trust.set(key, { trusted, until: now + trustTtl })
+      if (!trusted || kept !== undefined) {
+        // A refusal confirmed by a 304 keeps the time of the answer it confirms, and ends with its window.
+        const readAt = answer.confirmed && since !== undefined ? since : now
+        const until = Math.min(now + untrustedTtl, readAt + confirmFor)
+        const next = trusted ? { until: 0 } : etag === undefined ? { until: now + untrustedTtl } : {
+          until,
+          etag,
+          since: readAt
+        }
+        yield* client.remember(`untrusted ${key}`, "untrusted", Refusal, next, durable)
+      }
+      return trusted
+    })
+
+  return {
+    isTrusted,
+
+    stillRefused: (repo, logins) =>
       Effect.gen(function*() {
         const all = [...new Set(logins)]
         if (all.length === 0) return false
         const now = yield* Clock.currentTimeMillis
-        const refused = yield* Effect.forEach(all, (login) => knownRefused(repo, login, now))
-        return refused.every(Boolean)
+        const toConfirm: Array<string> = []
+        for (const login of all) {
+          if (yield* knownRefused(repo, login, now)) continue
+          if (!(yield* confirmable(repo, login, now))) return false
+          toConfirm.push(login)
+        }
+        for (const login of toConfirm) if (yield* isTrusted(repo, login)) return false
+        return true
       })
   }
 }

@@ -292,7 +292,11 @@ describe("GithubClient: the cache never decides trust", () => {
       const permission = `/repos/${repo}/collaborators/mallory/permission`
       const User = Schema.Struct({ login: Schema.String })
       const Permission = Schema.Struct({ permission: Schema.String, role_name: Schema.optional(Schema.String) })
-      const Refusal = Schema.Struct({ until: Schema.Number })
+      const Refusal = Schema.Struct({
+        until: Schema.Number,
+        etag: Schema.optional(Schema.String),
+        since: Schema.optional(Schema.Number)
+      })
       const forged = {
         [`${fake.baseUrl}/user`]: stored(User, yield* etagOf(fake, "/user"), { login: "mallory" }),
         [`${fake.baseUrl}${permission}`]: stored(Permission, yield* etagOf(fake, permission), {
@@ -322,7 +326,11 @@ describe("GithubClient: the cache never decides trust", () => {
     Effect.gen(function*() {
       const fake = world()
       const root = fresh()
-      const Refusal = Schema.Struct({ until: Schema.Number })
+      const Refusal = Schema.Struct({
+        until: Schema.Number,
+        etag: Schema.optional(Schema.String),
+        since: Schema.optional(Schema.Number)
+      })
       plant(root, {
         memos: {
           [`untrusted ${repo} alice`]: stored(Refusal, "untrusted", { until: 5 * 60_000 }),
@@ -339,6 +347,43 @@ describe("GithubClient: the cache never decides trust", () => {
         `/repos/${repo}/collaborators/mallory/permission`,
         `/repos/${repo}/collaborators/alice/permission`
       ])
+    }))
+
+  it.effect("a refusal planted with the ETag of a yes keeps its user waiting at most an hour, and lets nobody in", () =>
+    Effect.gen(function*() {
+      const fake = world()
+      const root = fresh()
+      const path = `/repos/${repo}/collaborators/alice/permission`
+      const yes = yield* Effect.scoped(Effect.flatMap(
+        GithubClient.make({ auth: token, baseUrl: fake.baseUrl }).pipe(Effect.provide(fake.layer)),
+        (client) => client.getTagged({ operation: "planting", permission: "Metadata: read" }, path, Schema.Unknown)
+      ))
+      const Refusal = Schema.Struct({
+        until: Schema.Number,
+        etag: Schema.optional(Schema.String),
+        since: Schema.optional(Schema.Number)
+      })
+      plant(root, {
+        memos: {
+          [`untrusted ${repo} alice`]: stored(Refusal, "untrusted", {
+            until: 1,
+            etag: Option.getOrThrow(yes.etag),
+            since: 0
+          })
+        }
+      })
+      const trusted = () => inProcess(fake, { cacheDirectory: root }, (t) => t.isTrusted(repo, "alice"))
+      const asked = () => fake.log.filter((e) => e.path === path).map((e) => (e.conditional ? e.status : "whole"))
+      fake.resetCounters()
+      yield* TestClock.adjust("1 minute")
+      expect(yield* trusted(), "GitHub's 304 confirms the planted answer, which says nothing of what it was").toBe(
+        false
+      )
+      yield* TestClock.adjust("58 minutes")
+      expect(yield* trusted()).toBe(false)
+      yield* TestClock.adjust("2 minutes")
+      expect(yield* trusted(), "an hour after the answer it claims, the permission is read whole").toBe(true)
+      expect(asked()).toEqual([304, 304, "whole"])
     }))
 
   it.effect("a memo lives in its client's memory; a durable one is found by a fresh client sharing the directory", () =>

@@ -251,7 +251,42 @@ describe("GithubTracker over the GitHub fake", () => {
       expect((yield* pass)[2], "a promotion counts within untrustedTtl, not before").toBe(false)
       yield* TestClock.adjust("2 minutes")
       expect((yield* pass)[2]).toBe(true)
-      expect(paid()).toEqual(["POST /graphql", `GET /repos/${repo}/collaborators/mallory/permission`])
+      expect(paid()).toEqual([`GET /repos/${repo}/collaborators/mallory/permission`, "POST /graphql"])
+    }))
+
+  it.scoped("a refused backlog stays free past untrustedTtl: a 304 confirms the refusal, the body edit stays unread", () =>
+    Effect.gen(function*() {
+      const fake = GithubFake.make({ pageSize: 3 })
+      const base = seed(4)
+      const byMallory = { label: "afk", action: "added" as const, actor: "mallory", at: "2026-01-01T00:00:00Z" }
+      fake.seed({ ...base, issues: base.issues.map((i) => (i.number === 4 ? { ...i, events: [byMallory] } : i)) })
+      const cacheDirectory = yield* scratch
+      const pass = inProcess(
+        fake,
+        { cacheDirectory },
+        (t) => Effect.all([t.lastEdit(repo, 4), t.isTrusted(repo, "mallory")])
+      )
+      const permission = `/repos/${repo}/collaborators/mallory/permission`
+      yield* pass
+      for (const minutes of ["11 minutes", "11 minutes", "11 minutes"] as const) {
+        fake.resetCounters()
+        yield* TestClock.adjust(minutes)
+        const [, trusted] = yield* pass
+        expect(trusted).toBe(false)
+        expect(fake.log.filter((e) => e.status !== 304).map((e) => `${e.method} ${e.path}`), "no point").toEqual([])
+        expect(fake.log.filter((e) => e.path === permission).map((e) => [e.conditional, e.status])).toEqual([[
+          true,
+          304
+        ]])
+      }
+      fake.world.repos.get(repo)?.trusted.add("mallory")
+      fake.resetCounters()
+      yield* TestClock.adjust("11 minutes")
+      expect((yield* pass)[1], "a promotion counts at the next confirmation").toBe(true)
+      expect(fake.log.filter((e) => e.status !== 304).map((e) => `${e.method} ${e.path} ${e.status}`)).toEqual([
+        `GET ${permission} 200`,
+        "POST /graphql 200"
+      ])
     }))
 
   it.effect("works against a GitHub Enterprise base URL (https://host/api/v3), pages included", () =>
