@@ -41,6 +41,13 @@ const plant = (root: string, file: Partial<GithubCache.File>) => {
 }
 
 /** A stored entry of `schema`, used now, as a writer of the file would keep it. */
+/** The shape `GithubTrust` keeps a refusal in (a planted file must match it to be read at all). */
+const Refusal = Schema.Struct({
+  until: Schema.Number,
+  etag: Schema.optional(Schema.String),
+  since: Schema.optional(Schema.Number)
+})
+
 const stored = <A, I>(schema: Schema.Schema<A, I>, tag: string, json: unknown) => ({
   tag,
   shape: GithubCodec.stored(schema).shape,
@@ -292,11 +299,6 @@ describe("GithubClient: the cache never decides trust", () => {
       const permission = `/repos/${repo}/collaborators/mallory/permission`
       const User = Schema.Struct({ login: Schema.String })
       const Permission = Schema.Struct({ permission: Schema.String, role_name: Schema.optional(Schema.String) })
-      const Refusal = Schema.Struct({
-        until: Schema.Number,
-        etag: Schema.optional(Schema.String),
-        since: Schema.optional(Schema.Number)
-      })
       const forged = {
         [`${fake.baseUrl}/user`]: stored(User, yield* etagOf(fake, "/user"), { login: "mallory" }),
         [`${fake.baseUrl}${permission}`]: stored(Permission, yield* etagOf(fake, permission), {
@@ -326,11 +328,6 @@ describe("GithubClient: the cache never decides trust", () => {
     Effect.gen(function*() {
       const fake = world()
       const root = fresh()
-      const Refusal = Schema.Struct({
-        until: Schema.Number,
-        etag: Schema.optional(Schema.String),
-        since: Schema.optional(Schema.Number)
-      })
       plant(root, {
         memos: {
           [`untrusted ${repo} alice`]: stored(Refusal, "untrusted", { until: 5 * 60_000 }),
@@ -358,11 +355,6 @@ describe("GithubClient: the cache never decides trust", () => {
         GithubClient.make({ auth: token, baseUrl: fake.baseUrl }).pipe(Effect.provide(fake.layer)),
         (client) => client.getTagged({ operation: "planting", permission: "Metadata: read" }, path, Schema.Unknown)
       ))
-      const Refusal = Schema.Struct({
-        until: Schema.Number,
-        etag: Schema.optional(Schema.String),
-        since: Schema.optional(Schema.Number)
-      })
       plant(root, {
         memos: {
           [`untrusted ${repo} alice`]: stored(Refusal, "untrusted", {

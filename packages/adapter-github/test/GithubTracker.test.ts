@@ -23,6 +23,15 @@ const fakeWith = (options: GithubFake.Options = {}) => {
   return fake
 }
 
+/** A fake whose issue 4 got its `afk` label from mallory, who has no write access. */
+const labelledByMallory = () => {
+  const fake = GithubFake.make({ pageSize: 3 })
+  const base = seed(4)
+  const byMallory = { label: "afk", action: "added" as const, actor: "mallory", at: "2026-01-01T00:00:00Z" }
+  fake.seed({ ...base, issues: base.issues.map((i) => (i.number === 4 ? { ...i, events: [byMallory] } : i)) })
+  return fake
+}
+
 describe("GithubTracker over the GitHub fake", () => {
   it.effect("listOpenIssues reads every page, open and labelled only, pull requests left out", () =>
     Effect.gen(function*() {
@@ -227,10 +236,7 @@ describe("GithubTracker over the GitHub fake", () => {
 
   it.scoped("a refusal outlives its process: known refused, neither trust nor the body edit is read until untrustedTtl", () =>
     Effect.gen(function*() {
-      const fake = GithubFake.make({ pageSize: 3 })
-      const base = seed(4)
-      const byMallory = { label: "afk", action: "added" as const, actor: "mallory", at: "2026-01-01T00:00:00Z" }
-      fake.seed({ ...base, issues: base.issues.map((i) => (i.number === 4 ? { ...i, events: [byMallory] } : i)) })
+      const fake = labelledByMallory()
       const cacheDirectory = yield* scratch
       const pass = inProcess(
         fake,
@@ -256,10 +262,7 @@ describe("GithubTracker over the GitHub fake", () => {
 
   it.scoped("a refused backlog stays free past untrustedTtl: a 304 confirms the refusal, the body edit stays unread", () =>
     Effect.gen(function*() {
-      const fake = GithubFake.make({ pageSize: 3 })
-      const base = seed(4)
-      const byMallory = { label: "afk", action: "added" as const, actor: "mallory", at: "2026-01-01T00:00:00Z" }
-      fake.seed({ ...base, issues: base.issues.map((i) => (i.number === 4 ? { ...i, events: [byMallory] } : i)) })
+      const fake = labelledByMallory()
       const cacheDirectory = yield* scratch
       const pass = inProcess(
         fake,
