@@ -45,37 +45,36 @@ const Actor = Schema.NullOr(Login)
 const ghost = "ghost"
 
 /**
- * One read-only array per distinct set of label names: a tick holds every ready issue of every repository,
- * and nearly all of them carry the same one or two labels, so they share one array (and its strings) instead
- * of an array each. Bounded: past `sharedLabelSets` distinct sets, a set gets an array of its own.
+ * A bounded table of shared values: the value kept under `key`, or `make`'s, kept while the table holds fewer
+ * than `limit` (past it each caller keeps its own). A tick holds every ready issue of every repository, and
+ * what its issues carry alike (a label set, the repository they are in) is one value for all of them.
  */
-const labelSets = new Map<string, ReadonlyArray<string>>()
-const sharedLabelSets = 10_000
+const sharedTable = <A>(limit: number) => {
+  const table = new Map<string, A>()
+  return (key: string, make: () => A): A => {
+    const known = table.get(key)
+    if (known !== undefined) return known
+    const made = make()
+    if (table.size < limit) table.set(key, made)
+    return made
+  }
+}
 
-/** How many repository URLs (and what they name) are shared; past it, each issue keeps its own. */
-const sharedStrings = 50_000
-const repositoryUrls = new Map<string, string>()
+/** One read-only array per distinct set of label names (nearly every issue carries the same one or two). */
+const labelSets = sharedTable<ReadonlyArray<string>>(10_000)
+
+/** One string per repository URL, shared by its issues as long as the list is kept. */
+const repositoryUrls = sharedTable<string>(50_000)
 
 /** An issue's `repository_url`, one string per repository shared by its issues (as long as the list is kept). */
 const RepositoryUrl = Schema.transform(Schema.String, Schema.String, {
   strict: true,
-  decode: (url) => {
-    const known = repositoryUrls.get(url)
-    if (known !== undefined) return known
-    if (repositoryUrls.size < sharedStrings) repositoryUrls.set(url, url)
-    return url
-  },
+  decode: (url) => repositoryUrls(url, () => url),
   encode: (url) => url
 })
 
-const shareLabels = (names: Array<string>): ReadonlyArray<string> => {
-  const key = names.join("\u0000")
-  const known = labelSets.get(key)
-  if (known !== undefined) return known
-  const shared = Object.freeze(names)
-  if (labelSets.size < sharedLabelSets) labelSets.set(key, shared)
-  return shared
-}
+const shareLabels = (names: Array<string>): ReadonlyArray<string> =>
+  labelSets(names.join("\u0000"), () => Object.freeze(names))
 
 /** A read-only array of names, taken as it is (the transforms below made it): not copied by a decode. */
 const Names = Schema.declare(
@@ -169,17 +168,11 @@ const repoIn = (url: string): Option.Option<Domain.Repo> => {
 }
 
 /** What each repository URL names, read once per URL (every issue of a repository carries the same one). */
-const repositories = new Map<string, Option.Option<Domain.Repo>>()
+const repositories = sharedTable<Option.Option<Domain.Repo>>(50_000)
 
 /** The repository as GitHub spells it, from the issue's `repository_url`; the one asked for if it cannot be read. */
-const repoOf = (asked: Domain.Repo, body: IssueBody): Domain.Repo => {
-  let named = repositories.get(body.repository_url)
-  if (named === undefined) {
-    named = repoIn(body.repository_url)
-    if (repositories.size < sharedStrings) repositories.set(body.repository_url, named)
-  }
-  return Option.getOrElse(named, () => asked)
-}
+const repoOf = (asked: Domain.Repo, body: IssueBody): Domain.Repo =>
+  Option.getOrElse(repositories(body.repository_url, () => repoIn(body.repository_url)), () => asked)
 
 /** An issue from its decoded body: every field already checked by `IssueBody` (and `repoOf`), so not again. */
 const toIssue = (asked: Domain.Repo, body: IssueBody): Domain.Issue => {

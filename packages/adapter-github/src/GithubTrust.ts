@@ -123,15 +123,22 @@ export const make = (client: GithubClient.Service, options: Options = {}): Trust
       return (yield* refusal(keyOf(repo, login), now)).stands
     })
 
-  /** Whether `login`'s refusal in `repo` was kept past its time with an `ETag` to confirm it by. */
-  const confirmable = (repo: Domain.Repo, login: string, now: number) =>
-    Effect.map(refusal(keyOf(repo, login), now), ({ kept }) =>
-      Option.exists(
+  /**
+   * The `ETag` to confirm a kept refusal by, if it may be: a refusal (not an overturned one, `until` 0) whose
+   * answer had an `ETag`, within `confirmFor` of the answer it confirms.
+   */
+  const confirmingEtag = (kept: Option.Option<typeof Refusal.Type>, now: number): string | undefined =>
+    Option.getOrUndefined(Option.flatMapNullable(
+      Option.filter(
         kept,
-        (refused) =>
-          refused.until > 0 && refused.etag !== undefined && refused.since !== undefined &&
-          now - refused.since < confirmFor
-      ))
+        (refused) => refused.until > 0 && refused.since !== undefined && now - refused.since < confirmFor
+      ),
+      (refused) => refused.etag
+    ))
+
+  /** Whether `login`'s refusal in `repo` was kept past its time with an `ETag` to confirm it by, still. */
+  const confirmable = (repo: Domain.Repo, login: string, now: number) =>
+    Effect.map(refusal(keyOf(repo, login), now), ({ kept }) => confirmingEtag(kept, now) !== undefined)
 
   const isTrusted: Trust["isTrusted"] = (repo, login) =>
     Effect.gen(function*() {
@@ -145,14 +152,13 @@ export const make = (client: GithubClient.Service, options: Options = {}): Trust
       // A refusal past its time is asked again conditionally when its answer had an ETag, for `confirmFor`
       // after the answer it confirms (kept ones whose `until` is 0 were overturned: a yes, asked afresh).
       const kept = Option.getOrUndefined(refused.kept)
-      const since = kept !== undefined && kept.until > 0 ? kept.since : undefined
-      const refusedAs = since !== undefined && now - since < confirmFor ? kept?.etag : undefined
+      const refusedAs = confirmingEtag(refused.kept, now)
       const answer = yield* permission(repo, login, refusedAs)
       const { etag, trusted } = answer
       trust.set(key, { trusted, until: now + trustTtl })
       if (!trusted || kept !== undefined) {
         // A refusal confirmed by a 304 keeps the time of the answer it confirms, and ends with its window.
-        const readAt = answer.confirmed && since !== undefined ? since : now
+        const readAt = answer.confirmed ? kept?.since ?? now : now
         const until = Math.min(now + untrustedTtl, readAt + confirmFor)
         const next = trusted ? { until: 0 } : etag === undefined ? { until: now + untrustedTtl } : {
           until,
