@@ -4,9 +4,11 @@
  * caller says it: `"remember"` keeps the failure for the rest of the pass, `"retry"` forgets it so the next
  * ask reads again.
  */
+import * as Cause from "effect/Cause"
 import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
+import * as Option from "effect/Option"
 
 /** What a failed read leaves behind: its failure for every later ask (`remember`) or nothing (`retry`). */
 export type OnFailure = "remember" | "retry"
@@ -21,9 +23,13 @@ export interface Memo<A, E> {
 /**
  * A memo for one pass. With `"remember"` a failed read fails every ask for its key until the memo is dropped
  * (the pass ends); with `"retry"` a failed read fails the asks that shared it and is then forgotten, so the
- * next ask reads again.
+ * next ask reads again — unless `retryOnly` says its failure is not worth asking again (a refusal such as a
+ * 401): that one is remembered like with `"remember"`, so the pass never sends a refused request twice.
  */
-export const make = <A, E>(onFailure: OnFailure): Effect.Effect<Memo<A, E>> =>
+export const make = <A, E>(
+  onFailure: OnFailure,
+  retryOnly: (error: E) => boolean = () => true
+): Effect.Effect<Memo<A, E>> =>
   Effect.sync(() => {
     // A key holds the waiting side of its read while the read runs, then the read's `Exit` (itself an effect):
     // nothing of the read (its effect, its fiber, a cached wrapper) is kept once it ends. A tick holds one
@@ -37,7 +43,10 @@ export const make = <A, E>(onFailure: OnFailure): Effect.Effect<Memo<A, E>> =>
           return Effect.flatMap(Effect.exit(restore(read)), (exit) => {
             if (entries.get(key) === pending) {
               // An interrupted read is never kept: the next ask reads again.
-              const keep = Exit.isSuccess(exit) || (onFailure === "remember" && !Exit.isInterrupted(exit))
+              const failure = Exit.isFailure(exit) ? Cause.failureOption(exit.cause) : Option.none()
+              const keep = Exit.isSuccess(exit) ||
+                (!Exit.isInterrupted(exit) &&
+                  (onFailure === "remember" || Option.exists(failure, (error) => !retryOnly(error))))
               if (keep) entries.set(key, exit)
               else entries.delete(key)
             }

@@ -149,17 +149,23 @@ export interface Context {
  * Opens a pass: when disarmed, the report saying why (decided before any I/O); otherwise the context. No I/O
  * here: the bot identity is read when a step first needs it.
  */
+/**
+ * What a pass asks again after a failure: only a transient one (a timeout, a 5xx, a rate limit). A refusal
+ * (401, 403, 404, 422) fails every later ask of the pass for the same thing without sending it again.
+ */
+const retryTransient = (error: TrackerError) => error.transient
+
 export const open = (pass: Report["pass"], config: AfkConfig) =>
   Effect.gen(function*() {
     const arming = describeArming(config)
     if (!arming.armed) return Either.left(disarmed(pass, arming.reasons))
     const tracker = yield* Tracker
     const log = yield* journal(pass)
-    const identity = yield* Memo.make<string, TrackerError>("retry")
-    const trust = yield* Memo.make<boolean, TrackerError>("retry")
+    const identity = yield* Memo.make<string, TrackerError>("retry", retryTransient)
+    const trust = yield* Memo.make<boolean, TrackerError>("retry", retryTransient)
     const isTrusted = (repo: Repo, login: string) =>
       trust.get(`${repo.toLowerCase()} ${login.toLowerCase()}`, tracker.isTrusted(repo, login))
-    const policies = yield* Memo.make<Either.Either<RepoPolicy.Applied, string>, TrackerError>("retry")
+    const policies = yield* Memo.make<Either.Either<RepoPolicy.Applied, string>, TrackerError>("retry", retryTransient)
     const { policyFile } = tracker
     const pulls = yield* Effect.serviceOption(PullRequests.PullRequests)
     // Pull-request delivery with no port to open the pull request: nothing may start that could not deliver.

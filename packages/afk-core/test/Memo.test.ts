@@ -84,4 +84,17 @@ describe("Memo", () => {
       const later = yield* memo.get("k", Effect.die("read again"))
       expect(later).toBe("value 1")
     }))
+
+  it.effect("retry asks again only after a failure worth retrying; a refusal is kept for the pass", () =>
+    Effect.gen(function*() {
+      const memo = yield* Memo.make<string, string>("retry", (error) => error.startsWith("transient"))
+      let runs = 0
+      const read = (failure: string) => Effect.suspend(() => (runs++, Effect.fail(failure)))
+      expect(yield* Effect.flip(memo.get("flaky", read("transient: timeout")))).toBe("transient: timeout")
+      expect(yield* Effect.flip(memo.get("flaky", read("transient: 502")))).toBe("transient: 502")
+      expect(runs).toBe(2)
+      expect(yield* Effect.flip(memo.get("refused", read("401 Bad credentials")))).toBe("401 Bad credentials")
+      expect(yield* Effect.flip(memo.get("refused", read("read again")))).toBe("401 Bad credentials")
+      expect(runs).toBe(3)
+    }))
 })
