@@ -37,6 +37,14 @@ describe("bin/afk-cli.js", () => {
       expect(readFileSync(file).length).toBeGreaterThan(1000)
     }))
 
+  it("P4: the bundles are ASCII, so the launcher holds the 1 MB bundle as a one-byte string, not a 2 MB one", () => {
+    for (const name of ["bin.js", "api.js", "undici.js"]) {
+      const text = readFileSync(new URL(`../dist/${name}`, import.meta.url), "utf8")
+      // eslint-disable-next-line no-control-regex
+      expect(text.match(/[^\x00-\x7f].{0,20}/)?.[0], name).toBeUndefined()
+    }
+  })
+
   it.live("P5: a first start uses the cache the build shipped (dist/bin.v8cache) and writes none of its own", () =>
     Effect.gen(function*() {
       expect(existsSync(new URL("../dist/bin.v8cache", import.meta.url))).toBe(true)
