@@ -37,12 +37,28 @@ export interface Failure {
   readonly message: string
 }
 
+/**
+ * The ready issues a poll refused without reading them, because every free slot was decided before them:
+ * summed up, not one decision each.
+ */
+export interface Unexamined {
+  readonly count: number
+  /** How many for each refusal reason (`at-capacity`, `repo-busy`). */
+  readonly reasons: Readonly<Record<string, number>>
+  /** Across how many repositories. */
+  readonly repos: number
+  /** The first few (`owner/repo#n`), in policy order. */
+  readonly first: ReadonlyArray<string>
+}
+
 /** What one poll or watch decided, and what failed. */
 export interface PassReport {
   readonly pass: "poll" | "watch"
   readonly disarmed?: ReadonlyArray<string> | undefined
   readonly decisions: ReadonlyArray<Decision>
   readonly failures: ReadonlyArray<Failure>
+  /** Present when a poll left ready issues unexamined: they are refused, and not among `decisions`. */
+  readonly unexamined?: Unexamined | undefined
 }
 
 /** A write a dry run would have made. */

@@ -450,13 +450,14 @@ export const github = (world: World): GithubFake.GithubFake => {
   return world.forge.github
 }
 
-/** The decisions of both passes, by action (`dispatch: 3, refuse: 997`). */
+/** The decisions of both passes, by action, and the unexamined backlog (`dispatch: 3, refuse: 7, unexamined: 990`). */
 export const decisions = (report: Tick.Report): string => {
   const counts = new Map<string, number>()
   for (const pass of [report.watch, report.poll]) {
     for (const d of pass.decisions) {
       counts.set(`${pass.pass} ${d.action}`, (counts.get(`${pass.pass} ${d.action}`) ?? 0) + 1)
     }
+    if (pass.unexamined !== undefined) counts.set(`${pass.pass} unexamined`, pass.unexamined.count)
   }
   return [...counts.entries()].map(([action, n]) => `${action}: ${n}`).join(", ") || "none"
 }

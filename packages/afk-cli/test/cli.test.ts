@@ -5,6 +5,7 @@ import * as Cause from "effect/Cause"
 import * as Exit from "effect/Exit"
 import * as FiberId from "effect/FiberId"
 import * as Cli from "../src/Cli.js"
+import * as Passes from "../src/commands/Passes.js"
 import * as StatusCommand from "../src/commands/Status.js"
 import * as Echo from "../src/Echo.js"
 import * as Outcome from "../src/Outcome.js"
@@ -59,6 +60,26 @@ describe("argv and exit codes (in process)", () => {
     expect(Outcome.exitCode(Exit.fail(ValidationError.invalidValue(HelpDoc.p("bad"))))).toBe(2)
     expect(Outcome.exitCode(Exit.die(new Error("boom")))).toBe(1)
     expect(Outcome.exitCode(Exit.failCause(Cause.interrupt(FiberId.none)))).toBe(130)
+  })
+
+  it("sums up a pass in one line each, a poll's unexamined backlog as a count", () => {
+    const lines = Passes.summary({
+      command: "tick",
+      failed: false,
+      reports: [
+        { pass: "watch", decisions: [], failures: [] },
+        {
+          pass: "poll",
+          decisions: [{ subject: "acme/app#1", action: "dispatch", reason: "first by priority" }],
+          failures: [],
+          unexamined: { count: 1200, reasons: { "at-capacity": 1200 }, repos: 60, first: ["acme/app#2"] }
+        }
+      ]
+    })
+    expect(lines).toEqual([
+      "watch: 0 decisions, 0 failures",
+      "poll: 1 decision, 0 failures, 1200 ready issues not examined"
+    ])
   })
 
   it("renders status as an aligned table with notes under their run", () => {

@@ -27,12 +27,29 @@ export interface Failure {
   readonly message: string
 }
 
+/**
+ * The ready issues a poll pass refused without reading them, because every free slot was decided before
+ * them: summed up, not one decision each (a full backlog over thousands of repositories is tens of thousands
+ * of issues, refused the same way every pass while the slots stay full).
+ */
+export interface Unexamined {
+  readonly count: number
+  /** How many for each refusal reason (`at-capacity`, `repo-busy`). */
+  readonly reasons: Readonly<Record<string, number>>
+  /** Across how many repositories. */
+  readonly repos: number
+  /** The first few (`owner/repo#n`), in policy order. */
+  readonly first: ReadonlyArray<string>
+}
+
 export interface Report {
   readonly pass: "poll" | "watch"
   /** Present when the loop is disarmed: why, and then nothing else happened. */
   readonly disarmed?: ReadonlyArray<string> | undefined
   readonly decisions: ReadonlyArray<Decision>
   readonly failures: ReadonlyArray<Failure>
+  /** Present when a poll pass left ready issues unexamined: they are refused, and not among `decisions`. */
+  readonly unexamined?: Unexamined | undefined
 }
 
 /** Decisions taken, by pass and action (`dispatch`, `Close`, `Escalate`, `refuse`, …). */
@@ -45,8 +62,8 @@ export const failures = Metric.counter("afk_failures_total", { description: "fai
 export interface Journal {
   /** Records a decision; logged at info, or not at all (`none`) when the pass sums it up in a line of its own. */
   readonly decide: (subject: string, action: string, reason: string, level?: "info" | "none") => Effect.Effect<void>
-  /** Records many decisions at once without logging them (the pass sums them up in a line of its own). */
-  readonly record: (decisions: ReadonlyArray<Decision>) => Effect.Effect<void>
+  /** Records the unexamined backlog, refused as a whole (counted as that many `refuse` decisions). */
+  readonly unexamined: (backlog: Unexamined) => Effect.Effect<void>
   readonly fail: (subject: string, message: string) => Effect.Effect<void>
   readonly report: Effect.Effect<Report>
 }
@@ -55,6 +72,7 @@ export const journal = (pass: Report["pass"]): Effect.Effect<Journal> =>
   Effect.sync(() => {
     const decided: Array<Decision> = []
     const failed: Array<Failure> = []
+    let backlog: Unexamined | undefined
     const counters = new Map<string, Metric.Metric.Counter<number>>()
     const counter = (action: string) => {
       let tagged = counters.get(action)
@@ -74,14 +92,10 @@ export const journal = (pass: Report["pass"]): Effect.Effect<Journal> =>
               : Effect.logInfo(`${subject}: ${action} (${reason})`).pipe(Effect.annotateLogs({ pass, subject, action }))
           )
         ),
-      record: (batch) =>
+      unexamined: (summed) =>
         Effect.suspend(() => {
-          const byAction = new Map<string, number>()
-          for (const decision of batch) {
-            decided.push(decision)
-            byAction.set(decision.action, (byAction.get(decision.action) ?? 0) + 1)
-          }
-          return Effect.forEach(byAction, ([action, n]) => Metric.incrementBy(counter(action), n), { discard: true })
+          backlog = summed.count === 0 ? undefined : summed
+          return Metric.incrementBy(counter("refuse"), summed.count)
         }),
       fail: (subject, message) =>
         Effect.sync(() => failed.push({ subject, message })).pipe(
@@ -90,7 +104,12 @@ export const journal = (pass: Report["pass"]): Effect.Effect<Journal> =>
             Effect.logWarning(`${subject}: failed (${message})`).pipe(Effect.annotateLogs({ pass, subject }))
           )
         ),
-      report: Effect.sync(() => ({ pass, decisions: [...decided], failures: [...failed] }))
+      report: Effect.sync(() => ({
+        pass,
+        decisions: [...decided],
+        failures: [...failed],
+        ...(backlog === undefined ? {} : { unexamined: backlog })
+      }))
     }
   })
 

@@ -92,22 +92,41 @@ const shown = 3
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`
 
 /**
- * Sums up the issues a pass left unread (`unexamined`, in policy order) in one info line — how many, by
- * refusal reason, across how many repos, the first few — and sets the `unexamined` gauge.
+ * The issues a pass left unread (`unexamined`), summed up as they are refused in policy order: how many, by
+ * refusal reason, across how many repos, the first few. Nothing is kept of each issue but its repository.
  */
-const backlog = (refusals: ReadonlyArray<DispatchPolicy.Refusal>) =>
+const tally = () => {
+  const reasons = new Map<string, number>()
+  const repos = new Set<string>()
+  const first: Array<string> = []
+  let count = 0
+  return {
+    add: (refusal: DispatchPolicy.Refusal) => {
+      count++
+      reasons.set(refusal.reason, (reasons.get(refusal.reason) ?? 0) + 1)
+      repos.add(refusal.issue.repo.toLowerCase())
+      if (first.length < shown) first.push(String(refusal.issue.ref))
+    },
+    sum: (): Pass.Unexamined => ({
+      count,
+      reasons: Object.fromEntries([...reasons].sort(([a], [b]) => (a < b ? -1 : 1))),
+      repos: repos.size,
+      first
+    })
+  }
+}
+
+/** Journals the unexamined backlog as one decision in one info line, and sets the `unexamined` gauge. */
+const backlog = (journal: Pass.Journal, summed: Pass.Unexamined) =>
   Effect.gen(function*() {
-    yield* Metric.set(unexamined, refusals.length)
-    if (refusals.length === 0) return
-    const reasons = new Map<string, number>()
-    for (const { reason } of refusals) reasons.set(reason, (reasons.get(reason) ?? 0) + 1)
-    const repos = new Set(refusals.map((refusal) => refusal.issue.repo.toLowerCase()))
-    const counts = [...reasons].sort(([a], [b]) => (a < b ? -1 : 1)).map(([reason, n]) => `${reason} ${n}`)
-    const first = refusals.slice(0, shown).map((refusal) => String(refusal.issue.ref))
+    yield* Metric.set(unexamined, summed.count)
+    yield* journal.unexamined(summed)
+    if (summed.count === 0) return
+    const counts = Object.entries(summed.reasons).map(([reason, n]) => `${reason} ${n}`)
     yield* Effect.logInfo(
-      `poll: ${plural(refusals.length, "ready issue")} not examined this pass, every slot decided before them ` +
-        `(${counts.join(", ")}) across ${plural(repos.size, "repo")}; first: ${first.join(", ")}${
-          refusals.length > shown ? ", …" : ""
+      `poll: ${plural(summed.count, "ready issue")} not examined this pass, every slot decided before them ` +
+        `(${counts.join(", ")}) across ${plural(summed.repos, "repo")}; first: ${summed.first.join(", ")}${
+          summed.count > shown ? ", …" : ""
         }`
     ).pipe(Effect.annotateLogs({ pass: "poll", subject: "backlog", action: "refuse" }))
   })
@@ -174,7 +193,8 @@ export const run = (config: Config.AfkConfig) =>
     // Read candidates in policy order, a batch at a time, until every slot is decided: what is read is
     // always a prefix of the order, so the policy decides exactly as it would with everything read.
     const unsettled = new Set<Repo>()
-    const unread = new Set<Issue>()
+    // In policy order: they are added as the order is walked.
+    const unread: Array<Issue> = []
     const refusedRepos = new Set<Repo>()
     const checked = new Set<Repo>()
     const skipped = (repo: Repo) => unsettled.has(repo) || refusedRepos.has(repo)
@@ -223,7 +243,7 @@ export const run = (config: Config.AfkConfig) =>
       for (; next < pending.length && batch.length < readBatch; next++) {
         const issue = pending[next]!
         if (skipped(issue.repo)) continue
-        if (winnerIn(issue.repo) !== undefined) unread.add(issue)
+        if (winnerIn(issue.repo) !== undefined) unread.push(issue)
         else batch.push(issue)
       }
       const results = yield* Effect.forEach(
@@ -243,7 +263,7 @@ export const run = (config: Config.AfkConfig) =>
       read.push(...Arr.getSomes(results))
       yield* settle
     }
-    for (const issue of pending.slice(next)) unread.add(issue)
+    for (; next < pending.length; next++) unread.push(pending[next]!)
     // The claims come first: they are what a concurrent process races for; every refusal is journalled after.
     // The policy dispatches at most one issue per repo, so the claims never contend with each other.
     yield* Effect.forEach(
@@ -261,16 +281,17 @@ export const run = (config: Config.AfkConfig) =>
     for (const repo of unsettled) {
       yield* journal.decide(repo, "wait", "an issue of this repo could not be read; no dispatch here this pass")
     }
+    // The issues left unread are refused the same way every pass while the slots stay full: one line for all.
+    const left = tally()
     for (const issue of unread) {
-      if (!skipped(issue.repo)) {
-        refused.push(DispatchPolicy.unexamined(issue, winnerIn(issue.repo), { inFlight, config }))
-      }
+      if (!skipped(issue.repo)) left.add(DispatchPolicy.unexamined(issue, winnerIn(issue.repo), { inFlight, config }))
     }
     refused.push(...decision.refused)
-    const rank = new Map(ordered.map((issue, i) => [issue, i]))
+    const rank = new Map<Issue, number>(refused.map((refusal) => [refusal.issue, 0]))
+    ordered.forEach((issue, i) => {
+      if (rank.has(issue)) rank.set(issue, i)
+    })
     refused.sort((a, b) => rank.get(a.issue)! - rank.get(b.issue)!)
-    // The issues left unread are refused the same way every pass while the slots stay full: one line for all.
-    let quiet: Array<Pass.Decision> = []
     // One text per distinct refusal, shared by the decisions that give it (see DispatchPolicy's texts).
     const texts = new Map<string, Map<string, string>>()
     const textOf = (refusal: DispatchPolicy.Refusal) => {
@@ -282,17 +303,7 @@ export const run = (config: Config.AfkConfig) =>
       byDetail.set(refusal.detail, text)
       return text
     }
-    for (const refusal of refused) {
-      const reason = textOf(refusal)
-      if (unread.has(refusal.issue)) {
-        quiet.push({ subject: String(refusal.issue.ref), action: "refuse", reason })
-        continue
-      }
-      yield* journal.record(quiet)
-      quiet = []
-      yield* journal.decide(String(refusal.issue.ref), "refuse", reason)
-    }
-    yield* journal.record(quiet)
-    yield* backlog(refused.filter((refusal) => unread.has(refusal.issue)))
+    for (const refusal of refused) yield* journal.decide(String(refusal.issue.ref), "refuse", textOf(refusal))
+    yield* backlog(journal, left.sum())
     return yield* journal.report
   }).pipe(Effect.withSpan("afk.poll"))

@@ -21,7 +21,9 @@ export const summary = (result: Programs.PassResult): ReadonlyArray<string> => {
     return [`AFK is disarmed: ${result.disarmed.join("; ")}. Nothing was read or written.`]
   }
   const reports = result.reports.flatMap((report) => [
-    `${report.pass}: ${plural(report.decisions.length, "decision")}, ${plural(report.failures.length, "failure")}`,
+    `${report.pass}: ${plural(report.decisions.length, "decision")}, ${plural(report.failures.length, "failure")}${
+      report.unexamined === undefined ? "" : `, ${plural(report.unexamined.count, "ready issue")} not examined`
+    }`,
     ...report.failures.map((failure) => `  failed ${failure.subject}: ${failure.message}`)
   ])
   if (result.writes === undefined) return reports

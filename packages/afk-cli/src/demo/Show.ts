@@ -32,8 +32,23 @@ export const decisions = (reports: ReadonlyArray<Pass.Report>, seen: Seen): Read
       seen.lines.set(key, line)
       return [`  ${d.subject}  ${line}`]
     }),
-    ...report.failures.map((f) => `  ${f.subject}  FAILED: ${f.message}`)
+    ...report.failures.map((f) => `  ${f.subject}  FAILED: ${f.message}`),
+    ...backlogLine(report, seen)
   ])
+}
+
+/** The unexamined backlog of a poll, in one line, when it changed since last shown. */
+const backlogLine = (report: Pass.Report, seen: Seen): ReadonlyArray<string> => {
+  const backlog = report.unexamined
+  const line = backlog === undefined
+    ? undefined
+    : `${backlog.count} ready issue(s) not examined, every slot decided before them (first: ${
+      backlog.first.join(", ")
+    })`
+  const key = `${report.pass} backlog`
+  if (line === undefined || seen.lines.get(key) === line) return []
+  seen.lines.set(key, line)
+  return [`  ${line}`]
 }
 
 const checklistOf = (tracker: MemoryTracker.MemoryTracker, ref: Domain.IssueRef, bot: string): string | undefined =>

@@ -58,7 +58,9 @@ const observed = (config: Config.AfkConfig, ports: Context.Context<Ports.Ports>)
 
 const summary = (kind: string, result: Reconcile.Result) =>
   result.reports.map((report) =>
-    `${report.pass}: ${report.decisions.length} decisions, ${report.failures.length} failures`
+    `${report.pass}: ${report.decisions.length} decisions, ${report.failures.length} failures${
+      report.unexamined === undefined ? "" : `, ${report.unexamined.count} ready issues not examined`
+    }`
   )
     .join("; ") + ` (${kind})`
 
