@@ -112,6 +112,19 @@ const AuthorLogin = Schema.transform(Actor, Schema.String, {
   encode: (login) => ({ login })
 })
 
+const parseRepo = Schema.decodeUnknownOption(Domain.Repo)
+
+/** The repository a `repository_url` names, as GitHub spells it; none if it names none. */
+const repoIn = (url: string): Option.Option<Domain.Repo> => {
+  const match = /\/repos\/([^/]+)\/([^/]+)\/?$/.exec(url)
+  if (match === null) return Option.none()
+  const [owner = "", name = ""] = match.slice(1).map((part) => decodeURIComponent(part))
+  return parseRepo(`${owner}/${name}`)
+}
+
+/** What each repository URL names, read once per URL (every issue of a repository carries the same one). */
+const repositories = sharedTable<Option.Option<Domain.Repo>>(50_000)
+
 const IssueBody = Schema.Struct({
   number: Schema.Int.pipe(Schema.positive()),
   title: Schema.String,
@@ -124,7 +137,63 @@ const IssueBody = Schema.Struct({
   updated_at: Schema.optional(Schema.String),
   repository_url: RepositoryUrl
 })
-type IssueBody = typeof IssueBody.Type
+
+/**
+ * An issue as GitHub lists (or reads) it: a `Domain.Issue` like any other, carrying the three things of GitHub's item
+ * that only this adapter uses as properties that are not enumerable, so never compared, shown or encoded as the
+ * issue's: `updated_at` (change tracking), `repository_url` (to write the cache file back) and whether it is a
+ * pull request. A list's answer is kept decoded for as long as a pass or the cache holds it: one object per
+ * issue, not GitHub's item beside the issue made from it.
+ */
+type Listed = Domain.Issue & {
+  readonly updated_at: string | undefined
+  readonly repository_url: string
+  readonly pull_request: boolean
+}
+
+/** A `Listed` whose `repository_url` names no repository: its issue takes the repository it was asked of. */
+const unnamed = "" as Domain.Repo
+
+const ListedIssue = Schema.declare(
+  (input: unknown): input is Listed => input instanceof Domain.Issue && Object.hasOwn(input, "repository_url"),
+  {
+    identifier: "ListedIssue"
+  }
+)
+
+/** GitHub's issue item, decoded to a `Listed` (every field checked by `IssueBody`, so not again). */
+const IssueItem = Schema.transform(IssueBody, ListedIssue, {
+  strict: true,
+  decode: (item) => {
+    const issue = new Domain.Issue({
+      repo: Option.getOrElse(repositories(item.repository_url, () => repoIn(item.repository_url)), () => unnamed),
+      number: item.number,
+      title: item.title,
+      body: item.body ?? "",
+      labels: item.labels,
+      state: item.state === "closed" ? "closed" : "open",
+      author: item.user,
+      url: item.html_url
+    }, true)
+    return Object.defineProperties(issue, {
+      updated_at: { value: item.updated_at },
+      repository_url: { value: item.repository_url },
+      pull_request: { value: item.pull_request !== undefined }
+    }) as Listed
+  },
+  encode: (issue) => ({
+    number: issue.number,
+    title: issue.title,
+    body: issue.body,
+    state: issue.state,
+    html_url: issue.url,
+    user: issue.author,
+    labels: issue.labels,
+    ...(issue.pull_request ? { pull_request: {} } : {}),
+    ...(issue.updated_at === undefined ? {} : { updated_at: issue.updated_at }),
+    repository_url: issue.repository_url
+  })
+})
 
 const EventBody = Schema.Struct({
   event: Schema.String,
@@ -157,37 +226,18 @@ const write = (operation: string): GithubClient.Call => ({ operation, permission
 const toError = (error: GithubError.GithubError): Tracker.TrackerError =>
   new Tracker.TrackerError(PortError.carry(error))
 
-const parseRepo = Schema.decodeUnknownOption(Domain.Repo)
+/**
+ * The issue a listed item is: itself, named by its repository as GitHub spells it, or, where its
+ * `repository_url` could not be read, the same issue in the repository asked for.
+ */
+const toIssue = (asked: Domain.Repo, issue: Listed): Domain.Issue =>
+  issue.repo === unnamed ? new Domain.Issue({ ...issue, repo: asked }, true) : issue
 
-/** The repository a `repository_url` names, as GitHub spells it; none if it names none. */
-const repoIn = (url: string): Option.Option<Domain.Repo> => {
-  const match = /\/repos\/([^/]+)\/([^/]+)\/?$/.exec(url)
-  if (match === null) return Option.none()
-  const [owner = "", name = ""] = match.slice(1).map((part) => decodeURIComponent(part))
-  return parseRepo(`${owner}/${name}`)
-}
-
-/** What each repository URL names, read once per URL (every issue of a repository carries the same one). */
-const repositories = sharedTable<Option.Option<Domain.Repo>>(50_000)
-
-/** The repository as GitHub spells it, from the issue's `repository_url`; the one asked for if it cannot be read. */
-const repoOf = (asked: Domain.Repo, body: IssueBody): Domain.Repo =>
-  Option.getOrElse(repositories(body.repository_url, () => repoIn(body.repository_url)), () => asked)
-
-/** An issue from its decoded body: every field already checked by `IssueBody` (and `repoOf`), so not again. */
-const toIssue = (asked: Domain.Repo, body: IssueBody): Domain.Issue => {
-  const repo = repoOf(asked, body)
-  return new Domain.Issue({
-    // The string asked for when it is the same name, so the issues of a list share it.
-    repo: repo === asked ? asked : repo,
-    number: body.number,
-    title: body.title,
-    body: body.body ?? "",
-    labels: body.labels,
-    state: body.state === "closed" ? "closed" : "open",
-    author: body.user,
-    url: body.html_url
-  }, true)
+/** The issues of a list, its pull requests left out. */
+const issuesOf = (asked: Domain.Repo, items: ReadonlyArray<Listed>): Array<Domain.Issue> => {
+  const issues: Array<Domain.Issue> = []
+  for (const item of items) if (!item.pull_request) issues.push(toIssue(asked, item))
+  return issues
 }
 
 const toComment = (body: CommentBody): Domain.Comment =>
@@ -211,8 +261,8 @@ export const make = (options: Options = {}): Effect.Effect<Tracker.Service, neve
 
     const getIssue = (repo: Domain.Repo, number: number) =>
       client
-        .get(read("getIssue"), GithubClient.repoPath(repo, "issues", number), IssueBody)
-        .pipe(Effect.map((body) => toIssue(repo, body)))
+        .get(read("getIssue"), GithubClient.repoPath(repo, "issues", number), IssueItem)
+        .pipe(Effect.map((issue) => toIssue(repo, issue)))
 
     const createLabel = (repo: Domain.Repo, label: string) =>
       client
@@ -254,10 +304,8 @@ export const make = (options: Options = {}): Effect.Effect<Tracker.Service, neve
 
     /** The issues (not pull requests) in `state` carrying `label`, from a memo or from GitHub. */
     const listIssues = (repo: Domain.Repo, label: string, state: GithubBatchLists.State) =>
-      changes.list(repo, label, IssueBody, state).pipe(
-        Effect.map((bodies) =>
-          bodies.filter((body) => body.pull_request === undefined).map((body) => toIssue(repo, body))
-        ),
+      changes.list(repo, label, IssueItem, state).pipe(
+        Effect.map((items) => issuesOf(repo, items)),
         Effect.mapError(toError)
       )
 
@@ -270,16 +318,13 @@ export const make = (options: Options = {}): Effect.Effect<Tracker.Service, neve
       listOpenAndClosedIssues: (repo, label) => listIssues(repo, label, "all"),
 
       listUpdatedSince: (repo, since) =>
-        client.list(read("listUpdatedSince"), GithubClient.repoPath(repo, "issues"), IssueBody, {
+        client.list(read("listUpdatedSince"), GithubClient.repoPath(repo, "issues"), IssueItem, {
           state: "all",
           since: DateTime.formatIso(since),
           sort: "updated",
           direction: "desc"
         }).pipe(
-          Effect.map((bodies) =>
-            bodies.filter((body) => body.pull_request === undefined).map((body) => toIssue(repo, body))
-              .sort((a, b) => a.number - b.number)
-          ),
+          Effect.map((items) => issuesOf(repo, items).sort((a, b) => a.number - b.number)),
           Effect.mapError(toError)
         ),
 

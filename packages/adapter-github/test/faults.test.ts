@@ -118,6 +118,42 @@ describe("GitHub rate limits and faults", () => {
       expect(error.detail).toMatch(/malformed or unexpected body/)
     }))
 
+  it.effect("a listed issue is the plain issue (GitHub's extras not among its fields); an unreadable repository_url takes the repo asked", () =>
+    Effect.gen(function*() {
+      const fake = fakeWith()
+      const item = (number: number, repositoryUrl: string) => ({
+        number,
+        title: `t${number}`,
+        body: null,
+        state: "open",
+        html_url: `https://github.com/acme/web/issues/${number}`,
+        user: { login: "maintainer" },
+        labels: [{ name: "afk" }],
+        updated_at: "2026-01-02T03:04:05Z",
+        repository_url: repositoryUrl
+      })
+      fake.inject({
+        status: 200,
+        body: JSON.stringify([item(1, "https://api.github.com/repos/Acme/Web"), item(2, "not a repository url")])
+      })
+      const tracker = yield* trackerOver(fake)
+      const [first, second] = yield* tracker.listOpenIssues(repo, "afk")
+      const plain = (number: number, name: string) =>
+        new Domain.Issue({
+          repo: name as Domain.Repo,
+          number,
+          title: `t${number}`,
+          body: "",
+          labels: first!.labels,
+          state: "open",
+          author: "maintainer",
+          url: `https://github.com/acme/web/issues/${number}`
+        })
+      expect(first).toStrictEqual(plain(1, "Acme/Web"))
+      expect(Object.keys(first!)).toEqual(Object.keys(plain(1, "Acme/Web")))
+      expect(second).toStrictEqual(plain(2, repo))
+    }))
+
   for (
     const [status, hint] of [
       [400, undefined],
