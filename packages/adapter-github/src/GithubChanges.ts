@@ -211,8 +211,8 @@ export const make = (
 
   const note = (state: RepoState, items: ReadonlyArray<Listed>, now: number) => {
     for (const item of items) {
-      if (item.updated_at === undefined) state.seen.delete(item.number)
-      else state.seen.set(item.number, { updatedAt: item.updated_at, quiet: isQuiet(item.updated_at, now) })
+      if (item.updated_at !== undefined && isQuiet(item.updated_at, now)) state.seen.set(item.number, item.updated_at)
+      else state.seen.delete(item.number)
     }
   }
 
@@ -272,13 +272,13 @@ export const make = (
         const seen = state.seen.get(number)
         const key = `${kind} ${repo.toLowerCase()} ${number}`
         const shared = once(repo, key, read)
-        if (seen === undefined || !seen.quiet) return yield* shared
-        const memo = yield* client.recall(key, seen.updatedAt, schema)
+        if (seen === undefined) return yield* shared
+        const memo = yield* client.recall(key, seen, schema)
         if (Option.isSome(memo)) return memo.value
         const generation = state.generation
         const value = yield* shared
         if (state.generation === generation && state.writing === 0) {
-          yield* client.remember(key, seen.updatedAt, schema, value)
+          yield* client.remember(key, seen, schema, value)
         }
         return value
       }),
@@ -286,9 +286,9 @@ export const make = (
     remembered: (repo, number, kind, schema) =>
       Effect.suspend(() => {
         const seen = stateOf(repo).seen.get(number)
-        return seen === undefined || !seen.quiet
+        return seen === undefined
           ? Effect.succeedNone
-          : client.recall(`${kind} ${repo.toLowerCase()} ${number}`, seen.updatedAt, schema)
+          : client.recall(`${kind} ${repo.toLowerCase()} ${number}`, seen, schema)
       }),
 
     forget: (repo) => Effect.sync(() => drop(stateOf(repo))),

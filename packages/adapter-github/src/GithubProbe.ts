@@ -55,8 +55,12 @@ export interface RepoState {
   } | undefined
   /** List memos recorded by this tracker, by label, with the generation they were recorded at. */
   readonly recorded: Map<string, number>
-  /** The `updated_at` of each issue as the latest list read without a write in between showed it. */
-  readonly seen: Map<number, { readonly updatedAt: string; readonly quiet: boolean }>
+  /**
+   * The `updated_at` of each issue that was quiet (unchanged for `quiet`) when the latest list read without a
+   * write in between showed it; an issue that was not is left out, as one never listed: nothing of it is
+   * remembered under that time. The string is the listed issue's own, so an entry costs no object.
+   */
+  readonly seen: Map<number, string>
 }
 
 const Newest = Schema.Array(Schema.Struct({ updated_at: Schema.String }))
