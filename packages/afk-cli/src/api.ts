@@ -37,6 +37,8 @@ const run = <A>(
   }
   const effect = Settings.load(sources, wiring.env).pipe(
     Effect.flatMap(({ config }) => program(config, wiring)),
+    // Nothing exports a span from here: tracing off spares every request its span and trace headers.
+    Effect.withTracerEnabled(false),
     Effect.provide(NodeFileSystem.layer),
     Effect.provide(Settings.logger(options?.logFormat ?? "pretty"))
   )

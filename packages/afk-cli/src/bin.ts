@@ -51,7 +51,10 @@ for (const stream of [process.stdout, process.stderr]) {
   })
 }
 
+// No span leaves a command (only `serve` exports traces, and turns them back on then): off, the HTTP client
+// records none per request and sends no trace headers, about 5 % of a tick's CPU (bench/RESULTS.md).
 Cli.run({ http: nodeHttp, webSocket: nodeWebSocket, env: process.env, terminal: ttys })(process.argv).pipe(
+  Effect.withTracerEnabled(false),
   Effect.provide(platform),
   NodeRuntime.runMain({
     disableErrorReporting: true,

@@ -34,6 +34,18 @@ const ticks = (env: Record<string, string>, cwd: string) =>
     return first
   })
 
+describe("tracing in a command", () => {
+  it.scopedLive("a tick makes no span: no request to the forge carries trace headers (nothing exports them)", () =>
+    Effect.gen(function*() {
+      const world = yield* idleWorld
+      yield* ticks(world.env, Cli.scratch())
+      const received = world.github.received()
+      expect(received.length).toBeGreaterThan(1)
+      const traced = received.filter((r) => r.headerNames.some((name) => ["traceparent", "b3"].includes(name)))
+      expect(traced.map((r) => `${r.method} ${r.path}`)).toEqual([])
+    }))
+})
+
 describe("AFK_CACHE_DIR: GitHub's answers kept between tick processes", () => {
   it.scopedLive("P1: the next idle tick process asks only conditionally (free 304s), and never who the bot is", () =>
     Effect.gen(function*() {

@@ -289,6 +289,8 @@ describe("afk-cli serve: passes", () => {
       yield* Daemon.until(() => daemon.stderr().includes("(tick)"), 30_000, "the first tick")
       expect(yield* daemon.stop()).toBe(0)
       expect(collector.received("/v1/traces").join("\n")).toContain("afk.tick")
+      // The tracer is on here only: each request to the forge is a span of its own.
+      expect(collector.received("/v1/traces").join("\n")).toContain("http.client GET")
       expect(collector.received("/v1/metrics").join("\n")).toContain("afk_dispatched_total")
       expect(collector.headers()).toContain("Bearer otel-token")
       for (const value of Object.values(World.secrets)) {

@@ -127,6 +127,7 @@ export const run = (config: Config.AfkConfig, wiring: Wiring, version: string) =
     return yield* Effect.never
   }).pipe(
     Effect.scoped,
+    Effect.withTracerEnabled(Telemetry.enabled(wiring.env)),
     Effect.provide(Telemetry.layer(wiring.env, wiring.http, version)),
     Effect.onInterrupt(() => Effect.zipRight(Outcome.stopped, Effect.logInfo("stopped")))
   )

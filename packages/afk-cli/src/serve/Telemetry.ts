@@ -26,13 +26,21 @@ export const headers = (text: string | undefined): Record<string, string> =>
     })
   )
 
+const endpointIn = (env: Record<string, string | undefined>) => env.OTEL_EXPORTER_OTLP_ENDPOINT?.trim() ?? ""
+
+/**
+ * Whether `env` names a collector. Only then are spans made: `afk-cli` runs its commands with Effect's tracer
+ * off (each HTTP request would make a span, record its attributes and send trace headers, for nobody).
+ */
+export const enabled = (env: Record<string, string | undefined>): boolean => endpointIn(env) !== ""
+
 /** The exporter for `env` over `http`, or nothing when `OTEL_EXPORTER_OTLP_ENDPOINT` is unset or blank. */
 export const layer = (
   env: Record<string, string | undefined>,
   http: Layer.Layer<HttpClient.HttpClient>,
   version: string
 ): Layer.Layer<never> => {
-  const endpoint = env.OTEL_EXPORTER_OTLP_ENDPOINT?.trim() ?? ""
+  const endpoint = endpointIn(env)
   if (endpoint === "") return Layer.empty
   return Layer.unwrapEffect(
     Effect.map(Effect.promise(() => import("@effect/opentelemetry/Otlp")), (Otlp) =>

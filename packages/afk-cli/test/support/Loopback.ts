@@ -79,6 +79,8 @@ export interface Received {
   readonly method: string
   readonly path: string
   readonly body: string
+  /** The request's header names, lower-case. */
+  readonly headerNames: ReadonlyArray<string>
 }
 
 /**
@@ -119,7 +121,12 @@ export const github = (
     const url = yield* serve((request, body, response) => {
       const target = fake
       if (target === undefined) return response.destroy()
-      const seen = { method: request.method ?? "GET", path: request.url ?? "/", body: body.toString("utf8") }
+      const seen = {
+        method: request.method ?? "GET",
+        path: request.url ?? "/",
+        body: body.toString("utf8"),
+        headerNames: Object.keys(request.headers)
+      }
       received.push(seen)
       const lose = hook?.(seen) === "lose"
       const headers = Object.fromEntries(
