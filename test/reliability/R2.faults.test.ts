@@ -36,6 +36,22 @@ const ratio = (part: number, whole: number) => (whole === 0 ? 0 : part / whole)
 
 describe("R2 fault injection", () => {
   it.scoped(
+    "a refusal a fault left behind (a 404 on the permission check) holds its issue back for untrustedTtl only: at rest it has run",
+    () =>
+      Effect.gen(function*() {
+        const repo = repos[0]!
+        const world = yield* World.make(World.reliability([repo]))
+        world.addIssue(repo, "green")
+        World.github(world).inject({ status: 404, path: "/collaborators/maintainer/permission" })
+        yield* world.tick()
+        expect(world.t3.threads(), "refused as untrusted on the 404").toHaveLength(0)
+        yield* world.settle(40)
+        const delivered = (yield* world.slack.posted).map((posted) => posted.text ?? "")
+        expect(Invariants.atRest(world, "at rest", delivered)).toEqual([])
+      })
+  )
+
+  it.scoped(
     `${ticks} ticks with 20 % of calls failing keep every invariant, and every run reaches its verdict`,
     () =>
       Effect.gen(function*() {

@@ -369,6 +369,11 @@ export const make = (options: Options): Effect.Effect<World, never, Scope.Scope>
       })
 
     const writes = () => journals.tracker.entries.filter((entry) => entry.method !== "GET").length
+    // A refused permission is remembered for the tracker's `untrustedTtl` (GitHub: 10 minutes by default), so
+    // a fault that made one (an injected 404 on the permission check) holds its issue back that long after the
+    // faults stop: on virtual time the world is at rest only once it has been quiet for longer than that.
+    const refusalMillis = Duration.toMillis(Duration.decode(options.githubTracker?.untrustedTtl ?? "10 minutes"))
+    const restingTicks = virtual ? Math.max(3, Math.ceil(refusalMillis / tickMillis) + 1) : 3
     const settle = (max: number) =>
       Effect.gen(function*() {
         let quiet = 0
@@ -376,7 +381,7 @@ export const make = (options: Options): Effect.Effect<World, never, Scope.Scope>
           const before = writes()
           yield* tick()
           quiet = writes() === before && pendingCi.length === 0 && t3.liveSessions() === 0 ? quiet + 1 : 0
-          if (quiet >= 3) return n
+          if (quiet >= restingTicks) return n
         }
         return max
       })
