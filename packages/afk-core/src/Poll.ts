@@ -25,6 +25,13 @@ import { openOnly, Tracker, type TrackerError } from "./Tracker.js"
 /** How many candidates are read at once (their label events, trust and blockers). */
 const readBatch = 8
 
+/**
+ * The candidates the next batch reads while `left` slots are undecided. Each candidate's first round is two
+ * requests at once (label events, last edit), so eight would take two rounds of a host's eight lanes: while
+ * half a batch could fill every slot left, half a batch is read, in one round.
+ */
+const batchFor = (left: number) => (left <= readBatch / 2 ? readBatch / 2 : readBatch)
+
 interface RepoView {
   readonly repo: Repo
   readonly ready: ReadonlyArray<Issue>
@@ -240,7 +247,8 @@ export const run = (config: Config.AfkConfig) =>
     let next = 0
     while (decision.dispatch.length < slots && next < pending.length) {
       const batch: Array<Issue> = []
-      for (; next < pending.length && batch.length < readBatch; next++) {
+      const size = batchFor(slots - decision.dispatch.length)
+      for (; next < pending.length && batch.length < size; next++) {
         const issue = pending[next]!
         if (skipped(issue.repo)) continue
         if (winnerIn(issue.repo) !== undefined) unread.push(issue)

@@ -39,22 +39,21 @@ describe("poll reads candidates in policy order only until every slot is decided
       const report = yield* world.tick(armed({ maxConcurrentRuns: 1 }))
       expect(locked(world, app, 1)).toBe(true)
       expect(world.agent.threadsCreated()).toBe(1)
-      // One batch of eight candidates, and the claim's own re-read of the winner after it took the lock.
-      expect(world.tracker.reads.labelEvents).toBeLessThanOrEqual(9)
-      // The eight read are decided one by one; the 32 left unread are refused as one summed-up backlog.
+      // One batch of four candidates (one slot: half a batch, one round of a host's lanes), and the claim's
+      // own re-read of the winner after it took the lock.
+      expect(world.tracker.reads.labelEvents).toBe(5)
+      // The four read are decided one by one; the 36 left unread are refused as one summed-up backlog.
       const decisions = decided(report.poll)
       expect(decisions.get("acme/app#1")).toBe("dispatch acme/app#1")
       expect(decisions.get("acme/lib#1")).toBe("refuse at-capacity")
-      for (const n of Arr.range(2, 4)) {
-        expect(decisions.get(`acme/app#${n}`), `app#${n}`).toBe("refuse repo-busy")
-        expect(decisions.get(`acme/lib#${n}`), `lib#${n}`).toBe("refuse at-capacity")
-      }
-      expect(decisions.size).toBe(8)
+      expect(decisions.get("acme/app#2")).toBe("refuse repo-busy")
+      expect(decisions.get("acme/lib#2")).toBe("refuse at-capacity")
+      expect(decisions.size).toBe(4)
       expect(report.poll.unexamined).toEqual({
-        count: 32,
-        reasons: { "at-capacity": 16, "repo-busy": 16 },
+        count: 36,
+        reasons: { "at-capacity": 18, "repo-busy": 18 },
         repos: 2,
-        first: ["acme/app#5", "acme/lib#5", "acme/app#6"]
+        first: ["acme/app#3", "acme/lib#3", "acme/app#4"]
       })
     }))
 
@@ -69,15 +68,15 @@ describe("poll reads candidates in policy order only until every slot is decided
       expect(lines).toContain(
         "INFO acme/app#1: refuse (untrusted: The latest ready-for-agent label on acme/app#1 was applied by stranger, who is not a trusted actor.)"
       )
-      // Read: app#1–4 (untrusted) and lib#1–4 (lib#1 wins); left unread: app#5–20 and lib#5–20.
+      // Read: app#1–2 (untrusted) and lib#1–2 (lib#1 wins); left unread: app#3–20 and lib#3–20.
       expect(decided(report.poll).has("acme/app#20")).toBe(false)
-      expect(report.poll.unexamined?.reasons).toEqual({ "at-capacity": 16, "repo-busy": 16 })
+      expect(report.poll.unexamined?.reasons).toEqual({ "at-capacity": 18, "repo-busy": 18 })
       expect(lines.filter((l) => l.includes("acme/app#20") || l.includes("acme/lib#20"))).toEqual([])
       expect(lines.filter((l) => l.includes("not examined"))).toEqual([
-        "INFO poll: 32 ready issues not examined this pass, every slot decided before them " +
-        "(at-capacity 16, repo-busy 16) across 2 repos; first: acme/app#5, acme/lib#5, acme/app#6, …"
+        "INFO poll: 36 ready issues not examined this pass, every slot decided before them " +
+        "(at-capacity 18, repo-busy 18) across 2 repos; first: acme/app#3, acme/lib#3, acme/app#4, …"
       ])
-      expect(yield* Metric.value(Poll.unexamined)).toEqual(MetricState.gauge(32))
+      expect(yield* Metric.value(Poll.unexamined)).toEqual(MetricState.gauge(36))
       const roomy = yield* world.tick(armed({ maxConcurrentRuns: 5 }))
       expect(yield* Metric.value(Poll.unexamined)).toEqual(MetricState.gauge(0))
       expect(roomy.poll.unexamined).toBeUndefined()
