@@ -20,7 +20,7 @@ import * as Prompt from "./Prompt.js"
 import * as PullRequests from "./PullRequests.js"
 import * as Run from "./Run.js"
 import * as RunRecord from "./RunRecord.js"
-import { Tracker } from "./Tracker.js"
+import { Tracker, type TrackerError } from "./Tracker.js"
 
 const newRecord = (issue: Issue, ordinal: number, now: DateTime.Utc, delivery: "push" | "pull-request") => {
   const runId = Ids.runId(issue.ref, ordinal)
@@ -76,13 +76,17 @@ export interface Proved {
 /**
  * The edit that decides the claim: the one read after the lock, unless the text read then is exactly the
  * text this pass proved before taking it — then the text sent is the text approved, whatever happened in
- * between, and the edit the proof was made on stands. (Forgejo infers edits from any activity, the claim's
- * own lock label included, and would refuse every claim otherwise.)
+ * between, and the edit the proof was made on stands, so the last edit is not read again. (Forgejo infers
+ * edits from any activity, the claim's own lock label included, and would refuse every claim otherwise.)
  */
-const decisiveEdit = (fresh: Issue, edit: Option.Option<IssueEdit>, proved: Proved | undefined) =>
+const decisiveEdit = (
+  fresh: Issue,
+  proved: Proved | undefined,
+  read: Effect.Effect<Option.Option<IssueEdit>, TrackerError>
+): Effect.Effect<Option.Option<IssueEdit>, TrackerError> =>
   proved !== undefined && proved.issue.title === fresh.title && proved.issue.body === fresh.body
-    ? proved.edit
-    : edit
+    ? Effect.succeed(proved.edit)
+    : read
 
 /**
  * Why `issue`, as just re-read, may not start a run now (null when it may): it must be open, ready, neither
@@ -113,9 +117,9 @@ const refusal = (
 
 /**
  * Claims `issue` for a run and dispatches it, adopting whatever an earlier (crashed or concurrent) attempt
- * already wrote. The lock label is added first unless the listing showed it; then the issue, its comments,
- * its label history and its last edit are read again and the approval proved on what was read, before
- * anything is created — a tick that stalled never acts on old reads, and the run ordinal comes from the
+ * already wrote. The lock label is added first unless the listing showed it; then the issue, its comments
+ * and its label history are read again (its last edit too, unless the text is the one `proved`) and the
+ * approval proved on what was read, before anything is created — a tick that stalled never acts on old reads, and the run ordinal comes from the
  * fresh records. `proved` (poll's) is what the pass proved before the lock (see `decisiveEdit`). The prompt
  * is built from the text that was proved. A refused claim releases the lock it
  * added (a lock that was already there is the caller's to judge). Returns without dispatching when another
@@ -137,13 +141,13 @@ export const claim = (ctx: Pass.Context, listed: Issue, reason: string, proved?:
     }
     const tookLock = !hasLabel(listed.labels, config.lockLabel)
     if (tookLock) yield* tracker.addLabel(listed.repo, listed.number, config.lockLabel)
-    const [issue, comments, events, edit] = yield* Effect.all([
+    const [issue, comments, events] = yield* Effect.all([
       tracker.getIssue(listed.repo, listed.number),
       tracker.listComments(listed.repo, listed.number),
-      tracker.labelEvents(listed.repo, listed.number),
-      tracker.lastEdit(listed.repo, listed.number)
-    ], { concurrency: 4 })
-    const refused = yield* refusal(ctx, bot, issue, comments, events, decisiveEdit(issue, edit, proved))
+      tracker.labelEvents(listed.repo, listed.number)
+    ], { concurrency: 3 })
+    const edit = yield* decisiveEdit(issue, proved, tracker.lastEdit(listed.repo, listed.number))
+    const refused = yield* refusal(ctx, bot, issue, comments, events, edit)
     if (refused !== null) {
       // The lock this claim added is released, unless a live run (another pass's claim) holds it.
       const live = Option.exists(RunRecord.latest(comments, bot), (found) => !RunRecord.isTerminal(found.record))

@@ -42,6 +42,8 @@ describe("poll reads candidates in policy order only until every slot is decided
       // One batch of four candidates (one slot: half a batch, one round of a host's lanes), and the claim's
       // own re-read of the winner after it took the lock.
       expect(world.tracker.reads.labelEvents).toBe(5)
+      // The claim re-reads the issue and finds the text the pass proved: its last edit is not read again.
+      expect(world.tracker.reads.lastEdit).toBe(4)
       // The four read are decided one by one; the 36 left unread are refused as one summed-up backlog.
       const decisions = decided(report.poll)
       expect(decisions.get("acme/app#1")).toBe("dispatch acme/app#1")
