@@ -12,7 +12,8 @@
  * lists. A list is answered only when it is complete: a connection with a next page (more than 100 issues, or
  * an issue with more than 100 labels), an alias GitHub could not answer (a null repository, an `errors` entry
  * on its path, an answer that does not decode) and every alias of a query that failed are answered none, and
- * their caller reads that list the REST way.
+ * their caller reads that list the REST way. The query also asks its `viewer { login }`, who the token is
+ * (`GithubClient.viewer`), so a pass that finds work in the lists knows the bot without a `GET /user`.
  *
  * GitHub scores a query by the requests its connections could need: 1 per alias for its issues, plus 100 per
  * alias for the labels of up to 100 issues, summed, divided by 100 and rounded: about one GraphQL point per
@@ -56,7 +57,9 @@ export const field = (i: number, state: State): string =>
 /** The query over `states.length` lists, ask `i` in `states[i]`. */
 export const query = (states: ReadonlyArray<State>): string => {
   const variables = states.map((_, i) => `$o${i}: String!, $n${i}: String!, $l${i}: String!`).join(", ")
-  return `query(${variables}) { ${states.map((state, i) => field(i, state)).join(" ")} rateLimit { cost } }`
+  return `query(${variables}) { ${
+    states.map((state, i) => field(i, state)).join(" ")
+  } viewer { login } rateLimit { cost } }`
 }
 
 const PageInfo = Schema.Struct({ hasNextPage: Schema.Boolean })
@@ -75,6 +78,7 @@ const RepoAnswer = Schema.Struct({
   issues: Schema.Struct({ pageInfo: PageInfo, nodes: Schema.Array(Node) })
 })
 const decodeRepo = Schema.decodeUnknownOption(RepoAnswer)
+const decodeViewer = Schema.decodeUnknownOption(Schema.Struct({ login: Schema.NonEmptyTrimmedString }))
 const Answer = Schema.Record({ key: Schema.String, value: Schema.Unknown })
 
 /** A list in the REST list's shape, if the alias's answer is the whole list. */
@@ -114,13 +118,21 @@ export const read = (
     variables,
     Answer
   ).pipe(
-    Effect.map(({ data, errors }) => {
+    Effect.flatMap(({ data, errors }) => {
       const refused = new Set(errors.map((error) => String(error.path?.[0] ?? "")))
       // An error without a path may concern any alias: nothing of the answer is taken then.
       const whole = Option.isSome(data) && !refused.has("")
-      return asks.map((_, i) =>
+      const lists = asks.map((_, i) =>
         whole && !refused.has(`a${i}`) ? Option.flatMap(data, (fields) => restShaped(fields[`a${i}`])) : Option.none()
       )
+      // Who the token is comes with the lists: the pass that found work in them need not ask `GET /user`.
+      const viewer = whole && !refused.has("viewer")
+        ? Option.flatMap(data, (fields) => decodeViewer(fields.viewer))
+        : Option.none()
+      return Option.match(viewer, {
+        onNone: () => Effect.succeed(lists),
+        onSome: ({ login }) => Effect.as(client.viewer(login), lists)
+      })
     }),
     Effect.orElseSucceed(() => asks.map(() => Option.none()))
   )

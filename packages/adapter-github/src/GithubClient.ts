@@ -336,6 +336,10 @@ export const make = (options: Options): Effect.Effect<Service, never, HttpClient
           onSome: Effect.succeed,
           onNone: () => Effect.tap(fetchLogin, (value) => Ref.set(login, Option.some(value)))
         })),
+      viewer: (viewer) =>
+        app === undefined
+          ? Ref.update(login, (known) => (Option.isSome(known) ? known : Option.some(viewer)))
+          : Effect.void,
       app: app === undefined ? Option.none() : Option.some({ info: app.info, installation: app.installation }),
       stats: Effect.sync((): Stats => ({ ...counters })),
       serverTime: Effect.clockWith((clock) => Effect.sync(() => clock.unsafeCurrentTimeMillis() + clockOffset)),

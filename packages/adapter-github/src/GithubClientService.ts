@@ -156,6 +156,12 @@ export interface Service {
    * client and never read from the cache directory.
    */
   readonly whoami: Effect.Effect<string, GithubError.GithubError>
+  /**
+   * The login a GraphQL answer gave as its `viewer` for this client's credentials: `whoami` answers it from then
+   * on without `GET /user` (a token's login only; a GitHub App's stays `<slug>[bot]`, and a login already known
+   * is kept). It lives in this client's memory only, like `whoami`'s own answer.
+   */
+  readonly viewer: (login: string) => Effect.Effect<void>
   /** The GitHub App the client authenticates as (none with a token): the app and its installations. */
   readonly app: Option.Option<GithubApp.Service>
   readonly stats: Effect.Effect<Stats>

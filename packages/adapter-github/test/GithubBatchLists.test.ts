@@ -169,6 +169,25 @@ describe("GithubBatchLists: issue lists over GraphQL", () => {
       expect(log.filter((line) => line === "POST /graphql")).toEqual(["POST /graphql"])
     }))
 
+  it.effect("the query names who the token is: after it, whoami sends no GET /user", () =>
+    Effect.gen(function*() {
+      const { fake, repos } = world(["octo"], 2)
+      const tracker = yield* trackerOver(fake, graphql)
+      yield* pass(tracker, tickAsks(repos))
+      expect(yield* tracker.whoami).toBe("afk-bot")
+      expect(sent(fake)).toEqual(["POST /graphql"])
+    }))
+
+  it.effect("a failed query names nobody: whoami asks GET /user", () =>
+    Effect.gen(function*() {
+      const { fake, repos } = world(["octo"], 1)
+      fake.inject({ status: 400, path: "/graphql", times: 1 })
+      const tracker = yield* trackerOver(fake, graphql)
+      yield* pass(tracker, tickAsks(repos))
+      expect(yield* tracker.whoami).toBe("afk-bot")
+      expect(sent(fake).filter((line) => line === "GET /user")).toEqual(["GET /user"])
+    }))
+
   it.effect("one query for 16 repositories of one owner; separate queries per owner", () =>
     Effect.gen(function*() {
       const { fake, repos } = world(["octo", "acme"], 16, 10)

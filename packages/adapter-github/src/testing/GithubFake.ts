@@ -251,7 +251,13 @@ export const make = (options: Options = {}): GithubFake => {
     if (body === Symbol.for("malformed")) return { status: 400, body: json({ message: "Problems parsing JSON" }) }
     if (url.pathname === graphqlPath) {
       if (method !== "POST") return { status: 404, body: json({ message: "Not Found" }) }
-      const reply = Graphql.answer(world, body, new Date(nowMillis).toISOString(), pageSize)
+      const reply = Graphql.answer(
+        world,
+        body,
+        new Date(nowMillis).toISOString(),
+        pageSize,
+        auth.grant === undefined || app === undefined ? world.bot : app.actor
+      )
       return { status: reply.status, body: json(reply.body), graphqlCost: reply.cost }
     }
     const reply = Routes.route(world, {

@@ -6,7 +6,8 @@
  * `Repository.issues` leaves them, and `rateLimit { cost }`); and issue lists by label (`listQuery(states)`:
  * under the alias `a<i>`, the repository's `nameWithOwner` and its issues in `states[i]` carrying label `$l<i>`,
  * newest first, at most the fake's page size of them and of each one's labels, with `pageInfo { hasNextPage }`;
- * a query asking more than GitHub's 500,000 nodes is refused as GitHub refuses it). Anything else is refused the way GitHub refuses
+ * a query asking more than GitHub's 500,000 nodes is refused as GitHub refuses it; `viewer { login }`, the
+ * login the request is made as, as `GET /user` or an App's `<slug>[bot]`). Anything else is refused the way GitHub refuses
  * it: HTTP 200 with an `errors` array (each with `message` and `locations`, `type: "NOT_FOUND"` and a `path`
  * for a missing repository or issue, beside the `data` of the rest), or HTTP 400 for a body that is not a
  * query at all. A pull request's number is not an issue, as on GitHub.
@@ -122,7 +123,9 @@ const listField = (i: number, state: ListState): string =>
 /** Issue lists by label over `states.length` repositories (an alias per list, in `states[i]`). */
 export const listQuery = (states: ReadonlyArray<ListState>): string => {
   const variables = states.map((_, i) => `$o${i}: String!, $n${i}: String!, $l${i}: String!`).join(", ")
-  return `query(${variables}) { ${states.map((state, i) => listField(i, state)).join(" ")} rateLimit { cost } }`
+  return `query(${variables}) { ${
+    states.map((state, i) => listField(i, state)).join(" ")
+  } viewer { login } rateLimit { cost } }`
 }
 
 /** The states a sent list query asks, in alias order (`states: [X, …]`); none where one is not a state. */
@@ -189,7 +192,8 @@ const lists = (
   states: ReadonlyArray<ListState>,
   variables: Record<string, unknown>,
   now: string,
-  pageSize: number
+  pageSize: number,
+  viewer: string
 ): Reply => {
   const nodes = states.length * (listFirst + listFirst * listFirst)
   if (nodes > nodeLimit) {
@@ -216,6 +220,7 @@ const lists = (
     }
   }
   const cost = listCost(states.length)
+  data.viewer = { login: viewer }
   data.rateLimit = { cost }
   return { status: 200, body: errors.length === 0 ? { data } : { data, errors }, cost }
 }
@@ -224,7 +229,7 @@ const lists = (
  * Answers `POST /graphql` with the decoded JSON body, at `now` (ISO) on the fake's clock; a list query's
  * connections hold at most `pageSize` nodes (and say `hasNextPage` past them), as the REST pages do.
  */
-export const answer = (world: World, body: unknown, now: string, pageSize = 100): Reply => {
+export const answer = (world: World, body: unknown, now: string, pageSize = 100, viewer = world.bot): Reply => {
   const fields = typeof body === "object" && body !== null ? (body as Record<string, unknown>) : {}
   if (typeof fields.query !== "string") {
     return {
@@ -246,7 +251,7 @@ export const answer = (world: World, body: unknown, now: string, pageSize = 100)
   }
   const states = listStates(sent)
   if (states.length > 0 && sent.join(" ") === tokens(listQuery(states)).join(" ")) {
-    return lists(world, states, variables, now, pageSize)
+    return lists(world, states, variables, now, pageSize, viewer)
   }
   if (sent.join(" ") !== accepted) {
     return failure(
