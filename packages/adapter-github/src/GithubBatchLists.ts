@@ -62,44 +62,53 @@ export const query = (states: ReadonlyArray<State>): string => {
   } viewer { login } rateLimit { cost } }`
 }
 
-const PageInfo = Schema.Struct({ hasNextPage: Schema.Boolean })
-const Node = Schema.Struct({
-  number: Schema.Int.pipe(Schema.positive()),
-  title: Schema.String,
-  body: Schema.NullOr(Schema.String),
-  state: Schema.String,
-  url: Schema.String,
-  updatedAt: Schema.String,
-  author: Schema.NullOr(Schema.Struct({ login: Schema.String })),
-  labels: Schema.Struct({ pageInfo: PageInfo, nodes: Schema.Array(Schema.Struct({ name: Schema.String })) })
-})
-const RepoAnswer = Schema.Struct({
-  nameWithOwner: Schema.String,
-  issues: Schema.Struct({ pageInfo: PageInfo, nodes: Schema.Array(Node) })
-})
-const decodeRepo = Schema.decodeUnknownOption(RepoAnswer)
-const decodeViewer = Schema.decodeUnknownOption(Schema.Struct({ login: Schema.NonEmptyTrimmedString }))
-const Answer = Schema.Record({ key: Schema.String, value: Schema.Unknown })
+/** `value` as an object's fields, if it is a plain object. */
+const objectOf = (value: unknown): Readonly<Record<string, unknown>> | undefined =>
+  typeof value === "object" && value !== null && !Array.isArray(value)
+    ? (value as Readonly<Record<string, unknown>>)
+    : undefined
 
-/** A list in the REST list's shape, if the alias's answer is the whole list. */
-export const restShaped = (value: unknown): Option.Option<ReadonlyArray<unknown>> =>
-  Option.flatMap(
-    decodeRepo(value),
-    ({ issues, nameWithOwner }) =>
-      issues.pageInfo.hasNextPage || issues.nodes.some((node) => node.labels.pageInfo.hasNextPage)
-        ? Option.none()
-        : Option.some(issues.nodes.map((node) => ({
-          number: node.number,
-          title: node.title,
-          body: node.body,
-          state: node.state.toLowerCase(),
-          html_url: node.url,
-          user: node.author,
-          labels: node.labels.nodes.map(({ name }) => ({ name })),
-          updated_at: node.updatedAt,
-          repository_url: `https://api.github.com/repos/${nameWithOwner}`
-        })))
-  )
+/** The connection's nodes when GitHub says it has no next page; none otherwise (or when it is not one). */
+const lastPage = (connection: unknown): ReadonlyArray<unknown> | undefined => {
+  const shape = objectOf(connection)
+  const nodes = shape?.nodes
+  return objectOf(shape?.pageInfo)?.hasNextPage === false && Array.isArray(nodes) ? nodes : undefined
+}
+
+const Answer = Schema.Record({ key: Schema.String, value: Schema.Unknown })
+const decodeViewer = Schema.decodeUnknownOption(Schema.Struct({ login: Schema.NonEmptyTrimmedString }))
+
+/**
+ * A list in the REST list's shape, if the alias's answer is the whole list. Only reshaped here (GraphQL's
+ * names to REST's): the tracker decodes the items as it decodes a REST list, once, so an answer that is not
+ * what the query asked still fails there and the list is read the REST way.
+ */
+export const restShaped = (value: unknown): Option.Option<ReadonlyArray<unknown>> => {
+  const answer = objectOf(value)
+  const nameWithOwner = answer?.nameWithOwner
+  const nodes = lastPage(answer?.issues)
+  if (typeof nameWithOwner !== "string" || nodes === undefined) return Option.none()
+  const repositoryUrl = `https://api.github.com/repos/${nameWithOwner}`
+  const items: Array<unknown> = []
+  for (const each of nodes) {
+    const node = objectOf(each)
+    const labels = lastPage(node?.labels)
+    if (node === undefined || labels === undefined || typeof node.state !== "string") return Option.none()
+    if (typeof node.updatedAt !== "string" || node.body === undefined) return Option.none()
+    items.push({
+      number: node.number,
+      title: node.title,
+      body: node.body,
+      state: node.state.toLowerCase(),
+      html_url: node.url,
+      user: node.author,
+      labels,
+      updated_at: node.updatedAt,
+      repository_url: repositoryUrl
+    })
+  }
+  return Option.some(items)
+}
 
 /** Answers one batch (one owner, at most `maxAsks`): each list in the REST shape, or none where in doubt. */
 export const read = (

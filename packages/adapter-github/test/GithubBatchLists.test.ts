@@ -188,6 +188,46 @@ describe("GithubBatchLists: issue lists over GraphQL", () => {
       expect(sent(fake).filter((line) => line === "GET /user")).toEqual(["GET /user"])
     }))
 
+  it.effect("an alias whose answer is not what the query asked is read the REST way, each list on its own", () =>
+    Effect.gen(function*() {
+      const { fake, repos } = world(["octo"], 3)
+      const asks = repos.map((repo): Ask => [repo, "afk", "open"])
+      const expected = yield* viaRest(fake, asks)
+      fake.resetCounters()
+      const node = (number: unknown, labels: unknown) => ({
+        number,
+        title: "t",
+        body: null,
+        state: "OPEN",
+        url: "https://github.com/octo/repo/issues/1",
+        createdAt: "2026-01-01T00:00:00Z",
+        updatedAt: "2026-01-01T00:00:00Z",
+        author: null,
+        labels
+      })
+      const labels = { pageInfo: { hasNextPage: false }, nodes: [{ name: "afk" }] }
+      const answered = (nodes: ReadonlyArray<unknown>) => ({
+        nameWithOwner: "octo/x",
+        issues: { pageInfo: { hasNextPage: false }, nodes }
+      })
+      const data = {
+        // Not an issue number; labels that are not a connection; a whole list.
+        a0: answered([node("seven", labels)]),
+        a1: answered([node(1, [{ name: "afk" }])]),
+        a2: answered([node(1, labels)]),
+        viewer: { login: "afk-bot" },
+        rateLimit: { cost: 1 }
+      }
+      fake.inject({ status: 200, path: "/graphql", times: 1, body: JSON.stringify({ data }) })
+      const got = yield* pass(yield* trackerOver(fake, graphql), asks)
+      expect(got.slice(0, 2)).toEqual(expected.slice(0, 2))
+      expect(got[2]?.map((issue) => [issue.repo, issue.number, issue.labels])).toEqual([["octo/x", 1, ["afk"]]])
+      expect([...sent(fake)].sort()).toEqual([
+        ...repos.slice(0, 2).map((repo) => restList(repo, "afk")),
+        "POST /graphql"
+      ])
+    }))
+
   it.effect("one query for 16 repositories of one owner; separate queries per owner", () =>
     Effect.gen(function*() {
       const { fake, repos } = world(["octo", "acme"], 16, 10)
