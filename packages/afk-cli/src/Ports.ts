@@ -6,7 +6,6 @@
  */
 import type * as HttpClient from "@effect/platform/HttpClient"
 import type * as Socket from "@effect/platform/Socket"
-import * as ForgejoForge from "afk-adapter-forgejo/ForgejoForge"
 import * as GithubAuth from "afk-adapter-github/GithubAuth"
 import type * as GithubClient from "afk-adapter-github/GithubClient"
 import * as GithubForge from "afk-adapter-github/GithubForge"
@@ -102,7 +101,13 @@ export const forge = (
   return Either.gen(function*() {
     const baseUrl = yield* required(tracker.forgejoApi, "AFK_FORGEJO_API", "AFK_TRACKER=forgejo needs it")
     const token = yield* secretRequired(tracker.forgejoToken, "FORGEJO_TOKEN", "AFK_TRACKER=forgejo needs it")
-    return ForgejoForge.layer({ baseUrl, token })
+    // Loaded only for Forgejo: a GitHub process never evaluates the Forgejo adapter.
+    return Layer.unwrapEffect(
+      Effect.map(
+        Effect.promise(() => import("afk-adapter-forgejo/ForgejoForge")),
+        (ForgejoForge) => ForgejoForge.layer({ baseUrl, token })
+      )
+    )
   })
 }
 

@@ -29,9 +29,9 @@ export const nodeHttp: Layer.Layer<HttpClient.HttpClient> = Layer.unwrapEffect(
   Effect.map(
     Effect.promise(() => {
       beforeNetwork()
-      return import("@effect/platform-node/NodeHttpClient")
+      return import("./UndiciHttp.js")
     }),
-    (NodeHttpClient) => NodeHttpClient.layerUndici
+    (UndiciHttp) => UndiciHttp.layerUndici
   )
 )
 
