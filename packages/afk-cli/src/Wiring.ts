@@ -4,7 +4,7 @@
  * `api.ts` both use `nodeHttp` and `nodeWebSocket`.
  */
 import type * as HttpClient from "@effect/platform/HttpClient"
-import type * as Socket from "@effect/platform/Socket"
+import * as Socket from "@effect/platform/Socket"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 
@@ -45,12 +45,20 @@ const beforeNetwork = () => {
 }
 
 /**
- * Node's WebSocket (the `ws` package on Node 20, the global `WebSocket` on Node 22 and later), loaded only
- * when a command opens one: a T3 Code server that speaks orchestration protocol 2 takes commands over it.
+ * Node's WebSocket: a T3 Code server that speaks orchestration protocol 2 takes commands over one. The global
+ * `WebSocket` where Node has one (22 and later), so nothing is loaded for it; on Node 20 the `ws` package
+ * (through `@effect/platform-node`), loaded when a command builds its ports.
  */
 export const nodeWebSocket: Layer.Layer<Socket.WebSocketConstructor> = Layer.unwrapEffect(
-  Effect.map(
-    Effect.promise(() => import("@effect/platform-node/NodeSocket")),
-    (NodeSocket) => NodeSocket.layerWebSocketConstructor
-  )
+  "WebSocket" in globalThis
+    ? Effect.succeed(
+      Layer.succeed(
+        Socket.WebSocketConstructor,
+        (url: string, protocols?: string | Array<string>) => new globalThis.WebSocket(url, protocols)
+      )
+    )
+    : Effect.map(
+      Effect.promise(() => import("@effect/platform-node/NodeSocket")),
+      (NodeSocket) => NodeSocket.layerWebSocketConstructor
+    )
 )
