@@ -25,6 +25,25 @@ const lazyBuiltins: Plugin = {
 }
 
 /**
+ * undici's HTTP/2 client (`client-h2.js`, and with it `node:http2`) loaded when a connection first negotiates
+ * HTTP/2, not when undici loads: only a dispatcher made with `allowH2` ever does, and afk-cli makes none, so
+ * every armed start compiled a module it never ran. The build fails if undici no longer loads it this way.
+ */
+const lazyHttp2: Plugin = {
+  name: "afk-lazy-http2",
+  setup(build) {
+    build.onLoad({ filter: /[\\/]undici[\\/]lib[\\/]dispatcher[\\/]client\.js$/ }, async (args) => {
+      const text = await readFile(args.path, "utf8")
+      const eager = "const connectH2 = require('./client-h2.js')"
+      if (!text.includes(eager)) throw new Error(`${args.path} no longer has \`${eager}\`: update afk-lazy-http2`)
+      const lazy = "let connectH2$loaded; " +
+        "const connectH2 = (...args) => (connectH2$loaded ??= require('./client-h2.js'))(...args)"
+      return { contents: text.replace(eager, lazy), loader: "js" }
+    })
+  }
+}
+
+/**
  * The bundles carry code of other packages (Effect, …), so they ship their licences:
  * `dist/THIRD-PARTY-NOTICES.md` lists every package with code in `dist/bin.js`, `dist/api.js` or
  * `dist/undici.js`, with its licence text.
@@ -135,7 +154,7 @@ export default defineConfig({
   shims: true,
   noExternal: [/./],
   external: ["@parcel/watcher"],
-  esbuildPlugins: [undiciApart, lazyBuiltins, notices, commonJs],
+  esbuildPlugins: [undiciApart, lazyBuiltins, lazyHttp2, notices, commonJs],
   plugins: [asciiOnly],
   esbuildOptions(options) {
     options.conditions = ["source"]
