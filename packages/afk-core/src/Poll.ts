@@ -15,7 +15,7 @@ import * as Budget from "./Budget.js"
 import * as Claim from "./Claim.js"
 import type * as Config from "./Config.js"
 import * as DispatchPolicy from "./DispatchPolicy.js"
-import type { Issue, Repo } from "./Domain.js"
+import { type Comment, type Issue, type LabelEvent, type Repo, sameLogin } from "./Domain.js"
 import * as IssueGuard from "./IssueGuard.js"
 import * as Memo from "./Memo.js"
 import * as Pass from "./Pass.js"
@@ -59,17 +59,35 @@ const makeCandidate = Effect.gen(function*() {
       )
     )
   const proofs = new Map<Issue, Claim.Proved>()
+  /**
+   * What the proof needs once the label history is in, asked while the last edit is still being read: the
+   * records, when the issue ever carried the lock (only then can it have had a run), and whether the latest
+   * ready label's author is trusted (the pass remembers the answer the proof then asks; a failure here is the
+   * proof's to meet), so neither waits a round for the edit.
+   */
+  const afterEvents = (ctx: Pass.Context, issue: Issue, events: ReadonlyArray<LabelEvent>) => {
+    const trustAhead = Option.match(Approval.latestAdded(events, ctx.config.readyLabel), {
+      onNone: () => Effect.void,
+      onSome: ({ actor }) =>
+        Effect.ignore(
+          Effect.flatMap(ctx.bot, (bot) => sameLogin(actor, bot) ? Effect.void : ctx.isTrusted(issue.repo, actor))
+        )
+    })
+    const records = Approval.everAdded(events, ctx.config.lockLabel)
+      ? tracker.listComments(issue.repo, issue.number)
+      : Effect.succeed<ReadonlyArray<Comment>>([])
+    return Effect.map(Effect.all([records, trustAhead], { concurrency: 2 }), ([comments]) => comments)
+  }
   const read = (ctx: Pass.Context, issue: Issue): Effect.Effect<DispatchPolicy.Candidate, TrackerError> =>
     Effect.gen(function*() {
-      const [events, edit, bot] = yield* Effect.all([
-        tracker.labelEvents(issue.repo, issue.number),
+      const [[events, comments], edit, bot] = yield* Effect.all([
+        Effect.flatMap(
+          tracker.labelEvents(issue.repo, issue.number),
+          (events) => Effect.map(afterEvents(ctx, issue, events), (comments) => [events, comments] as const)
+        ),
         tracker.lastEdit(issue.repo, issue.number),
         ctx.bot
       ], { concurrency: 3 })
-      // Only an issue that ever carried the lock can have had a run: only then are its records read.
-      const comments = Approval.everAdded(events, ctx.config.lockLabel)
-        ? yield* tracker.listComments(issue.repo, issue.number)
-        : []
       const proof = yield* Approval.prove(
         { issue, events, edit, previousEnd: Approval.previousEnd(comments, bot) },
         ctx.config,

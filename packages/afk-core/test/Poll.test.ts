@@ -1,5 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import * as Arr from "effect/Array"
+import * as Clock from "effect/Clock"
+import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import * as Logger from "effect/Logger"
 import * as LogLevel from "effect/LogLevel"
@@ -9,6 +11,8 @@ import * as DispatchPolicy from "../src/DispatchPolicy.js"
 import { Issue, type Repo } from "../src/Domain.js"
 import type * as Pass from "../src/Pass.js"
 import * as Poll from "../src/Poll.js"
+import * as Tick from "../src/Tick.js"
+import { Tracker, TrackerError } from "../src/Tracker.js"
 import * as World from "./support/world.js"
 
 const { app, lib, armed, ready } = World
@@ -82,6 +86,35 @@ describe("poll reads candidates in policy order only until every slot is decided
       const roomy = yield* world.tick(armed({ maxConcurrentRuns: 5 }))
       expect(yield* Metric.value(Poll.unexamined)).toEqual(MetricState.gauge(0))
       expect(roomy.poll.unexamined).toBeUndefined()
+    }))
+
+  it.effect("the labeller's trust is asked while the last edit is read, not a round after it", () =>
+    Effect.gen(function*() {
+      const world = yield* World.make({ issues: { [app]: many(1, 1) } })
+      // A tracker whose last edit answers only once trust has been asked (or fails after two seconds of real
+      // time): a poll that asks trust only after the edit cannot read the issue.
+      const asked = yield* Deferred.make<void>()
+      const tracker = {
+        ...world.tracker.service,
+        lastEdit: (repo: Repo, number: number) =>
+          Deferred.await(asked).pipe(
+            Effect.timeoutFail({
+              duration: "2 seconds",
+              onTimeout: () =>
+                new TrackerError({ operation: "lastEdit", detail: "trust was not asked", transient: false })
+            }),
+            Effect.withClock(Clock.make()),
+            Effect.zipRight(world.tracker.service.lastEdit(repo, number))
+          ),
+        isTrusted: (repo: Repo, login: string) =>
+          Effect.zipRight(Deferred.succeed(asked, undefined), world.tracker.service.isTrusted(repo, login))
+      }
+      const report = yield* Tick.run(armed({ maxConcurrentRuns: 1 })).pipe(
+        Effect.provideService(Tracker, tracker),
+        Effect.provide(world.layer)
+      )
+      expect(decided(report.poll).get("acme/app#1")).toBe("dispatch acme/app#1")
+      expect(locked(world, app, 1)).toBe(true)
     }))
 
   it.effect("claims before it journals a refusal: a concurrent process races for the claim, not the log", () =>
