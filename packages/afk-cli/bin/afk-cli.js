@@ -12,9 +12,11 @@
 // and so also holds the functions the command ran (bench/RESULTS.md, P5). Compiled code is stored in a
 // directory of this user's own (mode 0700, checked) under the OS temp dir, so later starts skip most parsing
 // and compiling. It is keyed by the bundle's path, size and mtime and by Node's version (V8 also rejects data
-// that does not fit), and rewritten after the first run of each command, so it holds what each one
-// compiles. Any cache problem only costs speed and is ignored. NODE_DISABLE_COMPILE_CACHE=1 turns it off,
-// as it does Node's own.
+// that does not fit), one file per command, written after the command's first run, so it holds what that
+// command compiles. One file for all commands let a long run (`serve`) rewrite it without the others' code,
+// which V8 had dropped as unused by then, while still listing them: every later `--help` or `tick` started
+// cold. Any cache problem only costs speed and is ignored. NODE_DISABLE_COMPILE_CACHE=1 turns it off, as it
+// does Node's own.
 const { isAscii } = require("node:buffer")
 const { lstatSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } = require("node:fs")
 const { createRequire } = require("node:module")
@@ -67,7 +69,8 @@ const command = process.argv.slice(2).find((arg) => !arg.startsWith("-")) ?? pro
 const disabled = process.env.NODE_DISABLE_COMPILE_CACHE === "1"
 
 const userCache = () => {
-  if (disabled) return undefined
+  // A command's own file: named by the command, if it looks like one (anything else runs on the shipped cache).
+  if (disabled || !/^(?:--)?[a-z][a-z0-9-]{0,31}$/.test(command)) return undefined
   try {
     const uid = process.getuid?.()
     const dir = join(tmpdir(), uid === undefined ? "afk-cli-compile-cache" : `afk-cli-compile-cache-${uid}`)
@@ -77,7 +80,10 @@ const userCache = () => {
     let hash = 0x811c9dc5
     for (let i = 0; i < bundle.length; i++) hash = Math.imul(hash ^ bundle.charCodeAt(i), 0x01000193) >>> 0
     const { size, mtimeMs } = statSync(bundle)
-    return { path: join(dir, `${hash.toString(16)}.v8cache`), key: `${bundle}|${size}|${mtimeMs}|${process.version}` }
+    return {
+      path: join(dir, `${hash.toString(16)}-${command}.v8cache`),
+      key: `${bundle}|${size}|${mtimeMs}|${process.version}`
+    }
   } catch {
     return undefined
   }
@@ -138,9 +144,10 @@ const script = new Script(`(function (exports, require, module, __filename, __di
 })
 const warm = cached !== undefined && script.cachedDataRejected !== true && cached.commands.includes(command)
 if (cache !== undefined && !warm) {
-  const commands = cached === undefined || script.cachedDataRejected === true
-    ? [command]
-    : [...new Set([...cached.commands, command])]
+  // The shipped cache lists the commands the build ran; a per-user file holds its own command only.
+  const commands = cache === shipped && cached !== undefined && script.cachedDataRejected !== true
+    ? [...new Set([...cached.commands, command])]
+    : [command]
   // At exit, so that the cache also holds the functions this command compiled on the way.
   process.once("exit", () => writeCache(cache, commands, script))
 }

@@ -74,6 +74,26 @@ describe("bin/afk-cli.js", () => {
       ])
     }))
 
+  it.live("each command keeps a cache of its own: a later command never rewrites another's", () =>
+    Effect.gen(function*() {
+      // One file for every command let a long `serve` rewrite it without the code `--help` and `tick` had
+      // left in it (V8 drops what a process has not run for a while) while still listing them: both then
+      // started cold every time.
+      const tmp = Cli.scratch()
+      yield* versionIn(tmp)
+      const dir = cacheDirIn(tmp)
+      const [first] = readdirSync(dir)
+      const written = statSync(join(dir, first!))
+      const demo = yield* Cli.run(["demo"], { TMPDIR: tmp })
+      expect(demo.code, demo.all).toBe(0)
+      const files = readdirSync(dir).sort()
+      expect(files).toHaveLength(2)
+      const headers = files.map((name) => readFileSync(join(dir, name), "latin1").split("\n")[1])
+      expect(headers.sort()).toEqual(["--version", "demo"])
+      const after = statSync(join(dir, first!))
+      expect([after.ino, after.mtimeMs]).toEqual([written.ino, written.mtimeMs])
+    }))
+
   it.live("runs the same when the cache directory cannot be made, or NODE_DISABLE_COMPILE_CACHE=1", () =>
     Effect.gen(function*() {
       const tmp = Cli.scratch()
