@@ -18,10 +18,19 @@
 // cold. Any cache problem only costs speed and is ignored. NODE_DISABLE_COMPILE_CACHE=1 turns it off, as it
 // does Node's own.
 const { isAscii } = require("node:buffer")
-const { lstatSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } = require("node:fs")
+const {
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  statSync,
+  unlinkSync,
+  writeFileSync
+} = require("node:fs")
 const { createRequire } = require("node:module")
 const { tmpdir } = require("node:os")
-const { join } = require("node:path")
+const { dirname, join } = require("node:path")
 const { setFlagsFromString } = require("node:v8")
 const { Script } = require("node:vm")
 
@@ -118,6 +127,23 @@ const readCache = (cache) => {
   }
 }
 
+// A per-user cache file no start has written for 30 days goes when another is written: each install, npx
+// directory or worktree of afk-cli has files of its own (named by its bundle's path), and without this the
+// directory only grows. A file still in use is at worst written again by its next start.
+const pruneAfterMs = 30 * 24 * 60 * 60 * 1000
+const prune = (dir) => {
+  const before = Date.now() - pruneAfterMs
+  for (const name of readdirSync(dir)) {
+    if (!/\.v8cache(?:\.\d+)?$/.test(name)) continue // a cache file, or one a killed start left half-written
+    try {
+      const path = join(dir, name)
+      if (lstatSync(path).mtimeMs < before) unlinkSync(path)
+    } catch {
+      // Another start's file, or one already gone.
+    }
+  }
+}
+
 const writeCache = (cache, commands, script) => {
   try {
     const temporary = `${cache.path}.${process.pid}`
@@ -127,6 +153,7 @@ const writeCache = (cache, commands, script) => {
     restoreFlags() // the cache must match a start, which runs with V8's own flags
     writeFileSync(temporary, Buffer.concat([header, script.createCachedData()]), { mode })
     renameSync(temporary, cache.path)
+    if (cache !== shipped) prune(dirname(cache.path))
   } catch {
     // Only the next start's speed depends on it.
   }

@@ -6,7 +6,16 @@
 import { describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import { spawnSync } from "node:child_process"
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs"
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  utimesSync,
+  writeFileSync
+} from "node:fs"
 import { createRequire } from "node:module"
 import { join } from "node:path"
 import * as Cli from "./support/Cli.js"
@@ -92,6 +101,30 @@ describe("bin/afk-cli.js", () => {
       expect(headers.sort()).toEqual(["--version", "demo"])
       const after = statSync(join(dir, first!))
       expect([after.ino, after.mtimeMs]).toEqual([written.ino, written.mtimeMs])
+    }))
+
+  it.live("a cache file no start has written for 30 days goes when another is written", () =>
+    Effect.gen(function*() {
+      const tmp = Cli.scratch()
+      const dir = cacheDirIn(tmp)
+      mkdirSync(dir, { recursive: true, mode: 0o700 })
+      const day = 24 * 60 * 60
+      const aged = (name: string, days: number) => {
+        writeFileSync(join(dir, name), "another install's cache")
+        const at = Date.now() / 1000 - days * day
+        utimesSync(join(dir, name), at, at)
+      }
+      aged("0badcafe-tick.v8cache", 31)
+      aged("0badcafe-tick.v8cache.4242", 31)
+      aged("1eafcafe-tick.v8cache", 29)
+      aged("notes.txt", 400)
+      yield* versionIn(tmp)
+      const left = readdirSync(dir).sort()
+      expect(left.filter((name) => !name.endsWith("---version.v8cache"))).toEqual([
+        "1eafcafe-tick.v8cache",
+        "notes.txt"
+      ])
+      expect(left).toHaveLength(3)
     }))
 
   it.live("runs the same when the cache directory cannot be made, or NODE_DISABLE_COMPILE_CACHE=1", () =>
