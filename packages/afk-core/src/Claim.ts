@@ -119,11 +119,11 @@ const refusal = (
  * Claims `issue` for a run and dispatches it, adopting whatever an earlier (crashed or concurrent) attempt
  * already wrote. The lock label is added first unless the listing showed it; then the issue, its comments
  * and its label history are read again (its last edit too, unless the text is the one `proved`) and the
- * approval proved on what was read, before anything is created — a tick that stalled never acts on old reads, and the run ordinal comes from the
- * fresh records. `proved` (poll's) is what the pass proved before the lock (see `decisiveEdit`). The prompt
- * is built from the text that was proved. A refused claim releases the lock it
- * added (a lock that was already there is the caller's to judge). Returns without dispatching when another
- * issue of the repo holds an older claim (that claim wins; this lock is released).
+ * approval proved on what was read, before anything is created — a tick that stalled never acts on old
+ * reads, and the run ordinal comes from the fresh records. `proved` (poll's) is what the pass proved before
+ * the lock (see `decisiveEdit`). The prompt is built from the text that was proved. A refused claim releases
+ * the lock it added (a lock that was already there is the caller's to judge). Returns without dispatching when
+ * another issue of the repo holds an older claim (that claim wins; this lock is released).
  */
 export const claim = (ctx: Pass.Context, listed: Issue, reason: string, proved?: Proved) =>
   Effect.gen(function*() {
@@ -141,12 +141,15 @@ export const claim = (ctx: Pass.Context, listed: Issue, reason: string, proved?:
     }
     const tookLock = !hasLabel(listed.labels, config.lockLabel)
     if (tookLock) yield* tracker.addLabel(listed.repo, listed.number, config.lockLabel)
-    const [issue, comments, events] = yield* Effect.all([
+    const lastEdit = tracker.lastEdit(listed.repo, listed.number)
+    // Without a proof (watch's recovery) the last edit always decides: it is read beside the rest.
+    const [issue, comments, events, unproved] = yield* Effect.all([
       tracker.getIssue(listed.repo, listed.number),
       tracker.listComments(listed.repo, listed.number),
-      tracker.labelEvents(listed.repo, listed.number)
-    ], { concurrency: 3 })
-    const edit = yield* decisiveEdit(issue, proved, tracker.lastEdit(listed.repo, listed.number))
+      tracker.labelEvents(listed.repo, listed.number),
+      proved === undefined ? Effect.asSome(lastEdit) : Effect.succeedNone
+    ], { concurrency: 4 })
+    const edit = Option.isSome(unproved) ? unproved.value : yield* decisiveEdit(issue, proved, lastEdit)
     const refused = yield* refusal(ctx, bot, issue, comments, events, edit)
     if (refused !== null) {
       // The lock this claim added is released, unless a live run (another pass's claim) holds it.

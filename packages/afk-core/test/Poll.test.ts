@@ -117,6 +117,43 @@ describe("poll reads candidates in policy order only until every slot is decided
       expect(locked(world, app, 1)).toBe(true)
     }))
 
+  it.effect("watch's recovery of an unfinished claim reads the last edit beside the issue, as it has no proof", () =>
+    Effect.gen(function*() {
+      // The lock is the bot's and no record exists: a claim that crashed after its lock. Its recovery has no
+      // text proved by a pass, so the last edit always decides: it is read with the rest, in one round.
+      const world = yield* World.make({
+        issues: {
+          [app]: [
+            ready(1, {
+              labels: ["ready-for-agent", "agent-in-progress"],
+              labeledBy: { "ready-for-agent": "maintainer", "agent-in-progress": World.bot }
+            })
+          ]
+        }
+      })
+      const asked = yield* Deferred.make<void>()
+      const tracker = {
+        ...world.tracker.service,
+        getIssue: (repo: Repo, number: number) =>
+          Deferred.await(asked).pipe(
+            Effect.timeoutFail({
+              duration: "2 seconds",
+              onTimeout: () =>
+                new TrackerError({ operation: "getIssue", detail: "the last edit was not asked", transient: false })
+            }),
+            Effect.withClock(Clock.make()),
+            Effect.zipRight(world.tracker.service.getIssue(repo, number))
+          ),
+        lastEdit: (repo: Repo, number: number) =>
+          Effect.zipRight(Deferred.succeed(asked, undefined), world.tracker.service.lastEdit(repo, number))
+      }
+      yield* Tick.run(armed({ maxConcurrentRuns: 1 })).pipe(
+        Effect.provideService(Tracker, tracker),
+        Effect.provide(world.layer)
+      )
+      expect(world.agent.threadsCreated()).toBe(1)
+    }))
+
   it.effect("claims before it journals a refusal: a concurrent process races for the claim, not the log", () =>
     Effect.gen(function*() {
       const world = yield* World.make({ issues: { [app]: many(1, 20), [lib]: many(1, 20) } })
