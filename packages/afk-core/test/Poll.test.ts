@@ -12,7 +12,7 @@ import { Issue, type Repo } from "../src/Domain.js"
 import type * as Pass from "../src/Pass.js"
 import * as Poll from "../src/Poll.js"
 import * as Tick from "../src/Tick.js"
-import { Tracker, TrackerError } from "../src/Tracker.js"
+import { type Service as TrackerService, Tracker, TrackerError } from "../src/Tracker.js"
 import * as World from "./support/world.js"
 
 const { app, lib, armed, ready } = World
@@ -35,6 +35,41 @@ const capture = (at?: () => number) => {
 
 const locked = (world: World.World, repo: Repo, n: number) =>
   world.tracker.issue(repo, n).labels.includes("agent-in-progress")
+
+/**
+ * One tick over `world` through a tracker with `overrides`, made with `later` (a read that answers only once a
+ * read wrapped in `first` has been asked, or fails after two seconds of real time): a pass that asks the two
+ * one after the other cannot finish the later read.
+ */
+const tickWhere = (
+  world: World.World,
+  overrides: (gate: {
+    readonly later: <A>(read: Effect.Effect<A, TrackerError>) => Effect.Effect<A, TrackerError>
+    readonly first: <A>(read: Effect.Effect<A, TrackerError>) => Effect.Effect<A, TrackerError>
+  }) => Partial<TrackerService>
+) =>
+  Effect.gen(function*() {
+    const asked = yield* Deferred.make<void>()
+    const tracker: TrackerService = {
+      ...world.tracker.service,
+      ...overrides({
+        later: (read) =>
+          Deferred.await(asked).pipe(
+            Effect.timeoutFail({
+              duration: "2 seconds",
+              onTimeout: () => new TrackerError({ operation: "gated", detail: "not asked first", transient: false })
+            }),
+            Effect.withClock(Clock.make()),
+            Effect.zipRight(read)
+          ),
+        first: (read) => Effect.zipRight(Deferred.succeed(asked, undefined), read)
+      })
+    }
+    return yield* Tick.run(armed({ maxConcurrentRuns: 1 })).pipe(
+      Effect.provideService(Tracker, tracker),
+      Effect.provide(world.layer)
+    )
+  })
 
 describe("poll reads candidates in policy order only until every slot is decided", () => {
   it.effect("one free slot and 40 ready issues: one batch is read, every issue still gets a decision", () =>
@@ -91,28 +126,12 @@ describe("poll reads candidates in policy order only until every slot is decided
   it.effect("the labeller's trust is asked while the last edit is read, not a round after it", () =>
     Effect.gen(function*() {
       const world = yield* World.make({ issues: { [app]: many(1, 1) } })
-      // A tracker whose last edit answers only once trust has been asked (or fails after two seconds of real
-      // time): a poll that asks trust only after the edit cannot read the issue.
-      const asked = yield* Deferred.make<void>()
-      const tracker = {
-        ...world.tracker.service,
-        lastEdit: (repo: Repo, number: number) =>
-          Deferred.await(asked).pipe(
-            Effect.timeoutFail({
-              duration: "2 seconds",
-              onTimeout: () =>
-                new TrackerError({ operation: "lastEdit", detail: "trust was not asked", transient: false })
-            }),
-            Effect.withClock(Clock.make()),
-            Effect.zipRight(world.tracker.service.lastEdit(repo, number))
-          ),
-        isTrusted: (repo: Repo, login: string) =>
-          Effect.zipRight(Deferred.succeed(asked, undefined), world.tracker.service.isTrusted(repo, login))
-      }
-      const report = yield* Tick.run(armed({ maxConcurrentRuns: 1 })).pipe(
-        Effect.provideService(Tracker, tracker),
-        Effect.provide(world.layer)
-      )
+      // The last edit answers only once trust has been asked: a poll that asks trust after the edit cannot read.
+      const memory = world.tracker.service
+      const report = yield* tickWhere(world, ({ first, later }) => ({
+        lastEdit: (repo, number) => later(memory.lastEdit(repo, number)),
+        isTrusted: (repo, login) => first(memory.isTrusted(repo, login))
+      }))
       expect(decided(report.poll).get("acme/app#1")).toBe("dispatch acme/app#1")
       expect(locked(world, app, 1)).toBe(true)
     }))
@@ -131,26 +150,11 @@ describe("poll reads candidates in policy order only until every slot is decided
           ]
         }
       })
-      const asked = yield* Deferred.make<void>()
-      const tracker = {
-        ...world.tracker.service,
-        getIssue: (repo: Repo, number: number) =>
-          Deferred.await(asked).pipe(
-            Effect.timeoutFail({
-              duration: "2 seconds",
-              onTimeout: () =>
-                new TrackerError({ operation: "getIssue", detail: "the last edit was not asked", transient: false })
-            }),
-            Effect.withClock(Clock.make()),
-            Effect.zipRight(world.tracker.service.getIssue(repo, number))
-          ),
-        lastEdit: (repo: Repo, number: number) =>
-          Effect.zipRight(Deferred.succeed(asked, undefined), world.tracker.service.lastEdit(repo, number))
-      }
-      yield* Tick.run(armed({ maxConcurrentRuns: 1 })).pipe(
-        Effect.provideService(Tracker, tracker),
-        Effect.provide(world.layer)
-      )
+      const memory = world.tracker.service
+      yield* tickWhere(world, ({ first, later }) => ({
+        getIssue: (repo, number) => later(memory.getIssue(repo, number)),
+        lastEdit: (repo, number) => first(memory.lastEdit(repo, number))
+      }))
       expect(world.agent.threadsCreated()).toBe(1)
     }))
 
