@@ -13,10 +13,10 @@
 // directory of this user's own (mode 0700, checked) under the OS temp dir, so later starts skip most parsing
 // and compiling. It is keyed by the bundle's path, size and mtime and by Node's version (V8 also rejects data
 // that does not fit), one file per command, written after the command's first run, so it holds what that
-// command compiles. One file for all commands let a long run (`serve`) rewrite it without the others' code,
-// which V8 had dropped as unused by then, while still listing them: every later `--help` or `tick` started
-// cold. Any cache problem only costs speed and is ignored. NODE_DISABLE_COMPILE_CACHE=1 turns it off, as it
-// does Node's own.
+// command compiles. One file for all commands was rewritten by whichever command ran last, holding what that
+// process had compiled while still listing the others: `--help` and `tick` then took it over the shipped
+// cache and started cold every time. Any cache problem only costs speed and is ignored.
+// NODE_DISABLE_COMPILE_CACHE=1 turns it off, as it does Node's own.
 const { isAscii } = require("node:buffer")
 const {
   lstatSync,
