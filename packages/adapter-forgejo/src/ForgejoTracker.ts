@@ -332,6 +332,13 @@ export const fromClient = (
         return trusted
       })
 
+    const knownUntrusted: Tracker.Service["knownUntrusted"] = (repo, login) =>
+      Effect.gen(function*() {
+        const now = yield* Clock.currentTimeMillis
+        const cached = (yield* Ref.get(trust)).get(`${repo.toLowerCase()}|${login.toLowerCase()}`)
+        return cached !== undefined && cached.until > now && !cached.trusted
+      })
+
     const whoami: Tracker.Service["whoami"] = Effect.gen(function*() {
       const known = yield* Ref.get(bot)
       if (Option.isSome(known)) return known.value
@@ -356,6 +363,7 @@ export const fromClient = (
       markComment,
       closeIssue,
       isTrusted,
+      knownUntrusted,
       policyFile: (repo) => ForgejoPolicyFile.read(client, repo).pipe(Effect.mapError(toTrackerError("policyFile"))),
       whoami
     }

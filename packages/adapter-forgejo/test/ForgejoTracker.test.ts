@@ -320,6 +320,21 @@ describe("ForgejoTracker.isTrusted", () => {
       assert.isFalse(yield* tracker.isTrusted(repo, "stranger"))
     }))
 
+  it.effect("knownUntrusted: only a refusal it remembers, never a yes, and never a request", () =>
+    Effect.gen(function*() {
+      const { fake, tracker } = yield* setup({}, {}, { trustTtl: "10 minutes" })
+      assert.isFalse(yield* tracker.knownUntrusted!(repo, "reader"))
+      assert.strictEqual((yield* fake.requests).length, 0)
+      yield* tracker.isTrusted(repo, "reader")
+      yield* tracker.isTrusted(repo, "maintainer")
+      const asked = (yield* fake.requests).length
+      assert.isTrue(yield* tracker.knownUntrusted!(repo, "Reader"))
+      assert.isFalse(yield* tracker.knownUntrusted!(repo, "maintainer"))
+      yield* TestClock.adjust("11 minutes")
+      assert.isFalse(yield* tracker.knownUntrusted!(repo, "reader"))
+      assert.strictEqual((yield* fake.requests).length, asked)
+    }))
+
   it.effect("fails closed when the bot may not read others' permissions (403)", () =>
     Effect.gen(function*() {
       const { tracker } = yield* setup({}, { botIsRepoAdmin: false })

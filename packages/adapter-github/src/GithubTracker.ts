@@ -464,6 +464,7 @@ export const make = (options: Options = {}): Effect.Effect<Tracker.Service, neve
         ),
 
       isTrusted: (repo, login) => trust.isTrusted(repo, login).pipe(Effect.mapError(toError)),
+      knownUntrusted: trust.knownUntrusted,
 
       whoami: client.whoami.pipe(Effect.mapError(toError))
     }

@@ -36,6 +36,8 @@ export interface Trust {
    * point), so a refused backlog stays free once its refusals are known. No request unless every login is
    * refused or has such a refusal to confirm.
    */
+  /** True when a refusal of `login` in `repo` is kept and stands now: `isTrusted` would say no unasked. */
+  readonly knownUntrusted: (repo: Domain.Repo, login: string) => Effect.Effect<boolean>
   readonly stillRefused: (
     repo: Domain.Repo,
     logins: Iterable<string>
@@ -172,6 +174,11 @@ export const make = (client: GithubClient.Service, options: Options = {}): Trust
 
   return {
     isTrusted,
+
+    knownUntrusted: (repo, login) =>
+      Effect.flatMap(Clock.currentTimeMillis, (now) => knownRefused(repo, login, now)).pipe(
+        Effect.orElseSucceed(() => false)
+      ),
 
     stillRefused: (repo, logins) =>
       Effect.gen(function*() {

@@ -144,6 +144,24 @@ describe("GithubTracker over the GitHub fake", () => {
       expect(yield* tracker.isTrusted(repo, "mallory")).toBe(false)
     }))
 
+  it.effect("knownUntrusted: only a refusal already kept, never a yes, and never a request", () =>
+    Effect.gen(function*() {
+      const fake = fakeWith()
+      const tracker = yield* trackerOver(fake, { trustTtl: "30 seconds", untrustedTtl: "10 minutes" })
+      expect(yield* tracker.knownUntrusted!(repo, "mallory")).toBe(false)
+      expect(fake.log).toHaveLength(0)
+      yield* tracker.isTrusted(repo, "mallory")
+      yield* tracker.isTrusted(repo, "alice")
+      expect(yield* tracker.knownUntrusted!(repo, "Mallory")).toBe(true)
+      expect(yield* tracker.knownUntrusted!(repo, "alice")).toBe(false)
+      // Past the trust TTL the kept refusal still stands, within its own window.
+      yield* TestClock.adjust("31 seconds")
+      expect(yield* tracker.knownUntrusted!(repo, "mallory")).toBe(true)
+      yield* TestClock.adjust("10 minutes")
+      expect(yield* tracker.knownUntrusted!(repo, "mallory")).toBe(false)
+      expect(fake.log).toHaveLength(2)
+    }))
+
   it.effect("isTrusted caches an answer for the trust TTL only", () =>
     Effect.gen(function*() {
       const fake = fakeWith()

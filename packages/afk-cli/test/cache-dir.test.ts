@@ -169,6 +169,10 @@ describe("AFK_CACHE_DIR: a refused backlog", () => {
           fake.log.slice(before).filter((r) => r.status !== 304).map((r) => `${r.method} ${r.path}`),
           "known refused: neither who may write nor the body's last edit is asked again; only who the bot is"
         ).toEqual(["GET /user"])
+        expect(
+          fake.log.slice(before).filter((r) => r.path.includes("/contents/")).map((r) => `${r.method} ${r.path}`),
+          "known refused: the issue cannot win, so its repository's policy file is not read ahead, not even a 304"
+        ).toEqual([])
         fake.actAs("maintainer").removeLabel(World.repo, 2, "ready-for-agent")
         fake.actAs("maintainer").addLabel(World.repo, 2, "ready-for-agent")
         const relabelled = yield* ticks(world.env, cwd)

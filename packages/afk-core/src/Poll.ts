@@ -63,27 +63,46 @@ const makeCandidate = Effect.gen(function*() {
    * What the proof needs once the label history is in, asked while the last edit is still being read: the
    * records, when the issue ever carried the lock (only then can it have had a run), and whether the latest
    * ready label's author is trusted (the pass remembers the answer the proof then asks; a failure here is the
-   * proof's to meet), so neither waits a round for the edit.
+   * proof's to meet), so neither waits a round for the edit. For a likely winner (`ahead`) the repository's
+   * policy file is read beside the trust too, through the pass's memo the dispatch decision and the claim
+   * then ask: the claim's chain loses a round, and a labeller who turns out refused costs one read (none
+   * when the tracker already knows the refusal, `knownUntrusted`).
    */
-  const afterEvents = (ctx: Pass.Context, issue: Issue, events: ReadonlyArray<LabelEvent>) => {
+  /** The policy file read ahead, unless the tracker knows `actor` is refused (then the issue cannot win). */
+  const policyAhead = (ctx: Pass.Context, repo: Repo, actor: string) =>
+    Effect.flatMap(
+      tracker.knownUntrusted?.(repo, actor) ?? Effect.succeed(false),
+      (refused) => refused ? Effect.void : Effect.ignore(ctx.policy(repo))
+    )
+  const afterEvents = (ctx: Pass.Context, issue: Issue, events: ReadonlyArray<LabelEvent>, ahead: boolean) => {
+    // Each ignored on its own: a failed read must not interrupt the other (the proof and the claim ask again).
     const trustAhead = Option.match(Approval.latestAdded(events, ctx.config.readyLabel), {
       onNone: () => Effect.void,
       onSome: ({ actor }) =>
-        Effect.ignore(
-          Effect.flatMap(ctx.bot, (bot) => sameLogin(actor, bot) ? Effect.void : ctx.isTrusted(issue.repo, actor))
-        )
+        Effect.flatMap(Effect.option(ctx.bot), (bot) =>
+          Option.isNone(bot) || sameLogin(actor, bot.value)
+            ? Effect.void
+            : Effect.all([
+              Effect.ignore(ctx.isTrusted(issue.repo, actor)),
+              ahead ? policyAhead(ctx, issue.repo, actor) : Effect.void
+            ], { concurrency: 2, discard: true }))
     })
     const records = Approval.everAdded(events, ctx.config.lockLabel)
       ? tracker.listComments(issue.repo, issue.number)
       : Effect.succeed<ReadonlyArray<Comment>>([])
     return Effect.map(Effect.all([records, trustAhead], { concurrency: 2 }), ([comments]) => comments)
   }
-  const read = (ctx: Pass.Context, issue: Issue): Effect.Effect<DispatchPolicy.Candidate, TrackerError> =>
+  /** Reads `issue` as a candidate; `ahead` when it is among the first in policy order to fill the free slots. */
+  const read = (
+    ctx: Pass.Context,
+    issue: Issue,
+    ahead: boolean
+  ): Effect.Effect<DispatchPolicy.Candidate, TrackerError> =>
     Effect.gen(function*() {
       const [[events, comments], edit, bot] = yield* Effect.all([
         Effect.flatMap(
           tracker.labelEvents(issue.repo, issue.number),
-          (events) => Effect.map(afterEvents(ctx, issue, events), (comments) => [events, comments] as const)
+          (events) => Effect.map(afterEvents(ctx, issue, events, ahead), (comments) => [events, comments] as const)
         ),
         tracker.lastEdit(issue.repo, issue.number),
         ctx.bot
@@ -272,10 +291,13 @@ export const run = (config: Config.AfkConfig) =>
         if (winnerIn(issue.repo) !== undefined) unread.push(issue)
         else batch.push(issue)
       }
+      // The first repositories of the batch, one per free slot, win if their labellers are trusted: their
+      // policy files are read ahead (see `afterEvents`); the rest only once they win.
+      const likely = new Set(Arr.dedupe(batch.map((issue) => issue.repo)).slice(0, slots - decision.dispatch.length))
       const results = yield* Effect.forEach(
         batch,
         (issue) =>
-          candidate.read(ctx, issue).pipe(
+          candidate.read(ctx, issue, likely.has(issue.repo) && !checked.has(issue.repo)).pipe(
             Effect.map(Option.some),
             Effect.catchAll((error) =>
               Effect.sync(() => unsettled.add(issue.repo)).pipe(

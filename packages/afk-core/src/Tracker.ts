@@ -94,6 +94,14 @@ export interface Service {
   readonly closeIssue: (repo: Repo, number: number) => Effect.Effect<void, TrackerError>
   /** Whether `login` may trigger runs in `repo`: owner, member or collaborator with write access. Fails closed. */
   readonly isTrusted: (repo: Repo, login: string) => Effect.Effect<boolean, TrackerError>
+  /**
+   * Optional: true when the adapter already knows, without asking the forge, that `isTrusted` would say no
+   * (a refusal it keeps); false when it does not know or knows a yes. Never fails. Poll reads a likely
+   * winner's policy file while its labeller's trust is asked; it skips that read when this says the labeller
+   * is refused, so a known-refused backlog costs no request. Without it, that read is made for each likely
+   * winner (at most one per free slot a pass).
+   */
+  readonly knownUntrusted?: (repo: Repo, login: string) => Effect.Effect<boolean>
   /** The login of the identity the adapter acts as (the bot). */
   readonly whoami: Effect.Effect<string, TrackerError>
 }

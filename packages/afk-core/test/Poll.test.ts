@@ -136,6 +136,38 @@ describe("poll reads candidates in policy order only until every slot is decided
       expect(locked(world, app, 1)).toBe(true)
     }))
 
+  it.effect("a likely winner's policy file is read while its labeller's trust is asked, not a round after it", () =>
+    Effect.gen(function*() {
+      const world = yield* World.make({ issues: { [app]: many(1, 1) } })
+      // Trust answers only once the policy file has been asked: a poll that reads the file after trust cannot.
+      const memory = world.tracker.service
+      const report = yield* tickWhere(world, ({ first, later }) => ({
+        isTrusted: (repo, login) => later(memory.isTrusted(repo, login)),
+        policyFile: (repo) => first(memory.policyFile!(repo))
+      }))
+      expect(decided(report.poll).get("acme/app#1")).toBe("dispatch acme/app#1")
+      expect(locked(world, app, 1)).toBe(true)
+    }))
+
+  it.effect("the policy file is read ahead only for as many repositories as slots are free", () =>
+    Effect.gen(function*() {
+      // One slot, a batch of four candidates in two repositories: only the first in policy order is likely to
+      // win, so only its repository's file is read ahead (and then for the claim); the other is never read.
+      const world = yield* World.make({ issues: { [app]: many(1, 2), [lib]: many(1, 2) } })
+      const asked: Array<string> = []
+      const memory = world.tracker.service
+      const tracker: TrackerService = {
+        ...memory,
+        policyFile: (repo) => Effect.zipRight(Effect.sync(() => asked.push(repo)), memory.policyFile!(repo))
+      }
+      const report = yield* Tick.run(armed({ maxConcurrentRuns: 1 })).pipe(
+        Effect.provideService(Tracker, tracker),
+        Effect.provide(world.layer)
+      )
+      expect(decided(report.poll).get("acme/app#1")).toBe("dispatch acme/app#1")
+      expect(asked).toEqual([app])
+    }))
+
   it.effect("watch's recovery of an unfinished claim reads the last edit beside the issue, as it has no proof", () =>
     Effect.gen(function*() {
       // The lock is the bot's and no record exists: a claim that crashed after its lock. Its recovery has no
