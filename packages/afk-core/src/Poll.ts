@@ -22,7 +22,7 @@ import * as Pass from "./Pass.js"
 import * as Run from "./Run.js"
 import { openOnly, Tracker, type TrackerError } from "./Tracker.js"
 
-/** How many candidates are read at once (their label events, trust and blockers). */
+/** How many candidates are read at once (their label events, trust and blockers): a host's lanes. */
 const readBatch = 8
 
 /**
@@ -292,8 +292,13 @@ export const run = (config: Config.AfkConfig) =>
         else batch.push(issue)
       }
       // The first repositories of the batch, one per free slot, win if their labellers are trusted: their
-      // policy files are read ahead (see `afterEvents`); the rest only once they win.
-      const likely = new Set(Arr.dedupe(batch.map((issue) => issue.repo)).slice(0, slots - decision.dispatch.length))
+      // policy files are read ahead (see `afterEvents`), in the lanes the batch's second round leaves free
+      // (each candidate then asks its last edit and its labeller's trust); the rest only once they win. A read
+      // ahead that would queue behind the batch's own reads gains nothing, so none is made.
+      const room = Math.max(0, readBatch - 2 * batch.length)
+      const likely = new Set(
+        Arr.dedupe(batch.map((issue) => issue.repo)).slice(0, Math.min(slots - decision.dispatch.length, room))
+      )
       const results = yield* Effect.forEach(
         batch,
         (issue) =>
