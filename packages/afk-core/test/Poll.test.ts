@@ -138,7 +138,8 @@ describe("poll reads candidates in policy order only until every slot is decided
 
   it.effect("a likely winner's policy file is read while its labeller's trust is asked, not a round after it", () =>
     Effect.gen(function*() {
-      const world = yield* World.make({ issues: { [app]: many(1, 1) } })
+      // A full batch of four candidates in one repository: their reads leave lanes free for the file.
+      const world = yield* World.make({ issues: { [app]: many(1, 4) } })
       // Trust answers only once the policy file has been asked: a poll that reads the file after trust cannot.
       const memory = world.tracker.service
       const report = yield* tickWhere(world, ({ first, later }) => ({
