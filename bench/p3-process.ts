@@ -6,7 +6,7 @@
  *
  *   requests R = 1 (who the bot is) + N (one list per repo, P1's floor) + 11 per dispatch (P2's tracker
  *   steps: events, last edit, permission, lock, re-read issue / events / last edit, comments, re-list,
- *   record `claimed`, record `dispatched`), k = 3 dispatches;
+ *   record `claimed`, record `dispatched`), k = min(3, N) dispatches (the cap; one per repository);
  *   rounds = max(⌈R ÷ 8⌉ (8 in flight per host), 7 dependent steps of one dispatch: list → events →
  *   permission → lock → re-reads ∥ comments ∥ re-list → record `claimed` → record `dispatched`);
  *   floor = wall of `node -e 0` (median, same run) + rounds × 50 ms.
@@ -32,9 +32,9 @@ const dispatches = 3
 const perDispatch = 11
 const chain = 7
 
-/** The protocol's minimum for a cold tick over `repos` that dispatches `dispatches`. */
+/** The protocol's minimum for a cold tick over `repos` that dispatches `dispatches` (one per repository). */
 export const floor = (repos: number, startMillis: number) => {
-  const requests = 1 + repos + perDispatch * dispatches
+  const requests = 1 + repos + perDispatch * Math.min(dispatches, repos)
   const steps = Math.max(Math.ceil(requests / inFlight), chain)
   return { requests, steps, millis: startMillis + steps * latencyMillis }
 }
