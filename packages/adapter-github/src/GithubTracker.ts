@@ -14,6 +14,7 @@ import * as Tracker from "afk-core/Tracker"
 import * as DateTime from "effect/DateTime"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
+import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
 import * as GithubBatchLists from "./GithubBatchLists.js"
 import * as GithubChanges from "./GithubChanges.js"
@@ -161,26 +162,29 @@ const ListedIssue = Schema.declare(
   }
 )
 
+/** A checked item (`IssueBody`'s type) as the `Listed` issue it is. */
+const toListed = (item: typeof IssueBody.Type): Listed => {
+  const issue = new Domain.Issue({
+    repo: Option.getOrElse(repositories(item.repository_url, () => repoIn(item.repository_url)), () => unnamed),
+    number: item.number,
+    title: item.title,
+    body: item.body ?? "",
+    labels: item.labels,
+    state: item.state === "closed" ? "closed" : "open",
+    author: item.user,
+    url: item.html_url
+  }, true)
+  return Object.defineProperties(issue, {
+    updated_at: { value: item.updated_at },
+    repository_url: { value: item.repository_url },
+    pull_request: { value: item.pull_request !== undefined }
+  }) as Listed
+}
+
 /** GitHub's issue item, decoded to a `Listed` (every field checked by `IssueBody`, so not again). */
-const IssueItem = Schema.transform(IssueBody, ListedIssue, {
+export const IssueItemChecked = Schema.transform(IssueBody, ListedIssue, {
   strict: true,
-  decode: (item) => {
-    const issue = new Domain.Issue({
-      repo: Option.getOrElse(repositories(item.repository_url, () => repoIn(item.repository_url)), () => unnamed),
-      number: item.number,
-      title: item.title,
-      body: item.body ?? "",
-      labels: item.labels,
-      state: item.state === "closed" ? "closed" : "open",
-      author: item.user,
-      url: item.html_url
-    }, true)
-    return Object.defineProperties(issue, {
-      updated_at: { value: item.updated_at },
-      repository_url: { value: item.repository_url },
-      pull_request: { value: item.pull_request !== undefined }
-    }) as Listed
-  },
+  decode: toListed,
   encode: (issue) => ({
     number: issue.number,
     title: issue.title,
@@ -193,6 +197,62 @@ const IssueItem = Schema.transform(IssueBody, ListedIssue, {
     ...(issue.updated_at === undefined ? {} : { updated_at: issue.updated_at }),
     repository_url: issue.repository_url
   })
+})
+
+const isObject = (value: unknown): value is Readonly<Record<string, unknown>> =>
+  typeof value === "object" && value !== null && !Array.isArray(value)
+
+/**
+ * What `IssueItemChecked` decodes `input` to, checked by hand, or undefined for anything it is not sure of.
+ * A cold process runs Effect Schema's parser in V8's interpreter, about 40 µs an issue, and a tick decodes
+ * every ready issue of every repository (20,000 at 1,000 repositories); this takes a few. It accepts nothing
+ * `IssueBody` refuses (a test compares the two over variants of every field), and whatever it leaves is
+ * decoded by the schema, so a malformed item still fails with the schema's own message.
+ */
+export const quickItem = (input: unknown): Listed | undefined => {
+  if (!isObject(input)) return undefined
+  const { number, title, body, state, html_url, user, labels, updated_at, repository_url } = input
+  if (typeof number !== "number" || !Number.isSafeInteger(number) || number <= 0) return undefined
+  if (typeof title !== "string" || typeof state !== "string" || typeof html_url !== "string") return undefined
+  if (typeof repository_url !== "string") return undefined
+  if (body !== undefined && body !== null && typeof body !== "string") return undefined
+  if (updated_at !== undefined && typeof updated_at !== "string") return undefined
+  if (user !== null && !(isObject(user) && typeof user.login === "string")) return undefined
+  if (!Array.isArray(labels)) return undefined
+  const names: Array<string> = []
+  for (const label of labels as ReadonlyArray<unknown>) {
+    if (typeof label === "string") names.push(label)
+    else if (isObject(label) && (label.name === undefined || typeof label.name === "string")) {
+      if (label.name !== undefined) names.push(label.name)
+    } else return undefined
+  }
+  return toListed({
+    number,
+    title,
+    body,
+    state,
+    html_url,
+    user: user === null ? ghost : user.login as string,
+    labels: shareLabels(names),
+    ...(Object.hasOwn(input, "pull_request") && input.pull_request !== undefined
+      ? { pull_request: input.pull_request }
+      : {}),
+    updated_at,
+    repository_url: repositoryUrls(repository_url, () => repository_url)
+  })
+}
+
+const checked = ParseResult.decodeUnknown(IssueItemChecked)
+const encodeChecked = ParseResult.encodeUnknown(IssueItemChecked)
+
+/** GitHub's issue item as a `Listed`: `quickItem` where it is sure, else `IssueItemChecked`. */
+export const IssueItem = Schema.transformOrFail(Schema.Unknown, ListedIssue, {
+  strict: true,
+  decode: (input, options) => {
+    const quick = quickItem(input)
+    return quick === undefined ? checked(input, options) : ParseResult.succeed(quick)
+  },
+  encode: (issue, options) => encodeChecked(issue, options)
 })
 
 const EventBody = Schema.Struct({
