@@ -33,9 +33,21 @@ export const jsonDecoder = <A, I>(
 export const encoder = <A, I>(schema: Schema.Schema<A, I>): (value: A) => Effect.Effect<I, ParseResult.ParseError> =>
   derive(schema, "encoder", () => Schema.encode(schema))
 
-/** An array of `item`. */
+/** An array of `item`: `Schema.Array(item)`, or the schema `withArray` gave it. */
 export const arrayOf = <A, I>(item: Schema.Schema<A, I>): Schema.Schema<ReadonlyArray<A>, ReadonlyArray<I>> =>
   derive(item, "array", () => Schema.Array(item))
+
+/**
+ * Gives `item` the array schema every list, page and memo of it is then read and kept with (one that takes a
+ * faster path than `Schema.Array(item)`, deciding as it does). Call it where `item` is defined, before use.
+ */
+export const withArray = <A, I>(
+  item: Schema.Schema<A, I>,
+  array: Schema.Schema<ReadonlyArray<A>, ReadonlyArray<I>>
+): Schema.Schema<A, I> => {
+  derive(item, "array", () => array)
+  return item
+}
 
 /** Decodes an array of `item` from unknown input (an answer reshaped by hand), none if it is not one. */
 export const decoderOf = <A, I>(item: Schema.Schema<A, I>): (input: unknown) => Option.Option<ReadonlyArray<A>> =>

@@ -242,6 +242,20 @@ export const quickItem = (input: unknown): Listed | undefined => {
   })
 }
 
+/** What `IssueItemChecked` encodes `issue` to (the cache file's form), built by hand. */
+export const quickEncode = (issue: Listed): typeof IssueItemChecked.Encoded => ({
+  number: issue.number,
+  title: issue.title,
+  body: issue.body,
+  state: issue.state,
+  html_url: issue.url,
+  user: { login: issue.author },
+  labels: issue.labels.map((name) => ({ name })),
+  ...(issue.pull_request ? { pull_request: {} } : {}),
+  ...(issue.updated_at === undefined ? {} : { updated_at: issue.updated_at }),
+  repository_url: issue.repository_url
+})
+
 const checked = ParseResult.decodeUnknown(IssueItemChecked)
 const encodeChecked = ParseResult.encodeUnknown(IssueItemChecked)
 
@@ -254,6 +268,33 @@ export const IssueItem = Schema.transformOrFail(Schema.Unknown, ListedIssue, {
   },
   encode: (issue, options) => encodeChecked(issue, options)
 })
+
+const isListed = Schema.is(ListedIssue)
+const ListedIssues = Schema.declare(
+  (input: unknown): input is ReadonlyArray<Listed> => Array.isArray(input) && input.every(isListed),
+  { identifier: "ListedIssues" }
+)
+const checkedList = ParseResult.decodeUnknown(Schema.Array(IssueItemChecked))
+
+/**
+ * A list of GitHub's issue items: every item by `quickItem` when it takes them all, else the list by
+ * `IssueItemChecked` (which fails where an item is malformed, with its reasons); encoded by `quickEncode`,
+ * which makes what the schema makes. Every list, page and memo of `IssueItem` is read and kept with it.
+ */
+export const IssueItems = Schema.transformOrFail(Schema.Array(Schema.Unknown), ListedIssues, {
+  strict: true,
+  decode: (items, options) => {
+    const quick: Array<Listed> = []
+    for (const item of items) {
+      const issue = quickItem(item)
+      if (issue === undefined) return checkedList(items, options)
+      quick.push(issue)
+    }
+    return ParseResult.succeed(quick)
+  },
+  encode: (issues) => ParseResult.succeed(issues.map(quickEncode))
+})
+GithubCodec.withArray(IssueItem, IssueItems)
 
 const EventBody = Schema.Struct({
   event: Schema.String,

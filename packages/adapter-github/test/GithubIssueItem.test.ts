@@ -7,7 +7,7 @@ import { describe, expect, it } from "@effect/vitest"
 import * as Either from "effect/Either"
 import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
-import { IssueItem, IssueItemChecked, quickItem } from "../src/GithubTracker.js"
+import { IssueItem, IssueItemChecked, IssueItems, quickItem } from "../src/GithubTracker.js"
 
 /** An item as GitHub's REST API lists it, with fields AFK does not read. */
 const base = {
@@ -123,8 +123,33 @@ describe("a listed GitHub issue is decoded quickly only where the schema would d
     expect(refused).toBeGreaterThan(40)
   })
 
-  it("encodes an issue as the checked schema does (the cache file's form)", () => {
-    const issue = quickItem({ ...base, pull_request: {} })!
-    expect(Schema.encodeSync(IssueItem)(issue)).toEqual(Schema.encodeSync(IssueItemChecked)(issue))
+  it("a list: IssueItems answers as an array of IssueItemChecked does, one malformed item failing the list", () => {
+    const checkedList = Schema.decodeUnknownEither(Schema.Array(IssueItemChecked))
+    const quickList = Schema.decodeUnknownEither(IssueItems)
+    const lists: ReadonlyArray<unknown> = [
+      [],
+      [base],
+      variants,
+      variants.filter((v) => quickItem(v) !== undefined),
+      "x"
+    ]
+    for (const list of lists) {
+      const slow = checkedList(list)
+      const fast = quickList(list)
+      expect(Either.isRight(fast)).toBe(Either.isRight(slow))
+      if (Either.isRight(fast) && Either.isRight(slow)) expect(fast.right.map(whole)).toEqual(slow.right.map(whole))
+    }
+    expect(Either.isRight(quickList(lists[3]))).toBe(true)
+  })
+
+  it("encodes issues as the checked schema does (the cache file's form)", () => {
+    const issues = variants.flatMap((v) => {
+      const issue = quickItem(v)
+      return issue === undefined ? [] : [issue]
+    })
+    expect(issues.length).toBeGreaterThan(40)
+    expect(Schema.encodeSync(IssueItems)(issues)).toEqual(Schema.encodeSync(Schema.Array(IssueItemChecked))(issues))
+    const [one] = issues
+    expect(Schema.encodeSync(IssueItem)(one!)).toEqual(Schema.encodeSync(IssueItemChecked)(one!))
   })
 })
