@@ -59,6 +59,12 @@ const makeCandidate = Effect.gen(function*() {
       )
     )
   const proofs = new Map<Issue, Claim.Proved>()
+  /** The policy file read ahead, unless the tracker knows `actor` is refused (then the issue cannot win). */
+  const policyAhead = (ctx: Pass.Context, repo: Repo, actor: string) =>
+    Effect.flatMap(
+      tracker.knownUntrusted?.(repo, actor) ?? Effect.succeed(false),
+      (refused) => refused ? Effect.void : Effect.ignore(ctx.policy(repo))
+    )
   /**
    * What the proof needs once the label history is in, asked while the last edit is still being read: the
    * records, when the issue ever carried the lock (only then can it have had a run), and whether the latest
@@ -68,12 +74,6 @@ const makeCandidate = Effect.gen(function*() {
    * then ask: the claim's chain loses a round, and a labeller who turns out refused costs one read (none
    * when the tracker already knows the refusal, `knownUntrusted`).
    */
-  /** The policy file read ahead, unless the tracker knows `actor` is refused (then the issue cannot win). */
-  const policyAhead = (ctx: Pass.Context, repo: Repo, actor: string) =>
-    Effect.flatMap(
-      tracker.knownUntrusted?.(repo, actor) ?? Effect.succeed(false),
-      (refused) => refused ? Effect.void : Effect.ignore(ctx.policy(repo))
-    )
   const afterEvents = (ctx: Pass.Context, issue: Issue, events: ReadonlyArray<LabelEvent>, ahead: boolean) => {
     // Each ignored on its own: a failed read must not interrupt the other (the proof and the claim ask again).
     const trustAhead = Option.match(Approval.latestAdded(events, ctx.config.readyLabel), {
