@@ -71,6 +71,18 @@ const tickWhere = (
     )
   })
 
+/** A tick over acme/app#1–`issues` through `overrides` (see `tickWhere`) dispatches acme/app#1 and locks it. */
+const dispatchesWhere = (
+  issues: number,
+  overrides: (memory: TrackerService, gate: Parameters<Parameters<typeof tickWhere>[1]>[0]) => Partial<TrackerService>
+) =>
+  Effect.gen(function*() {
+    const world = yield* World.make({ issues: { [app]: many(1, issues) } })
+    const report = yield* tickWhere(world, (gate) => overrides(world.tracker.service, gate))
+    expect(decided(report.poll).get("acme/app#1")).toBe("dispatch acme/app#1")
+    expect(locked(world, app, 1)).toBe(true)
+  })
+
 describe("poll reads candidates in policy order only until every slot is decided", () => {
   it.effect("one free slot and 40 ready issues: one batch is read, every issue still gets a decision", () =>
     Effect.gen(function*() {
@@ -124,31 +136,19 @@ describe("poll reads candidates in policy order only until every slot is decided
     }))
 
   it.effect("the labeller's trust is asked while the last edit is read, not a round after it", () =>
-    Effect.gen(function*() {
-      const world = yield* World.make({ issues: { [app]: many(1, 1) } })
-      // The last edit answers only once trust has been asked: a poll that asks trust after the edit cannot read.
-      const memory = world.tracker.service
-      const report = yield* tickWhere(world, ({ first, later }) => ({
-        lastEdit: (repo, number) => later(memory.lastEdit(repo, number)),
-        isTrusted: (repo, login) => first(memory.isTrusted(repo, login))
-      }))
-      expect(decided(report.poll).get("acme/app#1")).toBe("dispatch acme/app#1")
-      expect(locked(world, app, 1)).toBe(true)
-    }))
+    // The last edit answers only once trust has been asked: a poll that asks trust after the edit cannot read.
+    dispatchesWhere(1, (memory, { first, later }) => ({
+      lastEdit: (repo, number) => later(memory.lastEdit(repo, number)),
+      isTrusted: (repo, login) => first(memory.isTrusted(repo, login))
+    })))
 
   it.effect("a likely winner's policy file is read while its labeller's trust is asked, not a round after it", () =>
-    Effect.gen(function*() {
-      // A full batch of four candidates in one repository: their reads leave lanes free for the file.
-      const world = yield* World.make({ issues: { [app]: many(1, 4) } })
-      // Trust answers only once the policy file has been asked: a poll that reads the file after trust cannot.
-      const memory = world.tracker.service
-      const report = yield* tickWhere(world, ({ first, later }) => ({
-        isTrusted: (repo, login) => later(memory.isTrusted(repo, login)),
-        policyFile: (repo) => first(memory.policyFile!(repo))
-      }))
-      expect(decided(report.poll).get("acme/app#1")).toBe("dispatch acme/app#1")
-      expect(locked(world, app, 1)).toBe(true)
-    }))
+    // A full batch of four candidates in one repository (their reads leave lanes free for the file); trust
+    // answers only once the policy file has been asked: a poll that reads the file after trust cannot.
+    dispatchesWhere(4, (memory, { first, later }) => ({
+      isTrusted: (repo, login) => later(memory.isTrusted(repo, login)),
+      policyFile: (repo) => first(memory.policyFile!(repo))
+    })))
 
   it.effect("the policy file is read ahead only for as many repositories as slots are free", () =>
     Effect.gen(function*() {
