@@ -281,6 +281,20 @@ export const run = (name: string, build: Build): void => {
         })
       ))
 
+    it.effect("knownUntrusted (when offered): never a trusted login, before or after asking; never fails", () =>
+      withTracker((tracker, seed) =>
+        Effect.gen(function*() {
+          const known = tracker.knownUntrusted
+          if (known === undefined) return
+          const trusted = [repoOwner(seed.repo), "maintainer"]
+          for (const login of trusted) expect(yield* known(seed.repo, login)).toBe(false)
+          for (const login of [...trusted, "stranger"]) yield* tracker.isTrusted(seed.repo, login)
+          for (const login of trusted) expect(yield* known(seed.repo, login)).toBe(false)
+          // A refusal just read may be kept (then it is known) or not; asking must not fail either way.
+          expect(typeof (yield* known(seed.repo, "stranger"))).toBe("boolean")
+        })
+      ))
+
     it.effect("names the repository as the forge spells it, whatever case it was asked in", () =>
       withTracker((tracker, seed) =>
         Effect.gen(function*() {
