@@ -181,7 +181,11 @@ const toListed = (item: typeof IssueBody.Type): Listed => {
   }) as Listed
 }
 
-/** GitHub's issue item, decoded to a `Listed` (every field checked by `IssueBody`, so not again). */
+/**
+ * GitHub's issue item, decoded to a `Listed` (every field checked by `IssueBody`, so not again).
+ *
+ * @internal exported for the test that compares it with `quickItem`; not part of the adapter's API.
+ */
 export const IssueItemChecked = Schema.transform(IssueBody, ListedIssue, {
   strict: true,
   decode: toListed,
@@ -208,6 +212,8 @@ const isObject = (value: unknown): value is Readonly<Record<string, unknown>> =>
  * every ready issue of every repository (20,000 at 1,000 repositories); this takes a few. It accepts nothing
  * `IssueBody` refuses (a test compares the two over variants of every field), and whatever it leaves is
  * decoded by the schema, so a malformed item still fails with the schema's own message.
+ *
+ * @internal exported for its test; not part of the adapter's API.
  */
 export const quickItem = (input: unknown): Listed | undefined => {
   if (!isObject(input)) return undefined
@@ -242,7 +248,7 @@ export const quickItem = (input: unknown): Listed | undefined => {
   })
 }
 
-/** What `IssueItemChecked` encodes `issue` to (the cache file's form), built by hand. */
+/** What `IssueItemChecked` encodes `issue` to (the cache file's form), built by hand. @internal */
 export const quickEncode = (issue: Listed): typeof IssueItemChecked.Encoded => ({
   number: issue.number,
   title: issue.title,
@@ -259,7 +265,7 @@ export const quickEncode = (issue: Listed): typeof IssueItemChecked.Encoded => (
 const checked = ParseResult.decodeUnknown(IssueItemChecked)
 const encodeChecked = ParseResult.encodeUnknown(IssueItemChecked)
 
-/** GitHub's issue item as a `Listed`: `quickItem` where it is sure, else `IssueItemChecked`. */
+/** GitHub's issue item as a `Listed`: `quickItem` where it is sure, else `IssueItemChecked`. @internal */
 export const IssueItem = Schema.transformOrFail(Schema.Unknown, ListedIssue, {
   strict: true,
   decode: (input, options) => {
@@ -280,6 +286,8 @@ const checkedList = ParseResult.decodeUnknown(Schema.Array(IssueItemChecked))
  * A list of GitHub's issue items: every item by `quickItem` when it takes them all, else the list by
  * `IssueItemChecked` (which fails where an item is malformed, with its reasons); encoded by `quickEncode`,
  * which makes what the schema makes. Every list, page and memo of `IssueItem` is read and kept with it.
+ *
+ * @internal exported for its test; not part of the adapter's API.
  */
 export const IssueItems = Schema.transformOrFail(Schema.Array(Schema.Unknown), ListedIssues, {
   strict: true,
