@@ -15,6 +15,7 @@ import * as DateTime from "effect/DateTime"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as ParseResult from "effect/ParseResult"
+import * as Predicate from "effect/Predicate"
 import * as Schema from "effect/Schema"
 import * as GithubBatchLists from "./GithubBatchLists.js"
 import * as GithubChanges from "./GithubChanges.js"
@@ -203,9 +204,6 @@ export const IssueItemChecked = Schema.transform(IssueBody, ListedIssue, {
   })
 })
 
-const isObject = (value: unknown): value is Readonly<Record<string, unknown>> =>
-  typeof value === "object" && value !== null && !Array.isArray(value)
-
 /**
  * What `IssueItemChecked` decodes `input` to, checked by hand, or undefined for anything it is not sure of.
  * A cold process runs Effect Schema's parser in V8's interpreter, about 40 µs an issue, and a tick decodes
@@ -216,19 +214,19 @@ const isObject = (value: unknown): value is Readonly<Record<string, unknown>> =>
  * @internal exported for its test; not part of the adapter's API.
  */
 export const quickItem = (input: unknown): Listed | undefined => {
-  if (!isObject(input)) return undefined
+  if (!Predicate.isRecord(input)) return undefined
   const { number, title, body, state, html_url, user, labels, updated_at, repository_url } = input
   if (typeof number !== "number" || !Number.isSafeInteger(number) || number <= 0) return undefined
   if (typeof title !== "string" || typeof state !== "string" || typeof html_url !== "string") return undefined
   if (typeof repository_url !== "string") return undefined
   if (body !== undefined && body !== null && typeof body !== "string") return undefined
   if (updated_at !== undefined && typeof updated_at !== "string") return undefined
-  if (user !== null && !(isObject(user) && typeof user.login === "string")) return undefined
+  if (user !== null && !(Predicate.isRecord(user) && typeof user.login === "string")) return undefined
   if (!Array.isArray(labels)) return undefined
   const names: Array<string> = []
   for (const label of labels as ReadonlyArray<unknown>) {
     if (typeof label === "string") names.push(label)
-    else if (isObject(label) && (label.name === undefined || typeof label.name === "string")) {
+    else if (Predicate.isRecord(label) && (label.name === undefined || typeof label.name === "string")) {
       if (label.name !== undefined) names.push(label.name)
     } else return undefined
   }
