@@ -320,10 +320,12 @@ export const fromClient = (
     const closeIssue: Tracker.Service["closeIssue"] = (repo, number) =>
       Api.closeIssue(client, repo, number).pipe(Effect.mapError(toTrackerError("closeIssue")))
 
+    const trustKey = (repo: Domain.Repo, login: string) => `${repo.toLowerCase()}|${login.toLowerCase()}`
+
     const isTrusted: Tracker.Service["isTrusted"] = (repo, login) =>
       Effect.gen(function*() {
         if (login.toLowerCase() === Domain.repoOwner(repo).toLowerCase()) return true
-        const key = `${repo.toLowerCase()}|${login.toLowerCase()}`
+        const key = trustKey(repo, login)
         const now = yield* Clock.currentTimeMillis
         const cached = (yield* Ref.get(trust)).get(key)
         if (cached !== undefined && cached.until > now) return cached.trusted
@@ -335,7 +337,7 @@ export const fromClient = (
     const knownUntrusted: Tracker.Service["knownUntrusted"] = (repo, login) =>
       Effect.gen(function*() {
         const now = yield* Clock.currentTimeMillis
-        const cached = (yield* Ref.get(trust)).get(`${repo.toLowerCase()}|${login.toLowerCase()}`)
+        const cached = (yield* Ref.get(trust)).get(trustKey(repo, login))
         return cached !== undefined && cached.until > now && !cached.trusted
       })
 

@@ -30,14 +30,14 @@ export interface Options {
 export interface Trust {
   /** Whether `login` may trigger runs in `repo`; a failure to tell is an error, never a yes. */
   readonly isTrusted: (repo: Domain.Repo, login: string) => Effect.Effect<boolean, GithubError.GithubError>
+  /** True when a refusal of `login` in `repo` is kept and stands now: `isTrusted` would say no unasked. */
+  readonly knownUntrusted: (repo: Domain.Repo, login: string) => Effect.Effect<boolean>
   /**
    * Whether every one of `logins` (false for none) is known untrusted in `repo` now: refused within
    * `untrustedTtl`, or refused before with an `ETag` that GitHub confirms with a 304 (a conditional read, no
    * point), so a refused backlog stays free once its refusals are known. No request unless every login is
    * refused or has such a refusal to confirm.
    */
-  /** True when a refusal of `login` in `repo` is kept and stands now: `isTrusted` would say no unasked. */
-  readonly knownUntrusted: (repo: Domain.Repo, login: string) => Effect.Effect<boolean>
   readonly stillRefused: (
     repo: Domain.Repo,
     logins: Iterable<string>
