@@ -85,9 +85,8 @@ describe("bin/afk-cli.js", () => {
 
   it.live("each command keeps a cache of its own: a later command never rewrites another's", () =>
     Effect.gen(function*() {
-      // One file for every command let a long `serve` rewrite it without the code `--help` and `tick` had
-      // left in it (V8 drops what a process has not run for a while) while still listing them: both then
-      // started cold every time.
+      // One file for every command let another command rewrite it with only what that process had compiled,
+      // still listing `--help` and `tick`, whose code it no longer held: both then started cold every time.
       const tmp = Cli.scratch()
       yield* versionIn(tmp)
       const dir = cacheDirIn(tmp)
