@@ -409,6 +409,23 @@ export const make = (options: Options = {}): Effect.Effect<Tracker.Service, neve
         changes.perIssue(repo, number, "body edit", GithubEdits.MaybeEdit, GithubEdits.bodyEdit(client, repo, number))
       )
 
+    /**
+     * The history, then the body edit. An issue every labeller of which is known untrusted is refused whatever
+     * its text: its body edit is not read (unless remembered), and an unread one is an edit by nobody now,
+     * which could only refuse it.
+     */
+    const historyThenEdit = (repo: Domain.Repo, number: number) =>
+      Effect.gen(function*() {
+        const events = yield* history(repo, number)
+        const known = yield* changes.remembered(repo, number, "body edit", GithubEdits.MaybeEdit)
+        const body = Option.isSome(known)
+          ? known.value
+          : (yield* trust.stillRefused(repo, labellers(events)))
+          ? Option.some<GithubEdits.Edit>({ at: yield* DateTime.now })
+          : yield* bodyEdit(repo, number)
+        return [events, body] as const
+      })
+
     /** The issues (not pull requests) in `state` carrying `label`, from a memo or from GitHub. */
     const listIssues = (repo: Domain.Repo, label: string, state: GithubBatchLists.State) =>
       changes.list(repo, label, IssueItem, state).pipe(
@@ -437,17 +454,13 @@ export const make = (options: Options = {}): Effect.Effect<Tracker.Service, neve
 
       getIssue: (repo, number) => getIssue(repo, number).pipe(Effect.mapError(toError)),
 
-      // An issue every labeller of which is known untrusted is refused whatever its text: its body edit is not
-      // read (unless remembered), and an unread one is an edit by nobody now, which could only refuse it.
+      // Where nobody can be known untrusted (`refusesIn`), the body edit is read beside the history, a round
+      // sooner: waiting for the labellers could spare no read there.
       lastEdit: (repo, number) =>
         Effect.gen(function*() {
-          const events = yield* history(repo, number)
-          const known = yield* changes.remembered(repo, number, "body edit", GithubEdits.MaybeEdit)
-          const body = Option.isSome(known)
-            ? known.value
-            : (yield* trust.stillRefused(repo, labellers(events)))
-            ? Option.some<GithubEdits.Edit>({ at: yield* DateTime.now })
-            : yield* bodyEdit(repo, number)
+          const [events, body] = (yield* trust.refusesIn(repo))
+            ? yield* historyThenEdit(repo, number)
+            : yield* Effect.all([history(repo, number), bodyEdit(repo, number)], { concurrency: 2 })
           return Option.map(
             GithubEdits.later(body, GithubEdits.lastRename(events)),
             (edit) => new Domain.IssueEdit(edit)

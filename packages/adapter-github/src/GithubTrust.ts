@@ -42,6 +42,12 @@ export interface Trust {
     repo: Domain.Repo,
     logins: Iterable<string>
   ) => Effect.Effect<boolean, GithubError.GithubError>
+  /**
+   * Whether anyone may be refused in `repo` without a request: a refusal there was answered in this process,
+   * or one kept in the cache file is recent enough to be confirmed still (no request). False for a repository
+   * whose labellers have all been trusted, or never asked about.
+   */
+  readonly refusesIn: (repo: Domain.Repo) => Effect.Effect<boolean>
 }
 
 const PermissionBody = Schema.Struct({
@@ -64,6 +70,9 @@ const Refusal = Schema.Struct({
 
 const durable = { durable: true }
 
+/** When a refusal in the repository was last answered (epoch ms), kept beside the refusals themselves. */
+const RefusedIn = Schema.Struct({ at: Schema.Number })
+
 const isOwner = (repo: Domain.Repo, login: string) => login.toLowerCase() === Domain.repoOwner(repo).toLowerCase()
 
 /** Trust over `client`, for one tracker. */
@@ -75,6 +84,9 @@ export const make = (client: GithubClient.Service, options: Options = {}): Trust
   const confirmFor = 6 * untrustedTtl
   const trust = new Map<string, { readonly trusted: boolean; readonly until: number }>()
   const keyOf = (repo: Domain.Repo, login: string) => `${repo.toLowerCase()} ${login.toLowerCase()}`
+  // Repositories with a refusal answered in this process (each also marked in the durable memos, `RefusedIn`).
+  const refusingRepos = new Set<string>()
+  const refusedInKey = (repo: Domain.Repo) => `refused-in ${repo.toLowerCase()}`
 
   const permissionCall = { operation: "isTrusted", permission: "Metadata: read", decidesTrust: true }
   const permissionPath = (repo: Domain.Repo, login: string) =>
@@ -169,6 +181,10 @@ export const make = (client: GithubClient.Service, options: Options = {}): Trust
         }
         yield* client.remember(`untrusted ${key}`, "untrusted", Refusal, next, durable)
       }
+      if (!trusted && !refusingRepos.has(repo.toLowerCase())) {
+        refusingRepos.add(repo.toLowerCase())
+        yield* client.remember(refusedInKey(repo), "untrusted", RefusedIn, { at: now }, durable)
+      }
       return trusted
     })
 
@@ -193,6 +209,17 @@ export const make = (client: GithubClient.Service, options: Options = {}): Trust
         }
         for (const login of toConfirm) if (yield* isTrusted(repo, login)) return false
         return true
-      })
+      }),
+
+    // A kept mark only makes a caller wait for the labellers before a read it may spare, so one planted or
+    // lost costs a request or a round, never a decision.
+    refusesIn: (repo) =>
+      refusingRepos.has(repo.toLowerCase())
+        ? Effect.succeed(true)
+        : Effect.zipWith(
+          client.recall(refusedInKey(repo), "untrusted", RefusedIn, durable),
+          Clock.currentTimeMillis,
+          (kept, now) => Option.isSome(kept) && now - kept.value.at < confirmFor + untrustedTtl
+        )
   }
 }

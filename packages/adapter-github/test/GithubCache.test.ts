@@ -288,7 +288,10 @@ describe("GithubClient: the cache never decides trust", () => {
       const file = readCache(root)
       expect(Object.keys(file.answers).length).toBeGreaterThan(0)
       expect(Object.keys(file.answers).filter((key) => /\/user$|\/collaborators\//.test(key))).toEqual([])
-      expect(Object.keys(file.memos).filter((key) => !key.startsWith("list "))).toEqual([`untrusted ${repo} mallory`])
+      expect(Object.keys(file.memos).filter((key) => !key.startsWith("list "))).toEqual([
+        `untrusted ${repo} mallory`,
+        `refused-in ${repo}`
+      ])
       expect(file.memos[`untrusted ${repo} mallory`]).toMatchObject({ tag: "untrusted", json: { until: 10 * 60_000 } })
     }))
 

@@ -61,7 +61,7 @@ describe("GithubTracker.lastEdit over the GitHub fake", () => {
       expect(sent(fake)).toContain("POST /api/graphql")
     }))
 
-  it.effect("a missing issue (its events, read first) or a pull request's number is a 404 TrackerError, asked once", () =>
+  it.effect("a missing issue or a pull request's number is a 404 TrackerError; each asks GraphQL once", () =>
     Effect.gen(function*() {
       const fake = fakeWith()
       const tracker = yield* trackerOver(fake)
@@ -70,9 +70,23 @@ describe("GithubTracker.lastEdit over the GitHub fake", () => {
       for (const error of [missing, pull]) {
         expect(error).toMatchObject({ _tag: "TrackerError", status: 404, transient: false })
       }
-      expect(missing.detail).toContain("/issues/999/events: HTTP 404")
+      expect(missing.detail).toMatch(
+        /\/issues\/999\/events: HTTP 404|Could not resolve to an Issue with the number of 999/
+      )
       expect(pull.detail).toContain("Could not resolve to an Issue with the number of 5")
-      expect(sent(fake).filter((line) => line === "POST /graphql")).toHaveLength(1)
+      // Nobody is known refused in the repository: the body edit goes out beside the label events.
+      expect(sent(fake).filter((line) => line === "POST /graphql")).toHaveLength(2)
+    }))
+
+  it.effect("once a refusal is known in the repository, the label events are read first: a missing issue asks no GraphQL", () =>
+    Effect.gen(function*() {
+      const fake = fakeWith()
+      const tracker = yield* trackerOver(fake)
+      expect(yield* tracker.isTrusted(repo, "mallory")).toBe(false)
+      const missing = yield* Effect.flip(tracker.lastEdit(repo, 999))
+      expect(missing).toMatchObject({ _tag: "TrackerError", status: 404, transient: false })
+      expect(missing.detail).toContain("/issues/999/events: HTTP 404")
+      expect(sent(fake).filter((line) => line === "POST /graphql")).toEqual([])
     }))
 
   it.effect("GraphQL errors in a 200 answer fail: a rate limit is transient, anything else is not", () =>

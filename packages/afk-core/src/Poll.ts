@@ -296,11 +296,11 @@ export const run = (config: Config.AfkConfig) =>
       }
       // The first repositories of the batch, one per free slot, win if their labellers are trusted: their
       // policy files are read ahead (see `afterEvents`), in the lanes the batch's second round leaves free
-      // (each candidate then asks its last edit, and each repository its labeller's trust, usually one
-      // maintainer's); the rest only once they win. A read ahead that would queue behind the batch's own reads
-      // gains nothing, so none is made.
+      // (each repository then asks its labeller's trust, usually one maintainer's; the last edits went out
+      // with the label events); the rest only once they win. A read ahead that would queue behind the batch's
+      // own reads gains nothing, so none is made.
       const repos = Arr.dedupe(batch.map((issue) => issue.repo))
-      const room = Math.max(0, readBatch - batch.length - repos.length)
+      const room = Math.max(0, readBatch - repos.length)
       const likely = new Set(repos.slice(0, Math.min(slots - decision.dispatch.length, room)))
       const results = yield* Effect.forEach(
         batch,

@@ -8,7 +8,7 @@ import * as LogLevel from "effect/LogLevel"
 import * as Metric from "effect/Metric"
 import * as MetricState from "effect/MetricState"
 import * as DispatchPolicy from "../src/DispatchPolicy.js"
-import { Issue, type Repo } from "../src/Domain.js"
+import { Issue, type Repo, repo } from "../src/Domain.js"
 import type * as Pass from "../src/Pass.js"
 import * as Poll from "../src/Poll.js"
 import * as Tick from "../src/Tick.js"
@@ -46,7 +46,8 @@ const tickWhere = (
   overrides: (gate: {
     readonly later: <A>(read: Effect.Effect<A, TrackerError>) => Effect.Effect<A, TrackerError>
     readonly first: <A>(read: Effect.Effect<A, TrackerError>) => Effect.Effect<A, TrackerError>
-  }) => Partial<TrackerService>
+  }) => Partial<TrackerService>,
+  config = armed({ maxConcurrentRuns: 1 })
 ) =>
   Effect.gen(function*() {
     const asked = yield* Deferred.make<void>()
@@ -65,7 +66,7 @@ const tickWhere = (
         first: (read) => Effect.zipRight(Deferred.succeed(asked, undefined), read)
       })
     }
-    return yield* Tick.run(armed({ maxConcurrentRuns: 1 })).pipe(
+    return yield* Tick.run(config).pipe(
       Effect.provideService(Tracker, tracker),
       Effect.provide(world.layer)
     )
@@ -149,6 +150,26 @@ describe("poll reads candidates in policy order only until every slot is decided
       isTrusted: (repo, login) => later(memory.isTrusted(repo, login)),
       policyFile: (repo) => first(memory.policyFile!(repo))
     })))
+
+  it.effect("three free slots and a batch over four repositories: the likely winners' files are read beside trust", () =>
+    Effect.gen(function*() {
+      // Each candidate's label events and last edit fill the first round; the second asks one trust per
+      // repository, leaving four lanes for the files. Trust answers only once a policy file has been asked: a
+      // poll that reads the files after trust cannot dispatch.
+      const repos = ["acme/a", "acme/b", "acme/c", "acme/d"].map(repo)
+      const world = yield* World.make({ issues: Object.fromEntries(repos.map((r) => [r, many(1, 1)])) })
+      const memory = world.tracker.service
+      const report = yield* tickWhere(world, ({ first, later }) => ({
+        isTrusted: (repo, login) => later(memory.isTrusted(repo, login)),
+        policyFile: (repo) => first(memory.policyFile!(repo))
+      }), armed({ maxConcurrentRuns: 3, allowlist: repos }))
+      expect(repos.map((r) => decided(report.poll).get(`${r}#1`))).toEqual([
+        "dispatch acme/a#1",
+        "dispatch acme/b#1",
+        "dispatch acme/c#1",
+        "refuse at-capacity"
+      ])
+    }))
 
   it.effect("the policy file is read ahead only for as many repositories as slots are free", () =>
     Effect.gen(function*() {

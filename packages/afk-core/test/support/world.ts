@@ -70,7 +70,12 @@ export const make = (options: WorldOptions = {}) =>
     yield* TestClock.setTime(Date.UTC(2026, 5, 1))
     const tracker = yield* MemoryTracker.make({
       bot,
-      repos: [app, lib].map((r) => ({ repo: r, trusted: ["maintainer"], issues: options.issues?.[r] ?? [] }))
+      // acme/app and acme/lib, and any other repository `issues` names.
+      repos: [...new Set([app, lib, ...Object.keys(options.issues ?? {}) as Array<Repo>])].map((r) => ({
+        repo: r,
+        trusted: ["maintainer"],
+        issues: options.issues?.[r] ?? []
+      }))
     })
     const agent = yield* MemoryAgent.make(options.behaviour)
     const ci = yield* MemoryCi.make(options.ci)
