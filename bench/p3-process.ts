@@ -25,6 +25,8 @@ import * as Steady from "./steady.js"
 const sizes = Steady.arg("sizes", "50,1000").split(",").map(Number)
 const rounds = Steady.arg("rounds", "3,1").split(",").map(Number)
 const extraEnv = Steady.envArg()
+/** How the tick reads its issue lists (`AFK_GITHUB_LISTS`), named in the figures. */
+const lists = extraEnv.AFK_GITHUB_LISTS === "graphql" ? "GraphQL" : "REST"
 const issuesPerRepo = 200
 const latencyMillis = 50
 const inFlight = 8
@@ -109,7 +111,7 @@ export const program = Effect.gen(function*() {
     figures: rows.map((r) =>
       Report.ratio(
         "P3",
-        `afk-cli tick, ${r.repos} × ${issuesPerRepo}, 50 ms/request: whole process wall (median of ${r.runs.length})`,
+        `afk-cli tick, ${r.repos} × ${issuesPerRepo}, ${lists} lists, 50 ms/request: whole process wall (median of ${r.runs.length})`,
         r.wall,
         "ms",
         r.floor.millis,

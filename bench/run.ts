@@ -1,7 +1,7 @@
 /**
- * `npm run bench`: builds `afk-cli`, runs P1–P6 one after another (each in its own process, so no figure
- * inherits another's heap or warm JIT), and prints ONE table — figure, measured, floor / goal, ratio,
- * pass / miss — with the machine it ran on. Each benchmark's full output goes to bench/results/<id>.txt and
+ * `npm run bench`: builds `afk-cli`, runs P1–P6 and issue 20's steady-state, whole-process, rate-limit and
+ * scaling figures one after another (each in its own process, so no figure inherits another's heap or warm
+ * JIT), and prints ONE table — figure, measured, floor / goal, ratio, pass / miss — with the machine it ran on. Each benchmark's full output goes to bench/results/<id>.txt and
  * the table to bench/results/latest.md. Misses are reported, not failed on; a benchmark that cannot run
  * makes the command fail.
  *
@@ -61,7 +61,25 @@ const steps: ReadonlyArray<Step> = [
     args: ["packages/afk-cli/bench/cold-start.mjs", "10"],
     parse: coldStart
   },
-  { id: "p6", title: "P6 installed size", command: process.execPath, args: ["bench/p6-size.mjs"] }
+  { id: "p6", title: "P6 installed size", command: process.execPath, args: ["bench/p6-size.mjs"] },
+  // Issue 20's honest figures: P1 over steady-state ticks, P3 as the whole process at 50 and 1,000
+  // repositories (REST lists, the default, and GraphQL lists), rate-limit points per hour, the scaling table
+  // with its memory goals and CPU per request against a bare fetch.
+  { id: "p1s", title: "P1 steady state", command: viteNode, args: [...viteConfig, "bench/p1-steady.ts"] },
+  { id: "p3w", title: "P3 whole process, REST lists", command: viteNode, args: [...viteConfig, "bench/p3-process.ts"] },
+  {
+    id: "p3wg",
+    title: "P3 whole process, GraphQL lists",
+    command: viteNode,
+    args: [...viteConfig, "bench/p3-process.ts", "--env", "AFK_GITHUB_LISTS=graphql"]
+  },
+  {
+    id: "ph",
+    title: "points per hour",
+    command: viteNode,
+    args: [...viteConfig, "bench/points-hour.ts", "--repos", "50,1000,4000"]
+  },
+  { id: "sc", title: "scaling and CPU per request", command: viteNode, args: [...viteConfig, "bench/scale-cli.ts"] }
 ]
 
 const machine = () => {
@@ -105,7 +123,7 @@ for (const step of steps) {
   }
 }
 
-const order = ["P1", "P2", "P3", "P4", "P5", "P6"]
+const order = ["P1", "PH", "P2", "P3", "P4", "P5", "P6", "SC", "CPU"]
 const sorted = [...figures].sort((a, b) => order.indexOf(a.id) - order.indexOf(b.id))
 const minutes = ((Date.now() - started.getTime()) / 60000).toFixed(1)
 const text = [

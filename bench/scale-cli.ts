@@ -22,6 +22,8 @@ import * as Report from "./report.js"
 import * as Steady from "./steady.js"
 
 const sizes = Steady.arg("sizes", "10,50,200,1000,4000").split(",").map(Number)
+/** Peak RSS goals by repositories (MB). */
+const rssGoals: Readonly<Record<number, number>> = { 1000: 150, 4000: 250 }
 /** `--env AFK_GITHUB_LISTS=graphql` and the like; the bare replay then covers only the tick's GETs. */
 const extraEnv = Steady.envArg()
 const issuesPerRepo = 200
@@ -131,9 +133,14 @@ export const program = Effect.gen(function*() {
       ...runs.map((r) => `  ${r.repos}: ${r.stdout.replaceAll("\n", " / ").slice(0, 300)}`)
     ],
     figures: [
-      ...runs.map((r) =>
-        Report.reported("SC", `afk-cli tick, ${r.repos} × ${issuesPerRepo}, cold: peak RSS`, r.tick.maxRssMB, "MB")
-      ),
+      // Issue 20's memory goals: ≤ 150 MB at 1,000 repositories × 200 issues, ≤ 250 MB at 4,000.
+      ...runs.map((r) => {
+        const name = `afk-cli tick, ${r.repos} × ${issuesPerRepo}, cold: peak RSS`
+        const goal = rssGoals[r.repos]
+        return goal === undefined
+          ? Report.reported("SC", name, r.tick.maxRssMB, "MB")
+          : Report.atMost("SC", name, r.tick.maxRssMB, "MB", goal)
+      }),
       Report.reported("SC", "wall time over N: log-log exponent", wallExponent, ""),
       Report.reported("SC", "peak RSS over N: log-log exponent", rssExponent, ""),
       Report.reported("SC", "wall time over N ≥ 200: log-log exponent", wallLarge, ""),

@@ -22,6 +22,12 @@ export type Shape = "serve" | "cache-dir" | "no-cache"
 
 export const shapes: ReadonlyArray<Shape> = ["serve", "cache-dir", "no-cache"]
 
+/**
+ * Whether the shipped examples deploy this shape (issue 20: idle costs no point in every shipped shape, so the
+ * examples persist the cache): `no-cache` is what a deployment without it costs, reported and not judged.
+ */
+export const shipped = (shape: Shape): boolean => shape !== "no-cache"
+
 export const shapeNames: Record<Shape, string> = {
   "serve": "one long-lived client (serve)",
   "cache-dir": "fresh client per tick, shared cache dir (CronJob with a volume, Actions with its cache)",
