@@ -3,9 +3,9 @@
  * deployment shape (`steady.ts`): the mean points of the steady ticks (the GitHub fake's own counters: every
  * answer but a 304 costs a point, as on GitHub) × 30 ticks an hour. Goals in the shipped shapes (`serve`,
  * `cache-dir`): idle costs no point, busy stays within GitHub's budget of 5,000 points an hour; `no-cache` (no
- * example ships it) is reported. Busy: two runs in flight (their agents keep working; the default cap is three, so one slot is
- * free) and a ready issue labelled by a drive-by (no write access, refused every tick) in every fifth
- * repository.
+ * example ships it) is reported. Busy: two runs in flight (their agents keep working; the default cap is
+ * three, so one slot is free) and a ready issue labelled by a drive-by (no write access, refused every tick)
+ * in every fifth repository.
  *
  * Run: npx vite-node --config bench/vite.config.ts bench/points-hour.ts [--repos 50,1000] [--ticks 9]
  *      [--from 4] [--shapes serve,cache-dir,no-cache] [--mixes idle,busy] [--issues 20]

@@ -1,9 +1,9 @@
 /**
  * `npm run bench`: builds `afk-cli`, runs P1–P6 and issue 20's steady-state, whole-process, rate-limit and
  * scaling figures one after another (each in its own process, so no figure inherits another's heap or warm
- * JIT), and prints ONE table — figure, measured, floor / goal, ratio, pass / miss — with the machine it ran on. Each benchmark's full output goes to bench/results/<id>.txt and
- * the table to bench/results/latest.md. Misses are reported, not failed on; a benchmark that cannot run
- * makes the command fail.
+ * JIT), and prints ONE table — figure, measured, floor / goal, ratio, pass / miss — with the machine it ran
+ * on. Each benchmark's full output goes to bench/results/<id>.txt and the table to bench/results/latest.md.
+ * Misses are reported, not failed on; a benchmark that cannot run makes the command fail.
  *
  * Run: npm run bench
  */
