@@ -43,9 +43,10 @@ export interface Trust {
     logins: Iterable<string>
   ) => Effect.Effect<boolean, GithubError.GithubError>
   /**
-   * Whether anyone may be refused in `repo` without a request: a refusal there was answered in this process,
-   * or one kept in the cache file is recent enough to be confirmed still (no request). False for a repository
-   * whose labellers have all been trusted, or never asked about.
+   * Whether anyone may be refused in `repo` without a request (this asks none): a refusal there was answered
+   * in this process, or the cache file marks one answered there (`refused-in <repo>`) within the time its
+   * refusals can still be confirmed by a 304 (`confirmFor` and `untrustedTtl`). False for a repository whose
+   * labellers have all been trusted, or never asked about.
    */
   readonly refusesIn: (repo: Domain.Repo) => Effect.Effect<boolean>
 }
