@@ -19,7 +19,7 @@
  *
  * Usage: `node scripts/pack-check.mjs [--keep]` (keeps the temporary folder; it is always kept on failure).
  */
-import { cpSync, existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs"
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { conclude, fail, readJson, root, run, scratch } from "./check-kit.mjs"
 
@@ -189,6 +189,13 @@ const main = async () => {
     "--no-fund",
     "--loglevel=error"
   ], { cwd: project })
+
+  // afk-cli's postinstall wrote its shipped code cache for the Node that installed it (bin/warm-cache.js).
+  const cli = join(project, "node_modules", "afk-cli", "dist")
+  const cacheKey = readFileSync(join(cli, "bin.v8cache"), "latin1").slice(0, 200).split("\n")[0]
+  if (cacheKey !== `${statSync(join(cli, "bin.js")).size}|${process.version}`) {
+    fail(`afk-cli's dist/bin.v8cache is not for the installing Node ${process.version}: ${cacheKey}`)
+  }
 
   // One copy of Effect and of afk-core in the host: the packages peer on them.
   const query = await run("one effect, @effect/platform and afk-core", "npm", [

@@ -9,7 +9,8 @@
  *   image `Dockerfile` builds (`afk-cli:<the version installed here>`) with that image's own `afk-cli`;
  *   nothing is fetched by name when a pod with the secrets starts (no `npx`, no `npm install`);
  * - the Dockerfile starts from Node 22 or later, installs afk-cli from its packed tarball only (with install
- *   scripts off) and runs as a user other than root;
+ *   scripts off), writes afk-cli's code cache for its Node with the package's own `bin/warm-cache.js` (what
+ *   the postinstall does) and runs as a user other than root;
  * - its command, run with the installed afk-cli on that directory, exits 0 and says it is disarmed (nothing
  *   is read or sent), and exits 2 once an unknown AFK_* key is added;
  * - the cache survives from one tick's pod to the next: AFK_CACHE_DIR is a folder inside (not at the root of) a
@@ -106,9 +107,21 @@ if (installs.length !== 1 || !installsTarball(installs[0])) {
   fail(`the Dockerfile should install only the tarball, with scripts off: ${installs.join(" | ") || "no npm install"}`)
 }
 if (instructions.some((line) => /\bnpx\b|afk-cli@/.test(line))) fail("the Dockerfile should not fetch afk-cli by name")
+// Scripts off, it writes afk-cli's code cache for the image's Node itself, before the pods' user takes over.
+const warmAt = instructions.findIndex((line) =>
+  /^RUN node "\$\(npm root --global\)\/afk-cli\/bin\/warm-cache\.js"$/.test(line)
+)
+if (warmAt < 0 || !existsSync(require.resolve("afk-cli/package.json").replace(/package\.json$/, "bin/warm-cache.js"))) {
+  fail(
+    "the Dockerfile should write afk-cli's code cache for its Node: RUN node \"$(npm root --global)/afk-cli/bin/warm-cache.js\""
+  )
+}
 const user = instructions.filter((line) => line.startsWith("USER ")).at(-1)
 if (user === undefined || /^USER (root|0)\b/.test(user)) {
   fail(`the image should run as a user other than root, not ${user}`)
+}
+if (instructions.lastIndexOf(user) < warmAt) {
+  fail(`the code cache should be written before ${user}: the pods' user cannot`)
 }
 const configDir = command.includes("--config-dir")
   ? text(command[command.indexOf("--config-dir") + 1] ?? null, "--config-dir")

@@ -98,10 +98,11 @@ const userCache = () => {
   }
 }
 
-// The cache the build writes next to the bundle (`npm run build` runs --help and a disarmed tick with
-// AFK_CLI_BUILD_CACHE=1), so the first start on a machine — a fresh pod, a CI runner — is warm too when it
-// runs the Node version that built it; V8 rejects it otherwise, and the per-user cache takes over. An image
-// build can rewrite it for the image's own Node the same way (examples/kubernetes/Dockerfile).
+// The cache written next to the bundle (`bin/warm-cache.js` runs --help and a disarmed tick with
+// AFK_CLI_BUILD_CACHE=1: the build, then the package's postinstall for the Node that installs it, or an image
+// build with install scripts off, as examples/kubernetes/Dockerfile does), so the first start on a machine — a
+// fresh pod, a CI runner — is warm too when it runs that Node version; V8 rejects it otherwise, and the
+// per-user cache takes over.
 const shippedCache = () => {
   if (disabled) return undefined
   try {

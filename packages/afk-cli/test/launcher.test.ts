@@ -8,6 +8,7 @@ import * as Effect from "effect/Effect"
 import { spawnSync } from "node:child_process"
 import {
   copyFileSync,
+  cpSync,
   existsSync,
   mkdirSync,
   readdirSync,
@@ -24,6 +25,19 @@ const { version } = createRequire(import.meta.url)("../package.json") as { versi
 
 const cacheDirIn = (tmp: string) =>
   join(tmp, process.getuid === undefined ? "afk-cli-compile-cache" : `afk-cli-compile-cache-${process.getuid()}`)
+
+/** A copy of the installed package (its `bin/`, `dist/` and package.json), as npm unpacks it. */
+const installedCopy = (parts: ReadonlyArray<string> = ["bin", "dist", "package.json"]) => {
+  const copy = Cli.scratch()
+  for (const part of parts) cpSync(new URL(`../${part}`, import.meta.url), join(copy, part), { recursive: true })
+  return copy
+}
+
+/** The shipped cache's key line: `<bundle size>|<Node version>`. */
+const shippedKey = (copy: string) => readFileSync(join(copy, "dist", "bin.v8cache"), "latin1").split("\n")[0]
+
+const warm = (copy: string, ...args: ReadonlyArray<string>) =>
+  spawnSync(process.execPath, [join(copy, "bin", "warm-cache.js"), ...args], { encoding: "utf8" })
 
 const versionIn = (tmp: string, env: Record<string, string> = {}) =>
   Effect.map(Cli.run(["--version"], { TMPDIR: tmp, ...env }), (result) => {
@@ -135,6 +149,50 @@ describe("bin/afk-cli.js", () => {
       yield* versionIn(tmp, { NODE_DISABLE_COMPILE_CACHE: "1" })
       expect(existsSync(cacheDirIn(tmp))).toBe(false)
     }))
+
+  it("P5: installed on another Node, the postinstall rewrites the shipped cache for it and the first start takes it", () => {
+    // A tarball packed on one Node and installed on another: V8 refuses the shipped cache, and every first
+    // start (a fresh CI runner, a pod) compiled the whole bundle afresh: 6.7× `node -e 0` on Node 22.
+    const manifest = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as {
+      scripts: Record<string, string>
+    }
+    expect(manifest.scripts.postinstall).toBe("node bin/warm-cache.js --install")
+    const copy = installedCopy()
+    const cache = join(copy, "dist", "bin.v8cache")
+    const [key, ...rest] = readFileSync(cache, "latin1").split("\n")
+    expect(key).toBe(`${statSync(join(copy, "dist", "bin.js")).size}|${process.version}`)
+    writeFileSync(cache, [key!.replace(process.version, "v0.0.0-another-node"), ...rest].join("\n"), "latin1")
+    const first = (tmp: string) => {
+      const result = spawnSync(process.execPath, [join(copy, "bin", "afk-cli.js"), "tick"], {
+        encoding: "utf8",
+        env: { PATH: process.env.PATH ?? "", HOME: tmp, TMPDIR: tmp, NO_COLOR: "1" }
+      })
+      expect(result.status, result.stderr).toBe(0)
+      return existsSync(cacheDirIn(tmp)) ? readdirSync(cacheDirIn(tmp)) : []
+    }
+    expect(first(Cli.scratch()), "cold: the start compiled afresh and wrote a cache of its own").toHaveLength(1)
+    const installed = warm(copy, "--install")
+    expect([installed.status, installed.stdout, installed.stderr]).toEqual([0, "", ""])
+    expect(shippedKey(copy)).toBe(`${statSync(join(copy, "dist", "bin.js")).size}|${process.version}`)
+    expect(readFileSync(cache, "latin1").split("\n")[1]).toBe("--help\0tick")
+    expect(first(Cli.scratch()), "warm: it took the shipped cache and wrote none").toEqual([])
+  })
+
+  it("the postinstall never fails an install: nothing before the build, one line when the CLI cannot run", () => {
+    const unbuilt = installedCopy(["bin", "package.json"])
+    expect(warm(unbuilt, "--install")).toMatchObject({ status: 0, stdout: "", stderr: "" })
+    const broken = installedCopy(["bin", "dist"]) // no package.json: the bundle cannot start
+    const before = readFileSync(join(broken, "dist", "bin.v8cache"))
+    const installed = warm(broken, "--install")
+    expect(installed.status).toBe(0)
+    expect(installed.stderr).toMatch(/^afk-cli: afk-cli --help exited 1 while writing the code cache:/)
+    expect(installed.stderr).toContain("the CLI works the same, only its first start is slower")
+    expect(readFileSync(join(broken, "dist", "bin.v8cache")).equals(before)).toBe(true)
+    // The build's own run of it fails instead: a CLI that cannot start must not be packed.
+    const built = warm(broken)
+    expect(built.status).toBe(1)
+    expect(built.stderr).toContain("afk-cli --help exited 1 while writing the code cache")
+  })
 
   it("before the build, says how to build and exits 1", () => {
     const copy = Cli.scratch()

@@ -12,5 +12,5 @@ export default function setup(): void {
   if (existsSync(`${cli}/dist/bin.js`)) return
   const tsup = createRequire(import.meta.url).resolve("tsup/dist/cli-default.js")
   execFileSync(process.execPath, [tsup], { cwd: cli, stdio: "pipe" })
-  execFileSync(process.execPath, ["scripts/warm-cache.mjs"], { cwd: cli, stdio: "pipe" })
+  execFileSync(process.execPath, ["bin/warm-cache.js"], { cwd: cli, stdio: "pipe" })
 }

@@ -10,5 +10,5 @@ export default function setup(): void {
   const cwd = fileURLToPath(new URL("../..", import.meta.url))
   // As `npm run build -w afk-cli`: the bundle, then the code cache shipped next to it.
   execFileSync(process.execPath, [tsup], { cwd, stdio: "pipe" })
-  execFileSync(process.execPath, ["scripts/warm-cache.mjs"], { cwd, stdio: "pipe" })
+  execFileSync(process.execPath, ["bin/warm-cache.js"], { cwd, stdio: "pipe" })
 }
