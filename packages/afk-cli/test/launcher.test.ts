@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
-import { spawnSync } from "node:child_process"
+import { spawn, spawnSync } from "node:child_process"
 import {
   copyFileSync,
   cpSync,
@@ -20,6 +20,7 @@ import {
 import { createRequire } from "node:module"
 import { join } from "node:path"
 import * as Cli from "./support/Cli.js"
+import * as Loopback from "./support/Loopback.js"
 
 const { version } = createRequire(import.meta.url)("../package.json") as { version: string }
 
@@ -193,6 +194,37 @@ describe("bin/afk-cli.js", () => {
     expect(built.status).toBe(1)
     expect(built.stderr).toContain("afk-cli --help exited 1 while writing the code cache")
   })
+
+  it.scopedLive("installing in an armed environment sends nothing: the postinstall's tick sees no AFK setting", () =>
+    Effect.gen(function*() {
+      // npm runs a postinstall with the installer's whole environment: a CI job or a bot's host may hold an
+      // armed configuration and live credentials while it installs. The warm-up's commands get only PATH.
+      const counter = yield* Loopback.counting
+      const copy = installedCopy()
+      const armed = {
+        PATH: process.env.PATH ?? "",
+        AFK_KILL_SWITCH: "false",
+        AFK_ALLOWLIST: "acme/app",
+        AFK_TRACKER: "github",
+        AFK_GITHUB_API: counter.url,
+        GITHUB_TOKEN: "ghp_installer-token",
+        AFK_T3_URL: counter.url,
+        AFK_T3_TOKEN: "t3-installer-token"
+      }
+      writeFileSync(join(copy, "afk.config.json"), JSON.stringify({ killSwitch: false, allowlist: ["acme/app"] }))
+      const installed = yield* Effect.async<{ code: number | null; stderr: string }>((resume) => {
+        const child = spawn(process.execPath, [join(copy, "bin", "warm-cache.js"), "--install"], {
+          cwd: copy,
+          env: armed
+        })
+        let stderr = ""
+        child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()))
+        child.on("close", (code) => resume(Effect.succeed({ code, stderr })))
+      })
+      expect(installed).toEqual({ code: 0, stderr: "" })
+      expect(counter.requests()).toBe(0)
+      expect(shippedKey(copy)).toBe(`${statSync(join(copy, "dist", "bin.js")).size}|${process.version}`)
+    }))
 
   it("before the build, says how to build and exits 1", () => {
     const copy = Cli.scratch()
