@@ -74,14 +74,9 @@ const nodeBinary = (line: string): string | Error => {
     timeout: 300_000
   })
   const path = (found.stdout ?? "").trim()
-  return found.status === 0 && path !== ""
-    ? path
-    : new Error(
-      `no Node ${line} (npx --package node@${line} exited ${found.status}: ${
-        (found.stderr ?? "").trim().slice(-300)
-      }); ` +
-        `set AFK_BENCH_NODE_${line} to a Node ${line} binary`
-    )
+  if (found.status === 0 && path !== "") return path
+  const why = `npx --package node@${line} exited ${found.status}: ${(found.stderr ?? "").trim().slice(-300)}`
+  return new Error(`no Node ${line} (${why}); set AFK_BENCH_NODE_${line} to a Node ${line} binary`)
 }
 
 const steps: ReadonlyArray<Step> = [

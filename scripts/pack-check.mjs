@@ -11,11 +11,11 @@
  *    `@effect/platform` and `@effect/platform-node` from the registry at the repository's versions, and the
  *    tools the examples use (typescript, @types/node, vitest, @effect/vitest), also at the repository's
  *    versions (`--prefer-offline`: the npm cache serves what it has).
- * 3. In that project: one copy each of effect, @effect/platform and afk-core; every public entry point's
- *    declarations type-check with `skipLibCheck` off, and it loads in Node; the packed CLI's `demo` runs;
- *    then every folder of `examples/` (but those `embed-check.mjs` installs alone), copied in, runs its
- *    `build` (tsc) and `test` scripts, and `start` where listed. About a minute, most of it `npm install` and
- *    the compilers (run side by side).
+ * 3. In that project: afk-cli's postinstall wrote its code cache for the installing Node; one copy each of
+ *    effect, @effect/platform and afk-core; every public entry point's declarations type-check with
+ *    `skipLibCheck` off, and it loads in Node; the packed CLI's `demo` runs; then every folder of `examples/`
+ *    (but those `embed-check.mjs` installs alone), copied in, runs its `build` (tsc) and `test` scripts, and
+ *    `start` where listed. About a minute, most of it `npm install` and the compilers (run side by side).
  *
  * Usage: `node scripts/pack-check.mjs [--keep]` (keeps the temporary folder; it is always kept on failure).
  */
