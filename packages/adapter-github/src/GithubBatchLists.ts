@@ -170,7 +170,10 @@ export type Lister = (ask: Ask) => Effect.Effect<Option.Option<ReadonlyArray<unk
  * unbounded, a cold tick over 4,000 repositories peaked at 978 MB; 4 at once, 642 MB, and P3 at 1,000
  * repositories went from 0.46× to 0.55× its floor (2 at once: 747 MB, 0.76×).
  */
-const inFlight = 4
+export const inFlight = 4
+
+/** Lists a caller keeps asked at once (`Tracker.listsAtOnce`): enough to fill the queries in flight. */
+export const listsAtOnce = maxAsks * inFlight
 
 export const make = (client: GithubClient.Service): Lister => {
   const gather = GithubSweep.gatherer<Pending>(

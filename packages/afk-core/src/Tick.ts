@@ -10,7 +10,7 @@ import type { Issue, Repo } from "./Domain.js"
 import * as Memo from "./Memo.js"
 import * as Pass from "./Pass.js"
 import * as Poll from "./Poll.js"
-import { openAndClosed, Tracker, type TrackerError } from "./Tracker.js"
+import { openAndClosed, type Service as TrackerService, Tracker, type TrackerError } from "./Tracker.js"
 import * as Watch from "./Watch.js"
 
 export interface Report {
@@ -69,8 +69,15 @@ const sharedReads = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, 
  * list shows a locked or ready issue (the passes need it only for those), and then at once, beside the lists
  * still being read: an idle tick never asks it, and a busy one does not wait a round trip for it later.
  * Nothing is decided here: the passes read the same shared entries (a failed read is forgotten and read
- * again there). A tracker that answers lists in batches is asked every list at once, so they share its queries.
+ * again there). A tracker that answers lists in batches is asked `listsAtOnce` lists at once (all of them if
+ * it names no bound), so they share its queries.
  */
+/** How many lists a batching tracker is asked at once: its `listsAtOnce` when a positive whole number. */
+const listsAtOnce = (tracker: TrackerService): number | "unbounded" => {
+  const bound = tracker.listsAtOnce
+  return bound !== undefined && Number.isInteger(bound) && bound > 0 ? bound : "unbounded"
+}
+
 const prefetch = (config: Config.AfkConfig) =>
   Effect.gen(function*() {
     const tracker = yield* Tracker
@@ -93,7 +100,7 @@ const prefetch = (config: Config.AfkConfig) =>
             Effect.tap((issues) => (issues.length > 0 ? Deferred.succeed(work, true) : Effect.void)),
             Effect.ignore
           ),
-      { concurrency: tracker.listsInBatches === true ? "unbounded" : 8, discard: true }
+      { concurrency: tracker.listsInBatches === true ? listsAtOnce(tracker) : 8, discard: true }
     )
     const identity = Effect.flatMap(
       Deferred.await(work),

@@ -25,6 +25,12 @@ export interface Service {
    * many repositories asks them all at once instead of a few at a time. Absent means no.
    */
   readonly listsInBatches?: boolean | undefined
+  /**
+   * With `listsInBatches`, how many lists a caller keeps asked at once: enough to fill the tracker's shared
+   * requests in flight (GitHub: 4 queries of 49 lists). Absent means all of them. Every list of a thousand
+   * repositories asked at once kept all their reads' state alive together (bench/RESULTS.md, ninth part).
+   */
+  readonly listsAtOnce?: number | undefined
   /** Every open issue (not pull request) in `repo` carrying `label`, all pages. */
   readonly listOpenIssues: (repo: Repo, label: string) => Effect.Effect<ReadonlyArray<Issue>, TrackerError>
   /**
