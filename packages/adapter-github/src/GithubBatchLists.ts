@@ -164,17 +164,22 @@ interface Pending {
 /** A list's answer from the query its pass's lists share: the REST-shaped items, or none (read it the REST way). */
 export type Lister = (ask: Ask) => Effect.Effect<Option.Option<ReadonlyArray<unknown>>>
 
-/** Gathers the lists asked together into batched queries over `client`. */
 /**
  * Queries of one gather in flight at once. Each answer holds up to 49 lists of 100 issues with their bodies:
  * unbounded, a cold tick over 4,000 repositories peaked at 978 MB; 4 at once, 642 MB, and P3 at 1,000
  * repositories went from 0.46× to 0.55× its floor (2 at once: 747 MB, 0.76×).
  */
-export const inFlight = 4
+const inFlight = 4
 
-/** Lists a caller keeps asked at once (`Tracker.listsAtOnce`): enough to fill the queries in flight. */
-export const listsAtOnce = maxAsks * inFlight
+/**
+ * Lists a caller keeps asked at once (`Tracker.listsAtOnce`): three queries' worth. A cold tick with GraphQL
+ * lists, 1,000 repositories: four queries' worth peaked at 148–155 MB, three at 144–147 MB, two at 144 MB;
+ * at 50 ms a request, its wall time at 1,000 repositories was 1,765 / 1,807 / 2,316 ms, and two queries'
+ * worth slowed the 50-repository tick (150 lists) by a round.
+ */
+export const listsAtOnce = maxAsks * 3
 
+/** Gathers the lists asked together into batched queries over `client`. */
 export const make = (client: GithubClient.Service): Lister => {
   const gather = GithubSweep.gatherer<Pending>(
     (joined) =>

@@ -73,11 +73,11 @@ describe("GithubBatchLists: issue lists over GraphQL", () => {
       expect(sent(fake)).toHaveLength(6)
     }))
 
-  it.effect("asks its callers for four queries' worth of lists at once (196), the REST path for no batches", () =>
+  it.effect("asks its callers for three queries' worth of lists at once (147), the REST path for no batches", () =>
     Effect.gen(function*() {
       const { fake } = world(["octo"], 1)
       const batched = yield* trackerOver(fake, graphql)
-      expect([batched.listsInBatches, batched.listsAtOnce]).toEqual([true, 4 * GithubBatchLists.maxAsks])
+      expect([batched.listsInBatches, batched.listsAtOnce]).toEqual([true, 3 * GithubBatchLists.maxAsks])
       expect(GithubBatchLists.maxAsks).toBe(49)
       const rest = yield* trackerOver(fake)
       expect([rest.listsInBatches, rest.listsAtOnce]).toEqual([false, undefined])

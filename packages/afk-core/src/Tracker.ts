@@ -26,8 +26,8 @@ export interface Service {
    */
   readonly listsInBatches?: boolean | undefined
   /**
-   * With `listsInBatches`, how many lists a caller keeps asked at once: enough to fill the tracker's shared
-   * requests in flight (GitHub: 4 queries of 49 lists). Absent means all of them. Every list of a thousand
+   * With `listsInBatches`, how many lists a caller keeps asked at once: enough to fill a few of the tracker's
+   * shared requests (GitHub: 3 queries' worth of 49 lists). Absent means all of them. Every list of a thousand
    * repositories asked at once kept all their reads' state alive together (bench/RESULTS.md, ninth part).
    */
   readonly listsAtOnce?: number | undefined
