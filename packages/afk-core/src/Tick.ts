@@ -63,6 +63,12 @@ const sharedReads = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, 
     })
   })
 
+/** How many lists a batching tracker is asked at once: its `listsAtOnce` when a positive whole number. */
+const listsAtOnce = (tracker: TrackerService): number | "unbounded" => {
+  const bound = tracker.listsAtOnce
+  return bound !== undefined && Number.isInteger(bound) && bound > 0 ? bound : "unbounded"
+}
+
 /**
  * Starts every read both passes begin with — each repo's locked and ready lists — at once, so they share
  * the per-host lanes instead of waiting for each other pass by pass. The bot identity is asked only once a
@@ -72,12 +78,6 @@ const sharedReads = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, 
  * again there). A tracker that answers lists in batches is asked `listsAtOnce` lists at once (all of them if
  * it names no bound), so they share its queries.
  */
-/** How many lists a batching tracker is asked at once: its `listsAtOnce` when a positive whole number. */
-const listsAtOnce = (tracker: TrackerService): number | "unbounded" => {
-  const bound = tracker.listsAtOnce
-  return bound !== undefined && Number.isInteger(bound) && bound > 0 ? bound : "unbounded"
-}
-
 const prefetch = (config: Config.AfkConfig) =>
   Effect.gen(function*() {
     const tracker = yield* Tracker
