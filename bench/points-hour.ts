@@ -23,6 +23,8 @@ const mixes = Steady.arg("mixes", "idle,busy").split(",").map((name) => ({
   name,
   mix: name === "busy" ? Steady.busy : Steady.idle
 }))
+const listsArg = Steady.arg("lists", "")
+const lists = listsArg === "graphql" || listsArg === "rest" ? listsArg : undefined
 const intervalMinutes = 2
 const budget = 5000
 
@@ -31,7 +33,7 @@ export const program = Effect.gen(function*() {
   for (const repos of sizes) {
     for (const { mix, name } of mixes) {
       for (const shape of shapes) {
-        const s = yield* Steady.series({ repos, issuesPerRepo, intervalMinutes, shape, mix, ticks, from })
+        const s = yield* Steady.series({ repos, issuesPerRepo, intervalMinutes, shape, mix, ticks, from, lists })
         console.error(`${repos} ${name} ${shape}: ${s.meanPoints} pts/tick (${s.seconds.toFixed(1)} s)`)
         all.push({ ...s, mixName: name })
       }

@@ -73,6 +73,8 @@ export const series = (options: {
   readonly mix: Mix
   readonly ticks: number
   readonly from: number
+  /** How the GitHub tracker reads its issue lists (`GithubTracker.Options.lists`); its default otherwise. */
+  readonly lists?: "rest" | "graphql" | undefined
 }): Effect.Effect<Series> =>
   Effect.scoped(Effect.gen(function*() {
     const began = performance.now()
@@ -82,7 +84,8 @@ export const series = (options: {
       readyFraction: 0,
       time: "virtual",
       interval: Duration.minutes(options.intervalMinutes),
-      rateLimit: 1e12
+      rateLimit: 1e12,
+      githubTracker: options.lists === undefined ? undefined : { lists: options.lists }
     })
     for (let i = 0; i < options.mix.inFlight; i++) {
       const repo = world.repos[i % world.repos.length]!

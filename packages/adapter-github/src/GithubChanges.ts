@@ -20,7 +20,11 @@
  *   old on GitHub's clock), so GitHub's lists and events have caught up with it, and a change in the same
  *   second as the newest one cannot hide behind an equal `updated_at`;
  * - the probe is sent only for a list this client has read before or its cache file holds (only then can a
- *   memo answer), so a client without a cache file that never lists twice sends no probe at all;
+ *   memo answer), so a client without a cache file that never lists twice sends no probe at all; a list read
+ *   through the GraphQL batch (`lists: "graphql"`) leaves a durable mark saying so, as a REST list leaves its
+ *   answer: the batch reads what nothing is known of (a cold tick, a changed repository), and a memo of an
+ *   unchanged repository that outlived its bound is read the REST way, so its later re-reads are free 304s
+ *   instead of a query's points;
  * - one probe answers every list of the repository for `reuse` (both lists of a tick share it);
  * - a write to the repository through this tracker (a label, a comment, an edit, a close), and a 404 or
  *   410 on one of its issues, drops the probe, the `updated_at`s seen and every memo of the repository
@@ -133,6 +137,8 @@ export interface Listed {
 }
 
 const durable = { durable: true }
+/** The tag of the durable mark that a list was read through the batch (`GithubBatchLists`). */
+const batchedTag = "batch"
 
 /**
  * A fixed share in [0.5, 1) of a bound for `repo`, from its name (FNV-1a, then MurmurHash3's finaliser, so
@@ -227,12 +233,16 @@ export const make = (
         const params = { labels: label, state: issueState }
         const generation = state.generation
         const now = yield* client.serverTime
-        const worthProbing = now >= state.quietFrom && (yield* client.listed(path, params))
+        const held = yield* client.listed(path, params)
+        const batched = batch !== undefined && !held &&
+          Option.isSome(yield* client.recall(`batched ${key}`, batchedTag, Schema.Boolean, durable))
+        const worthProbing = now >= state.quietFrom && (held || batched)
         const probed = worthProbing ? yield* probe(repo) : Option.none<Probed>()
         const current = Option.filter(
           probed,
           (answer) => answer.generation === state.generation && state.writing === 0
         )
+        let outlived = false
         if (Option.isSome(current)) {
           const memo = yield* client.recall(key, current.value.etag, schema, durable)
           const mine = state.generation === 0 || state.recorded.get(recordKey) === state.generation
@@ -241,9 +251,12 @@ export const make = (
             note(state, memo.value.items, now)
             return memo.value.items
           }
+          outlived = Option.isSome(memo) && mine
         }
         const rest = client.list(listCall, path, item, params)
-        const read = batch === undefined ? rest : Effect.flatMap(
+        // The batch reads a list nothing is known of; a memo that only outlived its bound, of an unchanged
+        // repository, is read again the REST way, so the list is then held and its later re-reads are free 304s.
+        const read = batch === undefined || held || outlived ? rest : Effect.flatMap(
           batch({ repo, label, state: issueState }),
           (answered) =>
             Option.match(Option.flatMap(answered, GithubCodec.decoderOf(item)), {
@@ -257,6 +270,11 @@ export const make = (
             onSuccess: () => Effect.sync(() => (state.listed = true))
           })
         )
+        // A list read through the batch is not held as a REST answer: say it was read, so the next pass probes
+        // the repository and can serve a memo (idle ticks then cost free 304s, not a query's points).
+        if (batch !== undefined && !held && !batched) {
+          yield* client.remember(`batched ${key}`, batchedTag, Schema.Boolean, true, durable)
+        }
         const undisturbed = state.generation === generation && state.writing === 0
         if (undisturbed) note(state, items, now)
         if (Option.isSome(current) && current.value.quiet && current.value.generation === generation && undisturbed) {

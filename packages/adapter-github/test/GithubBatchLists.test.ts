@@ -7,9 +7,17 @@ import { describe, expect, it } from "@effect/vitest"
 import * as Domain from "afk-core/Domain"
 import type * as Tracker from "afk-core/Tracker"
 import * as Effect from "effect/Effect"
+import * as TestClock from "effect/TestClock"
+import { mkdtempSync, rmSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { afterAll } from "vitest"
 import * as GithubBatchLists from "../src/GithubBatchLists.js"
 import { GithubFake } from "../src/testing/index.js"
-import { seed, sent, trackerOver } from "./support.js"
+import { inProcess, seed, sent, trackerOver } from "./support.js"
+
+const scratch = mkdtempSync(join(tmpdir(), "afk-gh-batch-"))
+afterAll(() => rmSync(scratch, { recursive: true, force: true }))
 
 const graphql = { lists: "graphql" } as const
 const restList = (slug: string, label: string, state: "open" | "closed" = "open") =>
@@ -264,5 +272,95 @@ describe("GithubBatchLists: issue lists over GraphQL", () => {
       expect(got).toHaveLength(60)
       expect(GithubBatchLists.maxAsks).toBe(49)
       expect(sent(fake)).toEqual(["POST /graphql", "POST /graphql"])
+    }))
+})
+
+describe("GithubBatchLists: the lists it read are remembered as REST lists are (issue 20: idle costs no point)", () => {
+  const probe = (slug: string) => `GET /repos/${slug}/issues?state=all&sort=updated&direction=desc&per_page=1`
+  /** GitHub's clock months after the seed's newest change, so every repository is quiet. */
+  const quiet = TestClock.setTime(Date.parse("2026-06-01T00:00:00Z"))
+  /** Past the window in which one probe answers every list of a repository. */
+  const nextPass = TestClock.adjust("11 seconds")
+
+  it.effect("one client (serve): the third pass is one free probe per repository, no query", () =>
+    Effect.gen(function*() {
+      yield* quiet
+      const { fake, repos } = world(["octo"], 2)
+      const asks = tickAsks(repos)
+      const tracker = yield* trackerOver(fake, graphql)
+      const first = yield* pass(tracker, asks)
+      expect(sent(fake)).toEqual(["POST /graphql"])
+      yield* nextPass
+      fake.resetCounters()
+      expect(yield* pass(tracker, asks)).toEqual(first)
+      expect([...sent(fake)].sort(), "probed, and read once more under the probe").toEqual(
+        ["POST /graphql", probe("octo/repo-1"), probe("octo/repo-2")].sort()
+      )
+      yield* nextPass
+      fake.resetCounters()
+      expect(yield* pass(tracker, asks)).toEqual(first)
+      expect([...sent(fake)].sort()).toEqual([probe("octo/repo-1"), probe("octo/repo-2")].sort())
+      expect(fake.counters()).toEqual({ requests: 2, points: 0, notModified: 2 })
+      expect(fake.graphqlPoints()).toBe(0)
+    }))
+
+  it.effect("a fresh client per tick sharing the cache directory (CronJob, Actions): the third tick costs no point", () =>
+    Effect.gen(function*() {
+      yield* quiet
+      const { fake, repos } = world(["octo"], 2)
+      const asks = tickAsks(repos)
+      const tick = inProcess(fake, { ...graphql, cacheDirectory: join(scratch, "shared") }, (t) => pass(t, asks))
+      const first = yield* tick
+      yield* nextPass
+      yield* tick
+      yield* nextPass
+      fake.resetCounters()
+      expect(yield* tick).toEqual(first)
+      expect([...sent(fake)].sort()).toEqual([probe("octo/repo-1"), probe("octo/repo-2")].sort())
+      expect(fake.counters()).toEqual({ requests: 2, points: 0, notModified: 2 })
+    }))
+
+  it.effect("a memo past its bound is read again the REST way, once: its later re-reads are free 304s", () =>
+    Effect.gen(function*() {
+      yield* quiet
+      const { fake, repos } = world(["octo"], 1)
+      const asks = tickAsks(repos)
+      const tracker = yield* trackerOver(fake, graphql)
+      yield* pass(tracker, asks)
+      yield* nextPass
+      yield* pass(tracker, asks)
+      const lists = [
+        restList("octo/repo-1", "afk"),
+        restList("octo/repo-1", "bug"),
+        restList("octo/repo-1", "bug", "closed")
+      ]
+      yield* TestClock.adjust("6 minutes")
+      fake.resetCounters()
+      yield* pass(tracker, asks)
+      // Every list names issues, so each outlived its 5 minutes.
+      expect([...sent(fake)].sort()).toEqual([probe("octo/repo-1"), ...lists].sort())
+      expect(fake.graphqlPoints()).toBe(0)
+      yield* TestClock.adjust("6 minutes")
+      fake.resetCounters()
+      yield* pass(tracker, asks)
+      expect([...sent(fake)].sort()).toEqual([probe("octo/repo-1"), ...lists].sort())
+      expect(fake.counters()).toEqual({ requests: 4, points: 0, notModified: 4 })
+    }))
+
+  it.effect("a repository that changed is read through the query again", () =>
+    Effect.gen(function*() {
+      yield* quiet
+      const { fake, repos } = world(["octo"], 2)
+      const asks = tickAsks(repos)
+      const tracker = yield* trackerOver(fake, graphql)
+      yield* pass(tracker, asks)
+      yield* nextPass
+      yield* pass(tracker, asks)
+      yield* inProcess(fake, {}, (someoneElse) => someoneElse.addLabel(Domain.repo("octo/repo-2"), 1, "afk"))
+      yield* TestClock.adjust("2 minutes")
+      fake.resetCounters()
+      const got = yield* pass(tracker, asks)
+      expect(got[3]!.map((issue) => issue.number)).toContain(1)
+      expect([...sent(fake)].sort()).toEqual(["POST /graphql", probe("octo/repo-1"), probe("octo/repo-2")].sort())
     }))
 })
