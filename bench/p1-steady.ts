@@ -6,6 +6,7 @@
  * allowlisted repository and no point. Every tick is printed, so no single tick can be chosen.
  *
  * Run: npx vite-node --config bench/vite.config.ts bench/p1-steady.ts [--repos 50] [--ticks 15] [--from 4]
+ *      [--lists graphql|rest]
  */
 import * as Effect from "effect/Effect"
 import * as Report from "./report.js"
@@ -16,18 +17,30 @@ const ticks = Number(Steady.arg("ticks", "15"))
 const from = Number(Steady.arg("from", "4"))
 const issuesPerRepo = 200
 const intervals = [2, 5, 10]
+const { lists, name: listsName } = Steady.listsArg()
 
 export const program = Effect.gen(function*() {
   const all: Array<Steady.Series> = []
   for (const intervalMinutes of intervals) {
     for (const shape of Steady.shapes) {
-      all.push(yield* Steady.series({ repos, issuesPerRepo, intervalMinutes, shape, mix: Steady.idle, ticks, from }))
+      all.push(
+        yield* Steady.series({
+          repos,
+          issuesPerRepo,
+          intervalMinutes,
+          shape,
+          mix: Steady.idle,
+          ticks,
+          from,
+          lists
+        })
+      )
     }
   }
   const floor = repos
   return {
     details: [
-      `${repos} repos × ${issuesPerRepo} open issues, nothing ready or locked; ${ticks} ticks per series on virtual`,
+      `${repos} repos × ${issuesPerRepo} open issues, nothing ready or locked, ${listsName}; ${ticks} ticks per series on virtual`,
       `time; steady state = mean of ticks ${from}–${ticks}. Floor: ${floor} requests (1 per repo), 0 points.`,
       "",
       Report.table(
@@ -54,7 +67,7 @@ export const program = Effect.gen(function*() {
     ],
     figures: all.flatMap((s) => {
       const name = (what: string) =>
-        `idle, ${s.intervalMinutes}-min interval, ${s.shape}${
+        `idle, ${s.intervalMinutes}-min interval, ${s.shape}, ${listsName}${
           Steady.shipped(s.shape) ? "" : " (not shipped)"
         }: ${what}, mean of ticks ${from}–${ticks}`
       return Steady.shipped(s.shape)

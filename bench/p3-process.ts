@@ -13,7 +13,7 @@
  *
  * Run: npm run build -w afk-cli && npx vite-node --config bench/vite.config.ts bench/p3-process.ts
  *      [--sizes 50,1000] [--rounds 3,1] [--env KEY=VALUE,KEY=VALUE] (added to the tick's environment, e.g.
- *      `--env AFK_GITHUB_LISTS=graphql`)
+ *      `--env AFK_GITHUB_LISTS=rest`)
  */
 import * as Effect from "effect/Effect"
 import * as os from "node:os"
@@ -25,8 +25,8 @@ import * as Steady from "./steady.js"
 const sizes = Steady.arg("sizes", "50,1000").split(",").map(Number)
 const rounds = Steady.arg("rounds", "3,1").split(",").map(Number)
 const extraEnv = Steady.envArg()
-/** How the tick reads its issue lists (`AFK_GITHUB_LISTS`), named in the figures. */
-const lists = extraEnv.AFK_GITHUB_LISTS === "graphql" ? "GraphQL" : "REST"
+/** How the tick reads its issue lists (`AFK_GITHUB_LISTS`, GraphQL by default), named in the figures. */
+const lists = extraEnv.AFK_GITHUB_LISTS === "rest" ? "REST" : "GraphQL"
 const issuesPerRepo = 200
 const latencyMillis = 50
 const inFlight = 8

@@ -8,7 +8,7 @@
  * in every fifth repository.
  *
  * Run: npx vite-node --config bench/vite.config.ts bench/points-hour.ts [--repos 50,1000] [--ticks 9]
- *      [--from 4] [--shapes serve,cache-dir,no-cache] [--mixes idle,busy] [--issues 20]
+ *      [--from 4] [--shapes serve,cache-dir,no-cache] [--mixes idle,busy] [--issues 20] [--lists graphql|rest]
  */
 import * as Effect from "effect/Effect"
 import * as Report from "./report.js"
@@ -23,8 +23,7 @@ const mixes = Steady.arg("mixes", "idle,busy").split(",").map((name) => ({
   name,
   mix: name === "busy" ? Steady.busy : Steady.idle
 }))
-const listsArg = Steady.arg("lists", "")
-const lists = listsArg === "graphql" || listsArg === "rest" ? listsArg : undefined
+const { lists, name: listsName } = Steady.listsArg()
 const intervalMinutes = 2
 const budget = 5000
 
@@ -42,7 +41,7 @@ export const program = Effect.gen(function*() {
   const perHour = (s: Steady.Series) => s.meanPoints * (60 / intervalMinutes)
   return {
     details: [
-      `2-minute interval on virtual time, ${issuesPerRepo} open issues per repo; ${ticks} ticks per series, steady`,
+      `${listsName}; 2-minute interval on virtual time, ${issuesPerRepo} open issues per repo; ${ticks} ticks per series, steady`,
       `state = mean of ticks ${from}–${ticks}; points / hour = mean points × 30. Busy: ${Steady.busy.inFlight} runs in`,
       `flight, a drive-by's ready issue in every ${Steady.busy.refusedEvery}th repo. Budget: ${budget} points / hour.`,
       "",
@@ -75,7 +74,7 @@ export const program = Effect.gen(function*() {
     // An idle backlog costs no point in a shipped shape; a busy one stays within the hourly budget; a shape
     // the examples do not ship (no cache persisted) is reported.
     figures: all.map((s) => {
-      const name = `${s.repos} repos, ${s.mixName}, ${s.shape}${
+      const name = `${s.repos} repos, ${s.mixName}, ${s.shape}, ${listsName}${
         Steady.shipped(s.shape) ? "" : " (not shipped)"
       }: points / hour (2-min interval, mean of ticks ${from}–${ticks})`
       return !Steady.shipped(s.shape)

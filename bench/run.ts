@@ -106,23 +106,46 @@ const steps: ReadonlyArray<Step> = [
   })),
   { id: "p6", title: "P6 installed size", command: process.execPath, args: ["bench/p6-size.mjs"] },
   // Issue 20's honest figures: P1 over steady-state ticks, P3 as the whole process at 50 and 1,000
-  // repositories (REST lists, the default, and GraphQL lists), rate-limit points per hour, the scaling table
-  // with its memory goals and CPU per request against a bare fetch.
-  { id: "p1s", title: "P1 steady state", command: viteNode, args: [...viteConfig, "bench/p1-steady.ts"] },
-  { id: "p3w", title: "P3 whole process, REST lists", command: viteNode, args: [...viteConfig, "bench/p3-process.ts"] },
+  // repositories (GraphQL lists, the default, and REST lists), rate-limit points per hour (both ways), the
+  // scaling table with its memory goals (both ways), and CPU per request against a bare fetch (REST lists,
+  // where the replay sends the tick's own requests).
   {
-    id: "p3wg",
+    id: "p1s",
+    title: "P1 steady state",
+    command: viteNode,
+    args: [...viteConfig, "bench/p1-steady.ts", "--lists", "graphql"]
+  },
+  {
+    id: "p3w",
     title: "P3 whole process, GraphQL lists",
     command: viteNode,
-    args: [...viteConfig, "bench/p3-process.ts", "--env", "AFK_GITHUB_LISTS=graphql"]
+    args: [...viteConfig, "bench/p3-process.ts"]
+  },
+  {
+    id: "p3wr",
+    title: "P3 whole process, REST lists",
+    command: viteNode,
+    args: [...viteConfig, "bench/p3-process.ts", "--env", "AFK_GITHUB_LISTS=rest"]
   },
   {
     id: "ph",
-    title: "points per hour",
+    title: "points per hour, GraphQL lists",
     command: viteNode,
-    args: [...viteConfig, "bench/points-hour.ts", "--repos", "50,1000,4000"]
+    args: [...viteConfig, "bench/points-hour.ts", "--repos", "50,1000,4000", "--lists", "graphql"]
   },
-  { id: "sc", title: "scaling and CPU per request", command: viteNode, args: [...viteConfig, "bench/scale-cli.ts"] }
+  {
+    id: "phr",
+    title: "points per hour, REST lists",
+    command: viteNode,
+    args: [...viteConfig, "bench/points-hour.ts", "--repos", "50,1000,4000", "--lists", "rest"]
+  },
+  { id: "sc", title: "scaling, GraphQL lists", command: viteNode, args: [...viteConfig, "bench/scale-cli.ts"] },
+  {
+    id: "scr",
+    title: "scaling and CPU per request, REST lists",
+    command: viteNode,
+    args: [...viteConfig, "bench/scale-cli.ts", "--env", "AFK_GITHUB_LISTS=rest"]
+  }
 ]
 
 const machine = () => {

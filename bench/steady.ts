@@ -140,3 +140,13 @@ export const envArg = (): Record<string, string> =>
       return [pair.slice(0, at), pair.slice(at + 1)]
     })
   )
+
+/**
+ * `--lists graphql|rest`: how the GitHub tracker reads its issue lists in the series (`afk-cli`'s default is
+ * `graphql`; the tracker's own, without the option, `rest`), and its name for the figures.
+ */
+export const listsArg = (): { readonly lists: "rest" | "graphql" | undefined; readonly name: string } => {
+  const value = arg("lists", "")
+  const lists = value === "graphql" || value === "rest" ? value : undefined
+  return { lists, name: lists === "graphql" ? "GraphQL lists" : "REST lists" }
+}
