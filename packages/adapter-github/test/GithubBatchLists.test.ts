@@ -81,11 +81,11 @@ describe("GithubBatchLists: issue lists over GraphQL", () => {
       expect(sent(fake)).toHaveLength(6)
     }))
 
-  it.effect("asks its callers for three queries' worth of lists at once (147), the REST path for no batches", () =>
+  it.effect("asks its callers for two queries' worth of lists at once (98), the REST path for no batches", () =>
     Effect.gen(function*() {
       const { fake } = world(["octo"], 1)
       const batched = yield* trackerOver(fake, graphql)
-      expect([batched.listsInBatches, batched.listsAtOnce]).toEqual([true, 3 * GithubBatchLists.maxAsks])
+      expect([batched.listsInBatches, batched.listsAtOnce]).toEqual([true, 98])
       expect(GithubBatchLists.maxAsks).toBe(49)
       const rest = yield* trackerOver(fake)
       expect([rest.listsInBatches, rest.listsAtOnce]).toEqual([false, undefined])
@@ -186,6 +186,36 @@ describe("GithubBatchLists: issue lists over GraphQL", () => {
       )
       expect(log.filter((line) => line === "POST /graphql")).toEqual(["POST /graphql"])
     }))
+
+  it.effect.each(
+    [
+      ["a 403 with x-ratelimit-remaining: 0", { status: 403, exhausted: true }],
+      [
+        "a 200 whose errors say RATE_LIMITED",
+        {
+          status: 200,
+          body: JSON.stringify({ errors: [{ type: "RATE_LIMITED", message: "API rate limit exceeded" }] })
+        }
+      ]
+    ] as const
+  )(
+    "the GraphQL budget spent (%s): every list of the query is read the REST way",
+    ([, fault]) =>
+      Effect.gen(function*() {
+        const { fake, repos } = world(["octo"], 2)
+        const asks = tickAsks(repos)
+        const expected = yield* viaRest(fake, asks)
+        fake.resetCounters()
+        fake.inject({ ...fault, path: "/graphql", times: 1 })
+        expect(yield* pass(yield* trackerOver(fake, graphql), asks)).toEqual(expected)
+        const log = sent(fake)
+        expect(log.filter((line) => line === "POST /graphql"), "not retried: the lists have a way that answers now")
+          .toEqual(["POST /graphql"])
+        expect(log.filter((line) => line.startsWith("GET")).sort()).toEqual(
+          asks.map(([repo, label, state]) => restList(repo, label, state)).sort()
+        )
+      })
+  )
 
   it.effect("the query names who the token is: after it, whoami sends no GET /user", () =>
     Effect.gen(function*() {

@@ -240,8 +240,8 @@ export const table = {
     githubLists: setting(
       "AFK_GITHUB_LISTS",
       oneOf("rest", "graphql"),
-      "rest",
-      "How issue lists by label are read: rest (one request per list) or graphql (the lists of a pass in one query per owner per 49 lists, about a GraphQL point each; a list the query cannot answer whole is read the REST way)."
+      "graphql",
+      "How issue lists by label that nothing is known of are read: graphql (the lists of a pass in one query per owner per 49 lists, about a GraphQL point each; a list the query cannot answer whole is read the REST way) or rest (one request per list)."
     ),
     githubAppId: setting(
       "AFK_GITHUB_APP_ID",

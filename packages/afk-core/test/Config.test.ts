@@ -90,7 +90,7 @@ describe("defaults and arming", () => {
         githubApi: "https://api.github.com",
         githubToken: Option.none(),
         githubChangeProbe: "rest",
-        githubLists: "rest",
+        githubLists: "graphql",
         githubAppId: Option.none(),
         githubAppPrivateKey: Option.none(),
         githubAppPrivateKeyFile: Option.none(),
@@ -220,10 +220,10 @@ describe("strict values", () => {
       expect(config.tracker.forgejoApi).toEqual(Option.some("https://git.example/api/v1"))
     }))
 
-  it.effect("GitHub lists are read by REST unless AFK_GITHUB_LISTS asks GraphQL; anything else is named", () =>
+  it.effect("GitHub lists are read through GraphQL unless AFK_GITHUB_LISTS asks REST; anything else is named", () =>
     Effect.gen(function*() {
-      expect((yield* loadWith({})).tracker.githubLists).toBe("rest")
-      expect((yield* loadWith({ AFK_GITHUB_LISTS: "graphql" })).tracker.githubLists).toBe("graphql")
+      expect((yield* loadWith({})).tracker.githubLists).toBe("graphql")
+      expect((yield* loadWith({ AFK_GITHUB_LISTS: "rest" })).tracker.githubLists).toBe("rest")
       const error = yield* refusal({ AFK_GITHUB_LISTS: "search" })
       expectNamed(error, "AFK_GITHUB_LISTS", "search")
       expect(error.message).toContain("one of rest, graphql")
