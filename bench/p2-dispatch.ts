@@ -3,12 +3,18 @@
  * maintainer's label, `maxConcurrentRuns` = k), tracker and T3 together, against the minimum the claim
  * protocol needs (PRODUCT §7.2; derivation in `floor` and bench/RESULTS.md). Goal: ≤ 1.2 × floor.
  *
- * Run: npx vite-node --config bench/vite.config.ts bench/p2-dispatch.ts
+ * Run: npx vite-node --config bench/vite.config.ts bench/p2-dispatch.ts [--lists graphql|rest] (how the GitHub
+ *      tracker reads its lists: its own default, REST, without it; `afk-cli`'s default is GraphQL)
  */
 import * as Effect from "effect/Effect"
 import * as Script from "../test/world/Script.js"
 import * as World from "../test/world/World.js"
 import * as Report from "./report.js"
+import * as Steady from "./steady.js"
+
+const { lists, name: listsName } = Steady.listsArg()
+/** Figures of a run with `--lists` name its lists; the plain run keeps its names. */
+const named = lists === undefined ? "" : `, ${listsName}`
 
 /** The protocol's minimum for a tick that dispatches `k` issues in `k` fresh repos (one ready issue each). */
 export const floor = (k: number) => {
@@ -40,7 +46,8 @@ const measure = (k: number) =>
       repos: k,
       issuesPerRepo: 20,
       readyFraction: 1 / 20,
-      config: { maxConcurrentRuns: k }
+      config: { maxConcurrentRuns: k },
+      githubTracker: lists === undefined ? undefined : { lists }
     })
     const ticked = yield* world.tick()
     const dispatched = ticked.report.poll.decisions.filter((d) => d.action === "dispatch").length
@@ -65,7 +72,8 @@ const watching = (k: number) =>
       issuesPerRepo: 20,
       readyFraction: 1 / 20,
       config: { maxConcurrentRuns: k },
-      agent: Script.Agent.Push({ afterPolls: 50, red: 0 })
+      agent: Script.Agent.Push({ afterPolls: 50, red: 0 }),
+      githubTracker: lists === undefined ? undefined : { lists }
     })
     yield* world.tick()
     const ticks: Array<World.Ticked> = []
@@ -117,14 +125,20 @@ export const program = Effect.gen(function*() {
       ...runs.map((r) =>
         Report.ratio(
           "P2",
-          `tick dispatching k = ${r.k}: requests (tracker + T3)`,
+          `tick dispatching k = ${r.k}${named}: requests (tracker + T3)`,
           r.requests,
           "req",
           floor(r.k).total,
           1.2
         )
       ),
-      Report.atMost("P2", "watch tick, 8 turns working: T3 requests (shell, not 8 thread reads)", watchT3, "req", 1)
+      Report.atMost(
+        "P2",
+        `watch tick, 8 turns working${named}: T3 requests (shell, not 8 thread reads)`,
+        watchT3,
+        "req",
+        1
+      )
     ]
   } satisfies Report.Outcome
 })

@@ -2,14 +2,8 @@
  * P3 as the whole process: the wall time of `afk-cli tick` from spawn to exit (not the span of its requests),
  * N repos × 200 issues, 10 % ready (a trusted maintainer's label), the default cap of three runs, 50 ms
  * before every tracker request over loopback (T3 and Slack on loopback without added latency), against a
- * critical-path floor from the protocol's minimum requests, not the run's own count:
- *
- *   requests R = 1 (who the bot is) + N (one list per repo, P1's floor) + 11 per dispatch (P2's tracker
- *   steps: events, last edit, permission, lock, re-read issue / events / last edit, comments, re-list,
- *   record `claimed`, record `dispatched`), k = min(3, N) dispatches (the cap; one per repository);
- *   rounds = max(⌈R ÷ 8⌉ (8 in flight per host), 7 dependent steps of one dispatch: list → events →
- *   permission → lock → re-reads ∥ comments ∥ re-list → record `claimed` → record `dispatched`);
- *   floor = wall of `node -e 0` (median, same run) + rounds × 50 ms.
+ * critical-path floor from the protocol's minimum requests, not the run's own count (`p3-floor.ts`), whose
+ * start is the wall of `node -e 0` (median, same run).
  *
  * Run: npm run build -w afk-cli && npx vite-node --config bench/vite.config.ts bench/p3-process.ts
  *      [--sizes 50,1000] [--rounds 3,1] [--env KEY=VALUE,KEY=VALUE] (added to the tick's environment, e.g.
@@ -19,6 +13,7 @@ import * as Effect from "effect/Effect"
 import * as os from "node:os"
 import * as World from "../test/world/World.js"
 import * as Cli from "./cli.js"
+import { floor, latencyMillis } from "./p3-floor.js"
 import * as Report from "./report.js"
 import * as Steady from "./steady.js"
 
@@ -28,18 +23,6 @@ const extraEnv = Steady.envArg()
 /** How the tick reads its issue lists (`AFK_GITHUB_LISTS`, GraphQL by default), named in the figures. */
 const lists = extraEnv.AFK_GITHUB_LISTS === "rest" ? "REST" : "GraphQL"
 const issuesPerRepo = 200
-const latencyMillis = 50
-const inFlight = 8
-const dispatches = 3
-const perDispatch = 11
-const chain = 7
-
-/** The protocol's minimum for a cold tick over `repos` that dispatches `dispatches` (one per repository). */
-export const floor = (repos: number, startMillis: number) => {
-  const requests = 1 + repos + perDispatch * Math.min(dispatches, repos)
-  const steps = Math.max(Math.ceil(requests / inFlight), chain)
-  return { requests, steps, millis: startMillis + steps * latencyMillis }
-}
 
 const once = (repos: number) =>
   Effect.scoped(Effect.gen(function*() {

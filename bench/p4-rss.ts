@@ -3,7 +3,8 @@
  * the way it runs in production: the built `afk-cli tick` in a child process, against the world served over
  * loopback by this process (so the fakes' memory is not the child's). `maxRSS` is read in the child by
  * `rss-probe.mjs`. Goal: ≤ 150 MB. `node -e 0` and `afk-cli --help` are the baselines. The same runs give
- * P3 as `afk-cli` sees it: the tick's span (first tracker request → last answer) against the floor.
+ * P3 as `afk-cli` sees it: the tick's span (first tracker request → last answer) against P3's floor from the
+ * protocol's minimum requests (`p3-floor.ts`, without the process start), not the run's own count.
  * Three fresh worlds; the median counts.
  *
  * Run: npm run build -w afk-cli && npx vite-node --config bench/vite.config.ts bench/p4-rss.ts
@@ -13,6 +14,7 @@
 import * as Effect from "effect/Effect"
 import * as World from "../test/world/World.js"
 import * as Cli from "./cli.js"
+import * as P3Floor from "./p3-floor.js"
 import * as Report from "./report.js"
 
 const rounds = Number(process.env.BENCH_P4_ROUNDS ?? 3)
@@ -38,7 +40,7 @@ const once = Effect.scoped(Effect.gen(function*() {
     String(scenario.issuesPerRepo)
   ])
   const reference = yield* world.tally
-  const floor = (tally.tracker / 8) * 50
+  const floor = P3Floor.floor(scenario.repos, 0).millis
   return { ran, tally, floor, ratio: tally.span / floor, reference: reference.span }
 }))
 

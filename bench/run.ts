@@ -83,6 +83,12 @@ const steps: ReadonlyArray<Step> = [
   { id: "build", title: "npm run build -w afk-cli", command: "npm", args: ["run", "build", "-w", "afk-cli"] },
   { id: "p1", title: "P1 idle tick", command: viteNode, args: [...viteConfig, "bench/p1-idle.ts"] },
   { id: "p2", title: "P2 dispatching tick", command: viteNode, args: [...viteConfig, "bench/p2-dispatch.ts"] },
+  {
+    id: "p2g",
+    title: "P2 dispatching tick, GraphQL lists (afk-cli's default)",
+    command: viteNode,
+    args: [...viteConfig, "bench/p2-dispatch.ts", "--lists", "graphql"]
+  },
   { id: "p2pr", title: "P2 pull-request run", command: viteNode, args: [...viteConfig, "bench/p2-pull.ts"] },
   { id: "p3", title: "P3 tick wall time", command: viteNode, args: [...viteConfig, "bench/p3-tick.ts"] },
   { id: "p4", title: "P4 tick RSS (afk-cli)", command: viteNode, args: [...viteConfig, "bench/p4-rss.ts"] },
