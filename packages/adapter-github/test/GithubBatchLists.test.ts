@@ -311,6 +311,18 @@ describe("GithubBatchLists: the lists it read are remembered as REST lists are (
   const quiet = TestClock.setTime(Date.parse("2026-06-01T00:00:00Z"))
   /** Past the window in which one probe answers every list of a repository. */
   const nextPass = TestClock.adjust("11 seconds")
+  /** `perOwner` repositories, one client, two passes: the lists read through the query, then remembered. */
+  const remembered = (perOwner: number) =>
+    Effect.gen(function*() {
+      yield* quiet
+      const { fake, repos } = world(["octo"], perOwner)
+      const asks = tickAsks(repos)
+      const tracker = yield* trackerOver(fake, graphql)
+      yield* pass(tracker, asks)
+      yield* nextPass
+      yield* pass(tracker, asks)
+      return { fake, asks, tracker }
+    })
 
   it.effect("one client (serve): the third pass is one free probe per repository, no query", () =>
     Effect.gen(function*() {
@@ -352,13 +364,7 @@ describe("GithubBatchLists: the lists it read are remembered as REST lists are (
 
   it.effect("a memo past its bound is read again the REST way, once: its later re-reads are free 304s", () =>
     Effect.gen(function*() {
-      yield* quiet
-      const { fake, repos } = world(["octo"], 1)
-      const asks = tickAsks(repos)
-      const tracker = yield* trackerOver(fake, graphql)
-      yield* pass(tracker, asks)
-      yield* nextPass
-      yield* pass(tracker, asks)
+      const { asks, fake, tracker } = yield* remembered(1)
       const lists = [
         restList("octo/repo-1", "afk"),
         restList("octo/repo-1", "bug"),
@@ -379,13 +385,7 @@ describe("GithubBatchLists: the lists it read are remembered as REST lists are (
 
   it.effect("a repository that changed is read through the query again", () =>
     Effect.gen(function*() {
-      yield* quiet
-      const { fake, repos } = world(["octo"], 2)
-      const asks = tickAsks(repos)
-      const tracker = yield* trackerOver(fake, graphql)
-      yield* pass(tracker, asks)
-      yield* nextPass
-      yield* pass(tracker, asks)
+      const { asks, fake, tracker } = yield* remembered(2)
       yield* inProcess(fake, {}, (someoneElse) => someoneElse.addLabel(Domain.repo("octo/repo-2"), 1, "afk"))
       yield* TestClock.adjust("2 minutes")
       fake.resetCounters()
