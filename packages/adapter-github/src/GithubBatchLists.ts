@@ -175,7 +175,7 @@ const inFlight = 4
  * Lists a caller keeps asked at once (`Tracker.listsAtOnce`): two queries' worth. A cold tick with GraphQL
  * lists, 1,000 repositories: four queries' worth peaked at 148–155 MB, three at 144–150 MB, two at 141–144 MB;
  * at 50 ms a request, its wall time at 1,000 repositories was 1,765 / 1,807 / 2,140–2,316 ms, and at 50
- * repositories (100 lists) two queries' worth costs a round: 1.36–1.38× P3's floor with three, 1.41–1.43× with
+ * repositories (100 lists) two queries' worth costs a round: 1.36–1.38× P3's floor with three, 1.41–1.44× with
  * two. Two, now that the lists are the default: the memory goal (150 MB at 1,000) had no margin with three.
  */
 export const listsAtOnce = maxAsks * 2
