@@ -4,7 +4,8 @@
  * malformed JSON, resets before and after the server applied the request, timeouts, a few 4xx), through
  * the real adapters and the real T3 runtime over their fakes. After every tick the invariants hold; at
  * the end every run reached its verdict; every `Retry-After` was waited out (virtual clock); no
- * 400/401/404/422 was ever sent twice.
+ * 400/401/404/422 was ever sent twice. Run with the GitHub tracker's REST lists and with GraphQL lists
+ * (`afk-cli`'s default), whose faulted or paginated queries fall back to REST list by list.
  */
 import { describe, expect, it } from "@effect/vitest"
 import { Domain } from "afk-core"
@@ -51,12 +52,19 @@ describe("R2 fault injection", () => {
       })
   )
 
-  it.scoped(
-    `${ticks} ticks with 20 % of calls failing keep every invariant, and every run reaches its verdict`,
-    () =>
+  // REST lists (the GitHub tracker's own default) and GraphQL lists (afk-cli's), each list the query cannot
+  // answer, faulted or paginated, read the REST way.
+  it.scoped.each(["rest", "graphql"] as const)(
+    `${ticks} ticks with 20 %% of calls failing keep every invariant, and every run reaches its verdict (%s lists)`,
+    (lists) =>
       Effect.gen(function*() {
         const random = Random.make(seed)
-        const world = yield* World.make({ ...World.reliability(repos), random, faults: { rate: 0.2 } })
+        const world = yield* World.make({
+          ...World.reliability(repos),
+          random,
+          faults: { rate: 0.2 },
+          githubTracker: { lists }
+        })
         for (const repo of repos) world.addIssue(repo, "paused")
         const kinds = Object.keys(arrivals) as Array<Script.Kind>
         kinds.forEach((kind, i) => world.addIssue(repos[i % repos.length]!, kind))
@@ -90,13 +98,27 @@ describe("R2 fault injection", () => {
         const faulted = counts.github.faulted + counts.t3.faulted + counts.slack.faulted
         const requests = counts.github.requests + counts.t3.requests + counts.slack.requests
         const planned = world.planned()
+        // The lists' queries carry `issues(labels: …)`; the body-edit reads do not.
+        const listQueries = world.journals.tracker.entries.filter((e) =>
+          e.method === "POST" && e.url.endsWith("/graphql") && e.body.includes("issues(labels:")
+        )
+        if (lists === "graphql") {
+          expect(
+            listQueries.filter((e) => e.status === 200 && e.fault === undefined).length,
+            "lists answered by the query"
+          )
+            .toBeGreaterThan(10)
+          expect(listQueries.filter((e) => e.fault !== undefined).length, "and some queries faulted").toBeGreaterThan(0)
+        } else expect(listQueries).toEqual([])
         console.info(
-          `R2 (seed ${seed}): ${ticks} ticks + ${drained} to drain; ${planned.length} issues ` +
+          `R2 (seed ${seed}, ${lists} lists): ${ticks} ticks + ${drained} to drain; ${planned.length} issues ` +
             `(${planned.filter((p) => p.eligible).length} eligible); requests ${JSON.stringify(counts)}; faulted ${
               (100 * ratio(faulted, requests)).toFixed(1)
             } %; ` +
             `${github.waited} Retry-After waits honoured (max overshoot ${github.overshootMillis} ms), ` +
-            `${github.refusedOnce} 4xx never resent; ${slack.waited} Slack Retry-After waits; ${delivered.length} Slack messages; ${
+            `${github.refusedOnce} 4xx never resent; ${listQueries.length} list queries (${
+              listQueries.filter((e) => e.fault !== undefined).length
+            } faulted); ${slack.waited} Slack Retry-After waits; ${delivered.length} Slack messages; ${
               Invariants.findings(world)
             }`
         )
