@@ -27,7 +27,7 @@ export interface Service {
   readonly listsInBatches?: boolean | undefined
   /**
    * With `listsInBatches`, how many lists a caller keeps asked at once: enough to fill a few of the tracker's
-   * shared requests (GitHub: 3 queries' worth of 49 lists). Absent means all of them. Every list of a thousand
+   * shared requests (GitHub: 2 queries' worth of 49 lists). Absent means all of them. Every list of a thousand
    * repositories asked at once kept all their reads' state alive together (bench/RESULTS.md, ninth part).
    */
   readonly listsAtOnce?: number | undefined
