@@ -1,6 +1,162 @@
 /**
  * undici's HTTP client for `@effect/platform` (`Wiring.nodeHttp` loads this module when a command first goes on
- * the network). Imported by name, so the bundle leaves out `@effect/platform-node`'s other client, built on
+ * the network). The request is sent as `@effect/platform-node`'s undici client sends it, through the platform's
+ * `HttpClient.make` (spans, an abort when the fiber is interrupted, a body nobody reads released) and
+ * `@effect/platform-node`'s dispatcher. The answer is this module's own: the platform's undici answer wraps
+ * the first read of a body in a memoised effect that it runs on a fiber of its own (`Effect.cached` and
+ * `Effect.runSync`) and builds its headers again at every read. On a cold 1,000-repository tick that was about
+ * a sixth of each GitHub request's CPU (bench/RESULTS.md, "CPU per request"). Here a body is read once into a
+ * promise every read awaits, and the headers are built once.
+ *
+ * Imported by name from `@effect/platform-node`, so the bundle leaves out its other client, built on
  * `node:http` and `node:https`, which no command uses and which cost every armed start its module loads.
  */
-export { layerUndici } from "@effect/platform-node/NodeHttpClient"
+import { Dispatcher, dispatcherLayer } from "@effect/platform-node/NodeHttpClient"
+import * as NodeStream from "@effect/platform-node/NodeStream"
+import type * as Undici from "@effect/platform-node/Undici"
+import * as Cookies from "@effect/platform/Cookies"
+import * as Headers from "@effect/platform/Headers"
+import type * as HttpBody from "@effect/platform/HttpBody"
+import * as HttpClient from "@effect/platform/HttpClient"
+import * as HttpClientError from "@effect/platform/HttpClientError"
+import type * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
+import * as HttpIncomingMessage from "@effect/platform/HttpIncomingMessage"
+import * as UrlParams from "@effect/platform/UrlParams"
+import * as Effect from "effect/Effect"
+import * as Inspectable from "effect/Inspectable"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import type * as Stream from "effect/Stream"
+
+type Body = NonNullable<Undici.Dispatcher.RequestOptions["body"]> | null
+
+const bodyOf = (body: HttpBody.HttpBody): Effect.Effect<Body> => {
+  switch (body._tag) {
+    case "Empty":
+      return Effect.succeed(null)
+    case "Uint8Array":
+      return Effect.succeed(body.body)
+    case "Raw":
+      return Effect.succeed(body.body as Body)
+    case "FormData":
+      return Effect.succeed(body.formData as Body)
+    case "Stream":
+      return NodeStream.toReadable(body.stream)
+  }
+}
+
+const ignore = () => undefined
+
+/** One answer: its body is read at most once in each form (text, bytes, form data), whoever asks first. */
+class Answer extends Inspectable.Class implements HttpClientResponse.HttpClientResponse {
+  readonly [HttpIncomingMessage.TypeId]: HttpIncomingMessage.TypeId = HttpIncomingMessage.TypeId
+  readonly [HttpClientResponse.TypeId]: HttpClientResponse.TypeId = HttpClientResponse.TypeId
+  #headers: Headers.Headers | undefined
+  #cookies: Cookies.Cookies | undefined
+  #text: Promise<string> | undefined
+  #bytes: Promise<ArrayBuffer> | undefined
+  #form: Promise<FormData> | undefined
+
+  constructor(
+    readonly request: HttpClientRequest.HttpClientRequest,
+    private readonly source: Undici.Dispatcher.ResponseData
+  ) {
+    super()
+    // A body that fails after nobody reads it (a reset connection) must not crash the process.
+    source.body.on("error", ignore)
+  }
+
+  get status(): number {
+    return this.source.statusCode
+  }
+
+  get headers(): Headers.Headers {
+    return this.#headers ??= Headers.fromInput(this.source.headers as Headers.Input)
+  }
+
+  get cookies(): Cookies.Cookies {
+    if (this.#cookies !== undefined) return this.#cookies
+    const header = this.source.headers["set-cookie"]
+    return this.#cookies = header === undefined ? Cookies.empty : Cookies.fromSetCookie(header)
+  }
+
+  get remoteAddress(): Option.Option<string> {
+    return Option.none()
+  }
+
+  private failed(cause: unknown): HttpClientError.ResponseError {
+    return new HttpClientError.ResponseError({ request: this.request, response: this, reason: "Decode", cause })
+  }
+
+  private read<A>(start: () => Promise<A>): Effect.Effect<A, HttpClientError.ResponseError> {
+    return Effect.tryPromise({ try: start, catch: (cause) => this.failed(cause) })
+  }
+
+  get stream(): Stream.Stream<Uint8Array, HttpClientError.ResponseError> {
+    return NodeStream.fromReadable(() => this.source.body, (cause) => this.failed(cause))
+  }
+
+  get text(): Effect.Effect<string, HttpClientError.ResponseError> {
+    return this.read(() => this.#text ??= this.source.body.text())
+  }
+
+  get json(): Effect.Effect<unknown, HttpClientError.ResponseError> {
+    return Effect.flatMap(this.text, (text) =>
+      Effect.try({
+        try: (): unknown => (text === "" ? null : JSON.parse(text)),
+        catch: (cause) => this.failed(cause)
+      }))
+  }
+
+  get urlParamsBody(): Effect.Effect<UrlParams.UrlParams, HttpClientError.ResponseError> {
+    return Effect.flatMap(this.text, (text) =>
+      Effect.try({
+        try: () => UrlParams.fromInput(new URLSearchParams(text)),
+        catch: (cause) => this.failed(cause)
+      }))
+  }
+
+  get arrayBuffer(): Effect.Effect<ArrayBuffer, HttpClientError.ResponseError> {
+    return this.read(() => this.#bytes ??= this.source.body.arrayBuffer())
+  }
+
+  get formData(): Effect.Effect<FormData, HttpClientError.ResponseError> {
+    return this.read(() => this.#form ??= this.source.body.formData() as Promise<FormData>)
+  }
+
+  toJSON(): unknown {
+    return HttpIncomingMessage.inspect(this, {
+      _id: "@effect/platform/HttpClientResponse",
+      request: this.request.toJSON(),
+      status: this.status
+    })
+  }
+}
+
+/** A client sending through `dispatcher`. */
+export const make = (dispatcher: Undici.Dispatcher): HttpClient.HttpClient =>
+  HttpClient.make((request, url, signal) =>
+    Effect.flatMap(bodyOf(request.body), (body) =>
+      Effect.tryPromise({
+        try: () =>
+          dispatcher.request({
+            signal,
+            method: request.method,
+            headers: request.headers,
+            origin: url.origin,
+            path: url.pathname + url.search + url.hash,
+            body,
+            // Timeouts are the caller's (`Effect.timeout`, `HttpKit.withTimeout`), as in the platform's client.
+            headersTimeout: 60 * 60 * 1000,
+            bodyTimeout: 0
+          }),
+        catch: (cause) => new HttpClientError.RequestError({ request, reason: "Transport", cause })
+      }).pipe(Effect.map((source): HttpClientResponse.HttpClientResponse => new Answer(request, source))))
+  )
+
+/** The client over an undici `Agent` of its own, closed with the layer. */
+export const layerUndici: Layer.Layer<HttpClient.HttpClient> = Layer.provide(
+  HttpClient.layerMergedContext(Effect.map(Dispatcher, make)),
+  dispatcherLayer
+)

@@ -20,10 +20,10 @@ export interface Wiring {
 }
 
 /**
- * The HTTP client for the adapters: undici's own `request` API (through `@effect/platform-node`), loaded only
- * when a command goes on the network. Node's global `fetch` is built on the same undici but adds WHATWG
- * streams, an abort signal and a `Response` per request: against a tracker it cost about 1.6× the CPU per
- * request and ~25 MB more peak memory on a 500-repository tick (bench/RESULTS.md, "CPU per request").
+ * The HTTP client for the adapters: undici's own `request` API (`UndiciHttp`, over `@effect/platform-node`'s
+ * dispatcher), loaded only when a command goes on the network. Node's global `fetch` is built on the same undici
+ * but adds WHATWG streams, an abort signal and a `Response` per request: against a tracker it cost about 1.6×
+ * the CPU per request and ~25 MB more peak memory on a 500-repository tick (bench/RESULTS.md, "CPU per request").
  */
 export const nodeHttp: Layer.Layer<HttpClient.HttpClient> = Layer.unwrapEffect(
   Effect.map(
