@@ -295,6 +295,9 @@ export const make = (options: Options = {}): Effect.Effect<Cache, never, Scope.S
     const checked = root === undefined || folder === undefined
       ? Effect.succeed(false)
       : yield* Effect.cached(usable(root, folder, options.uid ?? process.getuid?.()))
+    // Whether the file was read (or there is none to read): every use before waits for the one read, every
+    // use after is a plain step, not a run of the cached read (a few dozen operations, each get and set).
+    let loaded = folder === undefined
     const ready = folder === undefined ? Effect.void : yield* Effect.cached(
       Effect.flatMap(checked, (ok) =>
         ok
@@ -303,10 +306,11 @@ export const make = (options: Options = {}): Effect.Effect<Cache, never, Scope.S
             answers.load(file.value.answers)
             memos.load(file.value.memos)
           })
-          : Effect.void)
+          : Effect.void).pipe(Effect.tap(() => Effect.sync(() => (loaded = true))))
     )
     let touched = false
-    const whenReady = <A>(f: () => A): Effect.Effect<A> => Effect.zipRight(ready, Effect.sync(f))
+    const whenReady = <A>(f: () => A): Effect.Effect<A> =>
+      loaded ? Effect.sync(f) : Effect.zipRight(ready, Effect.sync(f))
 
     if (folder !== undefined) {
       yield* Effect.addFinalizer(() =>
