@@ -4,9 +4,9 @@
  * `HttpClient.make` (spans, an abort when the fiber is interrupted, a body nobody reads released) and
  * `@effect/platform-node`'s dispatcher. The answer is this module's own: the platform's undici answer wraps
  * the first read of a body in a memoised effect that it runs on a fiber of its own (`Effect.cached` and
- * `Effect.runSync`) and builds its headers again at every read. On a cold 1,000-repository tick that was about
- * a sixth of each GitHub request's CPU (bench/RESULTS.md, "CPU per request"). Here a body is read once into a
- * promise every read awaits, and the headers are built once.
+ * `Effect.runSync`) and builds its headers again at every read: about 0.05 ms of CPU per GitHub request on a
+ * cold tick, some 8 % (bench/RESULTS.md, eleventh part; `bench/http-layers.ts`). Here a body is read once into
+ * a promise every read awaits, and the headers are built once.
  *
  * Imported by name from `@effect/platform-node`, so the bundle leaves out its other client, built on
  * `node:http` and `node:https`, which no command uses and which cost every armed start its module loads.
