@@ -13,6 +13,7 @@ import * as Effect from "effect/Effect"
 import * as World from "../test/world/World.js"
 import * as P3Floor from "./p3-floor.js"
 import * as Report from "./report.js"
+import * as Steady from "./steady.js"
 
 const concurrency = 8
 const rounds = 3
@@ -29,8 +30,6 @@ const once = (lists: "graphql" | "rest") =>
     return { ticked, ratio: ticked.millis / floor.millis }
   }))
 
-const label = { graphql: "GraphQL lists", rest: "REST lists" } as const
-
 export const program = Effect.gen(function*() {
   const details: Array<string> = [
     `${World.bigTick.repos} repos × ${World.bigTick.issuesPerRepo} issues, ${
@@ -46,7 +45,7 @@ export const program = Effect.gen(function*() {
     if (middle === undefined) return yield* Effect.dieMessage("no tick ran")
     details.push(
       "",
-      `${label[lists]}:`,
+      `${Steady.listsName(lists)}:`,
       Report.table(
         ["run", "tracker", "T3", "wall ms", "floor ms", "ratio", "effective concurrency", "decisions"],
         runs.map((r, i) => [
@@ -67,7 +66,7 @@ export const program = Effect.gen(function*() {
     figures.push(
       Report.ratio(
         "P3",
-        `Tick.run in process, 50 × 200, ${label[lists]}, 50 ms/request (${
+        `Tick.run in process, 50 × 200, ${Steady.listsName(lists)}, 50 ms/request (${
           total(middle.ticked.tally)
         } req; median of ${rounds})`,
         middle.ticked.millis,

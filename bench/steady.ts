@@ -148,5 +148,9 @@ export const envArg = (): Record<string, string> =>
 export const listsArg = (): { readonly lists: "rest" | "graphql" | undefined; readonly name: string } => {
   const value = arg("lists", "")
   const lists = value === "graphql" || value === "rest" ? value : undefined
-  return { lists, name: lists === "graphql" ? "GraphQL lists" : "REST lists" }
+  return { lists, name: listsName(lists) }
 }
+
+/** How the figures name a way of reading the lists (the tracker's own, without the option, is REST). */
+export const listsName = (lists: "rest" | "graphql" | undefined): string =>
+  lists === "graphql" ? "GraphQL lists" : "REST lists"

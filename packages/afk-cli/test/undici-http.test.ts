@@ -11,9 +11,9 @@ import * as Chunk from "effect/Chunk"
 import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import * as Stream from "effect/Stream"
-import * as http from "node:http"
-import type { AddressInfo } from "node:net"
+import type * as http from "node:http"
 import * as UndiciHttp from "../src/UndiciHttp.js"
+import * as Loopback from "./support/Loopback.js"
 
 interface Seen {
   readonly method: string
@@ -22,52 +22,27 @@ interface Seen {
   readonly body: string
 }
 
-interface Server {
-  readonly url: string
-  readonly seen: Array<Seen>
-  readonly instance: http.Server
-}
-
-/** A server answering by path; every request it received, body included; closed with the scope. */
+/** A server answering by path; every request it received, body included. */
 const server = (closed: Deferred.Deferred<void>) =>
-  Effect.acquireRelease(
-    Effect.async<Server>((resume) => {
-      const seen: Array<Seen> = []
-      const instance = http.createServer((request, response) => {
-        const chunks: Array<Buffer> = []
-        request.on("data", (chunk: Buffer) => chunks.push(chunk))
-        request.on("end", () => {
-          const path = request.url ?? ""
-          seen.push({
-            method: request.method ?? "",
-            path,
-            headers: request.headers,
-            body: Buffer.concat(chunks).toString()
-          })
-          if (path === "/never") {
-            response.on("close", () => Deferred.unsafeDone(closed, Effect.void))
-            return
-          }
-          const body = path === "/empty" ? "" : path === "/broken" ? "{not json" : JSON.stringify({ path })
-          response.writeHead(path === "/missing" ? 404 : 200, {
-            "content-type": "application/json",
-            etag: "\"v1\"",
-            "set-cookie": ["a=1; Path=/", "b=2; Path=/"]
-          })
-          response.end(body)
-        })
+  Effect.gen(function*() {
+    const seen: Array<Seen> = []
+    const url = yield* Loopback.serve((request, body, response) => {
+      const path = request.url ?? ""
+      seen.push({ method: request.method ?? "", path, headers: request.headers, body: body.toString() })
+      if (path === "/never") {
+        response.on("close", () => Deferred.unsafeDone(closed, Effect.void))
+        return
+      }
+      const answer = path === "/empty" ? "" : path === "/broken" ? "{not json" : JSON.stringify({ path })
+      response.writeHead(path === "/missing" ? 404 : 200, {
+        "content-type": "application/json",
+        etag: "\"v1\"",
+        "set-cookie": ["a=1; Path=/", "b=2; Path=/"]
       })
-      instance.listen(0, "127.0.0.1", () =>
-        resume(Effect.succeed({ url: `http://127.0.0.1:${(instance.address() as AddressInfo).port}`, seen, instance })))
-    }),
-    ({ instance }) =>
-      Effect.async<void>((resume) => {
-        instance.closeAllConnections()
-        instance.close(() =>
-          resume(Effect.void)
-        )
-      })
-  )
+      response.end(answer)
+    })
+    return { url, seen }
+  })
 
 const withClient = <A, E>(
   test: (

@@ -11,7 +11,8 @@ import type * as Scope from "effect/Scope"
 import * as http from "node:http"
 import type { AddressInfo } from "node:net"
 
-const serve = (
+/** A server on a free port of 127.0.0.1 handing `handle` each request with its whole body; stopped with the scope. */
+export const serve = (
   handle: (request: http.IncomingMessage, body: Buffer, response: http.ServerResponse) => void
 ): Effect.Effect<string, never, Scope.Scope> =>
   Effect.map(
