@@ -18,6 +18,7 @@ import * as Schema from "effect/Schema"
 import * as HttpFailure from "./HttpFailure.js"
 import type * as HttpRetry from "./HttpRetry.js"
 import { defaultRetry, nonIdempotent, withRetries } from "./HttpRetry.js"
+import * as Lanes from "./Lanes.js"
 import type * as PortError from "./PortError.js"
 
 export { defaultRetry, nonIdempotent, retryAfter, withRetries } from "./HttpRetry.js"
@@ -39,14 +40,14 @@ export const withTimeout =
           })
       }))
 
-/** Limits how many requests one client has in flight at once (per host, since a client has one base URL). */
+/**
+ * Limits how many requests one client has in flight at once (per host, since a client has one base URL); the
+ * others wait in line and are served in the order they asked (`Lanes`).
+ */
 export const withConcurrency =
   (permits: number) =>
   <E, R>(client: HttpClient.HttpClient.With<E, R>): Effect.Effect<HttpClient.HttpClient.With<E, R>> =>
-    Effect.map(
-      Effect.makeSemaphore(permits),
-      (semaphore) => HttpClient.transform(client, (execute) => semaphore.withPermits(1)(execute))
-    )
+    Effect.map(Lanes.make(permits), (lanes) => HttpClient.transform(client, lanes.withLane))
 
 /** The `rel="next"` target of an RFC 8288 `Link` header. */
 export const nextLink = (header: string | undefined): Option.Option<string> => {

@@ -1,0 +1,114 @@
+import { describe, expect, it } from "@effect/vitest"
+import * as Deferred from "effect/Deferred"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Fiber from "effect/Fiber"
+import * as Lanes from "../src/Lanes.js"
+
+/** An effect that records when it starts and then holds its lane until `done` is completed. */
+const holder = (name: string, started: Array<string>) =>
+  Effect.map(Deferred.make<void>(), (done) => ({
+    done,
+    effect: Effect.zipRight(Effect.sync(() => started.push(name)), Deferred.await(done))
+  }))
+
+/** Lets every forked fiber run as far as it can. */
+const settle = Effect.repeatN(Effect.yieldNow(), 20)
+
+describe("Lanes", () => {
+  it.effect("at most the given number run at once; the others wait", () =>
+    Effect.gen(function*() {
+      const lanes = yield* Lanes.make(2)
+      const started: Array<string> = []
+      const holders = yield* Effect.forEach(["a", "b", "c", "d"], (name) => holder(name, started))
+      const fibers = yield* Effect.forEach(holders, (h) => Effect.fork(lanes.withLane(h.effect)))
+      yield* settle
+      expect(started).toEqual(["a", "b"])
+      expect(yield* lanes.free).toBe(0)
+      expect(yield* lanes.waiting).toBe(2)
+      for (const h of holders) yield* Deferred.succeed(h.done, undefined)
+      yield* Effect.forEach(fibers, Fiber.join)
+      expect(started).toEqual(["a", "b", "c", "d"])
+      expect(yield* lanes.free).toBe(2)
+      expect(yield* lanes.waiting).toBe(0)
+    }))
+
+  it.effect("a lane set free goes to the longest waiter: a newcomer never overtakes the line", () =>
+    Effect.gen(function*() {
+      const lanes = yield* Lanes.make(1)
+      const started: Array<string> = []
+      const [a, b, c, d] = yield* Effect.forEach(["a", "b", "c", "d"], (name) => holder(name, started))
+      const fa = yield* Effect.fork(lanes.withLane(a!.effect))
+      yield* settle
+      const fb = yield* Effect.fork(lanes.withLane(b!.effect))
+      yield* settle
+      const fc = yield* Effect.fork(lanes.withLane(c!.effect))
+      yield* settle
+      // `a` ends and `d` asks in the same step: the lane is already `b`'s.
+      yield* Deferred.succeed(a!.done, undefined)
+      const fd = yield* Effect.fork(lanes.withLane(d!.effect))
+      yield* settle
+      expect(started).toEqual(["a", "b"])
+      for (const h of [b, c, d]) {
+        yield* Deferred.succeed(h!.done, undefined)
+        yield* settle
+      }
+      yield* Effect.forEach([fa, fb, fc, fd], Fiber.join)
+      expect(started).toEqual(["a", "b", "c", "d"])
+    }))
+
+  it.effect("the lane is given back however the effect ends: success, failure, defect, interruption", () =>
+    Effect.gen(function*() {
+      const lanes = yield* Lanes.make(1)
+      expect(yield* lanes.withLane(Effect.succeed(1))).toBe(1)
+      expect(yield* Effect.flip(lanes.withLane(Effect.fail("no")))).toBe("no")
+      expect(Exit.isFailure(yield* Effect.exit(lanes.withLane(Effect.die("boom"))))).toBe(true)
+      const running = yield* Effect.fork(lanes.withLane(Effect.never))
+      yield* settle
+      expect(yield* lanes.free).toBe(0)
+      yield* Fiber.interrupt(running)
+      expect(yield* lanes.free).toBe(1)
+      expect(yield* lanes.withLane(Effect.succeed("still usable"))).toBe("still usable")
+    }))
+
+  it.effect("a waiter interrupted in line leaves it; one interrupted as the lane reaches it passes the lane on", () =>
+    Effect.gen(function*() {
+      const lanes = yield* Lanes.make(1)
+      const started: Array<string> = []
+      const [a, b, c] = yield* Effect.forEach(["a", "b", "c"], (name) => holder(name, started))
+      const fa = yield* Effect.fork(lanes.withLane(a!.effect))
+      yield* settle
+      const fb = yield* Effect.fork(lanes.withLane(b!.effect))
+      const fc = yield* Effect.fork(lanes.withLane(c!.effect))
+      yield* settle
+      expect(yield* lanes.waiting).toBe(2)
+      // `b` is interrupted in the same step as `a` ends and hands it the lane.
+      yield* Deferred.succeed(a!.done, undefined)
+      yield* Fiber.interrupt(fb)
+      yield* settle
+      expect(started).toEqual(["a", "c"])
+      yield* Deferred.succeed(c!.done, undefined)
+      yield* Effect.forEach([fa, fc], Fiber.join)
+      expect(yield* lanes.free).toBe(1)
+      expect(yield* lanes.waiting).toBe(0)
+    }))
+
+  it.effect("a long line is served in order without keeping the served ones", () =>
+    Effect.gen(function*() {
+      const lanes = yield* Lanes.make(3)
+      const order: Array<number> = []
+      yield* Effect.forEach(
+        Array.from({ length: 2000 }, (_, n) => n),
+        (n) => lanes.withLane(Effect.zipRight(Effect.sync(() => order.push(n)), Effect.yieldNow())),
+        { concurrency: "unbounded", discard: true }
+      )
+      expect(order).toEqual(Array.from({ length: 2000 }, (_, n) => n))
+      expect(yield* lanes.free).toBe(3)
+    }))
+
+  it("refuses a number of lanes that is not a whole number of at least 1", () => {
+    for (const count of [0, -1, 1.5, Number.NaN]) {
+      expect(() => Effect.runSync(Lanes.make(count))).toThrow(/whole number of at least 1/)
+    }
+  })
+})
