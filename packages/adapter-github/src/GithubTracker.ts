@@ -142,45 +142,66 @@ const IssueBody = Schema.Struct({
 
 /**
  * An issue as GitHub lists (or reads) it: a `Domain.Issue` like any other, carrying the three things of GitHub's item
- * that only this adapter uses as properties that are not enumerable, so never compared, shown or encoded as the
- * issue's: `updated_at` (change tracking), `repository_url` (to write the cache file back) and whether it is a
- * pull request. A list's answer is kept decoded for as long as a pass or the cache holds it: one object per
- * issue, not GitHub's item beside the issue made from it.
+ * that only this adapter uses in private fields, read through getters, so never compared, shown, copied or
+ * encoded as the issue's: `updated_at` (change tracking), `repository_url` (to write the cache file back) and
+ * whether it is a pull request. A list's answer is kept decoded for as long as a pass or the cache holds it: one
+ * object per issue, not GitHub's item beside the issue made from it. (Private fields, not properties defined
+ * on each issue: defining three properties cost more than making the issue, about 0.7 µs an issue.)
  */
-type Listed = Domain.Issue & {
-  readonly updated_at: string | undefined
-  readonly repository_url: string
-  readonly pull_request: boolean
+class Listed extends Domain.Issue {
+  readonly #updatedAt: string | undefined
+  readonly #repositoryUrl: string
+  readonly #pullRequest: boolean
+
+  constructor(
+    fields: ConstructorParameters<typeof Domain.Issue>[0],
+    updatedAt: string | undefined,
+    repositoryUrl: string,
+    pullRequest: boolean
+  ) {
+    super(fields, true)
+    this.#updatedAt = updatedAt
+    this.#repositoryUrl = repositoryUrl
+    this.#pullRequest = pullRequest
+  }
+
+  get updated_at(): string | undefined {
+    return this.#updatedAt
+  }
+
+  get repository_url(): string {
+    return this.#repositoryUrl
+  }
+
+  get pull_request(): boolean {
+    return this.#pullRequest
+  }
 }
 
 /** A `Listed` whose `repository_url` names no repository: its issue takes the repository it was asked of. */
 const unnamed = "" as Domain.Repo
 
-const ListedIssue = Schema.declare(
-  (input: unknown): input is Listed => input instanceof Domain.Issue && Object.hasOwn(input, "repository_url"),
-  {
-    identifier: "ListedIssue"
-  }
-)
+const ListedIssue = Schema.declare((input: unknown): input is Listed => input instanceof Listed, {
+  identifier: "ListedIssue"
+})
 
 /** A checked item (`IssueBody`'s type) as the `Listed` issue it is. */
-const toListed = (item: typeof IssueBody.Type): Listed => {
-  const issue = new Domain.Issue({
-    repo: Option.getOrElse(repositories(item.repository_url, () => repoIn(item.repository_url)), () => unnamed),
-    number: item.number,
-    title: item.title,
-    body: item.body ?? "",
-    labels: item.labels,
-    state: item.state === "closed" ? "closed" : "open",
-    author: item.user,
-    url: item.html_url
-  }, true)
-  return Object.defineProperties(issue, {
-    updated_at: { value: item.updated_at },
-    repository_url: { value: item.repository_url },
-    pull_request: { value: item.pull_request !== undefined }
-  }) as Listed
-}
+const toListed = (item: typeof IssueBody.Type): Listed =>
+  new Listed(
+    {
+      repo: Option.getOrElse(repositories(item.repository_url, () => repoIn(item.repository_url)), () => unnamed),
+      number: item.number,
+      title: item.title,
+      body: item.body ?? "",
+      labels: item.labels,
+      state: item.state === "closed" ? "closed" : "open",
+      author: item.user,
+      url: item.html_url
+    },
+    item.updated_at,
+    item.repository_url,
+    item.pull_request !== undefined
+  )
 
 /**
  * GitHub's issue item, decoded to a `Listed` (every field checked by `IssueBody`, so not again).

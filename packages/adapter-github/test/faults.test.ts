@@ -1,7 +1,10 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Domain } from "afk-core"
 import * as Effect from "effect/Effect"
+import * as Equal from "effect/Equal"
 import * as Fiber from "effect/Fiber"
+import * as Hash from "effect/Hash"
+import * as Schema from "effect/Schema"
 import * as TestClock from "effect/TestClock"
 import { GithubFake } from "../src/testing/index.js"
 import { repo, seed, sent, trackerOver } from "./support.js"
@@ -118,7 +121,7 @@ describe("GitHub rate limits and faults", () => {
       expect(error.detail).toMatch(/malformed or unexpected body/)
     }))
 
-  it.effect("a listed issue is the plain issue (GitHub's extras not among its fields); an unreadable repository_url takes the repo asked", () =>
+  it.effect("a listed issue equals the plain issue (GitHub's extras not among its fields: not compared, copied, shown or encoded); an unreadable repository_url takes the repo asked", () =>
     Effect.gen(function*() {
       const fake = fakeWith()
       const item = (number: number, repositoryUrl: string) => ({
@@ -148,10 +151,17 @@ describe("GitHub rate limits and faults", () => {
           state: "open",
           author: "maintainer",
           url: `https://github.com/acme/web/issues/${number}`
-        })
-      expect(first).toStrictEqual(plain(1, "Acme/Web"))
-      expect(Object.keys(first!)).toEqual(Object.keys(plain(1, "Acme/Web")))
-      expect(second).toStrictEqual(plain(2, repo))
+        }, true)
+      for (const [listed, expected] of [[first!, plain(1, "Acme/Web")], [second!, plain(2, repo)]] as const) {
+        expect(listed).toBeInstanceOf(Domain.Issue)
+        expect(listed).toEqual(expected)
+        expect(Equal.equals(listed, expected)).toBe(true)
+        expect(Hash.hash(listed)).toBe(Hash.hash(expected))
+        expect(Object.keys(listed)).toEqual(Object.keys(expected))
+        expect({ ...listed }).toStrictEqual({ ...expected })
+        expect(JSON.stringify(listed)).toBe(JSON.stringify(expected))
+        expect(Schema.encodeSync(Domain.Issue)(listed)).toStrictEqual(Schema.encodeSync(Domain.Issue)(expected))
+      }
     }))
 
   for (
