@@ -5,8 +5,8 @@
  *
  * Effect's own semaphore wakes every waiting fiber whenever one permit is released, and all but one go back
  * to wait at the end of the line: with more callers than lanes (a tick's passes and its prefetch asking one
- * host at once) a cold 1,000-repository tick took the semaphore about 8 times per request, some 80 of its
- * 300 runtime operations per request, and no waiter kept its place (bench/RESULTS.md, twelfth part). Here a
+ * host at once) a cold 1,000-repository tick took the semaphore about 8 times per request, some 90 of its
+ * 304 runtime operations per request, and no waiter kept its place (bench/RESULTS.md, twelfth part). Here a
  * free lane is taken in one step and a wait costs one suspension, resumed once.
  */
 import * as Effect from "effect/Effect"
@@ -22,8 +22,11 @@ export interface Lanes {
 
 /** One effect waiting in line: resumed once, when a lane is handed to it. */
 interface Waiter {
-  readonly resume: (lane: Effect.Effect<void>) => void
-  /** Set when a lane is handed over: an interruption after that gives the lane on instead of dropping it. */
+  resume: ((lane: Effect.Effect<void>) => void) | undefined
+  /**
+   * Set when a lane is handed over, before the waiter runs again: if it is interrupted in between, the lane is
+   * its to give on (see `withLane`), never lost.
+   */
   handed: boolean
 }
 
@@ -39,6 +42,7 @@ export const make = (count: number): Effect.Effect<Lanes> =>
     let line: Array<Waiter> = []
     let head = 0
 
+    /** A lane set free: to the longest waiter, or free if nobody waits. */
     const giveBack = (): void => {
       if (head === line.length) {
         free++
@@ -54,40 +58,54 @@ export const make = (count: number): Effect.Effect<Lanes> =>
         head = 0
       }
       next.handed = true
-      next.resume(Effect.void)
+      next.resume?.(Effect.void)
     }
 
-    const leave = (waiter: Waiter) =>
-      Effect.sync(() => {
-        if (waiter.handed) return giveBack()
-        const at = line.indexOf(waiter, head)
-        if (at !== -1) line.splice(at, 1)
-      })
-
-    const take: Effect.Effect<void> = Effect.suspend(() => {
-      if (free > 0) {
-        free--
-        return Effect.void
-      }
-      return Effect.async<void>((resume) => {
-        const waiter: Waiter = { resume, handed: false }
-        line.push(waiter)
-        return leave(waiter)
-      })
-    })
+    const leaveLine = (waiter: Waiter): void => {
+      const at = line.indexOf(waiter, head)
+      if (at !== -1) line.splice(at, 1)
+    }
 
     const release = Effect.sync(giveBack)
 
+    /** Runs `effect` in a lane this fiber holds, and gives the lane back however it ends. */
+    const inLane = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+      Effect.matchCauseEffect(effect, {
+        onFailure: (cause) => Effect.zipRight(release, Effect.failCause(cause)),
+        onSuccess: (value) => Effect.as(release, value)
+      })
+
     return {
+      // Uninterruptible but for the wait and `effect` itself. A free lane is taken in one step. A waiter's
+      // outcome is read outside the wait: a lane handed to it as it was interrupted is given on from there (the
+      // wait's own clean-up does not run once the lane has resumed it).
       withLane: <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
         Effect.uninterruptibleMask((restore) =>
-          Effect.zipRight(
-            restore(take),
-            Effect.matchCauseEffect(restore(effect), {
-              onFailure: (cause) => Effect.zipRight(release, Effect.failCause(cause)),
-              onSuccess: (value) => Effect.as(release, value)
+          Effect.suspend(() => {
+            if (free > 0) {
+              free--
+              return inLane(restore(effect))
+            }
+            const waiter: Waiter = { resume: undefined, handed: false }
+            const wait = Effect.async<void>((resume) => {
+              waiter.resume = resume
+              line.push(waiter)
+              return Effect.sync(() => {
+                if (!waiter.handed) leaveLine(waiter)
+              })
             })
-          )
+            return Effect.matchCauseEffect(restore(wait), {
+              onFailure: (cause) =>
+                Effect.suspend(() => {
+                  if (waiter.handed) {
+                    waiter.handed = false
+                    giveBack()
+                  } else leaveLine(waiter)
+                  return Effect.failCause(cause)
+                }),
+              onSuccess: () => inLane(restore(effect))
+            })
+          })
         ),
       free: Effect.sync(() => free),
       waiting: Effect.sync(() => line.length - head)

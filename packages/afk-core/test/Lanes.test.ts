@@ -75,20 +75,26 @@ describe("Lanes", () => {
     Effect.gen(function*() {
       const lanes = yield* Lanes.make(1)
       const started: Array<string> = []
-      const [a, b, c] = yield* Effect.forEach(["a", "b", "c"], (name) => holder(name, started))
-      const fa = yield* Effect.fork(lanes.withLane(a!.effect))
+      const [b, c, d] = yield* Effect.forEach(["b", "c", "d"], (name) => holder(name, started))
+      const [fb, fd] = yield* lanes.withLane(Effect.gen(function*() {
+        const fb = yield* Effect.fork(lanes.withLane(b!.effect))
+        const fc = yield* Effect.fork(lanes.withLane(c!.effect))
+        const fd = yield* Effect.fork(lanes.withLane(d!.effect))
+        yield* settle
+        expect(yield* lanes.waiting).toBe(3)
+        // `c`, in the middle of the line, is interrupted: it leaves the line.
+        yield* Fiber.interrupt(fc)
+        expect(yield* lanes.waiting).toBe(2)
+        // `b`, first in line, is told to stop now, and the lane is handed to it as this effect ends, before `b`
+        // runs again: the lane must go on to `d`, not be lost with `b`.
+        yield* Fiber.interruptFork(fb)
+        return [fb, fd] as const
+      }))
       yield* settle
-      const fb = yield* Effect.fork(lanes.withLane(b!.effect))
-      const fc = yield* Effect.fork(lanes.withLane(c!.effect))
-      yield* settle
-      expect(yield* lanes.waiting).toBe(2)
-      // `b` is interrupted in the same step as `a` ends and hands it the lane.
-      yield* Deferred.succeed(a!.done, undefined)
-      yield* Fiber.interrupt(fb)
-      yield* settle
-      expect(started).toEqual(["a", "c"])
-      yield* Deferred.succeed(c!.done, undefined)
-      yield* Effect.forEach([fa, fc], Fiber.join)
+      expect(started).toEqual(["d"])
+      yield* Deferred.succeed(d!.done, undefined)
+      yield* Fiber.join(fd)
+      expect(Exit.isInterrupted(yield* Fiber.await(fb))).toBe(true)
       expect(yield* lanes.free).toBe(1)
       expect(yield* lanes.waiting).toBe(0)
     }))
