@@ -2,9 +2,12 @@
  * CPU per request of the HTTP layers under a GitHub client, each sending the same GETs (8 in flight) to a
  * loopback server in a child process that answers every one with the same 20-issue list: undici's `request`
  * with no Effect, Node's `fetch`, `@effect/platform-node`'s undici client, and `afk-cli`'s (`UndiciHttp`: the
- * platform's request side, its own answer). Every body is read as text and parsed. CPU is this process's
- * (`process.cpuUsage`) over `--requests` requests after 1,500 to warm up, median of `--rounds` interleaved
- * rounds. Effect's tracer is off, as in `afk-cli`. Reported, not judged (bench/RESULTS.md, eleventh part).
+ * platform's request side, its own answer), every body read as text and parsed; then the layers a tick puts
+ * above `afk-cli`'s client, each list asked once as a cold tick asks it: GitHub's client (`GithubClient.list`:
+ * lanes, retries, the rate limit, the conditional-request cache, each issue decoded) and its tracker
+ * (`listOpenIssues`). CPU is this process's (`process.cpuUsage`) over `--requests` requests after 1,500 to warm
+ * up, median of `--rounds` interleaved rounds. Effect's tracer is off, as in `afk-cli`. Reported, not judged
+ * (bench/RESULTS.md, eleventh and twelfth parts).
  *
  * Usage: npx vite-node --config bench/vite.config.ts bench/http-layers.ts [--requests 4000] [--rounds 3]
  */
@@ -13,9 +16,13 @@ import { request } from "@effect/platform-node/Undici"
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as Effect from "effect/Effect"
-import type * as Layer from "effect/Layer"
+import * as Layer from "effect/Layer"
 import { spawn } from "node:child_process"
+import * as GithubAuth from "../packages/adapter-github/src/GithubAuth.js"
+import * as GithubClient from "../packages/adapter-github/src/GithubClient.js"
+import * as GithubTracker from "../packages/adapter-github/src/GithubTracker.js"
 import * as UndiciHttp from "../packages/afk-cli/src/UndiciHttp.js"
+import type * as Domain from "../packages/afk-core/src/Domain.js"
 
 const arg = (name: string, fallback: number) => {
   const at = process.argv.indexOf(`--${name}`)
@@ -40,8 +47,11 @@ const server = http.createServer((_request, response) => { response.writeHead(20
 server.listen(0, "127.0.0.1", () => console.log(server.address().port))
 `
 
+let asked = 0
+/** `count` repositories never asked before in this process, so every list is a cold one. */
+const repos = (count: number) => Array.from({ length: count }, () => `o/r${asked++}` as Domain.Repo)
 const urls = (count: number, base: string) =>
-  Array.from({ length: count }, (_, i) => `${base}/repos/o/r${i}/issues?labels=ready&state=open&per_page=100`)
+  repos(count).map((repo) => `${base}/repos/${repo}/issues?labels=ready&state=open&per_page=100`)
 
 const headers = { authorization: "Bearer bench", accept: "application/vnd.github+json" }
 
@@ -52,35 +62,72 @@ const promisePool = async (list: ReadonlyArray<string>, one: (url: string) => Pr
   }))
 }
 
-const throughClient = (layer: Layer.Layer<HttpClient.HttpClient>) => (list: ReadonlyArray<string>) =>
+const throughClient = (layer: Layer.Layer<HttpClient.HttpClient>) => (base: string, count: number) =>
   Effect.runPromise(
     Effect.flatMap(HttpClient.HttpClient, (client) =>
       Effect.forEach(
-        list,
+        urls(count, base),
         (url) => Effect.flatMap(client.execute(HttpClientRequest.get(url, { headers })), (answer) => answer.json),
         { concurrency: inFlight, discard: true }
       )).pipe(Effect.provide(layer), Effect.withTracerEnabled(false))
   )
 
-const clients: ReadonlyArray<readonly [string, (list: ReadonlyArray<string>) => Promise<unknown>]> = [
+/** Asks each of `count` fresh repositories through one GitHub client (and its cache) per round. */
+const throughGithub = (
+  ask: Effect.Effect<(repo: Domain.Repo) => Effect.Effect<unknown, unknown>, never, GithubClient.GithubClient>
+) =>
+(base: string, count: number) =>
+  Effect.runPromise(
+    Effect.flatMap(ask, (one) => Effect.forEach(repos(count), one, { concurrency: inFlight, discard: true })).pipe(
+      Effect.provide(
+        GithubClient.layer({ auth: GithubAuth.token("bench"), baseUrl: base }).pipe(
+          Layer.provide(UndiciHttp.layerUndici)
+        )
+      ),
+      Effect.withTracerEnabled(false)
+    )
+  )
+
+const listIssues = { operation: "listOpenIssues", permission: "Issues: read" }
+
+const clients: ReadonlyArray<readonly [string, (base: string, count: number) => Promise<unknown>]> = [
   [
     "undici's request, no Effect",
-    (list) =>
-      promisePool(list, async (url) => {
+    (base, count) =>
+      promisePool(urls(count, base), async (url) => {
         const answer = await request(url, { headers })
         return JSON.parse(await answer.body.text())
       })
   ],
   [
     "Node's fetch (the bare reference's client)",
-    (list) =>
-      promisePool(list, async (url) => {
+    (base, count) =>
+      promisePool(urls(count, base), async (url) => {
         const answer = await fetch(url, { headers })
         return JSON.parse(await answer.text())
       })
   ],
   ["@effect/platform-node's undici client", throughClient(NodeHttpClient.layerUndici)],
-  ["afk-cli's client (UndiciHttp)", throughClient(UndiciHttp.layerUndici)]
+  ["afk-cli's client (UndiciHttp)", throughClient(UndiciHttp.layerUndici)],
+  [
+    "GitHub's client over it: a list, decoded",
+    throughGithub(
+      Effect.map(
+        GithubClient.GithubClient,
+        (client) => (repo: Domain.Repo) =>
+          client.list(listIssues, GithubClient.repoPath(repo, "issues"), GithubTracker.IssueItem, {
+            labels: "ready",
+            state: "open"
+          })
+      )
+    )
+  ],
+  [
+    "GitHub's tracker over that: listOpenIssues",
+    throughGithub(
+      Effect.map(GithubTracker.make(), (tracker) => (repo: Domain.Repo) => tracker.listOpenIssues(repo, "ready"))
+    )
+  ]
 ]
 
 const main = async () => {
@@ -93,9 +140,9 @@ const main = async () => {
     const measured = new Map<string, Array<number>>()
     for (let round = 0; round < rounds; round++) {
       for (const [name, run] of clients) {
-        await run(urls(warmUp, base))
+        await run(base, warmUp)
         const before = process.cpuUsage()
-        await run(urls(requests, base))
+        await run(base, requests)
         const used = process.cpuUsage(before)
         measured.set(name, [...(measured.get(name) ?? []), (used.user + used.system) / 1000 / requests])
       }
