@@ -77,8 +77,8 @@ export const make = (count: number): Effect.Effect<Lanes> =>
 
     return {
       // Uninterruptible but for the wait and `effect` itself. A free lane is taken in one step. A waiter's
-      // outcome is read outside the wait: a lane handed to it as it was interrupted is given on from there (the
-      // wait's own clean-up does not run once the lane has resumed it).
+      // outcome is read outside the wait, in one place: interrupted, it leaves the line, or gives on a lane
+      // handed to it as it was interrupted.
       withLane: <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
         Effect.uninterruptibleMask((restore) =>
           Effect.suspend(() => {
@@ -90,9 +90,6 @@ export const make = (count: number): Effect.Effect<Lanes> =>
             const wait = Effect.async<void>((resume) => {
               waiter.resume = resume
               line.push(waiter)
-              return Effect.sync(() => {
-                if (!waiter.handed) leaveLine(waiter)
-              })
             })
             return Effect.matchCauseEffect(restore(wait), {
               onFailure: (cause) =>

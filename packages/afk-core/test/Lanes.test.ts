@@ -15,6 +15,13 @@ const holder = (name: string, started: Array<string>) =>
 /** Lets every forked fiber run as far as it can. */
 const settle = Effect.repeatN(Effect.yieldNow(), 20)
 
+/** Every lane free again and nobody in line. */
+const allFree = (lanes: Lanes.Lanes, count: number) =>
+  Effect.gen(function*() {
+    expect(yield* lanes.free).toBe(count)
+    expect(yield* lanes.waiting).toBe(0)
+  })
+
 describe("Lanes", () => {
   it.effect("at most the given number run at once; the others wait", () =>
     Effect.gen(function*() {
@@ -29,8 +36,7 @@ describe("Lanes", () => {
       for (const h of holders) yield* Deferred.succeed(h.done, undefined)
       yield* Effect.forEach(fibers, Fiber.join)
       expect(started).toEqual(["a", "b", "c", "d"])
-      expect(yield* lanes.free).toBe(2)
-      expect(yield* lanes.waiting).toBe(0)
+      yield* allFree(lanes, 2)
     }))
 
   it.effect("a lane set free goes to the longest waiter: a newcomer never overtakes the line", () =>
@@ -95,8 +101,7 @@ describe("Lanes", () => {
       yield* Deferred.succeed(d!.done, undefined)
       yield* Fiber.join(fd)
       expect(Exit.isInterrupted(yield* Fiber.await(fb))).toBe(true)
-      expect(yield* lanes.free).toBe(1)
-      expect(yield* lanes.waiting).toBe(0)
+      yield* allFree(lanes, 1)
     }))
 
   it.effect("a long line is served in order without keeping the served ones", () =>
@@ -109,7 +114,7 @@ describe("Lanes", () => {
         { concurrency: "unbounded", discard: true }
       )
       expect(order).toEqual(Array.from({ length: 2000 }, (_, n) => n))
-      expect(yield* lanes.free).toBe(3)
+      yield* allFree(lanes, 3)
     }))
 
   it("refuses a number of lanes that is not a whole number of at least 1", () => {
