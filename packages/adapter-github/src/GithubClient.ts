@@ -8,7 +8,7 @@
  * same pipeline: they are reads, retried like GETs, and an answer's `errors` fail like an HTTP error does.
  * Its contract (`Service`, `Options` and the shapes of its answers) is in `GithubClientService`, named here too.
  */
-import * as HttpClient from "@effect/platform/HttpClient"
+import type * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as HttpKit from "afk-core/HttpKit"
@@ -49,6 +49,34 @@ export const repoPath = HttpKit.repoPath
 export const graphqlUrl = (baseUrl: string): string => {
   const base = baseUrl.replace(/\/+$/, "")
   return /\/api\/v3$/.test(base) ? base.replace(/\/api\/v3$/, "/api/graphql") : `${base}/graphql`
+}
+
+/** Segments the URL parser keeps as they are: no dot segments, no query or fragment, no character it encodes. */
+const plainPath = /^(?:\/[\w~%-][\w.~%-]*)+$/
+
+/**
+ * The URLs of a base URL's paths and query parameters, as the URL parser makes them. A path of plain segments
+ * under a base URL already in its parsed form is joined as the parser would join it, without parsing each
+ * request's URL again; anything else goes through the parser. @internal exported for its test.
+ */
+export const urlMaker = (baseUrl: string) => {
+  const baseIsParsed = URL.canParse(baseUrl) && new URL(baseUrl).href.replace(/\/$/, "") === baseUrl
+  return (path: string, params: Params = {}): string => {
+    if (baseIsParsed && plainPath.test(path)) {
+      const query = new URLSearchParams()
+      for (const key in params) {
+        const value = params[key]
+        if (value !== undefined) query.set(key, String(value))
+      }
+      const search = query.toString()
+      return search === "" ? `${baseUrl}${path}` : `${baseUrl}${path}?${search}`
+    }
+    const url = new URL(`${baseUrl}${path}`)
+    for (const [key, value] of Object.entries(params)) {
+      if (value !== undefined) url.searchParams.set(key, String(value))
+    }
+    return url.toString()
+  }
 }
 
 /** The most memos one client keeps; the oldest are forgotten first. */
@@ -92,16 +120,17 @@ export const make = (options: Options): Effect.Effect<Service, never, HttpClient
       rateLimit: Option.none()
     }
     let clockOffset = 0
+    const clock = yield* Effect.clock
     const headers = {
       accept: options.accept ?? "application/vnd.github+json",
       "x-github-api-version": "2022-11-28",
       "user-agent": options.userAgent ?? "afk-adapter-github"
     }
     /** What every answer tells: the rate limit, and GitHub's clock (never ahead of the local one). */
-    const noteAnswer = (response: HttpClientResponse.HttpClientResponse, now: number) => {
+    const noteAnswer = (response: HttpClientResponse.HttpClientResponse) => {
       counters.rateLimit = Option.orElse(GithubRateLimit.read(response), () => counters.rateLimit)
       const date = Date.parse(response.headers.date ?? "")
-      if (!Number.isNaN(date)) clockOffset = Math.min(0, date - now)
+      if (!Number.isNaN(date)) clockOffset = Math.min(0, date - clock.unsafeCurrentTimeMillis())
     }
 
     const kit = yield* HttpKit.client<GithubError.GithubError, GithubError.KitCall>({
@@ -117,27 +146,38 @@ export const make = (options: Options): Effect.Effect<Service, never, HttpClient
       authorize: options.auth._tag === "Token" ? HttpKit.authorization("Bearer", options.auth.token) : undefined,
       concurrency: options.concurrency ?? 8,
       secrets: [options.auth._tag === "Token" ? options.auth.token : options.auth.privateKey],
-      transform: (client) =>
-        client.pipe(
-          HttpClient.mapRequest(HttpClientRequest.setHeaders(headers)),
-          HttpClient.transform((execute) =>
-            Effect.zipRight(Effect.sync(() => counters.requests++), execute).pipe(
-              Effect.tap((response) =>
-                Effect.clockWith((clock) => Effect.sync(() => noteAnswer(response, clock.unsafeCurrentTimeMillis())))
-              )
-            )
-          )
-        ),
+      headers,
+      observe: { sent: () => counters.requests++, answered: noteAnswer },
       refine: GithubError.refine(maxWait),
       error: (fields) => new GithubError.GithubError(fields)
     })
 
+    // A call as the kit takes it, made once per call rather than at each of a request's steps.
+    const kitCalls = new WeakMap<Call, GithubError.KitCall>()
+    const kitCallOf = (call: Call): GithubError.KitCall => {
+      const known = kitCalls.get(call)
+      if (known !== undefined) return known
+      const made = GithubError.kitCall(call)
+      kitCalls.set(call, made)
+      return made
+    }
+    const reads = new WeakMap<Call, GithubError.KitCall>()
+    /** The call accepting a 304 (answered from the cache), and any refusals the caller reads itself. */
+    const accepting = (call: Call, refusals: ReadonlyArray<number>): GithubError.KitCall => {
+      if (refusals.length > 0) return { ...kitCallOf(call), accept: [304, ...refusals] }
+      const known = reads.get(call)
+      if (known !== undefined) return known
+      const made = { ...kitCallOf(call), accept: [304] }
+      reads.set(call, made)
+      return made
+    }
+
     const send = (call: Call, request: HttpClientRequest.HttpClientRequest, refusals: ReadonlyArray<number> = []) =>
-      kit.execute({ ...GithubError.kitCall(call), accept: [304, ...refusals] }, request)
+      kit.execute(accepting(call, refusals), request)
 
     const decodeAnswer =
       <A, I>(call: Call, schema: Schema.Schema<A, I>) => (response: HttpClientResponse.HttpClientResponse) =>
-        kit.decode(schema)(GithubError.kitCall(call), response)
+        kit.decode(schema)(kitCallOf(call), response)
 
     const json: GithubApp.Json = (call, request, schema) =>
       Effect.flatMap(send(call, request), (response) => decodeAnswer(call, schema)(response))
@@ -166,15 +206,7 @@ export const make = (options: Options): Effect.Effect<Service, never, HttpClient
     const execute = (call: Call, request: HttpClientRequest.HttpClientRequest, refusals: ReadonlyArray<number> = []) =>
       app === undefined ? send(call, request, refusals) : asInstallation(app, call, request, refusals)
 
-    const urlOf = (path: string, params: Params = {}): string => {
-      const url = new URL(`${baseUrl}${path}`)
-      for (const [key, value] of Object.entries(params)) {
-        if (value !== undefined) {
-          url.searchParams.set(key, String(value))
-        }
-      }
-      return url.toString()
-    }
+    const urlOf = urlMaker(baseUrl)
 
     const getPage = <A, I>(call: Call, url: string, schema: Schema.Schema<A, I>) =>
       Effect.gen(function*() {
@@ -207,7 +239,7 @@ export const make = (options: Options): Effect.Effect<Service, never, HttpClient
       items: (page: P) => ReadonlyArray<A>
     ) =>
       kit.pages(
-        GithubError.kitCall(call),
+        kitCallOf(call),
         urlOf(path, { ...params, per_page: perPage }),
         (url) => Effect.map(getPage(call, url, page), ({ link, value }) => ({ items: items(value), link }))
       )
@@ -342,7 +374,7 @@ export const make = (options: Options): Effect.Effect<Service, never, HttpClient
           : Effect.void,
       app: app === undefined ? Option.none() : Option.some({ info: app.info, installation: app.installation }),
       stats: Effect.sync((): Stats => ({ ...counters })),
-      serverTime: Effect.clockWith((clock) => Effect.sync(() => clock.unsafeCurrentTimeMillis() + clockOffset)),
+      serverTime: Effect.sync(() => clock.unsafeCurrentTimeMillis() + clockOffset),
       listed: (path, params = {}) => cache.held(urlOf(path, { ...params, per_page: perPage })),
       recall,
       remember

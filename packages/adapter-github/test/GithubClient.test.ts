@@ -206,6 +206,50 @@ describe("GithubClient", () => {
     }))
 })
 
+describe("GithubClient.urlMaker", () => {
+  /** What the URL parser makes of the path under the base, with the parameters set in order. */
+  const parsed = (base: string, path: string, params: GithubClient.Params) => {
+    const url = new URL(`${base}${path}`)
+    for (const [key, value] of Object.entries(params)) if (value !== undefined) url.searchParams.set(key, String(value))
+    return url.toString()
+  }
+  const bases = [
+    "https://api.github.com",
+    "https://ghe.example/api/v3",
+    "http://127.0.0.1:8080",
+    "https://API.GitHub.com",
+    "https://api.github.com:443",
+    "https://api.github.com/x/../api"
+  ]
+  const paths = [
+    GithubClient.repoPath("org/repo", "issues"),
+    GithubClient.repoPath("org/my.repo", "issues", 12, "comments"),
+    GithubClient.repoPath("org/.github", "contents", ".afk.json"),
+    GithubClient.repoPath("Org/Repo-é", "issues"),
+    "/repos/org/repo/../other/issues",
+    "/repos/org/repo/./issues",
+    "/search/issues?q=x",
+    "/user",
+    "",
+    "/a b/c"
+  ]
+  const params: ReadonlyArray<GithubClient.Params> = [
+    {},
+    { labels: "ready-for-agent", state: "open", per_page: 100 },
+    { labels: "ready for agent,p1 & more", state: undefined, since: "2026-01-01T00:00:00Z" },
+    { q: "repo:org/repo is:open ✓", page: 2 }
+  ]
+
+  it("makes every URL the parser makes, whether or not it joins the path itself", () => {
+    for (const base of bases) {
+      const urlOf = GithubClient.urlMaker(base)
+      for (const path of paths) {
+        for (const query of params) expect(urlOf(path, query), `${base} ${path}`).toBe(parsed(base, path, query))
+      }
+    }
+  })
+})
+
 describe("GithubClient.attempt", () => {
   const Number_ = Schema.Struct({ number: Schema.Number })
   const call = { operation: "open", permission: "Pull requests: write" }

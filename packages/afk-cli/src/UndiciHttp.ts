@@ -31,16 +31,17 @@ import type * as Stream from "effect/Stream"
 
 type Body = NonNullable<Undici.Dispatcher.RequestOptions["body"]> | null
 
-const bodyOf = (body: HttpBody.HttpBody): Effect.Effect<Body> => {
+/** The body as undici sends it: at hand for all but a stream, which is read through an effect. */
+const bodyOf = (body: HttpBody.HttpBody): Body | Effect.Effect<Body> => {
   switch (body._tag) {
     case "Empty":
-      return Effect.succeed(null)
+      return null
     case "Uint8Array":
-      return Effect.succeed(body.body)
+      return body.body
     case "Raw":
-      return Effect.succeed(body.body as Body)
+      return body.body as Body
     case "FormData":
-      return Effect.succeed(body.formData as Body)
+      return body.formData as Body
     case "Stream":
       return NodeStream.toReadable(body.stream)
   }
@@ -135,25 +136,30 @@ class Answer extends Inspectable.Class implements HttpClientResponse.HttpClientR
 }
 
 /** A client sending through `dispatcher`. */
-export const make = (dispatcher: Undici.Dispatcher): HttpClient.HttpClient =>
-  HttpClient.make((request, url, signal) =>
-    Effect.flatMap(bodyOf(request.body), (body) =>
-      Effect.tryPromise({
-        try: () =>
-          dispatcher.request({
-            signal,
-            method: request.method,
-            headers: request.headers,
-            origin: url.origin,
-            path: url.pathname + url.search + url.hash,
-            body,
-            // Timeouts are the caller's (`Effect.timeout`, `HttpKit.withTimeout`), as in the platform's client.
-            headersTimeout: 60 * 60 * 1000,
-            bodyTimeout: 0
-          }),
-        catch: (cause) => new HttpClientError.RequestError({ request, reason: "Transport", cause })
-      }).pipe(Effect.map((source): HttpClientResponse.HttpClientResponse => new Answer(request, source))))
-  )
+export const make = (dispatcher: Undici.Dispatcher): HttpClient.HttpClient => {
+  const send = (request: HttpClientRequest.HttpClientRequest, url: URL, signal: AbortSignal, body: Body) =>
+    Effect.tryPromise({
+      try: () =>
+        dispatcher.request({
+          signal,
+          method: request.method,
+          headers: request.headers,
+          origin: url.origin,
+          path: url.pathname + url.search + url.hash,
+          body,
+          // Timeouts are the caller's (`Effect.timeout`, `HttpKit.withTimeout`), as in the platform's client.
+          headersTimeout: 60 * 60 * 1000,
+          bodyTimeout: 0
+        }).then((source): HttpClientResponse.HttpClientResponse => new Answer(request, source)),
+      catch: (cause) => new HttpClientError.RequestError({ request, reason: "Transport", cause })
+    })
+  return HttpClient.make((request, url, signal) => {
+    const body = bodyOf(request.body)
+    return Effect.isEffect(body)
+      ? Effect.flatMap(body, (read) => send(request, url, signal, read))
+      : send(request, url, signal, body)
+  })
+}
 
 /** The client over an undici `Agent` of its own, closed with the layer. */
 export const layerUndici: Layer.Layer<HttpClient.HttpClient> = Layer.provide(

@@ -10,6 +10,7 @@ import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import { identity } from "effect/Function"
 import * as Option from "effect/Option"
 import * as ParseResult from "effect/ParseResult"
@@ -135,7 +136,19 @@ export interface ClientOptions<E, C extends Call> {
   readonly next?: string | undefined
   /** Pages followed by `list` before a list is declared runaway (an error, never a truncation); 1000 by default. */
   readonly maxPages?: number | undefined
-  /** Wraps each attempt (headers every request carries, metering); innermost, so it sees every retry. */
+  /** Headers every request carries (an API version, a media type), set before the request is sent. */
+  readonly headers?: Readonly<Record<string, string>> | undefined
+  /**
+   * Told of every attempt, retries included, as it is sent (`sent`) and as its answer arrives (`answered`):
+   * metering, a vendor's rate-limit headers. Called in line, so they must be quick and must not throw.
+   */
+  readonly observe?:
+    | {
+      readonly sent?: ((request: HttpClientRequest.HttpClientRequest) => void) | undefined
+      readonly answered?: ((response: HttpClientResponse.HttpClientResponse) => void) | undefined
+    }
+    | undefined
+  /** Wraps each attempt (metering, a tracer setting); innermost, so it sees every retry. */
   readonly transform?:
     | (<E2, R>(client: HttpClient.HttpClient.With<E2, R>) => HttpClient.HttpClient.With<E2, R>)
     | undefined
@@ -181,16 +194,28 @@ export interface Client<E, C extends Call> {
   readonly fail: (request: HttpClientRequest.HttpClientRequest, fields: ErrorFields) => E
 }
 
+/**
+ * The `authorize` functions `authorization` made from a fixed secret, each with the same step as a plain
+ * function, which `client` calls in line instead of running an effect per request.
+ */
+const fixedCredentials = new WeakMap<
+  object,
+  (request: HttpClientRequest.HttpClientRequest) => HttpClientRequest.HttpClientRequest
+>()
+
 /** `authorize` for a `scheme secret` header (`Bearer …`, `token …`); an effect is read again for every call. */
 export const authorization = (
   scheme: string,
   secret: Redacted.Redacted<string> | Effect.Effect<Redacted.Redacted<string>>
-) =>
-(request: HttpClientRequest.HttpClientRequest): Effect.Effect<HttpClientRequest.HttpClientRequest> =>
-  Effect.map(
-    Redacted.isRedacted(secret) ? Effect.succeed(secret) : secret,
-    (value) => HttpClientRequest.setHeader(request, "authorization", `${scheme} ${Redacted.value(value)}`)
-  )
+): (request: HttpClientRequest.HttpClientRequest) => Effect.Effect<HttpClientRequest.HttpClientRequest> => {
+  const set = (value: Redacted.Redacted<string>) => (request: HttpClientRequest.HttpClientRequest) =>
+    HttpClientRequest.setHeader(request, "authorization", `${scheme} ${Redacted.value(value)}`)
+  if (!Redacted.isRedacted(secret)) return (request) => Effect.map(secret, (value) => set(value)(request))
+  const fixed = set(secret)
+  const authorize = (request: HttpClientRequest.HttpClientRequest) => Effect.succeed(fixed(request))
+  fixedCredentials.set(authorize, fixed)
+  return authorize
+}
 
 const isAbsolute = (url: string): boolean => /^[a-z][a-z0-9+.-]*:/i.test(url)
 
@@ -205,13 +230,19 @@ export const client = <E, C extends Call>(
   options: ClientOptions<E, C>
 ): Effect.Effect<Client<E, C>, never, HttpClient.HttpClient> =>
   Effect.gen(function*() {
-    const { vendor } = options
+    const { vendor, observe } = options
     const baseUrl = (options.baseUrl ?? "").replace(/\/+$/, "")
-    const transformed = (options.transform ?? identity)((yield* HttpClient.HttpClient).pipe(
-      HttpClient.mapRequest((request) =>
-        isAbsolute(request.url) ? request : HttpClientRequest.prependUrl(request, baseUrl)
-      )
-    ))
+    const base = yield* HttpClient.HttpClient
+    const observed = observe === undefined ? base : HttpClient.transform(base, (effect, request) =>
+      Effect.suspend(() => {
+        observe.sent?.(request)
+        const answered = observe.answered
+        return answered === undefined ? effect : Effect.map(effect, (response) => {
+          answered(response)
+          return response
+        })
+      }))
+    const transformed = (options.transform ?? identity)(observed)
     const timed = options.timeout === undefined ? transformed : withTimeout(options.timeout)(transformed)
     const http = yield* withConcurrency(options.concurrency ?? 8)(withRetries(options.retry ?? defaultRetry)(timed))
 
@@ -253,59 +284,75 @@ export const client = <E, C extends Call>(
           Effect.fail
         ))
 
-    const execute: Client<E, C>["execute"] = (call, request) =>
-      Effect.flatMap(
-        options.authorize === undefined ? Effect.succeed(request) : options.authorize(request),
-        (authorized) =>
-          http.execute(authorized).pipe(
-            call.idempotent ? identity : nonIdempotent,
-            Effect.catchAll(unreachable(call)),
-            Effect.flatMap((response) =>
-              (response.status >= 200 && response.status < 300) || call.accept?.includes(response.status) === true
-                ? Effect.succeed(response)
-                : refuse(call, response)
-            )
-          )
-      )
+    // The request made whole in line (base URL, headers, a fixed credential): each step as an effect of its
+    // own cost a GitHub list some 10 % of the runtime's work per request (bench/RESULTS.md, thirteenth part).
+    const { headers, authorize } = options
+    const fixedCredential = authorize === undefined ? undefined : fixedCredentials.get(authorize)
+    const prepare = (request: HttpClientRequest.HttpClientRequest): HttpClientRequest.HttpClientRequest => {
+      const located = isAbsolute(request.url) ? request : HttpClientRequest.prependUrl(request, baseUrl)
+      const headed = headers === undefined ? located : HttpClientRequest.setHeaders(located, headers)
+      return fixedCredential === undefined ? headed : fixedCredential(headed)
+    }
+    const send = (call: C, request: HttpClientRequest.HttpClientRequest) =>
+      Effect.matchEffect((call.idempotent ? identity : nonIdempotent)(http.execute(request)), {
+        onFailure: unreachable(call),
+        onSuccess: (response) =>
+          (response.status >= 200 && response.status < 300) || call.accept?.includes(response.status) === true
+            ? Effect.succeed(response)
+            : refuse(call, response)
+      })
+    const execute: Client<E, C>["execute"] = (call, request) => {
+      const prepared = prepare(request)
+      return authorize === undefined || fixedCredential !== undefined
+        ? send(call, prepared)
+        : Effect.flatMap(authorize(prepared), (authorized) =>
+          send(call, authorized))
+    }
 
-    const decode: Client<E, C>["decode"] = (schema) => (call, response, held) =>
-      (held === undefined ? response.text : Effect.succeed(held)).pipe(
-        Effect.catchAll(unreachable(call)),
-        Effect.flatMap((text) =>
-          Effect.catchAll(jsonDecoder(schema)(text), (error) => {
-            const shape = HttpFailure.redact(options.secrets ?? [])(
-              ParseResult.TreeFormatter.formatErrorSync(error).replace(/\s+/g, " ")
-            )
-            const fields: ErrorFields = {
-              operation: call.operation,
-              status: response.status,
-              detail:
-                `${vendor.name} answered HTTP ${response.status} with a malformed or unexpected body (unexpected shape: ${
-                  HttpFailure.short(shape)
-                })`,
-              transient: true,
-              hint: `${vendor.name} sent a malformed answer; it will be retried on the next pass`,
-              cause: error
-            }
-            return Effect.flatMap(
-              toError(
-                call,
-                response.request,
-                { _tag: "Malformed", response },
-                call.idempotent ? fields : HttpFailure.mayHaveApplied(vendor, fields, options.next)
-              ),
-              Effect.fail
-            )
-          })
-        )
+    const malformed = (call: C, response: HttpClientResponse.HttpClientResponse, error: ParseResult.ParseError) => {
+      const shape = HttpFailure.redact(options.secrets ?? [])(
+        ParseResult.TreeFormatter.formatErrorSync(error).replace(/\s+/g, " ")
       )
+      const fields: ErrorFields = {
+        operation: call.operation,
+        status: response.status,
+        detail:
+          `${vendor.name} answered HTTP ${response.status} with a malformed or unexpected body (unexpected shape: ${
+            HttpFailure.short(shape)
+          })`,
+        transient: true,
+        hint: `${vendor.name} sent a malformed answer; it will be retried on the next pass`,
+        cause: error
+      }
+      return Effect.flatMap(
+        toError(
+          call,
+          response.request,
+          { _tag: "Malformed", response },
+          call.idempotent ? fields : HttpFailure.mayHaveApplied(vendor, fields, options.next)
+        ),
+        Effect.fail
+      )
+    }
+
+    // Decoded in line once the text is read (the schemas are synchronous), not as a further effect per answer.
+    const decode: Client<E, C>["decode"] = (schema) => {
+      const parse = jsonDecoder(schema)
+      return (call, response, held) => {
+        const decodeText = (text: string) => {
+          const decoded = parse(text)
+          return Either.isRight(decoded) ? Effect.succeed(decoded.right) : malformed(call, response, decoded.left)
+        }
+        return held === undefined
+          ? Effect.matchEffect(response.text, { onFailure: unreachable(call), onSuccess: decodeText })
+          : decodeText(held)
+      }
+    }
 
     const json: Client<E, C>["json"] = (schema) => (call, request) =>
-      Effect.flatMap(execute(call, request), (response) =>
-        decode(schema)(call, response))
+      Effect.flatMap(execute(call, request), (response) => decode(schema)(call, response))
 
-    const origin = (url: string) =>
-      new URL(url, baseUrl === "" ? undefined : baseUrl).origin
+    const origin = (url: string) => new URL(url, baseUrl === "" ? undefined : baseUrl).origin
     const pages: Client<E, C>["pages"] = (call, url, read) => {
       const first = isAbsolute(url) ? url : `${baseUrl}${url}`
       const request = HttpClientRequest.get(first)
@@ -347,11 +394,11 @@ export const client = <E, C extends Call>(
     return { execute, refuse, decode, json, pages, list, fail }
   })
 
-const jsonDecoders = new WeakMap<object, (text: string) => Effect.Effect<unknown, ParseResult.ParseError>>()
+const jsonDecoders = new WeakMap<object, (text: string) => Either.Either<unknown, ParseResult.ParseError>>()
 
 /** The JSON decoder of `schema`, built once per schema (a list decodes many pages with the same one). */
 const jsonDecoder = <A, I>(schema: Schema.Schema<A, I>) => {
-  const known = jsonDecoders.get(schema) ?? Schema.decodeUnknown(Schema.parseJson(schema))
+  const known = jsonDecoders.get(schema) ?? Schema.decodeUnknownEither(Schema.parseJson(schema))
   jsonDecoders.set(schema, known)
-  return known as (text: string) => Effect.Effect<A, ParseResult.ParseError>
+  return known as (text: string) => Either.Either<A, ParseResult.ParseError>
 }

@@ -83,15 +83,15 @@ export const withRetries =
   (options: RetryOptions = defaultRetry) =>
   <E, R>(client: HttpClient.HttpClient.With<E, R>): HttpClient.HttpClient.With<E, R> =>
     HttpClient.transform(client, (execute) =>
-      Effect.flatMap(FiberRef.get(idempotentRequests), (idempotent) => {
+      Effect.withFiberRuntime((fiber) => {
+        const idempotent = fiber.getFiberRef(idempotentRequests)
         const attempt = (n: number): Effect.Effect<HttpClientResponse.HttpClientResponse, E, R> =>
-          execute.pipe(
-            Effect.catchIf(
-              (error): error is E =>
-                n < options.times && HttpFailure.isTransportError(error) && (idempotent || HttpFailure.isUnsent(error)),
-              () => Effect.sleep(backoff(options, n)).pipe(Effect.zipRight(Effect.suspend(() => attempt(n + 1))))
-            ),
-            Effect.flatMap((response) => {
+          Effect.matchEffect(execute, {
+            onFailure: (error) =>
+              n < options.times && HttpFailure.isTransportError(error) && (idempotent || HttpFailure.isUnsent(error))
+                ? Effect.sleep(backoff(options, n)).pipe(Effect.zipRight(Effect.suspend(() => attempt(n + 1))))
+                : Effect.fail(error),
+            onSuccess: (response) => {
               if (!isRetried(options, response, idempotent) || n >= options.times) return Effect.succeed(response)
               return Effect.clockWith((clock) => {
                 const now = clock.unsafeCurrentTimeMillis()
@@ -103,7 +103,7 @@ export const withRetries =
                 if (Duration.greaterThan(wait, Duration.decode(options.maxWait))) return Effect.succeed(response)
                 return Effect.sleep(wait).pipe(Effect.zipRight(Effect.suspend(() => attempt(n + 1))))
               })
-            })
-          )
+            }
+          })
         return attempt(0)
       }))

@@ -266,6 +266,49 @@ describe("client: the one vendor client every adapter builds on", () => {
     }).pipe(Effect.provide(wire.layer))
   })
 
+  it.effect("headers go on every request; observe sees every attempt sent and every answer, retries included", () => {
+    const wire = scripted({ status: 503, headers: { "retry-after": "0", "x-budget": "9" } }, {
+      status: 200,
+      body: "{\"number\":7}",
+      headers: { "x-budget": "8" }
+    })
+    const seen: Array<string> = []
+    const headers: Array<string | undefined> = []
+    return Effect.gen(function*() {
+      const forge = yield* make({
+        headers: { "x-api-version": "2" },
+        observe: {
+          sent: (request) => {
+            seen.push(`sent ${request.url}`)
+            headers.push(request.headers["x-api-version"])
+          },
+          answered: (response) => seen.push(`answered ${response.status} ${response.headers["x-budget"]}`)
+        }
+      })
+      expect(yield* forge.json(Issue)(read, HttpClientRequest.get("/issues/7"))).toEqual({ number: 7 })
+      expect(seen).toEqual([
+        "sent https://forge.test/api/v1/issues/7",
+        "answered 503 9",
+        "sent https://forge.test/api/v1/issues/7",
+        "answered 200 8"
+      ])
+      expect(headers).toEqual(["2", "2"])
+      expect(wire.sent.map((request) => request.authorization)).toEqual([`token ${token}`, `token ${token}`])
+    }).pipe(Effect.provide(wire.layer))
+  })
+
+  it.effect("a credential read through an effect is read again for every call", () => {
+    const wire = scripted({ status: 200, body: "{\"number\":1}" }, { status: 200, body: "{\"number\":2}" })
+    let reads = 0
+    const rotating = Effect.sync(() => Redacted.make(`${token}-${++reads}`))
+    return Effect.gen(function*() {
+      const forge = yield* make({ authorize: HttpKit.authorization("token", rotating) })
+      yield* forge.json(Issue)(read, HttpClientRequest.get("/issues/1"))
+      yield* forge.json(Issue)(read, HttpClientRequest.get("/issues/2"))
+      expect(wire.sent.map((request) => request.authorization)).toEqual([`token ${token}-1`, `token ${token}-2`])
+    }).pipe(Effect.provide(wire.layer))
+  })
+
   it.effect("a refusal is the port error naming the permission, the echoed token redacted, not retried", () => {
     const wire = scripted({ status: 403, body: `{"message":"no, token ${token}"}` })
     return Effect.gen(function*() {
