@@ -264,12 +264,16 @@ export const make = (
               onSome: Effect.succeed
             })
         )
-        const items = yield* read.pipe(
-          Effect.tapBoth({
-            onFailure: () => Effect.sync(() => (state.listed = false)),
-            onSuccess: () => Effect.sync(() => (state.listed = true))
-          })
-        )
+        const items = yield* Effect.matchEffect(read, {
+          onFailure: (error) => {
+            state.listed = false
+            return Effect.fail(error)
+          },
+          onSuccess: (items) => {
+            state.listed = true
+            return Effect.succeed(items)
+          }
+        })
         // A list read through the batch is not held as a REST answer: say it was read, so the next pass probes
         // the repository and can serve a memo (idle ticks then cost free 304s, not a query's points).
         if (batch !== undefined && !held && !batched) {

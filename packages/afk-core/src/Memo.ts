@@ -35,22 +35,34 @@ export const make = <A, E>(
     // nothing of the read (its effect, its fiber, a cached wrapper) is kept once it ends. A tick holds one
     // entry per list of every repository, so this is what an entry costs for the rest of the pass.
     const entries = new Map<string, Effect.Effect<A, E>>()
+    const settle = (
+      key: string,
+      pending: Effect.Effect<A, E>,
+      deferred: Deferred.Deferred<A, E>,
+      exit: Exit.Exit<A, E>
+    ) => {
+      if (entries.get(key) === pending) {
+        // An interrupted read is never kept: the next ask reads again.
+        const failure = Exit.isFailure(exit) ? Cause.failureOption(exit.cause) : Option.none()
+        const keep = Exit.isSuccess(exit) ||
+          (!Exit.isInterrupted(exit) &&
+            (onFailure === "remember" || Option.exists(failure, (error) => !retryOnly(error))))
+        if (keep) entries.set(key, exit)
+        else entries.delete(key)
+      }
+      Deferred.unsafeDone(deferred, exit)
+      return exit
+    }
+    // Each step in line rather than an effect of its own: a tick asks one entry per list of every repository.
     const start = (key: string, read: Effect.Effect<A, E>): Effect.Effect<A, E> =>
       Effect.uninterruptibleMask((restore) =>
-        Effect.flatMap(Deferred.make<A, E>(), (deferred) => {
+        Effect.withFiberRuntime<A, E>((fiber) => {
+          const deferred = Deferred.unsafeMake<A, E>(fiber.id())
           const pending = Deferred.await(deferred)
           entries.set(key, pending)
-          return Effect.flatMap(Effect.exit(restore(read)), (exit) => {
-            if (entries.get(key) === pending) {
-              // An interrupted read is never kept: the next ask reads again.
-              const failure = Exit.isFailure(exit) ? Cause.failureOption(exit.cause) : Option.none()
-              const keep = Exit.isSuccess(exit) ||
-                (!Exit.isInterrupted(exit) &&
-                  (onFailure === "remember" || Option.exists(failure, (error) => !retryOnly(error))))
-              if (keep) entries.set(key, exit)
-              else entries.delete(key)
-            }
-            return Effect.zipRight(Deferred.done(deferred, exit), exit)
+          return Effect.matchCauseEffect(restore(read), {
+            onFailure: (cause) => settle(key, pending, deferred, Exit.failCause(cause)),
+            onSuccess: (value) => settle(key, pending, deferred, Exit.succeed(value))
           })
         })
       )
