@@ -17,6 +17,7 @@ import type * as Config from "./Config.js"
 import * as DispatchPolicy from "./DispatchPolicy.js"
 import { type Comment, type Issue, type LabelEvent, type Repo, sameLogin } from "./Domain.js"
 import * as IssueGuard from "./IssueGuard.js"
+import * as Lanes from "./Lanes.js"
 import * as Memo from "./Memo.js"
 import * as Pass from "./Pass.js"
 import * as Run from "./Run.js"
@@ -196,8 +197,9 @@ export const run = (config: Config.AfkConfig) =>
     }
     const candidate = yield* makeCandidate
     const views: Array<RepoView> = []
-    yield* Effect.forEach(
+    yield* Lanes.forEach(
       config.allowlist,
+      8,
       (repo) =>
         Pass.isolate(
           journal,
@@ -217,8 +219,7 @@ export const run = (config: Config.AfkConfig) =>
                 views.push({ repo, ready, locked })
               })
           )
-        ),
-      { concurrency: 8, discard: true }
+        )
     )
     const lockedRepos = new Set(
       views.filter((view) => view.locked.length > 0).map((view) => view.repo.toLowerCase() as Repo)

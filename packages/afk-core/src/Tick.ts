@@ -5,8 +5,10 @@
  */
 import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
 import * as Config from "./Config.js"
 import type { Issue, Repo } from "./Domain.js"
+import * as Lanes from "./Lanes.js"
 import * as Memo from "./Memo.js"
 import * as Pass from "./Pass.js"
 import * as Poll from "./Poll.js"
@@ -84,7 +86,12 @@ const prefetch = (config: Config.AfkConfig) =>
     const work = yield* Deferred.make<boolean>()
     // The lock label's open and closed issues, as the passes ask them (one list or two), and the ready list.
     const locked = tracker.listOpenAndClosedIssues === undefined ? ["open", "closed"] as const : ["both"] as const
-    const lists = Effect.forEach(
+    const bound = tracker.listsInBatches === true ? listsAtOnce(tracker) : 8
+    const each = <A>(items: ReadonlyArray<A>, f: (item: A) => Effect.Effect<void>) =>
+      bound === "unbounded"
+        ? Effect.forEach(items, f, { concurrency: bound, discard: true })
+        : Lanes.forEach(items, bound, f)
+    const lists = each(
       config.allowlist.flatMap((repo) => [
         ...locked.map((which) => [repo, which] as const),
         [repo, "ready"] as const
@@ -97,10 +104,13 @@ const prefetch = (config: Config.AfkConfig) =>
           : which === "closed"
           ? tracker.listClosedIssues(repo, config.lockLabel)
           : openAndClosed(tracker, repo, config.lockLabel)).pipe(
-            Effect.tap((issues) => (issues.length > 0 ? Deferred.succeed(work, true) : Effect.void)),
-            Effect.ignore
-          ),
-      { concurrency: tracker.listsInBatches === true ? listsAtOnce(tracker) : 8, discard: true }
+            Effect.match({
+              onFailure: () => undefined,
+              onSuccess: (issues) => {
+                if (issues.length > 0) Deferred.unsafeDone(work, Exit.succeed(true))
+              }
+            })
+          )
     )
     const identity = Effect.flatMap(
       Deferred.await(work),

@@ -16,6 +16,7 @@ import type * as Config from "./Config.js"
 import * as Declaration from "./Declaration.js"
 import { type Check, type CiVerdict, type Comment, hasLabel, type Issue, TurnStatus } from "./Domain.js"
 import * as IssueGuard from "./IssueGuard.js"
+import * as Lanes from "./Lanes.js"
 import * as Pass from "./Pass.js"
 import * as Prompt from "./Prompt.js"
 import { PullRequests } from "./PullRequests.js"
@@ -354,16 +355,16 @@ export const run = (config: Config.AfkConfig) =>
     const { journal } = ctx
     const tracker = yield* Tracker
     const locked: Array<ReadonlyArray<Issue>> = []
-    yield* Effect.forEach(
+    yield* Lanes.forEach(
       config.allowlist,
+      8,
       (repo) =>
         Pass.isolate(journal, repo)(
           // Shared with poll (open ones) through the tick's memo.
           Effect.map(openAndClosed(tracker, repo, config.lockLabel), (issues) => {
             locked.push(issues)
           })
-        ),
-      { concurrency: 8, discard: true }
+        )
     )
     // The cap counts every open issue carrying the lock, in every repo, before any of them is handled.
     const inFlight = locked.reduce((sum, issues) => sum + issues.filter((issue) => issue.state === "open").length, 0)

@@ -1,8 +1,11 @@
 import { describe, expect, it } from "@effect/vitest"
+import * as Cause from "effect/Cause"
+import * as Chunk from "effect/Chunk"
 import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
+import * as FiberId from "effect/FiberId"
 import * as Lanes from "../src/Lanes.js"
 
 /** An effect that records when it starts and then holds its lane until `done` is completed. */
@@ -122,4 +125,61 @@ describe("Lanes", () => {
       expect(() => Effect.runSync(Lanes.make(count))).toThrow(/whole number of at least 1/)
     }
   })
+})
+
+describe("Lanes.forEach", () => {
+  /** Runs `forEach` over `count` items on `lanes`, each yielding a few times; what ran, how, and on which fibers. */
+  const traced = (count: number, lanes: number) =>
+    Effect.gen(function*() {
+      const started: Array<number> = []
+      const fibers = new Set<string>()
+      let running = 0
+      let most = 0
+      yield* Lanes.forEach(Array.from({ length: count }, (_, i) => i), lanes, (item) =>
+        Effect.gen(function*() {
+          started.push(item)
+          fibers.add(FiberId.threadName(yield* Effect.fiberId))
+          running++
+          most = Math.max(most, running)
+          yield* Effect.yieldNow()
+          yield* Effect.yieldNow()
+          running--
+        }))
+      return { started, fibers: fibers.size, most, running }
+    })
+
+  it.effect("runs at most the given number at once, started in the items' order, each item once", () =>
+    Effect.gen(function*() {
+      const { most, running, started } = yield* traced(10, 3)
+      expect(started).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9])
+      expect(most).toBe(3)
+      expect(running).toBe(0)
+    }))
+
+  it.effect("runs on as many fibers as lanes, or items if fewer; nothing to do is done at once", () =>
+    Effect.gen(function*() {
+      expect((yield* traced(50, 4)).fibers).toBe(4)
+      expect((yield* traced(2, 8)).fibers).toBe(2)
+      expect((yield* traced(5, 1)).fibers).toBe(1)
+      expect(yield* traced(0, 8)).toEqual({ started: [], fibers: 0, most: 0, running: 0 })
+    }))
+
+  it.effect("the first failure fails the whole and interrupts the items still running; no later one starts", () =>
+    Effect.gen(function*() {
+      const started: Array<number> = []
+      const interrupted: Array<number> = []
+      const never = yield* Deferred.make<void>()
+      const exit = yield* Effect.exit(
+        Lanes.forEach([0, 1, 2, 3, 4], 2, (item) =>
+          Effect.zipRight(
+            Effect.sync(() => started.push(item)),
+            item === 1
+              ? Effect.fail(`item ${item} failed`)
+              : Effect.onInterrupt(Deferred.await(never), () => Effect.sync(() => interrupted.push(item)))
+          ))
+      )
+      expect(Exit.isFailure(exit) && Cause.failures(exit.cause)).toEqual(Chunk.make("item 1 failed"))
+      expect(started).toEqual([0, 1])
+      expect(interrupted).toEqual([0])
+    }))
 })
