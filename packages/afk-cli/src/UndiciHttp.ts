@@ -161,8 +161,13 @@ export const make = (dispatcher: Undici.Dispatcher): HttpClient.HttpClient => {
   })
 }
 
-/** The client over an undici `Agent` of its own, closed with the layer. */
+/**
+ * The client over an undici `Agent` of its own, closed with the layer. The client needs nothing from the
+ * context its requests run in (it holds its dispatcher), so it is provided as it is: the platform's
+ * `layerMergedContext` merges the layer's context into every request's, a `Context.merge` and a scoped
+ * `provideContext` (some dozen runtime operations) per request.
+ */
 export const layerUndici: Layer.Layer<HttpClient.HttpClient> = Layer.provide(
-  HttpClient.layerMergedContext(Effect.map(Dispatcher, make)),
+  Layer.effect(HttpClient.HttpClient, Effect.map(Dispatcher, make)),
   dispatcherLayer
 )
