@@ -18,28 +18,35 @@ import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
 import * as HttpFailure from "./HttpFailure.js"
 import type * as HttpRetry from "./HttpRetry.js"
-import { defaultRetry, nonIdempotent, withRetries } from "./HttpRetry.js"
+import { defaultRetry, nonIdempotent, retrying } from "./HttpRetry.js"
 import * as Lanes from "./Lanes.js"
 import type * as PortError from "./PortError.js"
 
-export { defaultRetry, nonIdempotent, retryAfter, withRetries } from "./HttpRetry.js"
+export { defaultRetry, nonIdempotent, retryAfter, retrying, withRetries } from "./HttpRetry.js"
 /** How `withRetries` retries (see `HttpRetry`). */
 export type RetryOptions = HttpRetry.RetryOptions
+
+/** One attempt bounded by `timeout`: no answer by then is a transport failure (so it is retried). */
+const timedOut = <A, E, R>(
+  timeout: Duration.DurationInput,
+  effect: Effect.Effect<A, E, R>,
+  request: HttpClientRequest.HttpClientRequest
+) =>
+  Effect.timeoutFail(effect, {
+    duration: timeout,
+    onTimeout: () =>
+      new HttpClientError.RequestError({
+        request,
+        reason: "Transport",
+        description: `no answer within ${Duration.format(timeout)}`
+      })
+  })
 
 /** Bounds one attempt: no answer within `timeout` is a transport failure (so `withRetries` retries it). */
 export const withTimeout =
   (timeout: Duration.DurationInput) =>
   <E, R>(client: HttpClient.HttpClient.With<E, R>): HttpClient.HttpClient.With<E | HttpClientError.RequestError, R> =>
-    HttpClient.transform(client, (effect, request) =>
-      Effect.timeoutFail(effect, {
-        duration: timeout,
-        onTimeout: () =>
-          new HttpClientError.RequestError({
-            request,
-            reason: "Transport",
-            description: `no answer within ${Duration.format(timeout)}`
-          })
-      }))
+    HttpClient.transform(client, (effect, request) => timedOut(timeout, effect, request))
 
 /**
  * Limits how many requests one client has in flight at once (per host, since a client has one base URL); the
@@ -233,18 +240,35 @@ export const client = <E, C extends Call>(
     const { vendor, observe } = options
     const baseUrl = (options.baseUrl ?? "").replace(/\/+$/, "")
     const base = yield* HttpClient.HttpClient
-    const observed = observe === undefined ? base : HttpClient.transform(base, (effect, request) =>
-      Effect.suspend(() => {
+    const observing = <R>(
+      request: HttpClientRequest.HttpClientRequest,
+      effect: Effect.Effect<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError, R>
+    ) =>
+      observe === undefined ? effect : Effect.suspend(() => {
         observe.sent?.(request)
         const answered = observe.answered
         return answered === undefined ? effect : Effect.map(effect, (response) => {
           answered(response)
           return response
         })
-      }))
-    const transformed = (options.transform ?? identity)(observed)
-    const timed = options.timeout === undefined ? transformed : withTimeout(options.timeout)(transformed)
-    const http = yield* withConcurrency(options.concurrency ?? 8)(withRetries(options.retry ?? defaultRetry)(timed))
+      })
+    // Observe, the vendor's transform, the timeout, the retries and a lane, innermost first, composed around each
+    // request's effect: as layers of \`HttpClient.transform\` they cost each request some six further runtime
+    // operations. A vendor's own transform still wraps the client, inside the rest.
+    const transformed = options.transform === undefined
+      ? undefined
+      : options.transform(
+        observe === undefined ? base : HttpClient.transform(base, (effect, request) => observing(request, effect))
+      )
+    const attempt = (request: HttpClientRequest.HttpClientRequest) => {
+      const sent = transformed === undefined ? observing(request, base.execute(request)) : transformed.execute(request)
+      return options.timeout === undefined ? sent : timedOut(options.timeout, sent, request)
+    }
+    const retry = retrying(options.retry ?? defaultRetry)
+    const lanes = yield* Lanes.make(options.concurrency ?? 8)
+    const http = {
+      execute: (request: HttpClientRequest.HttpClientRequest) => lanes.withLane(retry(attempt(request)))
+    }
 
     const quoting = (call: C): HttpFailure.Quoting => ({
       secrets: options.secrets,

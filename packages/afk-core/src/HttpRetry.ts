@@ -82,28 +82,33 @@ const isRetried = (options: RetryOptions, response: HttpClientResponse.HttpClien
 export const withRetries =
   (options: RetryOptions = defaultRetry) =>
   <E, R>(client: HttpClient.HttpClient.With<E, R>): HttpClient.HttpClient.With<E, R> =>
-    HttpClient.transform(client, (execute) =>
-      Effect.withFiberRuntime((fiber) => {
-        const idempotent = fiber.getFiberRef(idempotentRequests)
-        const attempt = (n: number): Effect.Effect<HttpClientResponse.HttpClientResponse, E, R> =>
-          Effect.matchEffect(execute, {
-            onFailure: (error) =>
-              n < options.times && HttpFailure.isTransportError(error) && (idempotent || HttpFailure.isUnsent(error))
-                ? Effect.sleep(backoff(options, n)).pipe(Effect.zipRight(Effect.suspend(() => attempt(n + 1))))
-                : Effect.fail(error),
-            onSuccess: (response) => {
-              if (!isRetried(options, response, idempotent) || n >= options.times) return Effect.succeed(response)
-              return Effect.clockWith((clock) => {
-                const now = clock.unsafeCurrentTimeMillis()
-                const asked = Option.orElse(
-                  retryAfter(response.headers, now),
-                  () => options.waitHint === undefined ? Option.none() : options.waitHint(response, now)
-                )
-                const wait = Option.getOrElse(asked, () => backoff(options, n))
-                if (Duration.greaterThan(wait, Duration.decode(options.maxWait))) return Effect.succeed(response)
-                return Effect.sleep(wait).pipe(Effect.zipRight(Effect.suspend(() => attempt(n + 1))))
-              })
-            }
-          })
-        return attempt(0)
-      }))
+    HttpClient.transform(client, retrying(options))
+
+/** `withRetries` for one request's attempt, an effect run again for each retry (`HttpKit.client` composes it so). */
+export const retrying =
+  (options: RetryOptions = defaultRetry) =>
+  <E, R>(execute: Effect.Effect<HttpClientResponse.HttpClientResponse, E, R>) =>
+    Effect.withFiberRuntime<HttpClientResponse.HttpClientResponse, E, R>((fiber) => {
+      const idempotent = fiber.getFiberRef(idempotentRequests)
+      const attempt = (n: number): Effect.Effect<HttpClientResponse.HttpClientResponse, E, R> =>
+        Effect.matchEffect(execute, {
+          onFailure: (error) =>
+            n < options.times && HttpFailure.isTransportError(error) && (idempotent || HttpFailure.isUnsent(error))
+              ? Effect.sleep(backoff(options, n)).pipe(Effect.zipRight(Effect.suspend(() => attempt(n + 1))))
+              : Effect.fail(error),
+          onSuccess: (response) => {
+            if (!isRetried(options, response, idempotent) || n >= options.times) return Effect.succeed(response)
+            return Effect.clockWith((clock) => {
+              const now = clock.unsafeCurrentTimeMillis()
+              const asked = Option.orElse(
+                retryAfter(response.headers, now),
+                () => options.waitHint === undefined ? Option.none() : options.waitHint(response, now)
+              )
+              const wait = Option.getOrElse(asked, () => backoff(options, n))
+              if (Duration.greaterThan(wait, Duration.decode(options.maxWait))) return Effect.succeed(response)
+              return Effect.sleep(wait).pipe(Effect.zipRight(Effect.suspend(() => attempt(n + 1))))
+            })
+          }
+        })
+      return attempt(0)
+    })
