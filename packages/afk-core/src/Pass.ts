@@ -119,17 +119,16 @@ export const journal = (pass: Report["pass"]): Effect.Effect<Journal> =>
  */
 export const isolate =
   (journal: Journal, subject: string) => <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<void, never, R> =>
-    effect.pipe(
-      Effect.asVoid,
-      Effect.catchAllCause((cause) =>
+    Effect.matchCauseEffect(effect, {
+      onFailure: (cause) =>
         Cause.isInterruptedOnly(cause)
           ? Effect.failCause(cause as Cause.Cause<never>)
           : journal.fail(
             subject,
             Cause.squash(cause) instanceof Error ? (Cause.squash(cause) as Error).message : Cause.pretty(cause)
-          )
-      )
-    )
+          ),
+      onSuccess: () => Effect.void
+    })
 
 /** The report of a pass that did nothing because the loop is disarmed (decided before any I/O). */
 export const disarmed = (pass: Report["pass"], reasons: ReadonlyArray<string>): Report => ({

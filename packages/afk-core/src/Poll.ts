@@ -209,20 +209,21 @@ export const run = (config: Config.AfkConfig) =>
           // after the other: a tick has asked every list already (`Tick.prefetch`), so these are the shared
           // answers, and a concurrent `Effect.all` costs tens of microseconds of fibers a call for nothing (about
           // 30 ms before the first candidate at 50 repositories). Alone, eight repositories still read at once.
-          Effect.flatMap(
-            Effect.all([
-              tracker.listOpenIssues(repo, config.readyLabel),
-              openOnly(tracker, repo, config.lockLabel)
-            ], { mode: "either" }),
-            (lists) =>
-              Effect.map(Effect.all(lists), ([ready, locked]) => {
-                views.push({ repo, ready, locked })
-              })
-          )
+          Effect.flatMap(Effect.either(tracker.listOpenIssues(repo, config.readyLabel)), (ready) =>
+            Effect.flatMap(Effect.either(openOnly(tracker, repo, config.lockLabel)), (locked) => {
+              if (Either.isLeft(ready)) return Effect.fail(ready.left)
+              if (Either.isLeft(locked)) {
+                return Effect.fail(locked.left)
+              }
+              views.push({ repo, ready: ready.right, locked: locked.right })
+              return Effect.void
+            }))
         )
     )
     const lockedRepos = new Set(
-      views.filter((view) => view.locked.length > 0).map((view) => view.repo.toLowerCase() as Repo)
+      views.filter((view) =>
+        view.locked.length > 0
+      ).map((view) => view.repo.toLowerCase() as Repo)
     )
     const inFlight = views.reduce((sum, view) => sum + view.locked.length, 0)
     const slots = Math.max(0, config.maxConcurrentRuns - inFlight)
