@@ -24,6 +24,8 @@ import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as HttpIncomingMessage from "@effect/platform/HttpIncomingMessage"
 import * as UrlParams from "@effect/platform/UrlParams"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as FiberRef from "effect/FiberRef"
 import * as Inspectable from "effect/Inspectable"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
@@ -49,6 +51,39 @@ const bodyOf = (body: HttpBody.HttpBody): Body | Effect.Effect<Body> => {
 
 const ignore = () => undefined
 
+/**
+ * The abort undici listens to, for a request with no span to record: the one listener undici adds, called at
+ * most once, and nothing of an `EventTarget`. Node's `AbortController`, which the platform's client makes for
+ * every request, cost more per request than the rest of its send (bench/RESULTS.md, thirteenth part). undici
+ * takes any object with `addEventListener`; with no `reason` it aborts with its own `RequestAbortedError`.
+ */
+class Abort {
+  aborted = false
+  #listener: (() => void) | undefined = undefined
+
+  addEventListener(_type: "abort", listener: () => void): void {
+    this.#listener = listener
+  }
+
+  removeEventListener(_type: "abort", listener: () => void): void {
+    if (this.#listener === listener) this.#listener = undefined
+  }
+
+  abort(): void {
+    if (this.aborted) return
+    this.aborted = true
+    const listener = this.#listener
+    this.#listener = undefined
+    listener?.()
+  }
+}
+
+/**
+ * Answers whose body nobody read are aborted once they are collected, so undici gives their connection back
+ * (as the platform's client does for its answers).
+ */
+const unread = new FinalizationRegistry<Abort>((abort) => abort.abort())
+
 /** One answer: its body is read at most once in each form (text, bytes, form data), whoever asks first. */
 class Answer extends Inspectable.Class implements HttpClientResponse.HttpClientResponse {
   readonly [HttpIncomingMessage.TypeId]: HttpIncomingMessage.TypeId = HttpIncomingMessage.TypeId
@@ -59,13 +94,19 @@ class Answer extends Inspectable.Class implements HttpClientResponse.HttpClientR
   #bytes: Promise<ArrayBuffer> | undefined
   #form: Promise<FormData> | undefined
 
+  /**
+   * `abort` is the request's own when this client sent it without the platform's wrapping (no span): a body read
+   * interrupted then aborts the request here, and an answer collected unread aborts it.
+   */
   constructor(
     readonly request: HttpClientRequest.HttpClientRequest,
-    private readonly source: Undici.Dispatcher.ResponseData
+    private readonly source: Undici.Dispatcher.ResponseData,
+    private readonly abort?: Abort
   ) {
     super()
     // A body that fails after nobody reads it (a reset connection) must not crash the process.
     source.body.on("error", ignore)
+    if (abort !== undefined) unread.register(this, abort, this)
   }
 
   get status(): number {
@@ -91,11 +132,23 @@ class Answer extends Inspectable.Class implements HttpClientResponse.HttpClientR
   }
 
   private read<A>(start: () => Promise<A>): Effect.Effect<A, HttpClientError.ResponseError> {
-    return Effect.tryPromise({ try: start, catch: (cause) => this.failed(cause) })
+    const abort = this.abort
+    if (abort === undefined) return Effect.tryPromise({ try: start, catch: (cause) => this.failed(cause) })
+    return Effect.async<A, HttpClientError.ResponseError>((resume) => {
+      unread.unregister(this)
+      start().then(
+        (value) => resume(Effect.succeed(value)),
+        (cause: unknown) => resume(Effect.fail(this.failed(cause)))
+      )
+      return Effect.sync(() => abort.abort())
+    })
   }
 
   get stream(): Stream.Stream<Uint8Array, HttpClientError.ResponseError> {
-    return NodeStream.fromReadable(() => this.source.body, (cause) => this.failed(cause))
+    return NodeStream.fromReadable(() => {
+      unread.unregister(this)
+      return this.source.body
+    }, (cause) => this.failed(cause))
   }
 
   get text(): Effect.Effect<string, HttpClientError.ResponseError> {
@@ -135,30 +188,73 @@ class Answer extends Inspectable.Class implements HttpClientResponse.HttpClientR
   }
 }
 
-/** A client sending through `dispatcher`. */
+/**
+ * A client sending through `dispatcher`. A request the tracer records goes through the platform's
+ * `HttpClient.make` (its span, its trace headers, its abort on interruption); any other is sent here with the
+ * same effect on the wire and an `Abort` of its own: interrupted while it waits for its answer or while its body
+ * is read, the request is aborted, and an answer nobody reads is aborted once collected.
+ */
 export const make = (dispatcher: Undici.Dispatcher): HttpClient.HttpClient => {
-  const send = (request: HttpClientRequest.HttpClientRequest, url: URL, signal: AbortSignal, body: Body) =>
-    Effect.tryPromise({
-      try: () =>
-        dispatcher.request({
-          signal,
-          method: request.method,
-          headers: request.headers,
-          origin: url.origin,
-          path: url.pathname + url.search + url.hash,
-          body,
-          // Timeouts are the caller's (`Effect.timeout`, `HttpKit.withTimeout`), as in the platform's client.
-          headersTimeout: 60 * 60 * 1000,
-          bodyTimeout: 0
-        }).then((source): HttpClientResponse.HttpClientResponse => new Answer(request, source)),
-      catch: (cause) => new HttpClientError.RequestError({ request, reason: "Transport", cause })
+  const dispatch = (request: HttpClientRequest.HttpClientRequest, url: URL, signal: AbortSignal | Abort, body: Body) =>
+    dispatcher.request({
+      // undici takes any object with `addEventListener` (see `Abort`).
+      signal: signal as AbortSignal,
+      method: request.method,
+      headers: request.headers,
+      origin: url.origin,
+      path: url.pathname + url.search + url.hash,
+      body,
+      // Timeouts are the caller's (`Effect.timeout`, `HttpKit.withTimeout`), as in the platform's client.
+      headersTimeout: 60 * 60 * 1000,
+      bodyTimeout: 0
     })
-  return HttpClient.make((request, url, signal) => {
+  const transport = (request: HttpClientRequest.HttpClientRequest) => (cause: unknown) =>
+    new HttpClientError.RequestError({ request, reason: "Transport", cause })
+  const withBody = <A, E>(request: HttpClientRequest.HttpClientRequest, send: (body: Body) => Effect.Effect<A, E>) => {
     const body = bodyOf(request.body)
-    return Effect.isEffect(body)
-      ? Effect.flatMap(body, (read) => send(request, url, signal, read))
-      : send(request, url, signal, body)
-  })
+    return Effect.isEffect(body) ? Effect.flatMap(body, send) : send(body)
+  }
+
+  const traced = HttpClient.make((request, url, signal) =>
+    withBody(request, (body) =>
+      Effect.tryPromise({
+        try: () =>
+          dispatch(request, url, signal, body).then((source): HttpClientResponse.HttpClientResponse =>
+            new Answer(request, source)
+          ),
+        catch: transport(request)
+      }))
+  )
+
+  const send = (request: HttpClientRequest.HttpClientRequest, url: URL, body: Body) =>
+    Effect.async<HttpClientResponse.HttpClientResponse, HttpClientError.RequestError>((resume) => {
+      const abort = new Abort()
+      dispatch(request, url, abort, body).then(
+        (source) => resume(Effect.succeed(new Answer(request, source, abort))),
+        (cause: unknown) => resume(Effect.fail(transport(request)(cause)))
+      )
+      return Effect.sync(() => abort.abort())
+    })
+
+  return HttpClient.makeWith<never, never, HttpClientError.HttpClientError, never>(
+    (effect) =>
+      Effect.flatMap(
+        effect,
+        (request) =>
+          Effect.withFiberRuntime<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError>((fiber) => {
+            if (
+              fiber.getFiberRef(FiberRef.currentTracerEnabled) &&
+              !fiber.getFiberRef(HttpClient.currentTracerDisabledWhen)(request)
+            ) return traced.execute(request)
+            const url = UrlParams.makeUrl(request.url, request.urlParams, request.hash)
+            if (Either.isLeft(url)) {
+              return Effect.fail(new HttpClientError.RequestError({ request, reason: "InvalidUrl", cause: url.left }))
+            }
+            return withBody(request, (body) => send(request, url.right, body))
+          })
+      ),
+    Effect.succeed
+  )
 }
 
 /**
