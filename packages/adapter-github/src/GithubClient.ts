@@ -61,22 +61,42 @@ const plainPath = /^(?:\/[\w~%-][\w.~%-]*)+$/
  */
 export const urlMaker = (baseUrl: string) => {
   const baseIsParsed = URL.canParse(baseUrl) && new URL(baseUrl).href.replace(/\/$/, "") === baseUrl
-  return (path: string, params: Params = {}): string => {
-    if (baseIsParsed && plainPath.test(path)) {
-      const query = new URLSearchParams()
-      for (const key in params) {
-        const value = params[key]
-        if (value !== undefined) query.set(key, String(value))
-      }
-      const search = query.toString()
-      return search === "" ? `${baseUrl}${path}` : `${baseUrl}${path}?${search}`
-    }
+  const parsed = (path: string, params: Params): string => {
     const url = new URL(`${baseUrl}${path}`)
     for (const [key, value] of Object.entries(params)) {
       if (value !== undefined) url.searchParams.set(key, String(value))
     }
     return url.toString()
   }
+  return (path: string, params: Params = {}): string => {
+    if (baseIsParsed && plainPath.test(path)) {
+      let search = ""
+      for (const key in params) {
+        const value = params[key]
+        if (value === undefined) continue
+        const pair = `${formEncoded(key)}=${formEncoded(String(value))}`
+        if (pair.includes("\uFFFD")) return parsed(path, params)
+        search = search === "" ? pair : `${search}&${pair}`
+      }
+      return search === "" ? `${baseUrl}${path}` : `${baseUrl}${path}?${search}`
+    }
+    return parsed(path, params)
+  }
+}
+
+/**
+ * A query component as the URL parser's `searchParams` writes it (application/x-www-form-urlencoded): every
+ * byte but alphanumerics and `*-._` percent-encoded, a space as `+`. A lone surrogate, which it writes as
+ * U+FFFD, comes back as U+FFFD here, and the caller lets the parser do it.
+ */
+const formEncoded = (text: string): string => {
+  let encoded: string
+  try {
+    encoded = encodeURIComponent(text)
+  } catch {
+    return "\uFFFD"
+  }
+  return encoded.replace(/%20/g, "+").replace(/[!'()~]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)
 }
 
 /** The most memos one client keeps; the oldest are forgotten first. */

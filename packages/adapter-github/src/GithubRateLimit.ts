@@ -35,10 +35,15 @@ export const waitForReset = (
 
 /** The rate-limit headers, when the answer carries them. */
 export const read = (response: HttpClientResponse.HttpClientResponse): Option.Option<RateLimit> => {
-  const raw = ["x-ratelimit-limit", "x-ratelimit-remaining", "x-ratelimit-reset"].map((name) => header(response, name))
-  if (raw.some((value) => value === undefined)) return Option.none()
-  const [limit, remaining, reset] = raw.map(Number) as [number, number, number]
-  if (![limit, remaining, reset].every(Number.isFinite)) return Option.none()
+  const { headers } = response
+  const rawLimit = headers["x-ratelimit-limit"]
+  const rawRemaining = headers["x-ratelimit-remaining"]
+  const rawReset = headers["x-ratelimit-reset"]
+  if (rawLimit === undefined || rawRemaining === undefined || rawReset === undefined) return Option.none()
+  const limit = Number(rawLimit)
+  const remaining = Number(rawRemaining)
+  const reset = Number(rawReset)
+  if (!Number.isFinite(limit) || !Number.isFinite(remaining) || !Number.isFinite(reset)) return Option.none()
   return Option.some({
     limit,
     remaining,

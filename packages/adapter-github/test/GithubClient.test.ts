@@ -237,7 +237,9 @@ describe("GithubClient.urlMaker", () => {
     {},
     { labels: "ready-for-agent", state: "open", per_page: 100 },
     { labels: "ready for agent,p1 & more", state: undefined, since: "2026-01-01T00:00:00Z" },
-    { q: "repo:org/repo is:open ✓", page: 2 }
+    { q: "repo:org/repo is:open ✓", page: 2 },
+    { "a b": "x+y=z", "": "", sort: "!'()~*-._%41", emoji: "😀 \uFFFD" },
+    { broken: "\uD800 lone" }
   ]
 
   it("makes every URL the parser makes, whether or not it joins the path itself", () => {
