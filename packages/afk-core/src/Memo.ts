@@ -5,7 +5,6 @@
  * ask reads again.
  */
 import * as Cause from "effect/Cause"
-import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Option from "effect/Option"
@@ -26,6 +25,30 @@ export interface Memo<A, E> {
  * next ask reads again — unless `retryOnly` says its failure is not worth asking again (a refusal such as a
  * 401): that one is remembered like with `"remember"`, so the pass never sends a refused request twice.
  */
+/** A read in flight: those waiting for it, resumed with its `Exit` once (`settled` after). */
+interface Pending<A, E> {
+  waiting: Array<(exit: Exit.Exit<A, E>) => void>
+  settled: Exit.Exit<A, E> | undefined
+  /** What an ask gets meanwhile: the read's `Exit` when it ends; an asker interrupted first leaves the list. */
+  readonly effect: Effect.Effect<A, E>
+}
+
+const waitingSide = <A, E>(): Pending<A, E> => {
+  const pending: Pending<A, E> = {
+    waiting: [],
+    settled: undefined,
+    effect: Effect.async<A, E>((resume) => {
+      if (pending.settled !== undefined) return resume(pending.settled)
+      pending.waiting.push(resume)
+      return Effect.sync(() => {
+        const at = pending.waiting.indexOf(resume)
+        if (at !== -1) pending.waiting.splice(at, 1)
+      })
+    })
+  }
+  return pending
+}
+
 export const make = <A, E>(
   onFailure: OnFailure,
   retryOnly: (error: E) => boolean = () => true
@@ -35,13 +58,11 @@ export const make = <A, E>(
     // nothing of the read (its effect, its fiber, a cached wrapper) is kept once it ends. A tick holds one
     // entry per list of every repository, so this is what an entry costs for the rest of the pass.
     const entries = new Map<string, Effect.Effect<A, E>>()
-    const settle = (
-      key: string,
-      pending: Effect.Effect<A, E>,
-      deferred: Deferred.Deferred<A, E>,
-      exit: Exit.Exit<A, E>
-    ) => {
-      if (entries.get(key) === pending) {
+    // The waiting side of a read in flight is a list of the askers to resume with its `Exit`. Effect's
+    // `Deferred` does the same, but each one is built by spreading the effect prototype: about 7 µs of a cold
+    // tick's CPU per list in a profile (bench/RESULTS.md, thirteenth part).
+    const settle = (key: string, pending: Pending<A, E>, exit: Exit.Exit<A, E>) => {
+      if (entries.get(key) === pending.effect) {
         // An interrupted read is never kept: the next ask reads again.
         const failure = Exit.isFailure(exit) ? Cause.failureOption(exit.cause) : Option.none()
         const keep = Exit.isSuccess(exit) ||
@@ -50,19 +71,21 @@ export const make = <A, E>(
         if (keep) entries.set(key, exit)
         else entries.delete(key)
       }
-      Deferred.unsafeDone(deferred, exit)
+      const waiting = pending.waiting
+      pending.settled = exit
+      pending.waiting = []
+      for (const resume of waiting) resume(exit)
       return exit
     }
     // Each step in line rather than an effect of its own: a tick asks one entry per list of every repository.
     const start = (key: string, read: Effect.Effect<A, E>): Effect.Effect<A, E> =>
       Effect.uninterruptibleMask((restore) =>
-        Effect.withFiberRuntime<A, E>((fiber) => {
-          const deferred = Deferred.unsafeMake<A, E>(fiber.id())
-          const pending = Deferred.await(deferred)
-          entries.set(key, pending)
+        Effect.suspend(() => {
+          const pending = waitingSide<A, E>()
+          entries.set(key, pending.effect)
           return Effect.matchCauseEffect(restore(read), {
-            onFailure: (cause) => settle(key, pending, deferred, Exit.failCause(cause)),
-            onSuccess: (value) => settle(key, pending, deferred, Exit.succeed(value))
+            onFailure: (cause) => settle(key, pending, Exit.failCause(cause)),
+            onSuccess: (value) => settle(key, pending, Exit.succeed(value))
           })
         })
       )

@@ -76,6 +76,25 @@ describe("Memo", () => {
       expect(runs()).toBe(1)
     }))
 
+  it.effect("an asker interrupted while the read runs leaves alone: the read and the other askers go on", () =>
+    Effect.gen(function*() {
+      const memo = yield* Memo.make<string, string>("retry")
+      const gate = yield* Deferred.make<void>()
+      const { read, runs } = counted(0)
+      const slow = Effect.zipRight(Deferred.await(gate), read)
+      const first = yield* Effect.fork(memo.get("k", slow))
+      yield* Effect.yieldNow()
+      const leaving = yield* Effect.fork(memo.get("k", slow))
+      const staying = yield* Effect.fork(memo.get("k", slow))
+      yield* Effect.yieldNow()
+      yield* Fiber.interrupt(leaving)
+      yield* Deferred.succeed(gate, undefined)
+      expect(yield* Fiber.join(first)).toBe("value 1")
+      expect(yield* Fiber.join(staying)).toBe("value 1")
+      expect(Exit.isInterrupted(yield* Fiber.await(leaving))).toBe(true)
+      expect(runs()).toBe(1)
+    }))
+
   it.effect("a settled entry keeps the value, not the read", () =>
     Effect.gen(function*() {
       const memo = yield* Memo.make<string, string>("retry")
