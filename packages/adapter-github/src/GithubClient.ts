@@ -84,12 +84,16 @@ export const urlMaker = (baseUrl: string) => {
   }
 }
 
+/** What the form encoding leaves as it is: alphanumerics and `*-._`. */
+const formPlain = /^[\w*.-]*$/
+
 /**
  * A query component as the URL parser's `searchParams` writes it (application/x-www-form-urlencoded): every
  * byte but alphanumerics and `*-._` percent-encoded, a space as `+`. A lone surrogate, which it writes as
  * U+FFFD, comes back as U+FFFD here, and the caller lets the parser do it.
  */
 const formEncoded = (text: string): string => {
+  if (formPlain.test(text)) return text
   let encoded: string
   try {
     encoded = encodeURIComponent(text)

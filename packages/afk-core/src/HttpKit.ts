@@ -93,13 +93,18 @@ export const collectPages = <A, E, R>(
     return items
   })
 
+/** Text `encodeURIComponent` leaves as it is (and an `owner/name` of such text), so it is not run. */
+const unencoded = /^[\w.~-]*$/
+const unencodedRepo = /^[\w.~-]+\/[\w.~-]+$/
+
+const segment = (text: string): string => (unencoded.test(text) ? text : encodeURIComponent(text))
+
 /** `/repos/{owner}/{name}/…`, each segment URL-encoded (GitHub's and Forgejo's repository routes). */
-export const repoPath = (repo: string, ...segments: ReadonlyArray<string | number>): string =>
-  [
-    "/repos",
-    ...repo.split("/").map(encodeURIComponent),
-    ...segments.map((segment) => encodeURIComponent(String(segment)))
-  ].join("/")
+export const repoPath = (repo: string, ...segments: ReadonlyArray<string | number>): string => {
+  let path = unencodedRepo.test(repo) ? `/repos/${repo}` : `/repos/${repo.split("/").map(segment).join("/")}`
+  for (const each of segments) path += `/${segment(String(each))}`
+  return path
+}
 
 /** What one request is for: its operation, the permission it needs, and whether it may be sent twice. */
 export interface Call {

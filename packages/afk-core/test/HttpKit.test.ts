@@ -216,6 +216,42 @@ describe("quality R5: a credential echoed by a server is never quoted", () => {
   })
 })
 
+describe("repoPath", () => {
+  it("encodes each segment as encodeURIComponent does, whether or not it needs it", () => {
+    const reference = (repo: string, ...segments: ReadonlyArray<string | number>) =>
+      [
+        "/repos",
+        ...repo.split("/").map(encodeURIComponent),
+        ...segments.map((each) => encodeURIComponent(String(each)))
+      ]
+        .join("/")
+    const repos = [
+      "org/repo",
+      "Org/My.Repo_2",
+      "org/.github",
+      "org/repo~x",
+      "o r/é",
+      "org/a%2Fb",
+      "org",
+      "a/b/c",
+      "/x",
+      ""
+    ]
+    const segments: ReadonlyArray<ReadonlyArray<string | number>> = [
+      [],
+      ["issues"],
+      ["issues", 12, "comments"],
+      ["contents", ".afk.json"],
+      ["git", "ref", "heads/main"],
+      ["labels", "ready for agent"],
+      ["labels", "p1:?#&"]
+    ]
+    for (const repo of repos) {
+      for (const rest of segments) expect(HttpKit.repoPath(repo, ...rest)).toBe(reference(repo, ...rest))
+    }
+  })
+})
+
 describe("client: the one vendor client every adapter builds on", () => {
   interface Sent {
     readonly method: string
