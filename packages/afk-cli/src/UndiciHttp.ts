@@ -1,8 +1,10 @@
 /**
  * undici's HTTP client for `@effect/platform` (`Wiring.nodeHttp` loads this module when a command first goes on
- * the network). The request is sent as `@effect/platform-node`'s undici client sends it, through the platform's
- * `HttpClient.make` (spans, an abort when the fiber is interrupted, a body nobody reads released) and
- * `@effect/platform-node`'s dispatcher. The answer is this module's own: the platform's undici answer wraps
+ * the network), over `@effect/platform-node`'s dispatcher. A request the tracer records is sent as
+ * `@effect/platform-node`'s undici client sends it, through the platform's `HttpClient.make` (its span, an abort
+ * when the fiber is interrupted, a body nobody reads released); any other (`afk-cli` runs with the tracer off)
+ * is sent by `make` with the same abort and release and without the platform's wrapping (bench/RESULTS.md,
+ * thirteenth part). The answer is this module's own: the platform's undici answer wraps
  * the first read of a body in a memoised effect that it runs on a fiber of its own (`Effect.cached` and
  * `Effect.runSync`) and builds its headers again at every read: about 0.05 ms of CPU per GitHub request on a
  * cold tick, some 8 % (bench/RESULTS.md, eleventh part; `bench/http-layers.ts`). Here a body is read once into

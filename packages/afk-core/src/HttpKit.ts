@@ -179,6 +179,7 @@ export interface Client<E, C extends Call> {
   /**
    * An answer's JSON body decoded with `schema` (unknown fields ignored); anything else is malformed. `text`
    * stands in for the body when the answer refers to one held elsewhere (GitHub's 304 and its cached body).
+   * The schema is run synchronously: one whose transformation needs an effect fails here as malformed.
    */
   readonly decode: <A, I>(
     schema: Schema.Schema<A, I>
@@ -258,7 +259,7 @@ export const client = <E, C extends Call>(
         })
       })
     // Observe, the vendor's transform, the timeout, the retries and a lane, innermost first, composed around each
-    // request's effect: as layers of \`HttpClient.transform\` they cost each request some six further runtime
+    // request's effect: as layers of `HttpClient.transform` they cost each request some six further runtime
     // operations. A vendor's own transform still wraps the client, inside the rest.
     const transformed = options.transform === undefined
       ? undefined

@@ -15,6 +15,18 @@ const counted = (failures: number) => {
   return { read, runs: () => runs }
 }
 
+/** A memo whose key "k" is being read by a forked first asker, the read held until `gate` opens. */
+const started = (onFailure: Memo.OnFailure) =>
+  Effect.gen(function*() {
+    const memo = yield* Memo.make<string, string>(onFailure)
+    const gate = yield* Deferred.make<void>()
+    const { read, runs } = counted(0)
+    const slow = Effect.zipRight(Deferred.await(gate), read)
+    const first = yield* Effect.fork(memo.get("k", slow))
+    yield* Effect.yieldNow()
+    return { memo, gate, read, runs, slow, first }
+  })
+
 describe("Memo", () => {
   it.effect("concurrent and later asks for one key share one read", () =>
     Effect.gen(function*() {
@@ -62,12 +74,7 @@ describe("Memo", () => {
 
   it.effect("an interrupted read is not kept: waiters see the interruption, the next ask reads again", () =>
     Effect.gen(function*() {
-      const memo = yield* Memo.make<string, string>("remember")
-      const gate = yield* Deferred.make<void>()
-      const { read, runs } = counted(0)
-      const slow = Effect.zipRight(Deferred.await(gate), read)
-      const first = yield* Effect.fork(memo.get("k", slow))
-      yield* Effect.yieldNow()
+      const { first, memo, read, runs, slow } = yield* started("remember")
       const waiter = yield* Effect.fork(memo.get("k", slow))
       yield* Effect.yieldNow()
       yield* Fiber.interrupt(first)
@@ -78,12 +85,7 @@ describe("Memo", () => {
 
   it.effect("an asker interrupted while the read runs leaves alone: the read and the other askers go on", () =>
     Effect.gen(function*() {
-      const memo = yield* Memo.make<string, string>("retry")
-      const gate = yield* Deferred.make<void>()
-      const { read, runs } = counted(0)
-      const slow = Effect.zipRight(Deferred.await(gate), read)
-      const first = yield* Effect.fork(memo.get("k", slow))
-      yield* Effect.yieldNow()
+      const { first, gate, memo, runs, slow } = yield* started("retry")
       const leaving = yield* Effect.fork(memo.get("k", slow))
       const staying = yield* Effect.fork(memo.get("k", slow))
       yield* Effect.yieldNow()
