@@ -133,9 +133,14 @@ export interface ClientOptions<E, C extends Call> {
   readonly vendor: HttpFailure.Vendor
   /** Prepended to every request URL that is not absolute (an API root kept whole: `https://host/git/api/v1`). */
   readonly baseUrl?: string | undefined
-  /** Adds the credential to a request, once per call (e.g. `authorization("token", secret)`). */
+  /**
+   * Adds the credential to a request, once per call (e.g. `authorization("token", secret)`): the request at once
+   * when the credential is at hand, or an effect that reads it.
+   */
   readonly authorize?:
-    | ((request: HttpClientRequest.HttpClientRequest) => Effect.Effect<HttpClientRequest.HttpClientRequest>)
+    | ((
+      request: HttpClientRequest.HttpClientRequest
+    ) => HttpClientRequest.HttpClientRequest | Effect.Effect<HttpClientRequest.HttpClientRequest>)
     | undefined
   readonly retry?: RetryOptions | undefined
   /** Requests in flight at once against the client's host; 8 by default. */
@@ -208,26 +213,18 @@ export interface Client<E, C extends Call> {
 }
 
 /**
- * The `authorize` functions `authorization` made from a fixed secret, each with the same step as a plain
- * function, which `client` calls in line instead of running an effect per request.
+ * `authorize` for a `scheme secret` header (`Bearer …`, `token …`): a fixed secret is set in line, an effect is
+ * read again for every call.
  */
-const fixedCredentials = new WeakMap<
-  object,
-  (request: HttpClientRequest.HttpClientRequest) => HttpClientRequest.HttpClientRequest
->()
-
-/** `authorize` for a `scheme secret` header (`Bearer …`, `token …`); an effect is read again for every call. */
 export const authorization = (
   scheme: string,
   secret: Redacted.Redacted<string> | Effect.Effect<Redacted.Redacted<string>>
-): (request: HttpClientRequest.HttpClientRequest) => Effect.Effect<HttpClientRequest.HttpClientRequest> => {
+): (
+  request: HttpClientRequest.HttpClientRequest
+) => HttpClientRequest.HttpClientRequest | Effect.Effect<HttpClientRequest.HttpClientRequest> => {
   const set = (value: Redacted.Redacted<string>) => (request: HttpClientRequest.HttpClientRequest) =>
     HttpClientRequest.setHeader(request, "authorization", `${scheme} ${Redacted.value(value)}`)
-  if (!Redacted.isRedacted(secret)) return (request) => Effect.map(secret, (value) => set(value)(request))
-  const fixed = set(secret)
-  const authorize = (request: HttpClientRequest.HttpClientRequest) => Effect.succeed(fixed(request))
-  fixedCredentials.set(authorize, fixed)
-  return authorize
+  return Redacted.isRedacted(secret) ? set(secret) : (request) => Effect.map(secret, (value) => set(value)(request))
 }
 
 const isAbsolute = (url: string): boolean => /^[a-z][a-z0-9+.-]*:/i.test(url)
@@ -314,14 +311,12 @@ export const client = <E, C extends Call>(
           Effect.fail
         ))
 
-    // The request made whole in line (base URL, headers, a fixed credential): each step as an effect of its
+    // The request made whole in line (base URL, headers, a credential at hand): each step as an effect of its
     // own cost a GitHub list some 10 % of the runtime's work per request (bench/RESULTS.md, thirteenth part).
-    const { headers, authorize } = options
-    const fixedCredential = authorize === undefined ? undefined : fixedCredentials.get(authorize)
+    const { authorize, headers } = options
     const prepare = (request: HttpClientRequest.HttpClientRequest): HttpClientRequest.HttpClientRequest => {
       const located = isAbsolute(request.url) ? request : HttpClientRequest.prependUrl(request, baseUrl)
-      const headed = headers === undefined ? located : HttpClientRequest.setHeaders(located, headers)
-      return fixedCredential === undefined ? headed : fixedCredential(headed)
+      return headers === undefined ? located : HttpClientRequest.setHeaders(located, headers)
     }
     const send = (call: C, request: HttpClientRequest.HttpClientRequest) =>
       Effect.matchEffect((call.idempotent ? identity : nonIdempotent)(http.execute(request)), {
@@ -333,10 +328,14 @@ export const client = <E, C extends Call>(
       })
     const execute: Client<E, C>["execute"] = (call, request) => {
       const prepared = prepare(request)
-      return authorize === undefined || fixedCredential !== undefined
-        ? send(call, prepared)
-        : Effect.flatMap(authorize(prepared), (authorized) =>
-          send(call, authorized))
+      if (authorize === undefined) {
+        return send(call, prepared)
+      }
+      const authorized = authorize(prepared)
+      return Effect.isEffect(authorized)
+        ? Effect.flatMap(authorized, (ready) =>
+          send(call, ready))
+        : send(call, authorized)
     }
 
     const malformed = (call: C, response: HttpClientResponse.HttpClientResponse, error: ParseResult.ParseError) => {
