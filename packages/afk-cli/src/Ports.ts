@@ -10,14 +10,14 @@ import * as GithubAuth from "afk-adapter-github/GithubAuth"
 import type * as GithubClient from "afk-adapter-github/GithubClient"
 import * as GithubForge from "afk-adapter-github/GithubForge"
 import * as SlackNotifier from "afk-adapter-slack/SlackNotifier"
-import type * as AgentRuntime from "afk-core/AgentRuntime"
+import * as AgentRuntime from "afk-core/AgentRuntime"
 import * as Ci from "afk-core/Ci"
 import * as Config from "afk-core/Config"
 import * as ConsoleNotifier from "afk-core/ConsoleNotifier"
 import * as DryRun from "afk-core/DryRun"
 import type * as Notifier from "afk-core/Notifier"
 import type * as PullRequests from "afk-core/PullRequests"
-import * as T3 from "afk-core/T3"
+import type * as T3 from "afk-core/T3"
 import type * as Tracker from "afk-core/Tracker"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
@@ -111,21 +111,37 @@ export const forge = (
   })
 }
 
-/** `AgentRuntime` on T3 Code. */
+/**
+ * `AgentRuntime` on T3 Code, made when a pass first reaches the agent (`AgentRuntime.lazy`): a tick with no
+ * run to watch and nothing to dispatch never loads T3 Code's protocol modules, nor on Node 20 the WebSocket
+ * package (`webSocket` is built then too), and a busy one sends its first tracker request without waiting
+ * for them.
+ */
 export const agent = (
-  config: Config.AfkConfig
+  config: Config.AfkConfig,
+  webSocket: Layer.Layer<Socket.WebSocketConstructor>
 ): Chosen<Layer.Layer<AgentRuntime.AgentRuntime, never, HttpClient.HttpClient>> =>
   Either.map(
     secretRequired(config.t3.token, "AFK_T3_TOKEN", "the T3 Code server needs a bearer token"),
-    (token) =>
-      T3.layer({
+    (token) => {
+      const options: T3.Options = {
         url: config.t3.url,
         token: Effect.succeed(token),
         model: config.t3.model,
         workspaceRoot: config.t3.workspaceRoot,
         runtimeMode: config.t3.runtimeMode,
         ...Option.match(config.t3.webUrl, { onNone: () => ({}), onSome: (webUrl) => ({ webUrl }) })
-      })
+      }
+      return Layer.scoped(
+        AgentRuntime.AgentRuntime,
+        Effect.flatMap(Effect.scope, (scope) =>
+          AgentRuntime.lazy(Effect.gen(function*() {
+            const sockets = yield* Layer.buildWithScope(webSocket, scope)
+            const T3 = yield* Effect.promise(() => import("afk-core/T3"))
+            return yield* Effect.provide(T3.make(options), sockets)
+          })))
+      )
+    }
   )
 
 /** Slack when configured (webhook first, else bot token + channel), otherwise the console. */
@@ -158,8 +174,10 @@ export const layer = (
   webSocket: Layer.Layer<Socket.WebSocketConstructor>
 ): Layer.Layer<Ports, Config.ConfigError> =>
   Layer.unwrapEffect(
-    Effect.map(Either.all([forge(config), agent(config), notifier(config)]), ([tracker, runtime, notify]) =>
-      Layer.mergeAll(tracker, runtime.pipe(Layer.provide(webSocket)), notify).pipe(Layer.provide(http)))
+    Effect.map(
+      Either.all([forge(config), agent(config, webSocket), notifier(config)]),
+      ([tracker, runtime, notify]) => Layer.mergeAll(tracker, runtime, notify).pipe(Layer.provide(http))
+    )
   )
 
 /** The same ports for `--dry-run`: reads go through, writes are recorded (`DryRun.Writes`) and not made. */

@@ -94,12 +94,12 @@ export const t3 = (
       ]
     }
     const reached = `T3 Code ${serverVersion} (orchestration protocol ${orchestrationProtocol}) at ${config.t3.url}`
-    const chosen = Ports.agent(config)
+    const chosen = Ports.agent(config, webSocket)
     if (Either.isLeft(chosen)) return [check(name, "ok", reached), missingCredential(name, chosen.left, armed)]
     const probeThread = "00000000-0000-4000-8000-00000000d0c7"
     const status = yield* Effect.either(
       Effect.flatMap(AgentRuntime.AgentRuntime, (agent) => agent.status(probeThread)).pipe(
-        Effect.provide(chosen.right.pipe(Layer.provide(webSocket), Layer.provide(http)))
+        Effect.provide(chosen.right.pipe(Layer.provide(http)))
       )
     )
     if (Either.isLeft(status)) {

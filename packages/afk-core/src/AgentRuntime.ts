@@ -4,7 +4,9 @@
  * creating a second thread or turn.
  */
 import * as Context from "effect/Context"
-import type * as Effect from "effect/Effect"
+import * as Deferred from "effect/Deferred"
+import * as Effect from "effect/Effect"
+import * as FiberId from "effect/FiberId"
 import * as Schema from "effect/Schema"
 import type { IssueRef, TurnStatus } from "./Domain.js"
 import * as PortError from "./PortError.js"
@@ -86,3 +88,34 @@ export interface Service {
 }
 
 export class AgentRuntime extends Context.Tag("afk-core/AgentRuntime")<AgentRuntime, Service>() {}
+
+/**
+ * An `AgentRuntime` made when one of its methods first runs, not before: `make` runs once, with the context
+ * this effect ran in, and every call goes to what it made (concurrent first calls wait for the one run). It
+ * runs in a fiber of its own, so a first caller that is interrupted (a claim's `prepare` when the claim
+ * yields) leaves it made for the next. A process that never reaches the agent — an idle tick, most ticks —
+ * never loads or builds it (`afk-cli` loads T3 Code's protocol modules this way).
+ */
+export const lazy = <R>(make: Effect.Effect<Service, never, R>): Effect.Effect<Service, never, R> =>
+  Effect.map(Effect.context<R>(), (context) => {
+    let made: Deferred.Deferred<Service> | undefined
+    const service = Effect.suspend(() => {
+      if (made !== undefined) return Deferred.await(made)
+      const making = Deferred.unsafeMake<Service>(FiberId.none)
+      made = making
+      return Effect.zipRight(
+        Effect.forkDaemon(Deferred.complete(making, Effect.provide(make, context))),
+        Deferred.await(making)
+      )
+    })
+    const on = <A, E>(use: (service: Service) => Effect.Effect<A, E>) => Effect.flatMap(service, use)
+    return AgentRuntime.of({
+      dispatch: (request) => on((service) => service.dispatch(request)),
+      prepare: (request) => on((service) => service.prepare?.(request) ?? Effect.void),
+      followUp: (request) => on((service) => service.followUp(request)),
+      status: (threadId) => on((service) => service.status(threadId)),
+      interrupt: (runId, threadId) => on((service) => service.interrupt(runId, threadId)),
+      release: (request) => on((service) => service.release(request)),
+      threadUrl: (threadId) => on((service) => service.threadUrl(threadId))
+    })
+  })
