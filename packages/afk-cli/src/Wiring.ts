@@ -47,7 +47,7 @@ const beforeNetwork = () => {
 /**
  * Node's WebSocket: a T3 Code server that speaks orchestration protocol 2 takes commands over one. The global
  * `WebSocket` where Node has one (22 and later), so nothing is loaded for it; on Node 20 the `ws` package
- * (through `@effect/platform-node`), loaded when a command builds its ports.
+ * (through `@effect/platform-node`), loaded when a pass first reaches T3 Code (`Ports.agent`).
  */
 export const nodeWebSocket: Layer.Layer<Socket.WebSocketConstructor> = Layer.unwrapEffect(
   "WebSocket" in globalThis
