@@ -24,7 +24,11 @@
  *   through the GraphQL batch (`lists: "graphql"`) leaves a durable mark saying so, as a REST list leaves its
  *   answer: the batch reads what nothing is known of (a cold tick, a changed repository), and a memo of an
  *   unchanged repository that outlived its bound is read the REST way, so its later re-reads are free 304s
- *   instead of a query's points;
+ *   instead of a query's points. A list the batch read before its repository had a probe (a cold tick) is
+ *   kept as read, with GitHub's time of the read, and the repository's first probe vouches for it (it is
+ *   then kept under the probe's `ETag`, its bound still counted from the read) when the newest change the
+ *   probe shows was at least `quiet` old at the read: no change since, and none GitHub's lists could still
+ *   have been missing. So the tick after a cold one costs one probe per repository, not every list again;
  * - one probe answers every list of the repository for `reuse` (both lists of a tick share it);
  * - a write to the repository through this tracker (a label, a comment, an edit, a close), and a 404 or
  *   410 on one of its issues, drops the probe, the `updated_at`s seen and every memo of the repository
@@ -139,6 +143,8 @@ export interface Listed {
 const durable = { durable: true }
 /** The tag of the durable mark that a list was read through the batch (`GithubBatchLists`). */
 const batchedTag = "batch"
+/** The tag of a list read through the batch, kept until a probe of its repository can vouch for it. */
+const unprobedTag = "batch, before a probe"
 
 /**
  * A fixed share in [0.5, 1) of a bound for `repo`, from its name (FNV-1a, then MurmurHash3's finaliser, so
@@ -252,16 +258,35 @@ export const make = (
             return memo.value.items
           }
           outlived = Option.isSome(memo) && mine
+          if (Option.isNone(memo) && batched && mine) {
+            // Read through the batch before the repository had a probe (a cold tick): this first probe vouches
+            // for it if the repository's newest change was already `quiet` old when the list was read.
+            const read = yield* client.recall(key, unprobedTag, schema, durable)
+            if (Option.isSome(read)) {
+              const { items, savedAt } = read.value
+              const within = now - savedAt <= (items.length === 0 ? state.emptyMaxAge : maxAge)
+              if (within && current.value.newest <= savedAt - quiet) {
+                note(state, items, now)
+                yield* client.remember(key, current.value.etag, schema, read.value, durable)
+                state.recorded.set(recordKey, state.generation)
+                return items
+              }
+            }
+          }
         }
         const rest = client.list(listCall, path, item, params)
         // The batch reads a list nothing is known of; a memo that only outlived its bound, of an unchanged
         // repository, is read again the REST way, so the list is then held and its later re-reads are free 304s.
+        let fromBatch = false
         const read = batch === undefined || held || outlived ? rest : Effect.flatMap(
           batch({ repo, label, state: issueState }),
           (answered) =>
             Option.match(Option.flatMap(answered, GithubCodec.decoderOf(item)), {
               onNone: () => rest,
-              onSome: Effect.succeed
+              onSome: (items) => {
+                fromBatch = true
+                return Effect.succeed(items)
+              }
             })
         )
         const items = yield* Effect.matchEffect(read, {
@@ -283,6 +308,10 @@ export const make = (
         if (undisturbed) note(state, items, now)
         if (Option.isSome(current) && current.value.quiet && current.value.generation === generation && undisturbed) {
           yield* client.remember(key, current.value.etag, schema, { savedAt: now, items }, durable)
+          state.recorded.set(recordKey, generation)
+        } else if (fromBatch && Option.isNone(current) && undisturbed) {
+          // No probe to keep it under yet: kept as read, with when, for the next pass's first probe to judge.
+          yield* client.remember(key, unprobedTag, schema, { savedAt: now, items }, durable)
           state.recorded.set(recordKey, generation)
         }
         return items

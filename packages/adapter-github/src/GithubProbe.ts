@@ -20,6 +20,8 @@ export interface Probed {
   readonly etag: string
   /** The newest change was at least `quiet` old when the probe was sent. */
   readonly quiet: boolean
+  /** When the newest change was, on GitHub's clock (milliseconds; -Infinity for a repository without issues). */
+  readonly newest: number
   /** The repository's generation when the probe was sent. */
   readonly generation: number
 }
@@ -80,9 +82,10 @@ export const prober = (
   const { quiet, reuse } = settings
 
   const probed = (state: RepoState, generation: number, sentAt: number, newest: string | undefined, tag: string) => {
-    const quietFrom = newest === undefined ? -Infinity : Date.parse(newest) + quiet
+    const changed = newest === undefined ? -Infinity : Date.parse(newest)
+    const quietFrom = changed + quiet
     if (quietFrom > sentAt) state.quietFrom = Math.max(state.quietFrom, quietFrom)
-    return { etag: tag, quiet: quietFrom <= sentAt, generation } satisfies Probed
+    return { etag: tag, quiet: quietFrom <= sentAt, newest: changed, generation } satisfies Probed
   }
 
   const sendProbe = (repo: Domain.Repo, state: RepoState, generation: number) =>

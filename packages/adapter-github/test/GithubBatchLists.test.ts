@@ -324,7 +324,7 @@ describe("GithubBatchLists: the lists it read are remembered as REST lists are (
       return { fake, asks, tracker }
     })
 
-  it.effect("one client (serve): the third pass is one free probe per repository, no query", () =>
+  it.effect("one client (serve): the second pass is one probe per repository, which vouches for the lists; the third, free probes", () =>
     Effect.gen(function*() {
       yield* quiet
       const { fake, repos } = world(["octo"], 2)
@@ -335,9 +335,10 @@ describe("GithubBatchLists: the lists it read are remembered as REST lists are (
       yield* nextPass
       fake.resetCounters()
       expect(yield* pass(tracker, asks)).toEqual(first)
-      expect([...sent(fake)].sort(), "probed, and read once more under the probe").toEqual(
-        ["POST /graphql", probe("octo/repo-1"), probe("octo/repo-2")].sort()
+      expect([...sent(fake)].sort(), "probed; nothing changed since the query, so nothing is read again").toEqual(
+        [probe("octo/repo-1"), probe("octo/repo-2")].sort()
       )
+      expect(fake.graphqlPoints()).toBe(0)
       yield* nextPass
       fake.resetCounters()
       expect(yield* pass(tracker, asks)).toEqual(first)
@@ -354,12 +355,67 @@ describe("GithubBatchLists: the lists it read are remembered as REST lists are (
       const tick = inProcess(fake, { ...graphql, cacheDirectory: join(scratch, "shared") }, (t) => pass(t, asks))
       const first = yield* tick
       yield* nextPass
-      yield* tick
+      fake.resetCounters()
+      expect(yield* tick).toEqual(first)
+      expect([...sent(fake)].sort(), "the second tick: the first probes, no list read again").toEqual(
+        [probe("octo/repo-1"), probe("octo/repo-2")].sort()
+      )
+      expect(fake.graphqlPoints()).toBe(0)
       yield* nextPass
       fake.resetCounters()
       expect(yield* tick).toEqual(first)
       expect([...sent(fake)].sort()).toEqual([probe("octo/repo-1"), probe("octo/repo-2")].sort())
       expect(fake.counters()).toEqual({ requests: 2, points: 0, notModified: 2 })
+    }))
+
+  it.effect("a label added after the query read, before the first probe, is read at that probe", () =>
+    Effect.gen(function*() {
+      yield* quiet
+      const { fake, repos } = world(["octo"], 2)
+      const asks = tickAsks(repos)
+      const tick = inProcess(fake, { ...graphql, cacheDirectory: join(scratch, "changed") }, (t) => pass(t, asks))
+      const first = yield* tick
+      expect(first[3]!.map((issue) => issue.number)).not.toContain(1)
+      yield* inProcess(fake, {}, (someoneElse) => someoneElse.addLabel(Domain.repo("octo/repo-2"), 1, "afk"))
+      yield* TestClock.adjust("2 minutes")
+      fake.resetCounters()
+      const second = yield* tick
+      expect(second[3]!.map((issue) => issue.number)).toContain(1)
+      expect(second.slice(0, 3)).toEqual(first.slice(0, 3))
+      expect([...sent(fake)].sort(), "the changed repository is read again, the other vouched for").toEqual(
+        ["POST /graphql", probe("octo/repo-1"), probe("octo/repo-2")].sort()
+      )
+    }))
+
+  it.effect("a list naming issues read through the query more than 5 minutes before the first probe is read again", () =>
+    Effect.gen(function*() {
+      yield* quiet
+      const { fake, repos } = world(["octo"], 1)
+      const asks = tickAsks(repos)
+      const tracker = yield* trackerOver(fake, graphql)
+      const first = yield* pass(tracker, asks)
+      yield* TestClock.adjust("6 minutes")
+      fake.resetCounters()
+      expect(yield* pass(tracker, asks)).toEqual(first)
+      expect([...sent(fake)].sort()).toEqual(["POST /graphql", probe("octo/repo-1")].sort())
+    }))
+
+  it.effect("lists read less than a minute after their repository's newest change are read again at the first probe", () =>
+    Effect.gen(function*() {
+      yield* quiet
+      const { fake, repos } = world(["octo"], 1)
+      const asks = tickAsks(repos)
+      yield* inProcess(fake, {}, (someoneElse) => someoneElse.addLabel(Domain.repo("octo/repo-1"), 1, "afk"))
+      yield* TestClock.adjust("30 seconds")
+      const tracker = yield* trackerOver(fake, graphql)
+      const first = yield* pass(tracker, asks)
+      expect(first[0]!.map((issue) => issue.number)).toContain(1)
+      yield* TestClock.adjust("2 minutes")
+      fake.resetCounters()
+      expect(yield* pass(tracker, asks)).toEqual(first)
+      expect([...sent(fake)].sort(), "GitHub's lists may not have shown a change that recent: read again").toEqual(
+        ["POST /graphql", probe("octo/repo-1")].sort()
+      )
     }))
 
   it.effect("a memo past its bound is read again the REST way, once: its later re-reads are free 304s", () =>

@@ -24,13 +24,13 @@ const idleWorld = Effect.gen(function*() {
   return { github, t3, env }
 })
 
-/** What the third of three idle ticks sharing a cache directory sent to GitHub, and the points it spent. */
-const thirdTick = (env: Record<string, string>) =>
+/** What the last of `ticks` idle ticks sharing a cache directory sent to GitHub, and the points it spent. */
+const lastTick = (env: Record<string, string>, ticks = 3) =>
   Effect.gen(function*() {
     const world = yield* idleWorld
     const cwd = Cli.scratch()
     const all = { ...world.env, ...env }
-    for (let i = 0; i < 2; i++) {
+    for (let i = 0; i < ticks - 1; i++) {
       const tick = yield* Cli.run(["tick"], all, { cwd })
       expect(tick.code, tick.all).toBe(0)
     }
@@ -38,9 +38,9 @@ const thirdTick = (env: Record<string, string>) =>
     const before = fake.log.length
     const points = fake.counters().points
     const graphqlPoints = fake.graphqlPoints()
-    const third = yield* Cli.run(["tick"], all, { cwd })
-    expect(third.code, third.all).toBe(0)
-    expect(third.stdout).toContain("poll: 0 decisions, 0 failures")
+    const last = yield* Cli.run(["tick"], all, { cwd })
+    expect(last.code, last.all).toBe(0)
+    expect(last.stdout).toContain("poll: 0 decisions, 0 failures")
     expect(world.t3.requests()).toBe(0)
     return {
       sent: fake.log.slice(before).map((r) => `${r.method} ${r.path} ${r.status}`),
@@ -62,14 +62,21 @@ describe("AFK_GITHUB_CHANGE_PROBE", () => {
 
   it.scopedLive("rest (default): an idle tick sends one free conditional probe per repository", () =>
     Effect.gen(function*() {
-      const tick = yield* thirdTick({})
+      const tick = yield* lastTick({})
       expect([...tick.sent].sort()).toEqual(names.map(probe).sort())
       expect(tick.points + tick.graphqlPoints).toBe(0)
     }))
 
+  it.scopedLive("rest: the tick after a cold one sends only the first probes, which vouch for the lists its query read", () =>
+    Effect.gen(function*() {
+      const tick = yield* lastTick({}, 2)
+      expect([...tick.sent].sort()).toEqual(names.map((name) => probe(name).replace(/ 304$/, " 200")).sort())
+      expect(tick.graphqlPoints).toBe(0)
+    }))
+
   it.scopedLive("graphql: an idle tick over twelve repositories sends one GraphQL query and no REST probe", () =>
     Effect.gen(function*() {
-      const tick = yield* thirdTick({ AFK_GITHUB_CHANGE_PROBE: "graphql" })
+      const tick = yield* lastTick({ AFK_GITHUB_CHANGE_PROBE: "graphql" })
       expect(tick.sent).toEqual(["POST /graphql 200"])
       expect(tick.graphqlPoints).toBe(1)
     }))

@@ -47,6 +47,24 @@ const deleteLabel = (fake: GithubFake.GithubFake, label: string) => {
 const probe = "/repos/acme/app/issues?state=all&sort=updated&direction=desc&per_page=1"
 
 describe("a stale remembered ready list", () => {
+  it.scopedLive("an issue labelled between a cold tick and the next is read at the next tick's first probe and dispatched", () =>
+    Effect.gen(function*() {
+      const world = yield* World.make({ seed: World.idleSeed() })
+      const cwd = Cli.scratch()
+      const first = yield* Cli.run(["tick"], world.env, { cwd })
+      expect(first.code, first.all).toBe(0)
+      expect(world.github.fake.log.map((r) => `${r.method} ${r.path}`), "the cold tick read its lists in a query")
+        .toContain("POST /graphql")
+      world.github.fake.actAs("maintainer").addLabel(World.repo, 3, "ready-for-agent")
+      const before = world.github.fake.log.length
+      const second = yield* Cli.run(["tick"], world.env, { cwd })
+      expect(second.code, second.all).toBe(0)
+      const sent = world.github.fake.log.slice(before).map((r) => `${r.method} ${r.path}`)
+      expect(sent).toContain(`GET ${probe}`)
+      expect(sent, "the probe shows a change after the query: the lists are read again").toContain("POST /graphql")
+      expect(world.t3.threads(), "the issue labelled in between is dispatched").toHaveLength(1)
+    }))
+
   it.scopedLive("naming an issue whose label was deleted repository-wide never dispatches it", () =>
     Effect.gen(function*() {
       const world = yield* World.make({ seed })
