@@ -311,26 +311,31 @@ describe("GithubBatchLists: the lists it read are remembered as REST lists are (
   const quiet = TestClock.setTime(Date.parse("2026-06-01T00:00:00Z"))
   /** Past the window in which one probe answers every list of a repository. */
   const nextPass = TestClock.adjust("11 seconds")
-  /** `perOwner` repositories, one client, two passes: the lists read through the query, then remembered. */
-  const remembered = (perOwner: number) =>
+  /** Two quiet repositories, and a fresh client per tick over the cache directory `name` (a CronJob's ticks). */
+  const cronTicks = (name: string) =>
+    Effect.gen(function*() {
+      yield* quiet
+      const { fake, repos } = world(["octo"], 2)
+      const asks = tickAsks(repos)
+      return { fake, tick: inProcess(fake, { ...graphql, cacheDirectory: join(scratch, name) }, (t) => pass(t, asks)) }
+    })
+  /** `perOwner` quiet repositories, and one client (serve) whose first pass read their lists through the query. */
+  const cold = (perOwner: number) =>
     Effect.gen(function*() {
       yield* quiet
       const { fake, repos } = world(["octo"], perOwner)
       const asks = tickAsks(repos)
       const tracker = yield* trackerOver(fake, graphql)
-      yield* pass(tracker, asks)
-      yield* nextPass
-      yield* pass(tracker, asks)
-      return { fake, asks, tracker }
+      const first = yield* pass(tracker, asks)
+      return { fake, asks, tracker, first }
     })
+  /** `cold`, then a second pass: the lists remembered under their repository's first probe. */
+  const remembered = (perOwner: number) =>
+    Effect.tap(cold(perOwner), ({ asks, tracker }) => Effect.zipRight(nextPass, pass(tracker, asks)))
 
   it.effect("one client (serve): the second pass is one probe per repository, which vouches for the lists; the third, free probes", () =>
     Effect.gen(function*() {
-      yield* quiet
-      const { fake, repos } = world(["octo"], 2)
-      const asks = tickAsks(repos)
-      const tracker = yield* trackerOver(fake, graphql)
-      const first = yield* pass(tracker, asks)
+      const { asks, fake, first, tracker } = yield* cold(2)
       expect(sent(fake)).toEqual(["POST /graphql"])
       yield* nextPass
       fake.resetCounters()
@@ -349,10 +354,7 @@ describe("GithubBatchLists: the lists it read are remembered as REST lists are (
 
   it.effect("a fresh client per tick sharing the cache directory (CronJob, Actions): the third tick costs no point", () =>
     Effect.gen(function*() {
-      yield* quiet
-      const { fake, repos } = world(["octo"], 2)
-      const asks = tickAsks(repos)
-      const tick = inProcess(fake, { ...graphql, cacheDirectory: join(scratch, "shared") }, (t) => pass(t, asks))
+      const { fake, tick } = yield* cronTicks("shared")
       const first = yield* tick
       yield* nextPass
       fake.resetCounters()
@@ -370,10 +372,7 @@ describe("GithubBatchLists: the lists it read are remembered as REST lists are (
 
   it.effect("a label added after the query read, before the first probe, is read at that probe", () =>
     Effect.gen(function*() {
-      yield* quiet
-      const { fake, repos } = world(["octo"], 2)
-      const asks = tickAsks(repos)
-      const tick = inProcess(fake, { ...graphql, cacheDirectory: join(scratch, "changed") }, (t) => pass(t, asks))
+      const { fake, tick } = yield* cronTicks("changed")
       const first = yield* tick
       expect(first[3]!.map((issue) => issue.number)).not.toContain(1)
       yield* inProcess(fake, {}, (someoneElse) => someoneElse.addLabel(Domain.repo("octo/repo-2"), 1, "afk"))
@@ -389,11 +388,7 @@ describe("GithubBatchLists: the lists it read are remembered as REST lists are (
 
   it.effect("a list naming issues read through the query more than 5 minutes before the first probe is read again", () =>
     Effect.gen(function*() {
-      yield* quiet
-      const { fake, repos } = world(["octo"], 1)
-      const asks = tickAsks(repos)
-      const tracker = yield* trackerOver(fake, graphql)
-      const first = yield* pass(tracker, asks)
+      const { asks, fake, first, tracker } = yield* cold(1)
       yield* TestClock.adjust("6 minutes")
       fake.resetCounters()
       expect(yield* pass(tracker, asks)).toEqual(first)
