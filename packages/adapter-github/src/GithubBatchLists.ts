@@ -180,6 +180,15 @@ const inFlight = 4
  */
 export const listsAtOnce = maxAsks * 2
 
+/**
+ * A tick with no more lists than the queries kept in flight hold (`Tracker.listsAllAtOnce`, 196: up to 98
+ * repositories) asks them all at once: the bound above only made it wait. At 50 repositories (100 lists: 49 +
+ * 49 + 2), the last two lists waited for the first answer, a round on the critical path: `afk-cli tick` at 50
+ * ms a request, median of 8, 850 → 794 ms, peak RSS 91.6 → 93.2 MB; at 98 repositories, 108 → 112 MB
+ * (bench/RESULTS.md, fifteenth part).
+ */
+export const listsAllAtOnce = maxAsks * inFlight
+
 /** Gathers the lists asked together into batched queries over `client`. */
 export const make = (client: GithubClient.Service): Lister => {
   const gather = GithubSweep.gatherer<Pending>(

@@ -469,6 +469,7 @@ export const make = (options: Options = {}): Effect.Effect<Tracker.Service, neve
     const service: Tracker.Service = {
       listsInBatches: options.lists === "graphql",
       listsAtOnce: options.lists === "graphql" ? GithubBatchLists.listsAtOnce : undefined,
+      listsAllAtOnce: options.lists === "graphql" ? GithubBatchLists.listsAllAtOnce : undefined,
 
       listOpenIssues: (repo, label) => listIssues(repo, label, "open"),
       listClosedIssues: (repo, label) => listIssues(repo, label, "closed"),

@@ -81,14 +81,14 @@ describe("GithubBatchLists: issue lists over GraphQL", () => {
       expect(sent(fake)).toHaveLength(6)
     }))
 
-  it.effect("asks its callers for two queries' worth of lists at once (98), the REST path for no batches", () =>
+  it.effect("asks its callers for two queries' worth of lists at once (98), all of up to four queries' worth (196), the REST path for no batches", () =>
     Effect.gen(function*() {
       const { fake } = world(["octo"], 1)
       const batched = yield* trackerOver(fake, graphql)
-      expect([batched.listsInBatches, batched.listsAtOnce]).toEqual([true, 98])
+      expect([batched.listsInBatches, batched.listsAtOnce, batched.listsAllAtOnce]).toEqual([true, 98, 196])
       expect(GithubBatchLists.maxAsks).toBe(49)
       const rest = yield* trackerOver(fake)
-      expect([rest.listsInBatches, rest.listsAtOnce]).toEqual([false, undefined])
+      expect([rest.listsInBatches, rest.listsAtOnce, rest.listsAllAtOnce]).toEqual([false, undefined, undefined])
     }))
 
   it.effect("a list with more issues than one query reads is read the REST way, whole", () =>

@@ -65,10 +65,17 @@ const sharedReads = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, 
     })
   })
 
-/** How many lists a batching tracker is asked at once: its `listsAtOnce` when a positive whole number. */
-const listsAtOnce = (tracker: TrackerService): number | "unbounded" => {
-  const bound = tracker.listsAtOnce
-  return bound !== undefined && Number.isInteger(bound) && bound > 0 ? bound : "unbounded"
+/** `value` if it is a positive whole number. */
+const positive = (value: number | undefined): number | undefined =>
+  value !== undefined && Number.isInteger(value) && value > 0 ? value : undefined
+
+/**
+ * How many of a tick's `lists` a batching tracker is asked at once: all of them when they are at most its
+ * `listsAllAtOnce`, else its `listsAtOnce` (each taken when a positive whole number).
+ */
+const listsAtOnce = (tracker: TrackerService, lists: number): number | "unbounded" => {
+  const all = positive(tracker.listsAllAtOnce)
+  return all !== undefined && lists <= all ? "unbounded" : positive(tracker.listsAtOnce) ?? "unbounded"
 }
 
 /**
@@ -78,7 +85,7 @@ const listsAtOnce = (tracker: TrackerService): number | "unbounded" => {
  * still being read: an idle tick never asks it, and a busy one does not wait a round trip for it later.
  * Nothing is decided here: the passes read the same shared entries (a failed read is forgotten and read
  * again there). A tracker that answers lists in batches is asked `listsAtOnce` lists at once (all of them if
- * it names no bound), so they share its queries.
+ * it names no bound, or if they are no more than its `listsAllAtOnce`), so they share its queries.
  */
 const prefetch = (config: Config.AfkConfig) =>
   Effect.gen(function*() {
@@ -86,16 +93,17 @@ const prefetch = (config: Config.AfkConfig) =>
     const work = yield* Deferred.make<boolean>()
     // The lock label's open and closed issues, as the passes ask them (one list or two), and the ready list.
     const locked = tracker.listOpenAndClosedIssues === undefined ? ["open", "closed"] as const : ["both"] as const
-    const bound = tracker.listsInBatches === true ? listsAtOnce(tracker) : 8
+    const items = config.allowlist.flatMap((repo) => [
+      ...locked.map((which) => [repo, which] as const),
+      [repo, "ready"] as const
+    ])
+    const bound = tracker.listsInBatches === true ? listsAtOnce(tracker, items.length) : 8
     const each = <A>(items: ReadonlyArray<A>, f: (item: A) => Effect.Effect<void>) =>
       bound === "unbounded"
         ? Effect.forEach(items, f, { concurrency: bound, discard: true })
         : Lanes.forEach(items, bound, f)
     const lists = each(
-      config.allowlist.flatMap((repo) => [
-        ...locked.map((which) => [repo, which] as const),
-        [repo, "ready"] as const
-      ]),
+      items,
       ([repo, which]) =>
         (which === "ready"
           ? tracker.listOpenIssues(repo, config.readyLabel)

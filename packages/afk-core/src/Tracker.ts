@@ -31,6 +31,13 @@ export interface Service {
    * repositories asked at once kept all their reads' state alive together (bench/RESULTS.md, ninth part).
    */
   readonly listsAtOnce?: number | undefined
+  /**
+   * With `listsAtOnce`: a tick with at most this many lists to read asks them all at once, so they go out in
+   * the tracker's first requests instead of a round behind the bound (GitHub: the 4 queries' worth its client
+   * keeps in flight). The bound keeps a large tick's reads from all being alive together; a tick this small
+   * gains nothing from it. Absent means `listsAtOnce` for every tick.
+   */
+  readonly listsAllAtOnce?: number | undefined
   /** Every open issue (not pull request) in `repo` carrying `label`, all pages. */
   readonly listOpenIssues: (repo: Repo, label: string) => Effect.Effect<ReadonlyArray<Issue>, TrackerError>
   /**

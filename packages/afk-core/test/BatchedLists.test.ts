@@ -1,8 +1,9 @@
 /**
  * A tracker that answers lists asked together with shared requests (`listsInBatches`, GitHub's GraphQL lists)
  * is asked many lists at once by a tick, so they share its queries; with `listsAtOnce` it is asked no more
- * than that many at a time. Every list of 4,000 repositories asked at once kept all their reads alive together:
- * a cold `afk-cli tick` peaked at 399 MB against the 250 MB goal (218 MB bounded; bench/RESULTS.md).
+ * than that many at a time, unless the tick's lists are no more than its `listsAllAtOnce`. Every list of 4,000
+ * repositories asked at once kept all their reads alive together: a cold `afk-cli tick` peaked at 399 MB
+ * against the 250 MB goal (218 MB bounded; bench/RESULTS.md).
  */
 import { describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
@@ -15,7 +16,7 @@ import * as World from "./support/world.js"
 const repos = Array.from({ length: 12 }, (_, i) => repo(`acme/service-${i + 1}`))
 
 /** The world's tracker answering in batches, counting the lists in flight at once (each takes a few turns). */
-const batching = (tracker: Service, listsAtOnce: number | undefined) => {
+const batching = (tracker: Service, listsAtOnce: number | undefined, listsAllAtOnce?: number) => {
   let inFlight = 0
   let most = 0
   const counted = <A, E>(list: Effect.Effect<A, E>) =>
@@ -31,16 +32,17 @@ const batching = (tracker: Service, listsAtOnce: number | undefined) => {
     ...tracker,
     listsInBatches: true,
     listsAtOnce,
+    listsAllAtOnce,
     listOpenIssues: (r, label) => counted(tracker.listOpenIssues(r, label)),
     listClosedIssues: (r, label) => counted(tracker.listClosedIssues(r, label))
   }
   return { service, most: () => most }
 }
 
-const tickWith = (listsAtOnce: number | undefined) =>
+const tickWith = (listsAtOnce: number | undefined, listsAllAtOnce?: number) =>
   Effect.gen(function*() {
     const world = yield* World.make({ issues: Object.fromEntries(repos.map((r) => [r, []])) })
-    const tracker = batching(world.tracker.service, listsAtOnce)
+    const tracker = batching(world.tracker.service, listsAtOnce, listsAllAtOnce)
     const config = World.armed({ allowlist: repos })
     const report = yield* Effect.provide(
       Tick.run(config),
@@ -67,8 +69,18 @@ describe("a tracker that answers lists in batches", () => {
       expect(most).toBeGreaterThanOrEqual(3)
     }))
 
+  it.effect("is asked every list at once when they are no more than `listsAllAtOnce`, else `listsAtOnce`", () =>
+    Effect.gen(function*() {
+      // 36 lists: all at once up to a `listsAllAtOnce` of 36; from 35 down, the bound (3) holds again.
+      expect(yield* tickWith(3, 36)).toBe(36)
+      expect(yield* tickWith(3, 100)).toBe(36)
+      for (const all of [35, 1]) expect(yield* tickWith(3, all)).toBeLessThanOrEqual(3 + 8 * 2)
+    }))
+
   it.effect("takes no bound from a value that is not a positive whole number", () =>
     Effect.gen(function*() {
       for (const bound of [0, -4, 2.5, Number.NaN]) expect(yield* tickWith(bound)).toBe(36)
+      // Nor a `listsAllAtOnce` that is not one: the bound holds.
+      for (const all of [0, -36, 36.5, Number.NaN]) expect(yield* tickWith(3, all)).toBeLessThanOrEqual(3 + 8 * 2)
     }))
 })
