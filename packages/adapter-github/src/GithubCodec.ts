@@ -1,8 +1,8 @@
 /**
  * Schemas and codecs the GitHub client derives from the schemas its callers pass: the array of an item, a
- * page holding items under a key, a GraphQL answer around its data, the JSON decoder and the encoder, and how
- * a value is kept in a cache file. Building a decoder compiles a parser, so each is built once per schema (and
- * kept as long as the schema is) instead of once per request.
+ * page holding items under a key, a GraphQL answer around its data, the encoder, and how a value is kept in a
+ * cache file. Building a decoder compiles a parser, so each is built once per schema (and kept as long as the
+ * schema is) instead of once per request.
  */
 import type * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
@@ -22,12 +22,6 @@ export const derive = <T>(schema: object, name: string, build: () => T): T => {
   known.set(name, made)
   return made
 }
-
-/** Decodes JSON text with `schema`. */
-export const jsonDecoder = <A, I>(
-  schema: Schema.Schema<A, I>
-): (text: string) => Effect.Effect<A, ParseResult.ParseError> =>
-  derive(schema, "json decoder", () => Schema.decodeUnknown(Schema.parseJson(schema)))
 
 /** Encodes a value of `schema` into its JSON-ready form. */
 export const encoder = <A, I>(schema: Schema.Schema<A, I>): (value: A) => Effect.Effect<I, ParseResult.ParseError> =>
