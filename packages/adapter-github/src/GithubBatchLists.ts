@@ -1,24 +1,25 @@
 /**
  * Issue lists by label over many repositories at once: the lists asked within a few turns of the scheduler
  * (`GithubSweep.gatherer`) are answered by one GraphQL query per owner (so a GitHub App's installation token
- * covers them all) per `maxAsks` lists, an alias `a<i>` per (repository, label, state):
- * `repository(owner, name) { nameWithOwner issues(labels: [label], states: [OPEN|CLOSED], first: 100, orderBy:
- * CREATED_AT DESC) { … labels(first: 100) … } }`, newest first as the REST list
+ * covers them all) within GitHub's node limit, an alias `a<i>` per (repository, label, state):
+ * `repository(owner, name) { nameWithOwner issues(labels: [label], states: [OPEN|CLOSED], first: 100 (10 for
+ * both states), orderBy: CREATED_AT DESC) { … labels(first: 100) … } }`, newest first as the REST list
  * (`GET /repos/{o}/{r}/issues?labels=…&state=…`) orders them. `Repository.issues` leaves pull requests out.
  *
  * Each answer is handed back in the REST list's shape (`number`, `title`, `body`, `state`, `html_url`, `user`,
  * `labels` by name, `updated_at`, and `repository_url` from the repository's `nameWithOwner`), so the tracker
  * builds exactly the issues it builds from REST, and `GithubChanges` notes and remembers them as it does REST
- * lists. A list is answered only when it is complete: a connection with a next page (more than 100 issues, or
- * an issue with more than 100 labels), an alias GitHub could not answer (a null repository, an `errors` entry
- * on its path, an answer that does not decode) and every alias of a query that failed are answered none, and
- * their caller reads that list the REST way. The query also asks its `viewer { login }`, who the token is
+ * lists. A list is answered only when it is complete: a connection with a next page (more issues than it
+ * asked, or an issue with more than 100 labels), an alias GitHub could not answer (a null repository, an
+ * `errors` entry on its path, an answer that does not decode) and every alias of a query that failed are
+ * answered none, and their caller reads that list the REST way. The query also asks its `viewer { login }`, who the token is
  * (`GithubClient.viewer`), so a pass that finds work in the lists knows the bot without a `GET /user`.
  *
- * GitHub scores a query by the requests its connections could need: 1 per alias for its issues, plus 100 per
- * alias for the labels of up to 100 issues, summed, divided by 100 and rounded: about one GraphQL point per
- * list, against the GraphQL budget (5,000 points an hour, apart from REST's). A query may ask at most 500,000
- * nodes (100 issues + 100 × 100 labels = 10,100 per alias), hence at most 49 lists per query.
+ * GitHub scores a query by the requests its connections could need: 1 per alias for its issues, plus 1 per
+ * issue the alias may hold for its labels, summed, divided by 100 and rounded: about one GraphQL point per
+ * list of 100 issues, a tenth of one for the lock label's list of both states (`shortPage`), against the
+ * GraphQL budget (5,000 points an hour, apart from REST's). A query may ask at most 500,000 nodes (100 issues
+ * + 100 × 100 labels = 10,100 for a full list, 1,010 for a short one), hence at most 49 full lists per query.
  */
 import * as Domain from "afk-core/Domain"
 import * as Deferred from "effect/Deferred"
@@ -31,12 +32,27 @@ import * as GithubSweep from "./GithubSweep.js"
 
 /** Issues per list, and labels per issue, one query reads. */
 export const pageSize = 100
+/**
+ * Issues a list of both states asks for. AFK reads a list so only for its lock label
+ * (`Tracker.listOpenAndClosedIssues`): the runs in flight and the closed issues whose terminal step is
+ * unfinished, a short list. GitHub scores a list by the issues it may hold (each one's labels are a request),
+ * so a full page would cost it a point for a handful of issues; a longer one has a next page and is read
+ * the REST way, whole.
+ */
+export const shortPage = 10
 /** GitHub's limit on the nodes one query may ask for. */
 export const nodeLimit = 500_000
-/** The most lists one query asks: each may need `pageSize` issues with `pageSize` labels each. */
-export const maxAsks = Math.floor(nodeLimit / (pageSize + pageSize * pageSize))
 
 export type State = "open" | "closed" | "all"
+
+/** The issues one list in `state` asks for (`first`). */
+export const firstOf = (state: State): number => (state === "all" ? shortPage : pageSize)
+
+/** The nodes one list in `state` may need: its issues, with `pageSize` labels each. */
+const nodesOf = (state: State): number => firstOf(state) * (1 + pageSize)
+
+/** The most full-page lists one query asks (49); lists of both states are smaller, and more fit. */
+export const maxAsks = Math.floor(nodeLimit / nodesOf("open"))
 
 /** GraphQL's `IssueState`s for a REST `state`. */
 const states: Record<State, string> = { open: "OPEN", closed: "CLOSED", all: "OPEN, CLOSED" }
@@ -52,7 +68,9 @@ export interface Ask {
 export const field = (i: number, state: State): string =>
   `a${i}: repository(owner: $o${i}, name: $n${i}) { nameWithOwner issues(labels: [$l${i}], states: [${
     states[state]
-  }], first: ${pageSize}, orderBy: {field: CREATED_AT, direction: DESC}) { pageInfo { hasNextPage } nodes { number title body state url createdAt updatedAt author { login } labels(first: ${pageSize}) { pageInfo { hasNextPage } nodes { name } } } } }`
+  }], first: ${
+    firstOf(state)
+  }, orderBy: {field: CREATED_AT, direction: DESC}) { pageInfo { hasNextPage } nodes { number title body state url createdAt updatedAt author { login } labels(first: ${pageSize}) { pageInfo { hasNextPage } nodes { name } } } } }`
 
 /** The query over `states.length` lists, ask `i` in `states[i]`. */
 export const query = (states: ReadonlyArray<State>): string => {
@@ -110,7 +128,7 @@ export const restShaped = (value: unknown): Option.Option<ReadonlyArray<unknown>
   return Option.some(items)
 }
 
-/** Answers one batch (one owner, at most `maxAsks`): each list in the REST shape, or none where in doubt. */
+/** Answers one batch (one owner, within the node limit): each list in the REST shape, or none where in doubt. */
 export const read = (
   client: GithubClient.Service,
   asks: ReadonlyArray<Ask>
@@ -147,14 +165,22 @@ export const read = (
   )
 }
 
-/** `asks` grouped into queries: one owner each, at most `maxAsks` each. */
+/** `asks` grouped into queries: one owner each, in order, each within GitHub's node limit. */
 export const batches = <A extends { readonly ask: Ask }>(asks: ReadonlyArray<A>): ReadonlyArray<ReadonlyArray<A>> =>
-  GithubSweep.batches(asks, (entry) => entry.ask.repo).flatMap((batch) =>
-    Array.from(
-      { length: Math.ceil(batch.length / maxAsks) },
-      (_, i) => batch.slice(i * maxAsks, (i + 1) * maxAsks)
-    )
-  )
+  GithubSweep.batches(asks, (entry) => entry.ask.repo).flatMap((batch) => {
+    const queries: Array<Array<A>> = []
+    let nodes = nodeLimit
+    for (const entry of batch) {
+      const more = nodesOf(entry.ask.state)
+      if (nodes + more > nodeLimit) {
+        queries.push([])
+        nodes = 0
+      }
+      queries[queries.length - 1]!.push(entry)
+      nodes += more
+    }
+    return queries
+  })
 
 interface Pending {
   readonly ask: Ask

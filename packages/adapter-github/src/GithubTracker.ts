@@ -33,8 +33,9 @@ export interface Options extends GithubTrust.Options {
   readonly changes?: GithubChanges.Options | undefined
   /**
    * How issue lists by label are read from GitHub: `rest` (default), one request (per 100 issues) per list; or
-   * `graphql`, the lists asked together in one query per owner per 49 lists (`GithubBatchLists`), about a
-   * GraphQL point per list, each list read the REST way where the query cannot answer it whole. Remembered
+   * `graphql`, the lists asked together in queries of one owner each within GitHub's node limit
+   * (`GithubBatchLists`), about a GraphQL point per list of open issues and a tenth of one per list of both
+   * states (the lock label's), each list read the REST way where the query cannot answer it whole. Remembered
    * lists (`GithubChanges`) are served as with `rest`.
    */
   readonly lists?: "rest" | "graphql" | undefined

@@ -20,7 +20,7 @@ const scratch = mkdtempSync(join(tmpdir(), "afk-gh-batch-"))
 afterAll(() => rmSync(scratch, { recursive: true, force: true }))
 
 const graphql = { lists: "graphql" } as const
-const restList = (slug: string, label: string, state: "open" | "closed" = "open") =>
+const restList = (slug: string, label: string, state: "open" | "closed" | "all" = "open") =>
   `GET /repos/${slug}/issues?labels=${label}&state=${state}&per_page=100`
 
 type Ask = readonly [Domain.Repo, string, "open" | "closed"]
@@ -71,6 +71,28 @@ describe("GithubBatchLists: issue lists over GraphQL", () => {
       expect(sent(fake)).toEqual(["POST /graphql"])
       // 12 lists of 101 possible requests each: 1,212 / 100, rounded.
       expect(fake.graphqlPoints()).toBe(12)
+    }))
+
+  it.effect("a list of both states (the lock label's) asks 10 issues, a tenth of a point; a longer one is read the REST way, whole", () =>
+    Effect.gen(function*() {
+      // Seeded: "afk" on 7 issues of each repository, "bug" on 13 (pull requests left out).
+      const { fake, repos } = world(["octo"], 2)
+      const both = (tracker: Tracker.Service) =>
+        Effect.forEach(
+          repos.flatMap((repo) => [[repo, "afk"], [repo, "bug"]] as const),
+          ([repo, label]) => tracker.listOpenAndClosedIssues!(repo, label),
+          { concurrency: "unbounded" }
+        )
+      const expected = yield* Effect.flatMap(trackerOver(fake), both)
+      fake.resetCounters()
+      const got = yield* Effect.flatMap(trackerOver(fake, graphql), both)
+      expect(got).toEqual(expected)
+      expect(got.map((list) => list.length)).toEqual([7, 13, 7, 13])
+      expect([...sent(fake)].sort()).toEqual(
+        ["POST /graphql", restList("octo/repo-1", "bug", "all"), restList("octo/repo-2", "bug", "all")].sort()
+      )
+      // 4 lists of 1 + 10 possible requests each: 44 / 100, at least 1 point (full pages: 404 / 100, 4 points).
+      expect(fake.graphqlPoints()).toBe(1)
     }))
 
   it.effect("the REST path is unchanged by default: one request per list", () =>
@@ -293,6 +315,25 @@ describe("GithubBatchLists: issue lists over GraphQL", () => {
       ])
       expect(fake.graphqlPoints()).toBe(2 * Math.round((48 * 101) / 100))
     }))
+
+  it("queries are packed within GitHub's node limit: 49 full lists, more short ones (both states), in order", () => {
+    const repos = Array.from({ length: 60 }, (_, i) => Domain.repo(`octo/repo-${i + 1}`))
+    // As a tick asks them: each repository's lock label (both states), then its ready list.
+    const asks = repos.flatMap((repo) =>
+      [
+        { ask: { repo, label: "lock", state: "all" } },
+        { ask: { repo, label: "ready", state: "open" } }
+      ] as const
+    )
+    const grouped = GithubBatchLists.batches(asks)
+    const nodes = (batch: ReadonlyArray<{ readonly ask: GithubBatchLists.Ask }>) =>
+      batch.reduce((sum, { ask }) => sum + GithubBatchLists.firstOf(ask.state) * 101, 0)
+    // 100 asks per batch at most (one owner), then as many as fit 500,000 nodes: 45 repositories' pairs
+    // (45 × 11,110 = 499,950 nodes; 49 full lists alone would be 494,900), then the rest.
+    expect(grouped.map((batch) => batch.length)).toEqual([90, 10, 20])
+    expect(grouped.every((batch) => nodes(batch) <= GithubBatchLists.nodeLimit)).toBe(true)
+    expect(grouped.flat()).toEqual(asks)
+  })
 
   it.effect("more lists than one query may ask are split: 49 a query", () =>
     Effect.gen(function*() {

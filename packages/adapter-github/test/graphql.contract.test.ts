@@ -84,9 +84,12 @@ describe("contract: the adapter's GraphQL query against GitHub's schema", () => 
   )
 
   it("the fake answers exactly the list query the adapter sends", () => {
-    expect(GithubFakeGraphql.listQuery([["OPEN"], ["CLOSED"], ["OPEN", "CLOSED"]])).toBe(
-      GithubBatchLists.query(["open", "closed", "all"])
-    )
+    expect(
+      GithubFakeGraphql.listQuery([["OPEN"], ["CLOSED"], {
+        state: ["OPEN", "CLOSED"],
+        first: GithubBatchLists.shortPage
+      }])
+    ).toBe(GithubBatchLists.query(["open", "closed", "all"]))
   })
 
   it("the schema check can fail: a list filtered by a state GitHub does not have is refused", () => {
@@ -111,5 +114,35 @@ describe("contract: the adapter's GraphQL query against GitHub's schema", () => 
     expect(reply(GithubBatchLists.maxAsks + 1).body).toEqual({
       errors: [expect.objectContaining({ type: "MAX_NODE_LIMIT_EXCEEDED" })]
     })
+  })
+
+  it("the fake scores a list by the issues it asks for, and refuses `first` outside 1–100", () => {
+    const world = GithubFake.make().world
+    const reply = (asks: ReadonlyArray<GithubFakeGraphql.ListAsk>, query = GithubFakeGraphql.listQuery(asks)) =>
+      GithubFakeGraphql.answer(
+        world,
+        {
+          query,
+          variables: Object.fromEntries(
+            asks.map((_, i) => [[`o${i}`, "octo"], [`n${i}`, `r${i}`], [`l${i}`, "afk"]]).flat()
+          )
+        },
+        "2026-06-01T00:00:00Z"
+      )
+    const full = { state: ["OPEN"] } as const
+    const short = { state: ["OPEN", "CLOSED"], first: 10 } as const
+    // 49 full lists and 5 of 10: (49 × 101 + 5 × 11) / 100 = 50.04, 499,950 nodes; a sixth short list is one
+    // too many (501,960 nodes).
+    expect(reply([...Array(49).fill(full), ...Array(5).fill(short)]).cost).toBe(50)
+    expect(reply([...Array(49).fill(full), ...Array(6).fill(short)]).body).toEqual({
+      errors: [expect.objectContaining({ type: "MAX_NODE_LIMIT_EXCEEDED" })]
+    })
+    expect(reply(Array(100).fill(short)).cost).toBe(11)
+    for (const first of ["0", "101", "1.5"]) {
+      const wrong = GithubFakeGraphql.listQuery([short]).replace("first: 10,", `first: ${first},`)
+      expect(reply([short], wrong).body).toEqual({
+        errors: [expect.objectContaining({ message: expect.stringContaining("listQuery") })]
+      })
+    }
   })
 })

@@ -241,7 +241,7 @@ export const table = {
       "AFK_GITHUB_LISTS",
       oneOf("rest", "graphql"),
       "graphql",
-      "How issue lists by label that nothing is known of are read: graphql (the lists of a pass in one query per owner per 49 lists, about a GraphQL point each; a list the query cannot answer whole is read the REST way) or rest (one request per list)."
+      "How issue lists by label that nothing is known of are read: graphql (the lists of a pass in queries of one owner each, up to GitHub's 500,000 nodes a query, about a GraphQL point per ready list and a tenth of one per lock-label list; a list the query cannot answer whole is read the REST way) or rest (one request per list)."
     ),
     githubAppId: setting(
       "AFK_GITHUB_APP_ID",

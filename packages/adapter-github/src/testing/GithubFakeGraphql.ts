@@ -3,9 +3,10 @@
  * (`repository(owner, name) { issue(number) { lastEditedAt editor { login } } }`), with its three variables
  * typed as GitHub declares them; the change probe over n repositories (`probeQuery(n)`: for each, under
  * the alias `r<i>`, its most recently updated issue of any state, pull requests left out as GitHub's
- * `Repository.issues` leaves them, and `rateLimit { cost }`); and issue lists by label (`listQuery(states)`:
- * under the alias `a<i>`, the repository's `nameWithOwner` and its issues in `states[i]` carrying label `$l<i>`,
- * newest first, at most the fake's page size of them and of each one's labels, with `pageInfo { hasNextPage }`;
+ * `Repository.issues` leaves them, and `rateLimit { cost }`); and issue lists by label (`listQuery(asks)`:
+ * under the alias `a<i>`, the repository's `nameWithOwner` and its issues in `asks[i]`'s states carrying label
+ * `$l<i>`, newest first, at most `first` (1–100) and the fake's page size of them and at most 100 and the page
+ * size of each one's labels, with `pageInfo { hasNextPage }`;
  * a query asking more than GitHub's 500,000 nodes is refused as GitHub refuses it; `viewer { login }`, the
  * login the request is made as, as `GET /user` or an App's `<slug>[bot]`). Anything else is refused the way GitHub refuses
  * it: HTTP 200 with an `errors` array (each with `message` and `locations`, `type: "NOT_FOUND"` and a `path`
@@ -13,8 +14,8 @@
  * query at all. A pull request's number is not an issue, as on GitHub.
  *
  * Each answer carries its rate-limit cost as GitHub computes it: one request per connection asked
- * (`first: 1` on each repository's issues; for a list, 1 for its issues and 100 for the labels of its up to
- * 100 issues), their sum divided by 100 and rounded, at least 1.
+ * (`first: 1` on each repository's issues; for a list, 1 for its issues and 1 per issue it may hold, `first`,
+ * for their labels), their sum divided by 100 and rounded, at least 1.
  */
 import { lower, updatedAt, type World } from "./GithubFakeWorld.js"
 
@@ -111,31 +112,54 @@ const probe = (world: World, n: number, variables: Record<string, unknown>, now:
 /** The `IssueState`s one alias of the list query asks (`states: [OPEN]`, `[CLOSED]` or `[OPEN, CLOSED]`). */
 type ListState = ReadonlyArray<"OPEN" | "CLOSED">
 
-/** Issues per list and labels per issue the list query asks (`first`). */
+/** Labels per issue the list query asks, and the most issues one list may ask (`first`, GitHub's 1–100). */
 const listFirst = 100
 
-/** One list of the list query: alias `a<i>`, variables `$o<i>`, `$n<i>`, `$l<i>`. */
-const listField = (i: number, state: ListState): string =>
-  `a${i}: repository(owner: $o${i}, name: $n${i}) { nameWithOwner issues(labels: [$l${i}], states: [${
-    state.join(", ")
-  }], first: ${listFirst}, orderBy: {field: CREATED_AT, direction: DESC}) { pageInfo { hasNextPage } nodes { number title body state url createdAt updatedAt author { login } labels(first: ${listFirst}) { pageInfo { hasNextPage } nodes { name } } } } }`
+/** One list of the list query: the states it asks and how many issues (`first`, 100 when not given). */
+export interface ListAsk {
+  readonly state: ListState
+  readonly first?: number | undefined
+}
 
-/** Issue lists by label over `states.length` repositories (an alias per list, in `states[i]`). */
-export const listQuery = (states: ReadonlyArray<ListState>): string => {
-  const variables = states.map((_, i) => `$o${i}: String!, $n${i}: String!, $l${i}: String!`).join(", ")
+/** A list as a sent query asks it. */
+interface Asked {
+  readonly state: ListState
+  readonly first: number
+}
+
+/** One list of the list query: alias `a<i>`, variables `$o<i>`, `$n<i>`, `$l<i>`. */
+const listField = (i: number, ask: ListAsk): string =>
+  `a${i}: repository(owner: $o${i}, name: $n${i}) { nameWithOwner issues(labels: [$l${i}], states: [${
+    ask.state.join(", ")
+  }], first: ${
+    ask.first ?? listFirst
+  }, orderBy: {field: CREATED_AT, direction: DESC}) { pageInfo { hasNextPage } nodes { number title body state url createdAt updatedAt author { login } labels(first: ${listFirst}) { pageInfo { hasNextPage } nodes { name } } } } }`
+
+/**
+ * Issue lists by label over `asks.length` repositories (an alias per list, in `asks[i]`'s states, `first`
+ * issues): a bare list of states asks 100 issues.
+ */
+export const listQuery = (asks: ReadonlyArray<ListState | ListAsk>): string => {
+  const variables = asks.map((_, i) => `$o${i}: String!, $n${i}: String!, $l${i}: String!`).join(", ")
   return `query(${variables}) { ${
-    states.map((state, i) => listField(i, state)).join(" ")
+    asks.map((ask, i) => listField(i, "state" in ask ? ask : { state: ask })).join(" ")
   } viewer { login } rateLimit { cost } }`
 }
 
-/** The states a sent list query asks, in alias order (`states: [X, …]`); none where one is not a state. */
-const listStates = (sent: ReadonlyArray<string>): ReadonlyArray<ListState> =>
+/**
+ * The lists a sent list query asks, in alias order (`states: [X, …], first: N`); none where one is not a
+ * state or `first` is not a whole number from 1 to 100 (the query then matches no shape and is refused).
+ */
+const listAsks = (sent: ReadonlyArray<string>): ReadonlyArray<Asked> =>
   sent.flatMap((token, i) => {
     if (token !== "states" || sent[i + 1] !== ":" || sent[i + 2] !== "[") return []
     const end = sent.indexOf("]", i + 3)
     const named = sent.slice(i + 3, end < 0 ? i + 3 : end)
     const valid = named.length > 0 && named.every((state) => state === "OPEN" || state === "CLOSED")
-    return valid ? [named as ListState] : []
+    const first = end < 0 || sent[end + 1] !== "first" || sent[end + 2] !== ":" ? NaN : Number(sent[end + 3])
+    return valid && Number.isInteger(first) && first >= 1 && first <= listFirst
+      ? [{ state: named as ListState, first }]
+      : []
   })
 
 /** GitHub's node limit per query. */
@@ -146,12 +170,14 @@ const listOf = (
   owner: string,
   name: string,
   label: string,
-  state: ListState,
+  ask: Asked,
   now: string,
   pageSize: number
 ) => {
   const repo = world.repos.get(lower(`${owner}/${name}`))
   if (repo === undefined) return undefined
+  const { state } = ask
+  const issuesFirst = Math.min(ask.first, pageSize)
   const first = Math.min(listFirst, pageSize)
   const matching = [...repo.issues.values()]
     .filter((issue) =>
@@ -162,8 +188,8 @@ const listOf = (
   return {
     nameWithOwner: repo.slug,
     issues: {
-      pageInfo: { hasNextPage: matching.length > first },
-      nodes: matching.slice(0, first).map((issue) => ({
+      pageInfo: { hasNextPage: matching.length > issuesFirst },
+      nodes: matching.slice(0, issuesFirst).map((issue) => ({
         number: issue.number,
         title: issue.title,
         body: issue.body,
@@ -182,20 +208,21 @@ const listOf = (
 }
 
 /**
- * GitHub's score of the list query: per alias one request for its issues and one per issue it may hold for
- * their labels (1 + 100), summed, over 100, rounded, at least 1.
+ * GitHub's score of the list query: per alias one request for its issues and one per issue it may hold
+ * (`first`) for their labels, summed, over 100, rounded, at least 1. `firsts`: each alias's `first`.
  */
-export const listCost = (n: number): number => Math.max(1, Math.round((n * (1 + listFirst)) / 100))
+export const listCost = (firsts: ReadonlyArray<number>): number =>
+  Math.max(1, Math.round(firsts.reduce((sum, first) => sum + 1 + first, 0) / 100))
 
 const lists = (
   world: World,
-  states: ReadonlyArray<ListState>,
+  asks: ReadonlyArray<Asked>,
   variables: Record<string, unknown>,
   now: string,
   pageSize: number,
   viewer: string
 ): Reply => {
-  const nodes = states.length * (listFirst + listFirst * listFirst)
+  const nodes = asks.reduce((sum, ask) => sum + ask.first + ask.first * listFirst, 0)
   if (nodes > nodeLimit) {
     return failure(
       `This query requests up to ${nodes.toLocaleString("en-US")} possible nodes which exceeds the maximum limit of ${
@@ -206,20 +233,20 @@ const lists = (
   }
   const data: Record<string, unknown> = {}
   const errors: Array<unknown> = []
-  for (const [i, state] of states.entries()) {
+  for (const [i, ask] of asks.entries()) {
     const owner = variables[`o${i}`]
     const name = variables[`n${i}`]
     const label = variables[`l${i}`]
     if (typeof owner !== "string") return invalidVariable(`o${i}`, "String!", owner)
     if (typeof name !== "string") return invalidVariable(`n${i}`, "String!", name)
     if (typeof label !== "string") return invalidVariable(`l${i}`, "String!", label)
-    const list = listOf(world, owner, name, label, state, now, pageSize)
+    const list = listOf(world, owner, name, label, ask, now, pageSize)
     data[`a${i}`] = list ?? null
     if (list === undefined) {
       errors.push(notFoundError([`a${i}`], `Could not resolve to a Repository with the name '${owner}/${name}'.`))
     }
   }
-  const cost = listCost(states.length)
+  const cost = listCost(asks.map((ask) => ask.first))
   data.viewer = { login: viewer }
   data.rateLimit = { cost }
   return { status: 200, body: errors.length === 0 ? { data } : { data, errors }, cost }
@@ -249,9 +276,9 @@ export const answer = (world: World, body: unknown, now: string, pageSize = 100,
   if (repositories > 0 && sent.join(" ") === tokens(probeQuery(repositories)).join(" ")) {
     return probe(world, repositories, variables, now)
   }
-  const states = listStates(sent)
-  if (states.length > 0 && sent.join(" ") === tokens(listQuery(states)).join(" ")) {
-    return lists(world, states, variables, now, pageSize, viewer)
+  const asks = listAsks(sent)
+  if (asks.length > 0 && sent.join(" ") === tokens(listQuery(asks)).join(" ")) {
+    return lists(world, asks, variables, now, pageSize, viewer)
   }
   if (sent.join(" ") !== accepted) {
     return failure(
