@@ -12,8 +12,9 @@
  * lists. A list is answered only when it is complete: a connection with a next page (more issues than it
  * asked, or an issue with more than 100 labels), an alias GitHub could not answer (a null repository, an
  * `errors` entry on its path, an answer that does not decode) and every alias of a query that failed are
- * answered none, and their caller reads that list the REST way. The query also asks its `viewer { login }`, who the token is
- * (`GithubClient.viewer`), so a pass that finds work in the lists knows the bot without a `GET /user`.
+ * answered none, and their caller reads that list the REST way. The query also asks its `viewer { login }`,
+ * who the token is (`GithubClient.viewer`), so a pass that finds work in the lists knows the bot without a
+ * `GET /user`.
  *
  * GitHub scores a query by the requests its connections could need: 1 per alias for its issues, plus 1 per
  * issue the alias may hold for its labels, summed, divided by 100 and rounded: about one GraphQL point per
@@ -198,17 +199,18 @@ export type Lister = (ask: Ask) => Effect.Effect<Option.Option<ReadonlyArray<unk
 const inFlight = 4
 
 /**
- * Lists a caller keeps asked at once (`Tracker.listsAtOnce`): two queries' worth. A cold tick with GraphQL
- * lists, 1,000 repositories: four queries' worth peaked at 148–155 MB, three at 144–150 MB, two at 141–144 MB;
- * at 50 ms a request, its wall time at 1,000 repositories was 1,765 / 1,807 / 2,140–2,316 ms, and at 50
- * repositories (100 lists) two queries' worth costs a round: 1.36–1.38× P3's floor with three, 1.41–1.44× with
- * two. Two, now that the lists are the default: the memory goal (150 MB at 1,000) had no margin with three.
+ * Lists a caller keeps asked at once (`Tracker.listsAtOnce`): two full queries' worth (98; the lock label's
+ * short lists pack more to a query, the bound stays in lists). A cold tick with GraphQL lists, 1,000
+ * repositories: four queries' worth peaked at 148–155 MB, three at 144–150 MB, two at 141–144 MB; at 50 ms a
+ * request, its wall time at 1,000 repositories was 1,765 / 1,807 / 2,140–2,316 ms, and at 50 repositories (100
+ * lists) two queries' worth costs a round: 1.36–1.38× P3's floor with three, 1.41–1.44× with two. Two, now that
+ * the lists are the default: the memory goal (150 MB at 1,000) had no margin with three.
  */
 export const listsAtOnce = maxAsks * 2
 
 /**
- * A tick with no more lists than the queries kept in flight hold (`Tracker.listsAllAtOnce`, 196: up to 98
- * repositories) asks them all at once: the bound above only made it wait. At 50 repositories (100 lists: 49 +
+ * A tick with no more lists than the queries kept in flight hold when full (`Tracker.listsAllAtOnce`, 196: up
+ * to 98 repositories) asks them all at once: the bound above only made it wait. At 50 repositories (100 lists: 49 +
  * 49 + 2), the last two lists waited for the first answer, a round on the critical path: `afk-cli tick` at 50
  * ms a request, median of 8, 850 → 794 ms, peak RSS 91.6 → 93.2 MB; at 98 repositories, 108 → 112 MB
  * (bench/RESULTS.md, fifteenth part).

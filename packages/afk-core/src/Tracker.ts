@@ -27,8 +27,9 @@ export interface Service {
   readonly listsInBatches?: boolean | undefined
   /**
    * With `listsInBatches`, how many lists a caller keeps asked at once: enough to fill a few of the tracker's
-   * shared requests (GitHub: 2 queries' worth of 49 lists). Absent means all of them. Every list of a thousand
-   * repositories asked at once kept all their reads' state alive together (bench/RESULTS.md, ninth part).
+   * shared requests (GitHub: 98, two queries' worth of full lists). Absent means all of them. Every list of a
+   * thousand repositories asked at once kept all their reads' state alive together (bench/RESULTS.md, ninth
+   * part).
    */
   readonly listsAtOnce?: number | undefined
   /**
