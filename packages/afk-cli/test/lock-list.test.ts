@@ -32,13 +32,21 @@ const busy: GithubFake.Seed = {
 /** acme/app: #1 ready, labelled by the maintainer. */
 const ready: GithubFake.Seed = { ...World.seed, issues: [World.seed.issues[0]!] }
 
+/** `afk-cli poll` over acme/busy and acme/app with a cap of `cap` runs; the world it ran in. */
+const pollWithCap = (cap: number) =>
+  Effect.gen(function*() {
+    const world = yield* World.make({ seeds: [busy, ready] })
+    const poll = yield* Cli.run(["poll"], { ...world.env, AFK_MAX_CONCURRENT_RUNS: String(cap) }, {
+      cwd: Cli.scratch()
+    })
+    expect(poll.code, poll.all).toBe(0)
+    return world
+  })
+
 describe("the lock label's list through the GraphQL query", () => {
   it.scopedLive("past 10 runs in flight it is read whole: 12 runs against a cap of 12 start nothing more", () =>
     Effect.gen(function*() {
-      const world = yield* World.make({ seeds: [busy, ready] })
-      const env = { ...world.env, AFK_MAX_CONCURRENT_RUNS: "12" }
-      const poll = yield* Cli.run(["poll"], env, { cwd: Cli.scratch() })
-      expect(poll.code, poll.all).toBe(0)
+      const world = yield* pollWithCap(12)
       expect(world.t3.threads(), "12 runs in flight fill the cap: nothing is dispatched").toEqual([])
       expect(world.github.fake.world.repos.get("acme/app")?.issues.get(1)?.labels, "no lock taken")
         .toEqual(["ready-for-agent"])
@@ -50,10 +58,7 @@ describe("the lock label's list through the GraphQL query", () => {
 
   it.scopedLive("with a cap of 13 the ready issue is dispatched (the test can tell a full cap from a stuck poll)", () =>
     Effect.gen(function*() {
-      const world = yield* World.make({ seeds: [busy, ready] })
-      const env = { ...world.env, AFK_MAX_CONCURRENT_RUNS: "13" }
-      const poll = yield* Cli.run(["poll"], env, { cwd: Cli.scratch() })
-      expect(poll.code, poll.all).toBe(0)
+      const world = yield* pollWithCap(13)
       expect(world.t3.threads()).toHaveLength(1)
     }))
 })
