@@ -97,29 +97,25 @@ const prefetch = (config: Config.AfkConfig) =>
       ...locked.map((which) => [repo, which] as const),
       [repo, "ready"] as const
     ])
+    const read = ([repo, which]: typeof items[number]) =>
+      (which === "ready"
+        ? tracker.listOpenIssues(repo, config.readyLabel)
+        : which === "open"
+        ? tracker.listOpenIssues(repo, config.lockLabel)
+        : which === "closed"
+        ? tracker.listClosedIssues(repo, config.lockLabel)
+        : openAndClosed(tracker, repo, config.lockLabel)).pipe(
+          Effect.match({
+            onFailure: () => undefined,
+            onSuccess: (issues) => {
+              if (issues.length > 0) Deferred.unsafeDone(work, Exit.succeed(true))
+            }
+          })
+        )
     const bound = tracker.listsInBatches === true ? listsAtOnce(tracker, items.length) : 8
-    const each = <A>(items: ReadonlyArray<A>, f: (item: A) => Effect.Effect<void>) =>
-      bound === "unbounded"
-        ? Effect.forEach(items, f, { concurrency: bound, discard: true })
-        : Lanes.forEach(items, bound, f)
-    const lists = each(
-      items,
-      ([repo, which]) =>
-        (which === "ready"
-          ? tracker.listOpenIssues(repo, config.readyLabel)
-          : which === "open"
-          ? tracker.listOpenIssues(repo, config.lockLabel)
-          : which === "closed"
-          ? tracker.listClosedIssues(repo, config.lockLabel)
-          : openAndClosed(tracker, repo, config.lockLabel)).pipe(
-            Effect.match({
-              onFailure: () => undefined,
-              onSuccess: (issues) => {
-                if (issues.length > 0) Deferred.unsafeDone(work, Exit.succeed(true))
-              }
-            })
-          )
-    )
+    const lists = bound === "unbounded"
+      ? Effect.forEach(items, read, { concurrency: bound, discard: true })
+      : Lanes.forEach(items, bound, read)
     const identity = Effect.flatMap(
       Deferred.await(work),
       (found) => (found ? Effect.ignore(tracker.whoami) : Effect.void)
